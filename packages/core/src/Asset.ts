@@ -1,0 +1,324 @@
+/**
+ * Assets: the data that should exist, as typed functions of other assets.
+ *
+ * `Asset.make(key, options, compute)` declares an asset. Upstream assets are
+ * passed in `deps`; the compute function receives their loaded values, typed
+ * from the upstreams' outputs, and returns an `Effect` of the new value (or of
+ * an {@link Output} carrying runtime metadata). The services the effect needs
+ * are the asset's requirements: running a project without providing them is a
+ * compile error.
+ *
+ * @example
+ * ```ts
+ * import { Asset } from "@strata/core"
+ * import { Effect } from "effect"
+ *
+ * const numbers = Asset.make("numbers", {}, () => Effect.succeed([1, 2, 3]))
+ * const total = Asset.make("total", { deps: { numbers } }, ({ numbers }) =>
+ *   Effect.succeed(numbers.reduce((a, b) => a + b, 0)))
+ * ```
+ *
+ * @since 0.1.0
+ */
+import type { Context, Effect } from "effect"
+import * as AssetKey from "./AssetKey.ts"
+import type { AssetKind, AssetSpec, SourceLocation } from "./AssetSpec.ts"
+import { defaultGroup } from "./AssetSpec.ts"
+import type { CallSite } from "./internal/location.ts"
+import { captureCallSite, resolveCallSite } from "./internal/location.ts"
+import type { DefaultIO, IOManager } from "./IOManager.ts"
+import { DefaultIO as DefaultIOKey } from "./IOManager.ts"
+import type { Metadata } from "./Metadata.ts"
+import * as MetadataModule from "./Metadata.ts"
+import type { Output, ValueOf } from "./Output.ts"
+import * as RetryPolicy from "./RetryPolicy.ts"
+
+const TypeId: unique symbol = Symbol.for("@strata/core/Asset")
+
+/**
+ * What a compute function knows about the step running it.
+ *
+ * @since 0.1.0
+ */
+export interface AssetContext {
+  readonly key: AssetKey.AssetKey
+  readonly partition: string | undefined
+  readonly runId: string
+  /** 1 for the first attempt, 2 for the first retry... */
+  readonly attempt: number
+}
+
+/**
+ * Anything that can be upstream of an asset: a computed asset, a source asset
+ * or (for ordering only) an external one. The type parameters carry the
+ * value it produces and the services it needs.
+ *
+ * @since 0.1.0
+ */
+export interface Node<out A, out R> {
+  readonly [TypeId]: typeof TypeId
+  readonly kind: AssetKind
+  readonly key: AssetKey.AssetKey
+  /** The plain description; `location` is resolved on first read. */
+  readonly spec: AssetSpec
+  /** Data dependencies by input name. */
+  readonly deps: Readonly<Record<string, AnyNode>>
+  /** Non-data dependencies. */
+  readonly after: ReadonlyArray<AnyNode | AssetKey.AssetKey>
+  /** The I/O manager key, or `undefined` for nodes whose value is not stored. */
+  readonly io: Context.Key<unknown, IOManager<unknown>> | undefined
+  readonly "~value": (_: never) => A
+  readonly "~requirements": (_: never) => R
+}
+
+/**
+ * Any node, whatever it produces or needs.
+ *
+ * @since 0.1.0
+ */
+export type AnyNode = Node<unknown, unknown>
+
+/**
+ * A computed asset producing `A`, failing with `E`, needing services `R`
+ * (including its I/O manager's key).
+ *
+ * @since 0.1.0
+ */
+export interface Asset<out A, out E = never, out R = never> extends Node<A, R> {
+  readonly kind: "asset"
+  readonly io: Context.Key<unknown, IOManager<unknown>>
+  readonly compute: (inputs: any, context: AssetContext) => Effect.Effect<unknown, E, unknown>
+  readonly "~error": (_: never) => E
+}
+
+/**
+ * Any computed asset.
+ *
+ * @since 0.1.0
+ */
+export type Any = Asset<unknown, unknown, unknown>
+
+/**
+ * The value a node produces.
+ *
+ * @since 0.1.0
+ */
+export type Value<T> = T extends Node<infer A, infer _R> ? A : never
+
+/**
+ * The services a node needs.
+ *
+ * @since 0.1.0
+ */
+export type Requirements<T> = T extends Node<infer _A, infer R> ? R : never
+
+/**
+ * The values a compute function receives for a `deps` record.
+ *
+ * @since 0.1.0
+ */
+export type Inputs<D extends Readonly<Record<string, AnyNode>>> = { readonly [K in keyof D]: Value<D[K]> }
+
+/**
+ * Options of {@link make}.
+ *
+ * @since 0.1.0
+ */
+export interface Options<D extends Readonly<Record<string, AnyNode>>, IOId, IOA> {
+  /** Upstream assets whose loaded values the compute function receives, by name. */
+  readonly deps?: D | undefined
+  /** Upstream assets (or keys) that must be materialized first but whose values are not loaded. */
+  readonly after?: ReadonlyArray<AnyNode | string> | undefined
+  /** The group shown in the catalog and usable in selections (`group:silver`). Default: `default`. */
+  readonly group?: string | undefined
+  readonly tags?: Readonly<Record<string, string>> | undefined
+  /** What the asset is made of or stored in (`postgres`, `parquet`, `python`): catalog icons and `kind:` selections. */
+  readonly kinds?: ReadonlyArray<string> | undefined
+  /** Owners: e-mail addresses or `team:name`. */
+  readonly owners?: ReadonlyArray<string> | undefined
+  readonly description?: string | undefined
+  /** An explicit code version. Without one, a hash of the compute function's source is used. */
+  readonly codeVersion?: string | undefined
+  /** The I/O manager storing the value. Default: {@link DefaultIO}. */
+  readonly io?: IOManagerKey<IOId, IOA> | undefined
+  readonly retry?: RetryPolicy.Input | undefined
+  /** Static metadata, shown in the catalog and passed to the I/O manager. */
+  readonly metadata?: Metadata | undefined
+}
+
+/**
+ * An I/O manager service key (see `IOManager.Tag`).
+ *
+ * @since 0.1.0
+ */
+export type IOManagerKey<Id, A> = Context.Key<Id, IOManager<A>>
+
+/** Validates the options shared by every kind of node and builds the spec. */
+export const makeSpec = (
+  key: string,
+  kind: AssetKind,
+  options: {
+    readonly deps?: Readonly<Record<string, AnyNode>> | undefined
+    readonly after?: ReadonlyArray<AnyNode | string> | undefined
+    readonly group?: string | undefined
+    readonly tags?: Readonly<Record<string, string>> | undefined
+    readonly kinds?: ReadonlyArray<string> | undefined
+    readonly owners?: ReadonlyArray<string> | undefined
+    readonly description?: string | undefined
+    readonly codeVersion?: string | undefined
+    readonly retry?: RetryPolicy.Input | undefined
+    readonly metadata?: Metadata | undefined
+  },
+  io: string,
+  site: CallSite
+): { spec: AssetSpec; after: ReadonlyArray<AnyNode | AssetKey.AssetKey> } => {
+  const assetKey = AssetKey.make(key)
+  const deps: Array<AssetKey.AssetKey> = []
+  if (options.deps !== undefined) {
+    for (const name in options.deps) {
+      const dep = options.deps[name]
+      if (!isNode(dep)) {
+        throw new TypeError(`asset ${assetKey}: deps.${name} is not an asset (got ${describe(dep)})`)
+      }
+      deps.push(dep.key)
+    }
+  }
+  const after: Array<AnyNode | AssetKey.AssetKey> = []
+  const afterKeys: Array<AssetKey.AssetKey> = []
+  for (const item of options.after ?? []) {
+    if (typeof item === "string") {
+      const itemKey = AssetKey.make(item)
+      after.push(itemKey)
+      afterKeys.push(itemKey)
+    } else if (isNode(item)) {
+      after.push(item)
+      afterKeys.push(item.key)
+    } else {
+      throw new TypeError(`asset ${assetKey}: 'after' holds ${describe(item)}, not an asset or a key`)
+    }
+  }
+  const spec = new SpecImpl(
+    assetKey,
+    kind,
+    deps,
+    afterKeys,
+    options.group ?? defaultGroup,
+    options.tags ?? {},
+    options.kinds ?? [],
+    options.owners ?? [],
+    options.description,
+    options.codeVersion,
+    io,
+    options.retry === undefined ? undefined : RetryPolicy.make(options.retry),
+    options.metadata ?? MetadataModule.empty,
+    site
+  )
+  return { spec, after }
+}
+
+class SpecImpl implements AssetSpec {
+  #site: CallSite | undefined
+  #location: SourceLocation | undefined
+  constructor(
+    readonly key: AssetKey.AssetKey,
+    readonly kind: AssetKind,
+    readonly deps: ReadonlyArray<AssetKey.AssetKey>,
+    readonly after: ReadonlyArray<AssetKey.AssetKey>,
+    readonly group: string,
+    readonly tags: Readonly<Record<string, string>>,
+    readonly kinds: ReadonlyArray<string>,
+    readonly owners: ReadonlyArray<string>,
+    readonly description: string | undefined,
+    readonly codeVersion: string | undefined,
+    readonly io: string,
+    readonly retry: RetryPolicy.RetryPolicy | undefined,
+    readonly metadata: Metadata,
+    site: CallSite
+  ) {
+    this.#site = site
+  }
+  get location(): SourceLocation | undefined {
+    if (this.#site !== undefined) {
+      this.#location = resolveCallSite(this.#site)
+      this.#site = undefined
+    }
+    return this.#location
+  }
+  toJSON(): AssetSpec {
+    return { ...this, location: this.location }
+  }
+}
+
+const describe = (value: unknown): string =>
+  value === undefined ? "undefined" : value === null ? "null" : typeof value === "object" ? "an object" : typeof value
+
+/**
+ * `true` for assets, source assets and external assets.
+ *
+ * @since 0.1.0
+ */
+export const isNode = (u: unknown): u is AnyNode => typeof u === "object" && u !== null && TypeId in u
+
+/**
+ * `true` for computed assets.
+ *
+ * @since 0.1.0
+ */
+export const isAsset = (u: unknown): u is Any => isNode(u) && u.kind === "asset"
+
+/** The brand shared by every node implementation (source and external assets use it too). */
+export const NodeTypeId: typeof TypeId = TypeId
+
+/**
+ * Declares an asset.
+ *
+ * - `key`: a path such as `silver/users` (see `AssetKey`).
+ * - `options`: `deps` (upstream assets whose values are passed in), `after`,
+ *   `group`, `tags`, `kinds`, `owners`, `description`, `codeVersion`, `io`,
+ *   `retry`, `metadata`.
+ * - `compute(inputs, context)`: returns an `Effect` of the value, or of
+ *   `Output.make(value, { metadata })`.
+ *
+ * Throws `InvalidAssetKey` for a bad key and a `TypeError` for a dependency
+ * that is not an asset.
+ *
+ * @since 0.1.0
+ */
+export const make = <
+  const D extends Readonly<Record<string, AnyNode>> = {},
+  Out = unknown,
+  E = never,
+  R = never,
+  IOId = DefaultIO,
+  IOA = unknown
+>(
+  key: string,
+  options: Options<D, IOId, IOA>,
+  compute: (inputs: Inputs<D>, context: AssetContext) => Effect.Effect<Out & Storable<Out, IOA>, E, R>
+): Asset<ValueOf<Out>, E, R | IOId> => {
+  const site = captureCallSite(make)
+  const io = (options.io ?? DefaultIOKey) as unknown as Context.Key<unknown, IOManager<unknown>>
+  const { after, spec } = makeSpec(key, "asset", options, io.key, site)
+  return {
+    [TypeId]: TypeId,
+    kind: "asset",
+    key: spec.key,
+    spec,
+    deps: options.deps ?? {},
+    after,
+    io,
+    compute
+  } as unknown as Asset<ValueOf<Out>, E, R | IOId>
+}
+
+/**
+ * Resolves to `unknown` (no constraint) when the I/O manager can store the
+ * computed value, and to an explanatory type otherwise, so that a mismatch is
+ * reported on the compute function.
+ *
+ * @since 0.1.0
+ */
+export type Storable<Out, IOA> = [ValueOf<Out>] extends [IOA] ? unknown
+  : { readonly "the asset's I/O manager cannot store this value; it stores": IOA }
+
+export type { Output }

@@ -1,0 +1,238 @@
+/**
+ * The event log's vocabulary. Every state change of a run is an event; the
+ * instance stores them append-only and maintains run status and "latest
+ * materialization per asset and partition" from them.
+ *
+ * Events are plain objects (cheap to build on the executor's hot path) and
+ * have Schemas for when they cross a boundary (database rows, HTTP, SSE).
+ *
+ * @since 0.1.0
+ */
+import { Schema } from "effect"
+import type { Metadata } from "./Metadata.ts"
+import { MetadataSchema } from "./Metadata.ts"
+
+/**
+ * An error as recorded in the event log.
+ *
+ * @since 0.1.0
+ */
+export interface ErrorInfo {
+  /** The error's `_tag`, or its class name. */
+  readonly tag: string
+  readonly message: string
+  readonly stack?: string | undefined
+  /** Set when the error said whether it may be retried. */
+  readonly retryable?: boolean | undefined
+}
+
+/**
+ * Log levels recorded from compute functions.
+ *
+ * @since 0.1.0
+ */
+export type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "fatal"
+
+interface Base {
+  readonly runId: string
+  /** Milliseconds since the epoch. */
+  readonly timestamp: number
+}
+
+interface StepBase extends Base {
+  readonly assetKey: string
+  readonly partition?: string | undefined
+}
+
+/** @since 0.1.0 */
+export interface RunStarted extends Base {
+  readonly type: "run-started"
+}
+/** @since 0.1.0 */
+export interface RunSucceeded extends Base {
+  readonly type: "run-succeeded"
+}
+/** @since 0.1.0 */
+export interface RunFailed extends Base {
+  readonly type: "run-failed"
+  readonly reason: string
+}
+/** @since 0.1.0 */
+export interface RunCanceled extends Base {
+  readonly type: "run-canceled"
+  readonly reason: string
+}
+/** @since 0.1.0 */
+export interface StepStarted extends StepBase {
+  readonly type: "step-started"
+  readonly attempt: number
+}
+/** @since 0.1.0 */
+export interface StepSucceeded extends StepBase {
+  readonly type: "step-succeeded"
+  readonly attempt: number
+  readonly durationMs: number
+}
+/** @since 0.1.0 */
+export interface StepFailed extends StepBase {
+  readonly type: "step-failed"
+  readonly attempt: number
+  readonly durationMs: number
+  readonly error: ErrorInfo
+  /** Another attempt follows. */
+  readonly willRetry: boolean
+}
+/**
+ * Why a step did not run.
+ *
+ * @since 0.1.0
+ */
+export type SkipKind = "upstream-failed" | "not-stale" | "canceled"
+/** @since 0.1.0 */
+export interface StepSkipped extends StepBase {
+  readonly type: "step-skipped"
+  readonly kind: SkipKind
+  readonly reason: string
+}
+/** @since 0.1.0 */
+export interface AssetMaterialized extends StepBase {
+  readonly type: "asset-materialized"
+  readonly metadata: Metadata
+  readonly dataVersion: string
+  readonly codeVersion: string
+  /** The data version of each upstream (data and `after` deps) read by this step. */
+  readonly inputVersions: Readonly<Record<string, string>>
+}
+/** @since 0.1.0 */
+export interface AssetObserved extends StepBase {
+  readonly type: "asset-observed"
+  readonly metadata: Metadata
+  readonly dataVersion: string
+}
+/** @since 0.1.0 */
+export interface Log extends Base {
+  readonly type: "log"
+  readonly assetKey?: string | undefined
+  readonly partition?: string | undefined
+  readonly level: LogLevel
+  readonly message: string
+}
+
+/**
+ * Any event.
+ *
+ * @since 0.1.0
+ */
+export type StrataEvent =
+  | RunStarted
+  | RunSucceeded
+  | RunFailed
+  | RunCanceled
+  | StepStarted
+  | StepSucceeded
+  | StepFailed
+  | StepSkipped
+  | AssetMaterialized
+  | AssetObserved
+  | Log
+
+/**
+ * The type names of events.
+ *
+ * @since 0.1.0
+ */
+export type EventType = StrataEvent["type"]
+
+/**
+ * An event as stored, with its position in the instance's log. `id`s grow
+ * monotonically in the order events were appended and serve as cursors.
+ *
+ * @since 0.1.0
+ */
+export type StoredEvent = StrataEvent & { readonly id: number }
+
+const ErrorInfoSchema = Schema.Struct({
+  tag: Schema.String,
+  message: Schema.String,
+  stack: Schema.optional(Schema.UndefinedOr(Schema.String)),
+  retryable: Schema.optional(Schema.UndefinedOr(Schema.Boolean))
+})
+
+const base = { runId: Schema.String, timestamp: Schema.Number }
+const step = { ...base, assetKey: Schema.String, partition: Schema.optional(Schema.UndefinedOr(Schema.String)) }
+
+const members = [
+  Schema.Struct({ type: Schema.Literal("run-started"), ...base }),
+  Schema.Struct({ type: Schema.Literal("run-succeeded"), ...base }),
+  Schema.Struct({ type: Schema.Literal("run-failed"), ...base, reason: Schema.String }),
+  Schema.Struct({ type: Schema.Literal("run-canceled"), ...base, reason: Schema.String }),
+  Schema.Struct({ type: Schema.Literal("step-started"), ...step, attempt: Schema.Number }),
+  Schema.Struct({ type: Schema.Literal("step-succeeded"), ...step, attempt: Schema.Number, durationMs: Schema.Number }),
+  Schema.Struct({
+    type: Schema.Literal("step-failed"),
+    ...step,
+    attempt: Schema.Number,
+    durationMs: Schema.Number,
+    error: ErrorInfoSchema,
+    willRetry: Schema.Boolean
+  }),
+  Schema.Struct({
+    type: Schema.Literal("step-skipped"),
+    ...step,
+    kind: Schema.Literals(["upstream-failed", "not-stale", "canceled"]),
+    reason: Schema.String
+  }),
+  Schema.Struct({
+    type: Schema.Literal("asset-materialized"),
+    ...step,
+    metadata: MetadataSchema,
+    dataVersion: Schema.String,
+    codeVersion: Schema.String,
+    inputVersions: Schema.Record(Schema.String, Schema.String)
+  }),
+  Schema.Struct({ type: Schema.Literal("asset-observed"), ...step, metadata: MetadataSchema, dataVersion: Schema.String }),
+  Schema.Struct({
+    type: Schema.Literal("log"),
+    ...base,
+    assetKey: Schema.optional(Schema.UndefinedOr(Schema.String)),
+    partition: Schema.optional(Schema.UndefinedOr(Schema.String)),
+    level: Schema.Literals(["trace", "debug", "info", "warn", "error", "fatal"]),
+    message: Schema.String
+  })
+] as const
+
+/**
+ * Schema of {@link StrataEvent}.
+ *
+ * @since 0.1.0
+ */
+export const StrataEventSchema: Schema.Codec<StrataEvent> = Schema.Union(members)
+
+/**
+ * Schema of {@link StoredEvent}.
+ *
+ * @since 0.1.0
+ */
+export const StoredEventSchema: Schema.Codec<StoredEvent> = Schema.Union(
+  members.map((member) => Schema.Struct({ ...member.fields, id: Schema.Number }))
+) as unknown as Schema.Codec<StoredEvent>
+
+/**
+ * Turns any failure into an {@link ErrorInfo}.
+ *
+ * @since 0.1.0
+ */
+export const errorInfo = (error: unknown): ErrorInfo => {
+  if (typeof error === "object" && error !== null) {
+    const record = error as { _tag?: unknown; name?: unknown; message?: unknown; stack?: unknown; isRetryable?: unknown }
+    const tag = typeof record._tag === "string" ? record._tag : typeof record.name === "string" ? record.name : "Error"
+    const message = typeof record.message === "string" && record.message.length > 0 ? record.message : String(error)
+    return {
+      tag,
+      message,
+      stack: typeof record.stack === "string" ? record.stack : undefined,
+      retryable: typeof record.isRetryable === "boolean" ? record.isRetryable : undefined
+    }
+  }
+  return { tag: typeof error, message: String(error) }
+}

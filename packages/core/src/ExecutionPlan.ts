@@ -1,0 +1,108 @@
+/**
+ * Execution plans: a selection turned into data the executor walks. A plan is
+ * built first and then run, so it can be shown (`strata materialize --dry-run`),
+ * stored with the run and handed step by step to other executors.
+ *
+ * @since 0.1.0
+ */
+import { Effect } from "effect"
+import type { AssetKey } from "./AssetKey.ts"
+import type { Project } from "./Project.ts"
+import * as Selection from "./Selection.ts"
+
+/**
+ * One step: materialize a computed asset or observe a source.
+ *
+ * @since 0.1.0
+ */
+export interface PlanStep {
+  readonly key: AssetKey
+  readonly kind: "materialize" | "observe"
+  /** Positions (in `steps`) of the steps that must finish first. */
+  readonly upstream: ReadonlyArray<number>
+  /** Positions of the steps waiting on this one. */
+  readonly downstream: ReadonlyArray<number>
+}
+
+/**
+ * A plan: steps in topological order.
+ *
+ * @since 0.1.0
+ */
+export interface ExecutionPlan {
+  readonly selection: string
+  readonly partition: string | undefined
+  readonly steps: ReadonlyArray<PlanStep>
+}
+
+/**
+ * Options of {@link make}.
+ *
+ * @since 0.1.0
+ */
+export interface Options {
+  /** Default `*` (everything). */
+  readonly selection?: string | undefined
+  readonly partition?: string | undefined
+  /** Observe the sources read by selected assets even when not selected. Default true. */
+  readonly observeSources?: boolean | undefined
+  /** Restrict the plan to these keys (after resolving the selection): used by re-execution. */
+  readonly only?: ReadonlySet<string> | undefined
+}
+
+/**
+ * Plans a selection over a project. External assets are never planned;
+ * selected sources become observation steps.
+ *
+ * @since 0.1.0
+ */
+export const make = (
+  project: Project<unknown>,
+  options?: Options
+): Effect.Effect<ExecutionPlan, Selection.SelectionParseError | Selection.SelectionResolveError> =>
+  Effect.try({
+    try: () => makeSync(project, options),
+    catch: (error) => error as Selection.SelectionParseError | Selection.SelectionResolveError
+  })
+
+/**
+ * Like {@link make}, throwing on a bad selection.
+ *
+ * @since 0.1.0
+ */
+export const makeSync = (project: Project<unknown>, options?: Options): ExecutionPlan => {
+  const selection = options?.selection ?? "*"
+  const graph = project.graph
+  const size = graph.nodes.length
+  const mask = Selection.resolveMask(project, selection, Selection.parseSync(selection))
+  const only = options?.only
+  for (let i = 0; i < size; i++) {
+    if (mask[i] === 0) continue
+    const node = graph.nodes[i]!
+    if (node.kind === "external" || (only !== undefined && !only.has(node.key))) mask[i] = 0
+  }
+  if (options?.observeSources ?? true) {
+    for (let i = 0; i < size; i++) {
+      if (mask[i] !== 1 || graph.nodes[i]!.kind !== "asset") continue
+      for (const j of graph.upstream[i]!) if (graph.nodes[j]!.kind === "source") mask[j] = 2
+    }
+  }
+  const position = new Int32Array(size).fill(-1)
+  const steps: Array<{ key: AssetKey; kind: "materialize" | "observe"; upstream: Array<number>; downstream: Array<number> }> = []
+  for (let i = 0; i < size; i++) {
+    if (mask[i] === 0) continue
+    const node = graph.nodes[i]!
+    const here = steps.length
+    position[i] = here
+    const upstream: Array<number> = []
+    for (const j of graph.upstream[i]!) {
+      const p = position[j]!
+      if (p !== -1) {
+        upstream.push(p)
+        steps[p]!.downstream.push(here)
+      }
+    }
+    steps.push({ key: node.key, kind: node.kind === "source" ? "observe" : "materialize", upstream, downstream: [] })
+  }
+  return { selection, partition: options?.partition, steps }
+}

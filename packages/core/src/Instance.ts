@@ -1,0 +1,268 @@
+/**
+ * The instance: run storage, the append-only event log and the asset index
+ * ("latest materialization per asset and partition"), behind one service.
+ *
+ * Implementations: {@link layerMemory} (tests), `@strata/sqlite` (the
+ * embedded default, a file under `.strata/`) and `@strata/postgres`
+ * (several processes and machines). All of them pass the conformance suite
+ * exported by `@strata/core/testing`.
+ *
+ * Contract (what the suite checks):
+ * - `appendEvents` is atomic: a batch is stored whole or not at all, in order,
+ *   with increasing `id`s; it maintains run status and the asset index in the
+ *   same transaction.
+ * - An `asset-materialized` event repeated for the same run, asset and
+ *   partition is ignored (steps are idempotent).
+ * - Readers never see a half-applied batch.
+ *
+ * @since 0.1.0
+ */
+import { Context, Effect, Layer, Schema } from "effect"
+import type { ErrorInfo, StoredEvent, StrataEvent } from "./Event.ts"
+import type { Metadata } from "./Metadata.ts"
+import { makeMemoryInstance } from "./internal/memoryInstance.ts"
+
+/**
+ * Run statuses. `queued` until `run-started`; a terminal status is final.
+ *
+ * @since 0.1.0
+ */
+export type RunStatus = "queued" | "started" | "succeeded" | "failed" | "canceled"
+
+/**
+ * A run to create.
+ *
+ * @since 0.1.0
+ */
+export interface NewRun {
+  readonly runId: string
+  /** The selection text the run was launched with. */
+  readonly selection: string
+  /** The keys of the plan's steps, in plan order. */
+  readonly assetKeys: ReadonlyArray<string>
+  readonly partition?: string | undefined
+  readonly staleOnly: boolean
+  /** The run this one re-executes, if any. */
+  readonly parentRunId?: string | undefined
+  readonly tags: Readonly<Record<string, string>>
+  /** Milliseconds since the epoch. */
+  readonly createdAt: number
+  /** Host and process running it, to detect runs orphaned by a crash. */
+  readonly host?: string | undefined
+  readonly pid?: number | undefined
+}
+
+/**
+ * A stored run.
+ *
+ * @since 0.1.0
+ */
+export interface RunRecord extends NewRun {
+  readonly status: RunStatus
+  readonly startedAt?: number | undefined
+  readonly endedAt?: number | undefined
+  /** Why the run failed or was canceled. */
+  readonly reason?: string | undefined
+  readonly heartbeatAt?: number | undefined
+}
+
+/**
+ * A materialization, as kept in the asset index and returned by history.
+ *
+ * @since 0.1.0
+ */
+export interface MaterializationRecord {
+  readonly eventId: number
+  readonly runId: string
+  readonly assetKey: string
+  readonly partition?: string | undefined
+  readonly timestamp: number
+  readonly metadata: Metadata
+  readonly dataVersion: string
+  readonly codeVersion: string
+  readonly inputVersions: Readonly<Record<string, string>>
+}
+
+/**
+ * An observation of a source asset.
+ *
+ * @since 0.1.0
+ */
+export interface ObservationRecord {
+  readonly eventId: number
+  readonly runId: string
+  readonly assetKey: string
+  readonly partition?: string | undefined
+  readonly timestamp: number
+  readonly metadata: Metadata
+  readonly dataVersion: string
+}
+
+/**
+ * The last failure of an asset's step (after its retries), when it is newer
+ * than the asset's latest materialization.
+ *
+ * @since 0.1.0
+ */
+export interface FailureRecord {
+  readonly eventId: number
+  readonly runId: string
+  readonly timestamp: number
+  readonly error: ErrorInfo
+}
+
+/**
+ * What the instance knows about one asset (unpartitioned).
+ *
+ * @since 0.1.0
+ */
+export interface AssetRecord {
+  readonly assetKey: string
+  readonly materialization?: MaterializationRecord | undefined
+  readonly observation?: ObservationRecord | undefined
+  readonly failure?: FailureRecord | undefined
+}
+
+/**
+ * Filters for {@link InstanceShape.listRuns}.
+ *
+ * @since 0.1.0
+ */
+export interface RunQuery {
+  readonly status?: RunStatus | ReadonlyArray<RunStatus> | undefined
+  /** At most this many runs (default 50). */
+  readonly limit?: number | undefined
+  /** Only runs created before this run (a cursor for the next page). */
+  readonly before?: string | undefined
+}
+
+/**
+ * Filters for event reads.
+ *
+ * @since 0.1.0
+ */
+export interface EventQuery {
+  /** Only events with an `id` greater than this cursor. */
+  readonly after?: number | undefined
+  /** At most this many events (default: all). */
+  readonly limit?: number | undefined
+}
+
+/**
+ * What {@link InstanceShape.prune} removes.
+ *
+ * @since 0.1.0
+ */
+export interface PruneOptions {
+  /** Delete finished runs, and their events, that ended before this time (ms since epoch). */
+  readonly endedBefore?: number | undefined
+  /** Keep only the newest N materializations of each asset and partition in history. */
+  readonly keepMaterializationsPerAsset?: number | undefined
+}
+
+/**
+ * What {@link InstanceShape.prune} removed.
+ *
+ * @since 0.1.0
+ */
+export interface PruneResult {
+  readonly runs: number
+  readonly events: number
+}
+
+/**
+ * What an implementation can and cannot do, so that tests and callers check
+ * capabilities instead of silently skipping.
+ *
+ * @since 0.1.0
+ */
+export interface Capabilities {
+  /** Survives the process (not in memory). */
+  readonly persistent: boolean
+  /** Several processes may write at once. */
+  readonly multiProcess: boolean
+}
+
+/**
+ * Raised by instance storage.
+ *
+ * @since 0.1.0
+ */
+export class InstanceError extends Schema.TaggedError<InstanceError>()("@strata/core/InstanceError", {
+  operation: Schema.String,
+  reason: Schema.Literals(["corrupt", "unsupported-version", "locked", "unavailable", "not-found", "invalid", "io"]),
+  message: Schema.String,
+  path: Schema.optional(Schema.String),
+  cause: Schema.optional(Schema.Defect())
+}) {
+  /** Locks and unavailable servers may clear up; the rest will not. */
+  get isRetryable(): boolean {
+    return this.reason === "locked" || this.reason === "unavailable"
+  }
+}
+
+/**
+ * The instance interface.
+ *
+ * @since 0.1.0
+ */
+export interface InstanceShape {
+  readonly capabilities: Capabilities
+  /** A short description for messages: `sqlite .strata/instance.db`, `memory`. */
+  readonly describe: string
+  /** Records a new run (status `queued`). Fails with reason `invalid` when the id exists. */
+  readonly createRun: (run: NewRun) => Effect.Effect<RunRecord, InstanceError>
+  /** Appends a batch of events atomically. */
+  readonly appendEvents: (events: ReadonlyArray<StrataEvent>) => Effect.Effect<void, InstanceError>
+  /** Notes that the process running `runId` is alive. */
+  readonly heartbeat: (runId: string, at: number) => Effect.Effect<void, InstanceError>
+  readonly getRun: (runId: string) => Effect.Effect<RunRecord | undefined, InstanceError>
+  /** Runs, newest first. */
+  readonly listRuns: (query?: RunQuery) => Effect.Effect<ReadonlyArray<RunRecord>, InstanceError>
+  /** A run's events in order. */
+  readonly runEvents: (runId: string, query?: EventQuery) => Effect.Effect<ReadonlyArray<StoredEvent>, InstanceError>
+  /** All events in order (for tailing the log). */
+  readonly events: (query?: EventQuery) => Effect.Effect<ReadonlyArray<StoredEvent>, InstanceError>
+  /** The asset index: for the given keys (or every known key), the latest state. */
+  readonly assets: (keys?: ReadonlyArray<string>) => Effect.Effect<ReadonlyMap<string, AssetRecord>, InstanceError>
+  /** The latest materialization of each partition of an asset. */
+  readonly partitions: (assetKey: string) => Effect.Effect<ReadonlyMap<string, MaterializationRecord>, InstanceError>
+  /** Materializations of an asset, newest first. */
+  readonly history: (
+    assetKey: string,
+    query?: { readonly partition?: string | undefined; readonly limit?: number | undefined; readonly before?: number | undefined }
+  ) => Effect.Effect<ReadonlyArray<MaterializationRecord>, InstanceError>
+  /**
+   * Marks as failed the runs left `queued` or `started` by a process that is
+   * gone: on this host, a dead pid; anywhere, no heartbeat for `heartbeatTimeoutMs`.
+   * Returns the runs it marked.
+   */
+  readonly reapOrphanedRuns: (
+    options: { readonly now: number; readonly heartbeatTimeoutMs: number; readonly host: string }
+  ) => Effect.Effect<ReadonlyArray<RunRecord>, InstanceError>
+  /** Retention. The latest materialization and observation of every asset are always kept. */
+  readonly prune: (options: PruneOptions) => Effect.Effect<PruneResult, InstanceError>
+  /** Forgets everything recorded about these assets (their history and index entries). */
+  readonly wipeAssets: (assetKeys: ReadonlyArray<string>) => Effect.Effect<void, InstanceError>
+}
+
+/**
+ * The instance service.
+ *
+ * @since 0.1.0
+ */
+export class Instance extends Context.Service<Instance, InstanceShape>()("@strata/core/Instance") {}
+
+/**
+ * A fresh in-memory instance per layer build: for tests and `materializeInMemory`.
+ *
+ * @since 0.1.0
+ */
+export const layerMemory: Layer.Layer<Instance> = Layer.effect(Instance, Effect.sync(makeMemoryInstance))
+
+/**
+ * Builds an in-memory instance directly (for code outside Effect).
+ *
+ * @since 0.1.0
+ */
+export const makeMemory = (): InstanceShape => makeMemoryInstance()

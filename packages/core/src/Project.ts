@@ -1,0 +1,213 @@
+/**
+ * A project: the validated set of assets Strata knows about, with their
+ * graph. The type parameter `R` is the union of the services every asset
+ * and I/O manager needs; materializing the project requires a Layer that
+ * provides all of them.
+ *
+ * @example
+ * ```ts
+ * import { Asset, Project } from "@strata/core"
+ * import { Effect } from "effect"
+ *
+ * const a = Asset.make("a", {}, () => Effect.succeed(1))
+ * const b = Asset.make("b", { deps: { a } }, ({ a }) => Effect.succeed(a + 1))
+ * export const project = Project.make({ assets: [a, b] })
+ * ```
+ *
+ * @since 0.1.0
+ */
+import { Effect, Schema } from "effect"
+import type { AnyNode, Requirements } from "./Asset.ts"
+import { isNode } from "./Asset.ts"
+import * as AssetGraph from "./AssetGraph.ts"
+import type { AssetSpec } from "./AssetSpec.ts"
+
+const TypeId: unique symbol = Symbol.for("@strata/core/Project")
+
+/**
+ * A validated project needing services `R`.
+ *
+ * @since 0.1.0
+ */
+export interface Project<out R = never> {
+  readonly [TypeId]: typeof TypeId
+  readonly graph: AssetGraph.AssetGraph
+  /** The node with this key, if any. */
+  readonly get: (key: string) => AnyNode | undefined
+  readonly specs: () => ReadonlyArray<AssetSpec>
+  readonly "~requirements": (_: never) => R
+}
+
+/**
+ * Two different definitions share a key.
+ *
+ * @since 0.1.0
+ */
+export class DuplicateAssetKey extends Schema.TaggedError<DuplicateAssetKey>()("@strata/core/DuplicateAssetKey", {
+  asset: Schema.String,
+  locations: Schema.Array(Schema.String)
+}) {
+  override get message(): string {
+    const where = this.locations.length > 0 ? ` (defined at ${this.locations.join(" and ")})` : ""
+    return `asset ${this.asset} is defined more than once${where}; give each definition its own key`
+  }
+}
+
+/**
+ * An asset depends on a key the project does not define.
+ *
+ * @since 0.1.0
+ */
+export class UnknownDependency extends Schema.TaggedError<UnknownDependency>()("@strata/core/UnknownDependency", {
+  asset: Schema.String,
+  dependency: Schema.String
+}) {
+  override get message(): string {
+    return `asset ${this.asset} depends on ${this.dependency}, which is not in the project; ` +
+      `add ${this.dependency} to Project.make({ assets }) or remove the dependency`
+  }
+}
+
+/**
+ * The dependencies form a cycle.
+ *
+ * @since 0.1.0
+ */
+export class CycleDetected extends Schema.TaggedError<CycleDetected>()("@strata/core/CycleDetected", {
+  asset: Schema.String,
+  path: Schema.Array(Schema.String)
+}) {
+  override get message(): string {
+    return `the dependencies form a cycle: ${this.path.join(" -> ")}; an asset cannot depend on itself, even indirectly`
+  }
+}
+
+/**
+ * An asset depends on an external asset, which nobody builds.
+ *
+ * @since 0.1.0
+ */
+export class InvalidDependency extends Schema.TaggedError<InvalidDependency>()("@strata/core/InvalidDependency", {
+  asset: Schema.String,
+  dependency: Schema.String,
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `asset ${this.asset} cannot depend on ${this.dependency}: ${this.reason}`
+  }
+}
+
+/**
+ * A project definition that is not valid.
+ *
+ * @since 0.1.0
+ */
+export type ProjectError = DuplicateAssetKey | UnknownDependency | CycleDetected | InvalidDependency
+
+/**
+ * What {@link make} accepts.
+ *
+ * @since 0.1.0
+ */
+export interface Config<Nodes extends ReadonlyArray<AnyNode>> {
+  /** Assets, source assets and external assets. */
+  readonly assets: Nodes
+}
+
+/**
+ * Validates a project, failing with a {@link ProjectError} that names the asset.
+ *
+ * @since 0.1.0
+ */
+export const validate = <const Nodes extends ReadonlyArray<AnyNode>>(
+  config: Config<Nodes>
+): Effect.Effect<Project<Requirements<Nodes[number]>>, ProjectError> =>
+  Effect.suspend(() => {
+    const result = build(config.assets)
+    return isProject(result) ? Effect.succeed(result) : Effect.fail(result)
+  }) as Effect.Effect<Project<Requirements<Nodes[number]>>, ProjectError>
+
+/**
+ * Validates a project and returns it; throws a {@link ProjectError} (an
+ * `Error` naming the asset) when the definitions are not valid.
+ *
+ * @since 0.1.0
+ */
+export const make = <const Nodes extends ReadonlyArray<AnyNode>>(
+  config: Config<Nodes>
+): Project<Requirements<Nodes[number]>> => {
+  const result = build(config.assets)
+  if (!isProject(result)) throw result
+  return result as Project<Requirements<Nodes[number]>>
+}
+
+/**
+ * `true` for values made by {@link make}.
+ *
+ * @since 0.1.0
+ */
+export const isProject = (u: unknown): u is Project<unknown> =>
+  typeof u === "object" && u !== null && TypeId in u
+
+const where = (node: AnyNode): string => {
+  const location = node.spec.location
+  return location === undefined ? "unknown place" : `${location.file}:${location.line}`
+}
+
+const build = (input: ReadonlyArray<AnyNode>): Project<unknown> | ProjectError => {
+  if (!Array.isArray(input)) throw new TypeError("Project.make: 'assets' must be an array of assets")
+  const nodes: Array<AnyNode> = []
+  const byKey = new Map<string, AnyNode>()
+  for (let i = 0; i < input.length; i++) {
+    const node = input[i]
+    if (!isNode(node)) {
+      throw new TypeError(`Project.make: assets[${i}] is not an asset (got ${node === null ? "null" : typeof node})`)
+    }
+    const existing = byKey.get(node.key)
+    if (existing === undefined) {
+      byKey.set(node.key, node)
+      nodes.push(node)
+    } else if (existing !== node) {
+      return new DuplicateAssetKey({ asset: node.key, locations: [where(existing), where(node)] })
+    }
+  }
+  for (const node of nodes) {
+    for (const key of node.spec.deps.concat(node.spec.after)) {
+      const dep = byKey.get(key)
+      if (dep === undefined) return new UnknownDependency({ asset: node.key, dependency: key })
+      if (dep.kind === "external" && node.kind !== "external") {
+        return new InvalidDependency({
+          asset: node.key,
+          dependency: key,
+          reason: `${key} is an external asset, which Strata never builds; declare it with Asset.make or SourceAsset.make`
+        })
+      }
+    }
+    for (const name in node.deps) {
+      const dep = node.deps[name]!
+      if (byKey.get(dep.key) !== dep) {
+        return new DuplicateAssetKey({ asset: dep.key, locations: [where(byKey.get(dep.key)!), where(dep)] })
+      }
+      if (dep.kind === "source" && (dep as { load?: unknown }).load === undefined) {
+        return new InvalidDependency({
+          asset: node.key,
+          dependency: dep.key,
+          reason: `source ${dep.key} has no 'load' function, so it has no value to pass in; ` +
+            `give it one or list it in 'after' instead of 'deps'`
+        })
+      }
+    }
+  }
+  const graph = AssetGraph.make(nodes)
+  if ("_tag" in graph) return new CycleDetected({ asset: graph.path[0]!, path: graph.path })
+  let specs: ReadonlyArray<AssetSpec> | undefined
+  return {
+    [TypeId]: TypeId,
+    graph,
+    get: (key) => {
+      const i = graph.index.get(key)
+      return i === undefined ? undefined : graph.nodes[i]
+    },
+    specs: () => (specs ??= graph.nodes.map((node) => node.spec))
+  } as Project<unknown>
+}

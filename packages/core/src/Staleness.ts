@@ -1,0 +1,206 @@
+/**
+ * Staleness: for each asset, `fresh`, `stale` or `missing`, with the reasons.
+ *
+ * An asset is stale when
+ * - its code version changed since its latest materialization,
+ * - its dependencies changed (an upstream was added or removed),
+ * - an upstream has a newer data version than the one it consumed, or
+ * - an upstream is stale or missing (transitively).
+ * An asset never materialized is `missing`. A re-materialization that
+ * produces the same data version as before does not make anything stale.
+ *
+ * Sources are `fresh` once observed and `missing` before; external assets
+ * are `stale` when something they read is stale or missing, so a user sees
+ * which dashboards are affected.
+ *
+ * {@link compute} is one pass over the graph in topological order, linear
+ * in assets + edges, reading only the instance's asset index.
+ *
+ * @since 0.1.0
+ */
+import { Effect } from "effect"
+import type { AnyNode } from "./Asset.ts"
+import type { AssetKey } from "./AssetKey.ts"
+import type { AssetRecord } from "./Instance.ts"
+import { Instance } from "./Instance.ts"
+import type { InstanceError } from "./Instance.ts"
+import type { Project } from "./Project.ts"
+import * as Selection from "./Selection.ts"
+import * as Version from "./Version.ts"
+
+/**
+ * A reason for staleness.
+ *
+ * @since 0.1.0
+ */
+export type StaleReason =
+  | { readonly type: "never-materialized" }
+  | { readonly type: "never-observed" }
+  | { readonly type: "code-changed"; readonly from: string; readonly to: string }
+  | { readonly type: "deps-changed"; readonly added: ReadonlyArray<string>; readonly removed: ReadonlyArray<string> }
+  | { readonly type: "upstream-updated"; readonly upstream: string; readonly consumed: string; readonly latest: string }
+  | { readonly type: "upstream-stale"; readonly upstream: string }
+  | { readonly type: "upstream-missing"; readonly upstream: string }
+
+/**
+ * The status of one asset.
+ *
+ * @since 0.1.0
+ */
+export type Status = "fresh" | "stale" | "missing"
+
+/**
+ * Status and reasons of one asset.
+ *
+ * @since 0.1.0
+ */
+export interface AssetStatus {
+  readonly key: AssetKey
+  readonly kind: AnyNode["kind"]
+  readonly status: Status
+  readonly reasons: ReadonlyArray<StaleReason>
+}
+
+/**
+ * A reason as a sentence: `upstream silver_users has new data (v7 after v6)`.
+ *
+ * @since 0.1.0
+ */
+export const describe = (reason: StaleReason): string => {
+  switch (reason.type) {
+    case "never-materialized":
+      return "never materialized"
+    case "never-observed":
+      return "never observed"
+    case "code-changed":
+      return `code version changed (${reason.from} -> ${reason.to})`
+    case "deps-changed": {
+      const parts: Array<string> = []
+      if (reason.added.length > 0) parts.push(`added ${reason.added.join(", ")}`)
+      if (reason.removed.length > 0) parts.push(`removed ${reason.removed.join(", ")}`)
+      return `dependencies changed (${parts.join("; ")})`
+    }
+    case "upstream-updated":
+      return `upstream ${reason.upstream} has new data (${reason.latest} after ${reason.consumed})`
+    case "upstream-stale":
+      return `upstream ${reason.upstream} is stale`
+    case "upstream-missing":
+      return `upstream ${reason.upstream} is missing`
+  }
+}
+
+/**
+ * The current data version of each asset in the index: materializations for
+ * computed assets, observations for sources.
+ *
+ * @since 0.1.0
+ */
+export const currentVersion = (record: AssetRecord | undefined): string | undefined =>
+  record?.materialization?.dataVersion ?? record?.observation?.dataVersion
+
+/**
+ * The reasons an asset must be recomputed, looking only at itself and its
+ * direct upstreams' current data versions (no transitive staleness). Empty
+ * when its latest materialization is up to date. Used by the executor for
+ * `staleOnly` runs, where upstreams re-materialized in the same run count.
+ *
+ * @since 0.1.0
+ */
+export const localReasons = (
+  node: AnyNode,
+  upstreamKeys: ReadonlyArray<string>,
+  record: AssetRecord | undefined,
+  versionOf: (key: string) => string | undefined
+): Array<StaleReason> => {
+  const materialization = record?.materialization
+  if (materialization === undefined) return [{ type: "never-materialized" }]
+  const reasons: Array<StaleReason> = []
+  const code = Version.ofAsset(node as { spec: AnyNode["spec"]; compute?: Function })
+  if (materialization.codeVersion !== code) reasons.push({ type: "code-changed", from: materialization.codeVersion, to: code })
+  const consumed = materialization.inputVersions
+  let added: Array<string> | undefined
+  for (const upstream of upstreamKeys) {
+    const before = consumed[upstream]
+    if (before === undefined) {
+      ;(added ??= []).push(upstream)
+      continue
+    }
+    const latest = versionOf(upstream)
+    if (latest !== undefined && latest !== before) {
+      reasons.push({ type: "upstream-updated", upstream, consumed: before, latest })
+    }
+  }
+  let removed: Array<string> | undefined
+  for (const key in consumed) if (!upstreamKeys.includes(key)) (removed ??= []).push(key)
+  if (added !== undefined || removed !== undefined) {
+    reasons.unshift({ type: "deps-changed", added: added ?? [], removed: removed ?? [] })
+  }
+  return reasons
+}
+
+/**
+ * Computes the status of every asset of the project from the asset index.
+ * Returns statuses in topological order.
+ *
+ * @since 0.1.0
+ */
+export const compute = (
+  project: Project<unknown>,
+  records: ReadonlyMap<string, AssetRecord>
+): ReadonlyArray<AssetStatus> => {
+  const graph = project.graph
+  const size = graph.nodes.length
+  const statuses: Array<AssetStatus> = new Array(size)
+  const versionOf = (key: string) => currentVersion(records.get(key))
+  for (let i = 0; i < size; i++) {
+    const node = graph.nodes[i]!
+    const upstream = graph.upstream[i]!
+    const record = records.get(node.key)
+    let reasons: Array<StaleReason>
+    if (node.kind === "source") {
+      reasons = record?.observation === undefined && record?.materialization === undefined
+        ? [{ type: "never-observed" }]
+        : []
+      statuses[i] = { key: node.key, kind: node.kind, status: reasons.length > 0 ? "missing" : "fresh", reasons }
+      continue
+    }
+    const upstreamKeys = upstream.map((j) => graph.nodes[j]!.key)
+    reasons = node.kind === "external" ? [] : localReasons(node, upstreamKeys, record, versionOf)
+    const missing = reasons.length > 0 && reasons[0]!.type === "never-materialized"
+    if (!missing) {
+      for (const j of upstream) {
+        const up = statuses[j]!
+        if (up.status === "stale") reasons.push({ type: "upstream-stale", upstream: up.key })
+        else if (up.status === "missing") reasons.push({ type: "upstream-missing", upstream: up.key })
+      }
+    }
+    statuses[i] = {
+      key: node.key,
+      kind: node.kind,
+      status: missing ? "missing" : reasons.length > 0 ? "stale" : "fresh",
+      reasons
+    }
+  }
+  return statuses
+}
+
+/**
+ * Reads the asset index and computes statuses, optionally only for a selection.
+ *
+ * @since 0.1.0
+ */
+export const status = (
+  project: Project<unknown>,
+  options?: { readonly selection?: string | undefined }
+): Effect.Effect<
+  ReadonlyArray<AssetStatus>,
+  InstanceError | Selection.SelectionParseError | Selection.SelectionResolveError,
+  Instance
+> =>
+  Effect.gen(function*() {
+    const instance = yield* Instance
+    const keep = options?.selection === undefined ? undefined : new Set(yield* Selection.resolve(project, options.selection))
+    const records = yield* instance.assets(project.graph.nodes.map((node) => node.key))
+    const all = compute(project, records)
+    return keep === undefined ? all : all.filter((s) => keep.has(s.key))
+  })
