@@ -197,44 +197,54 @@ export const makeSpec = (
       throw new TypeError(`asset ${assetKey}: 'after' holds ${describe(item)}, not an asset or a key`)
     }
   }
-  const spec = new SpecImpl(
-    assetKey,
+  const spec = new SpecImpl({
+    key: assetKey,
     kind,
     deps,
-    afterKeys,
-    options.group ?? defaultGroup,
-    options.tags ?? {},
-    options.kinds ?? [],
-    options.owners ?? [],
-    options.description,
-    options.codeVersion,
+    after: afterKeys,
+    group: options.group ?? defaultGroup,
+    tags: options.tags ?? {},
+    kinds: options.kinds ?? [],
+    owners: options.owners ?? [],
+    description: options.description,
+    codeVersion: options.codeVersion,
     io,
-    options.retry === undefined ? undefined : RetryPolicy.make(options.retry),
-    options.metadata ?? MetadataModule.empty,
-    site
-  )
+    retry: options.retry === undefined ? undefined : RetryPolicy.make(options.retry),
+    metadata: options.metadata ?? MetadataModule.empty
+  }, site)
   return { spec, after }
 }
 
 class SpecImpl implements AssetSpec {
+  readonly key: AssetKey.AssetKey
+  readonly kind: AssetKind
+  readonly deps: ReadonlyArray<AssetKey.AssetKey>
+  readonly after: ReadonlyArray<AssetKey.AssetKey>
+  readonly group: string
+  readonly tags: Readonly<Record<string, string>>
+  readonly kinds: ReadonlyArray<string>
+  readonly owners: ReadonlyArray<string>
+  readonly description: string | undefined
+  readonly codeVersion: string | undefined
+  readonly io: string
+  readonly retry: RetryPolicy.RetryPolicy | undefined
+  readonly metadata: Metadata
   #site: CallSite | undefined
   #location: SourceLocation | undefined
-  constructor(
-    readonly key: AssetKey.AssetKey,
-    readonly kind: AssetKind,
-    readonly deps: ReadonlyArray<AssetKey.AssetKey>,
-    readonly after: ReadonlyArray<AssetKey.AssetKey>,
-    readonly group: string,
-    readonly tags: Readonly<Record<string, string>>,
-    readonly kinds: ReadonlyArray<string>,
-    readonly owners: ReadonlyArray<string>,
-    readonly description: string | undefined,
-    readonly codeVersion: string | undefined,
-    readonly io: string,
-    readonly retry: RetryPolicy.RetryPolicy | undefined,
-    readonly metadata: Metadata,
-    site: CallSite
-  ) {
+  constructor(fields: Omit<AssetSpec, "location">, site: CallSite) {
+    this.key = fields.key
+    this.kind = fields.kind
+    this.deps = fields.deps
+    this.after = fields.after
+    this.group = fields.group
+    this.tags = fields.tags
+    this.kinds = fields.kinds
+    this.owners = fields.owners
+    this.description = fields.description
+    this.codeVersion = fields.codeVersion
+    this.io = fields.io
+    this.retry = fields.retry
+    this.metadata = fields.metadata
     this.#site = site
   }
   get location(): SourceLocation | undefined {

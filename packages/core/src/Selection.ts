@@ -135,7 +135,12 @@ const functions = new Set(["roots", "sinks"])
 
 class Parser {
   private index = 0
-  constructor(private readonly text: string, private readonly tokens: Array<Token>) {}
+  private readonly text: string
+  private readonly tokens: Array<Token>
+  constructor(text: string, tokens: Array<Token>) {
+    this.text = text
+    this.tokens = tokens
+  }
 
   private peek(offset = 0): Token {
     return this.tokens[Math.min(this.index + offset, this.tokens.length - 1)]!
