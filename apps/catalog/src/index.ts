@@ -1,0 +1,16 @@
+/**
+ * @strata/catalog: the Strata catalog, an HTTP API and a web UI over a
+ * project and its instance, served by one process.
+ *
+ * @since 0.1.0
+ */
+export {
+  type CatalogServer,
+  defaultUiDir,
+  type LoadedProject,
+  loaded,
+  type Options,
+  type RunningCatalog,
+  serveCatalog,
+  startCatalog
+} from "./Catalog.ts"
