@@ -74,9 +74,16 @@ const badSelection = (error: Selection.SelectionParseError | Selection.Selection
 const reason = (r: Staleness.StaleReason): Models.StaleReason =>
   "upstream" in r ? { type: r.type, upstream: r.upstream, text: Staleness.describe(r) } : { type: r.type, text: Staleness.describe(r) }
 
+/** Drops `undefined` fields (deeply in plain objects), so that JSON bodies omit them instead of carrying nulls. */
 const stripUndefined = <A extends object>(value: A): A => {
   const result: Record<string, unknown> = {}
-  for (const key in value) if (value[key] !== undefined) result[key] = value[key]
+  for (const key in value) {
+    const field: unknown = value[key]
+    if (field === undefined) continue
+    result[key] = typeof field === "object" && field !== null && Object.getPrototypeOf(field) === Object.prototype
+      ? stripUndefined(field)
+      : field
+  }
   return result as A
 }
 
@@ -295,7 +302,7 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
         sourceError: "error" in source ? source.error : undefined,
         latest: materialization === undefined ? undefined : stripUndefined({ ...materialization }),
         observation: record?.observation === undefined ? undefined : stripUndefined({ ...record.observation }),
-        failure: record?.failure,
+        failure: record?.failure === undefined ? undefined : stripUndefined(record.failure),
         upstream: graph.upstream[i]!.map(ref),
         downstream: graph.downstream[i]!.map(ref),
         affected
