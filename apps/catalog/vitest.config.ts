@@ -5,6 +5,8 @@ export default defineConfig({
   ssr: { resolve: { conditions: ["@strata/source"], externalConditions: ["@strata/source"] } },
   test: {
     include: ["test/**/*.test.ts"],
-    testTimeout: 30_000
+    globalSetup: ["test/buildUi.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 60_000
   }
 })
