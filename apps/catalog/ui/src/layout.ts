@@ -9,6 +9,7 @@ export const nodeWidth = 220
 export const nodeHeight = 64
 const columnGap = 90
 const rowGap = 22
+const subColumnGap = 24
 
 export interface Layout {
   readonly x: Float64Array
@@ -94,19 +95,26 @@ export const layout = (nodes: ReadonlyArray<LayoutInput>): Layout => {
     sweep(1, layers, 1, up)
     sweep(layers - 2, -1, -1, down)
   }
+  // a layer taller than `maxRows` wraps into several sub-columns, keeping a
+  // screen-like aspect ratio for huge graphs (10,000 assets in 20 layers)
+  const maxRows = Math.max(30, Math.ceil(1.5 * Math.sqrt(size)))
   let tallest = 0
-  for (const list of members) if (list.length > tallest) tallest = list.length
+  for (const list of members) tallest = Math.max(tallest, Math.min(list.length, maxRows))
   const x = new Float64Array(size)
   const y = new Float64Array(size)
   const rowHeight = nodeHeight + rowGap
+  let left = 0
   for (let l = 0; l < layers; l++) {
     const list = members[l]!
-    const offset = ((tallest - list.length) * rowHeight) / 2
+    const columns = Math.max(1, Math.ceil(list.length / maxRows))
+    const rows = Math.ceil(list.length / columns)
+    const offset = ((tallest - rows) * rowHeight) / 2
     for (let p = 0; p < list.length; p++) {
       const i = list[p]!
-      x[i] = l * (nodeWidth + columnGap)
-      y[i] = offset + p * rowHeight
+      x[i] = left + Math.floor(p / rows) * (nodeWidth + subColumnGap)
+      y[i] = offset + (p % rows) * rowHeight
     }
+    left += columns * (nodeWidth + subColumnGap) - subColumnGap + columnGap
   }
   const edges = new Int32Array(edgeCount * 2)
   let e = 0
@@ -121,7 +129,7 @@ export const layout = (nodes: ReadonlyArray<LayoutInput>): Layout => {
     y,
     layer,
     edges,
-    width: Math.max(layers * (nodeWidth + columnGap) - columnGap, 0),
+    width: Math.max(left - columnGap, 0),
     height: Math.max(tallest * rowHeight - rowGap, 0)
   }
 }
