@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * Measures the asset graph with 10,000 assets in Chromium: the API's answer
  * time and size, time to first render (navigation start to the first drawn
@@ -15,6 +16,12 @@ import { Effect } from "effect"
 import { startCatalog } from "../src/index.ts"
 import { launchChromium } from "../test/browser.ts"
 import { readEvents } from "../test/helpers.ts"
+
+declare global {
+  interface Window {
+    __strataGraph?: { firstRenderMs: number; nodes: number; frames: number; lastFrameMs: number }
+  }
+}
 
 const size = Number(process.argv.find((arg) => /^\d+$/.test(arg)) ?? 10_000)
 const layers = 20
