@@ -88,7 +88,12 @@ const checkHeader = (path: string): Instance.InstanceError | "missing" | "empty"
   }
   try {
     const header = Buffer.alloc(16)
-    const read = fs.readSync(handle, header, 0, 16, 0)
+    let read: number
+    try {
+      read = fs.readSync(handle, header, 0, 16, 0)
+    } catch (error) {
+      return unavailable(path, "read the database file", error)
+    }
     if (read === 0) return "empty"
     if (read < 16 || header.toString("latin1") !== SQLITE_HEADER) {
       const start = JSON.stringify(header.subarray(0, read).toString("latin1").replace(/[^\x20-\x7e]/g, "."))

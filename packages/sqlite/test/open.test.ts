@@ -115,6 +115,15 @@ describe("opening a database", () => {
       expect(digest(file)).toBe(before)
     }))
 
+  it.live("a folder where the file should be is reported as unavailable, not thrown", () =>
+    Effect.gen(function*() {
+      const dir = path.join(folder(), "instance.db")
+      fs.mkdirSync(dir)
+      const error = yield* openFailure({ path: dir })
+      expect(error.reason).toBe("unavailable")
+      expect(error.message).toContain(dir)
+    }))
+
   it.live("a schema version newer than this package is refused with unsupported-version, file unchanged", () =>
     Effect.gen(function*() {
       const file = path.join(folder(), "instance.db")

@@ -327,6 +327,21 @@ export const instanceConformance = (
           expect(global.map((event) => event.id)).toEqual(stored.map((event) => event.id))
         }))
 
+      test("ids are never reused, even after the newest events were removed", (instance) =>
+        Effect.gen(function*() {
+          const runId = freshRunId("reuse")
+          yield* instance.createRun(newRun(runId))
+          yield* instance.appendEvents([materialized(runId, "tail", { partition: "p" }), materialized(runId, "tail")])
+          const before = yield* instance.events()
+          const newest = before.at(-1)!.id
+          yield* instance.wipeAssets(["tail"])
+          expect(yield* instance.events()).toEqual([])
+          yield* instance.appendEvents([{ type: "log", runId, timestamp: 1, level: "info", message: "after" }])
+          const [next] = yield* instance.events({ after: newest })
+          expect(next).toBeDefined()
+          expect(next!.id).toBeGreaterThan(newest)
+        }))
+
       test("an empty batch is a no-op", (instance) =>
         Effect.gen(function*() {
           yield* instance.appendEvents([])
