@@ -27,6 +27,19 @@ export interface Database {
   close(): void
 }
 
+/**
+ * Rolls back the open transaction, if any: after some errors (disk full, I/O
+ * errors) SQLite has already rolled back, and a second ROLLBACK would hide
+ * the original error.
+ */
+export const rollback = (db: Database): void => {
+  try {
+    db.exec("ROLLBACK")
+  } catch {
+    // no transaction was active
+  }
+}
+
 /** Opens a connection with `node:sqlite` (built into Node, no native build). */
 export const openNodeSqlite = (path: string, options: { readonly readOnly: boolean; readonly timeoutMs: number }): Database =>
   new DatabaseSync(path, { readOnly: options.readOnly, timeout: options.timeoutMs }) as unknown as Database

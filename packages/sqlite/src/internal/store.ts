@@ -4,15 +4,14 @@
  */
 import type { Event } from "@strata/core"
 import { Instance } from "@strata/core"
-import { isProcessAlive, isTerminal, materializationRecord, observationRecord } from "@strata/core/spi"
+import { isProcessAlive, materializationRecord, observationRecord } from "@strata/core/spi"
 import { Effect } from "effect"
 import { Abort, decodeError, decodeEvent, decodeRun, type RunRow } from "./codec.ts"
 import type { Database, Statement } from "./database.ts"
-import { toInstanceError } from "./database.ts"
+import { rollback, toInstanceError } from "./database.ts"
 
 type StrataEvent = Event.StrataEvent
 type StoredEvent = Event.StoredEvent
-
 
 const TERMINAL = "('succeeded', 'failed', 'canceled')"
 
@@ -36,15 +35,14 @@ export const makeStore = (db: Database, options: StoreOptions): Instance.Instanc
   /** Runs `body` in an immediate transaction (the write lock is taken at BEGIN, not at the first write). */
   const transaction = <A>(body: () => A): A => {
     db.exec("BEGIN IMMEDIATE")
-    let result: A
     try {
-      result = body()
+      const result = body()
+      db.exec("COMMIT")
+      return result
     } catch (error) {
-      db.exec("ROLLBACK")
+      rollback(db)
       throw error
     }
-    db.exec("COMMIT")
-    return result
   }
 
   const attempt = <A>(operation: string, body: () => A): Effect.Effect<A, Instance.InstanceError> =>
