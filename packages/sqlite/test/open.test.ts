@@ -166,3 +166,44 @@ describe("opening a database", () => {
       }))
     }))
 })
+
+describe("reading rows", () => {
+  it.live("a row changed outside Strata is reported as corrupt; an event type from a newer Strata as unsupported-version", () =>
+    Effect.gen(function*() {
+      const file = path.join(folder(), "instance.db")
+      yield* Effect.scoped(Effect.gen(function*() {
+        const instance = yield* SqliteInstance.make({ path: file })
+        yield* instance.createRun(newRun("r1"))
+        yield* instance.appendEvents([
+          { type: "run-started", runId: "r1", timestamp: 1 },
+          { type: "log", runId: "r1", timestamp: 2, level: "info", message: "hello" }
+        ])
+      }))
+      const db = new DatabaseSync(file)
+      db.exec(`UPDATE events SET body = '{"type":"log","runId":"r1","timestamp":"yesterday"}' WHERE type = 'log'`)
+      db.close()
+      yield* Effect.scoped(Effect.gen(function*() {
+        const instance = yield* SqliteInstance.make({ path: file, reapOrphans: false })
+        const exit = yield* Effect.exit(instance.runEvents("r1"))
+        const error = Exit.isFailure(exit)
+          ? (exit.cause.reasons.find((reason) => reason._tag === "Fail") as unknown as { error: Instance.InstanceError }).error
+          : undefined
+        expect(error?.reason).toBe("corrupt")
+        expect(error?.message).toContain("event 2")
+      }))
+      const again = new DatabaseSync(file)
+      again.exec(`UPDATE events SET body = '{"type":"check-evaluated","runId":"r1","timestamp":2}' WHERE type = 'log'`)
+      again.close()
+      yield* Effect.scoped(Effect.gen(function*() {
+        const instance = yield* SqliteInstance.make({ path: file, reapOrphans: false })
+        const exit = yield* Effect.exit(instance.events())
+        const error = Exit.isFailure(exit)
+          ? (exit.cause.reasons.find((reason) => reason._tag === "Fail") as unknown as { error: Instance.InstanceError }).error
+          : undefined
+        expect(error?.reason).toBe("unsupported-version")
+        expect(error?.message).toContain("check-evaluated")
+        // the rest of the instance still answers
+        expect((yield* instance.getRun("r1"))!.status).toBe("started")
+      }))
+    }))
+})

@@ -96,9 +96,37 @@ export const decodeEvent = (id: number, body: string, path: string, operation: s
   }
   if (typeof parsed === "object" && parsed !== null) (parsed as { id: number }).id = id
   const exit = decodeStoredEvent(parsed)
-  if (Exit.isFailure(exit)) throw corrupt(path, operation, `event ${id}`, exit.cause)
+  if (Exit.isFailure(exit)) {
+    const type = (parsed as { type?: unknown } | null)?.type
+    if (typeof type === "string" && !knownTypes.has(type)) {
+      // written by a newer Strata whose vocabulary this version does not know
+      throw new Abort(
+        new Instance.InstanceError({
+          operation,
+          reason: "unsupported-version",
+          path,
+          message: `${path}: event ${id} has type "${type}", which this version of @strata/core does not know; upgrade @strata/core and @strata/sqlite`
+        })
+      )
+    }
+    throw corrupt(path, operation, `event ${id}`, exit.cause)
+  }
   return exit.value
 }
+
+const knownTypes: ReadonlySet<string> = new Set<Event.EventType>([
+  "run-started",
+  "run-succeeded",
+  "run-failed",
+  "run-canceled",
+  "step-started",
+  "step-succeeded",
+  "step-failed",
+  "step-skipped",
+  "asset-materialized",
+  "asset-observed",
+  "log"
+])
 
 /** Decodes the inline latest failure of an asset. */
 export const decodeError = (json: string, path: string): Event.ErrorInfo => {
