@@ -54,7 +54,11 @@ export interface Options {
    * Reaping of orphaned runs on open (runs left `queued`/`started` by a
    * process that is gone): `false` turns it off. A run of this host whose pid
    * is dead is failed at once; any run silent for `heartbeatTimeoutMs`
-   * (default 5 minutes; the executor beats every 10 s) is failed too.
+   * (default 1 hour) is failed too. The executor beats every 10 s, but a
+   * step computing synchronously blocks its event loop and its heartbeat:
+   * the long default keeps such a live run from being failed by another
+   * process opening the database, while a crash on this host is caught at
+   * once by the pid check.
    */
   readonly reapOrphans?: false | { readonly heartbeatTimeoutMs?: number | undefined } | undefined
 }
@@ -175,7 +179,7 @@ export const make: (options?: Options) => Effect.Effect<Instance.InstanceShape, 
       const now = yield* Clock.currentTimeMillis
       const reaped = yield* instance.reapOrphanedRuns({
         now,
-        heartbeatTimeoutMs: options?.reapOrphans?.heartbeatTimeoutMs ?? 5 * 60_000,
+        heartbeatTimeoutMs: options?.reapOrphans?.heartbeatTimeoutMs ?? 60 * 60_000,
         host: hostname()
       })
       if (reaped.length > 0) {
