@@ -53,6 +53,8 @@ const SQLITE_IOERR = 10
 const SQLITE_CORRUPT = 11
 const SQLITE_FULL = 13
 const SQLITE_CANTOPEN = 14
+const SQLITE_TOOBIG = 18
+const SQLITE_CONSTRAINT = 19
 const SQLITE_NOTADB = 26
 
 /** The SQLite result code of a driver error (both drivers put it somewhere). */
@@ -71,6 +73,8 @@ const resultCode = (error: unknown): number | undefined => {
       SQLITE_CORRUPT,
       SQLITE_FULL,
       SQLITE_CANTOPEN,
+      SQLITE_TOOBIG,
+      SQLITE_CONSTRAINT,
       SQLITE_NOTADB
     }
     for (const name in names) if (record.code === name || record.code.startsWith(`${name}_`)) return names[name]
@@ -113,6 +117,22 @@ export const toInstanceError = (operation: string, path: string, error: unknown)
         reason: "unavailable",
         path,
         message: `cannot open ${path} (${detail}); check that the folder exists and is writable`,
+        cause: error
+      })
+    case SQLITE_TOOBIG:
+      return new InstanceError({
+        operation,
+        reason: "invalid",
+        path,
+        message: `${operation} on ${path}: a value is larger than SQLite stores in one row (${detail}); keep metadata small and store large data with an I/O manager`,
+        cause: error
+      })
+    case SQLITE_CONSTRAINT:
+      return new InstanceError({
+        operation,
+        reason: "invalid",
+        path,
+        message: `${operation} on ${path} broke a constraint of the instance schema (${detail})`,
         cause: error
       })
     case SQLITE_READONLY:
