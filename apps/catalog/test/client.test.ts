@@ -7,6 +7,7 @@ import { writeFileSync } from "node:fs"
 import { mkdtemp, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { InMemoryIO } from "@strata/core"
 import { CatalogApi } from "@strata/protocol"
 import { Effect, Stream } from "effect"
 import { FetchHttpClient } from "effect/http"
@@ -14,7 +15,7 @@ import { HttpApiClient } from "effect/http-api"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { RunningCatalog } from "../src/index.ts"
 import { startCatalog } from "../src/index.ts"
-import { fixtureOptions } from "./fixture.ts"
+import { fixtureOptions, makeFixture } from "./fixture.ts"
 import { until } from "./helpers.ts"
 
 describe("typed client and file watching", () => {
@@ -26,7 +27,13 @@ describe("typed client and file watching", () => {
     dir = await mkdtemp(join(tmpdir(), "strata-catalog-"))
     config = join(dir, "strata.config.ts")
     await writeFile(config, "export default {}\n")
-    catalog = await startCatalog({ ...fixtureOptions({ failing: false, slowMs: 0, users: 0 }), watch: [config] })
+    const control = { failing: false, slowMs: 0, users: 0 }
+    // `load` may be an Effect as well as a Promise
+    catalog = await startCatalog({
+      ...fixtureOptions(control),
+      load: () => Effect.succeed({ project: makeFixture(control), layer: InMemoryIO.layer }),
+      watch: [config]
+    })
   })
   afterAll(async () => {
     await catalog.close()

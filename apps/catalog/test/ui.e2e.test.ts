@@ -52,7 +52,7 @@ describe("catalog UI in Chromium", () => {
     expect(await page.locator(".refs", { hasText: "Downstream" }).locator("li", { hasText: "dashboards/growth" }).locator(".external").count())
       .toBe(1)
 
-    await page.click("text=Materialize with upstream")
+    await page.click("button:text-is('Materialize with upstream')")
     await page.waitForURL(/\/runs\/[0-9a-f-]+$/)
     await runStatus("succeeded")
     await page.waitForSelector(`[data-step="gold_user_metrics"][data-step-status="succeeded"]`)
@@ -67,7 +67,7 @@ describe("catalog UI in Chromium", () => {
     expect(await page.locator(`[data-testid="latest-metadata"] [data-metadata="row_count"]`).textContent()).toBe("22")
 
     // a second materialization of everything upstream changes the row count: the history chart shows both
-    await page.click("text=Materialize with upstream")
+    await page.click("button:text-is('Materialize with upstream')")
     await runStatus("succeeded")
     await page.click(`.gantt-label:text-is("gold_user_metrics")`)
     await page.waitForSelector(`[data-testid="latest-metadata"] [data-metadata="row_count"]:text-is("45")`)
@@ -102,7 +102,7 @@ describe("catalog UI in Chromium", () => {
   it("shows a failing step's error with its stack, then re-executes from failure", async () => {
     control.failing = true
     await page.goto(`${catalog.url}/asset/flaky_scores`)
-    await page.click("text=Materialize")
+    await page.click("button:text-is('Materialize')")
     await runStatus("failed")
     const error = await page.waitForSelector(`[data-testid="step-error"]`)
     expect(await error.textContent()).toContain("scoring service unavailable")
@@ -110,16 +110,33 @@ describe("catalog UI in Chromium", () => {
     const failedUrl = page.url()
 
     control.failing = false
-    await page.click("text=Re-execute from failure")
+    await page.click("button:text-is('Re-execute from failure')")
     await page.waitForURL((url) => url.href !== failedUrl && /\/runs\//.test(url.pathname))
     await runStatus("succeeded")
     expect(await page.locator(`text=re-executes`).count()).toBe(1)
   })
 
+  it("follows a running run live over SSE until it succeeds", async () => {
+    control.slowMs = 1_500
+    const eventStreams: Array<string> = []
+    page.on("response", (response) => {
+      if (/\/api\/runs\/[^/]+\/events/.test(response.url())) eventStreams.push(response.headers()["content-type"] ?? "")
+    })
+    await page.goto(`${catalog.url}/asset/slow_export`)
+    await page.click("button:text-is('Materialize')")
+    await runStatus("started")
+    await page.waitForSelector(`[data-step="slow_export"][data-step-status="running"]`)
+    await runStatus("succeeded")
+    await page.waitForSelector(`[data-step="slow_export"][data-step-status="succeeded"]`)
+    expect(eventStreams).toHaveLength(1)
+    expect(eventStreams[0]).toContain("text/event-stream")
+    control.slowMs = 0
+  })
+
   it("cancels a running run from its page", async () => {
     control.slowMs = 60_000
     await page.goto(`${catalog.url}/asset/slow_export`)
-    await page.click("text=Materialize")
+    await page.click("button:text-is('Materialize')")
     await page.waitForSelector(`[data-step="slow_export"][data-step-status="running"]`)
     await page.click("button:text-is('Cancel')")
     await runStatus("canceled")
