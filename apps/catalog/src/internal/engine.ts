@@ -237,18 +237,17 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
       return { nodes, records }
     })
 
-  const listAssets = (selection: string | undefined) =>
-    Effect.gen(function*() {
-      const g = yield* generation
-      const keep = selection === undefined || selection.trim() === ""
-        ? undefined
-        : new Set(yield* Selection.resolve(g.project, selection).pipe(Effect.mapError(badSelection)))
-      const { nodes } = yield* statuses(g)
-      return {
-        project: info(g),
-        assets: keep === undefined ? nodes : nodes.filter((node) => keep.has(node.key))
-      } satisfies Models.AssetList
-    })
+  const listAssets = Effect.fn("Catalog.listAssets")(function*(selection: string | undefined) {
+    const g = yield* generation
+    const keep = selection === undefined || selection.trim() === ""
+      ? undefined
+      : new Set(yield* Selection.resolve(g.project, selection).pipe(Effect.mapError(badSelection)))
+    const { nodes } = yield* statuses(g)
+    return {
+      project: info(g),
+      assets: keep === undefined ? nodes : nodes.filter((node) => keep.has(node.key))
+    } satisfies Models.AssetList
+  })
 
   const notFound = (g: Generation, key: string) => {
     const suggestions = Selection.resolve(g.project, key).pipe(
@@ -266,63 +265,60 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
       ))
   }
 
-  const getAsset = (key: string) =>
-    Effect.gen(function*() {
-      const g = yield* generation
-      const graph = g.project.graph
-      const i = graph.index.get(key)
-      if (i === undefined) return yield* notFound(g, key)
-      const { nodes, records } = yield* statuses(g)
-      const node = graph.nodes[i]!
-      const spec = node.spec
-      const record = records.get(key)
-      const ref = (j: number): Models.AssetRef => ({ key: nodes[j]!.key, kind: nodes[j]!.kind, status: nodes[j]!.status })
-      const closure = AssetGraph.downstreamClosure(graph, [i])
-      const affected: Array<Models.AssetRef> = []
-      for (let j = 0; j < closure.length; j++) if (closure[j] === 1 && j !== i) affected.push(ref(j))
-      const location = spec.location
-      const source = location === undefined
-        ? { error: "the definition's location is unknown" }
-        : yield* readDefinition(location).pipe(
-          Effect.map((code) => ({ code })),
-          Effect.catch((error) => Effect.succeed({ error }))
-        )
-      const materialization = record?.materialization
-      return stripUndefined({
-        node: nodes[i]!,
-        codeVersion: spec.codeVersion,
-        currentCodeVersion: node.kind === "asset" ? Version.ofAsset(node as Parameters<typeof Version.ofAsset>[0]) : undefined,
-        io: spec.io,
-        metadata: spec.metadata,
-        retry: spec.retry === undefined
-          ? undefined
-          : { maxRetries: spec.retry.maxRetries, delayMs: spec.retry.delayMs, backoff: spec.retry.backoff },
-        location: location === undefined ? undefined : { file: location.file, line: location.line, column: location.column },
-        source: "code" in source ? source.code : undefined,
-        sourceError: "error" in source ? source.error : undefined,
-        latest: materialization === undefined ? undefined : stripUndefined({ ...materialization }),
-        observation: record?.observation === undefined ? undefined : stripUndefined({ ...record.observation }),
-        failure: record?.failure === undefined ? undefined : stripUndefined(record.failure),
-        upstream: graph.upstream[i]!.map(ref),
-        downstream: graph.downstream[i]!.map(ref),
-        affected
-      }) satisfies Models.AssetDetail
-    })
+  const getAsset = Effect.fn("Catalog.getAsset")(function*(key: string) {
+    const g = yield* generation
+    const graph = g.project.graph
+    const i = graph.index.get(key)
+    if (i === undefined) return yield* notFound(g, key)
+    const { nodes, records } = yield* statuses(g)
+    const node = graph.nodes[i]!
+    const spec = node.spec
+    const record = records.get(key)
+    const ref = (j: number): Models.AssetRef => ({ key: nodes[j]!.key, kind: nodes[j]!.kind, status: nodes[j]!.status })
+    const closure = AssetGraph.downstreamClosure(graph, [i])
+    const affected: Array<Models.AssetRef> = []
+    for (let j = 0; j < closure.length; j++) if (closure[j] === 1 && j !== i) affected.push(ref(j))
+    const location = spec.location
+    const source = location === undefined
+      ? { error: "the definition's location is unknown" }
+      : yield* readDefinition(location).pipe(
+        Effect.map((code) => ({ code })),
+        Effect.catch((error) => Effect.succeed({ error }))
+      )
+    const materialization = record?.materialization
+    return stripUndefined({
+      node: nodes[i]!,
+      codeVersion: spec.codeVersion,
+      currentCodeVersion: node.kind === "asset" ? Version.ofAsset(node as Parameters<typeof Version.ofAsset>[0]) : undefined,
+      io: spec.io,
+      metadata: spec.metadata,
+      retry: spec.retry === undefined
+        ? undefined
+        : { maxRetries: spec.retry.maxRetries, delayMs: spec.retry.delayMs, backoff: spec.retry.backoff },
+      location: location === undefined ? undefined : { file: location.file, line: location.line, column: location.column },
+      source: "code" in source ? source.code : undefined,
+      sourceError: "error" in source ? source.error : undefined,
+      latest: materialization === undefined ? undefined : stripUndefined({ ...materialization }),
+      observation: record?.observation === undefined ? undefined : stripUndefined({ ...record.observation }),
+      failure: record?.failure === undefined ? undefined : stripUndefined(record.failure),
+      upstream: graph.upstream[i]!.map(ref),
+      downstream: graph.downstream[i]!.map(ref),
+      affected
+    }) satisfies Models.AssetDetail
+  })
 
-  const history = (key: string, limit: number | undefined, before: number | undefined) =>
-    Effect.gen(function*() {
-      const g = yield* generation
-      if (!g.project.graph.index.has(key)) return yield* notFound(g, key)
-      const list = yield* g.instance.history(key, { limit: limit ?? 200, before }).pipe(Effect.mapError(storageError))
-      return { key, materializations: list.map((m) => stripUndefined({ ...m })) } satisfies Models.AssetHistory
-    })
+  const history = Effect.fn("Catalog.history")(function*(key: string, limit: number | undefined, before: number | undefined) {
+    const g = yield* generation
+    if (!g.project.graph.index.has(key)) return yield* notFound(g, key)
+    const list = yield* g.instance.history(key, { limit: limit ?? 200, before }).pipe(Effect.mapError(storageError))
+    return { key, materializations: list.map((m) => stripUndefined({ ...m })) } satisfies Models.AssetHistory
+  })
 
-  const select = (selection: string) =>
-    Effect.gen(function*() {
-      const g = yield* generation
-      const keys = yield* Selection.resolve(g.project, selection).pipe(Effect.mapError(badSelection))
-      return { selection, keys } satisfies Models.SelectionResult
-    })
+  const select = Effect.fn("Catalog.select")(function*(selection: string) {
+    const g = yield* generation
+    const keys = yield* Selection.resolve(g.project, selection).pipe(Effect.mapError(badSelection))
+    return { selection, keys } satisfies Models.SelectionResult
+  })
 
   const toRun = (record: Instance.RunRecord): Models.Run =>
     stripUndefined({
@@ -341,31 +337,32 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
       cancelable: runs.has(record.runId)
     })
 
-  const listRuns = (query: { status?: string | undefined; limit?: number | undefined; before?: string | undefined }) =>
-    Effect.gen(function*() {
-      const g = yield* generation
-      let status: Array<Models.RunStatus> | undefined
-      if (query.status !== undefined && query.status.trim() !== "") {
-        status = []
-        for (const part of query.status.split(",")) {
-          const value = part.trim()
-          if (!(Models.RunStatus.literals as ReadonlyArray<string>).includes(value)) {
-            return yield* new Errors.InvalidRequest({
-              part: "Query",
-              message: `unknown run status ${JSON.stringify(value)}; use ${Models.RunStatus.literals.join(", ")}`
-            })
-          }
-          status.push(value as Models.RunStatus)
+  const listRuns = Effect.fn("Catalog.listRuns")(function*(
+    query: { readonly status?: string | undefined; readonly limit?: number | undefined; readonly before?: string | undefined }
+  ) {
+    const g = yield* generation
+    let status: Array<Models.RunStatus> | undefined
+    if (query.status !== undefined && query.status.trim() !== "") {
+      status = []
+      for (const part of query.status.split(",")) {
+        const value = part.trim()
+        if (!(Models.RunStatus.literals as ReadonlyArray<string>).includes(value)) {
+          return yield* new Errors.InvalidRequest({
+            part: "Query",
+            message: `unknown run status ${JSON.stringify(value)}; use ${Models.RunStatus.literals.join(", ")}`
+          })
         }
+        status.push(value as Models.RunStatus)
       }
-      const limit = query.limit ?? 50
-      const list = yield* g.instance.listRuns({ status, limit: limit + 1, before: query.before }).pipe(
-        Effect.mapError(storageError)
-      )
-      const page = list.slice(0, limit).map(toRun)
-      return stripUndefined({ runs: page, next: list.length > limit ? page[page.length - 1]!.runId : undefined }) satisfies
-        Models.RunList
-    })
+    }
+    const limit = query.limit ?? 50
+    const list = yield* g.instance.listRuns({ status, limit: limit + 1, before: query.before }).pipe(
+      Effect.mapError(storageError)
+    )
+    const page = list.slice(0, limit).map(toRun)
+    return stripUndefined({ runs: page, next: list.length > limit ? page[page.length - 1]!.runId : undefined }) satisfies
+      Models.RunList
+  })
 
   const findRun = (g: Generation, runId: string) =>
     Effect.flatMap(g.instance.getRun(runId).pipe(Effect.mapError(storageError)), (run) =>
@@ -379,29 +376,27 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
       Effect.mapError(storageError)
     )
 
-  const getRun = (runId: string) =>
-    Effect.gen(function*() {
-      const g = yield* generation
-      const run = yield* findRun(g, runId)
-      return { run: toRun(run), events: yield* events(g, runId) } satisfies Models.RunDetail
-    })
+  const getRun = Effect.fn("Catalog.getRun")(function*(runId: string) {
+    const g = yield* generation
+    const run = yield* findRun(g, runId)
+    return { run: toRun(run), events: yield* events(g, runId) } satisfies Models.RunDetail
+  })
 
   /** Follows a run's events until it ends: the SSE endpoint. */
-  const followRun = (runId: string, after: number | undefined) =>
-    Effect.gen(function*() {
-      const g = yield* generation
-      yield* findRun(g, runId)
-      return Stream.paginate({ cursor: after ?? 0, first: true }, (state) =>
-        Effect.gen(function*() {
-          if (!state.first) yield* Effect.sleep(150)
-          const run = yield* g.instance.getRun(runId).pipe(Effect.mapError(storageError))
-          const batch = yield* events(g, runId, state.cursor)
-          const cursor = batch.length > 0 ? batch[batch.length - 1]!.id : state.cursor
-          const finished = run !== undefined && Models.isTerminal(run.status) && !runs.has(runId)
-          // a finished run's events are all stored: one more read cannot find new ones
-          return [batch, finished ? Option.none() : Option.some({ cursor, first: false })] as const
-        }))
-    })
+  const followRun = Effect.fn("Catalog.followRun")(function*(runId: string, after: number | undefined) {
+    const g = yield* generation
+    yield* findRun(g, runId)
+    return Stream.paginate({ cursor: after ?? 0, first: true }, (state) =>
+      Effect.gen(function*() {
+        if (!state.first) yield* Effect.sleep(150)
+        const run = yield* g.instance.getRun(runId).pipe(Effect.mapError(storageError))
+        const batch = yield* events(g, runId, state.cursor)
+        const cursor = batch.length > 0 ? batch[batch.length - 1]!.id : state.cursor
+        const finished = run !== undefined && Models.isTerminal(run.status) && !runs.has(runId)
+        // a finished run's events are all stored: one more read cannot find new ones
+        return [batch, finished ? Option.none() : Option.some({ cursor, first: false })] as const
+      }))
+  })
 
   const startRun = (
     g: Generation,
@@ -467,63 +462,60 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
       return runId
     })
 
-  const launch = (request: Models.LaunchRequest) =>
-    Effect.gen(function*() {
-      const g = yield* generation
-      const keys = yield* Selection.resolve(g.project, request.selection).pipe(Effect.mapError(badSelection))
-      const graph = g.project.graph
-      const planned = keys.filter((key) => graph.nodes[graph.index.get(key)!]!.kind !== "external")
-      const runId = yield* startRun(g, planned, {
-        selection: request.selection,
-        staleOnly: request.staleOnly,
-        partition: request.partition,
-        tags: { source: "catalog", ...request.tags }
-      })
-      return { runId, assetKeys: planned } satisfies Models.Launched
+  const launch = Effect.fn("Catalog.launch")(function*(request: Models.LaunchRequest) {
+    const g = yield* generation
+    const keys = yield* Selection.resolve(g.project, request.selection).pipe(Effect.mapError(badSelection))
+    const graph = g.project.graph
+    const planned = keys.filter((key) => graph.nodes[graph.index.get(key)!]!.kind !== "external")
+    const runId = yield* startRun(g, planned, {
+      selection: request.selection,
+      staleOnly: request.staleOnly,
+      partition: request.partition,
+      tags: { source: "catalog", ...request.tags }
     })
+    return { runId, assetKeys: planned } satisfies Models.Launched
+  })
 
-  const reexecute = (parentRunId: string, from: "failure" | "all" | undefined) =>
-    Effect.gen(function*() {
-      const g = yield* generation
-      const parent = yield* findRun(g, parentRunId)
-      if (!Models.isTerminal(parent.status) || runs.has(parentRunId)) {
-        return yield* new Errors.RunConflict({
-          runId: parentRunId,
-          message: `run ${parentRunId} is still ${parent.status}; wait for it to finish or cancel it`
-        })
-      }
-      const parentEvents = yield* events(g, parentRunId)
-      const succeeded = new Set<string>()
-      for (const event of parentEvents) if (event.type === "step-succeeded") succeeded.add(event.assetKey)
-      const pending = (from ?? "failure") === "all"
-        ? parent.assetKeys
-        : parent.assetKeys.filter((key) => !succeeded.has(key))
-      const runId = yield* startRun(g, pending, {
-        reexecute: { runId: parentRunId, from: from ?? "failure" },
-        tags: { source: "catalog", ...parent.tags }
+  const reexecute = Effect.fn("Catalog.reexecute")(function*(parentRunId: string, from: "failure" | "all" | undefined) {
+    const g = yield* generation
+    const parent = yield* findRun(g, parentRunId)
+    if (!Models.isTerminal(parent.status) || runs.has(parentRunId)) {
+      return yield* new Errors.RunConflict({
+        runId: parentRunId,
+        message: `run ${parentRunId} is still ${parent.status}; wait for it to finish or cancel it`
       })
-      return { runId, assetKeys: pending } satisfies Models.Launched
+    }
+    const parentEvents = yield* events(g, parentRunId)
+    const succeeded = new Set<string>()
+    for (const event of parentEvents) if (event.type === "step-succeeded") succeeded.add(event.assetKey)
+    const pending = (from ?? "failure") === "all"
+      ? parent.assetKeys
+      : parent.assetKeys.filter((key) => !succeeded.has(key))
+    const runId = yield* startRun(g, pending, {
+      reexecute: { runId: parentRunId, from: from ?? "failure" },
+      tags: { source: "catalog", ...parent.tags }
     })
+    return { runId, assetKeys: pending } satisfies Models.Launched
+  })
 
-  const cancel = (runId: string) =>
-    Effect.gen(function*() {
-      const g = yield* generation
-      const active = runs.get(runId)
-      if (active === undefined || active.fiber === undefined) {
-        const run = yield* findRun(g, runId)
-        return yield* new Errors.RunConflict({
-          runId,
-          message: Models.isTerminal(run.status)
-            ? `run ${runId} already ${run.status}; there is nothing to cancel`
-            : `run ${runId} is executed by another process${
-              run.pid === undefined ? "" : ` (pid ${run.pid}${run.host === undefined ? "" : ` on ${run.host}`})`
-            }; cancel it there`
-        })
-      }
-      yield* Fiber.interrupt(active.fiber)
-      const run = yield* findRun(active.generation, runId)
-      return { runId, status: run.status } satisfies Models.Canceled
-    })
+  const cancel = Effect.fn("Catalog.cancel")(function*(runId: string) {
+    const g = yield* generation
+    const active = runs.get(runId)
+    if (active === undefined || active.fiber === undefined) {
+      const run = yield* findRun(g, runId)
+      return yield* new Errors.RunConflict({
+        runId,
+        message: Models.isTerminal(run.status)
+          ? `run ${runId} already ${run.status}; there is nothing to cancel`
+          : `run ${runId} is executed by another process${
+            run.pid === undefined ? "" : ` (pid ${run.pid}${run.host === undefined ? "" : ` on ${run.host}`})`
+          }; cancel it there`
+      })
+    }
+    yield* Fiber.interrupt(active.fiber)
+    const run = yield* findRun(active.generation, runId)
+    return { runId, status: run.status } satisfies Models.Canceled
+  })
 
   return {
     reload,
