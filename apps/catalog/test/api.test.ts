@@ -145,6 +145,18 @@ describe("catalog HTTP API (real server on a random port, in-memory instance)", 
     expect(gold.reasons.map((r) => r.text)).toEqual(["upstream silver/users is stale"])
   })
 
+  it("lists an asset's materialized partitions", async () => {
+    for (const partition of ["2026-11-01", "2026-11-02"]) {
+      const launched = await call(base(), "/api/runs", { method: "POST", body: { selection: "raw_orders", partition } })
+      await readEvents(`${base()}/api/runs/${launched.body.runId}/events`)
+    }
+    const detail = decode(Models.AssetDetail, (await call(base(), "/api/asset?key=raw_orders")).body)
+    expect(detail.partitions!.count).toBe(2)
+    expect(detail.partitions!.latest.map((p) => p.partition)).toEqual(["2026-11-02", "2026-11-01"])
+    const plain = decode(Models.AssetDetail, (await call(base(), "/api/asset?key=raw_users")).body)
+    expect(plain.partitions).toBeUndefined()
+  })
+
   it("re-executes a failed run from its failure", async () => {
     const failed = await runToEnd("flaky_scores")
     expect(failed.run.status).toBe("failed")
@@ -199,7 +211,7 @@ describe("catalog HTTP API (real server on a random port, in-memory instance)", 
     expect(second.runs.map((run) => run.runId)).not.toContain(first.runs[0]!.runId)
     const all = decode(Models.RunList, (await call(base(), "/api/runs?limit=100")).body)
     expect(all.next).toBeUndefined()
-    expect(all.runs.length).toBe(5)
+    expect(all.runs.length).toBe(7)
   })
 
   it("reloads the project, and keeps serving the previous one when a reload fails", async () => {

@@ -274,6 +274,16 @@ export const AssetDetail = Schema.Struct({
   latest: Schema.optional(Materialization),
   observation: Schema.optional(Observation),
   failure: Schema.optional(Failure),
+  /** Materialized partitions: how many, and the newest 50. Absent for assets never materialized by partition. */
+  partitions: Schema.optional(Schema.Struct({
+    count: Schema.Number,
+    latest: Schema.Array(Schema.Struct({
+      partition: Schema.String,
+      timestamp: Schema.Number,
+      runId: Schema.String,
+      dataVersion: Schema.String
+    }))
+  })),
   upstream: Schema.Array(AssetRef),
   downstream: Schema.Array(AssetRef),
   /** Every asset downstream of this one, transitively: what breaks if it fails. */

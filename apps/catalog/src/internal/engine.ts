@@ -286,6 +286,14 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
         Effect.catch((error) => Effect.succeed({ error }))
       )
     const materialization = record?.materialization
+    const partitionMap = yield* g.instance.partitions(key).pipe(Effect.mapError(storageError))
+    const partitions = partitionMap.size === 0 ? undefined : {
+      count: partitionMap.size,
+      latest: [...partitionMap.entries()]
+        .sort((a, b) => b[1].timestamp - a[1].timestamp)
+        .slice(0, 50)
+        .map(([partition, m]) => ({ partition, timestamp: m.timestamp, runId: m.runId, dataVersion: m.dataVersion }))
+    }
     return stripUndefined({
       node: nodes[i]!,
       codeVersion: spec.codeVersion,
@@ -301,6 +309,7 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
       latest: materialization === undefined ? undefined : stripUndefined({ ...materialization }),
       observation: record?.observation === undefined ? undefined : stripUndefined({ ...record.observation }),
       failure: record?.failure === undefined ? undefined : stripUndefined(record.failure),
+      partitions,
       upstream: graph.upstream[i]!.map(ref),
       downstream: graph.downstream[i]!.map(ref),
       affected

@@ -131,6 +131,12 @@ export const AssetPage = ({ assetKey }: { readonly assetKey: string }) => {
               <button onClick={() => void materialize(`*${node.key}`)}>Materialize with upstream</button>
             </div>
           )
+          : node.kind === "source"
+          ? (
+            <div className="actions">
+              <button className="primary" onClick={() => void materialize(node.key)}>Observe</button>
+            </div>
+          )
           : null}
       </div>
       {launchError !== undefined ? <div className="error" role="alert">{launchError}</div> : null}
@@ -197,6 +203,28 @@ export const AssetPage = ({ assetKey }: { readonly assetKey: string }) => {
               )
               : null}
           </section>
+          {detail.partitions !== undefined
+            ? (
+              <section data-testid="partitions">
+                <h2>Partitions <span className="muted">({detail.partitions.count} materialized)</span></h2>
+                <table className="history">
+                  <thead>
+                    <tr><th>Partition</th><th>When</th><th>Run</th><th>Data version</th></tr>
+                  </thead>
+                  <tbody>
+                    {detail.partitions.latest.map((p) => (
+                      <tr key={p.partition}>
+                        <td><code>{p.partition}</code></td>
+                        <td>{dateTime(p.timestamp)}</td>
+                        <td><a href={runPath(p.runId)} onClick={(event) => navigate(runPath(p.runId), event)}>{shortId(p.runId)}</a></td>
+                        <td><code>{p.dataVersion}</code></td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </section>
+            )
+            : null}
           <section>
             <h2>Metadata over time</h2>
             {series.length === 0

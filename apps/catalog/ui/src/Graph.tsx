@@ -228,6 +228,30 @@ export const Graph = ({ assets, selected, highlighted, onOpen, onToggle }: Props
     }
   }, [geometry]) // eslint-disable-line react-hooks/exhaustive-deps
 
+  // a new highlight: bring the matching assets into view (what a search does on a 10,000-asset graph)
+  useEffect(() => {
+    const element = containerRef.current
+    if (element === null || highlighted === undefined || highlighted.size === 0) return
+    let minX = Number.POSITIVE_INFINITY
+    let minY = Number.POSITIVE_INFINITY
+    let maxX = Number.NEGATIVE_INFINITY
+    let maxY = Number.NEGATIVE_INFINITY
+    const list = assetsRef.current
+    for (let i = 0; i < list.length; i++) {
+      if (!highlighted.has(list[i]!.key)) continue
+      minX = Math.min(minX, geometry.x[i]!)
+      minY = Math.min(minY, geometry.y[i]!)
+      maxX = Math.max(maxX, geometry.x[i]! + nodeWidth)
+      maxY = Math.max(maxY, geometry.y[i]! + nodeHeight)
+    }
+    if (minX === Number.POSITIVE_INFINITY) return
+    const width = element.clientWidth
+    const height = element.clientHeight
+    const k = Math.max(0.005, Math.min(1, (width - 80) / (maxX - minX), (height - 80) / (maxY - minY)))
+    viewRef.current = { k, tx: width / 2 - ((minX + maxX) / 2) * k, ty: height / 2 - ((minY + maxY) / 2) * k }
+    schedule()
+  }, [highlighted]) // eslint-disable-line react-hooks/exhaustive-deps
+
   // statuses or selection changed: redraw
   useEffect(() => {
     schedule()

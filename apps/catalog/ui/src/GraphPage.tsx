@@ -15,6 +15,7 @@ export const GraphPage = () => {
   const [highlighted, setHighlighted] = useState<ReadonlySet<string> | undefined>(undefined)
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set())
   const [launching, setLaunching] = useState(false)
+  const [staleOnly, setStaleOnly] = useState(false)
 
   const load = useCallback(() => {
     api.assets().then((value) => {
@@ -64,7 +65,7 @@ export const GraphPage = () => {
   const materialize = async () => {
     setLaunching(true)
     try {
-      const launched = await api.launch([...selected].join(", "))
+      const launched = await api.launch([...selected].join(", "), staleOnly)
       navigate(runPath(launched.runId))
     } catch (failure) {
       setError(failure instanceof Error ? failure.message : String(failure))
@@ -85,7 +86,7 @@ export const GraphPage = () => {
         >
           <input
             name="selection"
-            placeholder="Selection: +gold_user_metrics, group:silver, kind:parquet, tag:tier=gold"
+            placeholder="Selection: +gold_user_metrics, group:silver, tag:tier=gold"
             value={selection}
             spellCheck={false}
             onChange={(event) => setSelection(event.target.value)}
@@ -102,6 +103,9 @@ export const GraphPage = () => {
         <button className="primary" disabled={selected.size === 0 || launching} onClick={() => void materialize()}>
           Materialize selected ({selected.size})
         </button>
+        <label className="check" title="skip selected assets whose code and inputs did not change">
+          <input type="checkbox" checked={staleOnly} onChange={(event) => setStaleOnly(event.target.checked)} /> stale only
+        </label>
         {selected.size > 0 ? <button onClick={() => setSelected(new Set())}>Clear</button> : null}
         <div className="legend">
           {statuses.map((status) => (

@@ -47,7 +47,8 @@ export const api = {
   runs: (options?: { readonly status?: string; readonly limit?: number; readonly before?: string }) =>
     request(Models.RunList, paths.runs(options)),
   run: (runId: string) => request(Models.RunDetail, paths.run(runId)),
-  launch: (selection: string) => request(Models.Launched, paths.launch, { method: "POST", body: { selection } }),
+  launch: (selection: string, staleOnly = false) =>
+    request(Models.Launched, paths.launch, { method: "POST", body: { selection, staleOnly } }),
   cancel: (runId: string) => request(Models.Canceled, paths.cancel(runId), { method: "POST" }),
   reexecute: (runId: string, from: "failure" | "all") =>
     request(Models.Launched, paths.reexecute(runId), { method: "POST", body: { from } }),
