@@ -10,10 +10,9 @@
  * Needs the built UI (`pnpm build:ui`) and Debian's Chromium.
  */
 import { fileURLToPath } from "node:url"
-import { Asset, InMemoryIO, Instance, Output, Project } from "@strata/core"
-type AnyNode = Asset.AnyNode
-import { Effect } from "effect"
+import { InMemoryIO, Instance } from "@strata/core"
 import { startCatalog } from "../src/index.ts"
+import { makeBigProject } from "../test/bigProject.ts"
 import { launchChromium } from "../test/browser.ts"
 import { readEvents } from "../test/helpers.ts"
 
@@ -24,34 +23,7 @@ declare global {
 }
 
 const size = Number(process.argv.find((arg) => /^\d+$/.test(arg)) ?? 10_000)
-const layers = 20
-const perLayer = Math.ceil(size / layers)
-
-// a deterministic pseudo-random graph: each asset reads 1-3 assets of the previous two layers
-let seed = 42
-const random = () => {
-  seed = (seed * 1664525 + 1013904223) >>> 0
-  return seed / 2 ** 32
-}
-const nodes: Array<AnyNode> = []
-for (let i = 0; i < size; i++) {
-  const layer = Math.floor(i / perLayer)
-  const deps: Record<string, AnyNode> = {}
-  if (layer > 0) {
-    const count = 1 + Math.floor(random() * 3)
-    for (let d = 0; d < count; d++) {
-      const from = Math.max(0, (layer - 1 - Math.floor(random() * 2)) * perLayer)
-      const j = from + Math.floor(random() * perLayer)
-      if (j < i) deps[`in${d}`] = nodes[j]!
-    }
-  }
-  nodes.push(Asset.make(`layer${String(layer).padStart(2, "0")}/asset_${i}`, {
-    deps,
-    group: `group_${layer % 5}`,
-    kinds: [layer % 2 === 0 ? "parquet" : "postgres"]
-  }, () => Effect.succeed(Output.make(i, { metadata: { row_count: i } }))))
-}
-const project = Project.make({ assets: nodes })
+const { project, edges } = makeBigProject(size)
 
 const catalog = await startCatalog({
   load: () => Promise.resolve({ project, layer: InMemoryIO.layer }),
@@ -153,7 +125,7 @@ const median = [...samples].sort((a, b) => a - b)[1]!
 console.log(JSON.stringify(
   {
     assets: size,
-    edges: nodes.reduce((sum, node) => sum + node.spec.deps.length, 0),
+    edges,
     apiAssetsMs: Math.round(apiMs),
     apiAssetsBytes: body.length,
     timeToFirstRenderMs: { samples: samples.map(Math.round), coldMs: Math.round(samples[0]!), median: Math.round(median) },
