@@ -263,6 +263,15 @@ export const RunPage = ({ runId }: { readonly runId: string }) => {
               )
               : null}
           </p>
+          {run.partition !== undefined || Object.keys(run.tags).length > 0 || run.staleOnly
+            ? (
+              <p>
+                {run.partition !== undefined ? <span className="tag">partition {run.partition}</span> : null}
+                {run.staleOnly ? <span className="tag">stale only</span> : null}
+                {Object.entries(run.tags).map(([k, v]) => <span key={k} className="tag">{k}={v}</span>)}
+              </p>
+            )
+            : null}
           {run.reason !== undefined ? <p className="reason">{run.reason}</p> : null}
         </div>
         <div className="actions">
