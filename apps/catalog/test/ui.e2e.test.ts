@@ -96,7 +96,6 @@ describe("catalog UI in Chromium", () => {
 
     await page.click(`text=Assets`)
     await page.waitForSelector(`[data-key="silver/users"][data-status="stale"]`)
-    await page.screenshot({ path: `${screenshots}graph.png` })
   })
 
   it("shows a failing step's error with its stack, then re-executes from failure", async () => {
@@ -108,6 +107,14 @@ describe("catalog UI in Chromium", () => {
     expect(await error.textContent()).toContain("scoring service unavailable")
     expect(await page.locator(`[data-testid="step-error"] .stack`).textContent()).toContain("fixture.ts")
     const failedUrl = page.url()
+
+    // the graph shows the failure, and what is stale because of new upstream data
+    await page.click(`text=Assets`)
+    await page.waitForSelector(`[data-key="flaky_scores"][data-status="failed"]`)
+    await page.waitForSelector(`[data-key="silver/users"][data-status="stale"]`)
+    await page.screenshot({ path: `${screenshots}graph.png` })
+    await page.goto(failedUrl)
+    await runStatus("failed")
 
     control.failing = false
     await page.click("button:text-is('Re-execute from failure')")

@@ -156,7 +156,11 @@ export const AssetPage = ({ assetKey }: { readonly assetKey: string }) => {
       {node.reasons.length > 0
         ? (
           <section className="reasons" data-testid="stale-reasons">
-            <h3>Why it is {node.status === "missing" ? "missing" : "stale"}</h3>
+            <h3>
+              {node.reasons[0]!.type === "never-materialized" || node.reasons[0]!.type === "never-observed"
+                ? "Why it is missing"
+                : "Why it is stale"}
+            </h3>
             <ul>{node.reasons.map((reason, index) => <li key={index}>{reason.text}</li>)}</ul>
           </section>
         )
