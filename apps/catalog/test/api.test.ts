@@ -235,6 +235,13 @@ describe("catalog HTTP API (real server on a random port, in-memory instance)", 
     expect((await call(base(), "/api/project/reload", { method: "POST" })).status).toBe(200)
   })
 
+  it("serves its OpenAPI document", async () => {
+    const { status, body } = await call(base(), "/api/openapi.json")
+    expect(status).toBe(200)
+    expect(body.info.title).toBe("Strata catalog API")
+    expect(Object.keys(body.paths)).toContain("/api/runs/{runId}/reexecute")
+  })
+
   it("rejects a project whose layer provides no instance", async () => {
     await expect(startCatalog({
       load: () => Promise.resolve({ project: makeFixture({ failing: false, slowMs: 0, users: 0 }) }),

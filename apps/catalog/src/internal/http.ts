@@ -47,7 +47,9 @@ const invalidRequestAsJson = HttpRouter.middleware((httpEffect) =>
 
 /** The routes: the API under `/api`, the UI everywhere else. */
 export const routes = (engine: Engine, uiDir: string | undefined) => {
-  const api = HttpApiBuilder.layer(CatalogApi).pipe(Layer.provide(handlersLayer(engine)))
+  const api = HttpApiBuilder.layer(CatalogApi, { openapiPath: "/api/openapi.json" }).pipe(
+    Layer.provide(handlersLayer(engine))
+  )
   const ui = uiDir !== undefined && existsSync(uiDir)
     ? HttpStaticServer.layer({ root: uiDir, spa: true })
     : HttpRouter.add(
