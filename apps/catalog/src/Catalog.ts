@@ -29,7 +29,7 @@ import { fileURLToPath } from "node:url"
 import { NodeHttpServer } from "@effect/platform-node"
 import type { Instance, Project } from "@strata/core"
 import type { Errors, Models } from "@strata/protocol"
-import { Cause, Context, Effect, Exit, Layer, Scope } from "effect"
+import { Cause, Context, Effect, Exit, Layer, Schema, Scope } from "effect"
 import { HttpRouter, HttpServer } from "effect/http"
 import type { HttpServerError } from "effect/http"
 import type { PlatformError } from "effect/PlatformError"
@@ -106,6 +106,18 @@ export interface CatalogServer {
 }
 
 /**
+ * The server cannot listen: the port is taken, the host is not an address of
+ * this machine. Pick another `port` (or `0` for a free one).
+ *
+ * @since 0.1.0
+ */
+export class ListenError extends Schema.TaggedError<ListenError>()("@strata/catalog/ListenError", {
+  host: Schema.String,
+  port: Schema.Number,
+  message: Schema.String
+}) {}
+
+/**
  * Where `vite build` puts the UI: `ui-dist/` beside `src/` and `dist/`.
  *
  * @since 0.1.0
@@ -121,7 +133,7 @@ export const defaultUiDir: string = fileURLToPath(new URL("../ui-dist", import.m
  */
 export const serveCatalog = (
   options: Options
-): Effect.Effect<CatalogServer, Errors.ProjectLoadError | HttpServerError.ServeError | PlatformError, Scope.Scope> =>
+): Effect.Effect<CatalogServer, Errors.ProjectLoadError | ListenError | PlatformError, Scope.Scope> =>
   Effect.gen(function*() {
     const engine = yield* makeEngine(options)
     const host = options.host ?? "127.0.0.1"
@@ -131,7 +143,20 @@ export const serveCatalog = (
     }).pipe(
       Layer.provideMerge(NodeHttpServer.layer(createServer, { port: options.port ?? 3000, host }))
     )
-    const context = yield* Layer.build(serverLayer)
+    const requestedPort = options.port ?? 3000
+    const context = yield* Layer.build(serverLayer).pipe(
+      Effect.catchTag("ServeError", (error: HttpServerError.ServeError) => {
+        const cause = error.cause as { code?: unknown; message?: unknown } | undefined
+        const reason = cause?.code === "EADDRINUSE"
+          ? `port ${requestedPort} is already in use; stop the other server or pass another port (0 picks a free one)`
+          : typeof cause?.message === "string"
+          ? cause.message
+          : String(error.cause)
+        return Effect.fail(
+          new ListenError({ host, port: requestedPort, message: `cannot listen on ${host}:${requestedPort}: ${reason}` })
+        )
+      })
+    )
     const address = Context.get(context, HttpServer.HttpServer).address
     const port = "port" in address ? address.port : options.port ?? 3000
     const reload = engine.reload

@@ -7,6 +7,7 @@
 export {
   type CatalogServer,
   defaultUiDir,
+  ListenError,
   type LoadedProject,
   loaded,
   type Options,
