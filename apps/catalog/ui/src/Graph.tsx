@@ -45,6 +45,8 @@ export const Graph = ({ assets, selected, highlighted, onOpen, onToggle }: Props
   const geometry = useMemo(() => layout(assets), [structure]) // eslint-disable-line react-hooks/exhaustive-deps
   const assetsRef = useRef(assets)
   assetsRef.current = assets
+  /** Indexes of the nodes mounted as DOM cards (empty when zoomed out). */
+  const cardsRef = useRef<ReadonlyArray<number>>([])
   const stateRef = useRef({ selected, highlighted })
   stateRef.current = { selected, highlighted }
 
@@ -161,7 +163,6 @@ export const Graph = ({ assets, selected, highlighted, onOpen, onToggle }: Props
     }
   }, [geometry])
 
-  const cardsRef = useRef<ReadonlyArray<number>>([])
   const updateCards = useCallback(() => {
     const { k } = viewRef.current
     let next: Array<number> = []
