@@ -207,6 +207,19 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
       const records = yield* g.instance.assets(graph.nodes.map((node) => node.key)).pipe(Effect.mapError(storageError))
       const computed = Staleness.compute(g.project, records)
       const running = runningKeys()
+      // runs of other processes sharing the instance (`strata materialize` in a terminal):
+      // their assets not yet materialized or failed by that run are running too
+      const others = yield* g.instance.listRuns({ status: ["queued", "started"], limit: 20 }).pipe(
+        Effect.mapError(storageError)
+      )
+      for (const run of others) {
+        if (runs.has(run.runId)) continue
+        for (const key of run.assetKeys) {
+          const record = records.get(key)
+          if (record?.materialization?.runId === run.runId || record?.failure?.runId === run.runId) continue
+          running.add(key)
+        }
+      }
       const nodes: Array<Models.AssetNode> = new Array(graph.nodes.length)
       for (let i = 0; i < graph.nodes.length; i++) {
         const node = graph.nodes[i]!
