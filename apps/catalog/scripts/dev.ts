@@ -5,11 +5,11 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Effect } from "effect"
-import { serveCatalog } from "../src/index.ts"
+import { defaultUiDir, serveCatalog } from "../src/index.ts"
 import { fixtureOptions } from "../test/fixture.ts"
 
 const options = fixtureOptions({ failing: process.env.STRATA_FIXTURE_FIXED !== "1", slowMs: 20_000, users: 0 })
-serveCatalog({ ...options, port: Number(process.env.PORT ?? 3000) }).pipe(
+serveCatalog({ ...options, uiDir: defaultUiDir, port: Number(process.env.PORT ?? 3000) }).pipe(
   Effect.tap((server) => Effect.logInfo(`catalog on ${server.url}`)),
   Effect.andThen(Effect.never),
   Effect.scoped,

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { RunningCatalog } from "../src/index.ts"
 import { startCatalog } from "../src/index.ts"
 import { makeBigProject } from "./bigProject.ts"
+import { testUiDir } from "./paths.ts"
 import { launchChromium } from "./browser.ts"
 
 declare global {
@@ -24,7 +25,7 @@ describe("a 10,000-asset graph in Chromium", () => {
   beforeAll(async () => {
     const { project } = makeBigProject(10_000)
     ;[catalog, browser] = await Promise.all([
-      startCatalog({ load: () => Promise.resolve({ project, layer: InMemoryIO.layer }), instance: Instance.layerMemory, port: 0 }),
+      startCatalog({ load: () => Promise.resolve({ project, layer: InMemoryIO.layer }), instance: Instance.layerMemory, uiDir: testUiDir, port: 0 }),
       launchChromium()
     ])
   })

@@ -1,11 +1,15 @@
 /**
- * vitest global setup: builds the UI with Vite when `ui-dist` is missing or
- * older than a UI source file, so the browser tests always see current code.
+ * vitest global setup: builds the UI with Vite into `.ui-test/` when it is
+ * missing or older than a UI or protocol source file, so the browser tests
+ * always see current code. A folder of its own, so that a `build` running
+ * at the same time (turbo runs a package's build and test in parallel)
+ * never hands the tests a half-written `ui-dist/`.
  */
 import { existsSync, readdirSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { build } from "vite"
+import { testUiDir } from "./paths.ts"
 
 const here = fileURLToPath(new URL("..", import.meta.url))
 
@@ -19,8 +23,8 @@ const newest = (dir: string): number => {
 }
 
 export default async function setup() {
-  const index = join(here, "ui-dist", "index.html")
+  const index = join(testUiDir, "index.html")
   const sources = Math.max(newest(join(here, "ui")), newest(join(here, "..", "..", "packages", "protocol", "src")))
   if (existsSync(index) && statSync(index).mtimeMs >= sources) return
-  await build({ configFile: join(here, "ui", "vite.config.ts"), logLevel: "warn" })
+  await build({ configFile: join(here, "ui", "vite.config.ts"), logLevel: "warn", build: { outDir: testUiDir } })
 }

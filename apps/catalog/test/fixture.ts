@@ -6,6 +6,7 @@
 import { Asset, ExternalAsset, InMemoryIO, Instance, Output, Project } from "@strata/core"
 import { Effect } from "effect"
 import type { LoadedProject, Options } from "../src/index.ts"
+import { testUiDir } from "./paths.ts"
 
 export interface Control {
   /** `flaky_scores` fails while this is true. */
@@ -72,5 +73,6 @@ export const makeFixture = (control: Control) => {
 export const fixtureOptions = (control: Control): Options => ({
   load: (): Promise<LoadedProject> => Promise.resolve({ project: makeFixture(control), layer: InMemoryIO.layer }),
   instance: Instance.layerMemory,
+  uiDir: testUiDir,
   port: 0
 })
