@@ -13,6 +13,12 @@ import { launchChromium } from "./browser.ts"
 import type { Control } from "./fixture.ts"
 import { fixtureOptions } from "./fixture.ts"
 
+declare global {
+  interface Window {
+    __strataGraph?: { firstRenderMs: number; nodes: number; frames: number; lastFrameMs: number }
+  }
+}
+
 const screenshots = fileURLToPath(new URL("../screenshots/", import.meta.url))
 
 describe("catalog UI in Chromium", () => {
@@ -96,6 +102,22 @@ describe("catalog UI in Chromium", () => {
 
     await page.click(`text=Assets`)
     await page.waitForSelector(`[data-key="silver/users"][data-status="stale"]`)
+
+    // zooming out around an asset keeps it under the cursor; once nodes are canvas blocks,
+    // clicking the block still opens the asset
+    const box = (await page.locator(`[data-key="gold_user_metrics"]`).boundingBox())!
+    const x = box.x + box.width / 2
+    const y = box.y + box.height / 2
+    await page.mouse.move(x, y)
+    for (let i = 0; i < 20 && (await page.locator(".card").count()) > 0; i++) {
+      await page.mouse.wheel(0, 300)
+      await page.waitForFunction((frames) => window.__strataGraph!.frames > frames, await page.evaluate(() => window.__strataGraph!.frames))
+    }
+    expect(await page.locator(".card").count()).toBe(0)
+    await page.mouse.click(x, y)
+    await page.waitForURL(/\/asset\/gold_user_metrics$/)
+    await page.goBack()
+    await page.waitForSelector(`[data-testid="graph"]`)
   })
 
   it("shows a failing step's error with its stack, then re-executes from failure", async () => {
