@@ -25,6 +25,7 @@
 import { watch as watchFile } from "node:fs"
 import type { FSWatcher } from "node:fs"
 import { createServer } from "node:http"
+import { basename, dirname, resolve as resolvePath } from "node:path"
 import { fileURLToPath } from "node:url"
 import { NodeHttpServer } from "@effect/platform-node"
 import type { Instance, Project } from "@strata/core"
@@ -169,7 +170,6 @@ const watchFiles = (
   reload: Effect.Effect<unknown, unknown>
 ): Effect.Effect<void, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const scope = yield* Effect.scope
     let timer: ReturnType<typeof setTimeout> | undefined
     const trigger = () => {
       if (timer !== undefined) clearTimeout(timer)
@@ -179,14 +179,25 @@ const watchFiles = (
         Effect.runFork(Effect.ignore(reload))
       }, 100)
     }
-    const watchers = yield* Effect.acquireRelease(
+    // watch the folders, not the files: editors and formatters often save by writing a new file
+    // and renaming it over the old one, which ends a watch on the old file
+    const byFolder = new Map<string, Set<string>>()
+    for (const file of files) {
+      const absolute = resolvePath(file)
+      const names = byFolder.get(dirname(absolute)) ?? new Set<string>()
+      names.add(basename(absolute))
+      byFolder.set(dirname(absolute), names)
+    }
+    yield* Effect.acquireRelease(
       Effect.sync(() => {
         const list: Array<FSWatcher> = []
-        for (const file of files) {
+        for (const [folder, names] of byFolder) {
           try {
-            list.push(watchFile(file, trigger))
+            list.push(watchFile(folder, (_event, name) => {
+              if (name === null || names.has(String(name))) trigger()
+            }))
           } catch {
-            // a file that does not exist yet cannot be watched; the others still are
+            // a folder that does not exist cannot be watched; the others still are
           }
         }
         return list
@@ -197,8 +208,6 @@ const watchFiles = (
           for (const watcher of list) watcher.close()
         })
     )
-    void scope
-    void watchers
   })
 
 /**

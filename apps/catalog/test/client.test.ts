@@ -3,7 +3,7 @@
  * uses) against a real server: requests encode, responses and typed errors
  * decode, the SSE endpoint streams decoded events.
  */
-import { writeFileSync } from "node:fs"
+import { renameSync, writeFileSync } from "node:fs"
 import { mkdtemp, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -80,5 +80,17 @@ describe("typed client and file watching", () => {
       return info.generation > before.generation ? info : undefined
     }, "the watched file to trigger a reload")
     expect(after.generation).toBe(before.generation + 1)
+    // saved the way many editors do, twice: a new file renamed over the old one (a watch on the
+    // replaced file itself would see the first such save and miss the second)
+    let generation = after.generation
+    for (const version of [2, 3]) {
+      writeFileSync(`${config}.tmp`, `export default { changed: ${version} }\n`)
+      renameSync(`${config}.tmp`, config)
+      const again = await until(async () => {
+        const info = await withClient((client) => client.project.info())
+        return info.generation > generation ? info : undefined
+      }, `atomic save ${version} to trigger a reload`)
+      generation = again.generation
+    }
   })
 })
