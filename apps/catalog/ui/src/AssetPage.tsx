@@ -161,7 +161,23 @@ export const AssetPage = ({ assetKey }: { readonly assetKey: string }) => {
                 ? "Why it is missing"
                 : "Why it is stale"}
             </h3>
-            <ul>{node.reasons.map((reason, index) => <li key={index}>{reason.text}</li>)}</ul>
+            <ul>
+              {node.reasons.map((reason, index) => (
+                <li key={index}>
+                  {reason.text}
+                  {reason.upstream !== undefined
+                    ? (
+                      <>
+                        {" "}·{" "}
+                        <a href={assetPath(reason.upstream)} onClick={(event) => navigate(assetPath(reason.upstream!), event)}>
+                          open {reason.upstream}
+                        </a>
+                      </>
+                    )
+                    : null}
+                </li>
+              ))}
+            </ul>
           </section>
         )
         : null}
