@@ -65,7 +65,10 @@ describe("catalog UI in Chromium", () => {
     expect(await page.locator(".gantt-row").count()).toBe(5)
     await page.click(`text=Show all events`)
     await page.waitForSelector(`[data-event="run-succeeded"]`)
-    await page.screenshot({ path: `${screenshots}run.png`, fullPage: true })
+    // the app scrolls inside its main area: a tall viewport shows the whole page
+    await page.setViewportSize({ width: 1440, height: 1300 })
+    await page.screenshot({ path: `${screenshots}run.png` })
+    await page.setViewportSize({ width: 1440, height: 900 })
 
     await page.click(`.gantt-label:text-is("gold_user_metrics")`)
     await page.waitForURL(/\/asset\/gold_user_metrics$/)
@@ -79,7 +82,8 @@ describe("catalog UI in Chromium", () => {
     await page.waitForSelector(`[data-testid="latest-metadata"] [data-metadata="row_count"]:text-is("45")`)
     await page.waitForSelector(`.chart[data-metric="row_count"] >> text=2 points`)
     expect(await page.locator(`.chart[data-metric="row_count"] circle`).count()).toBe(2)
-    await page.screenshot({ path: `${screenshots}asset.png`, fullPage: true })
+    await page.setViewportSize({ width: 1440, height: 1500 })
+    await page.screenshot({ path: `${screenshots}asset.png` })
   })
 
   it("shows statuses in the graph, highlights a selection, reports a bad one, and materializes selected assets", async () => {

@@ -22,7 +22,8 @@ export const Chart = ({ name, points }: { readonly name: string; readonly points
   const sx = (t: number) => pad.left + (t1 === t0 ? (width - pad.left - pad.right) / 2 : ((t - t0) / (t1 - t0)) * (width - pad.left - pad.right))
   const sy = (v: number) => pad.top + (1 - (v - v0) / (v1 - v0)) * (height - pad.top - pad.bottom)
   const line = sorted.map((p, i) => `${i === 0 ? "M" : "L"}${sx(p.t).toFixed(1)},${sy(p.v).toFixed(1)}`).join(" ")
-  const label = (v: number) => Math.abs(v) >= 1000 ? v.toExponential(1) : Number.isInteger(v) ? String(v) : v.toFixed(3)
+  const label = (v: number) =>
+    Math.abs(v) >= 1_000_000 ? v.toExponential(2) : Number.isInteger(v) ? v.toLocaleString("en") : String(Number(v.toPrecision(4)))
   const latest = sorted[sorted.length - 1]!
   return (
     <figure className="chart" data-metric={name}>
