@@ -65,6 +65,14 @@ describe("catalog UI in Chromium", () => {
     expect(await page.locator(".gantt-row").count()).toBe(5)
     await page.click(`text=Show all events`)
     await page.waitForSelector(`[data-event="run-succeeded"]`)
+    // clicking a step's row shows only its events
+    await page.click(`[data-step="silver/users"] .gantt-track`)
+    await page.waitForSelector(`[data-event="run-succeeded"]`, { state: "detached" })
+    const keys = await page.locator(".event .event-key").allTextContents()
+    expect(new Set(keys)).toEqual(new Set(["silver/users"]))
+    expect(await page.locator(`[data-event="log"]`).textContent()).toContain("cleaning 25 users")
+    await page.click(`text=All steps`)
+    await page.waitForSelector(`[data-event="run-succeeded"]`)
     // the app scrolls inside its main area: a tall viewport shows the whole page
     await page.setViewportSize({ width: 1440, height: 1300 })
     await page.screenshot({ path: `${screenshots}run.png` })
@@ -97,6 +105,7 @@ describe("catalog UI in Chromium", () => {
 
     await page.fill(`input[name="selection"]`, "group:bronze")
     await page.click("text=Highlight")
+    expect(new URL(page.url()).searchParams.get("select")).toBe("group:bronze")
     await page.click("text=Select 2")
     await page.check(`[aria-label="select silver/orders"]`)
     await page.click("text=Materialize selected (3)")

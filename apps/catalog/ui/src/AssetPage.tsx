@@ -129,6 +129,9 @@ export const AssetPage = ({ assetKey }: { readonly assetKey: string }) => {
             <div className="actions">
               <button className="primary" onClick={() => void materialize(node.key)}>Materialize</button>
               <button onClick={() => void materialize(`*${node.key}`)}>Materialize with upstream</button>
+              {detail.downstream.some((ref) => ref.kind === "asset")
+                ? <button onClick={() => void materialize(`${node.key}*`)}>Materialize with downstream</button>
+                : null}
             </div>
           )
           : node.kind === "source"

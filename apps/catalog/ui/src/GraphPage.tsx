@@ -10,7 +10,8 @@ const statuses: ReadonlyArray<Models.AssetStatus> = ["fresh", "stale", "missing"
 export const GraphPage = () => {
   const [list, setList] = useState<Models.AssetList | undefined>(undefined)
   const [error, setError] = useState<string | undefined>(undefined)
-  const [selection, setSelection] = useState("")
+  // the highlighted selection lives in the URL (`/?select=+gold_user_metrics`), so a view can be shared
+  const [selection, setSelection] = useState(() => new URLSearchParams(window.location.search).get("select") ?? "")
   const [selectionError, setSelectionError] = useState<{ message: string; position: number | undefined } | undefined>()
   const [highlighted, setHighlighted] = useState<ReadonlySet<string> | undefined>(undefined)
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set())
@@ -24,9 +25,14 @@ export const GraphPage = () => {
     }, (failure: unknown) => setError(String(failure instanceof Error ? failure.message : failure)))
   }, [])
   useEffect(load, [load])
+  useEffect(() => {
+    if (selection.trim() !== "") void applySelection(selection)
+  }, []) // eslint-disable-line react-hooks/exhaustive-deps
   useLiveRefresh(load)
 
   const applySelection = async (text: string) => {
+    const url = text.trim() === "" ? window.location.pathname : `${window.location.pathname}?select=${encodeURIComponent(text)}`
+    window.history.replaceState(null, "", url)
     if (text.trim() === "") {
       setHighlighted(undefined)
       setSelectionError(undefined)

@@ -146,7 +146,13 @@ const stepsOf = (events: ReadonlyArray<Models.Event>): Array<Step> => {
 const stepColor = (status: Step["status"]) =>
   status === "skipped" ? "#b7bfcc" : statusColor(status === "running" ? "running" : status === "succeeded" ? "fresh" : "failed")
 
-const Timeline = ({ steps, startedAt, endedAt }: { readonly steps: ReadonlyArray<Step>; readonly startedAt: number; readonly endedAt: number }) => {
+const Timeline = ({ steps, startedAt, endedAt, focus, onFocus }: {
+  readonly steps: ReadonlyArray<Step>
+  readonly startedAt: number
+  readonly endedAt: number
+  readonly focus: string | undefined
+  readonly onFocus: (key: string | undefined) => void
+}) => {
   const span = Math.max(endedAt - startedAt, 1)
   return (
     <div className="gantt" data-testid="timeline">
@@ -154,7 +160,17 @@ const Timeline = ({ steps, startedAt, endedAt }: { readonly steps: ReadonlyArray
         const left = ((step.start - startedAt) / span) * 100
         const width = Math.max((((step.end ?? endedAt) - step.start) / span) * 100, 0.6)
         return (
-          <div className="gantt-row" key={step.key} data-step={step.key} data-step-status={step.status}>
+          <div
+            className={`gantt-row${focus === step.key ? " focused" : ""}`}
+            key={step.key}
+            data-step={step.key}
+            data-step-status={step.status}
+            title="click to show only this step's events"
+            onClick={(event) => {
+              if ((event.target as HTMLElement).closest("a") !== null) return
+              onFocus(focus === step.key ? undefined : step.key)
+            }}
+          >
             <a className="gantt-label" href={assetPath(step.key)} onClick={(event) => navigate(assetPath(step.key), event)}>
               {step.key}
             </a>
@@ -183,6 +199,7 @@ export const RunPage = ({ runId }: { readonly runId: string }) => {
   const [busy, setBusy] = useState(false)
   const [now, setNow] = useState(Date.now())
   const [showAll, setShowAll] = useState(false)
+  const [focus, setFocus] = useState<string | undefined>(undefined)
   const seen = useRef(new Set<number>())
 
   const refresh = useCallback(() =>
@@ -230,7 +247,10 @@ export const RunPage = ({ runId }: { readonly runId: string }) => {
   const startedAt = run.startedAt ?? run.createdAt
   const endedAt = run.endedAt ?? (terminal ? startedAt : now)
   const failures = steps.filter((step) => step.status === "failed" && step.error !== undefined)
-  const logs = events.filter((event) => event.type === "log")
+  const ofFocus = (event: Models.Event) =>
+    focus === undefined || ("assetKey" in event && event.assetKey === focus)
+  const logs = events.filter((event) => event.type === "log" && ofFocus(event))
+  const shown = showAll ? events.filter(ofFocus) : logs
   const act = async (action: () => Promise<{ runId: string } | unknown>) => {
     setBusy(true)
     try {
@@ -292,7 +312,13 @@ export const RunPage = ({ runId }: { readonly runId: string }) => {
       </div>
       <section>
         <h2>Timeline</h2>
-        <Timeline steps={steps} startedAt={startedAt} endedAt={Math.max(endedAt, startedAt + 1)} />
+        <Timeline
+          steps={steps}
+          startedAt={startedAt}
+          endedAt={Math.max(endedAt, startedAt + 1)}
+          focus={focus}
+          onFocus={setFocus}
+        />
       </section>
       {failures.length > 0
         ? (
@@ -310,11 +336,13 @@ export const RunPage = ({ runId }: { readonly runId: string }) => {
         : null}
       <section>
         <h2>
-          {showAll ? "Events" : "Logs"} <span className="muted">({showAll ? events.length : logs.length})</span>{" "}
+          {showAll ? "Events" : "Logs"}
+          {focus !== undefined ? <> of <code>{focus}</code></> : null} <span className="muted">({shown.length})</span>{" "}
+          {focus !== undefined ? <button className="ghost" onClick={() => setFocus(undefined)}>All steps</button> : null}
           <button className="ghost" onClick={() => setShowAll(!showAll)}>{showAll ? "Show logs only" : "Show all events"}</button>
         </h2>
         <div className="events" data-testid="events">
-          {(showAll ? events : logs).map((event) => (
+          {shown.map((event) => (
             <div key={event.id} className={`event event-${event.type}`} data-event={event.type}>
               <span className="event-time">{new Date(event.timestamp).toLocaleTimeString()}</span>
               <span className="event-type">{event.type === "log" ? event.level : event.type}</span>
