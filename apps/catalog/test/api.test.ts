@@ -62,6 +62,11 @@ describe("catalog HTTP API (real server on a random port, in-memory instance)", 
     expect(unknown.body.suggestions).toEqual(["gold_user_metrics"])
     const resolved = decode(Models.SelectionResult, (await call(base(), "/api/selection?selection=%2Bgold_user_metrics")).body)
     expect(resolved.keys).toEqual(["silver/users", "silver/orders", "gold_user_metrics"])
+    // lineage both ways: the sibling flaky_scores reads silver/users but is not in gold's lineage
+    const lineage = decode(Models.SelectionResult, (await call(base(), "/api/selection?selection=*gold_user_metrics*")).body)
+    expect([...lineage.keys].sort()).toEqual(
+      ["dashboards/growth", "gold_user_metrics", "raw_orders", "raw_users", "silver/orders", "silver/users", "slow_export"]
+    )
   })
 
   it("answers 4xx with a JSON error naming the problem", async () => {

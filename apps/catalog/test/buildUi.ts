@@ -26,5 +26,17 @@ export default async function setup() {
   const index = join(testUiDir, "index.html")
   const sources = Math.max(newest(join(here, "ui")), newest(join(here, "..", "..", "packages", "protocol", "src")))
   if (existsSync(index) && statSync(index).mtimeMs >= sources) return
-  await build({ configFile: join(here, "ui", "vite.config.ts"), logLevel: "warn", build: { outDir: testUiDir } })
+  // vitest sets NODE_ENV=test, which would make Vite bundle React's development build
+  const nodeEnv = process.env.NODE_ENV
+  process.env.NODE_ENV = "production"
+  try {
+    await build({
+      configFile: join(here, "ui", "vite.config.ts"),
+      mode: "production",
+      logLevel: "warn",
+      build: { outDir: testUiDir }
+    })
+  } finally {
+    process.env.NODE_ENV = nodeEnv
+  }
 }

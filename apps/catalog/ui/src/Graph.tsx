@@ -83,9 +83,11 @@ export const Graph = ({ assets, selected, highlighted, onOpen, onToggle }: Props
     const half = nodeHeight / 2
     // exactly one device pixel: Skia's hairline fast path, much cheaper than wider strokes on a software canvas
     context.lineWidth = 1 / k
-    context.strokeStyle = k < 0.08 ? "rgba(154, 165, 184, 0.35)" : "#9aa5b8"
-    context.beginPath()
     const curved = k > 0.15
+    // with a highlight, edges inside it are drawn in the accent colour over the faint others
+    const plain = new Path2D()
+    const lineage = new Path2D()
+    const inside = highlighted === undefined ? undefined : list.map((node) => highlighted.has(node.key))
     for (let e = 0; e < edges.length; e += 2) {
       const a = edges[e]!
       const b = edges[e + 1]!
@@ -94,15 +96,25 @@ export const Graph = ({ assets, selected, highlighted, onOpen, onToggle }: Props
       const bx = x[b]!
       const by = y[b]! + half
       if (Math.max(ax, bx) < x0 || Math.min(ax, bx) > x1 || Math.max(ay, by) < y0 || Math.min(ay, by) > y1) continue
-      context.moveTo(ax, ay)
+      const path = inside !== undefined && inside[a] === true && inside[b] === true ? lineage : plain
+      path.moveTo(ax, ay)
       if (curved) {
         const mid = (ax + bx) / 2
-        context.bezierCurveTo(mid, ay, mid, by, bx, by)
+        path.bezierCurveTo(mid, ay, mid, by, bx, by)
       } else {
-        context.lineTo(bx, by)
+        path.lineTo(bx, by)
       }
     }
-    context.stroke()
+    context.strokeStyle = inside !== undefined
+      ? "rgba(154, 165, 184, 0.25)"
+      : k < 0.08
+      ? "rgba(154, 165, 184, 0.35)"
+      : "#9aa5b8"
+    context.stroke(plain)
+    if (inside !== undefined) {
+      context.strokeStyle = "#2f6fed"
+      context.stroke(lineage)
+    }
     if (k < cardZoom || cardsRef.current.length === 0) {
       // zoomed out: nodes as coloured blocks, batched into one path per style
       // (thousands of separate fill calls are what makes a software canvas slow)
