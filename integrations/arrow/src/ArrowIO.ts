@@ -255,6 +255,7 @@ export const make = (options?: Options): ArrowIOShape => {
         ArrowError.make({
           reason: "unsupported-type",
           ...where,
+          column: cause instanceof Codec.UnsupportedColumn ? cause.column : undefined,
           detail: `cannot encode the table as ${format === "parquet" ? "Parquet" : "Arrow IPC"}: ${(cause as Error)?.message ?? cause}` +
             (format === "parquet" ? "; cast the column to a type Parquet supports, or use format 'ipc'" : ""),
           cause

@@ -4,7 +4,7 @@
  * callers map the errors to `ArrowError`s with the asset and file they know.
  */
 import * as fs from "node:fs"
-import { type Schema, type Table, tableFromIPC, tableToIPC } from "apache-arrow"
+import { DataType, type Field, RecordBatchReader, type Schema, type Table, tableFromIPC, tableToIPC } from "apache-arrow"
 import * as Parquet from "parquet-wasm"
 
 export type Format = "parquet" | "ipc"
@@ -29,7 +29,30 @@ const parquetCompression = (compression: Compression): Parquet.Compression =>
 // would split a million-row table into a thousand batches.
 const READ_BATCH_ROWS = 1 << 20
 
+/** Thrown for a column whose type the Parquet writer cannot encode. */
+export class UnsupportedColumn extends Error {
+  readonly column: string
+  constructor(column: string, type: DataType) {
+    super(`Parquet cannot hold the ${type} type`)
+    this.column = column
+  }
+}
+
+// parquet-rs has no mapping for unions: it panics (a WebAssembly trap), so
+// refuse them first with a message that names the column.
+const findUnsupported = (fields: ReadonlyArray<Field>, prefix: string): UnsupportedColumn | undefined => {
+  for (const field of fields) {
+    const name = `${prefix}${field.name}`
+    if (DataType.isUnion(field.type)) return new UnsupportedColumn(name, field.type)
+    const nested = findUnsupported(field.type.children ?? [], `${name}.`)
+    if (nested !== undefined) return nested
+  }
+  return undefined
+}
+
 export const encodeParquet = (table: Table, compression: Compression, rowGroupRows: number | undefined): Uint8Array => {
+  const unsupported = findUnsupported(table.schema.fields, "")
+  if (unsupported !== undefined) throw unsupported
   const wasmTable = Parquet.Table.fromIPCStream(tableToIPC(table, "stream"))
   let builder = new Parquet.WriterPropertiesBuilder()
     .setCompression(parquetCompression(compression))
@@ -84,7 +107,7 @@ export const decodeIpc = (bytes: Uint8Array): Table => {
 
 /**
  * The schema of a stored file, reading only what is needed: the Parquet
- * footer, or the schema message at the head of an Arrow IPC file.
+ * footer, or the Arrow IPC file's footer.
  * Returns `undefined` when the file does not exist.
  */
 export const readFileSchema = async (file: string, format: Format): Promise<Schema | undefined> => {
@@ -97,7 +120,7 @@ export const readFileSchema = async (file: string, format: Format): Promise<Sche
   }
   try {
     const { size } = await handle.stat()
-    return format === "parquet" ? await parquetFooterSchema(handle, size) : await ipcHeadSchema(handle, size)
+    return format === "parquet" ? await parquetFooterSchema(handle, size) : await ipcFooterSchema(handle, size)
   } finally {
     await handle.close()
   }
@@ -129,22 +152,17 @@ const parquetFooterSchema = async (handle: fs.promises.FileHandle, size: number)
   return parquetSchema(framed)
 }
 
-// An Arrow IPC file starts with "ARROW1" and two padding bytes, then the
-// stream format, whose first message is the schema:
-// <0xFFFFFFFF><metadata length: i32 LE><flatbuffer>. Reframed as a stream
-// with an end-of-stream marker, apache-arrow reads it as an empty table.
-const ipcHeadSchema = async (handle: fs.promises.FileHandle, size: number): Promise<Schema> => {
+// An Arrow IPC file keeps its schema in the footer (apache-arrow does not
+// repeat it at the head); its file reader reads just the footer through the
+// handle.
+const ipcFooterSchema = async (handle: fs.promises.FileHandle, size: number): Promise<Schema> => {
   if (size < 16) throw new ForeignFile(`the file has ${size} bytes, too few for Arrow IPC`)
-  const head = await readAt(handle, 0, 16)
-  if (!hasMagic(head, ARROW_MAGIC, 0)) throw new ForeignFile("the file does not start with the Arrow IPC magic bytes ARROW1")
-  const view = new DataView(head.buffer)
-  const continuation = view.getUint32(8, true) === 0xffffffff
-  const metadataLength = view.getInt32(continuation ? 12 : 8, true)
-  const start = continuation ? 16 : 12
-  if (metadataLength <= 0 || start + metadataLength > size) throw new ForeignFile("the schema message is damaged")
-  const message = await readAt(handle, 8, start - 8 + metadataLength)
-  const stream = new Uint8Array(message.byteLength + 8)
-  stream.set(message, 0)
-  stream.set([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0], message.byteLength)
-  return tableFromIPC(stream).schema
+  const head = await readAt(handle, 0, 6)
+  const tail = await readAt(handle, size - 6, 6)
+  if (!hasMagic(head, ARROW_MAGIC, 0) || !hasMagic(tail, ARROW_MAGIC, 0)) {
+    throw new ForeignFile("the file does not start and end with the Arrow IPC magic bytes ARROW1")
+  }
+  const reader = await RecordBatchReader.from(handle)
+  await reader.open()
+  return reader.schema
 }
