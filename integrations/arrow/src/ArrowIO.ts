@@ -70,6 +70,11 @@ export interface Options {
   readonly durable?: boolean | undefined
   /** Rows per Parquet row group. Default: parquet-rs's (1,048,576). */
   readonly rowGroupRows?: number | undefined
+  /**
+   * `full` (default): metadata with min/max and distinct estimates per column.
+   * `basic`: counts and schema only, for the fastest stores (see `TableMetadata`).
+   */
+  readonly statistics?: TableMetadata.Statistics | undefined
 }
 
 /**
@@ -231,6 +236,7 @@ export const make = (options?: Options): ArrowIOShape => {
   const defaultSchemaChange = options?.schemaChange ?? "error"
   const durable = options?.durable ?? false
   const rowGroupRows = options?.rowGroupRows
+  const statistics = options?.statistics ?? "full"
   let sequence = 0
 
   const stem = (key: string, partition: string | undefined): string =>
@@ -316,7 +322,7 @@ export const make = (options?: Options): ArrowIOShape => {
     const pending = startWrite(temp, bytes)
     const { dataVersion, profile } = yield* Effect.gen(function*() {
       const dataVersion = Version.hash(bytes)
-      const profile = TableMetadata.describe(table)
+      const profile = TableMetadata.describe(table, statistics)
       yield* Effect.tryPromise({
         try: async () => {
           await pending

@@ -47,11 +47,20 @@ export const describeSchema = (schema: Schema): Array<FieldDescription> =>
   schema.fields.map((field) => ({ name: field.name, type: String(field.type), nullable: field.nullable }))
 
 /**
+ * How much {@link describe} computes: `full` (default) adds min/max and
+ * distinct estimates, one pass over each column's values; `basic` keeps the
+ * counts and the schema, which cost nothing (Arrow stores null counts).
+ *
+ * @since 0.1.0
+ */
+export type Statistics = "full" | "basic"
+
+/**
  * Profiles a table (see the module documentation for the keys).
  *
  * @since 0.1.0
  */
-export const describe = (table: Table): { [key: string]: Json } => {
+export const describe = (table: Table, statistics: Statistics = "full"): { [key: string]: Json } => {
   const rows = table.numRows
   const columns: Record<string, Json> = {}
   let nulls = 0
@@ -59,7 +68,7 @@ export const describe = (table: Table): { [key: string]: Json } => {
   for (let i = 0; i < fields.length; i++) {
     const field = fields[i]!
     const chunks = table.getChildAt(i)?.data ?? []
-    const column = describeColumn(field, chunks, rows)
+    const column = describeColumn(field, chunks, rows, statistics === "full")
     nulls += column.null_count as number
     columns[field.name] = column
   }
@@ -72,7 +81,7 @@ export const describe = (table: Table): { [key: string]: Json } => {
   }
 }
 
-const describeColumn = (field: Field, chunks: ReadonlyArray<Data>, rows: number): Record<string, Json> => {
+const describeColumn = (field: Field, chunks: ReadonlyArray<Data>, rows: number, full: boolean): Record<string, Json> => {
   let nullCount = 0
   for (const chunk of chunks) nullCount += chunk.nullCount
   const result: Record<string, Json> = {
@@ -81,7 +90,7 @@ const describeColumn = (field: Field, chunks: ReadonlyArray<Data>, rows: number)
     null_count: nullCount,
     null_rate: rows === 0 ? 0 : nullCount / rows
   }
-  if (nullCount === rows) return result
+  if (!full || nullCount === rows) return result
   const type = field.type
   if (DataType.isInt(type) || DataType.isFloat(type)) {
     const range = numericRange(chunks, type)

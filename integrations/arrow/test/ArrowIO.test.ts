@@ -163,6 +163,17 @@ describe("ArrowIO metadata", () => {
       expect(columns.huge).toMatchObject({ min: 0, max: (BigInt(n - 1) * 10n ** 13n).toString() })
       expect(metadata!.bytes).toBe(fs.statSync(io.path("profile")).size)
     }))
+
+  it.effect("statistics 'basic' keeps counts and schema, skips ranges and distinct estimates", () =>
+    Effect.gen(function*() {
+      const io = ArrowIO.make({ base: tempFolder(), statistics: "basic" })
+      const table = bigTable(1000)
+      const { metadata } = yield* io.write("basic", table)
+      const columns = metadata!.columns as Record<string, Record<string, unknown>>
+      expect(metadata!.row_count).toBe(1000)
+      expect(columns.score).toEqual({ type: "Float64", nullable: true, null_count: 143, null_rate: 0.143 })
+      expect(columns.name).not.toHaveProperty("distinct_estimate")
+    }))
 })
 
 describe("ArrowIO column selection", () => {
