@@ -50,6 +50,7 @@ import * as ArrowError from "./ArrowError.ts"
 import type { Compression, Format } from "./internal/codec.ts"
 import * as Codec from "./internal/codec.ts"
 import * as TableMetadata from "./TableMetadata.ts"
+import type { TypeHandler } from "./TypeHandler.ts"
 import { assertTable } from "./TypeHandler.ts"
 
 /**
@@ -139,6 +140,31 @@ export class ArrowIO extends Context.Service<ArrowIO, ArrowIOShape>()("@strata/a
   }
 
   /**
+   * Provides another I/O manager key whose values are converted to and from
+   * Arrow tables by a type handler, and stored like {@link ArrowIO} stores
+   * tables. Assets keep computing plain rows (or any `A`); the files and
+   * metadata are the same.
+   *
+   * @example
+   * ```ts
+   * import { ArrowIO, TypeHandler } from "@strata/arrow"
+   * import { IOManager } from "@strata/core"
+   *
+   * interface User { readonly id: number; readonly email: string }
+   * class UsersIO extends IOManager.Tag<UsersIO, Array<User>>()("my-project/UsersIO") {}
+   * const layer = ArrowIO.layerFor(UsersIO, TypeHandler.rows<User>(), { base: ".strata/tables" })
+   * ```
+   * @since 0.1.0
+   */
+  static layerFor<Id, A>(
+    key: Context.Key<Id, IOManager.IOManager<A>>,
+    handler: TypeHandler<A>,
+    options?: Options
+  ): Layer.Layer<Id> {
+    return Layer.effect(key, Effect.sync(() => makeFor(handler, options)))
+  }
+
+  /**
    * Makes the service without a layer: for tools and tests that read or
    * write tables outside a run.
    *
@@ -146,6 +172,15 @@ export class ArrowIO extends Context.Service<ArrowIO, ArrowIOShape>()("@strata/a
    */
   static make(options?: Options): ArrowIOShape {
     return make(options)
+  }
+
+  /**
+   * Makes the I/O manager {@link ArrowIO.layerFor} provides, without a layer.
+   *
+   * @since 0.1.0
+   */
+  static makeFor<A>(handler: TypeHandler<A>, options?: Options): IOManager.IOManager<A> {
+    return makeFor(handler, options)
   }
 
   /**
@@ -172,9 +207,10 @@ const otherFormat = (format: Format): Format => format === "parquet" ? "ipc" : "
 
 /**
  * Compares a stored schema with a new one, by column name. Dropping or
- * retyping a column is incompatible; adding a column or changing
- * nullability is not. A dictionary-encoded column and a plain column of the
- * same value type count as the same type.
+ * retyping a column is incompatible; adding a column, changing nullability
+ * or giving a type to a column that held only nulls (`Null`) is not. A
+ * dictionary-encoded column and a plain column of the same value type count
+ * as the same type.
  *
  * @since 0.1.0
  */
@@ -195,7 +231,10 @@ export const compareSchemas = (
       continue
     }
     next.delete(old.name)
-    if (!util.compareTypes(logical(old.type), logical(field.type))) {
+    if (DataType.isNull(old.type) && !DataType.isNull(field.type)) {
+      // a column that held only nulls got values: nothing that read it breaks
+      compatible.push({ column: old.name, change: "type-changed", before: describe(old), after: describe(field) })
+    } else if (!util.compareTypes(logical(old.type), logical(field.type))) {
       incompatible.push({ column: old.name, change: "type-changed", before: describe(old), after: describe(field) })
     } else if (old.nullable !== field.nullable) {
       compatible.push({
@@ -432,6 +471,55 @@ export const make = (options?: Options): ArrowIOShape => {
     }
   }
 }
+
+/**
+ * Makes an I/O manager for values of type `A`, converted to and from Arrow
+ * tables by `handler` and stored as {@link make} stores tables (the service
+ * {@link ArrowIO.layerFor} provides). A value the handler cannot convert fails
+ * the store with an `IOError` whose cause is the handler's `ArrowError`.
+ *
+ * @since 0.1.0
+ */
+export const makeFor = <A>(handler: TypeHandler<A>, options?: Options): IOManager.IOManager<A> => {
+  const io = make(options)
+  const convert = <B>(
+    operation: "store" | "load",
+    context: { readonly key: string; readonly partition: string | undefined },
+    run: () => B
+  ): Effect.Effect<B, IOManager.IOError> =>
+    Effect.try({
+      try: run,
+      catch: (error) =>
+        ArrowError.toIOError(operation, context.key, context.partition)(
+          error instanceof ArrowError.ArrowError
+            ? ArrowError.make({ ...fieldsOf(error), key: context.key, partition: context.partition, file: io.path(context.key, context.partition) })
+            : ArrowError.make({
+              reason: "invalid-value",
+              key: context.key,
+              partition: context.partition,
+              detail: `the ${handler.name} type handler failed: ${(error as Error)?.message ?? error}`,
+              cause: error
+            })
+        )
+    })
+  return {
+    name: io.name,
+    store(context, value) {
+      return convert("store", context, () => handler.toTable(value)).pipe(Effect.flatMap((table) => io.store(context, table)))
+    },
+    load(context) {
+      return io.load(context).pipe(Effect.flatMap((table) => convert("load", context, () => handler.fromTable(table))))
+    }
+  }
+}
+
+const fieldsOf = (error: ArrowError.ArrowError): ArrowError.Fields => ({
+  reason: error.reason,
+  column: error.column,
+  detail: error.detail,
+  changes: error.changes,
+  cause: error.cause
+})
 
 const checkColumns = (
   schema: Schema,

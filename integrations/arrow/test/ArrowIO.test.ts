@@ -315,6 +315,15 @@ describe("ArrowIO bad input", () => {
       }))
   }
 
+  it.effect("a column of nulls only may get a type later", () =>
+    Effect.gen(function*() {
+      const io = ArrowIO.make({ base: tempFolder() })
+      yield* io.write("late", Tables.fromRows([{ id: 1, note: null }]))
+      const typed = Tables.fromRows([{ id: 2, note: "now" }])
+      yield* io.write("late", typed)
+      expectSameValues(yield* io.read("late"), typed)
+    }))
+
   it.effect("a dictionary column and a plain one of the same values are the same type", () =>
     Effect.gen(function*() {
       const io = ArrowIO.make({ base: tempFolder() })
