@@ -21,6 +21,8 @@ import { Schema } from "effect"
  * - `schema-changed`: the new table drops or retypes columns of the stored one.
  * - `unknown-column`: a selected column does not exist in the stored table.
  * - `unsupported-type`: the Parquet writer cannot encode a column's type.
+ * - `encode-failed`: the encoder failed otherwise (out of WebAssembly memory
+ *   for a very large table, an invalid table built by hand).
  * - `io`: the file system failed (permissions, disk full...).
  * - `busy`: the file system failed in a way that may clear up (retryable).
  * - `missing-dependency`: an optional peer dependency (DuckDB) is not installed.
@@ -35,6 +37,7 @@ export const Reason = Schema.Literals([
   "schema-changed",
   "unknown-column",
   "unsupported-type",
+  "encode-failed",
   "io",
   "busy",
   "missing-dependency",
@@ -123,6 +126,7 @@ const headlines: Record<Reason, string> = {
   "schema-changed": "incompatible schema change",
   "unknown-column": "unknown column",
   "unsupported-type": "unsupported column type",
+  "encode-failed": "cannot encode the table",
   io: "file system error",
   busy: "file system busy",
   "missing-dependency": "missing dependency",

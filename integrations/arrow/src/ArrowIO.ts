@@ -297,14 +297,21 @@ export const make = (options?: Options): ArrowIOShape => {
     Effect.try({
       try: () => format === "parquet" ? Codec.encodeParquet(table, compression, rowGroupRows) : Codec.encodeIpc(table),
       catch: (cause) =>
-        ArrowError.make({
-          reason: "unsupported-type",
-          ...where,
-          column: cause instanceof Codec.UnsupportedColumn ? cause.column : undefined,
-          detail: `cannot encode the table as ${format === "parquet" ? "Parquet" : "Arrow IPC"}: ${(cause as Error)?.message ?? cause}` +
-            (format === "parquet" ? "; cast the column to a type Parquet supports, or use format 'ipc'" : ""),
-          cause
-        })
+        cause instanceof Codec.UnsupportedColumn
+          ? ArrowError.make({
+            reason: "unsupported-type",
+            ...where,
+            column: cause.column,
+            detail: `${cause.message}; cast the column to a type Parquet supports, or use format 'ipc'`,
+            cause
+          })
+          : ArrowError.make({
+            reason: "encode-failed",
+            ...where,
+            detail: `${format === "parquet" ? "Parquet" : "Arrow IPC"} encoding failed: ${(cause as Error)?.message ?? cause}` +
+              (format === "parquet" ? " (a table of more than about a gigabyte: split it into partitions, or use format 'ipc')" : ""),
+            cause
+          })
     })
 
   const checkSchema = Effect.fnUntraced(function*(

@@ -206,6 +206,22 @@ describe("ArrowIO column selection", () => {
 })
 
 describe("ArrowIO bad input", () => {
+  it.effect("a table whose buffers are inconsistent is an encode-failed error; nothing is written", () =>
+    Effect.gen(function*() {
+      const broken = makeVector(makeData({
+        type: new Utf8(),
+        length: 2,
+        nullCount: 0,
+        valueOffsets: new Int32Array([0, 5, 100]),
+        data: new Uint8Array(5)
+      }))
+      const io = ArrowIO.make({ base: tempFolder() })
+      const error = arrowCause(yield* Effect.flip(io.store(output("broken"), Tables.fromColumns({ s: broken }))))
+      expect(error.reason).toBe("encode-failed")
+      expect(error.message).toContain("Last offset 100 of Utf8 is larger than values length")
+      expect(fs.readdirSync(io.base)).toEqual([])
+    }))
+
   it.effect("a value that is not a Table is an invalid-value error naming the asset", () =>
     Effect.gen(function*() {
       const base = tempFolder()
@@ -385,6 +401,7 @@ describe("ArrowIO bad input", () => {
       expect(fs.existsSync(parquet.path("mixed"))).toBe(false)
       const ipc = ArrowIO.make({ base: tempFolder(), format: "ipc" })
       yield* ipc.write("mixed", table)
+      expect((yield* ipc.read("mixed")).getChild("either")!.get(0)).toBe(1.5)
       expect((yield* ipc.read("mixed")).getChild("either")!.get(1)).toBe(4)
     }))
 })
