@@ -171,18 +171,16 @@ export const toIOError = (operation: "store" | "load", key: string, partition: s
 const transientCodes = new Set(["EBUSY", "EAGAIN", "EMFILE", "ENFILE", "ETIMEDOUT"])
 
 /**
- * Maps a file-system failure to an {@link ArrowError} (`busy` when transient,
- * `missing` for ENOENT when `missing` is given, else `io`).
+ * Maps a file-system failure to an {@link ArrowError}: `busy` when it may
+ * clear up (EBUSY, EAGAIN, EMFILE, ENFILE, ETIMEDOUT), else `io`.
  *
  * @since 0.1.0
  */
 export const fromSystemError = (
   cause: unknown,
-  where: { readonly key?: string | undefined; readonly partition?: string | undefined; readonly file?: string | undefined },
-  missing?: string
+  where: { readonly key?: string | undefined; readonly partition?: string | undefined; readonly file?: string | undefined }
 ): ArrowError => {
   const code = (cause as NodeJS.ErrnoException | undefined)?.code ?? ""
-  if (code === "ENOENT" && missing !== undefined) return make({ reason: "missing", ...where, detail: missing, cause })
   return make({
     reason: transientCodes.has(code) ? "busy" : "io",
     ...where,

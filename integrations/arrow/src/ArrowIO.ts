@@ -318,7 +318,10 @@ export const make = (options?: Options): ArrowIOShape => {
     table: Table,
     where: { key: string; partition: string | undefined; file: string }
   ) {
-    const previous = yield* Effect.tryPromise(() => Codec.readFileSchema(where.file, format)).pipe(
+    const previous = yield* Effect.tryPromise(async () =>
+      await Codec.readFileSchema(where.file, format) ??
+        await Codec.readFileSchema(fileOf(where.key, where.partition, otherFormat(format)), otherFormat(format))
+    ).pipe(
       Effect.catch((error) =>
         Effect.as(
           Effect.logWarning(
@@ -397,33 +400,36 @@ export const make = (options?: Options): ArrowIOShape => {
     return { metadata, dataVersion } satisfies IOManager.StoreResult
   })
 
+  const readIfExists = (file: string): Promise<Uint8Array | undefined> =>
+    fs.promises.readFile(file).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") return undefined
+      throw error
+    })
+
   const readBytes = (key: string, partition: string | undefined) =>
     Effect.tryPromise({
-      try: async (): Promise<{ bytes: Uint8Array; file: string; format: Format }> => {
+      try: async (): Promise<{ bytes: Uint8Array; file: string; format: Format } | undefined> => {
         const file = fileOf(key, partition)
-        try {
-          return { bytes: await fs.promises.readFile(file), file, format }
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error
-        }
+        const bytes = await readIfExists(file)
+        if (bytes !== undefined) return { bytes, file, format }
         // the layer's format changed since the asset was stored: read what is there
         const other = fileOf(key, partition, otherFormat(format))
-        try {
-          return { bytes: await fs.promises.readFile(other), file: other, format: otherFormat(format) }
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code === "ENOENT") throw Object.assign(new Error(), { code: "ENOENT" })
-          throw error
-        }
+        const otherBytes = await readIfExists(other)
+        return otherBytes === undefined ? undefined : { bytes: otherBytes, file: other, format: otherFormat(format) }
       },
-      catch: (cause) => {
-        const file = fileOf(key, partition)
-        return ArrowError.fromSystemError(
-          cause,
-          { key, partition, file },
-          `nothing is stored at ${file} (nor as .${Codec.extensions[otherFormat(format)]}); materialize the asset first`
-        )
-      }
-    })
+      catch: (cause) => ArrowError.fromSystemError(cause, { key, partition, file: fileOf(key, partition) })
+    }).pipe(
+      Effect.flatMap((stored) =>
+        stored !== undefined ? Effect.succeed(stored) : Effect.fail(ArrowError.make({
+          reason: "missing",
+          key,
+          partition,
+          file: fileOf(key, partition),
+          detail: `nothing is stored at ${fileOf(key, partition)} (nor as .${Codec.extensions[otherFormat(format)]}); ` +
+            "materialize the asset first"
+        }))
+      )
+    )
 
   const read = Effect.fn("ArrowIO.read")(function*(key: string, readOptions?: ReadOptions) {
     yield* checkKey(key)

@@ -123,6 +123,9 @@ describe("ArrowIO files", () => {
       yield* ArrowIO.make({ base, format: "ipc" }).store(output("switch"), table)
       const parquet = ArrowIO.make({ base, format: "parquet" })
       expectSameValues(yield* parquet.load(input("switch")), table)
+      // the schema check reads the other format's file too
+      const narrower = yield* Effect.flip(parquet.write("switch", table.select(["id"])))
+      expect(narrower.reason).toBe("schema-changed")
       yield* parquet.store(output("switch"), table)
       expect(fs.readdirSync(base).sort()).toEqual(["switch.parquet"])
     }))
