@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { Asset, ExternalAsset, InMemoryIO, Instance, Materialize, Project, SourceAsset, Staleness, Version } from "../src/index.ts"
+import { Asset, ExternalAsset, InMemoryIO, Instance, IOManager, Materialize, Project, SourceAsset, Staleness, Version } from "../src/index.ts"
 
 const byKey = (statuses: ReadonlyArray<Staleness.AssetStatus>) =>
   Object.fromEntries(statuses.map((s) => [s.key, { status: s.status, reasons: s.reasons.map(Staleness.describe) }]))
@@ -134,9 +134,9 @@ describe("staleness", () => {
   it.effect("computes statuses for 10,000 assets in one linear pass", () =>
     Effect.gen(function*() {
       const width = 1000
-      const layers: Array<Array<Asset.Asset<number, never, unknown>>> = []
+      const layers: Array<Array<Asset.Asset<number, never, IOManager.DefaultIO>>> = []
       for (let l = 0; l < 10; l++) {
-        const layer: Array<Asset.Asset<number, never, unknown>> = []
+        const layer: Array<Asset.Asset<number, never, IOManager.DefaultIO>> = []
         for (let i = 0; i < width; i++) {
           if (l === 0) layer.push(Asset.make(`a_0_${i}`, {}, () => Effect.succeed(1)))
           else {
