@@ -45,6 +45,8 @@ export const Reason = Schema.Literals([
 ])
 
 /**
+ * Why an Arrow operation failed (see the {@link Reason} schema).
+ *
  * @since 0.1.0
  */
 export type Reason = typeof Reason.Type
@@ -64,6 +66,9 @@ export const ColumnChange = Schema.Struct({
 })
 
 /**
+ * One difference between the stored schema and a new one (see the
+ * {@link ColumnChange} schema).
+ *
  * @since 0.1.0
  */
 export type ColumnChange = typeof ColumnChange.Type
