@@ -8,7 +8,8 @@
  *   `.strata/tables` under the working directory.
  * - Writes are atomic: the file is written to a temporary file in the same
  *   folder and renamed over the old one, so a crash never leaves half a file
- *   where a reader looks.
+ *   where a reader looks. Temporary files of writers that died on this host
+ *   are removed by the next writer in their folder.
  * - Every store reports metadata (see `TableMetadata`: row count, schema,
  *   nulls, min/max, distinct estimates) plus `bytes`, `uri`, `path`, `format`
  *   and `compression`; the data version is a hash of the written file.
@@ -39,10 +40,12 @@
  * @since 0.1.0
  */
 import * as fs from "node:fs"
+import * as os from "node:os"
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
 import type { Asset, IOManager, Metadata } from "@strata/core"
 import { AssetKey, Version } from "@strata/core"
+import { isProcessAlive } from "@strata/core/spi"
 import type { Schema, Table } from "apache-arrow"
 import { DataType, util } from "apache-arrow"
 import { Context, Effect, Exit, Layer } from "effect"
@@ -276,7 +279,28 @@ export const make = (options?: Options): ArrowIOShape => {
   const durable = options?.durable ?? false
   const rowGroupRows = options?.rowGroupRows
   const statistics = options?.statistics ?? "full"
+  const host = os.hostname()
   let sequence = 0
+  const swept = new Set<string>()
+
+  // Temporary files left by writers that died on this host (killed, power
+  // cut) are removed the first time this manager writes into their folder:
+  // once per folder, so a folder of many partitions is listed once.
+  const sweep = async (folder: string): Promise<void> => {
+    if (swept.has(folder)) return
+    swept.add(folder)
+    const names = await fs.promises.readdir(folder).catch(() => [] as Array<string>)
+    const marker = `.${host}.`
+    for (const name of names) {
+      if (!name.endsWith(".tmp")) continue
+      const at = name.lastIndexOf(marker)
+      if (at < 0) continue
+      const [pid, seq, extra] = name.slice(at + marker.length, -".tmp".length).split(".")
+      if (extra !== undefined || !/^\d+$/.test(pid ?? "") || !/^\d+$/.test(seq ?? "")) continue
+      if (Number(pid) === process.pid || isProcessAlive(Number(pid))) continue
+      await fs.promises.rm(path.join(folder, name), { force: true }).catch(() => {})
+    }
+  }
 
   const stem = (key: string, partition: string | undefined): string =>
     partition === undefined
@@ -367,7 +391,8 @@ export const make = (options?: Options): ArrowIOShape => {
     })
     if ((writeOptions?.schemaChange ?? defaultSchemaChange) === "error") yield* checkSchema(table, where)
     const bytes = yield* encode(table, where)
-    const temp = `${file}.${process.pid}.${++sequence}.tmp`
+    yield* Effect.promise(() => sweep(path.dirname(file)))
+    const temp = `${file}.${host}.${process.pid}.${++sequence}.tmp`
     const pending = startWrite(temp, bytes)
     const { dataVersion, profile } = yield* Effect.gen(function*() {
       const dataVersion = Version.hash(bytes)

@@ -1,4 +1,5 @@
 import * as fs from "node:fs"
+import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { AssetKey, IOManager, Version } from "@strata/core"
@@ -79,6 +80,22 @@ describe("ArrowIO files", () => {
       expect(io.path("silver/daily", "eu/west")).toBe(path.join(base, "silver", "daily", "eu%2Fwest.parquet"))
       const loaded = yield* io.load(input("silver/daily", { partition: "eu/west" }))
       expect(Tables.toRows(loaded)).toEqual([{ day: "2024-01-01", n: 1 }])
+    }))
+
+  it.effect("removes temporary files of dead writers on this host, and only those", () =>
+    Effect.gen(function*() {
+      const base = tempFolder()
+      const host = os.hostname()
+      const dead = 2 ** 22 + 12_345 // above Linux's pid_max default of 2^22
+      const names = {
+        dead: `t.parquet.${host}.${dead}.1.tmp`,
+        alive: `t.parquet.${host}.${process.ppid}.1.tmp`,
+        otherHost: `t.parquet.elsewhere.example.${dead}.1.tmp`,
+        unrelated: "notes.tmp"
+      }
+      for (const name of Object.values(names)) fs.writeFileSync(path.join(base, name), "partial")
+      yield* ArrowIO.make({ base }).write("t", Tables.fromColumns({ n: new Int32Array([1]) }))
+      expect(fs.readdirSync(base).sort()).toEqual([names.alive, names.otherHost, names.unrelated, "t.parquet"].sort())
     }))
 
   it.effect("keeps an empty table's schema", () =>
