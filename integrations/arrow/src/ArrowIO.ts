@@ -402,7 +402,8 @@ export const make = (options?: Options): ArrowIOShape => {
           await pending
           await fs.promises.rename(temp, file)
           if (durable) await syncFolder(path.dirname(file))
-          await fs.promises.rm(fileOf(key, partition, otherFormat(format)), { force: true })
+          // the file of the other format, if the layer's format changed: the new file wins anyway
+          await fs.promises.rm(fileOf(key, partition, otherFormat(format)), { force: true }).catch(() => {})
         },
         catch: (cause) => ArrowError.fromSystemError(cause, where)
       })
