@@ -202,5 +202,7 @@ export const typeChecks = () => {
   // @ts-expect-error rows are not a Table: convert them with Tables.fromRows
   Asset.make("untyped", { io: ArrowIO }, () => Effect.succeed([{ a: 1 }]))
   const table: Effect.Effect<Table, unknown, ArrowIO> = ArrowIO.read("x")
+  // @ts-expect-error the handler must convert the key's values (rows of User), not tables
+  ArrowIO.layerFor(UsersIO, TypeHandler.table)
   return table
 }
