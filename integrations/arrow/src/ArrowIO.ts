@@ -44,14 +44,15 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
 import type { Asset, IOManager, Metadata } from "@strata/core"
-import { AssetKey, Version } from "@strata/core"
+import { AssetKey } from "@strata/core"
 import { isProcessAlive } from "@strata/core/spi"
 import type { Schema, Table } from "apache-arrow"
-import { DataType, util } from "apache-arrow"
+import { DataType, tableFromIPC, tableToIPC, util } from "apache-arrow"
 import { Context, Effect, Exit, Layer } from "effect"
 import * as ArrowError from "./ArrowError.ts"
 import type { Compression, Format } from "./internal/codec.ts"
 import * as Codec from "./internal/codec.ts"
+import * as WorkerClient from "./internal/workerClient.ts"
 import * as TableMetadata from "./TableMetadata.ts"
 import type { TypeHandler } from "./TypeHandler.ts"
 import { assertTable } from "./TypeHandler.ts"
@@ -317,25 +318,33 @@ export const make = (options?: Options): ArrowIOShape => {
       : Effect.fail(ArrowError.make({ reason: "invalid-value", key, detail: problem }))
   }
 
+  const encodeFailed = (cause: unknown, where: { key: string; partition: string | undefined; file: string }) =>
+    cause instanceof Codec.UnsupportedColumn
+      ? ArrowError.make({
+        reason: "unsupported-type",
+        ...where,
+        column: cause.column,
+        detail: `${cause.message}; cast the column to a type Parquet supports, or use format 'ipc'`,
+        cause
+      })
+      : ArrowError.make({
+        reason: "encode-failed",
+        ...where,
+        detail: `${format === "parquet" ? "Parquet" : "Arrow IPC"} encoding failed: ${(cause as Error)?.message ?? cause}` +
+          (format === "parquet" ? " (a table of more than about a gigabyte: split it into partitions, or use format 'ipc')" : ""),
+        cause
+      })
+
+  // The main thread turns the table into Arrow IPC bytes (a copy of its
+  // buffers); the worker encodes Parquet, writes the temporary file and
+  // hashes it, while the main thread profiles the table.
   const encode = (table: Table, where: { key: string; partition: string | undefined; file: string }) =>
     Effect.try({
-      try: () => format === "parquet" ? Codec.encodeParquet(table, compression, rowGroupRows) : Codec.encodeIpc(table),
-      catch: (cause) =>
-        cause instanceof Codec.UnsupportedColumn
-          ? ArrowError.make({
-            reason: "unsupported-type",
-            ...where,
-            column: cause.column,
-            detail: `${cause.message}; cast the column to a type Parquet supports, or use format 'ipc'`,
-            cause
-          })
-          : ArrowError.make({
-            reason: "encode-failed",
-            ...where,
-            detail: `${format === "parquet" ? "Parquet" : "Arrow IPC"} encoding failed: ${(cause as Error)?.message ?? cause}` +
-              (format === "parquet" ? " (a table of more than about a gigabyte: split it into partitions, or use format 'ipc')" : ""),
-            cause
-          })
+      try: () => {
+        if (format === "parquet") Codec.checkParquetTypes(table)
+        return format === "parquet" ? tableToIPC(table, "stream") : Codec.encodeIpc(table)
+      },
+      catch: (cause) => encodeFailed(cause, where)
     })
 
   const checkSchema = Effect.fnUntraced(function*(
@@ -371,15 +380,6 @@ export const make = (options?: Options): ArrowIOShape => {
     if (compatible.length > 0) yield* Effect.logInfo(`@strata/arrow: schema of ${where.key} changed: ${formatChanges(compatible)}`)
   })
 
-  // Starts writing the temporary file and returns the pending promise, so
-  // hashing and profiling run while the bytes go to disk.
-  const startWrite = (temp: string, bytes: Uint8Array): Promise<void> => {
-    const pending = fs.promises.mkdir(path.dirname(temp), { recursive: true })
-      .then(() => fs.promises.writeFile(temp, bytes, { flush: durable }))
-    pending.catch(() => {})
-    return pending
-  }
-
   const write = Effect.fn("ArrowIO.write")(function*(key: string, value: Table, writeOptions?: WriteOptions) {
     yield* checkKey(key)
     const partition = writeOptions?.partition
@@ -393,13 +393,24 @@ export const make = (options?: Options): ArrowIOShape => {
     const bytes = yield* encode(table, where)
     yield* Effect.promise(() => sweep(path.dirname(file)))
     const temp = `${file}.${host}.${process.pid}.${++sequence}.tmp`
-    const pending = startWrite(temp, bytes)
-    const { dataVersion, profile } = yield* Effect.gen(function*() {
-      const dataVersion = Version.hash(bytes)
+    const pending = WorkerClient.run<WorkerClient.Written>(
+      format === "parquet"
+        ? { kind: "write-parquet", ipc: bytes, compression, rowGroupRows, temp, durable }
+        : { kind: "write-bytes", bytes, temp, durable },
+      bytes
+    )
+    pending.catch(() => {})
+    const { profile, written } = yield* Effect.gen(function*() {
       const profile = TableMetadata.describe(table, statistics)
+      const written = yield* Effect.tryPromise({
+        try: () => pending,
+        catch: (cause) =>
+          cause instanceof WorkerClient.WorkerFailure && cause.stage === "encode"
+            ? encodeFailed(cause, where)
+            : ArrowError.fromSystemError(cause, where)
+      })
       yield* Effect.tryPromise({
         try: async () => {
-          await pending
           await fs.promises.rename(temp, file)
           if (durable) await syncFolder(path.dirname(file))
           // the file of the other format, if the layer's format changed: the new file wins anyway
@@ -407,7 +418,7 @@ export const make = (options?: Options): ArrowIOShape => {
         },
         catch: (cause) => ArrowError.fromSystemError(cause, where)
       })
-      return { dataVersion, profile }
+      return { profile, written }
     }).pipe(
       Effect.onExit((exit) =>
         Exit.isSuccess(exit)
@@ -415,9 +426,10 @@ export const make = (options?: Options): ArrowIOShape => {
           : Effect.promise(() => pending.catch(() => {}).then(() => fs.promises.rm(temp, { force: true })).catch(() => {}))
       )
     )
+    const dataVersion = written.hash
     const metadata: Record<string, Metadata.Json> = {
       ...profile,
-      bytes: bytes.byteLength,
+      bytes: written.size,
       uri: pathToFileURL(file).href,
       path: file,
       format
@@ -478,13 +490,21 @@ export const make = (options?: Options): ArrowIOShape => {
       })
       if (schema !== undefined) yield* checkColumns(schema, columns, where)
     }
-    const table = yield* Effect.try({
-      try: () =>
-        stored.format === "parquet"
-          ? Codec.decodeParquet(stored.bytes, columns)
-          : Codec.decodeIpc(stored.bytes),
-      catch: corrupt
-    })
+    const table = stored.format === "parquet"
+      // parquet-rs decodes in the worker; the Arrow IPC it returns is read without copying
+      ? yield* Effect.try({ try: () => Codec.checkParquet(stored.bytes), catch: corrupt }).pipe(
+        Effect.andThen(Effect.tryPromise({
+          try: () =>
+            WorkerClient.run<WorkerClient.Decoded>({
+              kind: "read-parquet",
+              bytes: stored.bytes,
+              columns: columns === undefined ? undefined : [...columns]
+            }, stored.bytes),
+          catch: corrupt
+        })),
+        Effect.flatMap((reply) => Effect.try({ try: () => tableFromIPC(reply.ipc), catch: corrupt }))
+      )
+      : yield* Effect.try({ try: () => Codec.decodeIpc(stored.bytes), catch: corrupt })
     if (columns === undefined) return table
     yield* checkColumns(table.schema, columns, where)
     return table.select(columns as Array<string>)

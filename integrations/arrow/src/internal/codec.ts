@@ -50,9 +50,14 @@ const findUnsupported = (fields: ReadonlyArray<Field>, prefix: string): Unsuppor
   return undefined
 }
 
-export const encodeParquet = (table: Table, compression: Compression, rowGroupRows: number | undefined): Uint8Array => {
+/** Throws {@link UnsupportedColumn} for the first column Parquet cannot hold. */
+export const checkParquetTypes = (table: Table): void => {
   const unsupported = findUnsupported(table.schema.fields, "")
   if (unsupported !== undefined) throw unsupported
+}
+
+export const encodeParquet = (table: Table, compression: Compression, rowGroupRows: number | undefined): Uint8Array => {
+  checkParquetTypes(table)
   const wasmTable = Parquet.Table.fromIPCStream(tableToIPC(table, "stream"))
   let builder = new Parquet.WriterPropertiesBuilder()
     .setCompression(parquetCompression(compression))
