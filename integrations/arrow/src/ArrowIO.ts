@@ -10,6 +10,9 @@
  *   folder and renamed over the old one, so a crash never leaves half a file
  *   where a reader looks. Temporary files of writers that died on this host
  *   are removed by the next writer in their folder.
+ * - Parquet encoding and decoding, file writes and content hashes run in a
+ *   worker thread, so big tables do not block the event loop; the main
+ *   thread profiles the table meanwhile.
  * - Every store reports metadata (see `TableMetadata`: row count, schema,
  *   nulls, min/max, distinct estimates) plus `bytes`, `uri`, `path`, `format`
  *   and `compression`; the data version is a hash of the written file.
