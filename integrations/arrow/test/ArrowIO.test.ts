@@ -92,6 +92,25 @@ describe("ArrowIO off the main thread", () => {
     }), 60_000)
 })
 
+describe("ArrowIO concurrency", () => {
+  it.effect("concurrent stores of different assets and formats share the worker and all land", () =>
+    Effect.gen(function*() {
+      const base = tempFolder()
+      const parquet = ArrowIO.make({ base })
+      const ipc = ArrowIO.make({ base: path.join(base, "ipc"), format: "ipc" })
+      const tables = Array.from({ length: 8 }, (_, i) => bigTable(20_000 + i * 1000, i))
+      yield* Effect.all(
+        tables.map((table, i) => (i % 2 === 0 ? parquet : ipc).write(`asset_${i}`, table)),
+        { concurrency: "unbounded" }
+      )
+      const loaded = yield* Effect.all(
+        tables.map((_, i) => (i % 2 === 0 ? parquet : ipc).read(`asset_${i}`)),
+        { concurrency: "unbounded" }
+      )
+      loaded.forEach((table, i) => expectSameValues(table, tables[i]!))
+    }))
+})
+
 describe("ArrowIO files", () => {
   it.effect("lays out one file per asset and per partition", () =>
     Effect.gen(function*() {
