@@ -4,7 +4,7 @@
  */
 import type { Event } from "@strata/core"
 import { Instance } from "@strata/core"
-import { isProcessAlive, materializationRecord, observationRecord } from "@strata/core/spi"
+import { isProcessAlive, materializationRecord, observationRecord, orphanedStepFailures } from "@strata/core/spi"
 import { Effect } from "effect"
 import { Abort, decodeError, decodeEvent, decodeRun, type RunRow } from "./codec.ts"
 import type { Database, Statement } from "./database.ts"
@@ -210,6 +210,10 @@ export const makeStore = (db: Database, options: StoreOptions): Instance.Instanc
     `SELECT e.id AS id, e.body AS body FROM materializations m JOIN events e ON e.id = m.event_id
      WHERE m.asset_key = ? AND m.partition = ? AND m.event_id < ? ORDER BY m.event_id DESC LIMIT ?`
   )
+  const stepEvents = sql(
+    `SELECT id, body FROM events
+     WHERE run_seq = ? AND type IN ('step-started', 'step-succeeded', 'step-failed', 'step-skipped') ORDER BY id`
+  )
   const activeRuns = sql("SELECT * FROM runs WHERE status IN ('queued', 'started') ORDER BY seq")
 
   const reap = (options: { readonly now: number; readonly heartbeatTimeoutMs: number; readonly host: string }) =>
@@ -226,10 +230,14 @@ export const makeStore = (db: Database, options: StoreOptions): Instance.Instanc
             : `no heartbeat for ${Math.round((options.now - lastSign) / 1000)} s (from pid ${run.pid ?? "?"} on ${
               run.host ?? "an unknown host"
             })`
+          const steps = decodeEvents(stepEvents.all(runSeq(run.runId)!), "reapOrphanedRuns")
+          events.push(...orphanedStepFailures(steps, options.now, reason))
           events.push({ type: "run-failed", runId: run.runId, timestamp: options.now, reason })
         }
         writeEvents(events)
-        return events.map((event) => decodeRun(getRun.get(event.runId) as RunRow, path))
+        return events.filter((event) => event.type === "run-failed").map((event) =>
+          decodeRun(getRun.get(event.runId) as RunRow, path)
+        )
       }))
 
   const keepIds = `(SELECT materialization_id FROM assets WHERE materialization_id IS NOT NULL
