@@ -2,7 +2,10 @@
  * The instance conformance suite: one set of tests that every
  * implementation of {@link Instance} runs (memory, SQLite, Postgres), so that
  * they agree on the contract. Differences between backends are expressed by
- * {@link Capabilities} flags and checked, never skipped silently.
+ * `Capabilities` flags and checked, never skipped silently:
+ * `persistent` decides what reopening must show; `multiProcess` needs other
+ * processes opening the same storage, which only a backend's own tests know
+ * how to start (see @strata/sqlite's and @strata/postgres's multiprocess tests).
  */
 import { spawnSync } from "node:child_process"
 import { hostname } from "node:os"
