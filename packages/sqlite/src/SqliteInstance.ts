@@ -31,7 +31,7 @@ import { hostname } from "node:os"
 import * as nodePath from "node:path"
 import { Instance } from "@strata/core"
 import type { Scope } from "effect"
-import { Clock, Effect, Layer } from "effect"
+import { Clock, Config, Effect, Layer } from "effect"
 import { type Database, openNodeSqlite, toInstanceError } from "./internal/database.ts"
 import { inspect, migrate } from "./internal/schema.ts"
 import { makeStore } from "./internal/store.ts"
@@ -205,3 +205,34 @@ export const make: (options?: Options) => Effect.Effect<Instance.InstanceShape, 
  */
 export const layer = (options?: Options): Layer.Layer<Instance.Instance, Instance.InstanceError> =>
   Layer.effect(Instance.Instance, make(options))
+
+/**
+ * The options read from configuration (environment variables by default):
+ * `STRATA_SQLITE_PATH` (default `.strata/instance.db`) and
+ * `STRATA_SQLITE_BUSY_TIMEOUT_MS` (default 5000).
+ *
+ * @since 0.1.0
+ */
+export const config: Config.Config<Options> = Config.all({
+  path: Config.String("STRATA_SQLITE_PATH").pipe(Config.withDefault(defaultPath)),
+  busyTimeoutMs: Config.Int("STRATA_SQLITE_BUSY_TIMEOUT_MS").pipe(Config.withDefault(5000))
+})
+
+/**
+ * The SQLite instance with its options read from `Config` ({@link config} by
+ * default), for deployments configured by environment variables.
+ *
+ * @example
+ * ```ts
+ * import { SqliteInstance } from "@strata/sqlite"
+ *
+ * // STRATA_SQLITE_PATH=/var/lib/strata/instance.db
+ * const InstanceLive = SqliteInstance.layerConfig()
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const layerConfig = (
+  options: Config.Config<Options> = config
+): Layer.Layer<Instance.Instance, Instance.InstanceError | Config.ConfigError> =>
+  Layer.effect(Instance.Instance, Effect.flatMap(options, make))

@@ -5,7 +5,7 @@ import * as path from "node:path"
 import { DatabaseSync } from "node:sqlite"
 import { describe, expect, it } from "@effect/vitest"
 import { Instance } from "@strata/core"
-import { Effect, Exit } from "effect"
+import { ConfigProvider, Effect, Exit, Layer } from "effect"
 import { afterAll } from "vitest"
 import { SqliteInstance } from "../src/index.ts"
 
@@ -57,6 +57,20 @@ describe("opening a database", () => {
       expect(db.prepare("PRAGMA user_version").get()).toEqual({ user_version: 1 })
       expect(db.prepare("SELECT run_id FROM runs").all()).toEqual([{ run_id: "r1" }])
       db.close()
+    }))
+
+  it.live("layerConfig reads the path from configuration", () =>
+    Effect.gen(function*() {
+      const file = path.join(folder(), "configured", "instance.db")
+      const describe = yield* Effect.map(Effect.service(Instance.Instance), (instance) => instance.describe).pipe(
+        Effect.provide(
+          SqliteInstance.layerConfig().pipe(
+            Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown({ STRATA_SQLITE_PATH: file })))
+          )
+        )
+      )
+      expect(describe).toBe(`sqlite ${file}`)
+      expect(fs.existsSync(file)).toBe(true)
     }))
 
   it.live("an empty file becomes a new instance", () =>
