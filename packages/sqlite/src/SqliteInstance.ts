@@ -60,7 +60,14 @@ export interface Options {
    * process opening the database, while a crash on this host is caught at
    * once by the pid check.
    */
-  readonly reapOrphans?: false | { readonly heartbeatTimeoutMs?: number | undefined } | undefined
+  readonly reapOrphans?:
+    | false
+    | {
+      readonly heartbeatTimeoutMs?: number | undefined
+      /** Reap again every `intervalMs` while the instance is open (default 60 000; 0 turns it off). */
+      readonly intervalMs?: number | undefined
+    }
+    | undefined
 }
 
 /**
@@ -176,15 +183,26 @@ export const make: (options?: Options) => Effect.Effect<Instance.InstanceShape, 
     const db = yield* openDatabase(path, options?.busyTimeoutMs ?? 5000)
     const instance = makeStore(db, { path, persistent: path !== ":memory:" })
     if (options?.reapOrphans !== false) {
-      const now = yield* Clock.currentTimeMillis
-      const reaped = yield* instance.reapOrphanedRuns({
-        now,
-        heartbeatTimeoutMs: options?.reapOrphans?.heartbeatTimeoutMs ?? 60 * 60_000,
-        host: hostname()
+      const heartbeatTimeoutMs = options?.reapOrphans?.heartbeatTimeoutMs ?? 60 * 60_000
+      const host = hostname()
+      const reap = Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        const reaped = yield* instance.reapOrphanedRuns({ now, heartbeatTimeoutMs, host })
+        if (reaped.length > 0) {
+          yield* Effect.logWarning(`marked ${reaped.length} orphaned run(s) as failed`).pipe(
+            Effect.annotateLogs({ runs: reaped.map((run) => `${run.runId}: ${run.reason}`) })
+          )
+        }
       })
-      if (reaped.length > 0) {
-        yield* Effect.logWarning(`marked ${reaped.length} orphaned run(s) as failed`).pipe(
-          Effect.annotateLogs({ runs: reaped.map((run) => `${run.runId}: ${run.reason}`) })
+      yield* reap
+      const intervalMs = options?.reapOrphans?.intervalMs ?? 60_000
+      if (intervalMs > 0) {
+        // long-lived processes (the catalog, the daemon) also notice runs whose process died after we opened
+        yield* Effect.forkScoped(
+          Effect.sleep(intervalMs).pipe(
+            Effect.andThen(reap.pipe(Effect.catch((error) => Effect.logDebug("reaping orphaned runs failed", error)))),
+            Effect.forever
+          )
         )
       }
     }
