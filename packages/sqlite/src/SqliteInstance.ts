@@ -11,7 +11,8 @@
  * - The schema is versioned (`PRAGMA user_version`) and migrated on open; a
  *   newer version fails with reason `unsupported-version`, a file that is not
  *   a Strata database with reason `corrupt`, and neither is modified.
- * - Opening reaps runs orphaned by a crashed process.
+ * - Opening reaps runs orphaned by a crashed process (and keeps doing so every
+ *   minute while open); their unfinished steps are closed as failed.
  *
  * @example
  * ```ts
