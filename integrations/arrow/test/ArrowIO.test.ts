@@ -1,4 +1,5 @@
 import * as fs from "node:fs"
+import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { AssetKey, IOManager, Version } from "@strata/core"
@@ -81,6 +82,22 @@ describe("ArrowIO files", () => {
       expect(Tables.toRows(loaded)).toEqual([{ day: "2024-01-01", n: 1 }])
     }))
 
+  it.effect("removes temporary files of dead writers on this host, and only those", () =>
+    Effect.gen(function*() {
+      const base = tempFolder()
+      const host = os.hostname()
+      const dead = 2 ** 22 + 12_345 // above Linux's pid_max default of 2^22
+      const names = {
+        dead: `t.parquet.${host}.${dead}.1.tmp`,
+        alive: `t.parquet.${host}.${process.ppid}.1.tmp`,
+        otherHost: `t.parquet.elsewhere.example.${dead}.1.tmp`,
+        unrelated: "notes.tmp"
+      }
+      for (const name of Object.values(names)) fs.writeFileSync(path.join(base, name), "partial")
+      yield* ArrowIO.make({ base }).write("t", Tables.fromColumns({ n: new Int32Array([1]) }))
+      expect(fs.readdirSync(base).sort()).toEqual([names.alive, names.otherHost, names.unrelated, "t.parquet"].sort())
+    }))
+
   it.effect("keeps an empty table's schema", () =>
     Effect.gen(function*() {
       for (const format of ["parquet", "ipc"] as const) {
@@ -123,6 +140,9 @@ describe("ArrowIO files", () => {
       yield* ArrowIO.make({ base, format: "ipc" }).store(output("switch"), table)
       const parquet = ArrowIO.make({ base, format: "parquet" })
       expectSameValues(yield* parquet.load(input("switch")), table)
+      // the schema check reads the other format's file too
+      const narrower = yield* Effect.flip(parquet.write("switch", table.select(["id"])))
+      expect(narrower.reason).toBe("schema-changed")
       yield* parquet.store(output("switch"), table)
       expect(fs.readdirSync(base).sort()).toEqual(["switch.parquet"])
     }))
@@ -206,6 +226,22 @@ describe("ArrowIO column selection", () => {
 })
 
 describe("ArrowIO bad input", () => {
+  it.effect("a table whose buffers are inconsistent is an encode-failed error; nothing is written", () =>
+    Effect.gen(function*() {
+      const broken = makeVector(makeData({
+        type: new Utf8(),
+        length: 2,
+        nullCount: 0,
+        valueOffsets: new Int32Array([0, 5, 100]),
+        data: new Uint8Array(5)
+      }))
+      const io = ArrowIO.make({ base: tempFolder() })
+      const error = arrowCause(yield* Effect.flip(io.store(output("broken"), Tables.fromColumns({ s: broken }))))
+      expect(error.reason).toBe("encode-failed")
+      expect(error.message).toContain("Last offset 100 of Utf8 is larger than values length")
+      expect(fs.readdirSync(io.base)).toEqual([])
+    }))
+
   it.effect("a value that is not a Table is an invalid-value error naming the asset", () =>
     Effect.gen(function*() {
       const base = tempFolder()
@@ -315,6 +351,15 @@ describe("ArrowIO bad input", () => {
       }))
   }
 
+  it.effect("a column of nulls only may get a type later", () =>
+    Effect.gen(function*() {
+      const io = ArrowIO.make({ base: tempFolder() })
+      yield* io.write("late", Tables.fromRows([{ id: 1, note: null }]))
+      const typed = Tables.fromRows([{ id: 2, note: "now" }])
+      yield* io.write("late", typed)
+      expectSameValues(yield* io.read("late"), typed)
+    }))
+
   it.effect("a dictionary column and a plain one of the same values are the same type", () =>
     Effect.gen(function*() {
       const io = ArrowIO.make({ base: tempFolder() })
@@ -376,6 +421,7 @@ describe("ArrowIO bad input", () => {
       expect(fs.existsSync(parquet.path("mixed"))).toBe(false)
       const ipc = ArrowIO.make({ base: tempFolder(), format: "ipc" })
       yield* ipc.write("mixed", table)
+      expect((yield* ipc.read("mixed")).getChild("either")!.get(0)).toBe(1.5)
       expect((yield* ipc.read("mixed")).getChild("either")!.get(1)).toBe(4)
     }))
 })
