@@ -52,6 +52,8 @@ export interface Options {
  */
 export const SCHEMA_VERSION = 1
 
+// JSON columns are `json`, not `jsonb`: jsonb refuses the escape \u0000,
+// which metadata and log lines may legitimately contain.
 const migrations = (s: string): ReadonlyArray<{ readonly version: number; readonly statements: ReadonlyArray<string> }> => [
   {
     version: 1,
@@ -60,11 +62,11 @@ const migrations = (s: string): ReadonlyArray<{ readonly version: number; readon
         seq bigint generated always as identity,
         run_id text primary key,
         selection text not null,
-        asset_keys jsonb not null,
+        asset_keys json not null,
         partition text,
         stale_only boolean not null,
         parent_run_id text,
-        tags jsonb not null,
+        tags json not null,
         created_at double precision not null,
         host text,
         pid integer,
@@ -82,7 +84,7 @@ const migrations = (s: string): ReadonlyArray<{ readonly version: number; readon
         type text not null,
         asset_key text,
         partition text,
-        body jsonb not null
+        body json not null
       )`,
       `create index events_run on ${s}.events (run_id, id)`,
       `create index events_materialized on ${s}.events (asset_key, id) where type = 'asset-materialized'`,
@@ -95,16 +97,16 @@ const migrations = (s: string): ReadonlyArray<{ readonly version: number; readon
       `create table ${s}.asset_latest (
         asset_key text primary key,
         materialization_id bigint,
-        materialization jsonb,
+        materialization json,
         observation_id bigint,
-        observation jsonb,
-        failure jsonb
+        observation json,
+        failure json
       )`,
       `create table ${s}.asset_partitions (
         asset_key text not null,
         partition text not null,
         event_id bigint not null,
-        record jsonb not null,
+        record json not null,
         primary key (asset_key, partition)
       )`
     ]
@@ -311,7 +313,7 @@ export const make = Effect.fn("PostgresInstance.make")(function*(client: PgClien
       const rows = yield* connection.query<{ id: string }>(
         `insert into ${s}.events (run_id, type, asset_key, partition, body)
          select run_id, type, asset_key, partition, body
-         from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[]) with ordinality
+         from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::json[]) with ordinality
            as batch(run_id, type, asset_key, partition, body, position)
          order by position
          returning id`,
@@ -390,7 +392,7 @@ export const make = Effect.fn("PostgresInstance.make")(function*(client: PgClien
         const values = [...latest.entries()]
         yield* connection.query(
           `insert into ${s}.asset_latest as a (asset_key, materialization_id, materialization, observation_id, observation, failure)
-           select * from unnest($1::text[], $2::bigint[], $3::jsonb[], $4::bigint[], $5::jsonb[], $6::jsonb[])
+           select * from unnest($1::text[], $2::bigint[], $3::json[], $4::bigint[], $5::json[], $6::json[])
            on conflict (asset_key) do update set
              materialization_id = coalesce(excluded.materialization_id, a.materialization_id),
              materialization = coalesce(excluded.materialization, a.materialization),
@@ -412,7 +414,7 @@ export const make = Effect.fn("PostgresInstance.make")(function*(client: PgClien
         const values = [...partitions.values()]
         yield* connection.query(
           `insert into ${s}.asset_partitions as p (asset_key, partition, event_id, record)
-           select * from unnest($1::text[], $2::text[], $3::bigint[], $4::jsonb[])
+           select * from unnest($1::text[], $2::text[], $3::bigint[], $4::json[])
            on conflict (asset_key, partition) do update set event_id = excluded.event_id, record = excluded.record`,
           [values.map((v) => v.assetKey), values.map((v) => v.partition), values.map((v) => v.id), values.map((v) => JSON.stringify(v.record))]
         )
