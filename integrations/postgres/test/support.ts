@@ -53,3 +53,24 @@ export const sql = async <R extends Record<string, unknown> = Record<string, unk
     await client.end()
   }
 }
+
+// ---------------------------------------------------------------------------
+// Effect layers: a fresh database per layer build, dropped when it closes.
+
+import { Context, Effect, Layer } from "effect"
+import { PgClient } from "../src/index.ts"
+
+export class TestDb extends Context.Service<TestDb, TestDatabase>()("@strata/postgres/test/TestDb") {
+  static readonly layer: Layer.Layer<TestDb> = Layer.effect(
+    TestDb,
+    Effect.acquireRelease(Effect.promise(createTestDatabase), (database) => Effect.promise(database.drop))
+  )
+}
+
+/** A {@link PgClient} over a fresh test database (and the database itself, for direct checks). */
+export const clientLayer: Layer.Layer<PgClient | TestDb, unknown> = Layer.unwrap(
+  Effect.gen(function*() {
+    const database = yield* TestDb
+    return PgClient.layer(database.config)
+  })
+).pipe(Layer.provideMerge(TestDb.layer))

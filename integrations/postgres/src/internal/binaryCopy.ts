@@ -476,6 +476,10 @@ export const arrowFieldOf = (column: PgColumn): Arrow.Field => {
         metadata.set(PG_TYPE, column.oid === OID.json ? "json" : "jsonb")
         type = new Arrow.Utf8()
         break
+      case OID.varchar:
+        metadata.set(PG_TYPE, column.sqlType)
+        type = new Arrow.Utf8()
+        break
       default:
         type = new Arrow.Utf8()
     }
