@@ -179,6 +179,19 @@ const connectionOf = (client: pg.PoolClient): PgConnection => ({
     })
 })
 
+/** Sends the protocol's cancel request for the statement a connection is running (no connection slot needed). */
+const cancelActiveQuery = (client: pg.PoolClient, config: pg.PoolConfig) => {
+  const active = (client as unknown as { readonly activeQuery?: unknown }).activeQuery
+  if (active === null || active === undefined) return
+  const canceller = new pg.Client(config) as unknown as {
+    readonly connection: { on: (event: string, listener: () => void) => void }
+    cancel: (client: unknown, query: unknown) => void
+  }
+  // the server closes the cancel connection itself; a reset there is of no interest
+  canceller.connection.on("error", () => {})
+  canceller.cancel(client, active)
+}
+
 /**
  * Opens a pool and checks that the server answers. Needs a `Scope`: the pool
  * is closed when it closes.
@@ -188,20 +201,21 @@ const connectionOf = (client: pg.PoolClient): PgConnection => ({
 export const make = Effect.fn("PgClient.make")(function*(config: PgClientConfig) {
   const info = serverInfo(config)
   const connectionString = reveal(config.connectionString)
+  const poolConfig: pg.PoolConfig = {
+    ...(connectionString !== undefined ? { connectionString } : {}),
+    host: info.host,
+    port: info.port,
+    database: info.database,
+    user: info.user,
+    ...(config.password !== undefined ? { password: Redacted.value(config.password) } : {}),
+    max: config.maxConnections ?? 10,
+    connectionTimeoutMillis: config.connectTimeoutMs ?? 10_000,
+    application_name: config.applicationName ?? "strata",
+    ...(config.statementTimeoutMs !== undefined ? { statement_timeout: config.statementTimeoutMs } : {})
+  }
   const pool = yield* Effect.acquireRelease(
     Effect.sync(() => {
-      const pool = new pg.Pool({
-        ...(connectionString !== undefined ? { connectionString } : {}),
-        host: info.host,
-        port: info.port,
-        database: info.database,
-        user: info.user,
-        ...(config.password !== undefined ? { password: Redacted.value(config.password) } : {}),
-        max: config.maxConnections ?? 10,
-        connectionTimeoutMillis: config.connectTimeoutMs ?? 10_000,
-        application_name: config.applicationName ?? "strata",
-        ...(config.statementTimeoutMs !== undefined ? { statement_timeout: config.statementTimeoutMs } : {})
-      })
+      const pool = new pg.Pool(poolConfig)
       // An idle connection that drops emits 'error' on the pool; without a
       // listener Node would crash the process. The next query reports it.
       pool.on("error", () => {})
@@ -223,8 +237,14 @@ export const make = Effect.fn("PgClient.make")(function*(config: PgClientConfig)
       }),
       (client) => use(connectionOf(client)),
       // A failed or interrupted statement may leave the session mid-COPY or
-      // mid-transaction: destroy the connection instead of reusing it.
-      (client, exit) => Effect.sync(() => client.release(Exit.isFailure(exit) ? true : undefined))
+      // mid-transaction: destroy the connection instead of reusing it. An
+      // interrupted statement is also cancelled on the server, which would
+      // otherwise run it to the end before noticing the closed connection.
+      (client, exit) =>
+        Effect.sync(() => {
+          if (Exit.hasInterrupts(exit)) cancelActiveQuery(client, poolConfig)
+          client.release(Exit.isFailure(exit) ? true : undefined)
+        })
     )
 
   const transaction = <A, E, R>(use: (connection: PgConnection) => Effect.Effect<A, E, R>) =>
@@ -272,6 +292,12 @@ export class PgClient extends Context.Service<PgClient, PgClientShape>()("@strat
     PgClient,
     Effect.flatMap(configFromEnv, make)
   )
+
+  /** Opens a pool in the current scope (what the layers do). */
+  static readonly make = make
+
+  /** Reads the configuration {@link PgClient.layerConfig} uses. */
+  static readonly configFromEnv = configFromEnv
 }
 
 /**
@@ -289,4 +315,3 @@ export const quoteIdentifier = (name: string): string => `"${name.replaceAll("\"
  */
 export const quoteLiteral = (value: string): string => pg.escapeLiteral(value)
 
-export { PgError }

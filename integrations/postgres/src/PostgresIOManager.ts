@@ -41,7 +41,7 @@ type OutputContext = IOManager.OutputContext
 type StoreResult = IOManager.StoreResult
 import type { PgConnection, PgServerInfo } from "./PgClient.ts"
 import { PgClient, quoteIdentifier, quoteLiteral } from "./PgClient.ts"
-import { PgError } from "./PgError.ts"
+import type { PgError } from "./PgError.ts"
 import type { PgColumn } from "./internal/binaryCopy.ts"
 import { ColumnError, encodeTable, isNative, makeTableDecoder, sqlTypeOf } from "./internal/binaryCopy.ts"
 import { rowsToTable, tableToRows } from "./internal/rows.ts"
@@ -77,6 +77,9 @@ export interface TableName {
  * @since 0.1.0
  */
 export class PostgresIOManager extends IOManager.Tag<PostgresIOManager, Arrow.Table>()("@strata/postgres/PostgresIOManager") {
+  /** Builds the managers (`tables` for Arrow tables, `rows` for row arrays) over a client, outside any layer. */
+  static readonly make = (client: PgClient["Service"], options?: Options) => make(client, options)
+
   /** The Postgres I/O manager for Arrow tables, behind {@link PostgresIOManager}. */
   static readonly layer = (options?: Options): Layer.Layer<PostgresIOManager, never, PgClient> =>
     Layer.effect(PostgresIOManager, Effect.gen(function*() {
@@ -418,4 +421,3 @@ const normalizeType = (type: string): string =>
     .replace("timestamp with time zone", "timestamptz")
     .replace(/ /g, "")
 
-export { PgError }

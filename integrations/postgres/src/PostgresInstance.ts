@@ -661,6 +661,9 @@ const observationRecordOf = (json: unknown): InstanceModule.ObservationRecord =>
  * @since 0.1.0
  */
 export class PostgresInstance {
+  /** Builds (and migrates) an instance over a client, outside any layer. */
+  static readonly make = (client: PgClient["Service"], options?: Options) => make(client, options)
+
   /** The instance over the {@link PgClient} in context (migrated when the layer is built). */
   static readonly layer = (options?: Options): Layer.Layer<Instance.Instance, InstanceError, PgClient> =>
     Layer.effect(

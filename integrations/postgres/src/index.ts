@@ -5,11 +5,10 @@
  *
  * @since 0.1.0
  */
-export { PgClient } from "./PgClient.ts"
+export { PgClient, quoteIdentifier, quoteLiteral, serverInfo } from "./PgClient.ts"
 export type { PgClientConfig, PgClientShape, PgConnection, PgServerInfo } from "./PgClient.ts"
-export * as PgClientModule from "./PgClient.ts"
-export { PgError } from "./PgError.ts"
-export type { PgErrorReason } from "./PgError.ts"
-export { PostgresIOManager, PostgresRowsIOManager } from "./PostgresIOManager.ts"
-export * as PostgresIO from "./PostgresIOManager.ts"
-export { PostgresInstance } from "./PostgresInstance.ts"
+export { PgError, PgErrorReason } from "./PgError.ts"
+export { PostgresIOManager, PostgresRowsIOManager, tableNameOf, uriOf } from "./PostgresIOManager.ts"
+export type { Options as PostgresIOManagerOptions, Row, TableName } from "./PostgresIOManager.ts"
+export { PostgresInstance, SCHEMA_VERSION } from "./PostgresInstance.ts"
+export type { Options as PostgresInstanceOptions } from "./PostgresInstance.ts"
