@@ -18,6 +18,7 @@
  *
  * @since 0.1.0
  */
+import * as net from "node:net"
 import { pipeline } from "node:stream/promises"
 import { Readable } from "node:stream"
 import { Config, Context, Effect, Exit, Layer, Option, Redacted } from "effect"
@@ -179,17 +180,24 @@ const connectionOf = (client: pg.PoolClient): PgConnection => ({
     })
 })
 
-/** Sends the protocol's cancel request for the statement a connection is running (no connection slot needed). */
-const cancelActiveQuery = (client: pg.PoolClient, config: pg.PoolConfig) => {
-  const active = (client as unknown as { readonly activeQuery?: unknown }).activeQuery
-  if (active === null || active === undefined) return
-  const canceller = new pg.Client(config) as unknown as {
-    readonly connection: { on: (event: string, listener: () => void) => void }
-    cancel: (client: unknown, query: unknown) => void
-  }
-  // the server closes the cancel connection itself; a reset there is of no interest
-  canceller.connection.on("error", () => {})
-  canceller.cancel(client, active)
+/**
+ * Sends the protocol's CancelRequest for whatever a connection is running:
+ * a 16-byte message on a separate socket, no login and no pool slot needed.
+ * The connection is destroyed right after, so cancelling an idle one is harmless.
+ */
+const cancelActiveQuery = (client: pg.PoolClient, info: PgServerInfo) => {
+  const keys = client as unknown as { readonly processID?: number | null; readonly secretKey?: number | null }
+  if (typeof keys.processID !== "number" || typeof keys.secretKey !== "number") return
+  const message = Buffer.alloc(16)
+  message.writeInt32BE(16, 0)
+  message.writeInt32BE(80877102, 4)
+  message.writeInt32BE(keys.processID, 8)
+  message.writeInt32BE(keys.secretKey, 12)
+  const socket = info.host.startsWith("/")
+    ? net.connect(`${info.host}/.s.PGSQL.${info.port}`)
+    : net.connect(info.port, info.host)
+  socket.on("error", () => socket.destroy())
+  socket.on("connect", () => socket.end(message))
 }
 
 /**
@@ -242,7 +250,7 @@ export const make = Effect.fn("PgClient.make")(function*(config: PgClientConfig)
       // otherwise run it to the end before noticing the closed connection.
       (client, exit) =>
         Effect.sync(() => {
-          if (Exit.hasInterrupts(exit)) cancelActiveQuery(client, poolConfig)
+          if (Exit.hasInterrupts(exit)) cancelActiveQuery(client, info)
           client.release(Exit.isFailure(exit) ? true : undefined)
         })
     )

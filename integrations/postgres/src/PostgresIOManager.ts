@@ -87,14 +87,49 @@ export class PostgresIOManager extends IOManager.Tag<PostgresIOManager, Arrow.Ta
     }))
 
   /**
-   * The Postgres I/O manager for Arrow tables behind another key: how a
-   * project whose assets name `ParquetIO` (say) stores them in Postgres in
-   * production.
+   * The Postgres I/O manager behind another key: how a project whose assets
+   * name their own key (`TableIO`, say) stores them in Postgres in
+   * production. For a key whose values are not Arrow tables, give a
+   * `handler` converting them (`@strata/arrow`'s `TypeHandler`s fit).
+   *
+   * @example
+   * ```ts
+   * class TableIO extends IOManager.Tag<TableIO, Table>()("lakehouse/TableIO") {}
+   * const production = PostgresIOManager.layerFor(TableIO, { schema: "lakehouse" }).pipe(Layer.provide(PgClient.layerConfig))
+   * ```
    */
-  static readonly layerFor = <Id>(key: Context.Key<Id, IOManagerShape<Arrow.Table>>, options?: Options): Layer.Layer<Id, never, PgClient> =>
-    Layer.effect(key, Effect.gen(function*() {
-      return make(yield* PgClient, options).tables
-    }))
+  static layerFor<Id>(key: Context.Key<Id, IOManagerShape<Arrow.Table>>, options?: Options): Layer.Layer<Id, never, PgClient>
+  static layerFor<Id, A>(
+    key: Context.Key<Id, IOManagerShape<A>>,
+    options: Options & { readonly handler: TableHandler<A> }
+  ): Layer.Layer<Id, never, PgClient>
+  static layerFor<Id, A>(
+    key: Context.Key<Id, IOManagerShape<A>>,
+    options?: Options & { readonly handler?: TableHandler<A> | undefined }
+  ): Layer.Layer<Id, never, PgClient> {
+    return Layer.effect(
+      key,
+      Effect.gen(function*() {
+        const managers = make(yield* PgClient, options)
+        return options?.handler === undefined
+          ? managers.tables as unknown as IOManagerShape<A>
+          : managers.withHandler(options.handler)
+      })
+    )
+  }
+}
+
+/**
+ * Converts an asset's values to and from Arrow tables (the shape of
+ * `@strata/arrow`'s `TypeHandler`). Either function may throw for a value
+ * it cannot convert; the error becomes an `IOError` naming the asset.
+ *
+ * @since 0.1.0
+ */
+export interface TableHandler<A> {
+  readonly name: string
+  readonly toTable: (value: A) => Arrow.Table
+  readonly fromTable: (table: Arrow.Table) => A
 }
 
 /**
@@ -389,20 +424,29 @@ export const make = (client: PgClient["Service"], options?: Options) => {
     load: loadTable
   }
 
-  const rows: IOManagerShape<ReadonlyArray<Row>> = {
-    name: "postgres",
+  const withHandler = <A>(handler: TableHandler<A>): IOManagerShape<A> => ({
+    name: `postgres (${handler.name})`,
     store: (context, value) =>
-      Effect.suspend(() => {
-        const converted = rowsToTable(value)
-        return typeof converted === "string"
-          ? Effect.fail(ioError("store", context, undefined, `cannot store asset ${context.key}: ${converted}`, false))
-          : storeTable(context, converted)
-      }),
-    load: (context) => Effect.map(loadTable(context), tableToRows)
-  }
+      Effect.try({
+        try: () => handler.toTable(value),
+        catch: (error) =>
+          ioError("store", context, undefined, `cannot store asset ${context.key} as a table (${handler.name}): ${messageOf(error)}`, false, error)
+      }).pipe(Effect.flatMap((table) => storeTable(context, table))),
+    load: (context) =>
+      Effect.flatMap(loadTable(context), (table) =>
+        Effect.try({
+          try: () => handler.fromTable(table),
+          catch: (error) =>
+            ioError("load", context, undefined, `cannot convert asset ${context.key} from a table (${handler.name}): ${messageOf(error)}`, false, error)
+        }))
+  })
 
-  return { tables, rows }
+  const rows = withHandler<ReadonlyArray<Row>>({ name: "rows", toTable: rowsToTable, fromTable: tableToRows })
+
+  return { tables, rows, withHandler }
 }
+
+const messageOf = (error: unknown): string => error instanceof Error ? error.message : String(error)
 
 const sameColumns = (existing: ReadonlyArray<PgColumn>, fields: ReadonlyArray<Arrow.Field>, partitionColumn: string): boolean => {
   const data = existing.filter((column) => column.name !== partitionColumn)

@@ -9,6 +9,6 @@ export { PgClient, quoteIdentifier, quoteLiteral, serverInfo } from "./PgClient.
 export type { PgClientConfig, PgClientShape, PgConnection, PgServerInfo } from "./PgClient.ts"
 export { PgError, PgErrorReason } from "./PgError.ts"
 export { PostgresIOManager, PostgresRowsIOManager, tableNameOf, uriOf } from "./PostgresIOManager.ts"
-export type { Options as PostgresIOManagerOptions, Row, TableName } from "./PostgresIOManager.ts"
+export type { Options as PostgresIOManagerOptions, Row, TableHandler, TableName } from "./PostgresIOManager.ts"
 export { PostgresInstance, SCHEMA_VERSION } from "./PostgresInstance.ts"
 export type { Options as PostgresInstanceOptions } from "./PostgresInstance.ts"

@@ -36,8 +36,14 @@ const kindOf = (value: unknown): Kind | undefined => {
 
 const jsonText = (value: unknown) => JSON.stringify(value, (_key, inner) => typeof inner === "bigint" ? inner.toString() : inner)
 
-/** The table, or a message saying which column cannot be stored. */
-export const rowsToTable = (rows: ReadonlyArray<Row>): Arrow.Table | string => {
+/** The table; throws an error saying which row or column cannot be stored. */
+export const rowsToTable = (rows: ReadonlyArray<Row>): Arrow.Table => {
+  const table = rowsToTableOrProblem(rows)
+  if (typeof table === "string") throw new Error(table)
+  return table
+}
+
+const rowsToTableOrProblem = (rows: ReadonlyArray<Row>): Arrow.Table | string => {
   if (!Array.isArray(rows)) return "the value is not an array of row objects"
   const names: Array<string> = []
   const kinds = new Map<string, Kind | undefined>()
