@@ -23,6 +23,7 @@ import { pipeline } from "node:stream/promises"
 import { Readable } from "node:stream"
 import { Config, Context, Effect, Exit, Layer, Option, Redacted } from "effect"
 import pg from "pg"
+import { parseIntoClientConfig } from "pg-connection-string"
 import { from as copyFromStream, to as copyToStream } from "pg-copy-streams"
 import { fromUnknown, PgError } from "./PgError.ts"
 
@@ -32,7 +33,7 @@ import { fromUnknown, PgError } from "./PgError.ts"
  * @since 0.1.0
  */
 export interface PgClientConfig {
-  /** `postgres://user:password@host:port/database`. Fields given separately override its parts. */
+  /** `postgres://user:password@host:port/database?sslmode=...`. Fields given separately override its parts. */
   readonly connectionString?: Redacted.Redacted<string> | string | undefined
   readonly host?: string | undefined
   readonly port?: number | undefined
@@ -129,27 +130,34 @@ const reveal = (value: Redacted.Redacted<string> | string | undefined): string |
   value === undefined ? undefined : typeof value === "string" ? value : Redacted.value(value)
 
 /**
- * Resolves the server address the way libpq does (explicit fields, then the URL, then defaults).
+ * The `pg` client settings for a configuration: the connection string's
+ * settings (host, port, user, password, database, `sslmode`...), with the
+ * fields given separately taking precedence.
+ *
+ * @since 0.1.0
+ */
+export const clientConfigOf = (config: PgClientConfig): pg.ClientConfig => {
+  const url = reveal(config.connectionString)
+  const parsed: pg.ClientConfig = url === undefined ? {} : parseIntoClientConfig(url)
+  const user = config.user ?? parsed.user ?? "postgres"
+  return {
+    ...parsed,
+    host: config.host ?? parsed.host ?? "localhost",
+    port: config.port ?? parsed.port ?? 5432,
+    user,
+    database: config.database ?? parsed.database ?? user,
+    ...(config.password !== undefined ? { password: Redacted.value(config.password) } : {})
+  }
+}
+
+/**
+ * Where a configuration connects (no secrets).
  *
  * @since 0.1.0
  */
 export const serverInfo = (config: PgClientConfig): PgServerInfo => {
-  const url = reveal(config.connectionString)
-  let parsed: URL | undefined
-  if (url !== undefined) {
-    try {
-      parsed = new URL(url)
-    } catch {
-      parsed = undefined
-    }
-  }
-  const user = config.user ?? (parsed?.username ? decodeURIComponent(parsed.username) : undefined) ?? "postgres"
-  return {
-    host: config.host ?? (parsed?.hostname || undefined) ?? "localhost",
-    port: config.port ?? (parsed?.port ? Number(parsed.port) : undefined) ?? 5432,
-    database: config.database ?? (parsed && parsed.pathname.length > 1 ? decodeURIComponent(parsed.pathname.slice(1)) : undefined) ?? user,
-    user
-  }
+  const client = clientConfigOf(config)
+  return { host: client.host!, port: client.port!, database: client.database!, user: client.user! }
 }
 
 const toParams = (params: ReadonlyArray<unknown> | undefined): Array<unknown> | undefined =>
@@ -208,14 +216,8 @@ const cancelActiveQuery = (client: pg.PoolClient, info: PgServerInfo) => {
  */
 export const make = Effect.fn("PgClient.make")(function*(config: PgClientConfig) {
   const info = serverInfo(config)
-  const connectionString = reveal(config.connectionString)
   const poolConfig: pg.PoolConfig = {
-    ...(connectionString !== undefined ? { connectionString } : {}),
-    host: info.host,
-    port: info.port,
-    database: info.database,
-    user: info.user,
-    ...(config.password !== undefined ? { password: Redacted.value(config.password) } : {}),
+    ...clientConfigOf(config),
     max: config.maxConnections ?? 10,
     connectionTimeoutMillis: config.connectTimeoutMs ?? 10_000,
     application_name: config.applicationName ?? "strata",

@@ -234,7 +234,10 @@ export const make = (client: PgClient["Service"], options?: Options) => {
     })
 
   const fromPg = (operation: "store" | "load", context: OutputContext | InputContext, uri: string, what: string) => (error: PgError) =>
-    ioError(
+    // a value the encoder refused surfaces through the COPY stream: report it as bad input, not as a server error
+    error.cause instanceof ColumnError
+      ? ioError(operation, context, uri, `cannot store asset ${context.key} in ${uri}: ${error.cause.message}`, false, error.cause)
+      : ioError(
       operation,
       context,
       uri,
@@ -303,6 +306,15 @@ export const make = (client: PgClient["Service"], options?: Options) => {
       .join(", ")
 
     yield* ensureSchema(name.schema).pipe(Effect.mapError(fromPg("store", context, uri, "creating the schema of")))
+    if (context.partition !== undefined) {
+      // created once, in its own short transaction, by whichever partition comes first
+      yield* client.transaction((connection) =>
+        Effect.gen(function*() {
+          yield* connection.query("select pg_advisory_xact_lock(hashtext($1))", [`strata-io:${qualified(name)}`])
+          yield* connection.query(`create table if not exists ${qualified(name)} (${definitions.join(", ")})`)
+        })
+      ).pipe(Effect.mapError(fromPg("store", context, uri, "creating")))
+    }
 
     const written = yield* client.transaction((connection) =>
       Effect.gen(function*() {
@@ -316,8 +328,11 @@ export const make = (client: PgClient["Service"], options?: Options) => {
           yield* connection.query(`drop table if exists ${qualified(name)}`)
           yield* connection.query(`alter table ${qualified(staging)} rename to ${quoteIdentifier(name.table)}`)
         } else {
-          yield* connection.query("select pg_advisory_xact_lock(hashtext($1))", [`strata-io:${qualified(name)}`])
-          yield* connection.query(`create table if not exists ${qualified(name)} (${definitions.join(", ")})`)
+          // partitions of one asset are written in parallel (backfills); only writers of the same partition wait
+          yield* connection.query("select pg_advisory_xact_lock(hashtext($1), hashtext($2))", [
+            `strata-io:${qualified(name)}`,
+            context.partition
+          ])
           const existing = yield* readColumns(connection, name)
           const expected = definitions.join(", ")
           const actual = existing.map((column) => `${quoteIdentifier(column.name)} ${column.sqlType}${column.notNull ? " not null" : ""}`)

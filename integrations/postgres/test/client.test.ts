@@ -1,6 +1,6 @@
 import { assert, describe, expect, it, layer } from "@effect/vitest"
 import { ConfigProvider, Effect, Exit, Fiber, Layer, Redacted } from "effect"
-import { PgClient, PgError } from "../src/index.ts"
+import { PgClient, PgError, serverInfo } from "../src/index.ts"
 import { reasonOf } from "../src/PgError.ts"
 import { clientLayer, TestDb } from "./support.ts"
 
@@ -76,8 +76,14 @@ describe("PgClient.layerConfig", () => {
       expect(String(config.password)).not.toContain("s3cret")
       expect(Redacted.value(config.password!)).toBe("s3cret")
       const fromUrl = yield* fromEnv({ DATABASE_URL: "postgres://etl:pw@db.example:5433/lake" })
-      const { serverInfo } = yield* Effect.promise(() => import("../src/PgClient.ts"))
       expect(serverInfo(fromUrl)).toEqual({ host: "db.example", port: 5433, database: "lake", user: "etl" })
+      // fields given separately override the URL's parts
+      expect(serverInfo({ ...fromUrl, host: "replica", database: "lake_copy" })).toEqual({
+        host: "replica",
+        port: 5433,
+        database: "lake_copy",
+        user: "etl"
+      })
       const bad = yield* Effect.exit(fromEnv({ PGPORT: "not-a-port" }))
       expect(Exit.isFailure(bad)).toBe(true)
     }))
@@ -85,7 +91,11 @@ describe("PgClient.layerConfig", () => {
   it.effect("connects with the environment's settings", () =>
     Effect.gen(function*() {
       const database = yield* TestDb
-      const env = { PGHOST: database.config.host, PGPORT: String(database.config.port), PGUSER: database.config.user, PGDATABASE: database.name }
+      // the URL names a database that does not exist; PGDATABASE overrides it
+      const env = {
+        DATABASE_URL: `postgres://${database.config.user}@${database.config.host}:${database.config.port}/strata_no_such_database`,
+        PGDATABASE: database.name
+      }
       const rows = yield* Effect.gen(function*() {
         const client = yield* PgClient
         return yield* client.query<{ db: string }>("select current_database() as db")

@@ -312,6 +312,25 @@ layer(TestLayer, { timeout: 60_000 })("PostgresIOManager", (it) => {
       expect([...odd.getChild("v")!]).toEqual([7])
     }))
 
+  it.effect("partitions written at once (a backfill) do not lose or duplicate rows", () =>
+    Effect.gen(function*() {
+      const io = yield* PostgresIOManager
+      const client = yield* PgClient
+      const rows = 20_000
+      const day = (partition: number) =>
+        Arrow.tableFromArrays({ p: Int32Array.from({ length: rows }, () => partition), i: Int32Array.from({ length: rows }, (_, i) => i) })
+      // 6 partitions at once, and every partition written twice at the same time
+      yield* Effect.all(
+        [0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5].map((partition) => io.store(output("events/backfill", `p${partition}`), day(partition))),
+        { concurrency: "unbounded" }
+      )
+      const counts = yield* client.query(
+        `select "_partition" as partition, count(*)::int as n, count(distinct i)::int as distinct_i, min(p) as p
+         from events.backfill group by 1 order by 1`
+      )
+      expect(counts).toEqual([0, 1, 2, 3, 4, 5].map((p) => ({ partition: `p${p}`, n: rows, distinct_i: rows, p })))
+    }))
+
   it.effect("asset keys and column names with quotes, spaces and SQL keywords are always quoted", () =>
     Effect.gen(function*() {
       const io = yield* PostgresIOManager
@@ -362,6 +381,10 @@ layer(TestLayer, { timeout: 60_000 })("PostgresIOManager", (it) => {
       const unsupported = message(yield* Effect.exit(io.store(output("gold/nested"), withList)))
       expect(unsupported.message).toContain("\"nested\"")
       expect(unsupported.message).toContain("cannot store")
+
+      const nanos = Arrow.makeData({ type: new Arrow.TimestampNanosecond(), length: 2, nullCount: 0, data: BigInt64Array.from([1000n, 1001n]) })
+      const precise = message(yield* Effect.exit(io.store(output("gold/precise"), new Arrow.Table({ at: Arrow.makeVector(nanos) }))))
+      expect(precise.message).toContain("\"at\" has a timestamp with nanoseconds at row 1")
 
       const badJson = new Arrow.Table(
         new Arrow.Schema([new Arrow.Field("j", new Arrow.Utf8(), true, new Map([["ARROW:extension:name", "arrow.json"]]))]),
