@@ -21,6 +21,11 @@
  *   default); storing a partition deletes that partition's rows and copies
  *   the new ones in one transaction.
  *
+ * Values: {@link PostgresIOManager} handles Arrow tables,
+ * {@link PostgresRowsIOManager} arrays of row objects, `layerFor` any key
+ * (with a {@link TableHandler} for non-table values) and {@link layerDefault}
+ * core's `DefaultIO` (tables, rows, or any exact-JSON value).
+ *
  * Data version: a SHA-256 of the binary COPY bytes Strata sends (content
  * derived: storing the same table again gives the same version, so
  * downstream assets are not made stale by a no-op rewrite). It costs one
@@ -31,6 +36,7 @@
  */
 import { createHash, randomBytes } from "node:crypto"
 import { IOManager } from "@strata/core"
+import { exactJson } from "@strata/core/spi"
 import * as Arrow from "apache-arrow"
 import type { Context } from "effect"
 import { Effect, Layer } from "effect"
@@ -43,7 +49,7 @@ import type { PgConnection, PgServerInfo } from "./PgClient.ts"
 import { PgClient, quoteIdentifier, quoteLiteral } from "./PgClient.ts"
 import type { PgError } from "./PgError.ts"
 import type { PgColumn } from "./internal/binaryCopy.ts"
-import { ColumnError, encodeTable, isNative, makeTableDecoder, sqlTypeOf } from "./internal/binaryCopy.ts"
+import { ColumnError, encodeTable, EXTENSION_NAME, isNative, JSON_EXTENSION, makeTableDecoder, PG_TYPE, sqlTypeOf } from "./internal/binaryCopy.ts"
 import { rowsToTable, tableToRows } from "./internal/rows.ts"
 import type { Row } from "./internal/rows.ts"
 
@@ -77,7 +83,13 @@ export interface TableName {
  * @since 0.1.0
  */
 export class PostgresIOManager extends IOManager.Tag<PostgresIOManager, Arrow.Table>()("@strata/postgres/PostgresIOManager") {
-  /** Builds the managers (`tables` for Arrow tables, `rows` for row arrays) over a client, outside any layer. */
+  /**
+   * Postgres behind core's `DefaultIO` (assets that name no I/O manager):
+   * tables, row arrays and JSON values (see {@link layerDefault}).
+   */
+  static readonly layerDefault = (options?: Options) => layerDefault(options)
+
+  /** Builds the managers (`tables`, `rows`, `values`, `withHandler`) over a client, outside any layer. */
   static readonly make = (client: PgClient["Service"], options?: Options) => make(client, options)
 
   /** The Postgres I/O manager for Arrow tables, behind {@link PostgresIOManager}. */
@@ -118,6 +130,23 @@ export class PostgresIOManager extends IOManager.Tag<PostgresIOManager, Arrow.Ta
     )
   }
 }
+
+/**
+ * Postgres behind core's `DefaultIO`, the I/O manager of assets that name
+ * none: Arrow tables are stored as they are, arrays of plain row objects as
+ * tables of rows, and any other exact-JSON value as a one-row table with a
+ * `json` column `value`. The kind is recorded in the table's comment, so a
+ * load returns what was stored (a table, rows, or the value).
+ *
+ * @since 0.1.0
+ */
+export const layerDefault = (options?: Options): Layer.Layer<IOManager.DefaultIO, never, PgClient> =>
+  Layer.effect(
+    IOManager.DefaultIO,
+    Effect.gen(function*() {
+      return make(yield* PgClient, options).values
+    })
+  )
 
 /**
  * Converts an asset's values to and from Arrow tables (the shape of
@@ -272,7 +301,11 @@ export const make = (client: PgClient["Service"], options?: Options) => {
       Effect.catchIf((error) => error.reason === "unique-violation" || error.sqlState === "42P06", () => Effect.succeed([]))
     )
 
-  const storeTable = Effect.fn("PostgresIOManager.store")(function*(context: OutputContext, table: Arrow.Table) {
+  const storeTable = Effect.fn("PostgresIOManager.store")(function*(
+    context: OutputContext,
+    table: Arrow.Table,
+    kind: StoredKind = "table"
+  ) {
     const name = yield* resolveName("store", context)
     const uri = uriOf(client.info, name)
     const fields = table.schema.fields
@@ -312,6 +345,7 @@ export const make = (client: PgClient["Service"], options?: Options) => {
         Effect.gen(function*() {
           yield* connection.query("select pg_advisory_xact_lock(hashtext($1))", [`strata-io:${qualified(name)}`])
           yield* connection.query(`create table if not exists ${qualified(name)} (${definitions.join(", ")})`)
+          yield* connection.query(`comment on table ${qualified(name)} is '${KIND_PREFIX}${kind}'`)
         })
       ).pipe(Effect.mapError(fromPg("store", context, uri, "creating")))
     }
@@ -322,7 +356,11 @@ export const make = (client: PgClient["Service"], options?: Options) => {
         if (context.partition === undefined) {
           const staging: TableName = { schema: name.schema, table: `_strata_stage_${randomBytes(6).toString("hex")}` }
           yield* connection.query(`create table ${qualified(staging)} (${definitions.join(", ")})`)
-          copied = yield* connection.copyFrom(`copy ${qualified(staging)} (${columnList}) from stdin (format binary)`, chunks)
+          yield* connection.query(`comment on table ${qualified(staging)} is '${KIND_PREFIX}${kind}'`)
+          // a table without columns (an empty array of rows) has nothing to copy, and COPY has no syntax for it
+          copied = columnList === ""
+            ? 0
+            : yield* connection.copyFrom(`copy ${qualified(staging)} (${columnList}) from stdin (format binary)`, chunks)
           // serialise concurrent swaps of the same table: the second waits and replaces the first's result
           yield* connection.query("select pg_advisory_xact_lock(hashtext($1))", [`strata-io:${qualified(name)}`])
           yield* connection.query(`drop table if exists ${qualified(name)}`)
@@ -389,13 +427,21 @@ export const make = (client: PgClient["Service"], options?: Options) => {
     return result
   })
 
-  const loadTable = Effect.fn("PostgresIOManager.load")(function*(context: InputContext) {
+  const loadStored = Effect.fn("PostgresIOManager.load")(function*(context: InputContext) {
     const name = yield* resolveName("load", context)
     const uri = uriOf(client.info, name)
     return yield* client.withConnection((connection) =>
       Effect.gen(function*() {
+        const [described] = yield* connection.query<{ found: boolean; comment: string | null }>(
+          "select to_regclass($1) is not null as found, obj_description(to_regclass($1), 'pg_class') as comment",
+          [qualified(name)]
+        )
         const columns = yield* readColumns(connection, name)
-        if (columns.length === 0) {
+        const comment = described?.comment ?? ""
+        const kind: StoredKind = comment.startsWith(KIND_PREFIX) && isKind(comment.slice(KIND_PREFIX.length))
+          ? comment.slice(KIND_PREFIX.length) as StoredKind
+          : "table"
+        if (described?.found !== true) {
           return yield* Effect.fail(ioError(
             "load",
             context,
@@ -420,8 +466,10 @@ export const make = (client: PgClient["Service"], options?: Options) => {
         ).join(", ")
         const where = context.partition !== undefined ? ` where ${quoteIdentifier(partitionColumn)} = ${quoteLiteral(context.partition)}` : ""
         const decoder = makeTableDecoder(selected)
-        yield* connection.copyTo(`copy (select ${list} from ${qualified(name)}${where}) to stdout (format binary)`, decoder.push)
-        return decoder.finish()
+        if (selected.length > 0) {
+          yield* connection.copyTo(`copy (select ${list} from ${qualified(name)}${where}) to stdout (format binary)`, decoder.push)
+        }
+        return { table: decoder.finish(), kind, uri }
       })
     ).pipe(
       Effect.catch((error) =>
@@ -433,9 +481,11 @@ export const make = (client: PgClient["Service"], options?: Options) => {
     )
   })
 
+  const loadTable = (context: InputContext) => Effect.map(loadStored(context), (stored) => stored.table)
+
   const tables: IOManagerShape<Arrow.Table> = {
     name: "postgres",
-    store: storeTable,
+    store: (context, table) => storeTable(context, table),
     load: loadTable
   }
 
@@ -458,7 +508,68 @@ export const make = (client: PgClient["Service"], options?: Options) => {
 
   const rows = withHandler<ReadonlyArray<Row>>({ name: "rows", toTable: rowsToTable, fromTable: tableToRows })
 
-  return { tables, rows, withHandler }
+  const values: IOManagerShape<unknown> = {
+    name: "postgres (values)",
+    store: (context, value) => {
+      if (value instanceof Arrow.Table) return storeTable(context, value, "table")
+      if (isRows(value)) {
+        return Effect.try({
+          try: () => rowsToTable(value),
+          catch: (error) => ioError("store", context, undefined, `cannot store asset ${context.key} as rows: ${messageOf(error)}`, false, error)
+        }).pipe(Effect.flatMap((table) => storeTable(context, table, "rows")))
+      }
+      const json = exactJson(value)
+      if (json === undefined) {
+        return Effect.fail(ioError(
+          "store",
+          context,
+          undefined,
+          `asset ${context.key} computed a value that is neither an Arrow table, nor an array of row objects, nor exact JSON ` +
+            "(a Date, Map, BigInt, NaN or class instance inside); return one of those, or use a file-based I/O manager for it",
+          false
+        ))
+      }
+      return storeTable(context, jsonValueTable(json), "json")
+    },
+    load: (context) =>
+      Effect.flatMap(loadStored(context), ({ kind, table, uri }) => {
+        switch (kind) {
+          case "rows":
+            return Effect.succeed(tableToRows(table) as unknown)
+          case "json": {
+            const text = table.numRows === 1 ? table.getChild("value")?.get(0) : undefined
+            return typeof text === "string"
+              ? Effect.succeed(JSON.parse(text) as unknown)
+              : Effect.fail(ioError("load", context, uri, `table ${uri} should hold one JSON value in a column "value"; store the asset again`, false))
+          }
+          default:
+            return Effect.succeed(table as unknown)
+        }
+      })
+  }
+
+  return { tables, rows, values, withHandler }
+}
+
+/** What a table holds, recorded in its comment so that a load returns what was stored. */
+type StoredKind = "table" | "rows" | "json"
+const KIND_PREFIX = "strata:kind="
+const isKind = (value: string): value is StoredKind => value === "table" || value === "rows" || value === "json"
+
+const isRows = (value: unknown): value is ReadonlyArray<Row> =>
+  Array.isArray(value) && value.every((row) => {
+    if (typeof row !== "object" || row === null || Array.isArray(row)) return false
+    const proto = Object.getPrototypeOf(row)
+    return proto === Object.prototype || proto === null
+  })
+
+const jsonValueTable = (json: string): Arrow.Table => {
+  const field = new Arrow.Field("value", new Arrow.Utf8(), false, new Map([[EXTENSION_NAME, JSON_EXTENSION], [PG_TYPE, "json"]]))
+  const schema = new Arrow.Schema([field])
+  const bytes = Buffer.from(json, "utf8")
+  const column = Arrow.makeData({ type: new Arrow.Utf8(), length: 1, nullCount: 0, valueOffsets: Int32Array.from([0, bytes.length]), data: new Uint8Array(bytes) })
+  const data = Arrow.makeData({ type: new Arrow.Struct([field]), length: 1, nullCount: 0, children: [column] })
+  return new Arrow.Table(schema, [new Arrow.RecordBatch(schema, data)])
 }
 
 const messageOf = (error: unknown): string => error instanceof Error ? error.message : String(error)

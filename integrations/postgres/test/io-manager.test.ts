@@ -409,4 +409,28 @@ layer(TestLayer, { timeout: 60_000 })("PostgresIOManager", (it) => {
       const mixed = yield* Effect.exit(io.store(output("silver/mixed"), [{ a: 1 }, { a: "one" }]))
       expect(Exit.isFailure(mixed)).toBe(true)
     }))
+
+  it.effect("DefaultIO values: tables, rows and JSON come back as what was stored; other values are refused", () =>
+    Effect.gen(function*() {
+      const values = PostgresIOManager.make(yield* PgClient).values
+      const cases: ReadonlyArray<readonly [string, unknown]> = [
+        ["values/number", 42],
+        ["values/text", "it's \"quoted\""],
+        ["values/nested", { a: [1, { b: null }], c: "ü" }],
+        ["values/empty_rows", []],
+        ["values/rows", [{ a: 1, b: "x" }, { a: 2, b: null }]]
+      ]
+      for (const [key, value] of cases) {
+        yield* values.store(output(key), value)
+        expect(yield* values.load(input(key)), key).toEqual(value)
+      }
+      const table = Arrow.tableFromArrays({ x: Int32Array.from([1, 2]) })
+      yield* values.store(output("values/table"), table)
+      const loaded = yield* values.load(input("values/table"))
+      expect(loaded).toBeInstanceOf(Arrow.Table)
+      expect([...(loaded as Arrow.Table).getChild("x")!]).toEqual([1, 2])
+      const refused = yield* Effect.exit(values.store(output("values/map"), new Map([["a", 1]])))
+      expect(Exit.isFailure(refused)).toBe(true)
+      expect(String(Exit.isFailure(refused) ? refused.cause.reasons[0] : "")).toContain("neither an Arrow table")
+    }))
 })

@@ -58,3 +58,56 @@ describe("materializing a project on Postgres", () => {
       }))
   })
 })
+
+// assets that name no I/O manager (like examples/lakehouse): rows and a JSON summary
+interface User {
+  readonly id: number
+  readonly email: string
+  readonly country: string | null
+  readonly signupDate: string
+}
+const someUsers: Array<User> = [
+  { id: 1, email: "ada@example.com", country: "GB", signupDate: "2024-01-01" },
+  { id: 2, email: "grace@example.com", country: null, signupDate: "2024-01-01" },
+  { id: 3, email: "linus@example.com", country: "FI", signupDate: "2024-01-02" }
+]
+const users = Asset.make("silver_users", {}, () => Effect.succeed(someUsers))
+const summary = Asset.make("gold_user_summary", { deps: { users } }, ({ users }) =>
+  Effect.succeed({
+    total: users.length,
+    byDay: [...new Set(users.map((user) => user.signupDate))].map((date) => ({
+      date,
+      signups: users.filter((user) => user.signupDate === date).length
+    })),
+    unknownCountry: users.filter((user) => user.country === null).map((user) => user.email)
+  }))
+const defaultProject = Project.make({ assets: [users, summary] })
+
+describe("DefaultIO on Postgres", () => {
+  layer(
+    Layer.mergeAll(PostgresIOManager.layerDefault({ schema: "lakehouse" }), PostgresInstance.layer()).pipe(Layer.provideMerge(clientLayer)),
+    { timeout: 60_000, excludeTestServices: true }
+  )((it) => {
+    it.effect("rows become a table, other JSON values a one-row json table; both load back as they were", () =>
+      Effect.gen(function*() {
+        const result = yield* Materialize.materialize(defaultProject)
+        expect(result.status).toBe("succeeded")
+        const client = yield* PgClient
+        const stored = yield* client.query(`select id, email, country, "signupDate" from lakehouse.silver_users order by id`)
+        expect(stored).toEqual([
+          { id: 1, email: "ada@example.com", country: "GB", signupDate: "2024-01-01" },
+          { id: 2, email: "grace@example.com", country: null, signupDate: "2024-01-01" },
+          { id: 3, email: "linus@example.com", country: "FI", signupDate: "2024-01-02" }
+        ])
+        const [row] = yield* client.query<{ value: unknown }>(`select value from lakehouse.gold_user_summary`)
+        expect(row!.value).toEqual({
+          total: 3,
+          byDay: [{ date: "2024-01-01", signups: 2 }, { date: "2024-01-02", signups: 1 }],
+          unknownCountry: ["grace@example.com"]
+        })
+        const io = yield* IOManager.DefaultIO
+        const loadedUsers = yield* io.load({ key: users.key, partition: undefined, downstream: undefined, definitionMetadata: {} })
+        expect(loadedUsers).toEqual(someUsers)
+      }))
+  })
+})
