@@ -39,7 +39,7 @@ import { IOManager } from "@strata/core"
 import { exactJson } from "@strata/core/spi"
 import * as Arrow from "apache-arrow"
 import type { Context } from "effect"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Schema } from "effect"
 
 type IOManagerShape<A> = IOManager.IOManager<A>
 type InputContext = IOManager.InputContext
@@ -181,8 +181,8 @@ export type { Row }
 const MAX_IDENTIFIER = 63
 
 /**
- * The table an asset key maps to (see the module documentation), or an
- * error message when a name is too long for Postgres.
+ * The table an asset key maps to (see the module documentation); the
+ * asset's metadata `postgres/schema` and `postgres/table` override it.
  *
  * @since 0.1.0
  */
@@ -220,18 +220,22 @@ from pg_attribute a
 where a.attrelid = to_regclass($1) and a.attnum > 0 and not a.attisdropped
 order by a.attnum`
 
-interface ColumnRow extends Record<string, unknown> {
-  readonly name: string
-  readonly oid: number
-  readonly typmod: number
-  readonly sql_type: string
-  readonly not_null: boolean
-}
+const ColumnRow = Schema.Struct({
+  name: Schema.String,
+  oid: Schema.Number,
+  typmod: Schema.Number,
+  sql_type: Schema.String,
+  not_null: Schema.Boolean
+})
+const decodeColumnRow = Schema.decodeUnknownSync(ColumnRow)
 
 const readColumns = (connection: Pick<PgConnection, "query">, name: TableName) =>
-  connection.query<ColumnRow>(columnsQuery, [qualified(name)]).pipe(
+  connection.query(columnsQuery, [qualified(name)]).pipe(
     Effect.map((rows) =>
-      rows.map((row): PgColumn => ({ name: row.name, oid: row.oid, typmod: row.typmod, sqlType: row.sql_type, notNull: row.not_null }))
+      rows.map((raw): PgColumn => {
+        const row = decodeColumnRow(raw)
+        return { name: row.name, oid: row.oid, typmod: row.typmod, sqlType: row.sql_type, notNull: row.not_null }
+      })
     )
   )
 

@@ -165,6 +165,35 @@ layer(TestLayer, { timeout: 60_000 })("PostgresIOManager", (it) => {
       expect(loaded.schema.fields.find((f) => f.name === "json")!.metadata.get("ARROW:extension:name")).toBe("arrow.json")
     }))
 
+  it.effect("tables of several batches and sliced tables (offsets into shared buffers) round-trip", () =>
+    Effect.gen(function*() {
+      const io = yield* PostgresIOManager
+      const make = (start: number, n: number) => {
+        const isNull = (i: number) => (start + i) % 3 === 0
+        return tableOf(
+          [
+            new Arrow.Field("i", new Arrow.Int64(), true),
+            new Arrow.Field("s", new Arrow.Utf8(), true),
+            new Arrow.Field("b", new Arrow.Bool(), true),
+            new Arrow.Field("d", new Arrow.Float64(), true)
+          ],
+          [
+            column(new Arrow.Int64(), n, { data: BigInt64Array.from({ length: n }, (_, i) => BigInt(start + i)) }, isNull),
+            column(new Arrow.Utf8(), n, utf8(Array.from({ length: n }, (_, i) => isNull(i) ? null : `s${start + i}`)), isNull),
+            column(new Arrow.Bool(), n, { data: Uint8Array.from({ length: (n + 7) >> 3 }, (_, k) => (0b10110101 + k) & 0xff) }, isNull),
+            column(new Arrow.Float64(), n, { data: Float64Array.from({ length: n }, (_, i) => (start + i) / 4) }, isNull)
+          ]
+        )
+      }
+      const whole = make(0, 37).concat(make(37, 21), make(58, 5))
+      expect(whole.batches.length).toBe(3)
+      yield* io.store(output("batches/whole"), whole)
+      expectSameTable(yield* io.load(input("batches/whole")), whole)
+      const sliced = make(0, 100).slice(13, 71)
+      yield* io.store(output("batches/sliced"), sliced)
+      expectSameTable(yield* io.load(input("batches/sliced")), sliced)
+    }))
+
   it.effect("maps Postgres types outside the map to text, and widens what Postgres cannot hold", () =>
     Effect.gen(function*() {
       const io = yield* PostgresIOManager
