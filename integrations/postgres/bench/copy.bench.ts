@@ -119,12 +119,11 @@ const csvFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "strata-copy-ben
 }
 
 const columns = "id integer not null, amount bigint, price double precision, name text, active boolean, at timestamptz"
-const psqlCopy = (target: string) => {
+const psql = (command: string) => {
   const started = performance.now()
   const result = spawnSync(
     "psql",
-    ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", server.host, "-p", String(server.port), "-U", server.user, "-d", database, "-c",
-      `\\copy ${target} from '${csvFile}' with (format csv)`],
+    ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", server.host, "-p", String(server.port), "-U", server.user, "-d", database, "-c", command],
     { encoding: "utf8", env: { ...process.env, ...(url.password ? { PGPASSWORD: decodeURIComponent(url.password) } : {}) } }
   )
   if (result.status !== 0) throw new Error(`psql failed: ${result.stderr}`)
@@ -144,13 +143,15 @@ try {
       const io = yield* PostgresIOManager
       const client = yield* PgClient
       const strata: Array<number> = []
-      const psql: Array<number> = []
+      const psqlIn: Array<number> = []
+      const psqlOut: Array<number> = []
       const loads: Array<number> = []
       for (let round = 0; round < repeats; round++) {
         // psql into a fresh table each round (what a one-shot load does)
         yield* client.query(`drop table if exists public.psql_rows`)
         yield* client.query(`create table public.psql_rows (${columns})`)
-        psql.push(psqlCopy("public.psql_rows"))
+        psqlIn.push(psql(`\\copy public.psql_rows from '${csvFile}' with (format csv)`))
+        psqlOut.push(psql(`\\copy public.psql_rows to '${csvFile}.out' with (format csv)`))
         let started = performance.now()
         yield* io.store({ key: AssetKey.make("bench/rows"), partition: undefined, runId: "bench", definitionMetadata: {} }, table)
         strata.push((performance.now() - started) / 1000)
@@ -161,23 +162,32 @@ try {
       }
       const [check] = yield* client.query<{ n: number }>(`select count(*)::int as n from public.psql_rows`)
       if (check!.n !== rows) throw new Error(`psql loaded ${check!.n} rows`)
-      return { strata, psql, loads }
+      return { strata, psqlIn, psqlOut, loads }
     }).pipe(Effect.provide(layer))
   )
   const best = (values: ReadonlyArray<number>) => Math.min(...values)
-  const strataSeconds = best(timings.strata)
-  const psqlSeconds = best(timings.psql)
-  const loadSeconds = best(timings.loads)
+  const median = (values: ReadonlyArray<number>) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
+  const summary = (values: ReadonlyArray<number>) => ({
+    seconds: round(best(values)),
+    rowsPerSecond: Math.round(rows / best(values)),
+    medianSeconds: round(median(values)),
+    runs: values.map(round)
+  })
   const result = {
     benchmark: "postgres-copy",
     rows,
     columns: fields.length,
     repeats,
     csvBytes: fs.statSync(csvFile).size,
-    strata: { seconds: round(strataSeconds), rowsPerSecond: Math.round(rows / strataSeconds), runs: timings.strata.map(round) },
-    psql: { seconds: round(psqlSeconds), rowsPerSecond: Math.round(rows / psqlSeconds), runs: timings.psql.map(round) },
-    ratio: round(psqlSeconds / strataSeconds),
-    read: { seconds: round(loadSeconds), rowsPerSecond: Math.round(rows / loadSeconds) },
+    // writing: Strata's store (binary COPY from Arrow, staging table + swap, content hash) vs psql \copy FROM of the CSV
+    strata: summary(timings.strata),
+    psql: summary(timings.psqlIn),
+    ratio: round(best(timings.psqlIn) / best(timings.strata)),
+    medianRatio: round(median(timings.psqlIn) / median(timings.strata)),
+    // reading: Strata's load (binary COPY to Arrow) vs psql \copy TO a CSV file
+    read: summary(timings.loads),
+    psqlRead: summary(timings.psqlOut),
+    readRatio: round(best(timings.psqlOut) / best(timings.loads)),
     node: process.version,
     cpus: os.cpus().length
   }
