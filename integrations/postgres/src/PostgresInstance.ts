@@ -239,7 +239,8 @@ export const make = Effect.fn("PostgresInstance.make")(function*(client: PgClien
             cause: defect
           })
         )
-      )
+      ),
+      Effect.withSpan(`PostgresInstance.${operation}`)
     )
 
   // --- migrations
