@@ -674,10 +674,15 @@ export class PostgresInstance {
       })
     )
 
-  /** The instance with its own connection pool. */
+  /**
+   * The instance with its own connection pool, from a configuration or a
+   * connection string (`postgres://user@host:5432/database`).
+   */
   static readonly layerClient = (
-    config: PgClientConfig,
+    config: PgClientConfig | string,
     options?: Options
   ): Layer.Layer<Instance.Instance, InstanceError | PgError> =>
-    PostgresInstance.layer(options).pipe(Layer.provide(PgClient.layer(config)))
+    PostgresInstance.layer(options).pipe(
+      Layer.provide(PgClient.layer(typeof config === "string" ? { connectionString: config } : config))
+    )
 }

@@ -14,7 +14,8 @@ layer(clientLayer, { timeout: 30_000 })("PostgresInstance migrations", (it) => {
         return context
       }))
       yield* Effect.all(Array.from({ length: 6 }, () => open), { concurrency: "unbounded" })
-      yield* open
+      // and from a connection string, as a deployment would configure it
+      yield* Effect.scoped(Layer.build(PostgresInstance.layerClient(database.url, { schema: "together" })))
       const client = yield* PgClient
       const versions = yield* client.query(`select version from together.schema_migrations`)
       expect(versions).toEqual([{ version: SCHEMA_VERSION }])
