@@ -271,13 +271,13 @@ export const make = (client: PgClient["Service"], options?: Options) => {
     error.cause instanceof ColumnError
       ? ioError(operation, context, uri, `cannot store asset ${context.key} in ${uri}: ${error.cause.message}`, false, error.cause)
       : ioError(
-      operation,
-      context,
-      uri,
-      `${what} ${uri} failed (${error.reason}${error.sqlState ? `, SQLSTATE ${error.sqlState}` : ""}): ${error.message}`,
-      error.isRetryable,
-      error
-    )
+        operation,
+        context,
+        uri,
+        `${what} ${uri} failed (${error.reason}${error.sqlState ? `, SQLSTATE ${error.sqlState}` : ""}): ${error.message}`,
+        error.isRetryable,
+        error
+      )
 
   const resolveName = (
     operation: "store" | "load",
