@@ -20,7 +20,7 @@
  */
 import type { Instance as InstanceModule } from "@strata/core"
 import { Event, Instance } from "@strata/core"
-import { isProcessAlive, isTerminal, materializationRecord, observationRecord } from "@strata/core/spi"
+import { isProcessAlive, isTerminal, materializationRecord, observationRecord, orphanedStepFailures } from "@strata/core/spi"
 import { Effect, Layer, Schema } from "effect"
 import type { PgClientConfig, PgConnection } from "./PgClient.ts"
 import { PgClient, quoteIdentifier } from "./PgClient.ts"
@@ -560,6 +560,12 @@ export const make = Effect.fn("PostgresInstance.make")(function*(client: PgClien
             const reason = sameHostDead
               ? `the process running it (pid ${run.pid} on ${host}) exited before the run finished`
               : `no heartbeat for ${Math.round((now - (run.heartbeatAt ?? run.createdAt)) / 1000)} s`
+            // close the steps it left running, so nothing shows as running forever
+            const stepRows = yield* connection.query<{ id: string; body: unknown }>(
+              `select id, body from ${s}.events where run_id = $1 and type like 'step-%' order by id`,
+              [run.runId]
+            )
+            events.push(...orphanedStepFailures(stepRows.map(toStored), now, reason))
             events.push({ type: "run-failed", runId: run.runId, timestamp: now, reason })
             reaped.push(run.runId)
           }
