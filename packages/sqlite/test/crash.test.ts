@@ -83,8 +83,14 @@ describe("crash safety", () => {
         expect(events.some((e) => e.type === "step-succeeded" && e.assetKey === "slow")).toBe(false)
         expect(events.at(-1)).toMatchObject({ type: "run-failed", runId: "crashed-run" })
 
+        // the step the crash interrupted is closed as failed, with the same reason
+        const slowFailed = events.find((e) => e.type === "step-failed" && e.assetKey === "slow")
+        expect(slowFailed).toMatchObject({ willRetry: false, error: { tag: "@strata/core/OrphanedRun", message: run.reason } })
+
         const index = yield* instance.assets()
-        expect([...index.keys()]).toEqual(["raw"])
+        expect([...index.keys()].sort()).toEqual(["raw", "slow"])
+        expect(index.get("slow")!.materialization).toBeUndefined()
+        expect(index.get("slow")!.failure!.runId).toBe("crashed-run")
         expect((yield* instance.history("slow"))).toEqual([])
         const stored = fs.readdirSync(path.join(folder, "storage"))
         expect(stored).toEqual(["raw.json"])
@@ -102,6 +108,7 @@ describe("crash safety", () => {
         expect(rerun.status).toBe("succeeded")
         const after = yield* instance.assets()
         expect([...after.keys()].sort()).toEqual(["raw", "report", "slow"])
+        expect(after.get("slow")!.failure).toBeUndefined()
         expect(after.get("report")!.materialization!.inputVersions).toEqual({
           slow: after.get("slow")!.materialization!.dataVersion
         })

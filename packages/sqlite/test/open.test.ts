@@ -1,11 +1,13 @@
+import { spawnSync } from "node:child_process"
 import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as os from "node:os"
+import { hostname } from "node:os"
 import * as path from "node:path"
 import { DatabaseSync } from "node:sqlite"
 import { describe, expect, it } from "@effect/vitest"
 import { Instance } from "@strata/core"
-import { Effect, Exit } from "effect"
+import { ConfigProvider, Effect, Exit, Layer } from "effect"
 import { afterAll } from "vitest"
 import { SqliteInstance } from "../src/index.ts"
 
@@ -57,6 +59,39 @@ describe("opening a database", () => {
       expect(db.prepare("PRAGMA user_version").get()).toEqual({ user_version: 1 })
       expect(db.prepare("SELECT run_id FROM runs").all()).toEqual([{ run_id: "r1" }])
       db.close()
+    }))
+
+  it.live("layerConfig reads the path from configuration", () =>
+    Effect.gen(function*() {
+      const file = path.join(folder(), "configured", "instance.db")
+      const describe = yield* Effect.map(Effect.service(Instance.Instance), (instance) => instance.describe).pipe(
+        Effect.provide(
+          SqliteInstance.layerConfig().pipe(
+            Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown({ STRATA_SQLITE_PATH: file })))
+          )
+        )
+      )
+      expect(describe).toBe(`sqlite ${file}`)
+      expect(fs.existsSync(file)).toBe(true)
+    }))
+
+  it.live("an open instance keeps reaping: a run whose process dies later is failed within the interval", () =>
+    Effect.gen(function*() {
+      const file = path.join(folder(), "instance.db")
+      const pid = spawnSync(process.execPath, ["-e", ""]).pid!
+      yield* Effect.scoped(Effect.gen(function*() {
+        const instance = yield* SqliteInstance.make({ path: file, reapOrphans: { intervalMs: 50 } })
+        yield* instance.createRun({ ...newRun("late"), host: hostname(), pid })
+        yield* instance.appendEvents([{ type: "run-started", runId: "late", timestamp: Date.now() }])
+        const deadline = Date.now() + 10_000
+        let status = (yield* instance.getRun("late"))!.status
+        while (status === "started" && Date.now() < deadline) {
+          yield* Effect.sleep(20)
+          status = (yield* instance.getRun("late"))!.status
+        }
+        expect(status).toBe("failed")
+        expect((yield* instance.getRun("late"))!.reason).toContain(`pid ${pid}`)
+      }))
     }))
 
   it.live("an empty file becomes a new instance", () =>

@@ -2,7 +2,10 @@
  * The instance conformance suite: one set of tests that every
  * implementation of {@link Instance} runs (memory, SQLite, Postgres), so that
  * they agree on the contract. Differences between backends are expressed by
- * {@link Capabilities} flags and checked, never skipped silently.
+ * `Capabilities` flags and checked, never skipped silently:
+ * `persistent` decides what reopening must show; `multiProcess` needs other
+ * processes opening the same storage, which only a backend's own tests know
+ * how to start (see @strata/sqlite's and @strata/postgres's multiprocess tests).
  */
 import { spawnSync } from "node:child_process"
 import { hostname } from "node:os"
@@ -60,11 +63,12 @@ const materialized = (
   inputVersions: {}
 })
 
-const stepStarted = (runId: string, assetKey: string, attempt = 1): StrataEvent => ({
+const stepStarted = (runId: string, assetKey: string, attempt = 1, partition?: string): StrataEvent => ({
   type: "step-started",
   runId,
   timestamp: Date.now(),
   assetKey,
+  partition,
   attempt
 })
 
@@ -726,6 +730,11 @@ export const instanceConformance = (
           yield* instance.createRun(newRun(done, { host, pid, createdAt: now }))
           yield* instance.appendEvents([
             { type: "run-started", runId: orphan, timestamp: now },
+            stepStarted(orphan, "finished"),
+            materialized(orphan, "finished"),
+            { type: "step-succeeded", runId: orphan, timestamp: now, assetKey: "finished", attempt: 1, durationMs: 1 },
+            stepStarted(orphan, "in-flight", 2),
+            stepStarted(orphan, "in-flight-partition", 1, "p1"),
             { type: "run-started", runId: alive, timestamp: now },
             { type: "run-started", runId: done, timestamp: now },
             { type: "run-succeeded", runId: done, timestamp: now }
@@ -738,6 +747,19 @@ export const instanceConformance = (
           expect(run.reason).toContain(String(pid))
           const events = yield* instance.runEvents(orphan)
           expect(events[events.length - 1]).toMatchObject({ type: "run-failed", runId: orphan })
+          // the steps it left running are closed as failed, before the run, with the same reason
+          const closing = events.slice(-3, -1)
+          expect(closing.map((event) => [event.type, (event as { assetKey?: string }).assetKey]).sort()).toEqual([
+            ["step-failed", "in-flight"],
+            ["step-failed", "in-flight-partition"]
+          ])
+          const inFlight = closing.find((event) => (event as { assetKey?: string }).assetKey === "in-flight")!
+          expect(inFlight).toMatchObject({ attempt: 2, willRetry: false, error: { tag: "@strata/core/OrphanedRun" } })
+          expect((inFlight as { error: { message: string } }).error.message).toBe(run.reason)
+          expect(events.filter((event) => event.type === "step-failed").length).toBe(2)
+          const index = yield* instance.assets(["in-flight", "finished"])
+          expect(index.get("in-flight")!.failure!.error.tag).toBe("@strata/core/OrphanedRun")
+          expect(index.get("finished")!.failure).toBeUndefined()
           expect((yield* instance.getRun(alive))!.status).toBe("started")
           expect((yield* instance.getRun(done))!.status).toBe("succeeded")
           expect(yield* instance.reapOrphanedRuns({ now: now + 2000, heartbeatTimeoutMs: 60_000, host })).toEqual([])

@@ -86,6 +86,26 @@ export const decodeRun = (row: RunRow, path: string): Instance.RunRecord => {
   return record
 }
 
+const AssetRowSchema = Schema.Struct({
+  asset_key: Schema.String,
+  m_id: Schema.NullOr(Schema.Number),
+  m_body: Schema.NullOr(Schema.String),
+  o_id: Schema.NullOr(Schema.Number),
+  o_body: Schema.NullOr(Schema.String),
+  f_id: Schema.NullOr(Schema.Number),
+  f_run_id: Schema.NullOr(Schema.String),
+  f_at: Schema.NullOr(Schema.Number),
+  f_error: Schema.NullOr(Schema.String)
+})
+const decodeAssetRowExit = Schema.decodeUnknownExit(AssetRowSchema)
+
+/** Decodes a row of the asset index joined with its latest events. */
+export const decodeAssetRow = (row: unknown, path: string): typeof AssetRowSchema.Type => {
+  const exit = decodeAssetRowExit(row)
+  if (Exit.isFailure(exit)) throw corrupt(path, "assets", "a row of the asset index", exit.cause)
+  return exit.value
+}
+
 /** Decodes an `events` row (its id and JSON body). */
 export const decodeEvent = (id: number, body: string, path: string, operation: string): Event.StoredEvent => {
   let parsed: unknown
