@@ -157,36 +157,51 @@ const where = (node: AnyNode): string => {
 const build = (input: ReadonlyArray<AnyNode>): Project<unknown> | ProjectError => {
   if (!Array.isArray(input)) throw new TypeError("Project.make: 'assets' must be an array of assets")
   const nodes: Array<AnyNode> = []
-  const byKey = new Map<string, AnyNode>()
+  // key -> position in `nodes`; handed to the graph so the keys are hashed once
+  const position = new Map<string, number>()
   for (let i = 0; i < input.length; i++) {
     const node = input[i]
     if (!isNode(node)) {
       throw new TypeError(`Project.make: assets[${i}] is not an asset (got ${node === null ? "null" : typeof node})`)
     }
-    const existing = byKey.get(node.key)
+    const existing = position.get(node.key)
     if (existing === undefined) {
-      byKey.set(node.key, node)
+      position.set(node.key, nodes.length)
       nodes.push(node)
-    } else if (existing !== node) {
-      return new DuplicateAssetKey({ asset: node.key, locations: [where(existing), where(node)] })
+    } else if (nodes[existing] !== node) {
+      return new DuplicateAssetKey({ asset: node.key, locations: [where(nodes[existing]!), where(node)] })
     }
   }
+  const byKey = (key: string): AnyNode | undefined => {
+    const i = position.get(key)
+    return i === undefined ? undefined : nodes[i]
+  }
+  const checkDependency = (node: AnyNode, key: string): ProjectError | undefined => {
+    const dep = byKey(key)
+    if (dep === undefined) return new UnknownDependency({ asset: node.key, dependency: key })
+    if (dep.kind === "external" && node.kind !== "external") {
+      return new InvalidDependency({
+        asset: node.key,
+        dependency: key,
+        reason: `${key} is an external asset, which Strata never builds; declare it with Asset.make or SourceAsset.make`
+      })
+    }
+    return undefined
+  }
   for (const node of nodes) {
-    for (const key of node.spec.deps.concat(node.spec.after)) {
-      const dep = byKey.get(key)
-      if (dep === undefined) return new UnknownDependency({ asset: node.key, dependency: key })
-      if (dep.kind === "external" && node.kind !== "external") {
-        return new InvalidDependency({
-          asset: node.key,
-          dependency: key,
-          reason: `${key} is an external asset, which Strata never builds; declare it with Asset.make or SourceAsset.make`
-        })
-      }
+    const spec = node.spec
+    for (const key of spec.deps) {
+      const error = checkDependency(node, key)
+      if (error !== undefined) return error
+    }
+    for (const key of spec.after) {
+      const error = checkDependency(node, key)
+      if (error !== undefined) return error
     }
     for (const name in node.deps) {
       const dep = node.deps[name]!
-      if (byKey.get(dep.key) !== dep) {
-        return new DuplicateAssetKey({ asset: dep.key, locations: [where(byKey.get(dep.key)!), where(dep)] })
+      if (byKey(dep.key) !== dep) {
+        return new DuplicateAssetKey({ asset: dep.key, locations: [where(byKey(dep.key)!), where(dep)] })
       }
       if (dep.kind === "source" && (dep as { load?: unknown }).load === undefined) {
         return new InvalidDependency({
@@ -198,7 +213,7 @@ const build = (input: ReadonlyArray<AnyNode>): Project<unknown> | ProjectError =
       }
     }
   }
-  const graph = AssetGraph.make(nodes)
+  const graph = AssetGraph.makeIndexed(nodes, position)
   if ("_tag" in graph) return new CycleDetected({ asset: graph.path[0]!, path: graph.path })
   let specs: ReadonlyArray<AssetSpec> | undefined
   return {
