@@ -10,6 +10,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import type { Instance, IOManager } from "@strata/core"
 import { FileSystemIO, InMemoryIO, Instance as InstanceModule } from "@strata/core"
+import { SqliteInstance } from "@strata/sqlite"
 import { Effect, Layer, ManagedRuntime } from "effect"
 
 /**
@@ -33,15 +34,6 @@ export interface BenchRuntime {
   readonly close: () => Promise<void>
 }
 
-const sqliteLayer = async (file: string): Promise<Layer.Layer<Instance.Instance, unknown>> => {
-  // TODO(bench): a static import once the sqlite branch is merged
-  const specifier: string = "@strata/sqlite"
-  const { SqliteInstance } = (await import(specifier)) as {
-    SqliteInstance: { layer: (options: { path: string }) => Layer.Layer<Instance.Instance, unknown> }
-  }
-  return SqliteInstance.layer({ path: file })
-}
-
 /**
  * Builds the runtime for `storage` and waits for its layers to be ready.
  *
@@ -55,7 +47,7 @@ export const make = async (storage: Storage): Promise<BenchRuntime> => {
     folder = fs.mkdtempSync(path.join(os.tmpdir(), "strata-bench-"))
     layer = Layer.mergeAll(
       FileSystemIO.layer({ base: path.join(folder, "storage") }),
-      await sqliteLayer(path.join(folder, "strata.db"))
+      SqliteInstance.layer({ path: path.join(folder, "strata.db") })
     )
   } else {
     layer = Layer.mergeAll(InMemoryIO.layer, InstanceModule.layerMemory)
