@@ -39,6 +39,18 @@ export const since = (start: number): number => round((performance.now() - start
 export const round = (value: number, digits = 6): number => Number(value.toFixed(digits))
 
 /**
+ * CPU seconds (user + system) of this process since `start`, a
+ * `process.cpuUsage()` reading: less sensitive than wall time to other
+ * processes sharing the machine.
+ *
+ * @since 0.1.0
+ */
+export const cpuSince = (start: NodeJS.CpuUsage): number => {
+  const used = process.cpuUsage(start)
+  return round((used.user + used.system) / 1e6)
+}
+
+/**
  * The process's peak resident set size so far, in MB.
  *
  * @since 0.1.0

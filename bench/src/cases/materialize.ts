@@ -8,7 +8,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { Materialize, Project } from "@strata/core"
 import * as Runtime from "../runtime.ts"
-import { expectEqual, peakRssMb, round, since } from "../script.ts"
+import { cpuSince, expectEqual, peakRssMb, round, since } from "../script.ts"
 import * as Workload from "../workload.ts"
 
 /**
@@ -20,9 +20,11 @@ export const run = async (n: number, storage: Runtime.Storage): Promise<Record<s
   const project = Project.make({ assets: Workload.make(n) })
   const bench = await Runtime.make(storage)
   try {
+    const cpu = process.cpuUsage()
     const start = performance.now()
     const result = await bench.runtime.runPromise(Materialize.materialize(project))
     const materialize_s = since(start)
+    const materialize_cpu_s = cpuSince(cpu)
     expectEqual("run status", result.status, "succeeded")
     expectEqual("materialized assets", result.materialized.length, n)
     if (bench.folder !== undefined) {
@@ -35,6 +37,7 @@ export const run = async (n: number, storage: Runtime.Storage): Promise<Record<s
       n,
       materialize_s,
       per_asset_ms: round((materialize_s * 1000) / n, 4),
+      materialize_cpu_s,
       setup_s: round(bench.setup_s),
       peak_rss_mb: peakRssMb()
     }
