@@ -106,10 +106,9 @@ export const inProcess: ExecutorShape = {
           state[position] = 1
           running++
           const fiber = yield* Effect.forkChild(
-            Effect.flatMap(hooks.runStep(position), (outcome) =>
-              Effect.sync(() => {
-                Queue.offerUnsafe(completions, [position, outcome] as const)
-              }))
+            Effect.map(hooks.runStep(position), (outcome) => {
+              Queue.offerUnsafe(completions, [position, outcome] as const)
+            })
           )
           fibers.add(fiber)
           fiber.addObserver(() => fibers.delete(fiber))
