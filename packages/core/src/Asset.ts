@@ -186,6 +186,8 @@ export const makeSpec = (
       deps.push(dep.key)
     }
   }
+  // an array grown by push keeps room for 16 keys; the copy has its exact size
+  const depKeys = deps.length === 0 ? emptyArray : deps.slice()
   // shared empties: most assets have no 'after', tags, kinds or owners, and a
   // project of 100k assets should not allocate 100k empty containers for them
   const after: Array<AnyNode | AssetKey.AssetKey> = options.after === undefined ? emptyArray : []
@@ -205,7 +207,7 @@ export const makeSpec = (
   const spec = new SpecImpl({
     key: assetKey,
     kind,
-    deps,
+    deps: depKeys,
     after: afterKeys,
     group: options.group ?? defaultGroup,
     tags: options.tags ?? emptyRecord,

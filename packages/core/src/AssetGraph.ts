@@ -65,21 +65,24 @@ export const makeIndexed = (nodes: ReadonlyArray<AnyNode>, position: ReadonlyMap
   const listedBy = new Int32Array(size).fill(-1)
   for (let i = 0; i < size; i++) {
     const spec = nodes[i]!.spec
-    const list: Array<number> = []
+    // sized up front: a pushed-to `[]` reserves room for 16 entries
+    let list: Array<number> = new Array(spec.deps.length + spec.after.length)
+    let count = 0
     for (const key of spec.deps) {
       const j = position.get(key)!
       if (listedBy[j] !== i) {
         listedBy[j] = i
-        list.push(j)
+        list[count++] = j
       }
     }
     for (const key of spec.after) {
       const j = position.get(key)!
       if (listedBy[j] !== i) {
         listedBy[j] = i
-        list.push(j)
+        list[count++] = j
       }
     }
+    if (count < list.length) list = list.slice(0, count)
     up[i] = list
     indegree[i] = list.length
     for (const j of list) downCount[j]!++
