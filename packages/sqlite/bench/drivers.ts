@@ -3,11 +3,15 @@
  * `node:sqlite` and on `better-sqlite3`, on the executor's write path
  * (batched appendEvents) and the catalog's read paths. Prints JSON.
  *
- *   node --conditions=@strata/source bench/drivers.ts [events=100000]
+ *   node --conditions=@strata/source bench/drivers.ts [events=100000] [processes=3]
  *
- * Each measurement is the median of 5 rounds, on a fresh file database in
- * the OS temp folder (WAL, synchronous=NORMAL, as in production).
+ * Every driver is measured in its own processes (drivers alternate, so that
+ * the load of a shared machine and JIT warm-up hit both alike); each number
+ * is the median over processes of the median of 5 rounds in a process, on a
+ * fresh file database in the OS temp folder (WAL, synchronous=NORMAL, as in
+ * production).
  */
+import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import { createRequire } from "node:module"
 import * as os from "node:os"
@@ -28,7 +32,10 @@ const drivers: Record<string, (file: string) => Database> = {
   "better-sqlite3": (file) => new BetterSqlite3(file, { timeout: 5000 })
 }
 
-const TOTAL = Number(process.argv[2] ?? 100_000)
+const driverArgument = process.argv.find((argument) => argument.startsWith("--driver="))?.slice("--driver=".length)
+const positional = process.argv.slice(2).filter((argument) => !argument.startsWith("--"))
+const TOTAL = Number(positional[0] ?? 100_000)
+const PROCESSES = Number(positional[1] ?? 3)
 const ROUNDS = 5
 const folder = fs.mkdtempSync(path.join(os.tmpdir(), "strata-sqlite-bench-"))
 let files = 0
@@ -166,22 +173,58 @@ const measureReads = (driver: string) => {
   return { result, split }
 }
 
-const writes: Array<Result> = []
-for (const batch of [100, 1000, 10_000]) {
-  for (const driver of Object.keys(drivers)) writes.push(measureWrites(driver, batch))
+const measureDriver = (driver: string) => {
+  const writes = [100, 1000, 10_000].map((batch) => measureWrites(driver, batch))
+  const { result, split } = measureReads(driver)
+  return { writes, reads: result, decode: split }
 }
-const reads = Object.keys(drivers).map(measureReads)
-fs.rmSync(folder, { recursive: true, force: true })
-process.stdout.write(
-  JSON.stringify(
-    {
-      node: process.version,
-      sqlite: { events: TOTAL, rounds: ROUNDS },
-      writes,
-      reads: reads.map((r) => r.result),
-      decode: reads.map((r) => r.split)
-    },
-    null,
-    2
-  ) + "\n"
-)
+
+type Measured = ReturnType<typeof measureDriver>
+
+const medianOf = (samples: ReadonlyArray<Record<string, unknown>>): Record<string, unknown> => {
+  const result: Record<string, unknown> = {}
+  for (const key of Object.keys(samples[0]!)) {
+    const values = samples.map((sample) => sample[key])
+    result[key] = typeof values[0] === "number" ? median(values as Array<number>) : values[0]
+  }
+  return result
+}
+
+if (driverArgument !== undefined) {
+  const measured = measureDriver(driverArgument)
+  fs.rmSync(folder, { recursive: true, force: true })
+  process.stdout.write(JSON.stringify(measured) + "\n")
+} else {
+  fs.rmSync(folder, { recursive: true, force: true })
+  const samples: Record<string, Array<Measured>> = {}
+  for (let i = 0; i < PROCESSES; i++) {
+    const order = i % 2 === 0 ? Object.keys(drivers) : Object.keys(drivers).reverse()
+    for (const driver of order) {
+      const output = execFileSync(
+        process.execPath,
+        [...process.execArgv, process.argv[1]!, String(TOTAL), `--driver=${driver}`],
+        { encoding: "utf8", maxBuffer: 1 << 24 }
+      )
+      ;(samples[driver] ??= []).push(JSON.parse(output) as Measured)
+    }
+  }
+  const measuredDrivers = Object.keys(samples)
+  process.stdout.write(
+    JSON.stringify(
+      {
+        node: process.version,
+        cpus: os.cpus().length,
+        loadAverage: os.loadavg().map((load) => Number(load.toFixed(2))),
+        events: TOTAL,
+        processesPerDriver: PROCESSES,
+        writes: measuredDrivers.flatMap((driver) =>
+          [0, 1, 2].map((i) => medianOf(samples[driver]!.map((sample) => sample.writes[i]! as unknown as Record<string, unknown>)))
+        ),
+        reads: measuredDrivers.map((driver) => medianOf(samples[driver]!.map((sample) => sample.reads))),
+        decode: measuredDrivers.map((driver) => medianOf(samples[driver]!.map((sample) => sample.decode)))
+      },
+      null,
+      2
+    ) + "\n"
+  )
+}

@@ -137,7 +137,12 @@ const openDatabase = (path: string, busyTimeoutMs: number): Effect.Effect<Databa
         try: () => openNodeSqlite(path, { readOnly: false, timeoutMs: busyTimeoutMs }),
         catch: (error) => toInstanceError("open", path, error)
       }),
-      (db) => Effect.sync(() => db.close())
+      (db) =>
+        // keep the query planner's statistics fresh for the next process; best effort
+        Effect.try(() => db.exec("PRAGMA optimize")).pipe(
+          Effect.ignore,
+          Effect.andThen(Effect.sync(() => db.close()))
+        )
     )
     yield* Effect.try({
       try: () => {

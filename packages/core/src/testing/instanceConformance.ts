@@ -214,6 +214,22 @@ export const instanceConformance = (
           expect([c.status, c.reason, c.endedAt]).toEqual(["canceled", "the run was canceled", 3])
         }))
 
+      test("times with fractions of a millisecond round-trip", (instance) =>
+        Effect.gen(function*() {
+          const runId = freshRunId("fraction")
+          yield* instance.createRun(newRun(runId, { createdAt: 1_700_000_000_000.25 }))
+          yield* instance.appendEvents([{ type: "run-started", runId, timestamp: 1_700_000_000_001.5 }])
+          yield* instance.heartbeat(runId, 1_700_000_000_002.75)
+          const run = (yield* instance.getRun(runId))!
+          expect([run.createdAt, run.startedAt, run.heartbeatAt]).toEqual([
+            1_700_000_000_000.25,
+            1_700_000_000_001.5,
+            1_700_000_000_002.75
+          ])
+          const [event] = yield* instance.runEvents(runId)
+          expect(event!.timestamp).toBe(1_700_000_000_001.5)
+        }))
+
       test("heartbeat updates heartbeatAt", (instance) =>
         Effect.gen(function*() {
           const runId = freshRunId("beat")

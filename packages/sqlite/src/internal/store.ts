@@ -212,7 +212,7 @@ export const makeStore = (db: Database, options: StoreOptions): Instance.Instanc
     `SELECT e.id AS id, e.body AS body FROM materializations m JOIN events e ON e.id = m.event_id
      WHERE m.asset_key = ? AND m.partition = ? AND m.event_id < ? ORDER BY m.event_id DESC LIMIT ?`
   )
-  const activeRuns = sql(`SELECT * FROM runs WHERE status NOT IN ${TERMINAL} ORDER BY seq`)
+  const activeRuns = sql("SELECT * FROM runs WHERE status IN ('queued', 'started') ORDER BY seq")
 
   const reap = (options: { readonly now: number; readonly heartbeatTimeoutMs: number; readonly host: string }) =>
     attempt("reapOrphanedRuns", () =>
@@ -341,7 +341,11 @@ export const makeStore = (db: Database, options: StoreOptions): Instance.Instanc
         const statuses = query?.status === undefined ? undefined : typeof query.status === "string" ? [query.status] : query.status
         const where: Array<string> = []
         const parameters: Array<string | number> = []
-        if (statuses !== undefined) {
+        if (statuses !== undefined && statuses.length === 1) {
+          // equality walks runs_by_status in seq order: no sort of every run with that status
+          where.push("status = ?")
+          parameters.push(statuses[0]!)
+        } else if (statuses !== undefined) {
           where.push("status IN (SELECT value FROM json_each(?))")
           parameters.push(JSON.stringify(statuses))
         }
