@@ -7,12 +7,15 @@
  * runner spawns `node [--conditions=@strata/source] <script> <N>`; the script
  * prints one JSON object of figures on its last stdout line and exits 0, or
  * exits non-zero when it fails or a check does not hold. The runner adds
- * `process_wall_s` (spawn to exit) to the figures.
+ * `process_wall_s` (spawn to exit) and `load_avg_1m` (the machine's 1-minute
+ * load average when the process started: the figures are only as good as
+ * the machine was quiet) to the figures.
  *
  * @since 0.1.0
  */
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
+import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 
@@ -200,13 +203,14 @@ export interface RunOptions {
 
 /**
  * Runs a case script once in a fresh `node` process and returns its figures
- * plus `process_wall_s`.
+ * plus `process_wall_s` and `load_avg_1m`.
  *
  * @since 0.1.0
  */
 export const runScript = (script: string, n: number, options: RunOptions): Promise<Figures> =>
   new Promise((resolve, reject) => {
     const args = [...(options.source ? ["--conditions=@strata/source"] : []), script, String(n), ...(options.extraArgs ?? [])]
+    const load = os.loadavg()[0]!
     const start = performance.now()
     const child = spawn(process.execPath, args, { cwd: repositoryRoot, stdio: ["ignore", "pipe", "pipe"] })
     let stdout = ""
@@ -247,7 +251,7 @@ export const runScript = (script: string, n: number, options: RunOptions): Promi
       if (typeof figures !== "object" || figures === null || Array.isArray(figures)) {
         return reject(new CaseFailed(`${script} ${n} printed ${last.slice(0, 200)}, not a JSON object`))
       }
-      resolve({ ...(figures as Figures), process_wall_s: Number(wall.toFixed(6)) })
+      resolve({ ...(figures as Figures), process_wall_s: Number(wall.toFixed(6)), load_avg_1m: Number(load.toFixed(2)) })
     })
   })
 

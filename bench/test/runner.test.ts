@@ -57,6 +57,7 @@ describe("runScript (real node processes)", () => {
     expect(figures.build_total_s).toBeTypeOf("number")
     expect(figures.import_s).toBeTypeOf("number")
     expect(figures.process_wall_s as number).toBeGreaterThan(figures.total_s as number)
+    expect(figures.load_avg_1m).toBeTypeOf("number")
   })
 
   it("fails on a non-zero exit, with the script's stderr", async () => {
