@@ -68,15 +68,17 @@ export const makeIndexed = (nodes: ReadonlyArray<AnyNode>, position: ReadonlyMap
     // sized up front: a pushed-to `[]` reserves room for 16 entries
     let list: Array<number> = new Array(spec.deps.length + spec.after.length)
     let count = 0
-    for (const key of spec.deps) {
-      const j = position.get(key)!
+    const deps = spec.deps
+    for (let k = 0; k < deps.length; k++) {
+      const j = position.get(deps[k]!)!
       if (listedBy[j] !== i) {
         listedBy[j] = i
         list[count++] = j
       }
     }
-    for (const key of spec.after) {
-      const j = position.get(key)!
+    const after = spec.after
+    for (let k = 0; k < after.length; k++) {
+      const j = position.get(after[k]!)!
       if (listedBy[j] !== i) {
         listedBy[j] = i
         list[count++] = j
@@ -85,14 +87,18 @@ export const makeIndexed = (nodes: ReadonlyArray<AnyNode>, position: ReadonlyMap
     if (count < list.length) list = list.slice(0, count)
     up[i] = list
     indegree[i] = list.length
-    for (const j of list) downCount[j]!++
+    for (let k = 0; k < list.length; k++) downCount[list[k]!]!++
   }
   // downstream lists, each allocated at its final length
   const down: Array<Array<number>> = new Array(size)
   for (let i = 0; i < size; i++) down[i] = new Array(downCount[i]!)
   const filled = new Int32Array(size)
   for (let i = 0; i < size; i++) {
-    for (const j of up[i]!) down[j]![filled[j]!++] = i
+    const list = up[i]!
+    for (let k = 0; k < list.length; k++) {
+      const j = list[k]!
+      down[j]![filled[j]!++] = i
+    }
   }
   // Kahn's algorithm, stable: ready nodes are taken in input order
   const order = new Int32Array(size)
@@ -106,7 +112,11 @@ export const makeIndexed = (nodes: ReadonlyArray<AnyNode>, position: ReadonlyMap
     const i = queue[head++]!
     if (i !== sortedCount) identity = false
     order[sortedCount++] = i
-    for (const j of down[i]!) if (--indegree[j]! === 0) queue[tail++] = j
+    const list = down[i]!
+    for (let k = 0; k < list.length; k++) {
+      const j = list[k]!
+      if (--indegree[j]! === 0) queue[tail++] = j
+    }
   }
   if (sortedCount < size) return { _tag: "Cycle", path: findCycle(nodes, up, indegree) }
   // input already upstream-first (the usual case): nothing to renumber

@@ -101,8 +101,8 @@ export const makeSync = (project: Project<unknown>, options?: Options): Executio
     const graphUpstream = graph.upstream[i]!
     let upstream: Array<number> = new Array(graphUpstream.length)
     let count = 0
-    for (const j of graphUpstream) {
-      const p = position[j]!
+    for (let k = 0; k < graphUpstream.length; k++) {
+      const p = position[graphUpstream[k]!]!
       if (p !== -1) {
         upstream[count++] = p
         downCount[p]!++
@@ -117,7 +117,11 @@ export const makeSync = (project: Project<unknown>, options?: Options): Executio
     steps[here]!.downstream = new Array(downCount[here]!)
   }
   for (let here = 0; here < steps.length; here++) {
-    for (const p of steps[here]!.upstream) steps[p]!.downstream[filled[p]!++] = here
+    const upstream = steps[here]!.upstream
+    for (let k = 0; k < upstream.length; k++) {
+      const p = upstream[k]!
+      steps[p]!.downstream[filled[p]!++] = here
+    }
   }
   return { selection, partition: options?.partition, steps }
 }
