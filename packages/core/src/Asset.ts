@@ -153,6 +153,9 @@ export interface Options<D extends Readonly<Record<string, AnyNode>>, IOId, IOA>
  */
 export type IOManagerKey<Id, A> = Context.Key<Id, IOManager<A>>
 
+const emptyArray: Array<never> = Object.freeze([]) as unknown as Array<never>
+const emptyRecord: Readonly<Record<string, string>> = Object.freeze({})
+
 /** Validates the options shared by every kind of node and builds the spec. */
 export const makeSpec = (
   key: string,
@@ -183,9 +186,13 @@ export const makeSpec = (
       deps.push(dep.key)
     }
   }
-  const after: Array<AnyNode | AssetKey.AssetKey> = []
-  const afterKeys: Array<AssetKey.AssetKey> = []
-  for (const item of options.after ?? []) {
+  // an array grown by push keeps room for 16 keys; the copy has its exact size
+  const depKeys = deps.length === 0 ? emptyArray : deps.slice()
+  // shared empties: most assets have no 'after', tags, kinds or owners, and a
+  // project of 100k assets should not allocate 100k empty containers for them
+  const after: Array<AnyNode | AssetKey.AssetKey> = options.after === undefined ? emptyArray : []
+  const afterKeys: Array<AssetKey.AssetKey> = options.after === undefined ? emptyArray : []
+  for (const item of options.after ?? emptyArray) {
     if (typeof item === "string") {
       const itemKey = AssetKey.make(item)
       after.push(itemKey)
@@ -200,12 +207,12 @@ export const makeSpec = (
   const spec = new SpecImpl({
     key: assetKey,
     kind,
-    deps,
+    deps: depKeys,
     after: afterKeys,
     group: options.group ?? defaultGroup,
-    tags: options.tags ?? {},
-    kinds: options.kinds ?? [],
-    owners: options.owners ?? [],
+    tags: options.tags ?? emptyRecord,
+    kinds: options.kinds ?? emptyArray,
+    owners: options.owners ?? emptyArray,
     description: options.description,
     codeVersion: options.codeVersion,
     io,

@@ -42,39 +42,85 @@ export interface Cycle {
  * @since 0.1.0
  */
 export const make = (nodes: ReadonlyArray<AnyNode>): AssetGraph | Cycle => {
-  const size = nodes.length
   const position = new Map<string, number>()
-  for (let i = 0; i < size; i++) position.set(nodes[i]!.key, i)
+  for (let i = 0; i < nodes.length; i++) position.set(nodes[i]!.key, i)
+  return makeIndexed(nodes, position)
+}
+
+/**
+ * Like {@link make}, for a caller that already holds the position of every
+ * key in `nodes` (`Project.make` does): the keys are not hashed again, and
+ * when `nodes` is already in topological order that map becomes the graph's
+ * `index` as is.
+ *
+ * @since 0.1.0
+ */
+export const makeIndexed = (nodes: ReadonlyArray<AnyNode>, position: ReadonlyMap<string, number>): AssetGraph | Cycle => {
+  const size = nodes.length
   // upstream lists in input numbering
   const up: Array<Array<number>> = new Array(size)
   const indegree = new Int32Array(size)
-  const down: Array<Array<number>> = new Array(size)
-  for (let i = 0; i < size; i++) down[i] = []
+  const downCount = new Int32Array(size)
+  // last node that listed each upstream, to drop repeats in linear time
+  const listedBy = new Int32Array(size).fill(-1)
   for (let i = 0; i < size; i++) {
     const spec = nodes[i]!.spec
-    const list: Array<number> = []
-    const add = (key: string) => {
-      const j = position.get(key)!
-      if (!list.includes(j)) list.push(j)
+    // sized up front: a pushed-to `[]` reserves room for 16 entries
+    let list: Array<number> = new Array(spec.deps.length + spec.after.length)
+    let count = 0
+    const deps = spec.deps
+    for (let k = 0; k < deps.length; k++) {
+      const j = position.get(deps[k]!)!
+      if (listedBy[j] !== i) {
+        listedBy[j] = i
+        list[count++] = j
+      }
     }
-    for (const key of spec.deps) add(key)
-    for (const key of spec.after) add(key)
+    const after = spec.after
+    for (let k = 0; k < after.length; k++) {
+      const j = position.get(after[k]!)!
+      if (listedBy[j] !== i) {
+        listedBy[j] = i
+        list[count++] = j
+      }
+    }
+    if (count < list.length) list = list.slice(0, count)
     up[i] = list
     indegree[i] = list.length
-    for (const j of list) down[j]!.push(i)
+    for (let k = 0; k < list.length; k++) downCount[list[k]!]!++
+  }
+  // downstream lists, each allocated at its final length
+  const down: Array<Array<number>> = new Array(size)
+  for (let i = 0; i < size; i++) down[i] = new Array(downCount[i]!)
+  const filled = new Int32Array(size)
+  for (let i = 0; i < size; i++) {
+    const list = up[i]!
+    for (let k = 0; k < list.length; k++) {
+      const j = list[k]!
+      down[j]![filled[j]!++] = i
+    }
   }
   // Kahn's algorithm, stable: ready nodes are taken in input order
-  const order: Array<number> = []
+  const order = new Int32Array(size)
+  let sortedCount = 0
   const queue = new Int32Array(size)
   let head = 0
   let tail = 0
   for (let i = 0; i < size; i++) if (indegree[i] === 0) queue[tail++] = i
+  let identity = true
   while (head < tail) {
     const i = queue[head++]!
-    order.push(i)
-    for (const j of down[i]!) if (--indegree[j]! === 0) queue[tail++] = j
+    if (i !== sortedCount) identity = false
+    order[sortedCount++] = i
+    const list = down[i]!
+    for (let k = 0; k < list.length; k++) {
+      const j = list[k]!
+      if (--indegree[j]! === 0) queue[tail++] = j
+    }
   }
-  if (order.length < size) return { _tag: "Cycle", path: findCycle(nodes, up, indegree) }
+  if (sortedCount < size) return { _tag: "Cycle", path: findCycle(nodes, up, indegree) }
+  // input already upstream-first (the usual case): nothing to renumber
+  if (identity) return { nodes: nodes.slice(), index: position, upstream: up, downstream: down }
   // renumber in topological order
   const rank = new Int32Array(size)
   for (let r = 0; r < size; r++) rank[order[r]!] = r

@@ -87,22 +87,41 @@ export const makeSync = (project: Project<unknown>, options?: Options): Executio
       for (const j of graph.upstream[i]!) if (graph.nodes[j]!.kind === "source") mask[j] = 2
     }
   }
+  // Lists are allocated at their final length (a pushed-to `[]` reserves room
+  // for 16 entries: most of a large plan's memory): upstream lists first,
+  // then downstream lists from the counts.
   const position = new Int32Array(size).fill(-1)
   const steps: Array<{ key: AssetKey; kind: "materialize" | "observe"; upstream: Array<number>; downstream: Array<number> }> = []
+  const downCount: Array<number> = []
   for (let i = 0; i < size; i++) {
     if (mask[i] === 0) continue
     const node = graph.nodes[i]!
     const here = steps.length
     position[i] = here
-    const upstream: Array<number> = []
-    for (const j of graph.upstream[i]!) {
-      const p = position[j]!
+    const graphUpstream = graph.upstream[i]!
+    let upstream: Array<number> = new Array(graphUpstream.length)
+    let count = 0
+    for (let k = 0; k < graphUpstream.length; k++) {
+      const p = position[graphUpstream[k]!]!
       if (p !== -1) {
-        upstream.push(p)
-        steps[p]!.downstream.push(here)
+        upstream[count++] = p
+        downCount[p]!++
       }
     }
+    if (count < upstream.length) upstream = upstream.slice(0, count)
+    downCount.push(0)
     steps.push({ key: node.key, kind: node.kind === "source" ? "observe" : "materialize", upstream, downstream: [] })
+  }
+  const filled = new Int32Array(steps.length)
+  for (let here = 0; here < steps.length; here++) {
+    steps[here]!.downstream = new Array(downCount[here]!)
+  }
+  for (let here = 0; here < steps.length; here++) {
+    const upstream = steps[here]!.upstream
+    for (let k = 0; k < upstream.length; k++) {
+      const p = upstream[k]!
+      steps[p]!.downstream[filled[p]!++] = here
+    }
   }
   return { selection, partition: options?.partition, steps }
 }

@@ -65,23 +65,20 @@ export class Executor extends Context.Service<Executor, ExecutorShape>()("@strat
 export const inProcess: ExecutorShape = {
   name: "in-process",
   execute: (plan, hooks, options) =>
-    Effect.gen(function*() {
+    Effect.suspend(() => plan.steps.length === 0 ? Effect.void : Effect.flatMap(Queue.unbounded<number>(), (ready) => {
       const steps = plan.steps
       const total = steps.length
-      if (total === 0) return
-      const concurrency = Math.max(1, options.concurrency)
+      // `concurrency` long-lived workers take ready steps from a queue; a fiber
+      // per step and a wake-up of a coordinating fiber per completion cost more
+      // than a small asset's whole step
+      const workerCount = Math.min(Math.max(1, options.concurrency), total)
       const waiting = new Int32Array(total)
       // 0 waiting, 1 running, 2 done, 3 skipped because an upstream failed
       const state = new Uint8Array(total)
-      const ready = new Int32Array(total)
-      let readyHead = 0
-      let readyTail = 0
       for (let i = 0; i < total; i++) {
         waiting[i] = steps[i]!.upstream.length
-        if (waiting[i] === 0) ready[readyTail++] = i
+        if (waiting[i] === 0) Queue.offerUnsafe(ready, i)
       }
-      const completions = yield* Queue.unbounded<readonly [number, StepOutcome]>()
-      const fibers = new Set<Fiber.Fiber<void>>()
       let running = 0
       let finished = 0
 
@@ -99,38 +96,41 @@ export const inProcess: ExecutorShape = {
         }
       }
 
-      while (finished < total) {
-        while (running < concurrency && readyHead < readyTail) {
-          const position = ready[readyHead++]!
-          if (state[position] !== 0) continue
-          state[position] = 1
-          running++
-          const fiber = yield* Effect.forkChild(
-            Effect.flatMap(hooks.runStep(position), (outcome) =>
-              Effect.sync(() => {
-                Queue.offerUnsafe(completions, [position, outcome] as const)
-              }))
-          )
-          fibers.add(fiber)
-          fiber.addObserver(() => fibers.delete(fiber))
-        }
-        if (running === 0) break
-        const batch = yield* Queue.takeAll(completions)
-        for (const [position, outcome] of batch) {
-          running--
-          finished++
-          state[position] = 2
-          if (outcome === "failed") {
-            skipDownstream(position)
-            continue
-          }
-          for (const j of steps[position]!.downstream) {
-            if (--waiting[j]! === 0 && state[j] === 0) ready[readyTail++] = j
-          }
-        }
-        yield* hooks.afterBatch
+      // a negative position tells a worker to stop
+      const stopWorkers = () => {
+        for (let w = 0; w < workerCount; w++) Queue.offerUnsafe(ready, -1)
       }
-    })
+
+      const complete = (position: number, outcome: StepOutcome) => {
+        running--
+        finished++
+        state[position] = 2
+        if (outcome === "failed") {
+          skipDownstream(position)
+        } else {
+          for (const j of steps[position]!.downstream) {
+            if (--waiting[j]! === 0 && state[j] === 0) Queue.offerUnsafe(ready, j)
+          }
+        }
+        if (finished >= total || (running === 0 && Queue.sizeUnsafe(ready) === 0)) stopWorkers()
+      }
+
+      const worker: Effect.Effect<void> = Effect.flatMap(Queue.take(ready), (position) => {
+        if (position < 0) return Effect.void
+        if (state[position] !== 0) return worker
+        state[position] = 1
+        running++
+        return Effect.flatMap(hooks.runStep(position), (outcome) => {
+          complete(position, outcome)
+          return Effect.andThen(hooks.afterBatch, worker)
+        })
+      })
+
+      return Effect.flatMap(
+        Effect.forEach(Array.from({ length: workerCount }), () => Effect.forkChild(worker)),
+        (fibers) => Effect.asVoid(Fiber.joinAll(fibers))
+      )
+    }))
 }
 
 /**

@@ -135,6 +135,10 @@ const formatLog = (message: unknown, cause: Cause.Cause<unknown>): string => {
   return text
 }
 
+// see the comment on the event buffer in `materialize`
+const flushIntervalMs = 25
+const flushEvents = 2048
+
 const causeError = (cause: Cause.Cause<unknown>): unknown => Cause.squash(cause)
 
 interface Reexecution {
@@ -237,8 +241,12 @@ export const materialize = <R>(
       if (version !== undefined) versions.set(key, version)
     }
 
-    // events are buffered and written in batches (after each batch of finished steps, and every 200 ms)
+    // Events are buffered and written in batches: after a batch of finished steps
+    // when `flushIntervalMs` (real time) has passed since the last write or
+    // `flushEvents` are waiting, every 200 ms, and at the end. Writing after every
+    // finished step made a run of 10k small assets 10k instance transactions.
     let buffer: Array<StrataEvent> = []
+    let lastFlush = performance.now()
     const onEvent = options?.onEvent
     const emit = (event: StrataEvent) => {
       buffer.push(event)
@@ -250,11 +258,15 @@ export const materialize = <R>(
       if (buffer.length === 0) return Effect.void
       const batch = buffer
       buffer = []
+      lastFlush = performance.now()
       return instance.appendEvents(batch)
     }))
     const flushSafely = flush.pipe(Effect.catch((error) => Effect.sync(() => {
       fatal ??= error
     })))
+    const flushIfDue = Effect.suspend(() =>
+      buffer.length >= flushEvents || performance.now() - lastFlush >= flushIntervalMs ? flushSafely : Effect.void
+    )
 
     const materialized: Array<AssetKey> = []
     const observed: Array<AssetKey> = []
@@ -320,26 +332,114 @@ export const materialize = <R>(
       return io.load({ key: dep.key, partition, downstream, definitionMetadata: dep.spec.metadata })
     }
 
-    const attemptOnce = (asset: AnyAsset, context: AssetContext) =>
-      Effect.gen(function*() {
-        const inputs: Record<string, unknown> = {}
-        for (const name in asset.deps) inputs[name] = yield* loadInput(asset.deps[name]!, asset.key)
-        const result = yield* (asset.compute(inputs, context) as Effect.Effect<unknown, unknown>)
-        const output = Output.isOutput(result) ? result : undefined
-        const io = Context.getUnsafe(services, asset.io) as IOManager<unknown>
-        const stored: StoreResult = yield* io.store(
+    // The per-step path below is built from Effect combinators rather than
+    // Effect.gen: a generator per step (and per attempt) cost several µs each,
+    // which on small assets was most of the orchestration overhead.
+
+    const loadInputs = (
+      asset: AnyAsset,
+      names: ReadonlyArray<string>,
+      inputs: Record<string, unknown>,
+      k: number
+    ): Effect.Effect<void, unknown> => {
+      if (k === names.length) return Effect.void
+      const name = names[k]!
+      return Effect.flatMap(loadInput(asset.deps[name]!, asset.key), (value) => {
+        inputs[name] = value
+        return loadInputs(asset, names, inputs, k + 1)
+      })
+    }
+
+    const storeOutput = (asset: AnyAsset, result: unknown) => {
+      const output = Output.isOutput(result) ? result : undefined
+      const io = Context.getUnsafe(services, asset.io) as IOManager<unknown>
+      return Effect.map(
+        io.store(
           { key: asset.key, partition, runId, definitionMetadata: asset.spec.metadata },
           output === undefined ? result : output.value
-        )
-        return {
+        ),
+        (stored: StoreResult) => ({
           metadata: Metadata.merge(stored.metadata, output?.metadata),
           dataVersion: output?.dataVersion ?? stored.dataVersion ??
             Version.hash(`${runId}\u0000${asset.key}\u0000${partition ?? ""}`)
+        })
+      )
+    }
+
+    const attemptOnce = (asset: AnyAsset, context: AssetContext) =>
+      Effect.suspend(() => {
+        const inputs: Record<string, unknown> = {}
+        return Effect.flatMap(
+          loadInputs(asset, Object.keys(asset.deps), inputs, 0),
+          () =>
+            Effect.flatMap(
+              asset.compute(inputs, context) as Effect.Effect<unknown, unknown>,
+              (result) => storeOutput(asset, result)
+            )
+        )
+      })
+
+    const succeeded = Effect.succeed("succeeded" as const)
+    const failedOutcome = Effect.succeed("failed" as const)
+
+    const attemptStep = (
+      asset: AnyAsset,
+      upstreamKeys: ReadonlyArray<string>,
+      attempt: number
+    ): Effect.Effect<StepOutcome> =>
+      Effect.suspend(() => {
+        const started = now()
+        emit({ type: "step-started", runId, timestamp: started, assetKey: asset.key, partition, attempt })
+        const missing = upstreamKeys.find((key) => !versions.has(key))
+        if (missing !== undefined) {
+          const kind = graph.nodes[graph.index.get(missing)!]!.kind
+          failStep(asset.key, attempt, started, new StepFailure({
+            key: asset.key,
+            message: kind === "source"
+              ? `upstream source ${missing} has never been observed; include it in the run (observeSources) or observe it first`
+              : `upstream ${missing} has never been materialized; select it too (--select +${asset.key}) or materialize it first`,
+            isRetryable: false
+          }), false)
+          return failedOutcome
         }
+        return Effect.matchCauseEffect(attemptOnce(asset, { key: asset.key, partition, runId, attempt }), {
+          onSuccess: (value): Effect.Effect<StepOutcome> => {
+            const at = now()
+            const inputVersions: Record<string, string> = {}
+            for (const key of upstreamKeys) inputVersions[key] = versions.get(key)!
+            versions.set(asset.key, value.dataVersion)
+            emit({
+              type: "asset-materialized",
+              runId,
+              timestamp: at,
+              assetKey: asset.key,
+              partition,
+              metadata: value.metadata,
+              dataVersion: value.dataVersion,
+              codeVersion: Version.ofAsset(asset),
+              inputVersions
+            })
+            emit({ type: "step-succeeded", runId, timestamp: at, assetKey: asset.key, partition, attempt, durationMs: at - started })
+            materialized.push(asset.key)
+            return succeeded
+          },
+          onFailure: (cause): Effect.Effect<StepOutcome> => {
+            if (Cause.hasInterruptsOnly(cause)) return Effect.interrupt
+            const policy = asset.spec.retry
+            const error = causeError(cause)
+            const willRetry = policy !== undefined && attempt <= policy.maxRetries && RetryPolicy.isRetryable(error)
+            failStep(asset.key, attempt, started, error, willRetry)
+            if (!willRetry) return failedOutcome
+            let delay = RetryPolicy.delayMs(policy, attempt)
+            if (policy.jitter) delay *= 0.5 + Math.random()
+            const next = attemptStep(asset, upstreamKeys, attempt + 1)
+            return delay > 0 ? Effect.andThen(Effect.sleep(delay), next) : next
+          }
+        })
       })
 
     const materializeStep = (asset: AnyAsset, p: number): Effect.Effect<StepOutcome> =>
-      Effect.gen(function*() {
+      Effect.suspend(() => {
         const upstreamKeys = upstreamKeysOf(p)
         if (staleOnly) {
           const reasons = Staleness.localReasons(asset, upstreamKeys, records.get(asset.key), (key) => versions.get(key))
@@ -348,55 +448,10 @@ export const materialize = <R>(
             const reason = `up to date: code and inputs unchanged since run ${latest.runId}`
             emit({ type: "step-skipped", runId, timestamp: now(), assetKey: asset.key, partition, kind: "not-stale", reason })
             skipped.push({ key: asset.key, kind: "not-stale", reason })
-            return "skipped" as const
+            return Effect.succeed("skipped" as const)
           }
         }
-        const policy = asset.spec.retry
-        for (let attempt = 1;; attempt++) {
-          const started = now()
-          emit({ type: "step-started", runId, timestamp: started, assetKey: asset.key, partition, attempt })
-          const missing = upstreamKeys.find((key) => !versions.has(key))
-          if (missing !== undefined) {
-            const kind = graph.nodes[graph.index.get(missing)!]!.kind
-            failStep(asset.key, attempt, started, new StepFailure({
-              key: asset.key,
-              message: kind === "source"
-                ? `upstream source ${missing} has never been observed; include it in the run (observeSources) or observe it first`
-                : `upstream ${missing} has never been materialized; select it too (--select +${asset.key}) or materialize it first`,
-              isRetryable: false
-            }), false)
-            return "failed" as const
-          }
-          const exit = yield* Effect.exit(attemptOnce(asset, { key: asset.key, partition, runId, attempt }))
-          if (Exit.isSuccess(exit)) {
-            const at = now()
-            const inputVersions: Record<string, string> = {}
-            for (const key of upstreamKeys) inputVersions[key] = versions.get(key)!
-            versions.set(asset.key, exit.value.dataVersion)
-            emit({
-              type: "asset-materialized",
-              runId,
-              timestamp: at,
-              assetKey: asset.key,
-              partition,
-              metadata: exit.value.metadata,
-              dataVersion: exit.value.dataVersion,
-              codeVersion: Version.ofAsset(asset),
-              inputVersions
-            })
-            emit({ type: "step-succeeded", runId, timestamp: at, assetKey: asset.key, partition, attempt, durationMs: at - started })
-            materialized.push(asset.key)
-            return "succeeded" as const
-          }
-          if (Cause.hasInterruptsOnly(exit.cause)) return yield* Effect.interrupt
-          const error = causeError(exit.cause)
-          const willRetry = policy !== undefined && attempt <= policy.maxRetries && RetryPolicy.isRetryable(error)
-          failStep(asset.key, attempt, started, error, willRetry)
-          if (!willRetry) return "failed" as const
-          let delay = RetryPolicy.delayMs(policy, attempt)
-          if (policy.jitter) delay *= 0.5 + Math.random()
-          if (delay > 0) yield* Effect.sleep(delay)
-        }
+        return attemptStep(asset, upstreamKeys, 1)
       })
 
     const hooks: Hooks = {
@@ -407,12 +462,10 @@ export const materialize = <R>(
           const step = steps[p]!
           const node = graph.nodes[graphIndex[p]!]!
           const run = step.kind === "observe" ? observeStep(node as AnySource) : materializeStep(node as AnyAsset, p)
-          return run.pipe(
-            Effect.provideService(CurrentStep, { key: node.key, partition }),
-            Effect.tap(() => Effect.sync(() => {
-              stepState[p] = 2
-            }))
-          )
+          return Effect.map(Effect.provideService(run, CurrentStep, { key: node.key, partition }), (outcome) => {
+            stepState[p] = 2
+            return outcome
+          })
         }),
       skipStep: (p, because) => {
         stepState[p] = 2
@@ -421,7 +474,7 @@ export const materialize = <R>(
         emit({ type: "step-skipped", runId, timestamp: now(), assetKey: key, partition, kind: "upstream-failed", reason })
         skipped.push({ key, kind: "upstream-failed", reason })
       },
-      afterBatch: flushSafely
+      afterBatch: flushIfDue
     }
 
     const stepLogger = Logger.make((entry) => {

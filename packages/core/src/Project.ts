@@ -157,36 +157,56 @@ const where = (node: AnyNode): string => {
 const build = (input: ReadonlyArray<AnyNode>): Project<unknown> | ProjectError => {
   if (!Array.isArray(input)) throw new TypeError("Project.make: 'assets' must be an array of assets")
   const nodes: Array<AnyNode> = []
-  const byKey = new Map<string, AnyNode>()
+  // key -> position in `nodes`; handed to the graph so the keys are hashed once
+  const position = new Map<string, number>()
   for (let i = 0; i < input.length; i++) {
     const node = input[i]
     if (!isNode(node)) {
       throw new TypeError(`Project.make: assets[${i}] is not an asset (got ${node === null ? "null" : typeof node})`)
     }
-    const existing = byKey.get(node.key)
+    const existing = position.get(node.key)
     if (existing === undefined) {
-      byKey.set(node.key, node)
+      position.set(node.key, nodes.length)
       nodes.push(node)
-    } else if (existing !== node) {
-      return new DuplicateAssetKey({ asset: node.key, locations: [where(existing), where(node)] })
+    } else if (nodes[existing] !== node) {
+      return new DuplicateAssetKey({ asset: node.key, locations: [where(nodes[existing]!), where(node)] })
     }
   }
-  for (const node of nodes) {
-    for (const key of node.spec.deps.concat(node.spec.after)) {
-      const dep = byKey.get(key)
-      if (dep === undefined) return new UnknownDependency({ asset: node.key, dependency: key })
-      if (dep.kind === "external" && node.kind !== "external") {
-        return new InvalidDependency({
-          asset: node.key,
-          dependency: key,
-          reason: `${key} is an external asset, which Strata never builds; declare it with Asset.make or SourceAsset.make`
-        })
-      }
+  const byKey = (key: string): AnyNode | undefined => {
+    const i = position.get(key)
+    return i === undefined ? undefined : nodes[i]
+  }
+  const checkDependency = (node: AnyNode, key: string): ProjectError | undefined => {
+    const dep = byKey(key)
+    if (dep === undefined) return new UnknownDependency({ asset: node.key, dependency: key })
+    if (dep.kind === "external" && node.kind !== "external") {
+      return new InvalidDependency({
+        asset: node.key,
+        dependency: key,
+        reason: `${key} is an external asset, which Strata never builds; declare it with Asset.make or SourceAsset.make`
+      })
+    }
+    return undefined
+  }
+  // indexed loops: this runs once per process, mostly before the JIT has
+  // optimized anything, where for-of over arrays is several times slower
+  for (let n = 0; n < nodes.length; n++) {
+    const node = nodes[n]!
+    const spec = node.spec
+    const deps = spec.deps
+    for (let k = 0; k < deps.length; k++) {
+      const error = checkDependency(node, deps[k]!)
+      if (error !== undefined) return error
+    }
+    const after = spec.after
+    for (let k = 0; k < after.length; k++) {
+      const error = checkDependency(node, after[k]!)
+      if (error !== undefined) return error
     }
     for (const name in node.deps) {
       const dep = node.deps[name]!
-      if (byKey.get(dep.key) !== dep) {
-        return new DuplicateAssetKey({ asset: dep.key, locations: [where(byKey.get(dep.key)!), where(dep)] })
+      if (byKey(dep.key) !== dep) {
+        return new DuplicateAssetKey({ asset: dep.key, locations: [where(byKey(dep.key)!), where(dep)] })
       }
       if (dep.kind === "source" && (dep as { load?: unknown }).load === undefined) {
         return new InvalidDependency({
@@ -198,7 +218,7 @@ const build = (input: ReadonlyArray<AnyNode>): Project<unknown> | ProjectError =
       }
     }
   }
-  const graph = AssetGraph.make(nodes)
+  const graph = AssetGraph.makeIndexed(nodes, position)
   if ("_tag" in graph) return new CycleDetected({ asset: graph.path[0]!, path: graph.path })
   let specs: ReadonlyArray<AssetSpec> | undefined
   return {

@@ -131,7 +131,11 @@ export const localReasons = (
     }
   }
   let removed: Array<string> | undefined
-  for (const key in consumed) if (!upstreamKeys.includes(key)) (removed ??= []).push(key)
+  // a Set for wide fan-ins: includes() per consumed key was quadratic in the upstream count
+  const current = upstreamKeys.length > 16 ? new Set(upstreamKeys) : undefined
+  for (const key in consumed) {
+    if (!(current === undefined ? upstreamKeys.includes(key) : current.has(key))) (removed ??= []).push(key)
+  }
   if (added !== undefined || removed !== undefined) {
     reasons.unshift({ type: "deps-changed", added: added ?? [], removed: removed ?? [] })
   }

@@ -1,0 +1,47 @@
+/**
+ * What `mat:N` and `mem:N` share: materialize the whole workload once and
+ * check that every asset was materialized.
+ *
+ * @since 0.1.0
+ */
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { Materialize, Project } from "@strata/core"
+import * as Runtime from "../runtime.ts"
+import { cpuSince, expectEqual, peakRssMb, round, since } from "../script.ts"
+import * as Workload from "../workload.ts"
+
+/**
+ * Runs the case and returns its figures.
+ *
+ * @since 0.1.0
+ */
+export const run = async (n: number, storage: Runtime.Storage): Promise<Record<string, unknown>> => {
+  const project = Project.make({ assets: Workload.make(n) })
+  const bench = await Runtime.make(storage)
+  try {
+    const cpu = process.cpuUsage()
+    const start = performance.now()
+    const result = await bench.runtime.runPromise(Materialize.materialize(project))
+    const materialize_s = since(start)
+    const materialize_cpu_s = cpuSince(cpu)
+    expectEqual("run status", result.status, "succeeded")
+    expectEqual("materialized assets", result.materialized.length, n)
+    if (bench.folder !== undefined) {
+      // the last layer's value, re-read from its file, proves the data really went through storage
+      const file = path.join(bench.folder, "storage", `${Workload.keyOf(Workload.LAYERS - 1, 0)}.json`)
+      const stored = JSON.parse(fs.readFileSync(file, "utf8")) as unknown
+      expectEqual(`value stored in ${file}`, stored, Workload.expectedValue(Workload.LAYERS - 1))
+    }
+    return {
+      n,
+      materialize_s,
+      per_asset_ms: round((materialize_s * 1000) / n, 4),
+      materialize_cpu_s,
+      setup_s: round(bench.setup_s),
+      peak_rss_mb: peakRssMb()
+    }
+  } finally {
+    await bench.close()
+  }
+}

@@ -1,0 +1,48 @@
+import { describe, expect, it } from "@effect/vitest"
+import { AssetGraph, Project } from "@strata/core"
+import { runScript } from "../src/runner.ts"
+import * as Workload from "../src/workload.ts"
+
+describe("workload", () => {
+  it("builds N assets in 10 layers with the documented edges", () => {
+    const assets = Workload.make(30)
+    expect(assets).toHaveLength(30)
+    const a = assets.find((asset) => asset.key === "a_4_2")!
+    expect(Object.values(a.deps).map((dep) => dep.key)).toEqual(["a_3_2", "a_3_0"])
+    expect(() => Workload.make(25)).toThrow(/multiple of 10/)
+  })
+
+  it("derives the downstream cone without the graph, and it matches the graph's", () => {
+    for (const n of [10, 30, 1000]) {
+      const project = Project.make({ assets: Workload.make(n) })
+      const mask = AssetGraph.downstreamClosure(project.graph, [project.graph.index.get("a_0_0")!])
+      const fromGraph = new Set<string>(project.graph.nodes.filter((_, i) => mask[i] === 1).map((node) => node.key))
+      fromGraph.delete("a_0_0")
+      expect(Workload.downstreamCone(n, 0)).toEqual(fromGraph)
+    }
+    // width 100: layer l reaches l + 1 assets, so 2 + 3 + ... + 10
+    expect(Workload.downstreamCone(1000, 0).size).toBe(54)
+    // width 3: from layer 2 on, the whole layer
+    expect(Workload.downstreamCone(30, 0).size).toBe(2 + 3 * 8)
+  })
+
+  it("knows the value of each layer", () => {
+    expect(Workload.expectedValue(0)).toBe(1)
+    expect(Workload.expectedValue(9)).toBe(512)
+    expect(Workload.expectedValue(9, 2)).toBe(24)
+  })
+})
+
+describe("case scripts (real node processes, sources)", () => {
+  it("mem materializes every asset", async () => {
+    const figures = await runScript("bench/src/cases/mem.ts", 100, { source: true, timeoutMs: 30_000 })
+    expect(figures.materialize_s).toBeTypeOf("number")
+    expect(figures.per_asset_ms).toBeCloseTo(((figures.materialize_s as number) * 1000) / 100, 2)
+  })
+
+  it("stale (memory) finds nothing stale after a full run and exactly the cone after a root change", async () => {
+    const figures = await runScript("bench/src/cases/stale.ts", 100, { source: true, timeoutMs: 30_000, extraArgs: ["memory"] })
+    expect(figures.stale_after_full_count).toBe(0)
+    expect(figures.stale_after_root_count).toBe(Workload.downstreamCone(100, 0).size)
+  })
+})
