@@ -1,6 +1,10 @@
 /**
  * Test helpers for Strata projects and for implementations of core contracts.
  *
+ * Needs `vitest` and `@effect/vitest` (optional peer dependencies of
+ * `@strata/core`): the suites register tests with them.
+ *
  * @since 0.1.0
  */
-export {}
+export { instanceConformance } from "./testing/instanceConformance.ts"
+export type { InstanceConformanceOptions } from "./testing/instanceConformance.ts"

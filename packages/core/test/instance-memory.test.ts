@@ -1,0 +1,4 @@
+import { Instance } from "../src/index.ts"
+import { instanceConformance } from "../src/testing.ts"
+
+instanceConformance("memory", () => Instance.layerMemory)

@@ -1,0 +1,193 @@
+/**
+ * Instance storage in one SQLite file, the embedded default: runs, the
+ * append-only event log and the maintained asset index survive the process,
+ * so `strata runs` and the catalog show every run after a restart.
+ *
+ * - One file (default `.strata/instance.db`, its folder created), WAL mode so
+ *   that readers (the CLI, the catalog) are never blocked by a running
+ *   executor, `synchronous=NORMAL`, a busy timeout for writers of other
+ *   processes.
+ * - Each `appendEvents` batch is one transaction of prepared statements.
+ * - The schema is versioned (`PRAGMA user_version`) and migrated on open; a
+ *   newer version fails with reason `unsupported-version`, a file that is not
+ *   a Strata database with reason `corrupt`, and neither is modified.
+ * - Opening reaps runs orphaned by a crashed process.
+ *
+ * @example
+ * ```ts
+ * import { FileSystemIO, Materialize } from "@strata/core"
+ * import { SqliteInstance } from "@strata/sqlite"
+ * import { Effect, Layer } from "effect"
+ *
+ * Materialize.materialize(project).pipe(
+ *   Effect.provide(Layer.mergeAll(FileSystemIO.layer(), SqliteInstance.layer()))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ */
+import * as fs from "node:fs"
+import { hostname } from "node:os"
+import * as nodePath from "node:path"
+import { Instance } from "@strata/core"
+import type { Scope } from "effect"
+import { Clock, Effect, Layer } from "effect"
+import { type Database, openNodeSqlite, toInstanceError } from "./internal/database.ts"
+import { inspect, migrate } from "./internal/schema.ts"
+import { makeStore } from "./internal/store.ts"
+
+/**
+ * Options of {@link layer} and {@link make}.
+ *
+ * @since 0.1.0
+ */
+export interface Options {
+  /**
+   * The database file. Default `.strata/instance.db` (relative to the working
+   * directory); its folder is created. `":memory:"` gives a private
+   * in-memory database (not persistent), for tests.
+   */
+  readonly path?: string | undefined
+  /** How long a write waits for another process holding the write lock, in ms. Default 5000. */
+  readonly busyTimeoutMs?: number | undefined
+  /**
+   * Reaping of orphaned runs on open (runs left `queued`/`started` by a
+   * process that is gone): `false` turns it off. A run of this host whose pid
+   * is dead is failed at once; any run silent for `heartbeatTimeoutMs`
+   * (default 5 minutes; the executor beats every 10 s) is failed too.
+   */
+  readonly reapOrphans?: false | { readonly heartbeatTimeoutMs?: number | undefined } | undefined
+}
+
+/**
+ * The default database file, relative to the working directory.
+ *
+ * @since 0.1.0
+ */
+export const defaultPath = ".strata/instance.db"
+
+const SQLITE_HEADER = "SQLite format 3\u0000"
+
+const unavailable = (path: string, what: string, cause: unknown) =>
+  new Instance.InstanceError({
+    operation: "open",
+    reason: "unavailable",
+    path,
+    message: `cannot ${what} for ${path} (${cause instanceof Error ? cause.message : String(cause)}); check the path and its permissions`,
+    cause
+  })
+
+/** Checks that an existing file is an SQLite database before SQLite touches it. */
+const checkHeader = (path: string): Instance.InstanceError | "missing" | "empty" | "sqlite" => {
+  let handle: number
+  try {
+    handle = fs.openSync(path, "r")
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return "missing"
+    return unavailable(path, "read the database file", error)
+  }
+  try {
+    const header = Buffer.alloc(16)
+    const read = fs.readSync(handle, header, 0, 16, 0)
+    if (read === 0) return "empty"
+    if (read < 16 || header.toString("latin1") !== SQLITE_HEADER) {
+      const start = JSON.stringify(header.subarray(0, read).toString("latin1").replace(/[^\x20-\x7e]/g, "."))
+      return new Instance.InstanceError({
+        operation: "open",
+        reason: "corrupt",
+        path,
+        message:
+          `${path} is not an SQLite database (it starts with ${start}); it was left untouched. Move it away (or point Strata at another path), or run 'strata wipe' to start a new instance there`
+      })
+    }
+    return "sqlite"
+  } finally {
+    fs.closeSync(handle)
+  }
+}
+
+const openDatabase = (path: string, busyTimeoutMs: number): Effect.Effect<Database, Instance.InstanceError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const memory = path === ":memory:"
+    if (!memory) {
+      yield* Effect.try({
+        try: () => fs.mkdirSync(nodePath.dirname(nodePath.resolve(path)), { recursive: true }),
+        catch: (error) => unavailable(path, "create the folder", error)
+      })
+      const header = checkHeader(path)
+      if (header instanceof Instance.InstanceError) return yield* header
+      if (header === "sqlite") {
+        // inspect read-only first: a foreign or newer database must not be modified, not even switched to WAL
+        const inspection = yield* Effect.try({
+          try: () => {
+            const probe = openNodeSqlite(path, { readOnly: true, timeoutMs: busyTimeoutMs })
+            try {
+              return inspect(probe, path)
+            } finally {
+              probe.close()
+            }
+          },
+          catch: (error) => toInstanceError("open", path, error)
+        })
+        if (inspection instanceof Instance.InstanceError) return yield* inspection
+      }
+    }
+    const db = yield* Effect.acquireRelease(
+      Effect.try({
+        try: () => openNodeSqlite(path, { readOnly: false, timeoutMs: busyTimeoutMs }),
+        catch: (error) => toInstanceError("open", path, error)
+      }),
+      (db) => Effect.sync(() => db.close())
+    )
+    yield* Effect.try({
+      try: () => {
+        db.exec("PRAGMA journal_mode = WAL")
+        db.exec("PRAGMA synchronous = NORMAL")
+        db.exec("PRAGMA temp_store = MEMORY")
+        return migrate(db, path)
+      },
+      catch: (error) => toInstanceError("open", path, error)
+    }).pipe(Effect.flatMap((result) => result === undefined ? Effect.void : Effect.fail(result)))
+    return db
+  })
+
+/**
+ * Opens (creating or migrating) the instance database; closed with the scope.
+ *
+ * @since 0.1.0
+ */
+export const make: (options?: Options) => Effect.Effect<Instance.InstanceShape, Instance.InstanceError, Scope.Scope> =
+  Effect.fn("SqliteInstance.make")(function*(options?: Options) {
+    const path = options?.path ?? defaultPath
+    const db = yield* openDatabase(path, options?.busyTimeoutMs ?? 5000)
+    const instance = makeStore(db, { path, persistent: path !== ":memory:" })
+    if (options?.reapOrphans !== false) {
+      const now = yield* Clock.currentTimeMillis
+      const reaped = yield* instance.reapOrphanedRuns({
+        now,
+        heartbeatTimeoutMs: options?.reapOrphans?.heartbeatTimeoutMs ?? 5 * 60_000,
+        host: hostname()
+      })
+      if (reaped.length > 0) {
+        yield* Effect.logWarning(`marked ${reaped.length} orphaned run(s) as failed`).pipe(
+          Effect.annotateLogs({ runs: reaped.map((run) => `${run.runId}: ${run.reason}`) })
+        )
+      }
+    }
+    return instance
+  })
+
+/**
+ * The SQLite instance as a layer providing core's `Instance` service.
+ *
+ * @example
+ * ```ts
+ * import { SqliteInstance } from "@strata/sqlite"
+ *
+ * const InstanceLive = SqliteInstance.layer({ path: ".strata/instance.db" })
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const layer = (options?: Options): Layer.Layer<Instance.Instance, Instance.InstanceError> =>
+  Layer.effect(Instance.Instance, make(options))

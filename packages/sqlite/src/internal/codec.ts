@@ -1,0 +1,108 @@
+/**
+ * Rows → records and events, decoded with Schema: a row that does not decode
+ * is reported as a corrupt database (naming the row), never cast through.
+ */
+import { Event, Instance } from "@strata/core"
+import { Exit, Schema } from "effect"
+
+/** A `runs` row as the driver returns it. */
+export interface RunRow {
+  readonly [column: string]: unknown
+}
+
+const RunRowSchema = Schema.Struct({
+  run_id: Schema.String,
+  status: Schema.Literals(["queued", "started", "succeeded", "failed", "canceled"]),
+  created_at: Schema.Number,
+  started_at: Schema.NullOr(Schema.Number),
+  ended_at: Schema.NullOr(Schema.Number),
+  heartbeat_at: Schema.NullOr(Schema.Number),
+  reason: Schema.NullOr(Schema.String),
+  host: Schema.NullOr(Schema.String),
+  pid: Schema.NullOr(Schema.Number),
+  selection: Schema.String,
+  partition: Schema.NullOr(Schema.String),
+  stale_only: Schema.Number,
+  parent_run_id: Schema.NullOr(Schema.String),
+  asset_keys: Schema.fromJsonString(Schema.Array(Schema.String)),
+  tags: Schema.fromJsonString(Schema.Record(Schema.String, Schema.String))
+})
+
+const decodeRunRow = Schema.decodeUnknownExit(RunRowSchema)
+const decodeStoredEvent = Schema.decodeUnknownExit(Event.StoredEventSchema)
+const decodeErrorInfo = Schema.decodeUnknownExit(
+  Schema.fromJsonString(Schema.Struct({
+    tag: Schema.String,
+    message: Schema.String,
+    stack: Schema.optional(Schema.String),
+    retryable: Schema.optional(Schema.Boolean)
+  }))
+)
+
+/** Thrown inside the store's synchronous code (decoders, transactions) to fail with a typed error. */
+export class Abort {
+  readonly error: Instance.InstanceError
+  constructor(error: Instance.InstanceError) {
+    this.error = error
+  }
+}
+
+const corrupt = (path: string, operation: string, what: string, cause: unknown) =>
+  new Abort(
+    new Instance.InstanceError({
+      operation,
+      reason: "corrupt",
+      path,
+      message:
+        `${path}: ${what} does not decode (${String(cause)}); the database was changed outside Strata or is damaged. Move it away, or run 'strata wipe' to start a new instance`,
+      cause
+    })
+  )
+
+/** Decodes a `runs` row. */
+export const decodeRun = (row: RunRow, path: string): Instance.RunRecord => {
+  const exit = decodeRunRow(row)
+  if (Exit.isFailure(exit)) throw corrupt(path, "getRun", `run ${String(row["run_id"])}`, exit.cause)
+  const value = exit.value
+  const record: {
+    -readonly [K in keyof Instance.RunRecord]: Instance.RunRecord[K]
+  } = {
+    runId: value.run_id,
+    selection: value.selection,
+    assetKeys: value.asset_keys,
+    staleOnly: value.stale_only !== 0,
+    tags: value.tags,
+    createdAt: value.created_at,
+    status: value.status
+  }
+  if (value.partition !== null) record.partition = value.partition
+  if (value.parent_run_id !== null) record.parentRunId = value.parent_run_id
+  if (value.host !== null) record.host = value.host
+  if (value.pid !== null) record.pid = value.pid
+  if (value.started_at !== null) record.startedAt = value.started_at
+  if (value.ended_at !== null) record.endedAt = value.ended_at
+  if (value.reason !== null) record.reason = value.reason
+  if (value.heartbeat_at !== null) record.heartbeatAt = value.heartbeat_at
+  return record
+}
+
+/** Decodes an `events` row (its id and JSON body). */
+export const decodeEvent = (id: number, body: string, path: string, operation: string): Event.StoredEvent => {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(body)
+  } catch (cause) {
+    throw corrupt(path, operation, `event ${id}`, cause)
+  }
+  if (typeof parsed === "object" && parsed !== null) (parsed as { id: number }).id = id
+  const exit = decodeStoredEvent(parsed)
+  if (Exit.isFailure(exit)) throw corrupt(path, operation, `event ${id}`, exit.cause)
+  return exit.value
+}
+
+/** Decodes the inline latest failure of an asset. */
+export const decodeError = (json: string, path: string): Event.ErrorInfo => {
+  const exit = decodeErrorInfo(json)
+  if (Exit.isFailure(exit)) throw corrupt(path, "assets", "an asset's latest failure", exit.cause)
+  return exit.value
+}

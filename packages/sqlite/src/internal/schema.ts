@@ -1,0 +1,173 @@
+/**
+ * The database schema and its migrations.
+ *
+ * A Strata database is marked with `PRAGMA application_id` so that a foreign
+ * SQLite file is recognised (and left alone) instead of being written into;
+ * `PRAGMA user_version` is the schema version. Migration `n` takes the schema
+ * from version `n` to `n + 1` and runs in one transaction with the version bump.
+ */
+import { Instance } from "@strata/core"
+import type { Database } from "./database.ts"
+
+/** "STRA" in ASCII: marks a database as a Strata instance. */
+export const APPLICATION_ID = 0x53545241
+
+/**
+ * `runs`: one row per run; `seq` orders runs by creation and is what events
+ * point at (an integer is a smaller index key than a UUID).
+ *
+ * `events`: the append-only log. `id` is the cursor; AUTOINCREMENT so that
+ * ids are never reused, even after the newest events were pruned. `body` is
+ * the event as JSON (decoded with Schema when read).
+ *
+ * `materializations` / `observations`: one row per recorded event, for
+ * history, dedupe (`UNIQUE (run_seq, asset_key, partition)`: steps are
+ * idempotent) and retention. `partition` is '' for unpartitioned assets.
+ *
+ * `assets` / `asset_partitions`: the maintained "latest per asset /
+ * partition" index, so that the catalog never scans history. The latest
+ * failure is stored inline, so it survives pruning of the run that failed.
+ */
+const v1 = `
+CREATE TABLE runs (
+  seq INTEGER PRIMARY KEY,
+  run_id TEXT NOT NULL UNIQUE,
+  status TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  started_at INTEGER,
+  ended_at INTEGER,
+  heartbeat_at INTEGER,
+  reason TEXT,
+  host TEXT,
+  pid INTEGER,
+  selection TEXT NOT NULL,
+  partition TEXT,
+  stale_only INTEGER NOT NULL,
+  parent_run_id TEXT,
+  asset_keys TEXT NOT NULL,
+  tags TEXT NOT NULL
+) STRICT;
+CREATE INDEX runs_by_status ON runs (status, seq);
+
+CREATE TABLE events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_seq INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  body TEXT NOT NULL
+) STRICT;
+CREATE INDEX events_by_run ON events (run_seq, id);
+
+CREATE TABLE materializations (
+  event_id INTEGER PRIMARY KEY,
+  run_seq INTEGER NOT NULL,
+  asset_key TEXT NOT NULL,
+  partition TEXT NOT NULL,
+  UNIQUE (run_seq, asset_key, partition)
+) STRICT;
+CREATE INDEX materializations_by_asset ON materializations (asset_key, event_id);
+CREATE INDEX materializations_by_partition ON materializations (asset_key, partition, event_id);
+
+CREATE TABLE observations (
+  event_id INTEGER PRIMARY KEY,
+  run_seq INTEGER NOT NULL,
+  asset_key TEXT NOT NULL,
+  partition TEXT NOT NULL
+) STRICT;
+CREATE INDEX observations_by_asset ON observations (asset_key, event_id);
+CREATE INDEX observations_by_run ON observations (run_seq);
+
+CREATE TABLE assets (
+  asset_key TEXT PRIMARY KEY,
+  materialization_id INTEGER,
+  observation_id INTEGER,
+  failure_id INTEGER,
+  failure_run_id TEXT,
+  failure_at INTEGER,
+  failure_error TEXT
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE asset_partitions (
+  asset_key TEXT NOT NULL,
+  partition TEXT NOT NULL,
+  materialization_id INTEGER NOT NULL,
+  PRIMARY KEY (asset_key, partition)
+) STRICT, WITHOUT ROWID;
+`
+
+const migrations: ReadonlyArray<string> = [v1]
+
+/** The schema version this code writes. */
+export const SCHEMA_VERSION = migrations.length
+
+const TABLES = ["asset_partitions", "assets", "events", "materializations", "observations", "runs"]
+
+/** What a database file holds, as far as Strata is concerned. */
+export type Inspection =
+  | { readonly kind: "empty" }
+  | { readonly kind: "strata"; readonly version: number }
+
+const corrupt = (path: string, what: string) =>
+  new Instance.InstanceError({
+    operation: "open",
+    reason: "corrupt",
+    path,
+    message: `${path} ${what}; it was left untouched. Move it away (or point Strata at another path), or run 'strata wipe' to start a new instance there`
+  })
+
+/**
+ * Reads the markers of a database without writing anything; fails with
+ * `corrupt` for a foreign database and `unsupported-version` for a newer one.
+ */
+export const inspect = (db: Database, path: string): Inspection | Instance.InstanceError => {
+  const applicationId = (db.prepare("PRAGMA application_id").get() as { application_id: number }).application_id
+  const version = (db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version
+  const tables = (db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+    .all() as Array<{ name: string }>).map((row) => row.name)
+  if (applicationId !== APPLICATION_ID) {
+    if (applicationId === 0 && tables.length === 0 && version === 0) return { kind: "empty" }
+    const shown = tables.slice(0, 5).join(", ") + (tables.length > 5 ? ", ..." : "")
+    return corrupt(
+      path,
+      `is an SQLite database but not a Strata instance (application id ${applicationId}${tables.length > 0 ? `, tables ${shown}` : ""})`
+    )
+  }
+  if (version > SCHEMA_VERSION) {
+    return new Instance.InstanceError({
+      operation: "open",
+      reason: "unsupported-version",
+      path,
+      message: `${path} has schema version ${version}, written by a newer @strata/sqlite (this one reads up to version ${SCHEMA_VERSION}); upgrade @strata/sqlite, or point Strata at another path`
+    })
+  }
+  if (version === SCHEMA_VERSION) {
+    const missing = TABLES.filter((table) => !tables.includes(table))
+    if (missing.length > 0) return corrupt(path, `is a Strata instance missing its tables ${missing.join(", ")}`)
+  }
+  return { kind: "strata", version }
+}
+
+/**
+ * Brings the schema up to {@link SCHEMA_VERSION}. Runs in an immediate
+ * transaction and re-reads the version inside it, so that two processes
+ * opening a new database at once migrate it once.
+ */
+export const migrate = (db: Database, path: string): void | Instance.InstanceError => {
+  db.exec("BEGIN IMMEDIATE")
+  try {
+    const inspection = inspect(db, path)
+    if (inspection instanceof Instance.InstanceError) {
+      db.exec("ROLLBACK")
+      return inspection
+    }
+    const from = inspection.kind === "empty" ? 0 : inspection.version
+    for (let version = from; version < SCHEMA_VERSION; version++) db.exec(migrations[version]!)
+    if (from < SCHEMA_VERSION) {
+      db.exec(`PRAGMA application_id = ${APPLICATION_ID}`)
+      db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`)
+    }
+    db.exec("COMMIT")
+  } catch (error) {
+    db.exec("ROLLBACK")
+    throw error
+  }
+}
