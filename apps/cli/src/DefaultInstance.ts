@@ -1,10 +1,13 @@
 /**
- * The instance used when the chosen environment provides none.
+ * The instance used when the chosen environment provides none: the SQLite
+ * file `.strata/instance.db` next to the config file (`@strata/sqlite`), so
+ * runs, history and staleness survive between commands.
  *
  * @since 0.1.0
  */
 import * as path from "node:path"
-import { Instance } from "@strata/core"
+import type { Instance } from "@strata/core"
+import { SqliteInstance } from "@strata/sqlite"
 import type { Layer } from "effect"
 
 /**
@@ -19,4 +22,5 @@ export const defaultInstancePath = path.join(".strata", "instance.db")
  *
  * @since 0.1.0
  */
-export const defaultInstanceLayer = (_root: string): Layer.Layer<Instance.Instance, unknown> => Instance.layerMemory
+export const defaultInstanceLayer = (root: string): Layer.Layer<Instance.Instance, unknown> =>
+  SqliteInstance.layer({ path: path.join(root, defaultInstancePath) })
