@@ -16,7 +16,7 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { pathToFileURL } from "node:url"
+import { fileURLToPath, pathToFileURL } from "node:url"
 import type { Project } from "@strata/core"
 import { Instance, StrataConfig } from "@strata/core"
 import { Cause, Context, Effect, Exit, Layer } from "effect"
@@ -89,8 +89,22 @@ const importConfig = async (file: string, fresh: boolean): Promise<{ module: unk
     if (!isLoadTimeError(error)) throw error
   }
   const { createJiti } = await import("jiti")
-  const jiti = createJiti(import.meta.url, { fsCache: false, moduleCache: !fresh, sourceMaps: true })
+  const jiti = createJiti(import.meta.url, { fsCache: false, moduleCache: !fresh, sourceMaps: true, alias: coreAlias() })
   return { module: await jiti.import(file), loader: "jiti" }
+}
+
+/**
+ * jiti resolves packages with fixed export conditions, so inside this
+ * repository (run with `--conditions=@strata/source`) it would pick core's
+ * built `dist/` instead of the sources the CLI itself runs. Pointing it at
+ * the file Node resolved for the CLI keeps both on the same core.
+ */
+const coreAlias = (): Record<string, string> => {
+  try {
+    return { "@strata/core": fileURLToPath(import.meta.resolve("@strata/core")) }
+  } catch {
+    return {}
+  }
 }
 
 /** The first stack frame in a user file: where the failing definition is. */
