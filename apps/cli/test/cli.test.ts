@@ -1,7 +1,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { basicConfig, makeProject, removeProject, strata } from "./helpers.ts"
+import { basicConfig, makeProject, removeProject, strata, strataTty } from "./helpers.ts"
 
 const dirs: Array<string> = []
 const project = (files: Record<string, string>) => {
@@ -334,5 +334,29 @@ export default StrataConfig.define({ project: Project.make({ assets: [slow] }), 
     expect(result.code).toBe(130)
     const runs = JSON.parse((await strata(["runs", "--json"], { cwd: dir })).stdout)
     expect(runs[0].status).toBe("canceled")
+  })
+})
+
+describe("on a TTY", () => {
+  it("materialize redraws a live status line and colours the summary", async () => {
+    const dir = project({ "strata.config.ts": basicConfig })
+    const result = await strataTty(["materialize"], { cwd: dir })
+    expect(result.code).toBe(0)
+    expect(result.stdout).toContain("\x1b[2K")
+    expect(result.stdout).toMatch(/[-\\|/] \d\/3 steps · \d running · 0 failed · \d+ms/)
+    expect(result.stdout).toContain("\x1b[32msucceeded\x1b[0m")
+  })
+
+  it("wipe asks, and only deletes on yes", async () => {
+    const dir = project({ "strata.config.ts": basicConfig })
+    expect((await strata(["materialize"], { cwd: dir })).code).toBe(0)
+    const no = await strataTty(["wipe"], { cwd: dir, prompt: "[y/N]", answer: "n" })
+    expect(no.code).toBe(0)
+    expect(no.stdout).toContain("Not wiped.")
+    expect(fs.existsSync(path.join(dir, ".strata", "instance.db"))).toBe(true)
+    const yes = await strataTty(["wipe"], { cwd: dir, prompt: "[y/N]", answer: "y" })
+    expect(yes.code).toBe(0)
+    expect(yes.stdout).toContain("Wiped")
+    expect(fs.existsSync(path.join(dir, ".strata"))).toBe(false)
   })
 })

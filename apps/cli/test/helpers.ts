@@ -78,3 +78,34 @@ export default StrataConfig.define({
   environments: { local: () => FileSystemIO.layer() }
 })
 `
+
+/**
+ * Runs `strata <args>` under a pseudo-terminal (util-linux `script`), so
+ * stdin and stdout are TTYs. `answer` is typed once `prompt` appears.
+ */
+export const strataTty = (
+  args: ReadonlyArray<string>,
+  options: { readonly cwd: string; readonly prompt?: string; readonly answer?: string }
+): Promise<Result> =>
+  new Promise((resolve, reject) => {
+    const quote = (s: string) => `'${s.replace(/'/g, "'\\''")}'`
+    const command = [process.execPath, "--conditions=@strata/source", sourceBin, ...args].map(quote).join(" ")
+    const env: Record<string, string> = {}
+    for (const [name, value] of Object.entries({ ...process.env, STRATA_ENV: undefined, NO_COLOR: undefined, TERM: "xterm" })) {
+      if (value !== undefined) env[name] = value
+    }
+    const child = spawn("script", ["-qfec", command, "/dev/null"], { cwd: options.cwd, env, stdio: ["pipe", "pipe", "pipe"] })
+    let stdout = ""
+    let answered = false
+    child.stdout.on("data", (chunk) => {
+      stdout += chunk
+      if (!answered && options.prompt !== undefined && stdout.includes(options.prompt)) {
+        answered = true
+        child.stdin.write(`${options.answer ?? ""}\n`)
+      }
+    })
+    let stderr = ""
+    child.stderr.on("data", (chunk) => (stderr += chunk))
+    child.on("error", reject)
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }))
+  })
