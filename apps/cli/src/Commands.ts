@@ -261,10 +261,21 @@ const runsShow = Command.make(
         environment,
         Effect.gen(function*() {
           const instance = yield* Instance.Instance
-          const all = yield* instance.listRuns({ limit: 1_000_000 })
-          const matches = all.filter((r) => r.runId === input.runId || r.runId.startsWith(input.runId))
-          if (matches.length !== 1) return { run: undefined, events: [], matches: matches.length }
-          return { run: matches[0], events: yield* instance.runEvents(matches[0]!.runId) }
+          let run = yield* instance.getRun(input.runId)
+          if (run === undefined && input.runId.length >= 4) {
+            // a unique prefix, as printed by `strata runs`; scanned in pages so a long history is not loaded at once
+            const matches: Array<InstanceModule.RunRecord> = []
+            let before: string | undefined
+            for (;;) {
+              const page = yield* instance.listRuns({ limit: 500, before })
+              for (const candidate of page) if (candidate.runId.startsWith(input.runId)) matches.push(candidate)
+              if (page.length < 500 || matches.length > 1) break
+              before = page.at(-1)!.runId
+            }
+            if (matches.length === 1) run = matches[0]
+          }
+          if (run === undefined) return { run: undefined, events: [] }
+          return { run, events: yield* instance.runEvents(run.runId) }
         })
       )
       if (run === undefined) {
