@@ -36,15 +36,35 @@ export const processTerminal = (): Terminal => {
 const paint = (code: number) => (term: Terminal, text: string): string =>
   term.color ? `\x1b[${code}m${text}\x1b[0m` : text
 
-/** @since 0.1.0 */
+/**
+ * Green text (success), when colours are on.
+ *
+ * @since 0.1.0
+ */
 export const green = paint(32)
-/** @since 0.1.0 */
+/**
+ * Red text (failure), when colours are on.
+ *
+ * @since 0.1.0
+ */
 export const red = paint(31)
-/** @since 0.1.0 */
+/**
+ * Yellow text (stale, warnings), when colours are on.
+ *
+ * @since 0.1.0
+ */
 export const yellow = paint(33)
-/** @since 0.1.0 */
+/**
+ * Dim text (durations, details), when colours are on.
+ *
+ * @since 0.1.0
+ */
 export const dim = paint(2)
-/** @since 0.1.0 */
+/**
+ * Bold text (headings), when colours are on.
+ *
+ * @since 0.1.0
+ */
 export const bold = paint(1)
 
 /**
