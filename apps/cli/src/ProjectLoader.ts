@@ -15,6 +15,7 @@
  * @since 0.1.0
  */
 import * as fs from "node:fs"
+import { registerHooks } from "node:module"
 import * as path from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import type { Project } from "@strata/core"
@@ -79,12 +80,50 @@ const isLoadTimeError = (error: unknown): boolean => {
   return typeof code === "string" && loadTimeCodes.has(code)
 }
 
-let reloads = 0
+/**
+ * Reloading: Node caches modules by URL, so each fresh load gives the
+ * project's own files (under the config's folder, outside node_modules) a
+ * new `?strata-reload=N` query through a resolve hook, while dependencies
+ * (core, effect) stay loaded once. The hook also records which project
+ * files were loaded, for watching.
+ */
+const reloading: { generation: number; roots: Set<string>; files: Set<string>; registered: boolean } = {
+  generation: 0,
+  roots: new Set(),
+  files: new Set(),
+  registered: false
+}
+
+const projectFile = (url: string): string | undefined => {
+  if (!url.startsWith("file:")) return undefined
+  const file = fileURLToPath(url)
+  if (file.includes(`${path.sep}node_modules${path.sep}`)) return undefined
+  for (const root of reloading.roots) if (file.startsWith(root + path.sep)) return file
+  return undefined
+}
+
+const enableReloading = (root: string) => {
+  reloading.roots.add(root)
+  if (reloading.registered) return
+  reloading.registered = true
+  registerHooks({
+    resolve(specifier, context, nextResolve) {
+      const result = nextResolve(specifier, context)
+      const file = projectFile(result.url)
+      if (file === undefined) return result
+      reloading.files.add(file)
+      return { ...result, url: `${pathToFileURL(file).href}?strata-reload=${reloading.generation}` }
+    }
+  })
+}
 
 const importConfig = async (file: string, fresh: boolean): Promise<{ module: unknown; loader: "node" | "jiti" }> => {
-  const url = pathToFileURL(file).href + (fresh ? `?reload=${++reloads}` : "")
+  if (fresh) {
+    enableReloading(path.dirname(file))
+    reloading.generation++
+  }
   try {
-    return { module: await import(url), loader: "node" }
+    return { module: await import(pathToFileURL(file).href), loader: "node" }
   } catch (error) {
     if (!isLoadTimeError(error)) throw error
   }
@@ -154,6 +193,14 @@ const describeLoadError = (error: unknown, file: string, root: string): string =
   const at = userFrame(error, root)
   return `${shown}: failed to load${at === undefined ? "" : ` (at ${at})`}: ${message}`
 }
+
+/**
+ * The project's own files loaded so far by fresh loads (the config and what
+ * it imports from its folder): the files to watch for reloading.
+ *
+ * @since 0.1.0
+ */
+export const loadedProjectFiles = (): ReadonlyArray<string> => [...reloading.files]
 
 /**
  * Loads and validates a config file. Fails with a usage failure (exit 2)
