@@ -7,7 +7,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import * as readline from "node:readline/promises"
 import type { Instance as InstanceModule } from "@strata/core"
-import { ExecutionPlan, Instance, Materialize, Observe, Staleness } from "@strata/core"
+import { ExecutionPlan, Instance, Materialize, Observe, Selection, Staleness } from "@strata/core"
 import { Effect, Logger, Option } from "effect"
 import type { Scope } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
@@ -163,6 +163,8 @@ const status = Command.make(
       const environment = yield* openProject(input.file)
       const project = environment.loaded.project
       const selection = Option.getOrUndefined(input.select)
+      // a bad selection is reported before anything is observed or recorded
+      if (selection !== undefined) yield* Selection.resolve(project, selection).pipe(Effect.mapError(coreFailure))
       const observed = yield* provided(environment, Observe.sources(project))
       const statuses = yield* provided(environment, Staleness.status(project, { selection }))
       if (input.json) {
