@@ -107,11 +107,11 @@ export const clean = (rows: ReadonlyArray<RawUser>): Cleaned => {
   return { users, droppedInvalid, droppedDuplicates: valid.length - users.length }
 }
 
-/** The share of rows whose `field` is null. */
-export const nullRate = <A>(rows: ReadonlyArray<A>, field: keyof A): number =>
-  rows.length === 0 ? 0 : rows.filter((row) => row[field] === null).length / rows.length
-
 const round = (n: number) => Math.round(n * 10_000) / 10_000
+
+/** The share of rows whose `field` is null, to 4 decimals. */
+export const nullRate = <A>(rows: ReadonlyArray<A>, field: keyof A): number =>
+  rows.length === 0 ? 0 : round(rows.filter((row) => row[field] === null).length / rows.length)
 
 /** Signups per day, the active ratio, and users by country (`unknown` for a missing country). */
 export const metrics = (users: ReadonlyArray<User>): UserMetrics => {
