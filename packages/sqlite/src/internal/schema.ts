@@ -8,11 +8,15 @@
  */
 import { Instance } from "@strata/core"
 import type { Database } from "./database.ts"
+import { rollback } from "./database.ts"
 
 /** "STRA" in ASCII: marks a database as a Strata instance. */
 export const APPLICATION_ID = 0x53545241
 
 /**
+ * Times are REAL milliseconds since the epoch: the interface takes any number,
+ * and a double holds every integer millisecond exactly.
+ *
  * `runs`: one row per run; `seq` orders runs by creation and is what events
  * point at (an integer is a smaller index key than a UUID).
  *
@@ -33,10 +37,10 @@ CREATE TABLE runs (
   seq INTEGER PRIMARY KEY,
   run_id TEXT NOT NULL UNIQUE,
   status TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  started_at INTEGER,
-  ended_at INTEGER,
-  heartbeat_at INTEGER,
+  created_at REAL NOT NULL,
+  started_at REAL,
+  ended_at REAL,
+  heartbeat_at REAL,
   reason TEXT,
   host TEXT,
   pid INTEGER,
@@ -82,7 +86,7 @@ CREATE TABLE assets (
   observation_id INTEGER,
   failure_id INTEGER,
   failure_run_id TEXT,
-  failure_at INTEGER,
+  failure_at REAL,
   failure_error TEXT
 ) STRICT, WITHOUT ROWID;
 
@@ -156,7 +160,7 @@ export const migrate = (db: Database, path: string): void | Instance.InstanceErr
   try {
     const inspection = inspect(db, path)
     if (inspection instanceof Instance.InstanceError) {
-      db.exec("ROLLBACK")
+      rollback(db)
       return inspection
     }
     const from = inspection.kind === "empty" ? 0 : inspection.version
@@ -167,7 +171,7 @@ export const migrate = (db: Database, path: string): void | Instance.InstanceErr
     }
     db.exec("COMMIT")
   } catch (error) {
-    db.exec("ROLLBACK")
+    rollback(db)
     throw error
   }
 }

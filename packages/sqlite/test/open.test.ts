@@ -1,0 +1,244 @@
+import { spawnSync } from "node:child_process"
+import { createHash } from "node:crypto"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import { hostname } from "node:os"
+import * as path from "node:path"
+import { DatabaseSync } from "node:sqlite"
+import { describe, expect, it } from "@effect/vitest"
+import { Instance } from "@strata/core"
+import { ConfigProvider, Effect, Exit, Layer } from "effect"
+import { afterAll } from "vitest"
+import { SqliteInstance } from "../src/index.ts"
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), "strata-sqlite-open-"))
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }))
+let n = 0
+const folder = () => {
+  const dir = path.join(root, `case-${++n}`)
+  fs.mkdirSync(dir, { recursive: true })
+  return dir
+}
+
+const digest = (file: string) => createHash("sha256").update(fs.readFileSync(file)).digest("hex")
+
+/** Opens and expects an InstanceError; returns it. */
+const openFailure = (options: SqliteInstance.Options) =>
+  Effect.gen(function*() {
+    const exit = yield* Effect.exit(Effect.scoped(SqliteInstance.make(options)))
+    expect(Exit.isFailure(exit)).toBe(true)
+    const error = Exit.isFailure(exit) ? exit.cause.reasons.find((reason) => reason._tag === "Fail") : undefined
+    expect(error).toBeDefined()
+    const failure = (error as unknown as { error: unknown }).error
+    expect(failure).toBeInstanceOf(Instance.InstanceError)
+    return failure as Instance.InstanceError
+  })
+
+const newRun = (runId: string): Instance.NewRun => ({
+  runId,
+  selection: "*",
+  assetKeys: ["a"],
+  staleOnly: false,
+  tags: {},
+  createdAt: Date.now()
+})
+
+describe("opening a database", () => {
+  it.live("creates the folder and a WAL database marked as a Strata instance", () =>
+    Effect.gen(function*() {
+      const file = path.join(folder(), "deep", "er", "instance.db")
+      yield* Effect.scoped(Effect.gen(function*() {
+        const instance = yield* SqliteInstance.make({ path: file })
+        expect(instance.describe).toBe(`sqlite ${file}`)
+        expect(instance.capabilities).toEqual({ persistent: true, multiProcess: true })
+        yield* instance.createRun(newRun("r1"))
+      }))
+      const db = new DatabaseSync(file, { readOnly: true })
+      expect(db.prepare("PRAGMA journal_mode").get()).toEqual({ journal_mode: "wal" })
+      expect(db.prepare("PRAGMA application_id").get()).toEqual({ application_id: 0x53545241 })
+      expect(db.prepare("PRAGMA user_version").get()).toEqual({ user_version: 1 })
+      expect(db.prepare("SELECT run_id FROM runs").all()).toEqual([{ run_id: "r1" }])
+      db.close()
+    }))
+
+  it.live("layerConfig reads the path from configuration", () =>
+    Effect.gen(function*() {
+      const file = path.join(folder(), "configured", "instance.db")
+      const describe = yield* Effect.map(Effect.service(Instance.Instance), (instance) => instance.describe).pipe(
+        Effect.provide(
+          SqliteInstance.layerConfig().pipe(
+            Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown({ STRATA_SQLITE_PATH: file })))
+          )
+        )
+      )
+      expect(describe).toBe(`sqlite ${file}`)
+      expect(fs.existsSync(file)).toBe(true)
+    }))
+
+  it.live("an open instance keeps reaping: a run whose process dies later is failed within the interval", () =>
+    Effect.gen(function*() {
+      const file = path.join(folder(), "instance.db")
+      const pid = spawnSync(process.execPath, ["-e", ""]).pid!
+      yield* Effect.scoped(Effect.gen(function*() {
+        const instance = yield* SqliteInstance.make({ path: file, reapOrphans: { intervalMs: 50 } })
+        yield* instance.createRun({ ...newRun("late"), host: hostname(), pid })
+        yield* instance.appendEvents([{ type: "run-started", runId: "late", timestamp: Date.now() }])
+        const deadline = Date.now() + 10_000
+        let status = (yield* instance.getRun("late"))!.status
+        while (status === "started" && Date.now() < deadline) {
+          yield* Effect.sleep(20)
+          status = (yield* instance.getRun("late"))!.status
+        }
+        expect(status).toBe("failed")
+        expect((yield* instance.getRun("late"))!.reason).toContain(`pid ${pid}`)
+      }))
+    }))
+
+  it.live("an empty file becomes a new instance", () =>
+    Effect.gen(function*() {
+      const file = path.join(folder(), "instance.db")
+      fs.writeFileSync(file, "")
+      const runs = yield* Effect.scoped(Effect.flatMap(SqliteInstance.make({ path: file }), (i) => i.listRuns()))
+      expect(runs).toEqual([])
+      expect(fs.statSync(file).size).toBeGreaterThan(0)
+    }))
+
+  it.live("a text file is reported as corrupt, naming the path and what to do, and left byte for byte", () =>
+    Effect.gen(function*() {
+      const dir = folder()
+      const file = path.join(dir, "instance.db")
+      fs.writeFileSync(file, "these are my notes, not a database\n".repeat(100))
+      const before = digest(file)
+      const error = yield* openFailure({ path: file })
+      expect(error.reason).toBe("corrupt")
+      expect(error.path).toBe(file)
+      expect(error.message).toContain(file)
+      expect(error.message).toContain("not an SQLite database")
+      expect(error.message).toContain("strata wipe")
+      expect(error.isRetryable).toBe(false)
+      expect(digest(file)).toBe(before)
+      expect(fs.readdirSync(dir)).toEqual(["instance.db"])
+    }))
+
+  it.live("an SQLite database with unrelated tables is reported as corrupt (foreign) and left unchanged", () =>
+    Effect.gen(function*() {
+      const dir = folder()
+      const file = path.join(dir, "instance.db")
+      const foreign = new DatabaseSync(file)
+      foreign.exec("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO users (name) VALUES ('ada')")
+      foreign.close()
+      const before = digest(file)
+      const error = yield* openFailure({ path: file })
+      expect(error.reason).toBe("corrupt")
+      expect(error.message).toContain("not a Strata instance")
+      expect(error.message).toContain("users")
+      expect(error.message).toContain("strata wipe")
+      expect(digest(file)).toBe(before)
+      expect(fs.readdirSync(dir)).toEqual(["instance.db"])
+    }))
+
+  it.live("a damaged database (valid header, garbage after it) is reported as corrupt", () =>
+    Effect.gen(function*() {
+      const file = path.join(folder(), "instance.db")
+      const bytes = Buffer.alloc(8192, 0xab)
+      bytes.write("SQLite format 3\u0000", 0, "latin1")
+      fs.writeFileSync(file, bytes)
+      const before = digest(file)
+      const error = yield* openFailure({ path: file })
+      expect(error.reason).toBe("corrupt")
+      expect(error.message).toContain(file)
+      expect(digest(file)).toBe(before)
+    }))
+
+  it.live("a folder where the file should be is reported as unavailable, not thrown", () =>
+    Effect.gen(function*() {
+      const dir = path.join(folder(), "instance.db")
+      fs.mkdirSync(dir)
+      const error = yield* openFailure({ path: dir })
+      expect(error.reason).toBe("unavailable")
+      expect(error.message).toContain(dir)
+    }))
+
+  it.live("a schema version newer than this package is refused with unsupported-version, file unchanged", () =>
+    Effect.gen(function*() {
+      const file = path.join(folder(), "instance.db")
+      yield* Effect.scoped(SqliteInstance.make({ path: file }))
+      const db = new DatabaseSync(file)
+      db.exec("PRAGMA user_version = 99")
+      db.close()
+      const before = digest(file)
+      const error = yield* openFailure({ path: file })
+      expect(error.reason).toBe("unsupported-version")
+      expect(error.message).toContain("schema version 99")
+      expect(error.message).toContain("upgrade @strata/sqlite")
+      expect(digest(file)).toBe(before)
+    }))
+
+  it.live("a writer blocked by another process's write lock fails with reason locked (retryable); readers are not blocked", () =>
+    Effect.gen(function*() {
+      const file = path.join(folder(), "instance.db")
+      yield* Effect.scoped(Effect.gen(function*() {
+        const instance = yield* SqliteInstance.make({ path: file, busyTimeoutMs: 100 })
+        yield* instance.createRun(newRun("r1"))
+        yield* instance.appendEvents([{ type: "run-started", runId: "r1", timestamp: 1 }])
+        const other = new DatabaseSync(file, { timeout: 0 })
+        other.exec("BEGIN IMMEDIATE")
+        other.exec("UPDATE runs SET host = 'other' WHERE run_id = 'r1'")
+        const exit = yield* Effect.exit(instance.appendEvents([{ type: "run-succeeded", runId: "r1", timestamp: 2 }]))
+        // reads go on while the other connection holds the write lock
+        const run = yield* instance.getRun("r1")
+        other.exec("ROLLBACK")
+        other.close()
+        expect(run!.status).toBe("started")
+        expect(Exit.isFailure(exit)).toBe(true)
+        const error = Exit.isFailure(exit)
+          ? (exit.cause.reasons.find((reason) => reason._tag === "Fail") as unknown as { error: Instance.InstanceError }).error
+          : undefined
+        expect(error?.reason).toBe("locked")
+        expect(error?.isRetryable).toBe(true)
+        yield* instance.appendEvents([{ type: "run-succeeded", runId: "r1", timestamp: 2 }])
+        expect((yield* instance.getRun("r1"))!.status).toBe("succeeded")
+      }))
+    }))
+})
+
+describe("reading rows", () => {
+  it.live("a row changed outside Strata is reported as corrupt; an event type from a newer Strata as unsupported-version", () =>
+    Effect.gen(function*() {
+      const file = path.join(folder(), "instance.db")
+      yield* Effect.scoped(Effect.gen(function*() {
+        const instance = yield* SqliteInstance.make({ path: file })
+        yield* instance.createRun(newRun("r1"))
+        yield* instance.appendEvents([
+          { type: "run-started", runId: "r1", timestamp: 1 },
+          { type: "log", runId: "r1", timestamp: 2, level: "info", message: "hello" }
+        ])
+      }))
+      const db = new DatabaseSync(file)
+      db.exec(`UPDATE events SET body = '{"type":"log","runId":"r1","timestamp":"yesterday"}' WHERE type = 'log'`)
+      db.close()
+      yield* Effect.scoped(Effect.gen(function*() {
+        const instance = yield* SqliteInstance.make({ path: file, reapOrphans: false })
+        const exit = yield* Effect.exit(instance.runEvents("r1"))
+        const error = Exit.isFailure(exit)
+          ? (exit.cause.reasons.find((reason) => reason._tag === "Fail") as unknown as { error: Instance.InstanceError }).error
+          : undefined
+        expect(error?.reason).toBe("corrupt")
+        expect(error?.message).toContain("event 2")
+      }))
+      const again = new DatabaseSync(file)
+      again.exec(`UPDATE events SET body = '{"type":"check-evaluated","runId":"r1","timestamp":2}' WHERE type = 'log'`)
+      again.close()
+      yield* Effect.scoped(Effect.gen(function*() {
+        const instance = yield* SqliteInstance.make({ path: file, reapOrphans: false })
+        const exit = yield* Effect.exit(instance.events())
+        const error = Exit.isFailure(exit)
+          ? (exit.cause.reasons.find((reason) => reason._tag === "Fail") as unknown as { error: Instance.InstanceError }).error
+          : undefined
+        expect(error?.reason).toBe("unsupported-version")
+        expect(error?.message).toContain("check-evaluated")
+        // the rest of the instance still answers
+        expect((yield* instance.getRun("r1"))!.status).toBe("started")
+      }))
+    }))
+})
