@@ -45,7 +45,6 @@ export const normalizeSource = (source: string): string => {
       i++
       while (i < length && source[i] !== char) i += source[i] === "\\" ? 2 : 1
       i++
-      if (space && out.length > 0) out += " "
       space = false
       out += source.slice(start, i)
     } else if (char === " " || char === "\n" || char === "\t" || char === "\r") {

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Sets Strata up on this machine and runs one of its jobs. Needs only bash, curl-free npm and Node >= 20:
+# when the machine's Node is older than the project needs (22.19), Node 24 is installed from the npm
+# registry's node-<os>-<arch> package into ~/.cache/strata (no root needed), and pnpm alongside it.
+#
+#   bash scripts/dev.sh example   set up, then materialize the example lakehouse and print its status
+#   bash scripts/dev.sh test      set up, then build, type-check and run every test
+#   bash scripts/dev.sh setup     set up only (Node, pnpm, dependencies, build)
+#   bash scripts/dev.sh shell     set up, then open a shell with this Node and pnpm on PATH
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+job=${1:-help}
+node_version=${STRATA_NODE_VERSION:-24.21.0}
+pnpm_version=10.34.9
+tools=${STRATA_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/strata}
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+node_ok() {
+  command -v node >/dev/null 2>&1 || return 1
+  node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>22||(a===22&&b>=19)?0:1)'
+}
+
+ensure_node() {
+  if node_ok; then return; fi
+  local os arch pkg dir
+  case "$(uname -s)" in Linux) os=linux ;; Darwin) os=darwin ;; *) echo "unsupported OS $(uname -s): install Node >= 22.19 yourself" >&2; exit 1 ;; esac
+  case "$(uname -m)" in x86_64|amd64) arch=x64 ;; aarch64|arm64) arch=arm64 ;; *) echo "unsupported CPU $(uname -m): install Node >= 22.19 yourself" >&2; exit 1 ;; esac
+  pkg="node-$os-$arch"
+  dir="$tools/node-$node_version"
+  if [ ! -x "$dir/node_modules/$pkg/bin/node" ]; then
+    command -v npm >/dev/null 2>&1 || { echo "npm is needed to fetch Node $node_version (install Node and npm of any version >= 20)" >&2; exit 1; }
+    say "Installing Node $node_version from the npm registry ($pkg) into $dir"
+    mkdir -p "$dir"
+    npm install --prefix "$dir" --no-save --no-audit --no-fund --loglevel=error "$pkg@$node_version" >&2
+  fi
+  export PATH="$dir/node_modules/$pkg/bin:$PATH"
+  # native addons build against this Node's headers
+  export npm_config_nodedir="$dir/node_modules/$pkg"
+  hash -r
+  node_ok || { echo "Node $node_version did not start on this machine" >&2; exit 1; }
+}
+
+ensure_pnpm() {
+  if command -v pnpm >/dev/null 2>&1 && [ "$(pnpm --version 2>/dev/null)" = "$pnpm_version" ]; then return; fi
+  local dir="$tools/pnpm-$pnpm_version"
+  if [ ! -x "$dir/node_modules/.bin/pnpm" ]; then
+    say "Installing pnpm $pnpm_version into $dir"
+    mkdir -p "$dir"
+    npm install --prefix "$dir" --no-save --no-audit --no-fund --loglevel=error "pnpm@$pnpm_version" >&2
+  fi
+  export PATH="$dir/node_modules/.bin:$PATH"
+  hash -r
+}
+
+setup() {
+  ensure_node
+  ensure_pnpm
+  export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
+  say "Node $(node --version), pnpm $(pnpm --version): installing dependencies"
+  if [ -n "${CI:-}" ]; then pnpm install --frozen-lockfile --reporter=append-only >&2
+  else pnpm install --frozen-lockfile >&2; fi
+  say "Building"
+  pnpm exec turbo run build --output-logs=errors-only >&2
+}
+
+case "$job" in
+  setup) setup ;;
+  example)
+    setup
+    say "Materializing the example lakehouse (examples/lakehouse)"
+    pnpm --filter lakehouse run demo
+    ;;
+  test)
+    setup
+    say "Type-checking and testing every package"
+    pnpm exec turbo run typecheck test --concurrency=1 --output-logs=new-only
+    ;;
+  shell)
+    setup
+    say "Node and pnpm are on PATH in this shell; exit to leave"
+    exec "${SHELL:-bash}"
+    ;;
+  *)
+    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+    exit 2
+    ;;
+esac
