@@ -7,11 +7,13 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import * as readline from "node:readline/promises"
 import type { Instance as InstanceModule } from "@strata/core"
-import { ExecutionPlan, Instance, Materialize, Observe, Selection, Staleness } from "@strata/core"
+import { ExecutionPlan, Instance, Materialize, Observe, Selection, Staleness, StrataConfig } from "@strata/core"
 import { Effect, Logger, Option } from "effect"
+import type { Layer } from "effect"
 import type { Scope } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import type { CliFailure } from "./CliError.ts"
+import { defaultInstanceLayer } from "./DefaultInstance.ts"
 import { runtime, usage } from "./CliError.ts"
 import type { Terminal } from "./Output.ts"
 import * as Output from "./Output.ts"
@@ -452,6 +454,59 @@ const wipe = Command.make(
   Command.withExamples([{ command: "strata wipe --yes", description: "Without asking" }])
 )
 
+// ---------------------------------------------------------------------------------------------- dev
+
+const dev = Command.make(
+  "dev",
+  {
+    file: fileFlag,
+    port: Flag.Int("port").pipe(Flag.withAlias("p"), Flag.withDescription("The port to listen on (0: any free port)"), Flag.withDefault(3000)),
+    host: Flag.String("host").pipe(Flag.withDescription("The address to listen on"), Flag.withDefault("127.0.0.1"))
+  },
+  (input) =>
+    Effect.scoped(Effect.gen(function*() {
+      const out = term()
+      if (input.port < 0 || input.port > 65535) return yield* usage(`--port must be between 0 and 65535 (got ${input.port})`)
+      const file = path.resolve(Option.getOrElse(input.file, () => ProjectLoader.defaultConfigFile))
+      // the first load is checked here, so a broken project exits 2 with the usual message before serving
+      let first: LoadedConfig | undefined = yield* ProjectLoader.load({ file, fresh: true })
+      process.chdir(first.root)
+      const root = first.root
+      const load = Effect.gen(function*() {
+        const loaded = first ?? (yield* ProjectLoader.load({ file, fresh: true }))
+        first = undefined
+        const chosen = StrataConfig.environment(loaded.config, process.env.STRATA_ENV)
+        if ("_tag" in chosen) return yield* usage(chosen.message)
+        const layer = chosen.make({ name: chosen.name, root: loaded.root })
+        return { project: loaded.project, layer: layer as Layer.Layer<never, unknown> }
+      })
+      // loaded on demand: the catalog's HTTP server and UI are only needed by `strata dev`
+      const { serveCatalog } = yield* Effect.promise(() => import("@strata/catalog"))
+      const server = yield* serveCatalog({
+        load: () => load,
+        port: input.port,
+        host: input.host,
+        watch: ProjectLoader.loadedProjectFiles(),
+        instance: defaultInstanceLayer(root)
+      }).pipe(Effect.mapError((error) => {
+        const message = (error as { message?: unknown }).message
+        const text = typeof message === "string" && message !== "" ? message : String(error)
+        return (error as { _tag?: unknown })._tag === "@strata/protocol/ProjectLoadError"
+          ? usage(text)
+          : usage(`cannot serve on ${input.host}:${input.port}: ${text}; pick another --port`)
+      }))
+      Output.line(out, `Strata catalog on ${server.url} · environment ${process.env.STRATA_ENV || "default"}`)
+      Output.line(out, `Watching ${ProjectLoader.loadedProjectFiles().map((f) => path.relative(root, f)).join(", ")}; Ctrl-C to stop.`)
+      return yield* Effect.never
+    }))
+).pipe(
+  Command.withDescription("Serve the catalog (HTTP API and web UI) for the project, reloading it when its files change"),
+  Command.withExamples([
+    { command: "strata dev", description: "On http://127.0.0.1:3000" },
+    { command: "strata dev --port 8080 --host 0.0.0.0", description: "On all interfaces, port 8080" }
+  ])
+)
+
 // ---------------------------------------------------------------------------------------------- root
 
 /**
@@ -468,7 +523,8 @@ export const strata = Command.make("strata").pipe(
   Command.withExamples([
     { command: "strata materialize", description: "Materialize everything" },
     { command: "strata status", description: "What is fresh, stale or missing, and why" },
+    { command: "strata dev", description: "The catalog UI on http://127.0.0.1:3000" },
     { command: "STRATA_ENV=prod strata materialize --stale-only", description: "In another environment" }
   ]),
-  Command.withSubcommands([materialize, status, list, runs, wipe])
+  Command.withSubcommands([materialize, status, list, runs, dev, wipe])
 )
