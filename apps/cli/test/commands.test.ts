@@ -133,3 +133,42 @@ describe("wipe", () => {
     expect(status.assets.every((a: { status: string }) => a.status === "missing")).toBe(true)
   })
 })
+
+describe("source assets", () => {
+  it("status records an observation only when the file changed, and warns when it cannot observe", async () => {
+    const dir = project({
+      "data/raw.csv": "id\n1\n2\n",
+      "strata.config.ts": `import { Asset, FileSystemIO, Project, SourceAsset, StrataConfig } from "@strata/core"
+import { Effect } from "effect"
+const raw = SourceAsset.file("raw", "data/raw.csv", { parse: (text) => text.trim().split("\\n").slice(1) })
+const rows = Asset.make("rows", { deps: { raw } }, ({ raw }) => Effect.succeed(raw.length))
+export default StrataConfig.define({ project: Project.make({ assets: [raw, rows] }), environments: { local: () => FileSystemIO.layer() } })
+`
+    })
+    const observeRuns = async () =>
+      JSON.parse((await strata(["runs", "--json"], { cwd: dir })).stdout)
+        .filter((r: { tags: Record<string, string> }) => r.tags["strata/kind"] === "observe").length
+    const first = await strata(["status"], { cwd: dir })
+    expect(first.stdout).toContain("observed raw: first observation")
+    expect(first.stdout).toMatch(/missing\s+rows\s+asset\s+never materialized/)
+    expect(await observeRuns()).toBe(1)
+    await strata(["status"], { cwd: dir })
+    expect(await observeRuns()).toBe(1)
+    expect((await strata(["materialize"], { cwd: dir })).code).toBe(0)
+    fs.appendFileSync(path.join(dir, "data", "raw.csv"), "3\n")
+    const changed = await strata(["status"], { cwd: dir })
+    expect(changed.stdout).toContain("observed raw: new data")
+    expect(changed.stdout).toMatch(/stale\s+rows\s+asset\s+upstream raw has new data/)
+    expect(await observeRuns()).toBe(2)
+
+    fs.rmSync(path.join(dir, "data", "raw.csv"))
+    const gone = await strata(["status"], { cwd: dir })
+    expect(gone.code).toBe(0)
+    expect(gone.stdout).toContain("warning: cannot observe raw: source raw: file")
+    expect(gone.stdout).toContain("does not exist")
+    const failed = await strata(["materialize"], { cwd: dir })
+    expect(failed.code).toBe(1)
+    expect(failed.stdout).toMatch(/failed\s+raw: /)
+    expect(failed.stdout).toContain("skipped rows: upstream raw failed")
+  })
+})
