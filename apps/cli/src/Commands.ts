@@ -1,0 +1,530 @@
+/**
+ * The `strata` commands, built with `effect/cli`.
+ *
+ * @since 0.1.0
+ */
+import * as fs from "node:fs"
+import * as path from "node:path"
+import * as readline from "node:readline/promises"
+import type { Instance as InstanceModule } from "@strata/core"
+import { ExecutionPlan, Instance, Materialize, Observe, Selection, Staleness, StrataConfig } from "@strata/core"
+import { Effect, Logger, Option } from "effect"
+import type { Layer } from "effect"
+import type { Scope } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import type { CliFailure } from "./CliError.ts"
+import { defaultInstanceLayer } from "./DefaultInstance.ts"
+import { runtime, usage } from "./CliError.ts"
+import type { Terminal } from "./Output.ts"
+import * as Output from "./Output.ts"
+import * as Progress from "./Progress.ts"
+import type { LoadedConfig } from "./ProjectLoader.ts"
+import * as ProjectLoader from "./ProjectLoader.ts"
+
+const fileFlag = Flag.String("file").pipe(
+  Flag.withAlias("f"),
+  Flag.withDescription("The project config file (default: strata.config.ts in the current folder)"),
+  Flag.optional
+)
+const jsonFlag = Flag.Boolean("json").pipe(Flag.withDescription("Print machine-readable JSON on stdout"), Flag.withDefault(false))
+const selectFlag = Flag.String("select").pipe(
+  Flag.withAlias("s"),
+  Flag.withDescription("Assets to act on, in the selection syntax: key, +key (with upstreams), key+ (with downstreams), " +
+    "*key, key*, group:x, tag:k=v, kind:x, 'a, b' (union), 'a and b', 'not a'"),
+  Flag.optional
+)
+
+interface Environment {
+  readonly loaded: LoadedConfig
+  readonly env: { readonly name: string; readonly context: import("effect").Context.Context<never>; readonly instance: string }
+}
+
+const openProject = (file: Option.Option<string>): Effect.Effect<Environment, CliFailure, Scope.Scope> =>
+  Effect.gen(function*() {
+    const loaded = yield* ProjectLoader.load({ file: Option.getOrUndefined(file) })
+    // paths in the project (FileSystemIO's default base, relative source files) are relative to the config's folder
+    process.chdir(loaded.root)
+    const env = yield* ProjectLoader.buildEnvironment(loaded)
+    return { loaded, env }
+  })
+
+/** Maps core's typed failures to exit codes: a bad selection is usage (2), instance trouble is runtime (1). */
+const coreFailure = (error: { readonly _tag: string; readonly message: string }): CliFailure => {
+  switch (error._tag) {
+    case "@strata/core/SelectionParseError":
+      return usage(`invalid --select: ${error.message}`)
+    case "@strata/core/SelectionResolveError":
+      return usage(`invalid --select: ${error.message}`)
+    case "@strata/core/ReexecutionError":
+      return usage(error.message)
+    default:
+      return runtime(`instance error: ${error.message}`)
+  }
+}
+
+const provided = <A, E extends { readonly _tag: string; readonly message: string }>(
+  environment: Environment,
+  effect: Effect.Effect<A, E, unknown>
+): Effect.Effect<A, CliFailure> =>
+  (Effect.provide(effect, environment.env.context) as Effect.Effect<A, E>).pipe(Effect.mapError(coreFailure))
+
+const term = (): Terminal => Output.processTerminal()
+
+// ---------------------------------------------------------------------------------------------- materialize
+
+const materialize = Command.make(
+  "materialize",
+  {
+    file: fileFlag,
+    select: selectFlag,
+    staleOnly: Flag.Boolean("stale-only").pipe(
+      Flag.withDescription("Only materialize assets that are stale or missing; skip the others, saying why"),
+      Flag.withDefault(false)
+    ),
+    concurrency: Flag.Int("concurrency").pipe(
+      Flag.withAlias("c"),
+      Flag.withDescription("Steps running at once (default 4)"),
+      Flag.withDefault(4)
+    ),
+    json: jsonFlag
+  },
+  (input) =>
+    Effect.scoped(Effect.gen(function*() {
+      const out = term()
+      if (input.concurrency < 1) return yield* usage(`--concurrency must be at least 1 (got ${input.concurrency})`)
+      const environment = yield* openProject(input.file)
+      const project = environment.loaded.project
+      const selection = Option.getOrUndefined(input.select)
+      const plan = yield* ExecutionPlan.make(project, { selection }).pipe(Effect.mapError(coreFailure))
+      if (plan.steps.length === 0) return yield* usage(`--select ${JSON.stringify(selection)} selects no asset`)
+      const progress = input.json ? undefined : Progress.make(out, plan.steps.length)
+      if (!input.json) {
+        Output.line(
+          out,
+          `Materializing ${plan.steps.length} step${plan.steps.length === 1 ? "" : "s"}${input.staleOnly ? " (stale only)" : ""}` +
+            ` · environment ${environment.env.name} · instance ${environment.env.instance}`
+        )
+      }
+      const result = yield* provided(
+        environment,
+        Materialize.materialize(project, {
+          selection,
+          staleOnly: input.staleOnly,
+          concurrency: input.concurrency,
+          onEvent: progress?.onEvent
+        })
+      ).pipe(
+        // asset logs are recorded in the run and shown by the progress display, not by the default console logger
+        Effect.provideService(Logger.CurrentLoggers, new Set()),
+        Effect.ensuring(Effect.sync(() => progress?.stop()))
+      )
+      if (input.json) {
+        Output.json(out, result)
+      } else {
+        printSummary(out, result)
+      }
+      if (result.status !== "succeeded") {
+        return yield* runtime(`run ${result.runId} ${result.status}`, true)
+      }
+    }))
+).pipe(
+  Command.withDescription("Materialize assets (all of them by default) and record the run"),
+  Command.withExamples([
+    { command: "strata materialize", description: "Materialize every asset" },
+    { command: "strata materialize --stale-only", description: "Only what is stale or missing" },
+    { command: "strata materialize --select '+gold_user_metrics'", description: "An asset and its direct upstreams" },
+    { command: "strata materialize --select 'group:silver' --json", description: "A group, printing the result as JSON" }
+  ])
+)
+
+const printSummary = (out: Terminal, result: Materialize.RunResult) => {
+  const status = result.status === "succeeded" ? Output.green(out, "succeeded") : Output.red(out, result.status)
+  Output.line(out)
+  Output.line(out, `Run ${result.runId} ${status} in ${Output.duration(result.durationMs)}`)
+  Output.line(
+    out,
+    `  ${result.materialized.length} materialized, ${result.observed.length} observed, ` +
+      `${result.skipped.length} skipped, ${result.failed.length} failed`
+  )
+  if (result.materialized.length > 0) Output.line(out, `  materialized: ${result.materialized.join(", ")}`)
+  for (const skipped of result.skipped) Output.line(out, `  skipped ${skipped.key}: ${skipped.reason}`)
+  for (const failed of result.failed) {
+    Output.line(out, `  ${Output.red(out, "failed")} ${failed.key}: ${failed.error.tag}: ${failed.error.message}`)
+  }
+  if (result.failed.length > 0) Output.line(out, `  details: strata runs show ${result.runId}`)
+}
+
+// ---------------------------------------------------------------------------------------------- status
+
+const status = Command.make(
+  "status",
+  { file: fileFlag, select: selectFlag, json: jsonFlag },
+  (input) =>
+    Effect.scoped(Effect.gen(function*() {
+      const out = term()
+      const environment = yield* openProject(input.file)
+      const project = environment.loaded.project
+      const selection = Option.getOrUndefined(input.select)
+      // a bad selection is reported before anything is observed or recorded
+      if (selection !== undefined) yield* Selection.resolve(project, selection).pipe(Effect.mapError(coreFailure))
+      const observed = yield* provided(environment, Observe.sources(project))
+      const statuses = yield* provided(environment, Staleness.status(project, { selection }))
+      if (input.json) {
+        Output.json(out, {
+          environment: environment.env.name,
+          observed: { changed: observed.changed, failed: observed.failed, runId: observed.runId },
+          assets: statuses.map((s) => ({ ...s, reasonText: s.reasons.map(Staleness.describe) }))
+        })
+        return
+      }
+      for (const change of observed.changed) {
+        Output.line(
+          out,
+          `observed ${change.key}: ${change.previous === undefined ? "first observation" : "new data"} (${change.dataVersion})`
+        )
+      }
+      for (const failure of observed.failed) {
+        Output.line(out, `${Output.yellow(out, "warning")}: cannot observe ${failure.key}: ${failure.error.message}`)
+      }
+      const paint = (s: Staleness.Status) =>
+        s === "fresh" ? Output.green(out, s) : s === "stale" ? Output.yellow(out, s) : Output.red(out, s)
+      const rows = statuses.map((s) => [paint(s.status), s.key, s.kind, s.reasons.map(Staleness.describe).join("; ")])
+      for (const row of Output.table([["STATUS", "ASSET", "KIND", "REASONS"], ...rows])) Output.line(out, row)
+      const count = (s: Staleness.Status) => statuses.filter((x) => x.status === s).length
+      Output.line(out)
+      Output.line(out, `${count("fresh")} fresh, ${count("stale")} stale, ${count("missing")} missing`)
+      if (count("stale") + count("missing") > 0) Output.line(out, "Run `strata materialize --stale-only` to bring them up to date.")
+    }))
+).pipe(
+  Command.withDescription("Show each asset as fresh, stale or missing, with the reasons (observes source assets first)"),
+  Command.withExamples([
+    { command: "strata status", description: "Every asset" },
+    { command: "strata status --select 'gold_user_metrics*' --json", description: "An asset and its downstreams, as JSON" }
+  ])
+)
+
+// ---------------------------------------------------------------------------------------------- list
+
+const list = Command.make(
+  "list",
+  { file: fileFlag, json: jsonFlag },
+  (input) =>
+    Effect.gen(function*() {
+      const out = term()
+      const loaded = yield* ProjectLoader.load({ file: Option.getOrUndefined(input.file) })
+      const specs = loaded.project.specs()
+      const rows = specs.map((spec) => ({
+        key: spec.key,
+        kind: spec.kind,
+        group: spec.group,
+        kinds: spec.kinds,
+        deps: [...spec.deps, ...spec.after],
+        io: spec.io === "" ? undefined : spec.io,
+        description: spec.description,
+        location: spec.location === undefined
+          ? undefined
+          : `${path.relative(loaded.root, spec.location.file) || spec.location.file}:${spec.location.line}:${spec.location.column}`
+      }))
+      if (input.json) {
+        Output.json(out, rows)
+        return
+      }
+      const table = Output.table([
+        ["ASSET", "KIND", "GROUP", "KINDS", "DEPS", "I/O MANAGER", "DEFINED AT"],
+        ...rows.map((r) => [
+          r.key,
+          r.kind,
+          r.group,
+          r.kinds.join(",") || "-",
+          r.deps.join(",") || "-",
+          r.io ?? "-",
+          r.location ?? "-"
+        ])
+      ])
+      for (const row of table) Output.line(out, row)
+      Output.line(out)
+      Output.line(out, `${rows.length} asset${rows.length === 1 ? "" : "s"} in ${path.relative(process.cwd(), loaded.file) || loaded.file}`)
+    })
+).pipe(
+  Command.withDescription("List the project's assets with their kind, group, kinds, dependencies and I/O manager"),
+  Command.withExamples([{ command: "strata list --json", description: "As JSON" }])
+)
+
+// ---------------------------------------------------------------------------------------------- runs
+
+const runStatuses = ["queued", "started", "succeeded", "failed", "canceled"] as const
+
+const runsShow = Command.make(
+  "show",
+  { file: fileFlag, json: jsonFlag, runId: Argument.String("run-id").pipe(Argument.withDescription("The run's id (see strata runs)")) },
+  (input) =>
+    Effect.scoped(Effect.gen(function*() {
+      const out = term()
+      const environment = yield* openProject(input.file)
+      const { events, run } = yield* provided(
+        environment,
+        Effect.gen(function*() {
+          const instance = yield* Instance.Instance
+          let run = yield* instance.getRun(input.runId)
+          if (run === undefined && input.runId.length >= 4) {
+            // a unique prefix, as printed by `strata runs`; scanned in pages so a long history is not loaded at once
+            const matches: Array<InstanceModule.RunRecord> = []
+            let before: string | undefined
+            for (;;) {
+              const page = yield* instance.listRuns({ limit: 500, before })
+              for (const candidate of page) if (candidate.runId.startsWith(input.runId)) matches.push(candidate)
+              if (page.length < 500 || matches.length > 1) break
+              before = page.at(-1)!.runId
+            }
+            if (matches.length === 1) run = matches[0]
+          }
+          if (run === undefined) return { run: undefined, events: [] }
+          return { run, events: yield* instance.runEvents(run.runId) }
+        })
+      )
+      if (run === undefined) {
+        return yield* usage(`run ${input.runId} does not exist (or the prefix is ambiguous); list runs with 'strata runs'`)
+      }
+      const materializations = events.filter((e) => e.type === "asset-materialized")
+      const logs = events.filter((e) => e.type === "log")
+      if (input.json) {
+        Output.json(out, { run, events, materializations, logs })
+        return
+      }
+      printRun(out, run)
+      Output.line(out)
+      Output.line(out, Output.bold(out, "Events"))
+      for (const event of events) {
+        if (event.type === "log") continue
+        Output.line(out, `  ${Output.timestamp(event.timestamp)}  ${event.type.padEnd(18)} ${describeEvent(event)}`)
+      }
+      if (materializations.length > 0) {
+        Output.line(out)
+        Output.line(out, Output.bold(out, "Materializations"))
+        for (const m of materializations) {
+          if (m.type !== "asset-materialized") continue
+          Output.line(out, `  ${m.assetKey}  data ${m.dataVersion}  code ${m.codeVersion}`)
+          for (const [name, value] of Object.entries(m.metadata)) Output.line(out, `    ${name}: ${JSON.stringify(value)}`)
+        }
+      }
+      if (logs.length > 0) {
+        Output.line(out)
+        Output.line(out, Output.bold(out, "Logs"))
+        for (const log of logs) {
+          if (log.type !== "log") continue
+          Output.line(out, `  ${Output.timestamp(log.timestamp)}  ${log.level.padEnd(5)} ${log.assetKey ?? "-"}  ${log.message}`)
+        }
+      }
+    }))
+).pipe(
+  Command.withDescription("Show one run: its events, logs and the metadata of its materializations"),
+  Command.withExamples([{ command: "strata runs show 3f2a", description: "A run, by id or unique id prefix" }])
+)
+
+const runs = Command.make(
+  "runs",
+  {
+    file: fileFlag,
+    json: jsonFlag,
+    status: Flag.Literals("status", runStatuses).pipe(Flag.withDescription("Only runs with this status"), Flag.optional),
+    limit: Flag.Int("limit").pipe(Flag.withAlias("n"), Flag.withDescription("At most this many runs (default 20)"), Flag.withDefault(20))
+  },
+  (input) =>
+    Effect.scoped(Effect.gen(function*() {
+      const out = term()
+      if (input.limit < 1) return yield* usage(`--limit must be at least 1 (got ${input.limit})`)
+      const environment = yield* openProject(input.file)
+      const list = yield* provided(
+        environment,
+        Effect.flatMap(Instance.Instance, (instance) =>
+          instance.listRuns({ status: Option.getOrUndefined(input.status), limit: input.limit }))
+      )
+      if (input.json) {
+        Output.json(out, list)
+        return
+      }
+      if (list.length === 0) {
+        Output.line(out, "No runs yet. Start one with `strata materialize`.")
+        return
+      }
+      const rows = list.map((run) => [
+        run.runId,
+        run.status,
+        Output.timestamp(run.createdAt),
+        run.endedAt !== undefined && run.startedAt !== undefined ? Output.duration(run.endedAt - run.startedAt) : "-",
+        run.tags["strata/kind"] ?? (run.staleOnly ? "materialize (stale only)" : "materialize"),
+        `${run.assetKeys.length}`,
+        run.selection
+      ])
+      for (const row of Output.table([["RUN", "STATUS", "CREATED", "DURATION", "KIND", "STEPS", "SELECTION"], ...rows])) {
+        Output.line(out, row)
+      }
+    }))
+).pipe(
+  Command.withDescription("List recent runs, newest first"),
+  Command.withExamples([
+    { command: "strata runs", description: "The 20 newest runs" },
+    { command: "strata runs --status failed --limit 5", description: "The 5 newest failed runs" },
+    { command: "strata runs show <run-id>", description: "One run's events, logs and metadata" }
+  ]),
+  Command.withSubcommands([runsShow])
+)
+
+const printRun = (out: Terminal, run: InstanceModule.RunRecord) => {
+  Output.line(out, `Run ${run.runId}`)
+  Output.line(out, `  status     ${run.status}${run.reason === undefined ? "" : ` (${run.reason})`}`)
+  Output.line(out, `  selection  ${run.selection}${run.staleOnly ? " (stale only)" : ""}`)
+  Output.line(out, `  created    ${Output.timestamp(run.createdAt)}`)
+  if (run.startedAt !== undefined && run.endedAt !== undefined) {
+    Output.line(out, `  duration   ${Output.duration(run.endedAt - run.startedAt)}`)
+  }
+  const tags = Object.entries(run.tags)
+  if (tags.length > 0) Output.line(out, `  tags       ${tags.map(([k, v]) => `${k}=${v}`).join(", ")}`)
+  if (run.parentRunId !== undefined) Output.line(out, `  parent     ${run.parentRunId}`)
+}
+
+const describeEvent = (event: import("@strata/core").Event.StoredEvent): string => {
+  switch (event.type) {
+    case "step-started":
+      return `${event.assetKey}${event.attempt > 1 ? ` (attempt ${event.attempt})` : ""}`
+    case "step-succeeded":
+      return `${event.assetKey} ${Output.duration(event.durationMs)}`
+    case "step-failed":
+      return `${event.assetKey}: ${event.error.tag}: ${event.error.message}${event.willRetry ? " (will retry)" : ""}`
+    case "step-skipped":
+      return `${event.assetKey}: ${event.reason}`
+    case "asset-materialized":
+      return `${event.assetKey} data ${event.dataVersion}`
+    case "asset-observed":
+      return `${event.assetKey} data ${event.dataVersion}`
+    case "run-failed":
+    case "run-canceled":
+      return event.reason
+    default:
+      return ""
+  }
+}
+
+// ---------------------------------------------------------------------------------------------- wipe
+
+const wipe = Command.make(
+  "wipe",
+  {
+    file: fileFlag,
+    yes: Flag.Boolean("yes").pipe(Flag.withAlias("y"), Flag.withDescription("Do not ask for confirmation"), Flag.withDefault(false))
+  },
+  (input) =>
+    Effect.gen(function*() {
+      const out = term()
+      // the config is not loaded: wiping must work even when the project is broken
+      const file = path.resolve(Option.getOrElse(input.file, () => ProjectLoader.defaultConfigFile))
+      if (!fs.existsSync(file)) {
+        return yield* usage(`no ${path.basename(file)} in ${path.dirname(file)}; run strata wipe in your project's folder or pass -f FILE`)
+      }
+      const target = path.join(path.dirname(file), ".strata")
+      if (!fs.existsSync(target)) {
+        Output.line(out, `Nothing to wipe: ${target} does not exist.`)
+        return
+      }
+      if (!input.yes) {
+        if (process.stdin.isTTY !== true || process.stdout.isTTY !== true) {
+          return yield* usage(`refusing to delete ${target} without confirmation; pass --yes`)
+        }
+        const answer = yield* Effect.promise(async () => {
+          const rl = readline.createInterface({ input: process.stdin, output: process.stdout })
+          try {
+            return await rl.question(`Delete ${target} (the local instance: all runs and history, and local storage)? [y/N] `)
+          } finally {
+            rl.close()
+          }
+        })
+        if (!/^y(es)?$/i.test(answer.trim())) {
+          Output.line(out, "Not wiped.")
+          return
+        }
+      }
+      yield* Effect.try({
+        try: () => fs.rmSync(target, { recursive: true, force: true }),
+        catch: (error) => runtime(`cannot delete ${target}: ${(error as Error).message}`)
+      })
+      Output.line(out, `Wiped ${target}.`)
+    })
+).pipe(
+  Command.withDescription("Delete the local instance and local storage (.strata/ next to the config)"),
+  Command.withExamples([{ command: "strata wipe --yes", description: "Without asking" }])
+)
+
+// ---------------------------------------------------------------------------------------------- dev
+
+const dev = Command.make(
+  "dev",
+  {
+    file: fileFlag,
+    port: Flag.Int("port").pipe(Flag.withAlias("p"), Flag.withDescription("The port to listen on (0: any free port)"), Flag.withDefault(3000)),
+    host: Flag.String("host").pipe(Flag.withDescription("The address to listen on"), Flag.withDefault("127.0.0.1"))
+  },
+  (input) =>
+    Effect.scoped(Effect.gen(function*() {
+      const out = term()
+      if (input.port < 0 || input.port > 65535) return yield* usage(`--port must be between 0 and 65535 (got ${input.port})`)
+      const file = path.resolve(Option.getOrElse(input.file, () => ProjectLoader.defaultConfigFile))
+      // the first load is checked here, so a broken project exits 2 with the usual message before serving
+      let first: LoadedConfig | undefined = yield* ProjectLoader.load({ file, fresh: true })
+      process.chdir(first.root)
+      const root = first.root
+      const load = Effect.gen(function*() {
+        const loaded = first ?? (yield* ProjectLoader.load({ file, fresh: true }))
+        first = undefined
+        const chosen = StrataConfig.environment(loaded.config, process.env.STRATA_ENV)
+        if ("_tag" in chosen) return yield* usage(chosen.message)
+        const layer = chosen.make({ name: chosen.name, root: loaded.root })
+        return { project: loaded.project, layer: layer as Layer.Layer<never, unknown> }
+      })
+      // loaded on demand: the catalog's HTTP server and UI are only needed by `strata dev`
+      const { serveCatalog } = yield* Effect.promise(() => import("@strata/catalog"))
+      const server = yield* serveCatalog({
+        load: () => load,
+        port: input.port,
+        host: input.host,
+        watch: ProjectLoader.loadedProjectFiles(),
+        instance: defaultInstanceLayer(root)
+      }).pipe(Effect.mapError((error) => {
+        const message = (error as { message?: unknown }).message
+        const text = typeof message === "string" && message !== "" ? message : String(error)
+        return (error as { _tag?: unknown })._tag === "@strata/protocol/ProjectLoadError"
+          ? usage(text)
+          : usage(`cannot serve on ${input.host}:${input.port}: ${text}; pick another --port`)
+      }))
+      Output.line(out, `Strata catalog on ${server.url} · environment ${process.env.STRATA_ENV || "default"}`)
+      Output.line(out, `Watching ${ProjectLoader.loadedProjectFiles().map((f) => path.relative(root, f)).join(", ")}; Ctrl-C to stop.`)
+      return yield* Effect.never
+    }))
+).pipe(
+  Command.withDescription("Serve the catalog (HTTP API and web UI) for the project, reloading it when its files change"),
+  Command.withExamples([
+    { command: "strata dev", description: "On http://127.0.0.1:3000" },
+    { command: "strata dev --port 8080 --host 0.0.0.0", description: "On all interfaces, port 8080" }
+  ])
+)
+
+// ---------------------------------------------------------------------------------------------- root
+
+/**
+ * The `strata` command tree.
+ *
+ * @since 0.1.0
+ */
+export const strata = Command.make("strata").pipe(
+  Command.withDescription(
+    "Strata: a data-aware orchestrator. Loads the project from strata.config.ts; " +
+      "STRATA_ENV picks the environment (default: the config's defaultEnvironment, usually local). " +
+      "Exit codes: 0 success, 1 a run failed, 2 bad usage or a broken project."
+  ),
+  Command.withExamples([
+    { command: "strata materialize", description: "Materialize everything" },
+    { command: "strata status", description: "What is fresh, stale or missing, and why" },
+    { command: "strata dev", description: "The catalog UI on http://127.0.0.1:3000" },
+    { command: "STRATA_ENV=prod strata materialize --stale-only", description: "In another environment" }
+  ]),
+  Command.withSubcommands([materialize, status, list, runs, dev, wipe])
+)

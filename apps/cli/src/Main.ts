@@ -1,0 +1,72 @@
+/**
+ * Runs the `strata` command and decides its exit code.
+ *
+ * `effect/cli` parses arguments and renders help; bad usage reaches here as
+ * its `ShowHelp` failure (already printed) and becomes exit code 2. The
+ * commands fail with {@link CliFailure}, which carries its own exit code.
+ *
+ * @since 0.1.0
+ */
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as NodeServices from "@effect/platform-node/NodeServices"
+import { Cause, Effect, Exit } from "effect"
+import { Command } from "effect/cli"
+import { ExitCode } from "./CliError.ts"
+import { strata } from "./Commands.ts"
+
+/**
+ * The CLI's version.
+ *
+ * @since 0.1.0
+ */
+export const version = "0.0.0"
+
+const failureCode = (error: unknown): number => {
+  const tagged = error as { _tag?: unknown; exitCode?: unknown; message?: unknown; reported?: unknown; errors?: unknown }
+  if (tagged._tag === "@strata/cli/CliFailure") {
+    if (tagged.reported !== true) process.stderr.write(`strata: ${String(tagged.message)}\n`)
+    return typeof tagged.exitCode === "number" ? tagged.exitCode : ExitCode.runFailed
+  }
+  if (tagged._tag === "ShowHelp") {
+    // help was printed; with errors it was a usage mistake
+    return Array.isArray(tagged.errors) && tagged.errors.length > 0 ? ExitCode.usage : ExitCode.success
+  }
+  if (typeof tagged._tag === "string") {
+    process.stderr.write(`strata: ${String(tagged.message ?? tagged._tag)}\n`)
+    return ExitCode.usage
+  }
+  process.stderr.write(`strata: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
+  return ExitCode.runFailed
+}
+
+/**
+ * Runs the CLI with `args` (without `node` and the script) and resolves to
+ * the exit code. Never fails.
+ *
+ * @since 0.1.0
+ */
+export const run = (args: ReadonlyArray<string>): Effect.Effect<number> =>
+  Command.runWith(strata, { version })(args).pipe(
+    Effect.provide(NodeServices.layer),
+    Effect.exit,
+    Effect.map((exit) => {
+      if (Exit.isSuccess(exit)) return ExitCode.success
+      if (Cause.hasInterruptsOnly(exit.cause)) return 130
+      return failureCode(Cause.squash(exit.cause))
+    })
+  )
+
+/**
+ * The process entry point: runs with `process.argv` and exits with the code.
+ * SIGINT / SIGTERM interrupt the command (a running materialization is
+ * recorded as canceled).
+ *
+ * @since 0.1.0
+ */
+export const main = (): void =>
+  NodeRuntime.runMain(run(process.argv.slice(2)), {
+    disableErrorReporting: true,
+    teardown: (exit, onExit) => {
+      onExit(Exit.isSuccess(exit) ? exit.value as number : Cause.hasInterruptsOnly(exit.cause) ? 130 : 1)
+    }
+  })

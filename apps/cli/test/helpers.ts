@@ -1,0 +1,111 @@
+import { spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+
+const cliRoot = path.resolve(import.meta.dirname, "..")
+
+/** The CLI's sources, run by Node's type stripping with the workspace's source condition: no build needed. */
+export const sourceBin = path.join(cliRoot, "src", "bin.ts")
+
+export interface Result {
+  readonly code: number | null
+  readonly signal: NodeJS.Signals | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+export interface RunOptions {
+  readonly cwd: string
+  readonly env?: Record<string, string | undefined>
+  /** Called with the child once it is spawned (to send signals). */
+  readonly onSpawn?: (child: import("node:child_process").ChildProcess) => void
+  readonly bin?: string
+}
+
+/** Runs `strata <args>` in a real child process. */
+export const strata = (args: ReadonlyArray<string>, options: RunOptions): Promise<Result> =>
+  new Promise((resolve, reject) => {
+    const env: Record<string, string> = {}
+    for (const [name, value] of Object.entries({ ...process.env, NO_COLOR: "1", STRATA_ENV: undefined, ...options.env })) {
+      if (value !== undefined) env[name] = value
+    }
+    const child = spawn(process.execPath, ["--conditions=@strata/source", options.bin ?? sourceBin, ...args], {
+      cwd: options.cwd,
+      env,
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (chunk) => (stdout += chunk))
+    child.stderr.on("data", (chunk) => (stderr += chunk))
+    child.on("error", reject)
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }))
+    options.onSpawn?.(child)
+  })
+
+/**
+ * A temporary project folder whose `node_modules` points at this package's,
+ * so `@strata/core` and `effect` resolve as in a real project.
+ */
+export const makeProject = (files: Record<string, string>): string => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "strata-cli-"))
+  fs.symlinkSync(path.join(cliRoot, "node_modules"), path.join(dir, "node_modules"), "dir")
+  for (const [name, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true })
+    fs.writeFileSync(path.join(dir, name), text)
+  }
+  return dir
+}
+
+export const removeProject = (dir: string): void => fs.rmSync(dir, { recursive: true, force: true })
+
+/** A valid config with three assets; `b` logs and returns metadata, `c` fails when FAIL_C is set. */
+export const basicConfig = `import { Asset, FileSystemIO, Output, Project, StrataConfig } from "@strata/core"
+import { Effect } from "effect"
+
+const a = Asset.make("a", { group: "bronze", kinds: ["json"] }, () => Effect.succeed([1, 2, 3]))
+const b = Asset.make("b", { deps: { a }, group: "silver" }, ({ a }) =>
+  Effect.gen(function*() {
+    yield* Effect.logInfo("summing rows", a.length)
+    return Output.make(a.reduce((x, y) => x + y, 0), { metadata: { row_count: a.length } })
+  }))
+const c = Asset.make("c", { deps: { b } }, ({ b }) =>
+  process.env.FAIL_C === "1" ? Effect.fail(new Error("c exploded on purpose")) : Effect.succeed(b * 2))
+
+export default StrataConfig.define({
+  project: Project.make({ assets: [a, b, c] }),
+  environments: { local: () => FileSystemIO.layer() }
+})
+`
+
+/**
+ * Runs `strata <args>` under a pseudo-terminal (util-linux `script`), so
+ * stdin and stdout are TTYs. `answer` is typed once `prompt` appears.
+ */
+export const strataTty = (
+  args: ReadonlyArray<string>,
+  options: { readonly cwd: string; readonly prompt?: string; readonly answer?: string }
+): Promise<Result> =>
+  new Promise((resolve, reject) => {
+    const quote = (s: string) => `'${s.replace(/'/g, "'\\''")}'`
+    const command = [process.execPath, "--conditions=@strata/source", sourceBin, ...args].map(quote).join(" ")
+    const env: Record<string, string> = {}
+    for (const [name, value] of Object.entries({ ...process.env, STRATA_ENV: undefined, NO_COLOR: undefined, TERM: "xterm" })) {
+      if (value !== undefined) env[name] = value
+    }
+    const child = spawn("script", ["-qfec", command, "/dev/null"], { cwd: options.cwd, env, stdio: ["pipe", "pipe", "pipe"] })
+    let stdout = ""
+    let answered = false
+    child.stdout.on("data", (chunk) => {
+      stdout += chunk
+      if (!answered && options.prompt !== undefined && stdout.includes(options.prompt)) {
+        answered = true
+        child.stdin.write(`${options.answer ?? ""}\n`)
+      }
+    })
+    let stderr = ""
+    child.stderr.on("data", (chunk) => (stderr += chunk))
+    child.on("error", reject)
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }))
+  })

@@ -1,0 +1,137 @@
+/**
+ * The demo, end to end, in a temporary copy of the example: real CLI
+ * processes, the real SQLite instance, real files. A fresh copy materializes
+ * everything; then nothing is stale; after the raw file changes, exactly
+ * silver and gold are stale and rebuilt.
+ */
+import { spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+
+const example = path.resolve(import.meta.dirname, "..")
+const cliSource = path.join(example, "node_modules", "@strata", "cli", "src", "bin.ts")
+
+const run = (command: ReadonlyArray<string>, cwd: string) =>
+  new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const child = spawn(process.execPath, ["--conditions=@strata/source", ...command], {
+      cwd,
+      env: { ...process.env, NO_COLOR: "1", STRATA_ENV: "" },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (chunk) => (stdout += chunk))
+    child.stderr.on("data", (chunk) => (stderr += chunk))
+    child.on("error", reject)
+    child.on("close", (code) => resolve({ code, stdout, stderr }))
+  })
+
+const strata = async (args: ReadonlyArray<string>, cwd: string) => {
+  const result = await run([cliSource, ...args], cwd)
+  if (result.code !== 0) throw new Error(`strata ${args.join(" ")} exited ${result.code}: ${result.stderr}${result.stdout}`)
+  return result
+}
+
+const statuses = async (cwd: string): Promise<Record<string, string>> => {
+  const { stdout } = await strata(["status", "--json"], cwd)
+  return Object.fromEntries(JSON.parse(stdout).assets.map((a: { key: string; status: string }) => [a.key, a.status]))
+}
+
+describe("the lakehouse demo", () => {
+  let dir: string
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "lakehouse-"))
+    for (const entry of ["strata.config.ts", "package.json", "src", "scripts"]) {
+      fs.cpSync(path.join(example, entry), path.join(dir, entry), { recursive: true })
+    }
+    fs.symlinkSync(path.join(example, "node_modules"), path.join(dir, "node_modules"), "dir")
+  })
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }))
+
+  it("materializes everything in a fresh copy; status is all fresh; --stale-only then does nothing", async () => {
+    const generated = await run(["scripts/generate.ts", "--if-missing"], dir)
+    expect(generated.stdout).toContain("wrote 100000 users (seed 1)")
+    expect(fs.readFileSync(path.join(dir, "data", "raw_users.csv"), "utf8").trimEnd().split("\n").length).toBe(100_001)
+
+    const first = JSON.parse((await strata(["materialize", "--json"], dir)).stdout)
+    expect(first.status).toBe("succeeded")
+    expect(first.observed).toEqual(["raw_users"])
+    expect(first.materialized).toEqual(["silver_users", "gold_user_metrics"])
+    expect(fs.existsSync(path.join(dir, ".strata", "instance.db"))).toBe(true)
+
+    const silver = JSON.parse(fs.readFileSync(path.join(dir, ".strata", "storage", "silver_users.json"), "utf8"))
+    const gold = JSON.parse(fs.readFileSync(path.join(dir, ".strata", "storage", "gold_user_metrics.json"), "utf8"))
+    expect(silver.length).toBeGreaterThan(90_000)
+    expect(silver.length).toBeLessThan(100_000)
+    expect(new Set(silver.map((u: { email: string }) => u.email)).size).toBe(silver.length)
+    expect(gold.byCountry.reduce((n: number, c: { users: number }) => n + c.users, 0)).toBe(silver.length)
+
+    const text = await strata(["status"], dir)
+    expect(text.stdout).toContain("4 fresh, 0 stale, 0 missing")
+    expect(await statuses(dir)).toEqual({
+      raw_users: "fresh",
+      silver_users: "fresh",
+      gold_user_metrics: "fresh",
+      "dashboards/growth": "fresh"
+    })
+
+    const again = JSON.parse((await strata(["materialize", "--stale-only", "--json"], dir)).stdout)
+    expect(again.materialized).toEqual([])
+    expect(again.skipped.map((s: { key: string; kind: string }) => `${s.key}:${s.kind}`)).toEqual([
+      "silver_users:not-stale",
+      "gold_user_metrics:not-stale"
+    ])
+
+    const show = JSON.parse((await strata(["runs", "show", first.runId, "--json"], dir)).stdout)
+    const silverMaterialization = show.materializations.find((m: { assetKey: string }) => m.assetKey === "silver_users")
+    expect(silverMaterialization.metadata.row_count).toBe(silver.length)
+    expect(silverMaterialization.metadata.null_rate_country).toBeGreaterThan(0.02)
+    expect(silverMaterialization.metadata.null_rate_country).toBeLessThan(0.06)
+  })
+
+  it("after the raw file changes, silver and gold are stale and --stale-only rebuilds exactly them", async () => {
+    const appended = await run(["scripts/generate.ts", "--append", "1000", "--seed", "2"], dir)
+    expect(appended.stdout).toContain("appended 1000 users (ids 100001..101000)")
+
+    const status = await strata(["status"], dir)
+    expect(status.stdout).toContain("observed raw_users: new data")
+    expect(status.stdout).toMatch(/stale\s+silver_users\s+asset\s+upstream raw_users has new data/)
+    expect(status.stdout).toMatch(/stale\s+gold_user_metrics\s+asset\s+upstream silver_users is stale/)
+    expect(await statuses(dir)).toEqual({
+      raw_users: "fresh",
+      silver_users: "stale",
+      gold_user_metrics: "stale",
+      "dashboards/growth": "stale"
+    })
+
+    const rebuilt = JSON.parse((await strata(["materialize", "--stale-only", "--json"], dir)).stdout)
+    expect(rebuilt.materialized).toEqual(["silver_users", "gold_user_metrics"])
+    expect(rebuilt.skipped).toEqual([])
+    expect(Object.values(await statuses(dir)).every((s) => s === "fresh")).toBe(true)
+
+    const runs = JSON.parse((await strata(["runs", "--json"], dir)).stdout)
+    expect(runs.map((r: { tags: Record<string, string> }) => r.tags["strata/kind"] ?? "materialize")).toEqual([
+      "materialize",
+      "observe",
+      "materialize",
+      "materialize"
+    ])
+  })
+
+  it("the prod environment fails with a clear message (exit 2)", async () => {
+    const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, ["--conditions=@strata/source", cliSource, "materialize"], {
+        cwd: dir,
+        env: { ...process.env, STRATA_ENV: "prod" },
+        stdio: ["ignore", "ignore", "pipe"]
+      })
+      let stderr = ""
+      child.stderr.on("data", (chunk) => (stderr += chunk))
+      child.on("close", (code) => resolve({ code, stderr }))
+    })
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain("the prod environment needs @strata/postgres")
+  })
+})
