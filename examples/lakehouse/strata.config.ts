@@ -2,35 +2,49 @@
  * The lakehouse example's project config: the same assets in every
  * environment, only the Layer differs.
  *
- * - local (default): values as files under .strata/storage; no Instance is
- *   provided, so the CLI uses the SQLite instance at .strata/instance.db.
- * - prod: placeholder until @strata/postgres is wired; fails with a clear message.
+ * - local (default): silver_users as a Parquet file under .strata/tables
+ *   (@strata/arrow), gold_user_metrics as JSON under .strata/storage; no
+ *   Instance is provided, so the CLI uses the SQLite instance .strata/instance.db.
+ * - prod (`STRATA_ENV=prod`): silver_users and gold_user_metrics as tables of
+ *   the `lakehouse` schema in Postgres (@strata/postgres), and the instance in
+ *   the `strata` schema of the same database. Connection from DATABASE_URL or
+ *   the PG* variables.
  */
 import * as path from "node:path"
-import { FileSystemIO, IOManager, Project, StrataConfig } from "@strata/core"
-import { Effect, Layer, Schema } from "effect"
-import { assets } from "./src/assets.ts"
+import { ArrowIO, TypeHandler } from "@strata/arrow"
+import { FileSystemIO, Project, StrataConfig } from "@strata/core"
+import { PgClient, PostgresInstance, PostgresIOManager } from "@strata/postgres"
+import { Field, Int32, Schema, Utf8 } from "apache-arrow"
+import { Layer } from "effect"
+import { assets, UsersIO } from "./src/assets.ts"
+import type { User } from "./src/users.ts"
 
-class EnvironmentNotReady extends Schema.TaggedError<EnvironmentNotReady>()("lakehouse/EnvironmentNotReady", {
-  environment: Schema.String,
-  message: Schema.String
-}) {}
+/** The Arrow schema of silver_users: how a User is stored as a table row. */
+const usersTable = TypeHandler.rows<User>({
+  schema: new Schema([
+    new Field("id", new Int32(), false),
+    new Field("email", new Utf8(), false),
+    new Field("country", new Utf8(), true),
+    new Field("signupDate", new Utf8(), false),
+    new Field("lastActiveDate", new Utf8(), false),
+    new Field("status", new Utf8(), false)
+  ])
+})
 
 export default StrataConfig.define({
   project: Project.make({ assets }),
   environments: {
-    local: ({ root }) => FileSystemIO.layer({ base: path.join(root, ".strata", "storage") }),
+    local: ({ root }) =>
+      Layer.mergeAll(
+        FileSystemIO.layer({ base: path.join(root, ".strata", "storage") }),
+        ArrowIO.layerFor(UsersIO, usersTable, { base: path.join(root, ".strata", "tables") })
+      ),
     prod: () =>
-      Layer.effect(
-        IOManager.DefaultIO,
-        Effect.fail(
-          new EnvironmentNotReady({
-            environment: "prod",
-            message: "the prod environment needs @strata/postgres, which is not wired in yet; " +
-              "run with STRATA_ENV=local (the default) for now"
-          })
-        )
-      )
+      Layer.mergeAll(
+        PostgresIOManager.layerDefault({ schema: "lakehouse" }),
+        PostgresIOManager.layerFor(UsersIO, { schema: "lakehouse", handler: usersTable }),
+        PostgresInstance.layer()
+      ).pipe(Layer.provideMerge(PgClient.layerConfig))
   },
   defaultEnvironment: "local"
 })

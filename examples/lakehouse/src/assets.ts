@@ -3,9 +3,17 @@
  * silver users (clean, typed, deduplicated) -> gold user metrics, read by a
  * growth dashboard outside Strata.
  */
-import { Asset, ExternalAsset, Output, SourceAsset } from "@strata/core"
+import { Asset, ExternalAsset, IOManager, Output, SourceAsset } from "@strata/core"
 import { Effect } from "effect"
+import type { User } from "./users.ts"
 import { clean, metrics, nullRate, parseCsv } from "./users.ts"
+
+/**
+ * The I/O manager key of tables of users. Which implementation stores them is
+ * the environment's choice (strata.config.ts): Parquet files locally
+ * (`@strata/arrow`), a Postgres table in production (`@strata/postgres`).
+ */
+export class UsersIO extends IOManager.Tag<UsersIO, Array<User>>()("lakehouse/UsersIO") {}
 
 /** Where the generator writes the raw file (`pnpm --filter lakehouse generate`). */
 export const rawUsersFile = new URL("../data/raw_users.csv", import.meta.url)
@@ -22,8 +30,9 @@ export const silverUsers = Asset.make(
   "silver_users",
   {
     deps: { rawUsers },
+    io: UsersIO,
     group: "silver",
-    kinds: ["json"],
+    kinds: ["parquet"],
     owners: ["team:data-platform"],
     description: "Users with normalised emails, invalid rows dropped, one row per email (the earliest signup)."
   },
