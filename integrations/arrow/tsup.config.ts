@@ -1,7 +1,8 @@
 import { defineConfig } from "tsup"
 
 export default defineConfig({
-  entry: ["src/index.ts"],
+  // the encoding worker is loaded by URL, next to index.js
+  entry: { index: "src/index.ts", worker: "src/internal/worker.ts" },
   format: ["esm"],
   dts: true,
   clean: true,

@@ -21,6 +21,8 @@ import { Schema } from "effect"
  * - `schema-changed`: the new table drops or retypes columns of the stored one.
  * - `unknown-column`: a selected column does not exist in the stored table.
  * - `unsupported-type`: the Parquet writer cannot encode a column's type.
+ * - `encode-failed`: the encoder failed otherwise (out of WebAssembly memory
+ *   for a very large table, an invalid table built by hand).
  * - `io`: the file system failed (permissions, disk full...).
  * - `busy`: the file system failed in a way that may clear up (retryable).
  * - `missing-dependency`: an optional peer dependency (DuckDB) is not installed.
@@ -35,6 +37,7 @@ export const Reason = Schema.Literals([
   "schema-changed",
   "unknown-column",
   "unsupported-type",
+  "encode-failed",
   "io",
   "busy",
   "missing-dependency",
@@ -42,6 +45,8 @@ export const Reason = Schema.Literals([
 ])
 
 /**
+ * Why an Arrow operation failed (see the {@link Reason} schema).
+ *
  * @since 0.1.0
  */
 export type Reason = typeof Reason.Type
@@ -61,6 +66,9 @@ export const ColumnChange = Schema.Struct({
 })
 
 /**
+ * One difference between the stored schema and a new one (see the
+ * {@link ColumnChange} schema).
+ *
  * @since 0.1.0
  */
 export type ColumnChange = typeof ColumnChange.Type
@@ -123,6 +131,7 @@ const headlines: Record<Reason, string> = {
   "schema-changed": "incompatible schema change",
   "unknown-column": "unknown column",
   "unsupported-type": "unsupported column type",
+  "encode-failed": "cannot encode the table",
   io: "file system error",
   busy: "file system busy",
   "missing-dependency": "missing dependency",
@@ -167,18 +176,16 @@ export const toIOError = (operation: "store" | "load", key: string, partition: s
 const transientCodes = new Set(["EBUSY", "EAGAIN", "EMFILE", "ENFILE", "ETIMEDOUT"])
 
 /**
- * Maps a file-system failure to an {@link ArrowError} (`busy` when transient,
- * `missing` for ENOENT when `missing` is given, else `io`).
+ * Maps a file-system failure to an {@link ArrowError}: `busy` when it may
+ * clear up (EBUSY, EAGAIN, EMFILE, ENFILE, ETIMEDOUT), else `io`.
  *
  * @since 0.1.0
  */
 export const fromSystemError = (
   cause: unknown,
-  where: { readonly key?: string | undefined; readonly partition?: string | undefined; readonly file?: string | undefined },
-  missing?: string
+  where: { readonly key?: string | undefined; readonly partition?: string | undefined; readonly file?: string | undefined }
 ): ArrowError => {
   const code = (cause as NodeJS.ErrnoException | undefined)?.code ?? ""
-  if (code === "ENOENT" && missing !== undefined) return make({ reason: "missing", ...where, detail: missing, cause })
   return make({
     reason: transientCodes.has(code) ? "busy" : "io",
     ...where,

@@ -8,7 +8,11 @@
  *   `.strata/tables` under the working directory.
  * - Writes are atomic: the file is written to a temporary file in the same
  *   folder and renamed over the old one, so a crash never leaves half a file
- *   where a reader looks.
+ *   where a reader looks. Temporary files of writers that died on this host
+ *   are removed by the next writer in their folder.
+ * - Parquet encoding and decoding, file writes and content hashes run in a
+ *   worker thread, so big tables do not block the event loop; the main
+ *   thread profiles the table meanwhile.
  * - Every store reports metadata (see `TableMetadata`: row count, schema,
  *   nulls, min/max, distinct estimates) plus `bytes`, `uri`, `path`, `format`
  *   and `compression`; the data version is a hash of the written file.
@@ -39,17 +43,21 @@
  * @since 0.1.0
  */
 import * as fs from "node:fs"
+import * as os from "node:os"
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
 import type { Asset, IOManager, Metadata } from "@strata/core"
-import { AssetKey, Version } from "@strata/core"
+import { AssetKey } from "@strata/core"
+import { isProcessAlive } from "@strata/core/spi"
 import type { Schema, Table } from "apache-arrow"
-import { DataType, util } from "apache-arrow"
+import { DataType, tableFromIPC, tableToIPC, util } from "apache-arrow"
 import { Context, Effect, Exit, Layer } from "effect"
 import * as ArrowError from "./ArrowError.ts"
 import type { Compression, Format } from "./internal/codec.ts"
 import * as Codec from "./internal/codec.ts"
+import * as WorkerClient from "./internal/workerClient.ts"
 import * as TableMetadata from "./TableMetadata.ts"
+import type { TypeHandler } from "./TypeHandler.ts"
 import { assertTable } from "./TypeHandler.ts"
 
 /**
@@ -139,6 +147,31 @@ export class ArrowIO extends Context.Service<ArrowIO, ArrowIOShape>()("@strata/a
   }
 
   /**
+   * Provides another I/O manager key whose values are converted to and from
+   * Arrow tables by a type handler, and stored like {@link ArrowIO} stores
+   * tables. Assets keep computing plain rows (or any `A`); the files and
+   * metadata are the same.
+   *
+   * @example
+   * ```ts
+   * import { ArrowIO, TypeHandler } from "@strata/arrow"
+   * import { IOManager } from "@strata/core"
+   *
+   * interface User { readonly id: number; readonly email: string }
+   * class UsersIO extends IOManager.Tag<UsersIO, Array<User>>()("my-project/UsersIO") {}
+   * const layer = ArrowIO.layerFor(UsersIO, TypeHandler.rows<User>(), { base: ".strata/tables" })
+   * ```
+   * @since 0.1.0
+   */
+  static layerFor<Id, A>(
+    key: Context.Key<Id, IOManager.IOManager<A>>,
+    handler: TypeHandler<A>,
+    options?: Options
+  ): Layer.Layer<Id> {
+    return Layer.effect(key, Effect.sync(() => makeFor(handler, options)))
+  }
+
+  /**
    * Makes the service without a layer: for tools and tests that read or
    * write tables outside a run.
    *
@@ -146,6 +179,15 @@ export class ArrowIO extends Context.Service<ArrowIO, ArrowIOShape>()("@strata/a
    */
   static make(options?: Options): ArrowIOShape {
     return make(options)
+  }
+
+  /**
+   * Makes the I/O manager {@link ArrowIO.layerFor} provides, without a layer.
+   *
+   * @since 0.1.0
+   */
+  static makeFor<A>(handler: TypeHandler<A>, options?: Options): IOManager.IOManager<A> {
+    return makeFor(handler, options)
   }
 
   /**
@@ -172,9 +214,10 @@ const otherFormat = (format: Format): Format => format === "parquet" ? "ipc" : "
 
 /**
  * Compares a stored schema with a new one, by column name. Dropping or
- * retyping a column is incompatible; adding a column or changing
- * nullability is not. A dictionary-encoded column and a plain column of the
- * same value type count as the same type.
+ * retyping a column is incompatible; adding a column, changing nullability
+ * or giving a type to a column that held only nulls (`Null`) is not. A
+ * dictionary-encoded column and a plain column of the same value type count
+ * as the same type.
  *
  * @since 0.1.0
  */
@@ -195,7 +238,10 @@ export const compareSchemas = (
       continue
     }
     next.delete(old.name)
-    if (!util.compareTypes(logical(old.type), logical(field.type))) {
+    if (DataType.isNull(old.type) && !DataType.isNull(field.type)) {
+      // a column that held only nulls got values: nothing that read it breaks
+      compatible.push({ column: old.name, change: "type-changed", before: describe(old), after: describe(field) })
+    } else if (!util.compareTypes(logical(old.type), logical(field.type))) {
       incompatible.push({ column: old.name, change: "type-changed", before: describe(old), after: describe(field) })
     } else if (old.nullable !== field.nullable) {
       compatible.push({
@@ -237,7 +283,28 @@ export const make = (options?: Options): ArrowIOShape => {
   const durable = options?.durable ?? false
   const rowGroupRows = options?.rowGroupRows
   const statistics = options?.statistics ?? "full"
+  const host = os.hostname()
   let sequence = 0
+  const swept = new Set<string>()
+
+  // Temporary files left by writers that died on this host (killed, power
+  // cut) are removed the first time this manager writes into their folder:
+  // once per folder, so a folder of many partitions is listed once.
+  const sweep = async (folder: string): Promise<void> => {
+    if (swept.has(folder)) return
+    swept.add(folder)
+    const names = await fs.promises.readdir(folder).catch(() => [] as Array<string>)
+    const marker = `.${host}.`
+    for (const name of names) {
+      if (!name.endsWith(".tmp")) continue
+      const at = name.lastIndexOf(marker)
+      if (at < 0) continue
+      const [pid, seq, extra] = name.slice(at + marker.length, -".tmp".length).split(".")
+      if (extra !== undefined || !/^\d+$/.test(pid ?? "") || !/^\d+$/.test(seq ?? "")) continue
+      if (Number(pid) === process.pid || isProcessAlive(Number(pid))) continue
+      await fs.promises.rm(path.join(folder, name), { force: true }).catch(() => {})
+    }
+  }
 
   const stem = (key: string, partition: string | undefined): string =>
     partition === undefined
@@ -254,25 +321,43 @@ export const make = (options?: Options): ArrowIOShape => {
       : Effect.fail(ArrowError.make({ reason: "invalid-value", key, detail: problem }))
   }
 
+  const encodeFailed = (cause: unknown, where: { key: string; partition: string | undefined; file: string }) =>
+    cause instanceof Codec.UnsupportedColumn
+      ? ArrowError.make({
+        reason: "unsupported-type",
+        ...where,
+        column: cause.column,
+        detail: `${cause.message}; cast the column to a type Parquet supports, or use format 'ipc'`,
+        cause
+      })
+      : ArrowError.make({
+        reason: "encode-failed",
+        ...where,
+        detail: `${format === "parquet" ? "Parquet" : "Arrow IPC"} encoding failed: ${(cause as Error)?.message ?? cause}` +
+          (format === "parquet" ? " (a table of more than about a gigabyte: split it into partitions, or use format 'ipc')" : ""),
+        cause
+      })
+
+  // The main thread turns the table into Arrow IPC bytes (a copy of its
+  // buffers); the worker encodes Parquet, writes the temporary file and
+  // hashes it, while the main thread profiles the table.
   const encode = (table: Table, where: { key: string; partition: string | undefined; file: string }) =>
     Effect.try({
-      try: () => format === "parquet" ? Codec.encodeParquet(table, compression, rowGroupRows) : Codec.encodeIpc(table),
-      catch: (cause) =>
-        ArrowError.make({
-          reason: "unsupported-type",
-          ...where,
-          column: cause instanceof Codec.UnsupportedColumn ? cause.column : undefined,
-          detail: `cannot encode the table as ${format === "parquet" ? "Parquet" : "Arrow IPC"}: ${(cause as Error)?.message ?? cause}` +
-            (format === "parquet" ? "; cast the column to a type Parquet supports, or use format 'ipc'" : ""),
-          cause
-        })
+      try: () => {
+        if (format === "parquet") Codec.checkParquetTypes(table)
+        return format === "parquet" ? tableToIPC(table, "stream") : Codec.encodeIpc(table)
+      },
+      catch: (cause) => encodeFailed(cause, where)
     })
 
   const checkSchema = Effect.fnUntraced(function*(
     table: Table,
     where: { key: string; partition: string | undefined; file: string }
   ) {
-    const previous = yield* Effect.tryPromise(() => Codec.readFileSchema(where.file, format)).pipe(
+    const previous = yield* Effect.tryPromise(async () =>
+      await Codec.readFileSchema(where.file, format) ??
+        await Codec.readFileSchema(fileOf(where.key, where.partition, otherFormat(format)), otherFormat(format))
+    ).pipe(
       Effect.catch((error) =>
         Effect.as(
           Effect.logWarning(
@@ -298,15 +383,6 @@ export const make = (options?: Options): ArrowIOShape => {
     if (compatible.length > 0) yield* Effect.logInfo(`@strata/arrow: schema of ${where.key} changed: ${formatChanges(compatible)}`)
   })
 
-  // Starts writing the temporary file and returns the pending promise, so
-  // hashing and profiling run while the bytes go to disk.
-  const startWrite = (temp: string, bytes: Uint8Array): Promise<void> => {
-    const pending = fs.promises.mkdir(path.dirname(temp), { recursive: true })
-      .then(() => fs.promises.writeFile(temp, bytes, { flush: durable }))
-    pending.catch(() => {})
-    return pending
-  }
-
   const write = Effect.fn("ArrowIO.write")(function*(key: string, value: Table, writeOptions?: WriteOptions) {
     yield* checkKey(key)
     const partition = writeOptions?.partition
@@ -318,21 +394,34 @@ export const make = (options?: Options): ArrowIOShape => {
     })
     if ((writeOptions?.schemaChange ?? defaultSchemaChange) === "error") yield* checkSchema(table, where)
     const bytes = yield* encode(table, where)
-    const temp = `${file}.${process.pid}.${++sequence}.tmp`
-    const pending = startWrite(temp, bytes)
-    const { dataVersion, profile } = yield* Effect.gen(function*() {
-      const dataVersion = Version.hash(bytes)
+    yield* Effect.promise(() => sweep(path.dirname(file)))
+    const temp = `${file}.${host}.${process.pid}.${++sequence}.tmp`
+    const pending = WorkerClient.run<WorkerClient.Written>(
+      format === "parquet"
+        ? { kind: "write-parquet", ipc: bytes, compression, rowGroupRows, temp, durable }
+        : { kind: "write-bytes", bytes, temp, durable },
+      bytes
+    )
+    pending.catch(() => {})
+    const { profile, written } = yield* Effect.gen(function*() {
       const profile = TableMetadata.describe(table, statistics)
+      const written = yield* Effect.tryPromise({
+        try: () => pending,
+        catch: (cause) =>
+          cause instanceof WorkerClient.WorkerFailure && cause.stage === "encode"
+            ? encodeFailed(cause, where)
+            : ArrowError.fromSystemError(cause, where)
+      })
       yield* Effect.tryPromise({
         try: async () => {
-          await pending
           await fs.promises.rename(temp, file)
           if (durable) await syncFolder(path.dirname(file))
-          await fs.promises.rm(fileOf(key, partition, otherFormat(format)), { force: true })
+          // the file of the other format, if the layer's format changed: the new file wins anyway
+          await fs.promises.rm(fileOf(key, partition, otherFormat(format)), { force: true }).catch(() => {})
         },
         catch: (cause) => ArrowError.fromSystemError(cause, where)
       })
-      return { dataVersion, profile }
+      return { profile, written }
     }).pipe(
       Effect.onExit((exit) =>
         Exit.isSuccess(exit)
@@ -340,9 +429,10 @@ export const make = (options?: Options): ArrowIOShape => {
           : Effect.promise(() => pending.catch(() => {}).then(() => fs.promises.rm(temp, { force: true })).catch(() => {}))
       )
     )
+    const dataVersion = written.hash
     const metadata: Record<string, Metadata.Json> = {
       ...profile,
-      bytes: bytes.byteLength,
+      bytes: written.size,
       uri: pathToFileURL(file).href,
       path: file,
       format
@@ -351,33 +441,36 @@ export const make = (options?: Options): ArrowIOShape => {
     return { metadata, dataVersion } satisfies IOManager.StoreResult
   })
 
+  const readIfExists = (file: string): Promise<Uint8Array | undefined> =>
+    fs.promises.readFile(file).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") return undefined
+      throw error
+    })
+
   const readBytes = (key: string, partition: string | undefined) =>
     Effect.tryPromise({
-      try: async (): Promise<{ bytes: Uint8Array; file: string; format: Format }> => {
+      try: async (): Promise<{ bytes: Uint8Array; file: string; format: Format } | undefined> => {
         const file = fileOf(key, partition)
-        try {
-          return { bytes: await fs.promises.readFile(file), file, format }
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error
-        }
+        const bytes = await readIfExists(file)
+        if (bytes !== undefined) return { bytes, file, format }
         // the layer's format changed since the asset was stored: read what is there
         const other = fileOf(key, partition, otherFormat(format))
-        try {
-          return { bytes: await fs.promises.readFile(other), file: other, format: otherFormat(format) }
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code === "ENOENT") throw Object.assign(new Error(), { code: "ENOENT" })
-          throw error
-        }
+        const otherBytes = await readIfExists(other)
+        return otherBytes === undefined ? undefined : { bytes: otherBytes, file: other, format: otherFormat(format) }
       },
-      catch: (cause) => {
-        const file = fileOf(key, partition)
-        return ArrowError.fromSystemError(
-          cause,
-          { key, partition, file },
-          `nothing is stored at ${file} (nor as .${Codec.extensions[otherFormat(format)]}); materialize the asset first`
-        )
-      }
-    })
+      catch: (cause) => ArrowError.fromSystemError(cause, { key, partition, file: fileOf(key, partition) })
+    }).pipe(
+      Effect.flatMap((stored) =>
+        stored !== undefined ? Effect.succeed(stored) : Effect.fail(ArrowError.make({
+          reason: "missing",
+          key,
+          partition,
+          file: fileOf(key, partition),
+          detail: `nothing is stored at ${fileOf(key, partition)} (nor as .${Codec.extensions[otherFormat(format)]}); ` +
+            "materialize the asset first"
+        }))
+      )
+    )
 
   const read = Effect.fn("ArrowIO.read")(function*(key: string, readOptions?: ReadOptions) {
     yield* checkKey(key)
@@ -400,13 +493,21 @@ export const make = (options?: Options): ArrowIOShape => {
       })
       if (schema !== undefined) yield* checkColumns(schema, columns, where)
     }
-    const table = yield* Effect.try({
-      try: () =>
-        stored.format === "parquet"
-          ? Codec.decodeParquet(stored.bytes, columns)
-          : Codec.decodeIpc(stored.bytes),
-      catch: corrupt
-    })
+    const table = stored.format === "parquet"
+      // parquet-rs decodes in the worker; the Arrow IPC it returns is read without copying
+      ? yield* Effect.try({ try: () => Codec.checkParquet(stored.bytes), catch: corrupt }).pipe(
+        Effect.andThen(Effect.tryPromise({
+          try: () =>
+            WorkerClient.run<WorkerClient.Decoded>({
+              kind: "read-parquet",
+              bytes: stored.bytes,
+              columns: columns === undefined ? undefined : [...columns]
+            }, stored.bytes),
+          catch: corrupt
+        })),
+        Effect.flatMap((reply) => Effect.try({ try: () => tableFromIPC(reply.ipc), catch: corrupt }))
+      )
+      : yield* Effect.try({ try: () => Codec.decodeIpc(stored.bytes), catch: corrupt })
     if (columns === undefined) return table
     yield* checkColumns(table.schema, columns, where)
     return table.select(columns as Array<string>)
@@ -432,6 +533,55 @@ export const make = (options?: Options): ArrowIOShape => {
     }
   }
 }
+
+/**
+ * Makes an I/O manager for values of type `A`, converted to and from Arrow
+ * tables by `handler` and stored as {@link make} stores tables (the service
+ * {@link ArrowIO.layerFor} provides). A value the handler cannot convert fails
+ * the store with an `IOError` whose cause is the handler's `ArrowError`.
+ *
+ * @since 0.1.0
+ */
+export const makeFor = <A>(handler: TypeHandler<A>, options?: Options): IOManager.IOManager<A> => {
+  const io = make(options)
+  const convert = <B>(
+    operation: "store" | "load",
+    context: { readonly key: string; readonly partition: string | undefined },
+    run: () => B
+  ): Effect.Effect<B, IOManager.IOError> =>
+    Effect.try({
+      try: run,
+      catch: (error) =>
+        ArrowError.toIOError(operation, context.key, context.partition)(
+          error instanceof ArrowError.ArrowError
+            ? ArrowError.make({ ...fieldsOf(error), key: context.key, partition: context.partition, file: io.path(context.key, context.partition) })
+            : ArrowError.make({
+              reason: "invalid-value",
+              key: context.key,
+              partition: context.partition,
+              detail: `the ${handler.name} type handler failed: ${(error as Error)?.message ?? error}`,
+              cause: error
+            })
+        )
+    })
+  return {
+    name: io.name,
+    store(context, value) {
+      return convert("store", context, () => handler.toTable(value)).pipe(Effect.flatMap((table) => io.store(context, table)))
+    },
+    load(context) {
+      return io.load(context).pipe(Effect.flatMap((table) => convert("load", context, () => handler.fromTable(table))))
+    }
+  }
+}
+
+const fieldsOf = (error: ArrowError.ArrowError): ArrowError.Fields => ({
+  reason: error.reason,
+  column: error.column,
+  detail: error.detail,
+  changes: error.changes,
+  cause: error.cause
+})
 
 const checkColumns = (
   schema: Schema,

@@ -4,7 +4,8 @@
  *
  * DuckDB (`@duckdb/node-api`) is an optional peer dependency: install it in
  * the project that uses this module. Its Node API has no Arrow bridge, so
- * tables travel through Parquet files in a temporary folder: each input
+ * tables travel through Parquet files (encoded and decoded in the encoding
+ * worker, like `ArrowIO`'s) in a temporary folder: each input
  * table is written as Parquet and exposed as a view named after its key,
  * Parquet inputs are read in place, and the query result is written by
  * DuckDB as Parquet and read back as an Arrow table. The folder and the
@@ -28,10 +29,11 @@
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import type { Table } from "apache-arrow"
+import { type Table, tableFromIPC, tableToIPC } from "apache-arrow"
 import { Effect } from "effect"
 import * as ArrowError from "./ArrowError.ts"
 import * as Codec from "./internal/codec.ts"
+import * as WorkerClient from "./internal/workerClient.ts"
 import { isTable } from "./TypeHandler.ts"
 
 /**
@@ -88,14 +90,22 @@ export const query = Effect.fn("Sql.query")(function*(sql: string, inputs: Reado
       let file: string
       if (isTable(input)) {
         file = path.join(folder, `${name}.parquet`)
-        const bytes = yield* Effect.try({
-          try: () => Codec.encodeParquet(input, "none", undefined),
+        const ipc = yield* Effect.try({
+          try: () => {
+            Codec.checkParquetTypes(input)
+            return tableToIPC(input, "stream")
+          },
           catch: (cause) =>
             ArrowError.make({ reason: "unsupported-type", column: name, detail: `cannot pass input ${name} to DuckDB: ${(cause as Error).message}`, cause })
         })
+        const target = file
         yield* Effect.tryPromise({
-          try: () => fs.promises.writeFile(file, bytes),
-          catch: (cause) => ArrowError.fromSystemError(cause, { file })
+          try: () =>
+            WorkerClient.run({ kind: "write-parquet", ipc, compression: "none", rowGroupRows: undefined, temp: target, durable: false }, ipc),
+          catch: (cause) =>
+            cause instanceof WorkerClient.WorkerFailure && cause.stage === "encode"
+              ? ArrowError.make({ reason: "encode-failed", column: name, detail: `cannot pass input ${name} to DuckDB: ${cause.message}`, cause })
+              : ArrowError.fromSystemError(cause, { file: target })
         })
       } else if (typeof input === "object" && input !== null && typeof input.parquet === "string") {
         file = path.resolve(input.parquet)
@@ -131,10 +141,13 @@ export const query = Effect.fn("Sql.query")(function*(sql: string, inputs: Reado
       try: () => fs.promises.readFile(output),
       catch: (cause) => ArrowError.fromSystemError(cause, { file: output })
     })
-    return yield* Effect.try({
-      try: () => Codec.decodeParquet(bytes, undefined),
-      catch: (cause) => ArrowError.make({ reason: "corrupt-file", file: output, detail: `cannot read DuckDB's result: ${(cause as Error).message}`, cause })
+    const unreadable = (cause: unknown) =>
+      ArrowError.make({ reason: "corrupt-file", file: output, detail: `cannot read DuckDB's result: ${(cause as Error).message}`, cause })
+    const decoded = yield* Effect.tryPromise({
+      try: () => WorkerClient.run<WorkerClient.Decoded>({ kind: "read-parquet", bytes, columns: undefined }, bytes),
+      catch: unreadable
     })
+    return yield* Effect.try({ try: () => tableFromIPC(decoded.ipc), catch: unreadable })
   }))
 })
 

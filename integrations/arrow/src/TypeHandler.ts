@@ -86,7 +86,7 @@ export const table: TypeHandler<Table> = {
  *
  * @since 0.1.0
  */
-export const rows = <Row extends Record<string, unknown> = Record<string, unknown>>(
+export const rows = <Row extends object = Record<string, unknown>>(
   options?: Tables.Options
 ): TypeHandler<Array<Row>> => ({
   name: "rows",
@@ -94,7 +94,7 @@ export const rows = <Row extends Record<string, unknown> = Record<string, unknow
     if (!Array.isArray(value)) {
       throw ArrowError.make({ reason: "invalid-value", detail: `expected an array of row objects, got ${describe(value)}` })
     }
-    return Tables.fromRows(value, options)
+    return Tables.fromRows(value as unknown as ReadonlyArray<Record<string, unknown>>, options)
   },
-  fromTable: (value) => Tables.toRows(value) as Array<Row>
+  fromTable: (value) => Tables.toRows(value) as unknown as Array<Row>
 })

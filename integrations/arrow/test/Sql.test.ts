@@ -62,6 +62,13 @@ describe("Sql.query (DuckDB)", () => {
       expect((stats!.max_at as Date).getTime()).toBe(Number(max / 1000n))
     }))
 
+  it.effect("an empty result keeps its columns", () =>
+    Effect.gen(function*() {
+      const result = yield* Sql.query("select a, 'x' as b from t where a > 10", { t: Tables.fromRows([{ a: 1 }]) })
+      expect(result.numRows).toBe(0)
+      expect(result.schema.fields.map((field) => [field.name, String(field.type)])).toEqual([["a", "Float64"], ["b", "Utf8"]])
+    }))
+
   it.effect("a bad query is a sql error with DuckDB's message", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(Sql.query("select nope from t", { t: Tables.fromRows([{ a: 1 }]) }))

@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
+import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Version } from "@strata/core"
@@ -47,15 +48,18 @@ describe("a writer killed mid-write", () => {
         const temps = yield* Effect.promise(() => killMidWrite(base, format, 2_000_000))
         // the process died between creating its temporary file and renaming it
         expect(temps.length).toBe(1)
-        expect(temps[0]).toMatch(new RegExp(`^victim\\.${format === "parquet" ? "parquet" : "arrow"}\\.\\d+\\.\\d+\\.tmp$`))
+        const extension = format === "parquet" ? "parquet" : "arrow"
+        expect(temps[0]).toMatch(new RegExp(`^victim\\.${extension}\\.${os.hostname().replaceAll(".", "\\.")}\\.\\d+\\.\\d+\\.tmp$`))
 
         expect(Version.hash(fs.readFileSync(file))).toBe(before)
         expectSameValues(yield* io.read("victim"), previous)
 
-        // the next store replaces the file as usual
+        // the next writer replaces the file as usual, and removes the dead writer's temporary file
         const next = bigTable(500, 9)
-        yield* io.write("victim", next)
+        const writer = ArrowIO.make({ base, format })
+        yield* writer.write("victim", next)
         expectSameValues(yield* io.read("victim"), next)
+        expect(fs.readdirSync(base)).toEqual([`victim.${extension}`])
       }), 120_000)
   }
 })

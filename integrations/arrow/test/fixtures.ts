@@ -34,6 +34,22 @@ const exactValues = (vector: Vector): Array<unknown> => {
   return [...vector]
 }
 
+// A comparable text for nested values (decimals, binaries, lists, structs).
+const canonical = (value: unknown): string => {
+  if (value === null || value === undefined) return "null"
+  if (typeof value === "bigint") return `${value}n`
+  if (typeof value === "number") return Object.is(value, -0) ? "-0" : String(value)
+  if (typeof value !== "object") return JSON.stringify(value)
+  if (value instanceof Date) return value.toISOString()
+  if (ArrayBuffer.isView(value)) return `<${Array.from(value as unknown as ArrayLike<unknown>, canonical).join(",")}>`
+  if (Symbol.iterator in value && typeof (value as { toArray?: unknown }).toArray === "function") {
+    return `[${[...(value as Iterable<unknown>)].map(canonical).join(",")}]`
+  }
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`
+  const plain = typeof (value as { toJSON?: unknown }).toJSON === "function" ? (value as { toJSON(): unknown }).toJSON() : value
+  return `{${Object.entries(plain as object).map(([key, inner]) => `${key}:${canonical(inner)}`).join(",")}}`
+}
+
 /** Every value of every column equal (nulls included), row by row. */
 export const expectSameValues = (actual: Table, expected: Table): void => {
   expect(actual.numRows).toBe(expected.numRows)
@@ -46,8 +62,8 @@ export const expectSameValues = (actual: Table, expected: Table): void => {
     const right = exactValues(e)
     expect(left.length).toBe(right.length)
     for (let i = 0; i < right.length; i++) {
-      if (!Object.is(left[i], right[i])) {
-        expect.fail(`column ${field.name}, row ${i}: ${String(left[i])} !== ${String(right[i])}`)
+      if (!Object.is(left[i], right[i]) && canonical(left[i]) !== canonical(right[i])) {
+        expect.fail(`column ${field.name}, row ${i}: ${canonical(left[i])} !== ${canonical(right[i])}`)
       }
     }
   }

@@ -1,10 +1,10 @@
 import * as fs from "node:fs"
 import { describe, expect, it } from "@effect/vitest"
 import type { Event } from "@strata/core"
-import { Asset, Instance, Materialize, Output, Project, Version } from "@strata/core"
-import { Int32, type Table } from "apache-arrow"
+import { Asset, InMemoryIO, Instance, IOManager, Materialize, Output, Project, Version } from "@strata/core"
+import { Field, Int32, Schema, type Table, Utf8 } from "apache-arrow"
 import { Effect, Layer } from "effect"
-import { ArrowIO, Sql, Tables } from "../src/index.ts"
+import { ArrowIO, Sql, Tables, TypeHandler } from "../src/index.ts"
 import { tempFolder } from "./fixtures.ts"
 
 const materialized = (events: ReadonlyArray<Event.StoredEvent>, key: string) => {
@@ -133,11 +133,76 @@ describe("materializing assets stored by ArrowIO", () => {
     }).pipe(Effect.provide(Layer.mergeAll(Instance.layerMemory, ArrowIO.layer({ base: tempFolder() })))))
 })
 
+interface User {
+  readonly id: number
+  readonly email: string
+  readonly country: string | null
+}
+
+class UsersIO extends IOManager.Tag<UsersIO, Array<User>>()("test/UsersIO") {}
+
+describe("ArrowIO.layerFor: plain rows stored as Parquet through a type handler", () => {
+  const base = tempFolder()
+  const schema = new Schema([
+    new Field("id", new Int32(), false),
+    new Field("email", new Utf8(), false),
+    new Field("country", new Utf8(), true)
+  ])
+  it.effect("assets keep computing rows; files and metadata are ArrowIO's", () =>
+    Effect.gen(function*() {
+      const instance = yield* Instance.Instance
+      const users = Asset.make("silver_users", { io: UsersIO }, () =>
+        Effect.succeed([
+          { id: 1, email: "ada@example.com", country: "UK" },
+          { id: 2, email: "bob@example.com", country: null }
+        ]))
+      const countries = Asset.make("gold_countries", { deps: { users } }, ({ users }) =>
+        Effect.succeed(users.map((user) => user.country ?? "unknown")))
+      const result = yield* Materialize.materialize(Project.make({ assets: [users, countries] }))
+      expect(result.status).toBe("succeeded")
+      const events = yield* instance.runEvents(result.runId)
+      expect(materialized(events, "silver_users").metadata).toMatchObject({
+        row_count: 2,
+        format: "parquet",
+        schema: [
+          { name: "id", type: "Int32", nullable: false },
+          { name: "email", type: "Utf8", nullable: false },
+          { name: "country", type: "Utf8", nullable: true }
+        ],
+        columns: { country: { null_count: 1 } }
+      })
+      expect(fs.existsSync(`${base}/silver_users.parquet`)).toBe(true)
+      const io = ArrowIO.make({ base })
+      expect(Tables.toRows(yield* io.read("silver_users"))).toEqual([
+        { id: 1, email: "ada@example.com", country: "UK" },
+        { id: 2, email: "bob@example.com", country: null }
+      ])
+      const defaultIO = yield* IOManager.DefaultIO
+      const stored = yield* defaultIO.load({ key: countries.key, partition: undefined, downstream: undefined, definitionMetadata: {} })
+      expect(stored).toEqual(["UK", "unknown"])
+
+      // a row the schema refuses fails the step with the asset and column named
+      const broken = Asset.make("silver_users", { io: UsersIO }, () =>
+        Effect.succeed([{ id: 3, email: null as unknown as string, country: "FR" }]))
+      const failed = yield* Materialize.materialize(Project.make({ assets: [broken] }))
+      expect(failed.status).toBe("failed")
+      expect(failed.failed[0]!.error.message).toContain("asset silver_users")
+      expect(failed.failed[0]!.error.message).toContain("column email")
+      expect(failed.failed[0]!.error.message).toContain("not nullable")
+    }).pipe(Effect.provide(Layer.mergeAll(
+      Instance.layerMemory,
+      InMemoryIO.layer,
+      ArrowIO.layerFor(UsersIO, TypeHandler.rows<User>({ schema }), { base })
+    ))))
+})
+
 // An asset stored by ArrowIO must produce a Table: anything else is a compile error.
 export const typeChecks = () => {
   Asset.make("typed", { io: ArrowIO }, () => Effect.succeed(Tables.fromRows([])))
   // @ts-expect-error rows are not a Table: convert them with Tables.fromRows
   Asset.make("untyped", { io: ArrowIO }, () => Effect.succeed([{ a: 1 }]))
   const table: Effect.Effect<Table, unknown, ArrowIO> = ArrowIO.read("x")
+  // @ts-expect-error the handler must convert the key's values (rows of User), not tables
+  ArrowIO.layerFor(UsersIO, TypeHandler.table)
   return table
 }

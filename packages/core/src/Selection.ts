@@ -235,6 +235,13 @@ class Parser {
         }
       }
     }
+    // `+key+` is the key with its upstreams and its downstreams, not the downstreams of its upstreams
+    if (up > 0 && down > 0) {
+      return {
+        _tag: "Union",
+        selections: [{ _tag: "Upstream", depth: up, selection }, { _tag: "Downstream", depth: down, selection }]
+      }
+    }
     if (up > 0) selection = { _tag: "Upstream", depth: up, selection }
     if (down > 0) selection = { _tag: "Downstream", depth: down, selection }
     return selection

@@ -5,5 +5,12 @@
  *
  * @since 0.1.0
  */
-export { isProcessAlive, isTerminal, materializationRecord, observationRecord, stepKey } from "./internal/instanceRules.ts"
+export {
+  isProcessAlive,
+  isTerminal,
+  materializationRecord,
+  observationRecord,
+  orphanedStepFailures,
+  stepKey
+} from "./internal/instanceRules.ts"
 export { exactJson } from "./FileSystemIO.ts"

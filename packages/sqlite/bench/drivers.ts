@@ -174,7 +174,7 @@ const measureReads = (driver: string) => {
 }
 
 const measureDriver = (driver: string) => {
-  const writes = [100, 1000, 10_000].map((batch) => measureWrites(driver, batch))
+  const writes = [25, 100, 1000, 10_000].map((batch) => measureWrites(driver, batch))
   const { result, split } = measureReads(driver)
   return { writes, reads: result, decode: split }
 }
@@ -218,7 +218,7 @@ if (driverArgument !== undefined) {
         events: TOTAL,
         processesPerDriver: PROCESSES,
         writes: measuredDrivers.flatMap((driver) =>
-          [0, 1, 2].map((i) => medianOf(samples[driver]!.map((sample) => sample.writes[i]! as unknown as Record<string, unknown>)))
+          [0, 1, 2, 3].map((i) => medianOf(samples[driver]!.map((sample) => sample.writes[i]! as unknown as Record<string, unknown>)))
         ),
         reads: measuredDrivers.map((driver) => medianOf(samples[driver]!.map((sample) => sample.reads))),
         decode: measuredDrivers.map((driver) => medianOf(samples[driver]!.map((sample) => sample.decode)))

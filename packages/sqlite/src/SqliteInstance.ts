@@ -11,7 +11,8 @@
  * - The schema is versioned (`PRAGMA user_version`) and migrated on open; a
  *   newer version fails with reason `unsupported-version`, a file that is not
  *   a Strata database with reason `corrupt`, and neither is modified.
- * - Opening reaps runs orphaned by a crashed process.
+ * - Opening reaps runs orphaned by a crashed process (and keeps doing so every
+ *   minute while open); their unfinished steps are closed as failed.
  *
  * @example
  * ```ts
@@ -31,7 +32,7 @@ import { hostname } from "node:os"
 import * as nodePath from "node:path"
 import { Instance } from "@strata/core"
 import type { Scope } from "effect"
-import { Clock, Effect, Layer } from "effect"
+import { Clock, Config, Effect, Layer } from "effect"
 import { type Database, openNodeSqlite, toInstanceError } from "./internal/database.ts"
 import { inspect, migrate } from "./internal/schema.ts"
 import { makeStore } from "./internal/store.ts"
@@ -54,9 +55,20 @@ export interface Options {
    * Reaping of orphaned runs on open (runs left `queued`/`started` by a
    * process that is gone): `false` turns it off. A run of this host whose pid
    * is dead is failed at once; any run silent for `heartbeatTimeoutMs`
-   * (default 5 minutes; the executor beats every 10 s) is failed too.
+   * (default 1 hour) is failed too. The executor beats every 10 s, but a
+   * step computing synchronously blocks its event loop and its heartbeat:
+   * the long default keeps such a live run from being failed by another
+   * process opening the database, while a crash on this host is caught at
+   * once by the pid check.
    */
-  readonly reapOrphans?: false | { readonly heartbeatTimeoutMs?: number | undefined } | undefined
+  readonly reapOrphans?:
+    | false
+    | {
+      readonly heartbeatTimeoutMs?: number | undefined
+      /** Reap again every `intervalMs` while the instance is open (default 60 000; 0 turns it off). */
+      readonly intervalMs?: number | undefined
+    }
+    | undefined
 }
 
 /**
@@ -88,7 +100,12 @@ const checkHeader = (path: string): Instance.InstanceError | "missing" | "empty"
   }
   try {
     const header = Buffer.alloc(16)
-    const read = fs.readSync(handle, header, 0, 16, 0)
+    let read: number
+    try {
+      read = fs.readSync(handle, header, 0, 16, 0)
+    } catch (error) {
+      return unavailable(path, "read the database file", error)
+    }
     if (read === 0) return "empty"
     if (read < 16 || header.toString("latin1") !== SQLITE_HEADER) {
       const start = JSON.stringify(header.subarray(0, read).toString("latin1").replace(/[^\x20-\x7e]/g, "."))
@@ -167,15 +184,26 @@ export const make: (options?: Options) => Effect.Effect<Instance.InstanceShape, 
     const db = yield* openDatabase(path, options?.busyTimeoutMs ?? 5000)
     const instance = makeStore(db, { path, persistent: path !== ":memory:" })
     if (options?.reapOrphans !== false) {
-      const now = yield* Clock.currentTimeMillis
-      const reaped = yield* instance.reapOrphanedRuns({
-        now,
-        heartbeatTimeoutMs: options?.reapOrphans?.heartbeatTimeoutMs ?? 5 * 60_000,
-        host: hostname()
+      const heartbeatTimeoutMs = options?.reapOrphans?.heartbeatTimeoutMs ?? 60 * 60_000
+      const host = hostname()
+      const reap = Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        const reaped = yield* instance.reapOrphanedRuns({ now, heartbeatTimeoutMs, host })
+        if (reaped.length > 0) {
+          yield* Effect.logWarning(`marked ${reaped.length} orphaned run(s) as failed`).pipe(
+            Effect.annotateLogs({ runs: reaped.map((run) => `${run.runId}: ${run.reason}`) })
+          )
+        }
       })
-      if (reaped.length > 0) {
-        yield* Effect.logWarning(`marked ${reaped.length} orphaned run(s) as failed`).pipe(
-          Effect.annotateLogs({ runs: reaped.map((run) => `${run.runId}: ${run.reason}`) })
+      yield* reap
+      const intervalMs = options?.reapOrphans?.intervalMs ?? 60_000
+      if (intervalMs > 0) {
+        // long-lived processes (the catalog, the daemon) also notice runs whose process died after we opened
+        yield* Effect.forkScoped(
+          Effect.sleep(intervalMs).pipe(
+            Effect.andThen(reap.pipe(Effect.catch((error) => Effect.logDebug("reaping orphaned runs failed", error)))),
+            Effect.forever
+          )
         )
       }
     }
@@ -196,3 +224,34 @@ export const make: (options?: Options) => Effect.Effect<Instance.InstanceShape, 
  */
 export const layer = (options?: Options): Layer.Layer<Instance.Instance, Instance.InstanceError> =>
   Layer.effect(Instance.Instance, make(options))
+
+/**
+ * The options read from configuration (environment variables by default):
+ * `STRATA_SQLITE_PATH` (default `.strata/instance.db`) and
+ * `STRATA_SQLITE_BUSY_TIMEOUT_MS` (default 5000).
+ *
+ * @since 0.1.0
+ */
+export const config: Config.Config<Options> = Config.all({
+  path: Config.String("STRATA_SQLITE_PATH").pipe(Config.withDefault(defaultPath)),
+  busyTimeoutMs: Config.Int("STRATA_SQLITE_BUSY_TIMEOUT_MS").pipe(Config.withDefault(5000))
+})
+
+/**
+ * The SQLite instance with its options read from `Config` ({@link config} by
+ * default), for deployments configured by environment variables.
+ *
+ * @example
+ * ```ts
+ * import { SqliteInstance } from "@strata/sqlite"
+ *
+ * // STRATA_SQLITE_PATH=/var/lib/strata/instance.db
+ * const InstanceLive = SqliteInstance.layerConfig()
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const layerConfig = (
+  options: Config.Config<Options> = config
+): Layer.Layer<Instance.Instance, Instance.InstanceError | Config.ConfigError> =>
+  Layer.effect(Instance.Instance, Effect.flatMap(options, make))

@@ -83,8 +83,14 @@ describe("crash safety", () => {
         expect(events.some((e) => e.type === "step-succeeded" && e.assetKey === "slow")).toBe(false)
         expect(events.at(-1)).toMatchObject({ type: "run-failed", runId: "crashed-run" })
 
+        // the step the crash interrupted is closed as failed, with the same reason
+        const slowFailed = events.find((e) => e.type === "step-failed" && e.assetKey === "slow")
+        expect(slowFailed).toMatchObject({ willRetry: false, error: { tag: "@strata/core/OrphanedRun", message: run.reason } })
+
         const index = yield* instance.assets()
-        expect([...index.keys()]).toEqual(["raw"])
+        expect([...index.keys()].sort()).toEqual(["raw", "slow"])
+        expect(index.get("slow")!.materialization).toBeUndefined()
+        expect(index.get("slow")!.failure!.runId).toBe("crashed-run")
         expect((yield* instance.history("slow"))).toEqual([])
         const stored = fs.readdirSync(path.join(folder, "storage"))
         expect(stored).toEqual(["raw.json"])
@@ -102,10 +108,58 @@ describe("crash safety", () => {
         expect(rerun.status).toBe("succeeded")
         const after = yield* instance.assets()
         expect([...after.keys()].sort()).toEqual(["raw", "report", "slow"])
+        expect(after.get("slow")!.failure).toBeUndefined()
         expect(after.get("report")!.materialization!.inputVersions).toEqual({
           slow: after.get("slow")!.materialization!.dataVersion
         })
         expect(JSON.parse(fs.readFileSync(path.join(folder, "storage", "report.json"), "utf8"))).toEqual({ total: 100 })
       }))
+    }), 60_000)
+
+  it.live("a process SIGKILLed while writing big batches leaves only whole batches", () =>
+    Effect.gen(function*() {
+      const folder = fs.mkdtempSync(path.join(os.tmpdir(), "strata-sqlite-bulk-"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => fs.rmSync(folder, { recursive: true, force: true })))
+      const dbPath = path.join(folder, "instance.db")
+      const size = 5000
+      for (const delayMs of [37, 111]) {
+        fs.rmSync(`${dbPath}.ready`, { force: true })
+        const child = spawn(
+          process.execPath,
+          ["--conditions=@strata/source", path.join(here, "fixtures", "bulkWriter.ts"), dbPath, String(size)],
+          { stdio: ["ignore", "ignore", "pipe"] }
+        )
+        let stderr = ""
+        child.stderr.on("data", (chunk) => stderr += String(chunk))
+        const exited = once(child, "exit")
+        yield* waitFor(
+          "the first batch",
+          Effect.sync(() => {
+            if (child.exitCode !== null) throw new Error(`writer exited early (${child.exitCode}): ${stderr}`)
+            return fs.existsSync(`${dbPath}.ready`) ? true : undefined
+          })
+        )
+        yield* Effect.sleep(delayMs)
+        child.kill("SIGKILL")
+        yield* Effect.promise(() => exited)
+
+        const integrity = new DatabaseSync(dbPath, { readOnly: true })
+        expect(integrity.prepare("PRAGMA integrity_check").get()).toEqual({ integrity_check: "ok" })
+        integrity.close()
+        yield* Effect.scoped(Effect.gen(function*() {
+          const instance = yield* SqliteInstance.make({ path: dbPath, reapOrphans: false })
+          const events = yield* instance.runEvents("bulk")
+          expect(events.length).toBeGreaterThanOrEqual(size)
+          expect(events.length % size).toBe(0)
+          const batches = events.length / size
+          const last = `batch-${batches - 1}`
+          expect((yield* instance.partitions("asset_0")).size).toBe(batches)
+          expect((yield* instance.partitions(`asset_${size - 1}`)).get(last)?.dataVersion).toBe(`${batches - 1}:${size - 1}`)
+          // clear the run for the next round
+          yield* instance.wipeAssets(Array.from({ length: size }, (_, i) => `asset_${i}`))
+          yield* instance.appendEvents([{ type: "run-canceled", runId: "bulk", timestamp: 0, reason: "test" }])
+          yield* instance.prune({ endedBefore: Number.MAX_SAFE_INTEGER })
+        }))
+      }
     }), 60_000)
 })

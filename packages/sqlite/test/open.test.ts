@@ -1,11 +1,13 @@
+import { spawnSync } from "node:child_process"
 import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as os from "node:os"
+import { hostname } from "node:os"
 import * as path from "node:path"
 import { DatabaseSync } from "node:sqlite"
 import { describe, expect, it } from "@effect/vitest"
 import { Instance } from "@strata/core"
-import { Effect, Exit } from "effect"
+import { ConfigProvider, Effect, Exit, Layer } from "effect"
 import { afterAll } from "vitest"
 import { SqliteInstance } from "../src/index.ts"
 
@@ -57,6 +59,39 @@ describe("opening a database", () => {
       expect(db.prepare("PRAGMA user_version").get()).toEqual({ user_version: 1 })
       expect(db.prepare("SELECT run_id FROM runs").all()).toEqual([{ run_id: "r1" }])
       db.close()
+    }))
+
+  it.live("layerConfig reads the path from configuration", () =>
+    Effect.gen(function*() {
+      const file = path.join(folder(), "configured", "instance.db")
+      const describe = yield* Effect.map(Effect.service(Instance.Instance), (instance) => instance.describe).pipe(
+        Effect.provide(
+          SqliteInstance.layerConfig().pipe(
+            Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown({ STRATA_SQLITE_PATH: file })))
+          )
+        )
+      )
+      expect(describe).toBe(`sqlite ${file}`)
+      expect(fs.existsSync(file)).toBe(true)
+    }))
+
+  it.live("an open instance keeps reaping: a run whose process dies later is failed within the interval", () =>
+    Effect.gen(function*() {
+      const file = path.join(folder(), "instance.db")
+      const pid = spawnSync(process.execPath, ["-e", ""]).pid!
+      yield* Effect.scoped(Effect.gen(function*() {
+        const instance = yield* SqliteInstance.make({ path: file, reapOrphans: { intervalMs: 50 } })
+        yield* instance.createRun({ ...newRun("late"), host: hostname(), pid })
+        yield* instance.appendEvents([{ type: "run-started", runId: "late", timestamp: Date.now() }])
+        const deadline = Date.now() + 10_000
+        let status = (yield* instance.getRun("late"))!.status
+        while (status === "started" && Date.now() < deadline) {
+          yield* Effect.sleep(20)
+          status = (yield* instance.getRun("late"))!.status
+        }
+        expect(status).toBe("failed")
+        expect((yield* instance.getRun("late"))!.reason).toContain(`pid ${pid}`)
+      }))
     }))
 
   it.live("an empty file becomes a new instance", () =>
@@ -115,6 +150,15 @@ describe("opening a database", () => {
       expect(digest(file)).toBe(before)
     }))
 
+  it.live("a folder where the file should be is reported as unavailable, not thrown", () =>
+    Effect.gen(function*() {
+      const dir = path.join(folder(), "instance.db")
+      fs.mkdirSync(dir)
+      const error = yield* openFailure({ path: dir })
+      expect(error.reason).toBe("unavailable")
+      expect(error.message).toContain(dir)
+    }))
+
   it.live("a schema version newer than this package is refused with unsupported-version, file unchanged", () =>
     Effect.gen(function*() {
       const file = path.join(folder(), "instance.db")
@@ -154,6 +198,47 @@ describe("opening a database", () => {
         expect(error?.isRetryable).toBe(true)
         yield* instance.appendEvents([{ type: "run-succeeded", runId: "r1", timestamp: 2 }])
         expect((yield* instance.getRun("r1"))!.status).toBe("succeeded")
+      }))
+    }))
+})
+
+describe("reading rows", () => {
+  it.live("a row changed outside Strata is reported as corrupt; an event type from a newer Strata as unsupported-version", () =>
+    Effect.gen(function*() {
+      const file = path.join(folder(), "instance.db")
+      yield* Effect.scoped(Effect.gen(function*() {
+        const instance = yield* SqliteInstance.make({ path: file })
+        yield* instance.createRun(newRun("r1"))
+        yield* instance.appendEvents([
+          { type: "run-started", runId: "r1", timestamp: 1 },
+          { type: "log", runId: "r1", timestamp: 2, level: "info", message: "hello" }
+        ])
+      }))
+      const db = new DatabaseSync(file)
+      db.exec(`UPDATE events SET body = '{"type":"log","runId":"r1","timestamp":"yesterday"}' WHERE type = 'log'`)
+      db.close()
+      yield* Effect.scoped(Effect.gen(function*() {
+        const instance = yield* SqliteInstance.make({ path: file, reapOrphans: false })
+        const exit = yield* Effect.exit(instance.runEvents("r1"))
+        const error = Exit.isFailure(exit)
+          ? (exit.cause.reasons.find((reason) => reason._tag === "Fail") as unknown as { error: Instance.InstanceError }).error
+          : undefined
+        expect(error?.reason).toBe("corrupt")
+        expect(error?.message).toContain("event 2")
+      }))
+      const again = new DatabaseSync(file)
+      again.exec(`UPDATE events SET body = '{"type":"check-evaluated","runId":"r1","timestamp":2}' WHERE type = 'log'`)
+      again.close()
+      yield* Effect.scoped(Effect.gen(function*() {
+        const instance = yield* SqliteInstance.make({ path: file, reapOrphans: false })
+        const exit = yield* Effect.exit(instance.events())
+        const error = Exit.isFailure(exit)
+          ? (exit.cause.reasons.find((reason) => reason._tag === "Fail") as unknown as { error: Instance.InstanceError }).error
+          : undefined
+        expect(error?.reason).toBe("unsupported-version")
+        expect(error?.message).toContain("check-evaluated")
+        // the rest of the instance still answers
+        expect((yield* instance.getRun("r1"))!.status).toBe("started")
       }))
     }))
 })

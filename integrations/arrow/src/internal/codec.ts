@@ -1,7 +1,9 @@
 /**
- * Encoding and decoding tables as Parquet (parquet-wasm, through Arrow IPC
- * streams) and Arrow IPC files (apache-arrow). Plain functions that throw:
- * callers map the errors to `ArrowError`s with the asset and file they know.
+ * File formats on the main thread: Arrow IPC files (apache-arrow), magic-byte
+ * checks, Parquet schemas read from footers, and the types Parquet cannot
+ * hold. Parquet data itself is encoded and decoded in the worker
+ * (`worker.ts`). Plain functions that throw: callers map the errors to
+ * `ArrowError`s with the asset and file they know.
  */
 import * as fs from "node:fs"
 import { DataType, type Field, RecordBatchReader, type Schema, type Table, tableFromIPC, tableToIPC } from "apache-arrow"
@@ -17,17 +19,6 @@ const ARROW_MAGIC = [0x41, 0x52, 0x52, 0x4f, 0x57, 0x31] // "ARROW1"
 
 /** Thrown when bytes are not a file of the expected format; the message says why. */
 export class ForeignFile extends Error {}
-
-const parquetCompression = (compression: Compression): Parquet.Compression =>
-  compression === "zstd"
-    ? Parquet.Compression.ZSTD
-    : compression === "snappy"
-    ? Parquet.Compression.SNAPPY
-    : Parquet.Compression.UNCOMPRESSED
-
-// Rows per Arrow batch when reading Parquet: parquet-rs defaults to 1024, which
-// would split a million-row table into a thousand batches.
-const READ_BATCH_ROWS = 1 << 20
 
 /** Thrown for a column whose type the Parquet writer cannot encode. */
 export class UnsupportedColumn extends Error {
@@ -50,15 +41,10 @@ const findUnsupported = (fields: ReadonlyArray<Field>, prefix: string): Unsuppor
   return undefined
 }
 
-export const encodeParquet = (table: Table, compression: Compression, rowGroupRows: number | undefined): Uint8Array => {
+/** Throws {@link UnsupportedColumn} for the first column Parquet cannot hold. */
+export const checkParquetTypes = (table: Table): void => {
   const unsupported = findUnsupported(table.schema.fields, "")
   if (unsupported !== undefined) throw unsupported
-  const wasmTable = Parquet.Table.fromIPCStream(tableToIPC(table, "stream"))
-  let builder = new Parquet.WriterPropertiesBuilder()
-    .setCompression(parquetCompression(compression))
-    .setCreatedBy("@strata/arrow (parquet-wasm)")
-  if (rowGroupRows !== undefined) builder = builder.setMaxRowGroupSize(rowGroupRows)
-  return Parquet.writeParquet(wasmTable, builder.build())
 }
 
 const hasMagic = (bytes: Uint8Array, magic: ReadonlyArray<number>, at: number): boolean => {
@@ -89,13 +75,6 @@ export const checkIpc = (bytes: Uint8Array): void => {
 export const parquetSchema = (bytes: Uint8Array): Schema => {
   checkParquet(bytes)
   return tableFromIPC(Parquet.readSchema(bytes).intoIPCStream()).schema
-}
-
-export const decodeParquet = (bytes: Uint8Array, columns: ReadonlyArray<string> | undefined): Table => {
-  checkParquet(bytes)
-  const options: Parquet.ReaderOptions = { batchSize: READ_BATCH_ROWS }
-  if (columns !== undefined) options.columns = [...columns]
-  return tableFromIPC(Parquet.readParquet(bytes, options).intoIPCStream())
 }
 
 export const encodeIpc = (table: Table): Uint8Array => tableToIPC(table, "file")

@@ -11,7 +11,14 @@ import type {
   RunStatus
 } from "../Instance.ts"
 import { InstanceError } from "../Instance.ts"
-import { isProcessAlive, isTerminal, materializationRecord, observationRecord, stepKey } from "./instanceRules.ts"
+import {
+  isProcessAlive,
+  isTerminal,
+  materializationRecord,
+  observationRecord,
+  orphanedStepFailures,
+  stepKey
+} from "./instanceRules.ts"
 
 interface MutableAssetRecord {
   assetKey: string
@@ -195,16 +202,18 @@ export const makeMemoryInstance = (): InstanceShape => {
         for (const run of runs.values()) {
           if (isTerminal(run.status)) continue
           const sameHostDead = run.host === host && run.pid !== undefined && !isProcessAlive(run.pid)
-          const silent = now - (run.heartbeatAt ?? run.startedAt ?? run.createdAt) > heartbeatTimeoutMs
+          const lastSign = run.heartbeatAt ?? run.startedAt ?? run.createdAt
+          const silent = now - lastSign > heartbeatTimeoutMs
           if (!sameHostDead && !silent) continue
           const reason = sameHostDead
             ? `the process running it (pid ${run.pid} on ${host}) exited before the run finished`
-            : `no heartbeat for ${Math.round((now - (run.heartbeatAt ?? run.createdAt)) / 1000)} s`
+            : `no heartbeat for ${Math.round((now - lastSign) / 1000)} s (from pid ${run.pid ?? "?"} on ${run.host ?? "an unknown host"})`
+          events.push(...orphanedStepFailures(byRun.get(run.runId) ?? [], now, reason))
           events.push({ type: "run-failed", runId: run.runId, timestamp: now, reason })
         }
         return appendEvents(events).pipe(
           Effect.map(() => {
-            for (const event of events) reaped.push(runs.get(event.runId)!)
+            for (const event of events) if (event.type === "run-failed") reaped.push(runs.get(event.runId)!)
             return reaped
           })
         )

@@ -2,7 +2,10 @@
  * The instance conformance suite: one set of tests that every
  * implementation of {@link Instance} runs (memory, SQLite, Postgres), so that
  * they agree on the contract. Differences between backends are expressed by
- * {@link Capabilities} flags and checked, never skipped silently.
+ * `Capabilities` flags and checked, never skipped silently:
+ * `persistent` decides what reopening must show; `multiProcess` needs other
+ * processes opening the same storage, which only a backend's own tests know
+ * how to start (see @strata/sqlite's and @strata/postgres's multiprocess tests).
  */
 import { spawnSync } from "node:child_process"
 import { hostname } from "node:os"
@@ -60,11 +63,12 @@ const materialized = (
   inputVersions: {}
 })
 
-const stepStarted = (runId: string, assetKey: string, attempt = 1): StrataEvent => ({
+const stepStarted = (runId: string, assetKey: string, attempt = 1, partition?: string): StrataEvent => ({
   type: "step-started",
   runId,
   timestamp: Date.now(),
   assetKey,
+  partition,
   attempt
 })
 
@@ -325,6 +329,21 @@ export const instanceConformance = (
           for (let i = 1; i < stored.length; i++) expect(stored[i]!.id).toBeGreaterThan(stored[i - 1]!.id)
           const global = yield* instance.events()
           expect(global.map((event) => event.id)).toEqual(stored.map((event) => event.id))
+        }))
+
+      test("ids are never reused, even after the newest events were removed", (instance) =>
+        Effect.gen(function*() {
+          const runId = freshRunId("reuse")
+          yield* instance.createRun(newRun(runId))
+          yield* instance.appendEvents([materialized(runId, "tail", { partition: "p" }), materialized(runId, "tail")])
+          const before = yield* instance.events()
+          const newest = before.at(-1)!.id
+          yield* instance.wipeAssets(["tail"])
+          expect(yield* instance.events()).toEqual([])
+          yield* instance.appendEvents([{ type: "log", runId, timestamp: 1, level: "info", message: "after" }])
+          const [next] = yield* instance.events({ after: newest })
+          expect(next).toBeDefined()
+          expect(next!.id).toBeGreaterThan(newest)
         }))
 
       test("an empty batch is a no-op", (instance) =>
@@ -711,6 +730,11 @@ export const instanceConformance = (
           yield* instance.createRun(newRun(done, { host, pid, createdAt: now }))
           yield* instance.appendEvents([
             { type: "run-started", runId: orphan, timestamp: now },
+            stepStarted(orphan, "finished"),
+            materialized(orphan, "finished"),
+            { type: "step-succeeded", runId: orphan, timestamp: now, assetKey: "finished", attempt: 1, durationMs: 1 },
+            stepStarted(orphan, "in-flight", 2),
+            stepStarted(orphan, "in-flight-partition", 1, "p1"),
             { type: "run-started", runId: alive, timestamp: now },
             { type: "run-started", runId: done, timestamp: now },
             { type: "run-succeeded", runId: done, timestamp: now }
@@ -723,6 +747,19 @@ export const instanceConformance = (
           expect(run.reason).toContain(String(pid))
           const events = yield* instance.runEvents(orphan)
           expect(events[events.length - 1]).toMatchObject({ type: "run-failed", runId: orphan })
+          // the steps it left running are closed as failed, before the run, with the same reason
+          const closing = events.slice(-3, -1)
+          expect(closing.map((event) => [event.type, (event as { assetKey?: string }).assetKey]).sort()).toEqual([
+            ["step-failed", "in-flight"],
+            ["step-failed", "in-flight-partition"]
+          ])
+          const inFlight = closing.find((event) => (event as { assetKey?: string }).assetKey === "in-flight")!
+          expect(inFlight).toMatchObject({ attempt: 2, willRetry: false, error: { tag: "@strata/core/OrphanedRun" } })
+          expect((inFlight as { error: { message: string } }).error.message).toBe(run.reason)
+          expect(events.filter((event) => event.type === "step-failed").length).toBe(2)
+          const index = yield* instance.assets(["in-flight", "finished"])
+          expect(index.get("in-flight")!.failure!.error.tag).toBe("@strata/core/OrphanedRun")
+          expect(index.get("finished")!.failure).toBeUndefined()
           expect((yield* instance.getRun(alive))!.status).toBe("started")
           expect((yield* instance.getRun(done))!.status).toBe("succeeded")
           expect(yield* instance.reapOrphanedRuns({ now: now + 2000, heartbeatTimeoutMs: 60_000, host })).toEqual([])

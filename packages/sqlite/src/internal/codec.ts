@@ -86,6 +86,26 @@ export const decodeRun = (row: RunRow, path: string): Instance.RunRecord => {
   return record
 }
 
+const AssetRowSchema = Schema.Struct({
+  asset_key: Schema.String,
+  m_id: Schema.NullOr(Schema.Number),
+  m_body: Schema.NullOr(Schema.String),
+  o_id: Schema.NullOr(Schema.Number),
+  o_body: Schema.NullOr(Schema.String),
+  f_id: Schema.NullOr(Schema.Number),
+  f_run_id: Schema.NullOr(Schema.String),
+  f_at: Schema.NullOr(Schema.Number),
+  f_error: Schema.NullOr(Schema.String)
+})
+const decodeAssetRowExit = Schema.decodeUnknownExit(AssetRowSchema)
+
+/** Decodes a row of the asset index joined with its latest events. */
+export const decodeAssetRow = (row: unknown, path: string): typeof AssetRowSchema.Type => {
+  const exit = decodeAssetRowExit(row)
+  if (Exit.isFailure(exit)) throw corrupt(path, "assets", "a row of the asset index", exit.cause)
+  return exit.value
+}
+
 /** Decodes an `events` row (its id and JSON body). */
 export const decodeEvent = (id: number, body: string, path: string, operation: string): Event.StoredEvent => {
   let parsed: unknown
@@ -96,9 +116,37 @@ export const decodeEvent = (id: number, body: string, path: string, operation: s
   }
   if (typeof parsed === "object" && parsed !== null) (parsed as { id: number }).id = id
   const exit = decodeStoredEvent(parsed)
-  if (Exit.isFailure(exit)) throw corrupt(path, operation, `event ${id}`, exit.cause)
+  if (Exit.isFailure(exit)) {
+    const type = (parsed as { type?: unknown } | null)?.type
+    if (typeof type === "string" && !knownTypes.has(type)) {
+      // written by a newer Strata whose vocabulary this version does not know
+      throw new Abort(
+        new Instance.InstanceError({
+          operation,
+          reason: "unsupported-version",
+          path,
+          message: `${path}: event ${id} has type "${type}", which this version of @strata/core does not know; upgrade @strata/core and @strata/sqlite`
+        })
+      )
+    }
+    throw corrupt(path, operation, `event ${id}`, exit.cause)
+  }
   return exit.value
 }
+
+const knownTypes: ReadonlySet<string> = new Set<Event.EventType>([
+  "run-started",
+  "run-succeeded",
+  "run-failed",
+  "run-canceled",
+  "step-started",
+  "step-succeeded",
+  "step-failed",
+  "step-skipped",
+  "asset-materialized",
+  "asset-observed",
+  "log"
+])
 
 /** Decodes the inline latest failure of an asset. */
 export const decodeError = (json: string, path: string): Event.ErrorInfo => {

@@ -27,6 +27,19 @@ export interface Database {
   close(): void
 }
 
+/**
+ * Rolls back the open transaction, if any: after some errors (disk full, I/O
+ * errors) SQLite has already rolled back, and a second ROLLBACK would hide
+ * the original error.
+ */
+export const rollback = (db: Database): void => {
+  try {
+    db.exec("ROLLBACK")
+  } catch {
+    // no transaction was active
+  }
+}
+
 /** Opens a connection with `node:sqlite` (built into Node, no native build). */
 export const openNodeSqlite = (path: string, options: { readonly readOnly: boolean; readonly timeoutMs: number }): Database =>
   new DatabaseSync(path, { readOnly: options.readOnly, timeout: options.timeoutMs }) as unknown as Database
@@ -40,6 +53,8 @@ const SQLITE_IOERR = 10
 const SQLITE_CORRUPT = 11
 const SQLITE_FULL = 13
 const SQLITE_CANTOPEN = 14
+const SQLITE_TOOBIG = 18
+const SQLITE_CONSTRAINT = 19
 const SQLITE_NOTADB = 26
 
 /** The SQLite result code of a driver error (both drivers put it somewhere). */
@@ -58,6 +73,8 @@ const resultCode = (error: unknown): number | undefined => {
       SQLITE_CORRUPT,
       SQLITE_FULL,
       SQLITE_CANTOPEN,
+      SQLITE_TOOBIG,
+      SQLITE_CONSTRAINT,
       SQLITE_NOTADB
     }
     for (const name in names) if (record.code === name || record.code.startsWith(`${name}_`)) return names[name]
@@ -100,6 +117,22 @@ export const toInstanceError = (operation: string, path: string, error: unknown)
         reason: "unavailable",
         path,
         message: `cannot open ${path} (${detail}); check that the folder exists and is writable`,
+        cause: error
+      })
+    case SQLITE_TOOBIG:
+      return new InstanceError({
+        operation,
+        reason: "invalid",
+        path,
+        message: `${operation} on ${path}: a value is larger than SQLite stores in one row (${detail}); keep metadata small and store large data with an I/O manager`,
+        cause: error
+      })
+    case SQLITE_CONSTRAINT:
+      return new InstanceError({
+        operation,
+        reason: "invalid",
+        path,
+        message: `${operation} on ${path} broke a constraint of the instance schema (${detail})`,
         cause: error
       })
     case SQLITE_READONLY:

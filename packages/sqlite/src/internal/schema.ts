@@ -8,6 +8,7 @@
  */
 import { Instance } from "@strata/core"
 import type { Database } from "./database.ts"
+import { rollback } from "./database.ts"
 
 /** "STRA" in ASCII: marks a database as a Strata instance. */
 export const APPLICATION_ID = 0x53545241
@@ -159,7 +160,7 @@ export const migrate = (db: Database, path: string): void | Instance.InstanceErr
   try {
     const inspection = inspect(db, path)
     if (inspection instanceof Instance.InstanceError) {
-      db.exec("ROLLBACK")
+      rollback(db)
       return inspection
     }
     const from = inspection.kind === "empty" ? 0 : inspection.version
@@ -170,7 +171,7 @@ export const migrate = (db: Database, path: string): void | Instance.InstanceErr
     }
     db.exec("COMMIT")
   } catch (error) {
-    db.exec("ROLLBACK")
+    rollback(db)
     throw error
   }
 }

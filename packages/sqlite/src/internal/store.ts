@@ -4,15 +4,14 @@
  */
 import type { Event } from "@strata/core"
 import { Instance } from "@strata/core"
-import { isProcessAlive, isTerminal, materializationRecord, observationRecord } from "@strata/core/spi"
+import { isProcessAlive, materializationRecord, observationRecord, orphanedStepFailures } from "@strata/core/spi"
 import { Effect } from "effect"
-import { Abort, decodeError, decodeEvent, decodeRun, type RunRow } from "./codec.ts"
+import { Abort, decodeAssetRow, decodeError, decodeEvent, decodeRun, type RunRow } from "./codec.ts"
 import type { Database, Statement } from "./database.ts"
-import { toInstanceError } from "./database.ts"
+import { rollback, toInstanceError } from "./database.ts"
 
 type StrataEvent = Event.StrataEvent
 type StoredEvent = Event.StoredEvent
-
 
 const TERMINAL = "('succeeded', 'failed', 'canceled')"
 
@@ -36,15 +35,14 @@ export const makeStore = (db: Database, options: StoreOptions): Instance.Instanc
   /** Runs `body` in an immediate transaction (the write lock is taken at BEGIN, not at the first write). */
   const transaction = <A>(body: () => A): A => {
     db.exec("BEGIN IMMEDIATE")
-    let result: A
     try {
-      result = body()
+      const result = body()
+      db.exec("COMMIT")
+      return result
     } catch (error) {
-      db.exec("ROLLBACK")
+      rollback(db)
       throw error
     }
-    db.exec("COMMIT")
-    return result
   }
 
   const attempt = <A>(operation: string, body: () => A): Effect.Effect<A, Instance.InstanceError> =>
@@ -201,7 +199,7 @@ export const makeStore = (db: Database, options: StoreOptions): Instance.Instanc
   const assetsAll = sql(`SELECT ${assetColumns} ORDER BY a.asset_key`)
   const assetsByKey = sql(`SELECT ${assetColumns} WHERE a.asset_key IN (SELECT value FROM json_each(?))`)
   const partitions = sql(
-    `SELECT p.partition AS partition, e.id AS id, e.body AS body FROM asset_partitions p
+    `SELECT e.id AS id, e.body AS body FROM asset_partitions p
      JOIN events e ON e.id = p.materialization_id WHERE p.asset_key = ? ORDER BY p.partition`
   )
   const historyAll = sql(
@@ -211,6 +209,10 @@ export const makeStore = (db: Database, options: StoreOptions): Instance.Instanc
   const historyPartition = sql(
     `SELECT e.id AS id, e.body AS body FROM materializations m JOIN events e ON e.id = m.event_id
      WHERE m.asset_key = ? AND m.partition = ? AND m.event_id < ? ORDER BY m.event_id DESC LIMIT ?`
+  )
+  const stepEvents = sql(
+    `SELECT id, body FROM events
+     WHERE run_seq = ? AND type IN ('step-started', 'step-succeeded', 'step-failed', 'step-skipped') ORDER BY id`
   )
   const activeRuns = sql("SELECT * FROM runs WHERE status IN ('queued', 'started') ORDER BY seq")
 
@@ -228,10 +230,14 @@ export const makeStore = (db: Database, options: StoreOptions): Instance.Instanc
             : `no heartbeat for ${Math.round((options.now - lastSign) / 1000)} s (from pid ${run.pid ?? "?"} on ${
               run.host ?? "an unknown host"
             })`
+          const steps = decodeEvents(stepEvents.all(runSeq(run.runId)!), "reapOrphanedRuns")
+          events.push(...orphanedStepFailures(steps, options.now, reason))
           events.push({ type: "run-failed", runId: run.runId, timestamp: options.now, reason })
         }
         writeEvents(events)
-        return events.map((event) => decodeRun(getRun.get(event.runId) as RunRow, path))
+        return events.filter((event) => event.type === "run-failed").map((event) =>
+          decodeRun(getRun.get(event.runId) as RunRow, path)
+        )
       }))
 
   const keepIds = `(SELECT materialization_id FROM assets WHERE materialization_id IS NOT NULL
@@ -287,16 +293,17 @@ export const makeStore = (db: Database, options: StoreOptions): Instance.Instanc
         sql(`DELETE FROM asset_partitions WHERE asset_key IN ${selected}`).run(keys)
       }))
 
-  const assetRecord = (row: AssetRow): Instance.AssetRecord => {
-    const materialization = row.m_id === null
+  const assetRecord = (raw: unknown): Instance.AssetRecord => {
+    const row = decodeAssetRow(raw, path)
+    const materialization = row.m_id === null || row.m_body === null
       ? undefined
-      : materializationRecord(decodeEvent(row.m_id, row.m_body!, path, "assets") as Event.AssetMaterialized & { id: number })
-    const observation = row.o_id === null
+      : materializationRecord(decodeEvent(row.m_id, row.m_body, path, "assets") as Event.AssetMaterialized & { id: number })
+    const observation = row.o_id === null || row.o_body === null
       ? undefined
-      : observationRecord(decodeEvent(row.o_id, row.o_body!, path, "assets") as Event.AssetObserved & { id: number })
-    const failure = row.f_id === null
+      : observationRecord(decodeEvent(row.o_id, row.o_body, path, "assets") as Event.AssetObserved & { id: number })
+    const failure = row.f_id === null || row.f_run_id === null || row.f_at === null || row.f_error === null
       ? undefined
-      : { eventId: row.f_id, runId: row.f_run_id!, timestamp: row.f_at!, error: decodeError(row.f_error!, path) }
+      : { eventId: row.f_id, runId: row.f_run_id, timestamp: row.f_at, error: decodeError(row.f_error, path) }
     return { assetKey: row.asset_key, materialization, observation, failure }
   }
 
@@ -373,17 +380,21 @@ export const makeStore = (db: Database, options: StoreOptions): Instance.Instanc
       }),
     assets: (keys) =>
       attempt("assets", () => {
-        const rows = (keys === undefined ? assetsAll.all() : assetsByKey.all(JSON.stringify(keys))) as Array<AssetRow>
+        const rows = keys === undefined ? assetsAll.all() : assetsByKey.all(JSON.stringify(keys))
         const result = new Map<string, Instance.AssetRecord>()
-        for (const row of rows) result.set(row.asset_key, assetRecord(row))
+        for (const row of rows) {
+          const record = assetRecord(row)
+          result.set(record.assetKey, record)
+        }
         return result
       }),
     partitions: (assetKey) =>
       attempt("partitions", () => {
         const result = new Map<string, Instance.MaterializationRecord>()
-        for (const row of partitions.all(assetKey) as Array<{ partition: string; id: number; body: string }>) {
+        for (const row of partitions.all(assetKey) as Array<{ id: number; body: string }>) {
           const event = decodeEvent(row.id, row.body, path, "partitions") as Event.AssetMaterialized & { id: number }
-          result.set(row.partition, materializationRecord(event))
+          // the partition comes from the Schema-decoded event, not from the raw column
+          result.set(event.partition ?? "", materializationRecord(event))
         }
         return result
       }),
@@ -402,16 +413,4 @@ export const makeStore = (db: Database, options: StoreOptions): Instance.Instanc
     prune,
     wipeAssets
   }
-}
-
-interface AssetRow {
-  readonly asset_key: string
-  readonly m_id: number | null
-  readonly m_body: string | null
-  readonly o_id: number | null
-  readonly o_body: string | null
-  readonly f_id: number | null
-  readonly f_run_id: string | null
-  readonly f_at: number | null
-  readonly f_error: string | null
 }

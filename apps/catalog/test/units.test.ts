@@ -1,0 +1,84 @@
+import { describe, expect, it } from "vitest"
+import { extractDefinition } from "../src/internal/source.ts"
+import { layout, nodeHeight, nodeWidth } from "../ui/src/layout.ts"
+
+describe("extractDefinition", () => {
+  const file = [
+    "import { Asset } from \"@strata/core\"",
+    "",
+    "/** Users, cleaned. */",
+    "// owned by the data team",
+    "export const users = Asset.make(\"users\", {",
+    "  description: \"has a ) in a string and a ( too\",",
+    "  group: `tem(plate`",
+    "}, () =>",
+    "  Effect.succeed([1, 2]) // a comment with )",
+    ")",
+    "",
+    "export const other = Asset.make(\"other\", {}, () => Effect.succeed(1))"
+  ].join("\n")
+
+  it("takes the doc comments above and stops at the call's closing parenthesis, ignoring strings and comments", () => {
+    const definition = extractDefinition(file, 5, 21)
+    expect(definition.startLine).toBe(3)
+    expect(definition.text.split("\n")).toEqual(file.split("\n").slice(2, 10))
+  })
+
+  it("handles a one-line definition", () => {
+    const definition = extractDefinition(file, 12, 22)
+    expect(definition).toEqual({ startLine: 12, text: file.split("\n")[11] })
+  })
+
+  it("caps a definition that never closes", () => {
+    const open = ["const x = Asset.make(\"x\", {", ...Array.from({ length: 300 }, () => "  a: 1,")].join("\n")
+    expect(extractDefinition(open, 1, 11).text.split("\n")).toHaveLength(120)
+  })
+})
+
+describe("graph layout", () => {
+  it("puts every upstream left of its downstream and never overlaps two nodes", () => {
+    const nodes = [
+      { key: "a", group: "g", upstream: [] },
+      { key: "b", group: "g", upstream: [] },
+      { key: "c", group: "g", upstream: ["a", "b"] },
+      { key: "d", group: "h", upstream: ["c"] },
+      { key: "late_root", group: "g", upstream: [] },
+      { key: "e", group: "h", upstream: ["d", "late_root"] }
+    ]
+    const result = layout(nodes)
+    const index = new Map(nodes.map((node, i) => [node.key, i]))
+    for (const [i, node] of nodes.entries()) {
+      for (const up of node.upstream) expect(result.x[index.get(up)!]!).toBeLessThan(result.x[i]!)
+    }
+    // a root joins the column just left of its consumer
+    expect(result.layer[index.get("late_root")!]).toBe(result.layer[index.get("e")!]! - 1)
+    const boxes = nodes.map((_, i) => `${result.x[i]},${result.y[i]}`)
+    expect(new Set(boxes).size).toBe(nodes.length)
+    expect(result.edges.length).toBe(2 * 5)
+  })
+
+  it("lays out 10,000 assets quickly, with tall layers wrapped to a screen-like shape", () => {
+    const nodes: Array<{ key: string; group: string; upstream: Array<string> }> = []
+    for (let i = 0; i < 10_000; i++) {
+      const layer = Math.floor(i / 500)
+      nodes.push({
+        key: `n${i}`,
+        group: `g${layer % 3}`,
+        upstream: layer === 0 ? [] : [`n${(layer - 1) * 500 + ((i * 7) % 500)}`, `n${(layer - 1) * 500 + ((i * 13) % 500)}`]
+      })
+    }
+    const started = performance.now()
+    const result = layout(nodes)
+    const elapsed = performance.now() - started
+    expect(elapsed).toBeLessThan(1_000)
+    const aspect = result.width / result.height
+    expect(aspect).toBeGreaterThan(0.5)
+    expect(aspect).toBeLessThan(4)
+    const occupied = new Set<string>()
+    for (let i = 0; i < nodes.length; i++) {
+      const cell = `${Math.round(result.x[i]! / nodeWidth)},${Math.round(result.y[i]! / nodeHeight)}`
+      expect(occupied.has(cell)).toBe(false)
+      occupied.add(cell)
+    }
+  })
+})

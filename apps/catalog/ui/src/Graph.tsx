@@ -1,0 +1,396 @@
+/**
+ * The asset graph: edges (and, zoomed out, the nodes) drawn on a canvas; when
+ * zoomed in enough, the nodes in view are DOM cards (clickable, readable,
+ * selectable) positioned in a transformed layer. Only what is in view is drawn
+ * or mounted, so 10,000 assets pan and zoom smoothly.
+ */
+import { useCallback, useEffect, useMemo, useRef, useState } from "react"
+import type { Models } from "./api.ts"
+import { layout, nodeHeight, nodeWidth } from "./layout.ts"
+import { relativeTime, statusColor } from "./format.ts"
+
+interface Props {
+  readonly assets: ReadonlyArray<Models.AssetNode>
+  readonly selected: ReadonlySet<string>
+  readonly highlighted: ReadonlySet<string> | undefined
+  readonly onOpen: (key: string) => void
+  readonly onToggle: (key: string) => void
+}
+
+interface View {
+  tx: number
+  ty: number
+  k: number
+}
+
+/** Cards are mounted from this zoom on, when at most `maxCards` are in view. */
+const cardZoom = 0.42
+const maxCards = 600
+
+declare global {
+  interface Window {
+    __strataGraph?: { firstRenderMs: number; nodes: number; frames: number; lastFrameMs: number }
+  }
+}
+
+export const Graph = ({ assets, selected, highlighted, onOpen, onToggle }: Props) => {
+  const containerRef = useRef<HTMLDivElement>(null)
+  const canvasRef = useRef<HTMLCanvasElement>(null)
+  const worldRef = useRef<HTMLDivElement>(null)
+  const viewRef = useRef<View>({ tx: 0, ty: 0, k: 1 })
+  const frameRef = useRef<number | undefined>(undefined)
+  const [cards, setCards] = useState<ReadonlyArray<number>>([])
+  const structure = useMemo(() => assets.map((a) => `${a.key}<${a.upstream.join(",")}`).join(";"), [assets])
+  // the layout depends on the graph's shape only, not on statuses
+  const geometry = useMemo(() => layout(assets), [structure]) // eslint-disable-line react-hooks/exhaustive-deps
+  const assetsRef = useRef(assets)
+  assetsRef.current = assets
+  /** Indexes of the nodes mounted as DOM cards (empty when zoomed out). */
+  const cardsRef = useRef<ReadonlyArray<number>>([])
+  const stateRef = useRef({ selected, highlighted })
+  stateRef.current = { selected, highlighted }
+
+  const visibleRect = () => {
+    const element = containerRef.current!
+    const { tx, ty, k } = viewRef.current
+    return { x0: -tx / k, y0: -ty / k, x1: (element.clientWidth - tx) / k, y1: (element.clientHeight - ty) / k }
+  }
+
+  const draw = useCallback(() => {
+    const canvas = canvasRef.current
+    const element = containerRef.current
+    if (canvas === null || element === null) return
+    const started = performance.now()
+    const width = element.clientWidth
+    const height = element.clientHeight
+    const ratio = window.devicePixelRatio || 1
+    if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio)) {
+      canvas.width = Math.round(width * ratio)
+      canvas.height = Math.round(height * ratio)
+      canvas.style.width = `${width}px`
+      canvas.style.height = `${height}px`
+    }
+    const context = canvas.getContext("2d")!
+    const { tx, ty, k } = viewRef.current
+    context.setTransform(ratio, 0, 0, ratio, 0, 0)
+    context.clearRect(0, 0, width, height)
+    context.translate(tx, ty)
+    context.scale(k, k)
+    const { x0, y0, x1, y1 } = visibleRect()
+    const { x, y, edges } = geometry
+    const list = assetsRef.current
+    const { selected, highlighted } = stateRef.current
+    const half = nodeHeight / 2
+    // exactly one device pixel: Skia's hairline fast path, much cheaper than wider strokes on a software canvas
+    context.lineWidth = 1 / k
+    const curved = k > 0.15
+    // with a highlight, edges inside it are drawn in the accent colour over the faint others
+    const plain = new Path2D()
+    const lineage = new Path2D()
+    const inside = highlighted === undefined ? undefined : list.map((node) => highlighted.has(node.key))
+    for (let e = 0; e < edges.length; e += 2) {
+      const a = edges[e]!
+      const b = edges[e + 1]!
+      const ax = x[a]! + nodeWidth
+      const ay = y[a]! + half
+      const bx = x[b]!
+      const by = y[b]! + half
+      if (Math.max(ax, bx) < x0 || Math.min(ax, bx) > x1 || Math.max(ay, by) < y0 || Math.min(ay, by) > y1) continue
+      const path = inside !== undefined && inside[a] === true && inside[b] === true ? lineage : plain
+      path.moveTo(ax, ay)
+      if (curved) {
+        const mid = (ax + bx) / 2
+        path.bezierCurveTo(mid, ay, mid, by, bx, by)
+      } else {
+        path.lineTo(bx, by)
+      }
+    }
+    context.strokeStyle = inside !== undefined
+      ? "rgba(154, 165, 184, 0.25)"
+      : k < 0.08
+      ? "rgba(154, 165, 184, 0.35)"
+      : "#9aa5b8"
+    context.stroke(plain)
+    if (inside !== undefined) {
+      context.strokeStyle = "#2f6fed"
+      context.stroke(lineage)
+    }
+    if (k < cardZoom || cardsRef.current.length === 0) {
+      // zoomed out: nodes as coloured blocks, batched into one path per style
+      // (thousands of separate fill calls are what makes a software canvas slow)
+      const tiny = k < 0.08
+      const labels = k > 0.18
+      const background = new Path2D()
+      const buckets = new Map<string, Path2D>()
+      const outlines = new Path2D()
+      const chosen = new Path2D()
+      const labelled: Array<number> = []
+      for (let i = 0; i < list.length; i++) {
+        const nx = x[i]!
+        const ny = y[i]!
+        if (nx + nodeWidth < x0 || nx > x1 || ny + nodeHeight < y0 || ny > y1) continue
+        const node = list[i]!
+        const dim = highlighted !== undefined && !highlighted.has(node.key)
+        const style = `${statusColor(node.status)}${dim ? "40" : ""}`
+        let bucket = buckets.get(style)
+        if (bucket === undefined) buckets.set(style, bucket = new Path2D())
+        if (tiny) {
+          bucket.rect(nx, ny, nodeWidth, nodeHeight)
+        } else {
+          background.rect(nx, ny, nodeWidth, nodeHeight)
+          bucket.rect(nx, ny, 8, nodeHeight)
+          outlines.rect(nx, ny, nodeWidth, nodeHeight)
+          if (labels) labelled.push(i)
+        }
+        if (selected.has(node.key)) chosen.rect(nx, ny, nodeWidth, nodeHeight)
+      }
+      if (!tiny) {
+        context.fillStyle = "#ffffff"
+        context.fill(background)
+        context.strokeStyle = "#c5ccd8"
+        context.lineWidth = 1 / k
+        context.stroke(outlines)
+      }
+      for (const [style, path] of buckets) {
+        context.fillStyle = style
+        context.fill(path)
+      }
+      context.strokeStyle = "#2f6fed"
+      context.lineWidth = 4 / k
+      context.stroke(chosen)
+      if (labelled.length > 0) {
+        context.font = "13px system-ui, sans-serif"
+        context.textBaseline = "middle"
+        context.fillStyle = "#1d2433"
+        for (const i of labelled) {
+          const key = list[i]!.key
+          context.fillText(key.length > 26 ? `${key.slice(0, 25)}…` : key, x[i]! + 16, y[i]! + half)
+        }
+      }
+    }
+    const stats = window.__strataGraph
+    if (stats !== undefined) {
+      stats.frames++
+      stats.lastFrameMs = performance.now() - started
+    }
+  }, [geometry])
+
+  const updateCards = useCallback(() => {
+    const { k } = viewRef.current
+    let next: Array<number> = []
+    if (k >= cardZoom) {
+      const { x0, y0, x1, y1 } = visibleRect()
+      const marginX = (x1 - x0) / 2
+      const marginY = (y1 - y0) / 2
+      const { x, y } = geometry
+      for (let i = 0; i < x.length; i++) {
+        if (x[i]! + nodeWidth < x0 - marginX || x[i]! > x1 + marginX) continue
+        if (y[i]! + nodeHeight < y0 - marginY || y[i]! > y1 + marginY) continue
+        next.push(i)
+        if (next.length > maxCards) {
+          next = []
+          break
+        }
+      }
+    }
+    const previous = cardsRef.current
+    if (previous.length !== next.length || previous.some((value, index) => value !== next[index])) {
+      cardsRef.current = next
+      setCards(next)
+    }
+  }, [geometry])
+
+  const lastCardsUpdate = useRef(0)
+  const schedule = useCallback(() => {
+    if (frameRef.current !== undefined) return
+    frameRef.current = requestAnimationFrame(() => {
+      frameRef.current = undefined
+      const { tx, ty, k } = viewRef.current
+      if (worldRef.current !== null) worldRef.current.style.transform = `translate(${tx}px, ${ty}px) scale(${k})`
+      const now = performance.now()
+      if (now - lastCardsUpdate.current > 80) {
+        lastCardsUpdate.current = now
+        updateCards()
+      } else {
+        setTimeout(schedule, 90)
+      }
+      draw()
+    })
+  }, [draw, updateCards])
+
+  // fit the graph in view when its shape changes
+  useEffect(() => {
+    const element = containerRef.current
+    if (element === null) return
+    const width = element.clientWidth
+    const height = element.clientHeight
+    const k = Math.min(1, (width - 40) / Math.max(geometry.width, 1), (height - 40) / Math.max(geometry.height, 1))
+    const scale = Math.max(k, 0.005)
+    viewRef.current = {
+      k: scale,
+      tx: (width - geometry.width * scale) / 2,
+      ty: Math.max((height - geometry.height * scale) / 2, 20)
+    }
+    const { tx, ty } = viewRef.current
+    if (worldRef.current !== null) worldRef.current.style.transform = `translate(${tx}px, ${ty}px) scale(${scale})`
+    updateCards()
+    draw()
+    if (window.__strataGraph === undefined && assets.length > 0) {
+      // recorded after the frame holding the first drawing has been painted (rAF, then a task)
+      const nodes = assets.length
+      requestAnimationFrame(() =>
+        setTimeout(() => {
+          if (window.__strataGraph !== undefined) return
+          window.__strataGraph = { firstRenderMs: performance.now(), nodes, frames: 0, lastFrameMs: 0 }
+          performance.mark("strata-graph-rendered")
+        })
+      )
+    }
+  }, [geometry]) // eslint-disable-line react-hooks/exhaustive-deps
+
+  // a new highlight: bring the matching assets into view (what a search does on a 10,000-asset graph)
+  useEffect(() => {
+    const element = containerRef.current
+    if (element === null || highlighted === undefined || highlighted.size === 0) return
+    let minX = Number.POSITIVE_INFINITY
+    let minY = Number.POSITIVE_INFINITY
+    let maxX = Number.NEGATIVE_INFINITY
+    let maxY = Number.NEGATIVE_INFINITY
+    const list = assetsRef.current
+    for (let i = 0; i < list.length; i++) {
+      if (!highlighted.has(list[i]!.key)) continue
+      minX = Math.min(minX, geometry.x[i]!)
+      minY = Math.min(minY, geometry.y[i]!)
+      maxX = Math.max(maxX, geometry.x[i]! + nodeWidth)
+      maxY = Math.max(maxY, geometry.y[i]! + nodeHeight)
+    }
+    if (minX === Number.POSITIVE_INFINITY) return
+    const width = element.clientWidth
+    const height = element.clientHeight
+    const k = Math.max(0.005, Math.min(1, (width - 80) / (maxX - minX), (height - 80) / (maxY - minY)))
+    viewRef.current = { k, tx: width / 2 - ((minX + maxX) / 2) * k, ty: height / 2 - ((minY + maxY) / 2) * k }
+    schedule()
+  }, [highlighted]) // eslint-disable-line react-hooks/exhaustive-deps
+
+  // statuses or selection changed: redraw
+  useEffect(() => {
+    schedule()
+  }, [assets, selected, highlighted, cards, schedule])
+
+  useEffect(() => {
+    const element = containerRef.current!
+    const onWheel = (event: WheelEvent) => {
+      event.preventDefault()
+      const rect = element.getBoundingClientRect()
+      const mx = event.clientX - rect.left
+      const my = event.clientY - rect.top
+      const view = viewRef.current
+      const k = Math.min(2, Math.max(0.005, view.k * Math.exp(-event.deltaY * 0.0015)))
+      view.tx = mx - ((mx - view.tx) * k) / view.k
+      view.ty = my - ((my - view.ty) * k) / view.k
+      view.k = k
+      schedule()
+    }
+    const onResize = () => schedule()
+    element.addEventListener("wheel", onWheel, { passive: false })
+    window.addEventListener("resize", onResize)
+    return () => {
+      element.removeEventListener("wheel", onWheel)
+      window.removeEventListener("resize", onResize)
+    }
+  }, [schedule])
+
+  const drag = useRef<{ x: number; y: number; tx: number; ty: number; moved: boolean } | undefined>(undefined)
+  const onPointerDown = (event: React.PointerEvent) => {
+    if ((event.target as HTMLElement).closest("input, a, button") !== null) return
+    drag.current = { x: event.clientX, y: event.clientY, tx: viewRef.current.tx, ty: viewRef.current.ty, moved: false }
+  }
+  const onPointerMove = (event: React.PointerEvent) => {
+    const state = drag.current
+    if (state === undefined) return
+    const dx = event.clientX - state.x
+    const dy = event.clientY - state.y
+    if (!state.moved && Math.abs(dx) + Math.abs(dy) < 4) return
+    if (!state.moved) containerRef.current!.setPointerCapture(event.pointerId)
+    state.moved = true
+    viewRef.current.tx = state.tx + dx
+    viewRef.current.ty = state.ty + dy
+    schedule()
+  }
+  const onPointerUp = (event: React.PointerEvent) => {
+    const state = drag.current
+    drag.current = undefined
+    if (state === undefined || state.moved) return
+    const card = (event.target as HTMLElement).closest<HTMLElement>("[data-key]")
+    let key = card?.dataset.key
+    if (key === undefined) {
+      const rect = containerRef.current!.getBoundingClientRect()
+      const { tx, ty, k } = viewRef.current
+      const wx = (event.clientX - rect.left - tx) / k
+      const wy = (event.clientY - rect.top - ty) / k
+      const { x, y } = geometry
+      for (let i = 0; i < x.length; i++) {
+        if (wx >= x[i]! && wx <= x[i]! + nodeWidth && wy >= y[i]! && wy <= y[i]! + nodeHeight) {
+          key = assetsRef.current[i]!.key
+          break
+        }
+      }
+    }
+    if (key === undefined) return
+    if (event.shiftKey || event.metaKey || event.ctrlKey) onToggle(key)
+    else onOpen(key)
+  }
+
+  const now = Date.now()
+  return (
+    <div
+      className="graph"
+      ref={containerRef}
+      onPointerDown={onPointerDown}
+      onPointerMove={onPointerMove}
+      onPointerUp={onPointerUp}
+      data-testid="graph"
+    >
+      <canvas ref={canvasRef} />
+      <div className="world" ref={worldRef}>
+        {cards.map((i) => {
+          const node = assets[i]
+          if (node === undefined) return null
+          const dim = highlighted !== undefined && !highlighted.has(node.key)
+          return (
+            <div
+              key={node.key}
+              className={`card${selected.has(node.key) ? " selected" : ""}${dim ? " dim" : ""}${
+                node.kind === "external" ? " external" : ""
+              }`}
+              data-key={node.key}
+              data-status={node.status}
+              style={{ left: geometry.x[i], top: geometry.y[i], borderLeftColor: statusColor(node.status) }}
+            >
+              <div className="card-top">
+                <input
+                  type="checkbox"
+                  aria-label={`select ${node.key}`}
+                  checked={selected.has(node.key)}
+                  onChange={() => onToggle(node.key)}
+                />
+                <span className="card-key" title={node.key}>{node.key}</span>
+              </div>
+              <div className="card-meta">
+                {node.group}
+                {node.kinds.length > 0 ? ` · ${node.kinds.join(", ")}` : ""}
+                {node.kind === "external" ? " · external" : ""}
+              </div>
+              <div className="card-bottom">
+                <span className={`badge status-${node.status}`}>{node.status}</span>
+                <span className="card-time">
+                  {node.lastMaterializedAt === undefined ? "never" : relativeTime(node.lastMaterializedAt, now)}
+                </span>
+              </div>
+            </div>
+          )
+        })}
+      </div>
+    </div>
+  )
+}

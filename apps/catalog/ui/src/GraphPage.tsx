@@ -1,0 +1,156 @@
+import { useCallback, useEffect, useMemo, useState } from "react"
+import type { Models } from "./api.ts"
+import { api, ApiFailure } from "./api.ts"
+import { Graph } from "./Graph.tsx"
+import { assetPath, navigate, runPath } from "./router.ts"
+import { useLiveRefresh } from "./live.ts"
+
+const statuses: ReadonlyArray<Models.AssetStatus> = ["fresh", "stale", "missing", "failed", "running"]
+
+export const GraphPage = () => {
+  const [list, setList] = useState<Models.AssetList | undefined>(undefined)
+  const [error, setError] = useState<string | undefined>(undefined)
+  // the highlighted selection lives in the URL (`/?select=+gold_user_metrics`), so a view can be shared
+  const [selection, setSelection] = useState(() => new URLSearchParams(window.location.search).get("select") ?? "")
+  const [selectionError, setSelectionError] = useState<{ message: string; position: number | undefined } | undefined>()
+  const [highlighted, setHighlighted] = useState<ReadonlySet<string> | undefined>(undefined)
+  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set())
+  const [launching, setLaunching] = useState(false)
+  const [staleOnly, setStaleOnly] = useState(false)
+
+  const load = useCallback(() => {
+    api.assets().then((value) => {
+      setList(value)
+      setError(undefined)
+    }, (failure: unknown) => setError(String(failure instanceof Error ? failure.message : failure)))
+  }, [])
+  useEffect(load, [load])
+  useEffect(() => {
+    if (selection.trim() !== "") void applySelection(selection)
+  }, []) // eslint-disable-line react-hooks/exhaustive-deps
+  useLiveRefresh(load)
+
+  const applySelection = async (text: string) => {
+    const url = text.trim() === "" ? window.location.pathname : `${window.location.pathname}?select=${encodeURIComponent(text)}`
+    window.history.replaceState(null, "", url)
+    if (text.trim() === "") {
+      setHighlighted(undefined)
+      setSelectionError(undefined)
+      return
+    }
+    try {
+      const result = await api.select(text)
+      setHighlighted(new Set(result.keys))
+      setSelectionError(undefined)
+    } catch (failure) {
+      const body = failure instanceof ApiFailure ? failure.body : undefined
+      setSelectionError({
+        message: body !== undefined && "problem" in body ? body.problem : String(failure),
+        position: body !== undefined && "position" in body ? body.position : undefined
+      })
+      setHighlighted(new Set())
+    }
+  }
+
+  const toggle = useCallback((key: string) => {
+    setSelected((previous) => {
+      const next = new Set(previous)
+      if (next.has(key)) next.delete(key)
+      else next.add(key)
+      return next
+    })
+  }, [])
+  const open = useCallback((key: string) => navigate(assetPath(key)), [])
+
+  const counts = useMemo(() => {
+    const result: Record<string, number> = {}
+    for (const asset of list?.assets ?? []) result[asset.status] = (result[asset.status] ?? 0) + 1
+    return result
+  }, [list])
+
+  const materialize = async () => {
+    setLaunching(true)
+    try {
+      const launched = await api.launch([...selected].join(", "), staleOnly)
+      navigate(runPath(launched.runId))
+    } catch (failure) {
+      setError(failure instanceof Error ? failure.message : String(failure))
+    } finally {
+      setLaunching(false)
+    }
+  }
+
+  return (
+    <div className="graph-page">
+      <div className="toolbar">
+        <form
+          className="selection"
+          onSubmit={(event) => {
+            event.preventDefault()
+            void applySelection(selection)
+          }}
+        >
+          <input
+            name="selection"
+            placeholder="Selection: +gold_user_metrics, group:silver, tag:tier=gold"
+            value={selection}
+            spellCheck={false}
+            onChange={(event) => setSelection(event.target.value)}
+          />
+          <button type="submit">Highlight</button>
+          {highlighted !== undefined && highlighted.size > 0
+            ? (
+              <button type="button" onClick={() => setSelected(new Set(highlighted))}>
+                Select {highlighted.size}
+              </button>
+            )
+            : null}
+        </form>
+        <button className="primary" disabled={selected.size === 0 || launching} onClick={() => void materialize()}>
+          Materialize selected ({selected.size})
+        </button>
+        <label className="check" title="skip selected assets whose code and inputs did not change">
+          <input type="checkbox" checked={staleOnly} onChange={(event) => setStaleOnly(event.target.checked)} /> stale only
+        </label>
+        {selected.size > 0 ? <button onClick={() => setSelected(new Set())}>Clear</button> : null}
+        <div className="legend">
+          {statuses.map((status) => (
+            <span key={status} className={`badge status-${status}`}>{status} {counts[status] ?? 0}</span>
+          ))}
+        </div>
+      </div>
+      {selectionError !== undefined
+        ? (
+          <div className="selection-error" role="alert">
+            {selectionError.position !== undefined
+              ? (
+                <pre>
+                  {selection}
+                  {"\n"}
+                  {" ".repeat(selectionError.position)}^
+                </pre>
+              )
+              : null}
+            {selectionError.message}
+          </div>
+        )
+        : null}
+      {error !== undefined ? <div className="error" role="alert">{error}</div> : null}
+      {list?.project.loadError !== undefined
+        ? <div className="error" role="alert">Reload failed: {list.project.loadError}</div>
+        : null}
+      {list === undefined
+        ? <div className="loading">Loading the asset graph…</div>
+        : (
+          <Graph
+            assets={list.assets}
+            selected={selected}
+            highlighted={highlighted}
+            onOpen={open}
+            onToggle={toggle}
+          />
+        )}
+      <div className="hint">Click an asset to open it · shift-click or tick to select · drag to pan · wheel to zoom</div>
+    </div>
+  )
+}

@@ -1,0 +1,77 @@
+/**
+ * The UI's client: `fetch` on the protocol's paths, every body decoded with
+ * the protocol's Schemas (never cast), errors turned into `ApiFailure` with
+ * the server's message.
+ */
+import { Errors, Models, paths } from "@strata/protocol"
+import { Schema } from "effect"
+
+export class ApiFailure extends Error {
+  readonly status: number
+  readonly body: Errors.ApiError | undefined
+  constructor(status: number, message: string, body: Errors.ApiError | undefined) {
+    super(message)
+    this.status = status
+    this.body = body
+  }
+}
+
+const decodeError = Schema.decodeUnknownOption(Errors.ApiError)
+
+const request = async <S extends Schema.Top>(
+  schema: S,
+  path: string,
+  init?: { readonly method?: string; readonly body?: unknown }
+): Promise<S["Type"]> => {
+  const response = await fetch(path, {
+    method: init?.method ?? "GET",
+    ...(init?.body === undefined
+      ? {}
+      : { headers: { "content-type": "application/json" }, body: JSON.stringify(init.body) })
+  })
+  const text = await response.text()
+  const json: unknown = text === "" ? undefined : JSON.parse(text)
+  if (!response.ok) {
+    const error = decodeError(json)
+    const message = error._tag === "Some" ? error.value.message : `${response.status} ${response.statusText}`
+    throw new ApiFailure(response.status, message, error._tag === "Some" ? error.value : undefined)
+  }
+  return Schema.decodeUnknownSync(schema as unknown as Schema.Decoder<S["Type"]>)(json)
+}
+
+export const api = {
+  assets: () => request(Models.AssetList, paths.assets()),
+  asset: (key: string) => request(Models.AssetDetail, paths.asset(key)),
+  history: (key: string) => request(Models.AssetHistory, paths.history(key, 200)),
+  select: (selection: string) => request(Models.SelectionResult, paths.selection(selection)),
+  runs: (options?: { readonly status?: string; readonly limit?: number; readonly before?: string }) =>
+    request(Models.RunList, paths.runs(options)),
+  run: (runId: string) => request(Models.RunDetail, paths.run(runId)),
+  launch: (selection: string, staleOnly = false) =>
+    request(Models.Launched, paths.launch, { method: "POST", body: { selection, staleOnly } }),
+  cancel: (runId: string) => request(Models.Canceled, paths.cancel(runId), { method: "POST" }),
+  reexecute: (runId: string, from: "failure" | "all") =>
+    request(Models.Launched, paths.reexecute(runId), { method: "POST", body: { from } }),
+  reload: () => request(Models.ProjectInfo, paths.reload, { method: "POST" })
+}
+
+const decodeEvent = Schema.decodeUnknownSync(Models.Event)
+
+/** Follows a run's events over SSE; returns a function that stops following. */
+export const followRun = (
+  runId: string,
+  after: number | undefined,
+  onEvent: (event: Models.Event) => void,
+  onEnd: () => void
+): (() => void) => {
+  const source = new EventSource(paths.runEvents(runId, after))
+  source.onmessage = (message) => onEvent(decodeEvent(JSON.parse(message.data)))
+  // the server closes the stream when the run is over; EventSource would reconnect, so stop here
+  source.onerror = () => {
+    source.close()
+    onEnd()
+  }
+  return () => source.close()
+}
+
+export type { Models }

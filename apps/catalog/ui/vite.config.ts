@@ -1,0 +1,21 @@
+import react from "@vitejs/plugin-react"
+import { fileURLToPath } from "node:url"
+import { defineConfig } from "vite"
+
+const root = fileURLToPath(new URL(".", import.meta.url))
+
+export default defineConfig({
+  root,
+  base: "/",
+  plugins: [react()],
+  // the protocol is bundled from its sources, like the server resolves it in this repo
+  resolve: { conditions: ["@strata/source", "browser", "module", "import", "default"] },
+  build: {
+    outDir: fileURLToPath(new URL("../ui-dist", import.meta.url)),
+    emptyOutDir: true,
+    // `/asset/...` is a UI route; built files live under `/static/`
+    assetsDir: "static",
+    chunkSizeWarningLimit: 1500
+  },
+  server: { proxy: { "/api": "http://127.0.0.1:3000" } }
+})

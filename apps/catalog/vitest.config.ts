@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config"
+
+export default defineConfig({
+  resolve: { conditions: ["@strata/source"] },
+  ssr: { resolve: { conditions: ["@strata/source"], externalConditions: ["@strata/source"] } },
+  test: {
+    include: ["test/**/*.test.ts"],
+    globalSetup: ["test/buildUi.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 60_000
+  }
+})

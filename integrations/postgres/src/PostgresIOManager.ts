@@ -1,0 +1,597 @@
+/**
+ * An I/O manager that stores Arrow tables (and arrays of row objects) as
+ * Postgres tables, with binary `COPY` both ways.
+ *
+ * Where an asset goes: the key's last segment is the table, the segments
+ * before it (joined with `/`) the schema; a one-segment key goes to the
+ * `schema` option (default `public`). `bronze/raw_users` is
+ * `"bronze"."raw_users"`, `users` is `"public"."users"`, `lake/bronze/users`
+ * is `"lake/bronze"."users"` (joining with `/`, which no key segment
+ * contains, keeps different keys in different tables). The asset's metadata
+ * `postgres/schema` and `postgres/table` override either part. Names are
+ * always quoted, never interpolated, and a name longer than Postgres' 63
+ * bytes is refused rather than silently truncated.
+ *
+ * Writes are atomic:
+ * - an unpartitioned asset is copied into a fresh staging table, then the old
+ *   table is dropped and the staging table renamed, in the same transaction
+ *   that loaded it: readers see the old table or the new one, never part of
+ *   either, and a crash mid-COPY leaves the old table as it was;
+ * - a partitioned asset's table has a partition column (`_partition` by
+ *   default); storing a partition deletes that partition's rows and copies
+ *   the new ones in one transaction.
+ *
+ * Values: {@link PostgresIOManager} handles Arrow tables,
+ * {@link PostgresRowsIOManager} arrays of row objects, `layerFor` any key
+ * (with a {@link TableHandler} for non-table values) and {@link layerDefault}
+ * core's `DefaultIO` (tables, rows, or any exact-JSON value).
+ *
+ * Data version: a SHA-256 of the binary COPY bytes Strata sends (content
+ * derived: storing the same table again gives the same version, so
+ * downstream assets are not made stale by a no-op rewrite). It costs one
+ * hash pass over the data; `dataVersion: "transaction"` uses the writing
+ * transaction's id instead.
+ *
+ * @since 0.1.0
+ */
+import { createHash, randomBytes } from "node:crypto"
+import { IOManager } from "@strata/core"
+import { exactJson } from "@strata/core/spi"
+import * as Arrow from "apache-arrow"
+import type { Context } from "effect"
+import { Effect, Layer, Schema } from "effect"
+
+type IOManagerShape<A> = IOManager.IOManager<A>
+type InputContext = IOManager.InputContext
+type OutputContext = IOManager.OutputContext
+type StoreResult = IOManager.StoreResult
+import type { PgConnection, PgServerInfo } from "./PgClient.ts"
+import { PgClient, quoteIdentifier, quoteLiteral } from "./PgClient.ts"
+import type { PgError } from "./PgError.ts"
+import type { PgColumn } from "./internal/binaryCopy.ts"
+import { ColumnError, encodeTable, EXTENSION_NAME, isNative, JSON_EXTENSION, makeTableDecoder, PG_TYPE, sqlTypeOf } from "./internal/binaryCopy.ts"
+import { rowsToTable, tableToRows } from "./internal/rows.ts"
+import type { Row } from "./internal/rows.ts"
+
+/**
+ * Options of {@link make}.
+ *
+ * @since 0.1.0
+ */
+export interface Options {
+  /** The schema of one-segment asset keys. Default `public`. */
+  readonly schema?: string | undefined
+  /** The column holding the partition key of partitioned assets. Default `_partition`. */
+  readonly partitionColumn?: string | undefined
+  /** `content` (default): SHA-256 of the copied bytes; `transaction`: the writing transaction's id. */
+  readonly dataVersion?: "content" | "transaction" | undefined
+}
+
+/**
+ * The Postgres table an asset is stored in.
+ *
+ * @since 0.1.0
+ */
+export interface TableName {
+  readonly schema: string
+  readonly table: string
+}
+
+/**
+ * An I/O manager key for Arrow tables stored in Postgres.
+ *
+ * @since 0.1.0
+ */
+export class PostgresIOManager extends IOManager.Tag<PostgresIOManager, Arrow.Table>()("@strata/postgres/PostgresIOManager") {
+  /**
+   * Postgres behind core's `DefaultIO` (assets that name no I/O manager):
+   * tables, row arrays and JSON values (see {@link layerDefault}).
+   */
+  static readonly layerDefault = (options?: Options) => layerDefault(options)
+
+  /** Builds the managers (`tables`, `rows`, `values`, `withHandler`) over a client, outside any layer. */
+  static readonly make = (client: PgClient["Service"], options?: Options) => make(client, options)
+
+  /** The Postgres I/O manager for Arrow tables, behind {@link PostgresIOManager}. */
+  static readonly layer = (options?: Options): Layer.Layer<PostgresIOManager, never, PgClient> =>
+    Layer.effect(PostgresIOManager, Effect.gen(function*() {
+      return make(yield* PgClient, options).tables
+    }))
+
+  /**
+   * The Postgres I/O manager behind another key: how a project whose assets
+   * name their own key (`TableIO`, say) stores them in Postgres in
+   * production. For a key whose values are not Arrow tables, give a
+   * `handler` converting them (`@strata/arrow`'s `TypeHandler`s fit).
+   *
+   * @example
+   * ```ts
+   * class TableIO extends IOManager.Tag<TableIO, Table>()("lakehouse/TableIO") {}
+   * const production = PostgresIOManager.layerFor(TableIO, { schema: "lakehouse" }).pipe(Layer.provide(PgClient.layerConfig))
+   * ```
+   */
+  static layerFor<Id>(key: Context.Key<Id, IOManagerShape<Arrow.Table>>, options?: Options): Layer.Layer<Id, never, PgClient>
+  static layerFor<Id, A>(
+    key: Context.Key<Id, IOManagerShape<A>>,
+    options: Options & { readonly handler: TableHandler<A> }
+  ): Layer.Layer<Id, never, PgClient>
+  static layerFor<Id, A>(
+    key: Context.Key<Id, IOManagerShape<A>>,
+    options?: Options & { readonly handler?: TableHandler<A> | undefined }
+  ): Layer.Layer<Id, never, PgClient> {
+    return Layer.effect(
+      key,
+      Effect.gen(function*() {
+        const managers = make(yield* PgClient, options)
+        return options?.handler === undefined
+          ? managers.tables as unknown as IOManagerShape<A>
+          : managers.withHandler(options.handler)
+      })
+    )
+  }
+}
+
+/**
+ * Postgres behind core's `DefaultIO`, the I/O manager of assets that name
+ * none: Arrow tables are stored as they are, arrays of plain row objects as
+ * tables of rows, and any other exact-JSON value as a one-row table with a
+ * `json` column `value`. The kind is recorded in the table's comment, so a
+ * load returns what was stored (a table, rows, or the value).
+ *
+ * @since 0.1.0
+ */
+export const layerDefault = (options?: Options): Layer.Layer<IOManager.DefaultIO, never, PgClient> =>
+  Layer.effect(
+    IOManager.DefaultIO,
+    Effect.gen(function*() {
+      return make(yield* PgClient, options).values
+    })
+  )
+
+/**
+ * Converts an asset's values to and from Arrow tables (the shape of
+ * `@strata/arrow`'s `TypeHandler`). Either function may throw for a value
+ * it cannot convert; the error becomes an `IOError` naming the asset.
+ *
+ * @since 0.1.0
+ */
+export interface TableHandler<A> {
+  readonly name: string
+  readonly toTable: (value: A) => Arrow.Table
+  readonly fromTable: (table: Arrow.Table) => A
+}
+
+/**
+ * An I/O manager key for arrays of plain row objects stored in Postgres.
+ *
+ * @since 0.1.0
+ */
+export class PostgresRowsIOManager
+  extends IOManager.Tag<PostgresRowsIOManager, ReadonlyArray<Row>>()("@strata/postgres/PostgresRowsIOManager")
+{
+  /** The Postgres I/O manager for row arrays, behind {@link PostgresRowsIOManager}. */
+  static readonly layer = (options?: Options): Layer.Layer<PostgresRowsIOManager, never, PgClient> =>
+    Layer.effect(PostgresRowsIOManager, Effect.gen(function*() {
+      return make(yield* PgClient, options).rows
+    }))
+}
+
+export type { Row }
+
+const MAX_IDENTIFIER = 63
+
+/**
+ * The table an asset key maps to (see the module documentation); the
+ * asset's metadata `postgres/schema` and `postgres/table` override it.
+ *
+ * @since 0.1.0
+ */
+export const tableNameOf = (
+  key: string,
+  options?: { readonly schema?: string | undefined; readonly metadata?: Readonly<Record<string, unknown>> | undefined }
+): TableName => {
+  const segments = key.split("/")
+  const table = segments[segments.length - 1]!
+  const schema = segments.length === 1 ? options?.schema ?? "public" : segments.slice(0, -1).join("/")
+  const metadata = options?.metadata
+  return {
+    schema: typeof metadata?.["postgres/schema"] === "string" ? metadata["postgres/schema"] : schema,
+    table: typeof metadata?.["postgres/table"] === "string" ? metadata["postgres/table"] : table
+  }
+}
+
+/** `"schema"."table"`, quoted. */
+const qualified = (name: TableName) => `${quoteIdentifier(name.schema)}.${quoteIdentifier(name.table)}`
+
+/**
+ * The URI recorded in metadata: `postgres://host:port/database/schema.table`.
+ *
+ * @since 0.1.0
+ */
+export const uriOf = (info: PgServerInfo, name: TableName): string =>
+  `postgres://${info.host}${info.port === 5432 ? "" : `:${info.port}`}/${encodeURIComponent(info.database)}/${
+    encodeURIComponent(name.schema)
+  }.${encodeURIComponent(name.table)}`
+
+const columnsQuery = `
+select a.attname as name, a.atttypid::int as oid, a.atttypmod as typmod,
+       format_type(a.atttypid, a.atttypmod) as sql_type, a.attnotnull as not_null
+from pg_attribute a
+where a.attrelid = to_regclass($1) and a.attnum > 0 and not a.attisdropped
+order by a.attnum`
+
+const ColumnRow = Schema.Struct({
+  name: Schema.String,
+  oid: Schema.Number,
+  typmod: Schema.Number,
+  sql_type: Schema.String,
+  not_null: Schema.Boolean
+})
+const decodeColumnRow = Schema.decodeUnknownSync(ColumnRow)
+
+const readColumns = (connection: Pick<PgConnection, "query">, name: TableName) =>
+  connection.query(columnsQuery, [qualified(name)]).pipe(
+    Effect.map((rows) =>
+      rows.map((raw): PgColumn => {
+        const row = decodeColumnRow(raw)
+        return { name: row.name, oid: row.oid, typmod: row.typmod, sqlType: row.sql_type, notNull: row.not_null }
+      })
+    )
+  )
+
+/**
+ * Builds the Postgres I/O managers (tables and rows) over a client.
+ *
+ * @since 0.1.0
+ */
+export const make = (client: PgClient["Service"], options?: Options) => {
+  const partitionColumn = options?.partitionColumn ?? "_partition"
+  const versionMode = options?.dataVersion ?? "content"
+
+  const ioError = (
+    operation: "store" | "load",
+    context: { readonly key: string; readonly partition: string | undefined },
+    uri: string | undefined,
+    message: string,
+    isRetryable: boolean,
+    cause?: unknown
+  ) =>
+    new IOManager.IOError({
+      operation,
+      key: context.key,
+      ...(context.partition !== undefined ? { partition: context.partition } : {}),
+      ...(uri !== undefined ? { uri } : {}),
+      message,
+      isRetryable,
+      ...(cause !== undefined ? { cause } : {})
+    })
+
+  const fromPg = (operation: "store" | "load", context: OutputContext | InputContext, uri: string, what: string) => (error: PgError) =>
+    // a value the encoder refused surfaces through the COPY stream: report it as bad input, not as a server error
+    error.cause instanceof ColumnError
+      ? ioError(operation, context, uri, `cannot store asset ${context.key} in ${uri}: ${error.cause.message}`, false, error.cause)
+      : ioError(
+        operation,
+        context,
+        uri,
+        `${what} ${uri} failed (${error.reason}${error.sqlState ? `, SQLSTATE ${error.sqlState}` : ""}): ${error.message}`,
+        error.isRetryable,
+        error
+      )
+
+  const resolveName = (
+    operation: "store" | "load",
+    context: OutputContext | InputContext
+  ): Effect.Effect<TableName, IOManager.IOError> => {
+    const name = tableNameOf(context.key, { schema: options?.schema, metadata: context.definitionMetadata })
+    for (const part of [name.schema, name.table]) {
+      if (Buffer.byteLength(part, "utf8") > MAX_IDENTIFIER) {
+        return Effect.fail(ioError(
+          operation,
+          context,
+          undefined,
+          `the Postgres name ${JSON.stringify(part)} for asset ${context.key} is longer than ${MAX_IDENTIFIER} bytes, ` +
+            "which Postgres would truncate; use a shorter key or set the asset's metadata 'postgres/schema' / 'postgres/table'",
+          false
+        ))
+      }
+    }
+    return Effect.succeed(name)
+  }
+
+  const ensureSchema = (schema: string) =>
+    client.query(`create schema if not exists ${quoteIdentifier(schema)}`).pipe(
+      // two writers creating the same schema at once: the loser sees a duplicate, which is fine
+      Effect.catchIf((error) => error.reason === "unique-violation" || error.sqlState === "42P06", () => Effect.succeed([]))
+    )
+
+  const storeTable = Effect.fn("PostgresIOManager.store")(function*(
+    context: OutputContext,
+    table: Arrow.Table,
+    kind: StoredKind = "table"
+  ) {
+    const name = yield* resolveName("store", context)
+    const uri = uriOf(client.info, name)
+    const fields = table.schema.fields
+    const seen = new Set<string>()
+    const definitions: Array<string> = []
+    for (const field of fields) {
+      if (seen.has(field.name)) {
+        return yield* ioError("store", context, uri, `the table has two columns named ${JSON.stringify(field.name)}; rename one`, false)
+      }
+      seen.add(field.name)
+      if (context.partition !== undefined && field.name === partitionColumn) {
+        return yield* ioError(
+          "store",
+          context,
+          uri,
+          `column ${JSON.stringify(field.name)} is the partition column of partitioned assets; rename it or set the I/O manager's partitionColumn option`,
+          false
+        )
+      }
+      try {
+        definitions.push(`${quoteIdentifier(field.name)} ${sqlTypeOf(field)}${field.nullable ? "" : " not null"}`)
+      } catch (error) {
+        return yield* ioError("store", context, uri, `cannot store asset ${context.key}: ${(error as Error).message}`, false)
+      }
+    }
+    if (context.partition !== undefined) definitions.push(`${quoteIdentifier(partitionColumn)} text not null`)
+
+    const hash = createHash("sha256")
+    const chunks = encodeTable(table, context.partition, versionMode === "content" ? (chunk) => hash.update(chunk) : () => {})
+    const columnList = [...fields.map((field) => quoteIdentifier(field.name)), ...(context.partition !== undefined ? [quoteIdentifier(partitionColumn)] : [])]
+      .join(", ")
+
+    yield* ensureSchema(name.schema).pipe(Effect.mapError(fromPg("store", context, uri, "creating the schema of")))
+    if (context.partition !== undefined) {
+      // created once, in its own short transaction, by whichever partition comes first
+      yield* client.transaction((connection) =>
+        Effect.gen(function*() {
+          yield* connection.query("select pg_advisory_xact_lock(hashtext($1))", [`strata-io:${qualified(name)}`])
+          yield* connection.query(`create table if not exists ${qualified(name)} (${definitions.join(", ")})`)
+          yield* connection.query(`comment on table ${qualified(name)} is '${KIND_PREFIX}${kind}'`)
+        })
+      ).pipe(Effect.mapError(fromPg("store", context, uri, "creating")))
+    }
+
+    const written = yield* client.transaction((connection) =>
+      Effect.gen(function*() {
+        let copied: number
+        if (context.partition === undefined) {
+          const staging: TableName = { schema: name.schema, table: `_strata_stage_${randomBytes(6).toString("hex")}` }
+          yield* connection.query(`create table ${qualified(staging)} (${definitions.join(", ")})`)
+          yield* connection.query(`comment on table ${qualified(staging)} is '${KIND_PREFIX}${kind}'`)
+          // a table without columns (an empty array of rows) has nothing to copy, and COPY has no syntax for it
+          copied = columnList === ""
+            ? 0
+            : yield* connection.copyFrom(`copy ${qualified(staging)} (${columnList}) from stdin (format binary)`, chunks)
+          // serialise concurrent swaps of the same table: the second waits and replaces the first's result
+          yield* connection.query("select pg_advisory_xact_lock(hashtext($1))", [`strata-io:${qualified(name)}`])
+          yield* connection.query(`drop table if exists ${qualified(name)}`)
+          yield* connection.query(`alter table ${qualified(staging)} rename to ${quoteIdentifier(name.table)}`)
+        } else {
+          // partitions of one asset are written in parallel (backfills); only writers of the same partition wait
+          yield* connection.query("select pg_advisory_xact_lock(hashtext($1), hashtext($2))", [
+            `strata-io:${qualified(name)}`,
+            context.partition
+          ])
+          const existing = yield* readColumns(connection, name)
+          const expected = definitions.join(", ")
+          const actual = existing.map((column) => `${quoteIdentifier(column.name)} ${column.sqlType}${column.notNull ? " not null" : ""}`)
+            .join(", ")
+          if (!sameColumns(existing, fields, partitionColumn)) {
+            return yield* Effect.fail(ioError(
+              "store",
+              context,
+              uri,
+              `partition ${context.partition} of asset ${context.key} has columns (${expected}) but table ${uri} has (${actual}); ` +
+                "every partition must have the same columns: fix the asset or drop the table to re-create it",
+              false
+            ))
+          }
+          yield* connection.query(`delete from ${qualified(name)} where ${quoteIdentifier(partitionColumn)} = $1`, [context.partition])
+          copied = yield* connection.copyFrom(`copy ${qualified(name)} (${columnList}) from stdin (format binary)`, chunks)
+        }
+        const [stats] = yield* connection.query<{ bytes: string; xid: string }>(
+          "select pg_total_relation_size(to_regclass($1))::text as bytes, txid_current()::text as xid",
+          [qualified(name)]
+        )
+        return { copied, bytes: Number(stats!.bytes), xid: stats!.xid }
+      })
+    ).pipe(
+      Effect.catch((error) =>
+        error._tag === "@strata/postgres/PgError"
+          ? Effect.fail(fromPg("store", context, uri, "writing")(error))
+          : Effect.fail(error)
+      ),
+      Effect.catchDefect((defect) =>
+        Effect.fail(ioError(
+          "store",
+          context,
+          uri,
+          defect instanceof ColumnError ? `cannot store asset ${context.key}: ${defect.message}` : `writing ${uri} failed: ${String(defect)}`,
+          false,
+          defect
+        ))
+      )
+    )
+    if (written.copied !== table.numRows) {
+      return yield* ioError("store", context, uri, `the server loaded ${written.copied} rows of ${table.numRows}`, true)
+    }
+    const result: StoreResult = {
+      metadata: {
+        row_count: table.numRows,
+        bytes: written.bytes,
+        uri,
+        table: `${name.schema}.${name.table}`,
+        schema: fields.map((field) => ({ name: field.name, type: sqlTypeOf(field), nullable: field.nullable }))
+      },
+      dataVersion: versionMode === "content" ? hash.digest("hex").slice(0, 16) : `pg-xid-${written.xid}`
+    }
+    return result
+  })
+
+  const loadStored = Effect.fn("PostgresIOManager.load")(function*(context: InputContext) {
+    const name = yield* resolveName("load", context)
+    const uri = uriOf(client.info, name)
+    return yield* client.withConnection((connection) =>
+      Effect.gen(function*() {
+        const [described] = yield* connection.query<{ found: boolean; comment: string | null }>(
+          "select to_regclass($1) is not null as found, obj_description(to_regclass($1), 'pg_class') as comment",
+          [qualified(name)]
+        )
+        const columns = yield* readColumns(connection, name)
+        const comment = described?.comment ?? ""
+        const kind: StoredKind = comment.startsWith(KIND_PREFIX) && isKind(comment.slice(KIND_PREFIX.length))
+          ? comment.slice(KIND_PREFIX.length) as StoredKind
+          : "table"
+        if (described?.found !== true) {
+          return yield* Effect.fail(ioError(
+            "load",
+            context,
+            uri,
+            `asset ${context.key} has no table ${uri}; materialize it first`,
+            false
+          ))
+        }
+        const hasPartition = columns.some((column) => column.name === partitionColumn)
+        if (context.partition !== undefined && !hasPartition) {
+          return yield* Effect.fail(ioError(
+            "load",
+            context,
+            uri,
+            `table ${uri} has no partition column ${JSON.stringify(partitionColumn)}, so partition ${context.partition} cannot be loaded from it`,
+            false
+          ))
+        }
+        const selected = context.partition !== undefined ? columns.filter((column) => column.name !== partitionColumn) : columns
+        const list = selected.map((column) =>
+          isNative(column) ? quoteIdentifier(column.name) : `${quoteIdentifier(column.name)}::text as ${quoteIdentifier(column.name)}`
+        ).join(", ")
+        const where = context.partition !== undefined ? ` where ${quoteIdentifier(partitionColumn)} = ${quoteLiteral(context.partition)}` : ""
+        const decoder = makeTableDecoder(selected)
+        if (selected.length > 0) {
+          yield* connection.copyTo(`copy (select ${list} from ${qualified(name)}${where}) to stdout (format binary)`, decoder.push)
+        }
+        return { table: decoder.finish(), kind, uri }
+      })
+    ).pipe(
+      Effect.catch((error) =>
+        error._tag === "@strata/postgres/PgError" ? Effect.fail(fromPg("load", context, uri, "reading")(error)) : Effect.fail(error)
+      ),
+      Effect.catchDefect((defect) =>
+        Effect.fail(ioError("load", context, uri, `reading ${uri} failed: ${defect instanceof Error ? defect.message : String(defect)}`, false, defect))
+      )
+    )
+  })
+
+  const loadTable = (context: InputContext) => Effect.map(loadStored(context), (stored) => stored.table)
+
+  const tables: IOManagerShape<Arrow.Table> = {
+    name: "postgres",
+    store: (context, table) => storeTable(context, table),
+    load: loadTable
+  }
+
+  const withHandler = <A>(handler: TableHandler<A>): IOManagerShape<A> => ({
+    name: `postgres (${handler.name})`,
+    store: (context, value) =>
+      Effect.try({
+        try: () => handler.toTable(value),
+        catch: (error) =>
+          ioError("store", context, undefined, `cannot store asset ${context.key} as a table (${handler.name}): ${messageOf(error)}`, false, error)
+      }).pipe(Effect.flatMap((table) => storeTable(context, table))),
+    load: (context) =>
+      Effect.flatMap(loadTable(context), (table) =>
+        Effect.try({
+          try: () => handler.fromTable(table),
+          catch: (error) =>
+            ioError("load", context, undefined, `cannot convert asset ${context.key} from a table (${handler.name}): ${messageOf(error)}`, false, error)
+        }))
+  })
+
+  const rows = withHandler<ReadonlyArray<Row>>({ name: "rows", toTable: rowsToTable, fromTable: tableToRows })
+
+  const values: IOManagerShape<unknown> = {
+    name: "postgres (values)",
+    store: (context, value) => {
+      if (value instanceof Arrow.Table) return storeTable(context, value, "table")
+      if (isRows(value)) {
+        return Effect.try({
+          try: () => rowsToTable(value),
+          catch: (error) => ioError("store", context, undefined, `cannot store asset ${context.key} as rows: ${messageOf(error)}`, false, error)
+        }).pipe(Effect.flatMap((table) => storeTable(context, table, "rows")))
+      }
+      const json = exactJson(value)
+      if (json === undefined) {
+        return Effect.fail(ioError(
+          "store",
+          context,
+          undefined,
+          `asset ${context.key} computed a value that is neither an Arrow table, nor an array of row objects, nor exact JSON ` +
+            "(a Date, Map, BigInt, NaN or class instance inside); return one of those, or use a file-based I/O manager for it",
+          false
+        ))
+      }
+      return storeTable(context, jsonValueTable(json), "json")
+    },
+    load: (context) =>
+      Effect.flatMap(loadStored(context), ({ kind, table, uri }) => {
+        switch (kind) {
+          case "rows":
+            return Effect.succeed(tableToRows(table) as unknown)
+          case "json": {
+            const text = table.numRows === 1 ? table.getChild("value")?.get(0) : undefined
+            return typeof text === "string"
+              ? Effect.succeed(JSON.parse(text) as unknown)
+              : Effect.fail(ioError("load", context, uri, `table ${uri} should hold one JSON value in a column "value"; store the asset again`, false))
+          }
+          default:
+            return Effect.succeed(table as unknown)
+        }
+      })
+  }
+
+  return { tables, rows, values, withHandler }
+}
+
+/** What a table holds, recorded in its comment so that a load returns what was stored. */
+type StoredKind = "table" | "rows" | "json"
+const KIND_PREFIX = "strata:kind="
+const isKind = (value: string): value is StoredKind => value === "table" || value === "rows" || value === "json"
+
+const isRows = (value: unknown): value is ReadonlyArray<Row> =>
+  Array.isArray(value) && value.every((row) => {
+    if (typeof row !== "object" || row === null || Array.isArray(row)) return false
+    const proto = Object.getPrototypeOf(row)
+    return proto === Object.prototype || proto === null
+  })
+
+const jsonValueTable = (json: string): Arrow.Table => {
+  const field = new Arrow.Field("value", new Arrow.Utf8(), false, new Map([[EXTENSION_NAME, JSON_EXTENSION], [PG_TYPE, "json"]]))
+  const schema = new Arrow.Schema([field])
+  const bytes = Buffer.from(json, "utf8")
+  const column = Arrow.makeData({ type: new Arrow.Utf8(), length: 1, nullCount: 0, valueOffsets: Int32Array.from([0, bytes.length]), data: new Uint8Array(bytes) })
+  const data = Arrow.makeData({ type: new Arrow.Struct([field]), length: 1, nullCount: 0, children: [column] })
+  return new Arrow.Table(schema, [new Arrow.RecordBatch(schema, data)])
+}
+
+const messageOf = (error: unknown): string => error instanceof Error ? error.message : String(error)
+
+const sameColumns = (existing: ReadonlyArray<PgColumn>, fields: ReadonlyArray<Arrow.Field>, partitionColumn: string): boolean => {
+  const data = existing.filter((column) => column.name !== partitionColumn)
+  if (data.length !== fields.length) return false
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i]!
+    const column = data[i]!
+    if (column.name !== field.name || normalizeType(column.sqlType) !== normalizeType(sqlTypeOf(field))) return false
+  }
+  return true
+}
+
+const normalizeType = (type: string): string =>
+  type
+    .replace("timestamp without time zone", "timestamp")
+    .replace("timestamp with time zone", "timestamptz")
+    .replace(/ /g, "")
+

@@ -1,0 +1,45 @@
+import { assert, expect, layer } from "@effect/vitest"
+import { Instance } from "@strata/core"
+import { Effect, Exit, Layer } from "effect"
+import { PgClient, PostgresInstance, SCHEMA_VERSION } from "../src/index.ts"
+import { clientLayer, TestDb } from "./support.ts"
+
+layer(clientLayer, { timeout: 30_000 })("PostgresInstance migrations", (it) => {
+  it.effect("processes starting together migrate once (advisory lock), and again is a no-op", () =>
+    Effect.gen(function*() {
+      const database = yield* TestDb
+      // separate pools, as separate processes would have
+      const open = Effect.scoped(Effect.gen(function*() {
+        const context = yield* Layer.build(PostgresInstance.layerClient(database.config, { schema: "together" }))
+        return context
+      }))
+      yield* Effect.all(Array.from({ length: 6 }, () => open), { concurrency: "unbounded" })
+      // and from a connection string, as a deployment would configure it
+      yield* Effect.scoped(Layer.build(PostgresInstance.layerClient(database.url, { schema: "together" })))
+      const client = yield* PgClient
+      const versions = yield* client.query(`select version from together.schema_migrations`)
+      expect(versions).toEqual([{ version: SCHEMA_VERSION }])
+    }))
+
+  it.effect("a schema migrated by a newer Strata is refused with unsupported-version", () =>
+    Effect.gen(function*() {
+      const client = yield* PgClient
+      yield* client.query(`create schema future`)
+      yield* client.query(`create table future.schema_migrations (version integer primary key, applied_at timestamptz not null default now())`)
+      yield* client.query(`insert into future.schema_migrations (version) values (${SCHEMA_VERSION + 1})`)
+      const exit = yield* Effect.exit(Effect.scoped(Layer.build(PostgresInstance.layer({ schema: "future" }))))
+      if (Exit.isSuccess(exit)) return assert.fail("expected a failure")
+      const error = (exit.cause.reasons.find((r) => r._tag === "Fail") as unknown as { error: Instance.InstanceError }).error
+      expect(error).toBeInstanceOf(Instance.InstanceError)
+      expect(error.reason).toBe("unsupported-version")
+      expect(error.message).toContain("upgrade @strata/postgres")
+    }))
+
+  it.effect("an unreachable server is an unavailable (retryable) instance error", () =>
+    Effect.gen(function*() {
+      const exit = yield* Effect.exit(Effect.scoped(Layer.build(PostgresInstance.layerClient({ host: "127.0.0.1", port: 1 }))))
+      if (Exit.isSuccess(exit)) return assert.fail("expected a failure")
+      const error = (exit.cause.reasons.find((r) => r._tag === "Fail") as unknown as { error: { isRetryable: boolean } }).error
+      expect(error.isRetryable).toBe(true)
+    }))
+})

@@ -1,0 +1,521 @@
+/**
+ * The values exchanged by the catalog server, its web UI and the CLI: assets
+ * with their status, materializations, runs and events. Every value that
+ * crosses HTTP is described by a Schema here, so each side decodes instead of
+ * casting. This module depends on `effect` only (no Node built-ins, no
+ * `@strata/core`), so a browser bundle can import it.
+ *
+ * @since 0.1.0
+ */
+import { Schema } from "effect"
+
+/**
+ * JSON metadata: row counts, URIs, schemas, anything JSON.
+ *
+ * @since 0.1.0
+ */
+export const Metadata = Schema.Record(Schema.String, Schema.Json)
+
+/**
+ * @since 0.1.0
+ */
+export type Metadata = typeof Metadata.Type
+
+/**
+ * What a node of the graph is: computed by Strata, a source it observes, or an
+ * external consumer (a dashboard) that it only shows.
+ *
+ * @since 0.1.0
+ */
+export const AssetKind = Schema.Literals(["asset", "source", "external"])
+
+/**
+ * @since 0.1.0
+ */
+export type AssetKind = typeof AssetKind.Type
+
+/**
+ * The catalog's status of an asset. `fresh`, `stale` and `missing` come from
+ * staleness; `failed` when its latest step failed after its latest
+ * materialization; `running` while a run of this server plans or runs it.
+ *
+ * @since 0.1.0
+ */
+export const AssetStatus = Schema.Literals(["fresh", "stale", "missing", "failed", "running"])
+
+/**
+ * @since 0.1.0
+ */
+export type AssetStatus = typeof AssetStatus.Type
+
+/**
+ * Why an asset is stale (mirrors `Staleness.StaleReason` of `@strata/core`),
+ * with `text`, the reason as a sentence.
+ *
+ * @since 0.1.0
+ */
+export const StaleReason = Schema.Struct({
+  type: Schema.Literals([
+    "never-materialized",
+    "never-observed",
+    "code-changed",
+    "deps-changed",
+    "upstream-updated",
+    "upstream-stale",
+    "upstream-missing"
+  ]),
+  /** The upstream concerned, for the `upstream-*` reasons. */
+  upstream: Schema.optional(Schema.String),
+  text: Schema.String
+})
+
+/**
+ * @since 0.1.0
+ */
+export type StaleReason = typeof StaleReason.Type
+
+/**
+ * An error as recorded in the event log.
+ *
+ * @since 0.1.0
+ */
+export const ErrorInfo = Schema.Struct({
+  tag: Schema.String,
+  message: Schema.String,
+  stack: Schema.optional(Schema.UndefinedOr(Schema.String)),
+  retryable: Schema.optional(Schema.UndefinedOr(Schema.Boolean))
+})
+
+/**
+ * @since 0.1.0
+ */
+export type ErrorInfo = typeof ErrorInfo.Type
+
+/**
+ * One node of the asset graph, as listed by `GET /api/assets`: what the graph
+ * view needs to draw and filter it.
+ *
+ * @since 0.1.0
+ */
+export const AssetNode = Schema.Struct({
+  key: Schema.String,
+  kind: AssetKind,
+  group: Schema.String,
+  kinds: Schema.Array(Schema.String),
+  tags: Schema.Record(Schema.String, Schema.String),
+  owners: Schema.Array(Schema.String),
+  description: Schema.optional(Schema.String),
+  /** Upstream keys: data dependencies, then `after` dependencies. */
+  upstream: Schema.Array(Schema.String),
+  status: AssetStatus,
+  reasons: Schema.Array(StaleReason),
+  /** Milliseconds since the epoch of the latest materialization (or observation, for sources). */
+  lastMaterializedAt: Schema.optional(Schema.Number),
+  lastRunId: Schema.optional(Schema.String)
+})
+
+/**
+ * @since 0.1.0
+ */
+export type AssetNode = typeof AssetNode.Type
+
+/**
+ * The loaded project, as the server sees it.
+ *
+ * @since 0.1.0
+ */
+export const ProjectInfo = Schema.Struct({
+  /** Increases by one at every successful (re)load. */
+  generation: Schema.Number,
+  loadedAt: Schema.Number,
+  assetCount: Schema.Number,
+  /** The instance storage, e.g. `sqlite .strata/instance.db` or `memory`. */
+  instance: Schema.String,
+  /** Set when the last reload failed: the previous project is still served. */
+  loadError: Schema.optional(Schema.String)
+})
+
+/**
+ * @since 0.1.0
+ */
+export type ProjectInfo = typeof ProjectInfo.Type
+
+/**
+ * The whole graph with statuses.
+ *
+ * @since 0.1.0
+ */
+export const AssetList = Schema.Struct({
+  project: ProjectInfo,
+  /** In topological order: every node after its upstreams. */
+  assets: Schema.Array(AssetNode)
+})
+
+/**
+ * @since 0.1.0
+ */
+export type AssetList = typeof AssetList.Type
+
+/**
+ * A materialization of an asset.
+ *
+ * @since 0.1.0
+ */
+export const Materialization = Schema.Struct({
+  eventId: Schema.Number,
+  runId: Schema.String,
+  assetKey: Schema.String,
+  partition: Schema.optional(Schema.String),
+  timestamp: Schema.Number,
+  metadata: Metadata,
+  dataVersion: Schema.String,
+  codeVersion: Schema.String,
+  inputVersions: Schema.Record(Schema.String, Schema.String)
+})
+
+/**
+ * @since 0.1.0
+ */
+export type Materialization = typeof Materialization.Type
+
+/**
+ * An observation of a source asset.
+ *
+ * @since 0.1.0
+ */
+export const Observation = Schema.Struct({
+  eventId: Schema.Number,
+  runId: Schema.String,
+  assetKey: Schema.String,
+  partition: Schema.optional(Schema.String),
+  timestamp: Schema.Number,
+  metadata: Metadata,
+  dataVersion: Schema.String
+})
+
+/**
+ * @since 0.1.0
+ */
+export type Observation = typeof Observation.Type
+
+/**
+ * The latest failure of an asset's step, newer than its latest materialization.
+ *
+ * @since 0.1.0
+ */
+export const Failure = Schema.Struct({
+  eventId: Schema.Number,
+  runId: Schema.String,
+  timestamp: Schema.Number,
+  error: ErrorInfo
+})
+
+/**
+ * @since 0.1.0
+ */
+export type Failure = typeof Failure.Type
+
+/**
+ * The code defining an asset: the lines around its `Asset.make` call.
+ *
+ * @since 0.1.0
+ */
+export const SourceCode = Schema.Struct({
+  file: Schema.String,
+  /** The 1-based line of the definition. */
+  line: Schema.Number,
+  column: Schema.Number,
+  /** The 1-based line of the first line of `text`. */
+  startLine: Schema.Number,
+  text: Schema.String
+})
+
+/**
+ * @since 0.1.0
+ */
+export type SourceCode = typeof SourceCode.Type
+
+/**
+ * A neighbour in the graph.
+ *
+ * @since 0.1.0
+ */
+export const AssetRef = Schema.Struct({
+  key: Schema.String,
+  kind: AssetKind,
+  status: AssetStatus
+})
+
+/**
+ * @since 0.1.0
+ */
+export type AssetRef = typeof AssetRef.Type
+
+/**
+ * Everything the asset page shows.
+ *
+ * @since 0.1.0
+ */
+export const AssetDetail = Schema.Struct({
+  node: AssetNode,
+  codeVersion: Schema.optional(Schema.String),
+  /** The code version the current code would record (given, or a hash of the compute function). */
+  currentCodeVersion: Schema.optional(Schema.String),
+  /** The I/O manager's service key. */
+  io: Schema.String,
+  /** Static metadata from the definition. */
+  metadata: Metadata,
+  retry: Schema.optional(Schema.Struct({ maxRetries: Schema.Number, delayMs: Schema.Number, backoff: Schema.String })),
+  location: Schema.optional(Schema.Struct({ file: Schema.String, line: Schema.Number, column: Schema.Number })),
+  /** The definition's source; absent when the file cannot be read. */
+  source: Schema.optional(SourceCode),
+  /** Why the source is absent. */
+  sourceError: Schema.optional(Schema.String),
+  latest: Schema.optional(Materialization),
+  observation: Schema.optional(Observation),
+  failure: Schema.optional(Failure),
+  /** Materialized partitions: how many, and the newest 50. Absent for assets never materialized by partition. */
+  partitions: Schema.optional(Schema.Struct({
+    count: Schema.Number,
+    latest: Schema.Array(Schema.Struct({
+      partition: Schema.String,
+      timestamp: Schema.Number,
+      runId: Schema.String,
+      dataVersion: Schema.String
+    }))
+  })),
+  upstream: Schema.Array(AssetRef),
+  downstream: Schema.Array(AssetRef),
+  /** Every asset downstream of this one, transitively: what breaks if it fails. */
+  affected: Schema.Array(AssetRef)
+})
+
+/**
+ * @since 0.1.0
+ */
+export type AssetDetail = typeof AssetDetail.Type
+
+/**
+ * Materializations of an asset, newest first.
+ *
+ * @since 0.1.0
+ */
+export const AssetHistory = Schema.Struct({
+  key: Schema.String,
+  materializations: Schema.Array(Materialization)
+})
+
+/**
+ * @since 0.1.0
+ */
+export type AssetHistory = typeof AssetHistory.Type
+
+/**
+ * A selection resolved against the project.
+ *
+ * @since 0.1.0
+ */
+export const SelectionResult = Schema.Struct({
+  selection: Schema.String,
+  keys: Schema.Array(Schema.String)
+})
+
+/**
+ * @since 0.1.0
+ */
+export type SelectionResult = typeof SelectionResult.Type
+
+/**
+ * Run statuses.
+ *
+ * @since 0.1.0
+ */
+export const RunStatus = Schema.Literals(["queued", "started", "succeeded", "failed", "canceled"])
+
+/**
+ * @since 0.1.0
+ */
+export type RunStatus = typeof RunStatus.Type
+
+/**
+ * A run.
+ *
+ * @since 0.1.0
+ */
+export const Run = Schema.Struct({
+  runId: Schema.String,
+  selection: Schema.String,
+  assetKeys: Schema.Array(Schema.String),
+  partition: Schema.optional(Schema.String),
+  staleOnly: Schema.Boolean,
+  parentRunId: Schema.optional(Schema.String),
+  tags: Schema.Record(Schema.String, Schema.String),
+  createdAt: Schema.Number,
+  status: RunStatus,
+  startedAt: Schema.optional(Schema.Number),
+  endedAt: Schema.optional(Schema.Number),
+  reason: Schema.optional(Schema.String),
+  /** `true` while this server process runs it (so it can be canceled here). */
+  cancelable: Schema.Boolean
+})
+
+/**
+ * @since 0.1.0
+ */
+export type Run = typeof Run.Type
+
+/**
+ * A page of runs, newest first.
+ *
+ * @since 0.1.0
+ */
+export const RunList = Schema.Struct({
+  runs: Schema.Array(Run),
+  /** Pass as `before` for the next page; absent on the last page. */
+  next: Schema.optional(Schema.String)
+})
+
+/**
+ * @since 0.1.0
+ */
+export type RunList = typeof RunList.Type
+
+const base = { id: Schema.Number, runId: Schema.String, timestamp: Schema.Number }
+const step = { ...base, assetKey: Schema.String, partition: Schema.optional(Schema.UndefinedOr(Schema.String)) }
+
+/**
+ * An event of the instance's log, with its id (a cursor).
+ *
+ * @since 0.1.0
+ */
+export const Event = Schema.Union([
+  Schema.Struct({ type: Schema.Literal("run-started"), ...base }),
+  Schema.Struct({ type: Schema.Literal("run-succeeded"), ...base }),
+  Schema.Struct({ type: Schema.Literal("run-failed"), ...base, reason: Schema.String }),
+  Schema.Struct({ type: Schema.Literal("run-canceled"), ...base, reason: Schema.String }),
+  Schema.Struct({ type: Schema.Literal("step-started"), ...step, attempt: Schema.Number }),
+  Schema.Struct({ type: Schema.Literal("step-succeeded"), ...step, attempt: Schema.Number, durationMs: Schema.Number }),
+  Schema.Struct({
+    type: Schema.Literal("step-failed"),
+    ...step,
+    attempt: Schema.Number,
+    durationMs: Schema.Number,
+    error: ErrorInfo,
+    willRetry: Schema.Boolean
+  }),
+  Schema.Struct({
+    type: Schema.Literal("step-skipped"),
+    ...step,
+    kind: Schema.Literals(["upstream-failed", "not-stale", "canceled"]),
+    reason: Schema.String
+  }),
+  Schema.Struct({
+    type: Schema.Literal("asset-materialized"),
+    ...step,
+    metadata: Metadata,
+    dataVersion: Schema.String,
+    codeVersion: Schema.String,
+    inputVersions: Schema.Record(Schema.String, Schema.String)
+  }),
+  Schema.Struct({ type: Schema.Literal("asset-observed"), ...step, metadata: Metadata, dataVersion: Schema.String }),
+  Schema.Struct({
+    type: Schema.Literal("log"),
+    ...base,
+    assetKey: Schema.optional(Schema.UndefinedOr(Schema.String)),
+    partition: Schema.optional(Schema.UndefinedOr(Schema.String)),
+    level: Schema.Literals(["trace", "debug", "info", "warn", "error", "fatal"]),
+    message: Schema.String
+  })
+])
+
+/**
+ * @since 0.1.0
+ */
+export type Event = typeof Event.Type
+
+/**
+ * One run with its events so far.
+ *
+ * @since 0.1.0
+ */
+export const RunDetail = Schema.Struct({
+  run: Run,
+  events: Schema.Array(Event)
+})
+
+/**
+ * @since 0.1.0
+ */
+export type RunDetail = typeof RunDetail.Type
+
+/**
+ * Body of `POST /api/runs`.
+ *
+ * @since 0.1.0
+ */
+export const LaunchRequest = Schema.Struct({
+  /** The selection syntax: `gold_user_metrics`, `+gold_user_metrics`, `group:silver, a`. */
+  selection: Schema.String,
+  /** Only materialize stale or missing assets. */
+  staleOnly: Schema.optional(Schema.Boolean),
+  partition: Schema.optional(Schema.String),
+  tags: Schema.optional(Schema.Record(Schema.String, Schema.String))
+})
+
+/**
+ * @since 0.1.0
+ */
+export type LaunchRequest = typeof LaunchRequest.Type
+
+/**
+ * Body of `POST /api/runs/:runId/reexecute`.
+ *
+ * @since 0.1.0
+ */
+export const ReexecuteRequest = Schema.Struct({
+  /** `failure` (default): only steps that did not succeed; `all`: the whole run again. */
+  from: Schema.optional(Schema.Literals(["failure", "all"]))
+})
+
+/**
+ * @since 0.1.0
+ */
+export type ReexecuteRequest = typeof ReexecuteRequest.Type
+
+/**
+ * A run just launched: it goes on in the server.
+ *
+ * @since 0.1.0
+ */
+export const Launched = Schema.Struct({
+  runId: Schema.String,
+  assetKeys: Schema.Array(Schema.String)
+})
+
+/**
+ * @since 0.1.0
+ */
+export type Launched = typeof Launched.Type
+
+/**
+ * The result of a cancel request.
+ *
+ * @since 0.1.0
+ */
+export const Canceled = Schema.Struct({
+  runId: Schema.String,
+  status: RunStatus
+})
+
+/**
+ * @since 0.1.0
+ */
+export type Canceled = typeof Canceled.Type
+
+/**
+ * `true` for run statuses that never change again.
+ *
+ * @since 0.1.0
+ */
+export const isTerminal = (status: RunStatus): boolean =>
+  status === "succeeded" || status === "failed" || status === "canceled"

@@ -1,0 +1,11 @@
+/**
+ * @strata/protocol: the contract between the Strata catalog server, its web
+ * UI and the CLI: Schemas of the values exchanged, the errors, and the HTTP
+ * API definition.
+ *
+ * @since 0.1.0
+ */
+export * as Errors from "./Errors.ts"
+export * as Models from "./Models.ts"
+export { CatalogApi, paths } from "./CatalogApi.ts"
+export * as Api from "./CatalogApi.ts"
