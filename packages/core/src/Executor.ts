@@ -7,7 +7,9 @@
  *
  * An executor receives hooks from the run: `runStep` runs one step and never
  * fails (failures are outcomes); `skipStep` records a step that cannot run
- * because an upstream failed; `afterBatch` flushes buffered events.
+ * because an upstream failed; `afterBatch`, called after steps finish, lets
+ * the run write its buffered events (the run decides whether enough time or
+ * events have accumulated).
  *
  * @since 0.1.0
  */
