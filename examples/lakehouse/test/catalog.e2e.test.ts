@@ -240,6 +240,23 @@ describe("the lakehouse example in the catalog UI", () => {
     expect(pageErrors).toEqual([])
   })
 
+  it("an open graph follows a `strata status` run in another process, without a reload", async () => {
+    await page.setViewportSize({ width: 1440, height: 900 })
+    await page.goto(dev.url)
+    await page.waitForSelector(`[data-key="silver_users"][data-status="fresh"]`)
+    expect(await runScript(["scripts/generate.ts", "--append", "500", "--seed", "3"], dir)).toContain("appended 500 users")
+    // the CLI observes raw_users, records it in the shared SQLite instance, and exits within milliseconds
+    expect(await runScript([cliSource, "status"], dir)).toContain("observed raw_users: new data")
+    await page.waitForSelector(`[data-key="silver_users"][data-status="stale"]`, { timeout: 10_000 })
+    expect(await graphStatuses()).toEqual({
+      raw_users: "fresh",
+      silver_users: "stale",
+      gold_user_metrics: "stale",
+      "dashboards/growth": "stale"
+    })
+    expect(pageErrors).toEqual([])
+  })
+
   it("stops on Ctrl-C with the conventional code 130", async () => {
     expect(await stop(dev.child)).toBe(130)
   })
