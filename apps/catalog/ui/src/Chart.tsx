@@ -28,7 +28,7 @@ export const Chart = ({ name, points }: { readonly name: string; readonly points
   return (
     <figure className="chart" data-metric={name}>
       <figcaption>
-        <strong>{name}</strong> <span className="muted">latest {label(latest.v)} · {sorted.length} points</span>
+        <strong>{name}</strong> <span className="muted">latest {label(latest.v)} · {sorted.length} {sorted.length === 1 ? "point" : "points"}</span>
       </figcaption>
       <svg width={width} height={height} role="img" aria-label={`${name} over time`}>
         <line x1={pad.left} x2={width - pad.right} y1={height - pad.bottom} y2={height - pad.bottom} className="axis" />

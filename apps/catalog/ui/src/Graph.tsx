@@ -205,6 +205,8 @@ export const Graph = ({ assets, selected, highlighted, onOpen, onToggle }: Props
     if (frameRef.current !== undefined) return
     frameRef.current = requestAnimationFrame(() => {
       frameRef.current = undefined
+      // a frame or a deferred re-schedule can land after the graph page was left
+      if (containerRef.current === null) return
       const { tx, ty, k } = viewRef.current
       if (worldRef.current !== null) worldRef.current.style.transform = `translate(${tx}px, ${ty}px) scale(${k})`
       const now = performance.now()

@@ -3,6 +3,8 @@ import { api } from "./api.ts"
 
 /**
  * Calls `refresh` while runs are going (every second) and once when they end,
+ * when a new run appears (a short one launched elsewhere, such as the
+ * observation `strata status` records, can start and end between two ticks),
  * and after a project reload. Polls the cheap runs list, not the asset list.
  */
 export const useLiveRefresh = (refresh: () => void) => {
@@ -10,20 +12,28 @@ export const useLiveRefresh = (refresh: () => void) => {
   refreshRef.current = refresh
   useEffect(() => {
     let active = false
+    /** The newest run at the previous tick; `undefined` before the first. */
+    let newest: string | null | undefined = undefined
     let stopped = false
     let timer: ReturnType<typeof setTimeout> | undefined
     const tick = async () => {
       try {
-        const running = await api.runs({ status: "queued,started", limit: 1 })
+        const [running, latest] = await Promise.all([
+          api.runs({ status: "queued,started", limit: 1 }),
+          api.runs({ limit: 1 })
+        ])
         const now = running.runs.length > 0
-        if (now || active) refreshRef.current()
+        const newestNow = latest.runs[0]?.runId ?? null
+        // the first tick, at mount, only takes the baseline: the page has just loaded its data
+        if (newest !== undefined && (now || active || newestNow !== newest)) refreshRef.current()
         active = now
+        newest = newestNow
       } catch {
         // the server may be restarting; try again at the next tick
       }
       if (!stopped) timer = setTimeout(tick, active ? 1000 : 3000)
     }
-    timer = setTimeout(tick, 1000)
+    void tick()
     const onReload = () => refreshRef.current()
     window.addEventListener("strata:reloaded", onReload)
     return () => {

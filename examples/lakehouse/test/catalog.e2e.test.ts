@@ -1,0 +1,263 @@
+/**
+ * The catalog UI over the real example: `strata dev` (a real CLI process, the
+ * SQLite instance, Parquet via @strata/arrow) in a temporary copy of the
+ * example, driven by real Chromium. Open the graph, open gold_user_metrics,
+ * materialize it with its upstream, follow the run live, read the new
+ * metadata; then change the raw file, observe it from the UI and see what is
+ * stale and why. Every wait is for a selector or a condition.
+ */
+import type { ChildProcess } from "node:child_process"
+import { spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import type { Browser, Page } from "playwright-core"
+import { chromium } from "playwright-core"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+
+const example = path.resolve(import.meta.dirname, "..")
+const cliSource = path.join(example, "node_modules", "@strata", "cli", "src", "bin.ts")
+const catalogDir = path.resolve(example, "..", "..", "apps", "catalog")
+const uiDist = path.join(catalogDir, "ui-dist")
+const screenshots = path.join(catalogDir, "screenshots")
+const chromiumPath = process.env.STRATA_CHROMIUM ?? "/usr/bin/chromium"
+
+const newest = (dir: string): number =>
+  fs.readdirSync(dir, { withFileTypes: true }).reduce((time, entry) => {
+    const file = path.join(dir, entry.name)
+    return Math.max(time, entry.isDirectory() ? newest(file) : fs.statSync(file).mtimeMs)
+  }, 0)
+
+// `strata dev` serves the catalog's built UI: a missing or out-of-date build would test the wrong thing
+const checkUiBuilt = () => {
+  const index = path.join(uiDist, "index.html")
+  const build = "run 'pnpm exec turbo run build --filter @strata/catalog' first"
+  if (!fs.existsSync(index)) throw new Error(`the catalog UI is not built (${index} is missing): ${build}`)
+  if (fs.statSync(index).mtimeMs < newest(path.join(catalogDir, "ui", "src"))) {
+    throw new Error(`the catalog UI in ${uiDist} is older than its sources: ${build}`)
+  }
+}
+
+const launchChromium = (): Promise<Browser> => {
+  if (!fs.existsSync(chromiumPath)) {
+    throw new Error(`Chromium is not installed at ${chromiumPath}: run 'apt-get install -y chromium' (or set STRATA_CHROMIUM)`)
+  }
+  // Debian's Chromium, kept off the network (this machine refuses it)
+  return chromium.launch({
+    executablePath: chromiumPath,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run"
+    ]
+  })
+}
+
+const node = (args: ReadonlyArray<string>, cwd: string) =>
+  spawn(process.execPath, ["--conditions=@strata/source", ...args], {
+    cwd,
+    env: { ...process.env, NO_COLOR: "1", STRATA_ENV: "" },
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+
+const runScript = (args: ReadonlyArray<string>, cwd: string) =>
+  new Promise<string>((resolve, reject) => {
+    const child = node(args, cwd)
+    let output = ""
+    child.stdout!.on("data", (chunk) => (output += chunk))
+    child.stderr!.on("data", (chunk) => (output += chunk))
+    child.on("error", reject)
+    child.on("close", (code) => code === 0 ? resolve(output) : reject(new Error(`node ${args.join(" ")} exited ${code}: ${output}`)))
+  })
+
+/** Starts `strata dev --port 0` and resolves with its URL once it serves. */
+const startDev = (cwd: string) =>
+  new Promise<{ child: ChildProcess; url: string }>((resolve, reject) => {
+    const child = node([cliSource, "dev", "--port", "0"], cwd)
+    let output = ""
+    const onData = (chunk: Buffer) => {
+      output += chunk
+      const match = /Strata catalog on (http:\/\/\S+)/.exec(output)
+      if (match !== null) resolve({ child, url: match[1]! })
+    }
+    child.stdout!.on("data", onData)
+    child.stderr!.on("data", onData)
+    child.on("error", reject)
+    child.on("close", (code) => reject(new Error(`strata dev exited ${code} before serving: ${output}`)))
+  })
+
+const stop = (child: ChildProcess) =>
+  new Promise<number | null>((resolve) => {
+    if (child.exitCode !== null) return resolve(child.exitCode)
+    const timer = setTimeout(() => child.kill("SIGKILL"), 5_000)
+    child.once("close", (code) => {
+      clearTimeout(timer)
+      resolve(code)
+    })
+    child.kill("SIGINT")
+  })
+
+describe("the lakehouse example in the catalog UI", () => {
+  let dir: string
+  let dev: { child: ChildProcess; url: string }
+  let browser: Browser
+  let page: Page
+  const pageErrors: Array<string> = []
+
+  beforeAll(async () => {
+    checkUiBuilt()
+    fs.mkdirSync(screenshots, { recursive: true })
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "lakehouse-ui-"))
+    for (const entry of ["strata.config.ts", "package.json", "src", "scripts"]) {
+      fs.cpSync(path.join(example, entry), path.join(dir, entry), { recursive: true })
+    }
+    fs.symlinkSync(path.join(example, "node_modules"), path.join(dir, "node_modules"), "dir")
+    expect(await runScript(["scripts/generate.ts", "--if-missing"], dir)).toContain("wrote 100000 users (seed 1)")
+    ;[dev, browser] = await Promise.all([startDev(dir), launchChromium()])
+    page = await browser.newPage({ viewport: { width: 1440, height: 900 } })
+    page.setDefaultTimeout(20_000)
+    page.on("pageerror", (error) => pageErrors.push(error.message))
+  })
+  afterAll(async () => {
+    await browser?.close()
+    if (dev !== undefined) await stop(dev.child)
+    if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true })
+  })
+
+  const runStatus = (status: string) => page.waitForSelector(`h1 [data-testid="run-status"]:text-is("${status}")`)
+  const graphStatuses = () =>
+    page.locator(".card").evaluateAll((cards) =>
+      Object.fromEntries(cards.map((card) => [card.getAttribute("data-key"), card.getAttribute("data-status")]))
+    )
+  const goldFile = () => JSON.parse(fs.readFileSync(path.join(dir, ".strata", "storage", "gold_user_metrics.json"), "utf8"))
+  const goldRows = () => goldFile().byCountry.reduce((n: number, c: { users: number }) => n + c.users, 0) as number
+
+  it("graph, asset, materialize with upstream, the run live, the new metadata", async () => {
+    const eventStreams: Array<string> = []
+    page.on("response", (response) => {
+      if (/\/api\/runs\/[^/]+\/events/.test(response.url())) eventStreams.push(response.headers()["content-type"] ?? "")
+    })
+
+    await page.goto(dev.url)
+    await page.waitForSelector(`[data-key="gold_user_metrics"]`)
+    expect(await graphStatuses()).toEqual({
+      raw_users: "missing",
+      silver_users: "missing",
+      gold_user_metrics: "missing",
+      "dashboards/growth": "stale"
+    })
+    expect(await page.locator(`[data-key="dashboards/growth"]`).getAttribute("class")).toContain("external")
+
+    await page.click(`[data-key="gold_user_metrics"]`)
+    await page.waitForURL(/\/asset\/gold_user_metrics$/)
+    await page.waitForSelector(`.source >> text=Asset.make(`)
+    const assetsFile = path.join(dir, "src", "assets.ts")
+    const line = fs.readFileSync(assetsFile, "utf8").split("\n").findIndex((l) => l.startsWith("export const goldUserMetrics")) + 1
+    expect(line).toBeGreaterThan(0)
+    expect(await page.locator(".source-file").textContent()).toBe(`${fs.realpathSync(assetsFile)}:${line}`)
+    expect(await page.locator(".description").textContent()).toBe("Signups per day, the active ratio and users by country.")
+    expect(await page.locator(".facts").innerText()).toContain("team:growth")
+    expect(await page.locator(`[data-testid="asset-status"]`).textContent()).toBe("missing")
+
+    await page.click("button:text-is('Materialize with upstream')")
+    await page.waitForURL(/\/runs\/[0-9a-f-]+$/)
+    const runUrl = page.url()
+    await runStatus("succeeded")
+    // followed live: the same page, updated over server-sent events
+    expect(page.url()).toBe(runUrl)
+    expect(eventStreams.length).toBeGreaterThanOrEqual(1)
+    expect(eventStreams[0]).toContain("text/event-stream")
+    const steps = await page.locator(".gantt-row").evaluateAll((rows) =>
+      rows.map((row) => `${row.getAttribute("data-step")}:${row.getAttribute("data-step-status")}`)
+    )
+    expect(steps).toEqual(["raw_users:succeeded", "silver_users:succeeded", "gold_user_metrics:succeeded"])
+    expect(await page.locator(`[data-event="log"]`).first().textContent()).toMatch(/kept \d+ of 100000 rows/)
+    await page.setViewportSize({ width: 1440, height: 700 })
+    await page.screenshot({ path: path.join(screenshots, "lakehouse-run.png") })
+    await page.setViewportSize({ width: 1440, height: 900 })
+
+    await page.click(`.gantt-label:text-is("gold_user_metrics")`)
+    await page.waitForURL(/\/asset\/gold_user_metrics$/)
+    await page.waitForSelector(`[data-testid="asset-status"]:text-is("fresh")`)
+    const rows = goldRows()
+    expect(rows).toBeGreaterThan(90_000)
+    const metadata = page.locator(`[data-testid="latest-metadata"]`)
+    expect(await metadata.locator(`[data-metadata="row_count"]`).textContent()).toBe(String(rows))
+    expect(await metadata.locator(`[data-metadata="countries"]`).textContent()).toBe(String(goldFile().byCountry.length))
+    expect(await page.locator(`.chart[data-metric="row_count"] figcaption .muted`).textContent())
+      .toBe(`latest ${rows.toLocaleString("en")} · 1 point`)
+    expect(await page.locator(`.chart[data-metric="row_count"] circle`).count()).toBe(1)
+  })
+
+  it("after the raw file changes, observing it from the UI marks silver and gold stale with the reason", async () => {
+    const before = goldRows()
+    expect(await runScript(["scripts/generate.ts", "--append", "1000", "--seed", "2"], dir))
+      .toContain("appended 1000 users (ids 100001..101000)")
+
+    // statuses come from the instance: the change shows once raw_users is observed (the source's Observe button)
+    // clicked as soon as the graph shows it: a redraw the graph scheduled must not outlive the page
+    await page.goto(dev.url)
+    await page.click(`[data-key="raw_users"]`)
+    await page.waitForURL(/\/asset\/raw_users$/)
+    await page.click("button:text-is('Observe')")
+    await page.waitForURL(/\/runs\/[0-9a-f-]+$/)
+    await runStatus("succeeded")
+    await page.click(`text=Assets`)
+    await page.waitForSelector(`[data-key="silver_users"][data-status="stale"]`)
+    expect(await graphStatuses()).toEqual({
+      raw_users: "fresh",
+      silver_users: "stale",
+      gold_user_metrics: "stale",
+      "dashboards/growth": "stale"
+    })
+    await page.screenshot({ path: path.join(screenshots, "lakehouse-graph.png") })
+
+    await page.click(`[data-key="silver_users"]`)
+    await page.waitForURL(/\/asset\/silver_users$/)
+    await page.waitForSelector(`[data-testid="asset-status"]:text-is("stale")`)
+    expect(await page.locator(`[data-testid="stale-reasons"]`).innerText()).toMatch(/upstream raw_users has new data/)
+    await page.goto(`${dev.url}/asset/gold_user_metrics`)
+    await page.waitForSelector(`[data-testid="asset-status"]:text-is("stale")`)
+    expect(await page.locator(`[data-testid="stale-reasons"]`).innerText()).toMatch(/upstream silver_users is stale/)
+
+    // rebuilt from the UI: the new row count, and a second point in the history
+    await page.click("button:text-is('Materialize with upstream')")
+    await page.waitForURL(/\/runs\/[0-9a-f-]+$/)
+    await runStatus("succeeded")
+    await page.click(`.gantt-label:text-is("gold_user_metrics")`)
+    await page.waitForSelector(`[data-testid="asset-status"]:text-is("fresh")`)
+    const after = goldRows()
+    expect(after).toBeGreaterThan(before)
+    await page.waitForSelector(`[data-testid="latest-metadata"] [data-metadata="row_count"]:text-is("${after}")`)
+    await page.waitForSelector(`.chart[data-metric="row_count"] >> text=2 points`)
+    expect(await page.locator(`.chart[data-metric="row_count"] circle`).count()).toBe(2)
+    await page.setViewportSize({ width: 1440, height: 1500 })
+    await page.screenshot({ path: path.join(screenshots, "lakehouse-asset.png") })
+    expect(pageErrors).toEqual([])
+  })
+
+  it("an open graph follows a `strata status` run in another process, without a reload", async () => {
+    await page.setViewportSize({ width: 1440, height: 900 })
+    await page.goto(dev.url)
+    await page.waitForSelector(`[data-key="silver_users"][data-status="fresh"]`)
+    expect(await runScript(["scripts/generate.ts", "--append", "500", "--seed", "3"], dir)).toContain("appended 500 users")
+    // the CLI observes raw_users, records it in the shared SQLite instance, and exits within milliseconds
+    expect(await runScript([cliSource, "status"], dir)).toContain("observed raw_users: new data")
+    await page.waitForSelector(`[data-key="silver_users"][data-status="stale"]`, { timeout: 10_000 })
+    expect(await graphStatuses()).toEqual({
+      raw_users: "fresh",
+      silver_users: "stale",
+      gold_user_metrics: "stale",
+      "dashboards/growth": "stale"
+    })
+    expect(pageErrors).toEqual([])
+  })
+
+  it("stops on Ctrl-C with the conventional code 130", async () => {
+    expect(await stop(dev.child)).toBe(130)
+  })
+})
