@@ -293,14 +293,29 @@ export const makeStore = (db: Database, options: StoreOptions): Instance.Instanc
         sql(`DELETE FROM asset_partitions WHERE asset_key IN ${selected}`).run(keys)
       }))
 
+  const latestEvent = <T extends "asset-materialized" | "asset-observed">(id: number, body: string, type: T) => {
+    const event = decodeEvent(id, body, path, "assets")
+    if (event.type !== type) {
+      throw new Abort(
+        new Instance.InstanceError({
+          operation: "assets",
+          reason: "corrupt",
+          path,
+          message: `${path}: the asset index points at event ${id}, a ${event.type}, where a ${type} belongs; the database was changed outside Strata or is damaged. Move it away, or run 'strata wipe' to start a new instance`
+        })
+      )
+    }
+    return event as Extract<StoredEvent, { readonly type: T }>
+  }
+
   const assetRecord = (raw: unknown): Instance.AssetRecord => {
     const row = decodeAssetRow(raw, path)
     const materialization = row.m_id === null || row.m_body === null
       ? undefined
-      : materializationRecord(decodeEvent(row.m_id, row.m_body, path, "assets") as Event.AssetMaterialized & { id: number })
+      : materializationRecord(latestEvent(row.m_id, row.m_body, "asset-materialized"))
     const observation = row.o_id === null || row.o_body === null
       ? undefined
-      : observationRecord(decodeEvent(row.o_id, row.o_body, path, "assets") as Event.AssetObserved & { id: number })
+      : observationRecord(latestEvent(row.o_id, row.o_body, "asset-observed"))
     const failure = row.f_id === null || row.f_run_id === null || row.f_at === null || row.f_error === null
       ? undefined
       : { eventId: row.f_id, runId: row.f_run_id, timestamp: row.f_at, error: decodeError(row.f_error, path) }
