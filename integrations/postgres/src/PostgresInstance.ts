@@ -136,7 +136,8 @@ const RunRow = Schema.Struct({
   heartbeat_at: Nullable(Schema.Number)
 })
 const decodeRunRow = Schema.decodeUnknownSync(RunRow)
-const decodeEvent = Schema.decodeUnknownSync(Event.StrataEventSchema)
+// pg parses json columns with JSON.parse, so bodies are JSON by construction (see the schema's docs)
+const decodeStoredEvent = Schema.decodeUnknownSync(Event.StoredEventFromParsedJsonSchema)
 const ErrorInfoRecord = Schema.Struct({
   eventId: Schema.Number,
   runId: Schema.String,
@@ -182,7 +183,9 @@ const withoutUndefined = <A extends object>(value: A): A => {
 
 /** An event as stored: its JSON body (without `id`) plus the id column. */
 const toStored = (row: { readonly id: unknown; readonly body: unknown }): StoredEvent =>
-  ({ ...decodeEvent(row.body), id: Number(row.id) }) as StoredEvent
+  decodeStoredEvent(
+    typeof row.body === "object" && row.body !== null ? { ...row.body, id: Number(row.id) } : row.body
+  )
 
 const materializationOf = (row: { readonly id: unknown; readonly body: unknown }): MaterializationRecord => {
   const event = toStored(row)

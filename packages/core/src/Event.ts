@@ -161,7 +161,7 @@ const ErrorInfoSchema = Schema.Struct({
 const base = { runId: Schema.String, timestamp: Schema.Number }
 const step = { ...base, assetKey: Schema.String, partition: Schema.optional(Schema.UndefinedOr(Schema.String)) }
 
-const members = [
+const makeMembers = <M extends Schema.Top, I extends Schema.Top>(metadata: M, inputVersions: I) => [
   Schema.Struct({ type: Schema.Literal("run-started"), ...base }),
   Schema.Struct({ type: Schema.Literal("run-succeeded"), ...base }),
   Schema.Struct({ type: Schema.Literal("run-failed"), ...base, reason: Schema.String }),
@@ -185,12 +185,12 @@ const members = [
   Schema.Struct({
     type: Schema.Literal("asset-materialized"),
     ...step,
-    metadata: MetadataSchema,
+    metadata,
     dataVersion: Schema.String,
     codeVersion: Schema.String,
-    inputVersions: Schema.Record(Schema.String, Schema.String)
+    inputVersions
   }),
-  Schema.Struct({ type: Schema.Literal("asset-observed"), ...step, metadata: MetadataSchema, dataVersion: Schema.String }),
+  Schema.Struct({ type: Schema.Literal("asset-observed"), ...step, metadata, dataVersion: Schema.String }),
   Schema.Struct({
     type: Schema.Literal("log"),
     ...base,
@@ -200,6 +200,8 @@ const members = [
     message: Schema.String
   })
 ] as const
+
+const members = makeMembers(MetadataSchema, Schema.Record(Schema.String, Schema.String))
 
 /**
  * Schema of {@link StrataEvent}.
@@ -216,6 +218,48 @@ export const StrataEventSchema: Schema.Codec<StrataEvent> = Schema.Union(members
 export const StoredEventSchema: Schema.Codec<StoredEvent> = Schema.Union(
   members.map((member) => Schema.Struct({ ...member.fields, id: Schema.Number }))
 ) as unknown as Schema.Codec<StoredEvent>
+
+const isPlainObject = (u: unknown): u is { readonly [key: string]: unknown } => {
+  if (typeof u !== "object" || u === null || Array.isArray(u)) return false
+  const proto: unknown = Object.getPrototypeOf(u)
+  return proto === Object.prototype || proto === null
+}
+
+const ParsedMetadataSchema = Schema.declare((u: unknown): u is Metadata => isPlainObject(u), {
+  expected: "a JSON object"
+})
+
+const ParsedInputVersionsSchema = Schema.declare(
+  (u: unknown): u is Readonly<Record<string, string>> => {
+    if (!isPlainObject(u)) return false
+    for (const key in u) if (typeof u[key] !== "string") return false
+    return true
+  },
+  { expected: "an object of strings" }
+)
+
+/**
+ * Schema of {@link StoredEvent} for values that `JSON.parse` just produced,
+ * for storage backends decoding the JSON bodies they wrote.
+ *
+ * It checks everything {@link StoredEventSchema} checks except that
+ * `metadata` is only checked to be a plain object: whatever `JSON.parse`
+ * returns is JSON by construction, and walking every metadata value with the
+ * recursive `Schema.Json` decode was most of the cost of reading the asset
+ * index (10,000 `asset-materialized` bodies in a fresh process: ~65 ms with
+ * `Schema.Json`, ~18 ms with this schema). `inputVersions` is checked to be
+ * an object of strings with one loop instead of a `Schema.Record` decode.
+ * Do not use it for values that did not come out of `JSON.parse` (HTTP
+ * bodies already parsed by someone else, objects built in code): use
+ * {@link StoredEventSchema} there.
+ *
+ * @since 0.1.0
+ */
+export const StoredEventFromParsedJsonSchema: Schema.Decoder<StoredEvent> = Schema.Union(
+  makeMembers(ParsedMetadataSchema, ParsedInputVersionsSchema).map((member) =>
+    Schema.Struct({ ...member.fields, id: Schema.Number })
+  )
+) as unknown as Schema.Decoder<StoredEvent>
 
 /**
  * Turns any failure into an {@link ErrorInfo}.

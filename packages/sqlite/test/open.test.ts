@@ -241,4 +241,50 @@ describe("reading rows", () => {
         expect((yield* instance.getRun("r1"))!.status).toBe("started")
       }))
     }))
+
+  it.live("the asset index: a bad metadata body or a pointer to an event of another type is reported as corrupt", () =>
+    Effect.gen(function*() {
+      const file = path.join(folder(), "instance.db")
+      yield* Effect.scoped(Effect.gen(function*() {
+        const instance = yield* SqliteInstance.make({ path: file })
+        yield* instance.createRun(newRun("r1"))
+        yield* instance.appendEvents([
+          { type: "run-started", runId: "r1", timestamp: 1 },
+          {
+            type: "asset-materialized",
+            runId: "r1",
+            timestamp: 2,
+            assetKey: "a",
+            metadata: { rows: 3, nested: { list: [1, null, "x"] } },
+            dataVersion: "d",
+            codeVersion: "c",
+            inputVersions: { b: "v" }
+          },
+          { type: "log", runId: "r1", timestamp: 3, level: "info", message: "hello" }
+        ])
+        const records = yield* instance.assets(["a"])
+        expect(records.get("a")?.materialization?.metadata).toStrictEqual({ rows: 3, nested: { list: [1, null, "x"] } })
+        expect(records.get("a")?.materialization?.inputVersions).toStrictEqual({ b: "v" })
+      }))
+      const readError = Effect.scoped(Effect.gen(function*() {
+        const instance = yield* SqliteInstance.make({ path: file, reapOrphans: false })
+        const exit = yield* Effect.exit(instance.assets(["a"]))
+        return Exit.isFailure(exit)
+          ? (exit.cause.reasons.find((reason) => reason._tag === "Fail") as unknown as { error: Instance.InstanceError }).error
+          : undefined
+      }))
+      const db = new DatabaseSync(file)
+      db.exec(`UPDATE events SET body = json_set(body, '$.metadata', json('[1,2]')) WHERE type = 'asset-materialized'`)
+      const eventId = (db.prepare(`SELECT id FROM events WHERE type = 'asset-materialized'`).get() as { id: number }).id
+      db.close()
+      const badMetadata = yield* readError
+      expect(badMetadata?.reason).toBe("corrupt")
+      expect(badMetadata?.message).toContain(`event ${eventId}`)
+      const again = new DatabaseSync(file)
+      again.exec(`UPDATE assets SET materialization_id = (SELECT id FROM events WHERE type = 'log') WHERE asset_key = 'a'`)
+      again.close()
+      const wrongType = yield* readError
+      expect(wrongType?.reason).toBe("corrupt")
+      expect(wrongType?.message).toContain("a log event, where an asset-materialized event belongs")
+    }))
 })

@@ -8,7 +8,7 @@ import { isProcessAlive, materializationRecord, observationRecord, orphanedStepF
 import { Effect } from "effect"
 import { Abort, decodeAssetRow, decodeError, decodeEvent, decodeRun, type RunRow } from "./codec.ts"
 import type { Database, Statement } from "./database.ts"
-import { rollback, toInstanceError } from "./database.ts"
+import { returnArrays, rollback, toInstanceError } from "./database.ts"
 
 type StrataEvent = Event.StrataEvent
 type StoredEvent = Event.StoredEvent
@@ -192,12 +192,13 @@ export const makeStore = (db: Database, options: StoreOptions): Instance.Instanc
   const runEventsLimit = sql("SELECT id, body FROM events WHERE run_seq = ? AND id > ? ORDER BY id LIMIT ?")
   const eventsAll = sql("SELECT id, body FROM events WHERE id > ? ORDER BY id")
   const eventsLimit = sql("SELECT id, body FROM events WHERE id > ? ORDER BY id LIMIT ?")
+  // in the order of assetRowColumns; the rows come back as arrays
   const assetColumns = `a.asset_key AS asset_key,
     m.id AS m_id, m.body AS m_body, o.id AS o_id, o.body AS o_body,
     a.failure_id AS f_id, a.failure_run_id AS f_run_id, a.failure_at AS f_at, a.failure_error AS f_error
     FROM assets a LEFT JOIN events m ON m.id = a.materialization_id LEFT JOIN events o ON o.id = a.observation_id`
-  const assetsAll = sql(`SELECT ${assetColumns} ORDER BY a.asset_key`)
-  const assetsByKey = sql(`SELECT ${assetColumns} WHERE a.asset_key IN (SELECT value FROM json_each(?))`)
+  const assetsAll = returnArrays(db.prepare(`SELECT ${assetColumns} ORDER BY a.asset_key`))
+  const assetsByKey = returnArrays(db.prepare(`SELECT ${assetColumns} WHERE a.asset_key IN (SELECT value FROM json_each(?))`))
   const partitions = sql(
     `SELECT e.id AS id, e.body AS body FROM asset_partitions p
      JOIN events e ON e.id = p.materialization_id WHERE p.asset_key = ? ORDER BY p.partition`
@@ -293,18 +294,36 @@ export const makeStore = (db: Database, options: StoreOptions): Instance.Instanc
         sql(`DELETE FROM asset_partitions WHERE asset_key IN ${selected}`).run(keys)
       }))
 
+  const latestEvent = <T extends "asset-materialized" | "asset-observed">(id: number, body: string, type: T) => {
+    const event = decodeEvent(id, body, path, "assets")
+    if (event.type !== type) {
+      throw new Abort(
+        new Instance.InstanceError({
+          operation: "assets",
+          reason: "corrupt",
+          path,
+          message: `${path}: the asset index points at event ${id}, a ${event.type} event, where an ${type} event belongs; the database was changed outside Strata or is damaged. Move it away, or run 'strata wipe' to start a new instance`
+        })
+      )
+    }
+    return event as Extract<StoredEvent, { readonly type: T }>
+  }
+
   const assetRecord = (raw: unknown): Instance.AssetRecord => {
     const row = decodeAssetRow(raw, path)
-    const materialization = row.m_id === null || row.m_body === null
+    // indexed reads, not destructuring: this runs 10,000 times per staleness pass, mostly not yet optimized
+    const mId = row[1], mBody = row[2], oId = row[3], oBody = row[4]
+    const fId = row[5], fRunId = row[6], fAt = row[7], fError = row[8]
+    const materialization = mId === null || mBody === null
       ? undefined
-      : materializationRecord(decodeEvent(row.m_id, row.m_body, path, "assets") as Event.AssetMaterialized & { id: number })
-    const observation = row.o_id === null || row.o_body === null
+      : materializationRecord(latestEvent(mId, mBody, "asset-materialized"))
+    const observation = oId === null || oBody === null
       ? undefined
-      : observationRecord(decodeEvent(row.o_id, row.o_body, path, "assets") as Event.AssetObserved & { id: number })
-    const failure = row.f_id === null || row.f_run_id === null || row.f_at === null || row.f_error === null
+      : observationRecord(latestEvent(oId, oBody, "asset-observed"))
+    const failure = fId === null || fRunId === null || fAt === null || fError === null
       ? undefined
-      : { eventId: row.f_id, runId: row.f_run_id, timestamp: row.f_at, error: decodeError(row.f_error, path) }
-    return { assetKey: row.asset_key, materialization, observation, failure }
+      : { eventId: fId, runId: fRunId, timestamp: fAt, error: decodeError(fError, path) }
+    return { assetKey: row[0], materialization, observation, failure }
   }
 
   return {
