@@ -8,11 +8,15 @@
  *   `.strata/tables` under the working directory.
  * - Writes are atomic: the file is written to a temporary file in the same
  *   folder and renamed over the old one, so a crash never leaves half a file
- *   where a reader looks. Temporary files of writers that died on this host
+ *   where a reader looks. The replaced file is unlinked right after the
+ *   store reports (freeing a big file's blocks takes as long as writing
+ *   them). Temporary and replaced files of writers that died on this host
  *   are removed by the next writer in their folder.
  * - Parquet encoding and decoding, file writes and content hashes run in a
  *   worker thread, so big tables do not block the event loop; the main
- *   thread profiles the table meanwhile.
+ *   thread profiles the table meanwhile. Arrow IPC files are written from
+ *   the table's own buffers by the thread pool while the main thread hashes
+ *   and profiles them.
  * - Every store reports metadata (see `TableMetadata`: row count, schema,
  *   nulls, min/max, distinct estimates) plus `bytes`, `uri`, `path`, `format`
  *   and `compression`; the data version is a hash of the written file.
@@ -289,16 +293,17 @@ export const make = (options?: Options): ArrowIOShape => {
   let sequence = 0
   const swept = new Set<string>()
 
-  // Temporary files left by writers that died on this host (killed, power
-  // cut) are removed the first time this manager writes into their folder:
-  // once per folder, so a folder of many partitions is listed once.
+  // Temporary files and replaced files (`.old`) left by writers that died on
+  // this host (killed, power cut) are removed the first time this manager
+  // writes into their folder: once per folder, so a folder of many
+  // partitions is listed once.
   const sweep = async (folder: string): Promise<void> => {
     if (swept.has(folder)) return
     swept.add(folder)
     const names = await fs.promises.readdir(folder).catch(() => [] as Array<string>)
     const marker = `.${host}.`
     for (const name of names) {
-      if (!name.endsWith(".tmp")) continue
+      if (!name.endsWith(".tmp") && !name.endsWith(".old")) continue
       const at = name.lastIndexOf(marker)
       if (at < 0) continue
       const [pid, seq, extra] = name.slice(at + marker.length, -".tmp".length).split(".")
@@ -459,7 +464,19 @@ export const make = (options?: Options): ArrowIOShape => {
       Effect.tap(() =>
         Effect.tryPromise({
           try: async () => {
-            await fs.promises.rename(temp, file)
+            // Replacing a file frees the old one's blocks inside the rename: about 20 ms for 50 MB on
+            // ext4, as long as the write itself. A second link to the old file keeps the rename a mere
+            // swap of names; the old file is unlinked after the store reports (a writer that dies first
+            // leaves it to the next writer's sweep, like a temporary file).
+            const old = `${file}.${host}.${process.pid}.${++sequence}.old`
+            const kept = await fs.promises.link(file, old).then(() => true, () => false)
+            try {
+              await fs.promises.rename(temp, file)
+            } catch (error) {
+              if (kept) await fs.promises.rm(old, { force: true }).catch(() => {})
+              throw error
+            }
+            if (kept) fs.promises.rm(old, { force: true }).catch(() => {})
             if (durable) await syncFolder(path.dirname(file))
             // the file of the other format, if the layer's format changed: the new file wins anyway
             await fs.promises.rm(fileOf(key, partition, otherFormat(format)), { force: true }).catch(() => {})
