@@ -4,7 +4,7 @@ import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { AssetKey, IOManager, Version } from "@strata/core"
 import type { Table } from "apache-arrow"
-import { Field, Float64, Int32, makeData, makeVector, SparseUnion, tableFromArrays, Utf8 } from "apache-arrow"
+import { Field, Float64, Int32, makeData, makeVector, SparseUnion, tableFromArrays, tableToIPC, Utf8 } from "apache-arrow"
 import { Effect } from "effect"
 import { ArrowError, ArrowIO, Tables } from "../src/index.ts"
 import { bigTable, expectSameSchema, expectSameValues, tempFolder } from "./fixtures.ts"
@@ -137,11 +137,47 @@ describe("ArrowIO files", () => {
         dead: `t.parquet.${host}.${dead}.1.tmp`,
         alive: `t.parquet.${host}.${process.ppid}.1.tmp`,
         otherHost: `t.parquet.elsewhere.example.${dead}.1.tmp`,
-        unrelated: "notes.tmp"
+        unrelated: "notes.tmp",
+        deadOld: `t.parquet.${host}.${dead}.2.old`,
+        aliveOld: `t.parquet.${host}.${process.ppid}.2.old`
       }
       for (const name of Object.values(names)) fs.writeFileSync(path.join(base, name), "partial")
       yield* ArrowIO.make({ base }).write("t", Tables.fromColumns({ n: new Int32Array([1]) }))
-      expect(fs.readdirSync(base).sort()).toEqual([names.alive, names.otherHost, names.unrelated, "t.parquet"].sort())
+      expect(fs.readdirSync(base).sort()).toEqual(
+        [names.alive, names.aliveOld, names.otherHost, names.unrelated, "t.parquet"].sort()
+      )
+    }))
+
+  it.effect("replacing a file: readers see the old or the new file, and the old one is unlinked after the store", () =>
+    Effect.gen(function*() {
+      for (const format of ["parquet", "ipc"] as const) {
+        const io = ArrowIO.make({ base: tempFolder(), format })
+        const first = bigTable(1000, 1)
+        const second = bigTable(2000, 2)
+        yield* io.write("t", first)
+        const held = fs.openSync(io.path("t"), "r")
+        const stored = yield* io.write("t", second)
+        expect(stored.dataVersion).toBe(Version.hash(fs.readFileSync(io.path("t"))))
+        expectSameValues(yield* io.read("t"), second)
+        // a reader that opened the old file still reads all of it
+        const old = Buffer.alloc(fs.fstatSync(held).size)
+        fs.readSync(held, old, 0, old.byteLength, 0)
+        fs.closeSync(held)
+        expect(old.subarray(0, 4).toString()).toBe(format === "parquet" ? "PAR1" : "ARRO")
+        const folder = path.dirname(io.path("t"))
+        for (let i = 0; i < 200 && fs.readdirSync(folder).length > 1; i++) {
+          yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 10)))
+        }
+        expect(fs.readdirSync(folder)).toEqual([path.basename(io.path("t"))])
+      }
+    }))
+
+  it.effect("an IPC file is byte for byte what apache-arrow's tableToIPC makes", () =>
+    Effect.gen(function*() {
+      const io = ArrowIO.make({ base: tempFolder(), format: "ipc" })
+      const table = bigTable(5000, 3)
+      yield* io.write("t", table)
+      expect(new Uint8Array(fs.readFileSync(io.path("t")))).toEqual(tableToIPC(table, "file"))
     }))
 
   it.effect("keeps an empty table's schema", () =>

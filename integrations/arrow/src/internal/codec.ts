@@ -6,7 +6,17 @@
  * `ArrowError`s with the asset and file they know.
  */
 import * as fs from "node:fs"
-import { DataType, type Field, RecordBatchReader, type Schema, type Table, tableFromIPC, tableToIPC } from "apache-arrow"
+import { createHash } from "node:crypto"
+import {
+  DataType,
+  type Field,
+  RecordBatchFileWriter,
+  RecordBatchReader,
+  type Schema,
+  type Table,
+  tableFromIPC,
+  tableToIPC
+} from "apache-arrow"
 import * as Parquet from "parquet-wasm"
 
 export type Format = "parquet" | "ipc"
@@ -78,6 +88,27 @@ export const parquetSchema = (bytes: Uint8Array): Schema => {
 }
 
 export const encodeIpc = (table: Table): Uint8Array => tableToIPC(table, "file")
+
+/**
+ * The Arrow IPC file of a table as the writer produces it: small framing
+ * chunks and views of the table's own buffers, in file order. Their
+ * concatenation is `tableToIPC(table, "file")`; keeping them apart saves
+ * copying the whole table into one buffer before writing and hashing it.
+ * The views alias the table's memory: use them before the table changes.
+ */
+export const encodeIpcChunks = async (table: Table): Promise<Array<Uint8Array>> => {
+  const chunks: Array<Uint8Array> = []
+  // writeAll of a Table is synchronous; the queue is already closed and full
+  for await (const chunk of RecordBatchFileWriter.writeAll(table)) chunks.push(chunk)
+  return chunks
+}
+
+/** The data version of a file given as chunks: the same as `Version.hash` of their concatenation. */
+export const hashChunks = (chunks: ReadonlyArray<Uint8Array>): string => {
+  const hash = createHash("sha256")
+  for (const chunk of chunks) hash.update(chunk)
+  return hash.digest("hex").slice(0, 16)
+}
 
 export const decodeIpc = (bytes: Uint8Array): Table => {
   checkIpc(bytes)

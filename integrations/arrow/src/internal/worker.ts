@@ -1,6 +1,6 @@
 /**
- * The encoding worker: Parquet encoding and decoding (parquet-wasm), file
- * writes and content hashes run here, off the main thread, so a big store
+ * The encoding worker: Parquet encoding and decoding (parquet-wasm), Parquet
+ * file writes and content hashes run here, off the main thread, so a big store
  * neither blocks the event loop nor waits for the table profile the main
  * thread computes meanwhile. Plain Node: no apache-arrow, no Effect.
  */
@@ -38,8 +38,6 @@ const run = (job: Job): { reply: Reply; transfer: Array<ArrayBuffer> } => {
       }
       return { reply: { id: job.id, ...writeAndHash(bytes, job.temp, job.durable) }, transfer: [] }
     }
-    case "write-bytes":
-      return { reply: { id: job.id, ...writeAndHash(job.bytes, job.temp, job.durable) }, transfer: [] }
     case "read-parquet": {
       const options: Parquet.ReaderOptions = { batchSize: 1 << 20 }
       if (job.columns !== undefined) options.columns = job.columns

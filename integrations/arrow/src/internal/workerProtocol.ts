@@ -13,13 +13,6 @@ export type Job =
   }
   | {
     readonly id: number
-    readonly kind: "write-bytes"
-    readonly bytes: Uint8Array
-    readonly temp: string
-    readonly durable: boolean
-  }
-  | {
-    readonly id: number
     readonly kind: "read-parquet"
     readonly bytes: Uint8Array
     readonly columns: Array<string> | undefined
