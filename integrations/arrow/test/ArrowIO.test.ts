@@ -86,9 +86,11 @@ describe("ArrowIO off the main thread", () => {
         })
       const write = yield* lag(io.write("big", table))
       const read = yield* lag(io.read("big"))
-      // the main thread only copies the table into IPC bytes, profiles it and renames the file
-      expect(write.worst).toBeLessThan(write.total / 2)
-      expect(read.worst).toBeLessThan(read.total / 2)
+      // the main thread only copies the table into IPC bytes, profiles it and renames the file: were
+      // the encoding on the main thread, the longest pause would be (nearly) the whole operation.
+      // The bound leaves room for a loaded CI machine descheduling the process.
+      expect(write.worst).toBeLessThan(write.total * 0.75)
+      expect(read.worst).toBeLessThan(read.total * 0.75)
     }), 60_000)
 })
 
