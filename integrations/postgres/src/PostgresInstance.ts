@@ -19,7 +19,7 @@
  * @since 0.1.0
  */
 import type { Instance as InstanceModule } from "@strata/core"
-import { Event, Instance } from "@strata/core"
+import { Event, Instance, Metadata } from "@strata/core"
 import { isProcessAlive, isTerminal, materializationRecord, observationRecord, orphanedStepFailures } from "@strata/core/spi"
 import { Effect, Layer, Schema } from "effect"
 import type { PgClientConfig, PgConnection } from "./PgClient.ts"
@@ -632,27 +632,21 @@ export const make = Effect.fn("PostgresInstance.make")(function*(client: PgClien
   return shape
 })
 
-const MaterializationJson = Schema.Struct({
-  eventId: Schema.Number,
-  runId: Schema.String,
-  assetKey: Schema.String,
-  partition: Schema.optional(Schema.String),
-  timestamp: Schema.Number,
-  metadata: Schema.Record(Schema.String, Schema.Json),
-  dataVersion: Schema.String,
-  codeVersion: Schema.String,
-  inputVersions: Schema.Record(Schema.String, Schema.String)
-})
-const decodeMaterialization = Schema.decodeUnknownSync(MaterializationJson)
 const ObservationJson = Schema.Struct({
   eventId: Schema.Number,
   runId: Schema.String,
   assetKey: Schema.String,
   partition: Schema.optional(Schema.String),
   timestamp: Schema.Number,
-  metadata: Schema.Record(Schema.String, Schema.Json),
+  metadata: Metadata.MetadataSchema,
   dataVersion: Schema.String
 })
+const MaterializationJson = Schema.Struct({
+  ...ObservationJson.fields,
+  codeVersion: Schema.String,
+  inputVersions: Schema.Record(Schema.String, Schema.String)
+})
+const decodeMaterialization = Schema.decodeUnknownSync(MaterializationJson)
 const decodeObservation = Schema.decodeUnknownSync(ObservationJson)
 
 // Records keep a `partition` key (possibly undefined), like the in-memory reference.
