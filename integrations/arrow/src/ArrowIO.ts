@@ -19,7 +19,8 @@
  *   and profiles them.
  * - Every store reports metadata (see `TableMetadata`: row count, schema,
  *   nulls, min/max, distinct estimates) plus `bytes`, `uri`, `path`, `format`
- *   and `compression`; the data version is a hash of the written file.
+ *   and `compression`; the data version is the xxHash64 of the written file
+ *   (16 hex digits: fast, not cryptographic).
  * - Before replacing a file, the new schema is compared with the stored one
  *   (read from the file's footer or header only). Dropping or retyping a
  *   column fails with a `schema-changed` error listing the column diff, and
@@ -59,6 +60,7 @@ import { Context, Effect, Exit, Layer } from "effect"
 import * as ArrowError from "./ArrowError.ts"
 import type { Compression, Format } from "./internal/codec.ts"
 import * as Codec from "./internal/codec.ts"
+import * as ContentHash from "./internal/contentHash.ts"
 import * as WorkerClient from "./internal/workerClient.ts"
 import * as TableMetadata from "./TableMetadata.ts"
 import type { TypeHandler } from "./TypeHandler.ts"
@@ -416,6 +418,7 @@ export const make = (options?: Options): ArrowIOShape => {
   // buffers. The thread pool writes them (one writev) while the main thread
   // hashes the same chunks and profiles the table.
   const writeIpc = Effect.fnUntraced(function*(table: Table, temp: string, where: Where) {
+    const hasher = yield* Effect.promise(ContentHash.load)
     const chunks = yield* Effect.tryPromise({ try: () => Codec.encodeIpcChunks(table), catch: (cause) => encodeFailed(cause, where) })
     let size = 0
     for (const chunk of chunks) size += chunk.byteLength
@@ -438,7 +441,7 @@ export const make = (options?: Options): ArrowIOShape => {
     })()
     pending.catch(() => {})
     return yield* Effect.gen(function*() {
-      const hash = Codec.hashChunks(chunks)
+      const hash = ContentHash.hashChunks(hasher, chunks)
       const profile = TableMetadata.describe(table, statistics)
       yield* Effect.tryPromise({ try: () => pending, catch: (cause) => ArrowError.fromSystemError(cause, where) })
       return { profile, written: { hash, size } }

@@ -3,9 +3,17 @@ import * as os from "node:os"
 import * as path from "node:path"
 import type { Table } from "apache-arrow"
 import { DataType, DateUnit, Int64, makeVector, type Vector } from "apache-arrow"
+import { Effect } from "effect"
+import { xxhash64 } from "hash-wasm"
 import { expect } from "vitest"
 
 export { bigTable } from "./tables.ts"
+
+/**
+ * The data version ArrowIO should report for a file: its xxHash64 in hex,
+ * computed by another implementation (hash-wasm) than the one ArrowIO uses.
+ */
+export const fileVersion = (file: string): Effect.Effect<string> => Effect.promise(() => xxhash64(fs.readFileSync(file)))
 
 /** A fresh folder under the OS temp folder. */
 export const tempFolder = (prefix = "strata-arrow-"): string => fs.mkdtempSync(path.join(os.tmpdir(), prefix))

@@ -1,11 +1,11 @@
 import * as fs from "node:fs"
 import { describe, expect, it } from "@effect/vitest"
 import type { Event } from "@strata/core"
-import { Asset, InMemoryIO, Instance, IOManager, Materialize, Output, Project, Version } from "@strata/core"
+import { Asset, InMemoryIO, Instance, IOManager, Materialize, Output, Project } from "@strata/core"
 import { Field, Int32, Schema, type Table, Utf8 } from "apache-arrow"
 import { Effect, Layer } from "effect"
 import { ArrowIO, Sql, Tables, TypeHandler } from "../src/index.ts"
-import { tempFolder } from "./fixtures.ts"
+import { fileVersion, tempFolder } from "./fixtures.ts"
 
 const materialized = (events: ReadonlyArray<Event.StoredEvent>, key: string) => {
   const found = events.filter((event): event is Event.StoredEvent & Event.AssetMaterialized =>
@@ -50,7 +50,7 @@ describe("materializing assets stored by ArrowIO", () => {
 
       const orders = materialized(events, "bronze/orders")
       const file = io.path("bronze/orders")
-      expect(orders.dataVersion).toBe(Version.hash(fs.readFileSync(file)))
+      expect(orders.dataVersion).toBe(yield* fileVersion(file))
       expect(orders.metadata).toMatchObject({
         row_count: 20,
         column_count: 4,

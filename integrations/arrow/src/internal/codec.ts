@@ -6,7 +6,6 @@
  * `ArrowError`s with the asset and file they know.
  */
 import * as fs from "node:fs"
-import { createHash } from "node:crypto"
 import {
   DataType,
   type Field,
@@ -101,13 +100,6 @@ export const encodeIpcChunks = async (table: Table): Promise<Array<Uint8Array>> 
   // writeAll of a Table is synchronous; the queue is already closed and full
   for await (const chunk of RecordBatchFileWriter.writeAll(table)) chunks.push(chunk)
   return chunks
-}
-
-/** The data version of a file given as chunks: the same as `Version.hash` of their concatenation. */
-export const hashChunks = (chunks: ReadonlyArray<Uint8Array>): string => {
-  const hash = createHash("sha256")
-  for (const chunk of chunks) hash.update(chunk)
-  return hash.digest("hex").slice(0, 16)
 }
 
 export const decodeIpc = (bytes: Uint8Array): Table => {

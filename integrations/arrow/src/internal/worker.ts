@@ -4,11 +4,11 @@
  * neither blocks the event loop nor waits for the table profile the main
  * thread computes meanwhile. Plain Node: no apache-arrow, no Effect.
  */
-import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { parentPort } from "node:worker_threads"
 import * as Parquet from "parquet-wasm"
+import * as ContentHash from "./contentHash.ts"
 import type { Job, Reply } from "./workerProtocol.ts"
 
 const codecs = {
@@ -17,10 +17,21 @@ const codecs = {
   none: Parquet.Compression.UNCOMPRESSED
 } as const
 
+// compiled before the first job arrives
+const hasher = await ContentHash.load()
+
 const writeAndHash = (bytes: Uint8Array, temp: string, durable: boolean): { hash: string; size: number } => {
   fs.mkdirSync(path.dirname(temp), { recursive: true })
   fs.writeFileSync(temp, bytes, { flush: durable })
-  return { hash: createHash("sha256").update(bytes).digest("hex").slice(0, 16), size: bytes.byteLength }
+  return { hash: ContentHash.hashChunks(hasher, [bytes]), size: bytes.byteLength }
+}
+
+// A job's big buffers (the table it was sent, the file it wrote or read) are
+// garbage once it is done. Detaching them frees their memory now, instead of
+// at this thread's next garbage collection, which would land in a later job.
+const release = (bytes: Uint8Array): void => {
+  const buffer = bytes.buffer
+  if (buffer instanceof ArrayBuffer && !buffer.detached && bytes.byteLength === buffer.byteLength) buffer.transfer(0)
 }
 
 const run = (job: Job): { reply: Reply; transfer: Array<ArrayBuffer> } => {
@@ -35,13 +46,24 @@ const run = (job: Job): { reply: Reply; transfer: Array<ArrayBuffer> } => {
         bytes = Parquet.writeParquet(Parquet.Table.fromIPCStream(job.ipc), builder.build())
       } catch (error) {
         return { reply: { id: job.id, error: { stage: "encode", message: messageOf(error) } }, transfer: [] }
+      } finally {
+        release(job.ipc)
       }
-      return { reply: { id: job.id, ...writeAndHash(bytes, job.temp, job.durable) }, transfer: [] }
+      try {
+        return { reply: { id: job.id, ...writeAndHash(bytes, job.temp, job.durable) }, transfer: [] }
+      } finally {
+        release(bytes)
+      }
     }
     case "read-parquet": {
       const options: Parquet.ReaderOptions = { batchSize: 1 << 20 }
       if (job.columns !== undefined) options.columns = job.columns
-      const ipc = Parquet.readParquet(job.bytes, options).intoIPCStream()
+      let ipc: Uint8Array
+      try {
+        ipc = Parquet.readParquet(job.bytes, options).intoIPCStream()
+      } finally {
+        release(job.bytes)
+      }
       return { reply: { id: job.id, ipc }, transfer: [ipc.buffer as ArrayBuffer] }
     }
   }
