@@ -29,8 +29,10 @@ const writeAndHash = (bytes: Uint8Array, temp: string, durable: boolean): { hash
 // A job's big buffers (the table it was sent, the file it wrote or read) are
 // garbage once it is done. Detaching them frees their memory now, instead of
 // at this thread's next garbage collection, which would land in a later job.
+// (ES2024 ArrayBuffer methods, in every Node this package supports; the compiler's lib is ES2023)
+type Detachable = ArrayBuffer & { readonly detached: boolean; transfer(length?: number): ArrayBuffer }
 const release = (bytes: Uint8Array): void => {
-  const buffer = bytes.buffer
+  const buffer = bytes.buffer as Detachable
   if (buffer instanceof ArrayBuffer && !buffer.detached && bytes.byteLength === buffer.byteLength) buffer.transfer(0)
 }
 
