@@ -288,3 +288,83 @@ describe("reading rows", () => {
       expect(wrongType?.message).toContain("a log event, where an asset-materialized event belongs")
     }))
 })
+
+describe("the asset index across connections", () => {
+  const materialized = (runId: string, assetKey: string, dataVersion: string, timestamp: number) => ({
+    type: "asset-materialized" as const,
+    runId,
+    timestamp,
+    assetKey,
+    metadata: { rows: timestamp },
+    dataVersion,
+    codeVersion: "c",
+    inputVersions: {}
+  })
+
+  it.live("a reader sees at once what another connection wrote, changed and wiped after its first read", () =>
+    Effect.gen(function*() {
+      const file = path.join(folder(), "instance.db")
+      const reader = yield* SqliteInstance.make({ path: file, reapOrphans: false })
+      const writer = yield* SqliteInstance.make({ path: file, reapOrphans: false })
+      yield* writer.createRun(newRun("r1"))
+      yield* writer.appendEvents([
+        { type: "run-started", runId: "r1", timestamp: 1 },
+        materialized("r1", "a", "a1", 2),
+        materialized("r1", "b", "b1", 3),
+        { type: "asset-observed", runId: "r1", timestamp: 4, assetKey: "src", metadata: {}, dataVersion: "s1" }
+      ])
+      const first = yield* reader.assets()
+      expect([...first.keys()].sort()).toEqual(["a", "b", "src"])
+      expect(first.get("a")?.materialization?.dataVersion).toBe("a1")
+
+      // another connection (another process, for all the reader knows) writes on
+      yield* writer.createRun(newRun("r2"))
+      yield* writer.appendEvents([
+        { type: "run-started", runId: "r2", timestamp: 5 },
+        materialized("r2", "a", "a2", 6),
+        materialized("r2", "c", "c1", 7),
+        { type: "asset-observed", runId: "r2", timestamp: 8, assetKey: "src", metadata: {}, dataVersion: "s2" }
+      ])
+      yield* writer.wipeAssets(["b"])
+      const second = yield* reader.assets()
+      expect([...second.keys()].sort()).toEqual(["a", "c", "src"])
+      expect(second.get("a")?.materialization).toMatchObject({ dataVersion: "a2", runId: "r2", metadata: { rows: 6 } })
+      expect(second.get("c")?.materialization?.dataVersion).toBe("c1")
+      expect(second.get("src")?.observation?.dataVersion).toBe("s2")
+      // a subset, and the full read again, agree with what a fresh connection decodes from scratch
+      const fresh = yield* SqliteInstance.make({ path: file, reapOrphans: false })
+      expect(yield* reader.assets(["a", "src"])).toStrictEqual(yield* fresh.assets(["a", "src"]))
+      expect(yield* reader.assets()).toStrictEqual(yield* fresh.assets())
+    }).pipe(Effect.scoped))
+
+  it.live("a reader that decoded the index before reports an index entry pointing at a missing or wrong event as corrupt", () =>
+    Effect.gen(function*() {
+      const file = path.join(folder(), "instance.db")
+      const reader = yield* SqliteInstance.make({ path: file, reapOrphans: false })
+      yield* reader.createRun(newRun("r1"))
+      yield* reader.appendEvents([
+        { type: "run-started", runId: "r1", timestamp: 1 },
+        materialized("r1", "a", "a1", 2),
+        materialized("r1", "b", "b1", 3),
+        { type: "log", runId: "r1", timestamp: 4, level: "info", message: "hello" }
+      ])
+      expect((yield* reader.assets()).size).toBe(2)
+      const failure = Effect.gen(function*() {
+        const exit = yield* Effect.exit(reader.assets())
+        expect(Exit.isFailure(exit)).toBe(true)
+        return Exit.isFailure(exit)
+          ? (exit.cause.reasons.find((reason) => reason._tag === "Fail") as unknown as { error: Instance.InstanceError }).error
+          : undefined
+      })
+      const db = new DatabaseSync(file)
+      db.exec(`UPDATE assets SET materialization_id = 999999 WHERE asset_key = 'b'`)
+      const missing = yield* failure
+      expect(missing?.reason).toBe("corrupt")
+      expect(missing?.message).toContain("event 999999, which does not exist")
+      db.exec(`UPDATE assets SET materialization_id = (SELECT id FROM events WHERE type = 'log') WHERE asset_key = 'b'`)
+      const wrongType = yield* failure
+      expect(wrongType?.reason).toBe("corrupt")
+      expect(wrongType?.message).toContain("a log event, where an asset-materialized event belongs")
+      db.close()
+    }).pipe(Effect.scoped))
+})

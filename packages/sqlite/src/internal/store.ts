@@ -6,7 +6,7 @@ import type { Event } from "@strata/core"
 import { Instance } from "@strata/core"
 import { isProcessAlive, materializationRecord, observationRecord, orphanedStepFailures } from "@strata/core/spi"
 import { Effect } from "effect"
-import { Abort, decodeAssetRow, decodeError, decodeEvent, decodeRun, type RunRow } from "./codec.ts"
+import { Abort, type AssetRow, decodeAssetRow, decodeError, decodeEvent, decodeRun, type RunRow } from "./codec.ts"
 import type { Database, Statement } from "./database.ts"
 import { returnArrays, rollback, toInstanceError } from "./database.ts"
 
@@ -199,6 +199,12 @@ export const makeStore = (db: Database, options: StoreOptions): Instance.Instanc
     FROM assets a LEFT JOIN events m ON m.id = a.materialization_id LEFT JOIN events o ON o.id = a.observation_id`
   const assetsAll = returnArrays(db.prepare(`SELECT ${assetColumns} ORDER BY a.asset_key`))
   const assetsByKey = returnArrays(db.prepare(`SELECT ${assetColumns} WHERE a.asset_key IN (SELECT value FROM json_each(?))`))
+  // the same columns without the event bodies, for when most records are already decoded
+  const indexColumns = `a.asset_key, a.materialization_id, NULL, a.observation_id, NULL,
+    a.failure_id, a.failure_run_id, a.failure_at, a.failure_error FROM assets a`
+  const indexAll = returnArrays(db.prepare(`SELECT ${indexColumns} ORDER BY a.asset_key`))
+  const indexByKey = returnArrays(db.prepare(`SELECT ${indexColumns} WHERE a.asset_key IN (SELECT value FROM json_each(?))`))
+  const bodiesById = returnArrays(db.prepare("SELECT id, body FROM events WHERE id IN (SELECT value FROM json_each(?))"))
   const partitions = sql(
     `SELECT e.id AS id, e.body AS body FROM asset_partitions p
      JOIN events e ON e.id = p.materialization_id WHERE p.asset_key = ? ORDER BY p.partition`
@@ -292,6 +298,10 @@ export const makeStore = (db: Database, options: StoreOptions): Instance.Instanc
         sql(`DELETE FROM observations WHERE asset_key IN ${selected}`).run(keys)
         sql(`DELETE FROM assets WHERE asset_key IN ${selected}`).run(keys)
         sql(`DELETE FROM asset_partitions WHERE asset_key IN ${selected}`).run(keys)
+        for (const key of assetKeys) {
+          latestMaterializations.delete(key)
+          latestObservations.delete(key)
+        }
       }))
 
   const latestEvent = <T extends "asset-materialized" | "asset-observed">(id: number, body: string, type: T) => {
@@ -309,21 +319,101 @@ export const makeStore = (db: Database, options: StoreOptions): Instance.Instanc
     return event as Extract<StoredEvent, { readonly type: T }>
   }
 
-  const assetRecord = (raw: unknown): Instance.AssetRecord => {
-    const row = decodeAssetRow(raw, path)
-    // indexed reads, not destructuring: this runs 10,000 times per staleness pass, mostly not yet optimized
-    const mId = row[1], mBody = row[2], oId = row[3], oBody = row[4]
+  // The latest materialization and observation of each asset, decoded, by asset key. Events never
+  // change and their ids are never reused (AUTOINCREMENT), so a record stays right for as long as the
+  // index points at its event: once an asset's record is here, `assets` reads only the index and the
+  // events that are new since (written by any process). Bounded by the number of assets.
+  const latestMaterializations = new Map<string, Instance.MaterializationRecord>()
+  const latestObservations = new Map<string, Instance.ObservationRecord>()
+
+  const failureOf = (row: AssetRow): Instance.AssetRecord["failure"] => {
     const fId = row[5], fRunId = row[6], fAt = row[7], fError = row[8]
-    const materialization = mId === null || mBody === null
-      ? undefined
-      : materializationRecord(latestEvent(mId, mBody, "asset-materialized"))
-    const observation = oId === null || oBody === null
-      ? undefined
-      : observationRecord(latestEvent(oId, oBody, "asset-observed"))
-    const failure = fId === null || fRunId === null || fAt === null || fError === null
+    return fId === null || fRunId === null || fAt === null || fError === null
       ? undefined
       : { eventId: fId, runId: fRunId, timestamp: fAt, error: decodeError(fError, path) }
-    return { assetKey: row[0], materialization, observation, failure }
+  }
+
+  // One query joining the index with every latest event: the fastest way when few records are decoded yet.
+  const readJoined = (keys: ReadonlyArray<string> | undefined): Map<string, Instance.AssetRecord> => {
+    const rows = keys === undefined ? assetsAll.all() : assetsByKey.all(JSON.stringify(keys))
+    const result = new Map<string, Instance.AssetRecord>()
+    for (const raw of rows) {
+      const row = decodeAssetRow(raw, path)
+      // indexed reads, not destructuring: this runs 10,000 times per staleness pass, mostly not yet optimized
+      const key = row[0], mId = row[1], mBody = row[2], oId = row[3], oBody = row[4]
+      const materialization = mId === null || mBody === null
+        ? undefined
+        : materializationRecord(latestEvent(mId, mBody, "asset-materialized"))
+      const observation = oId === null || oBody === null
+        ? undefined
+        : observationRecord(latestEvent(oId, oBody, "asset-observed"))
+      if (materialization !== undefined) latestMaterializations.set(key, materialization)
+      if (observation !== undefined) latestObservations.set(key, observation)
+      result.set(key, { assetKey: key, materialization, observation, failure: failureOf(row) })
+    }
+    return result
+  }
+
+  // The index alone, then the bodies of the latest events not decoded yet, in one read transaction
+  // (so that no event the index names is pruned in between).
+  const readIndexed = (keys: ReadonlyArray<string> | undefined): Map<string, Instance.AssetRecord> => {
+    db.exec("BEGIN")
+    let rows: Array<AssetRow>
+    let bodies: Map<number, string>
+    try {
+      rows = (keys === undefined ? indexAll.all() : indexByKey.all(JSON.stringify(keys))).map((raw) => decodeAssetRow(raw, path))
+      const missing: Array<number> = []
+      for (const row of rows) {
+        const key = row[0], mId = row[1], oId = row[3]
+        if (mId !== null && latestMaterializations.get(key)?.eventId !== mId) missing.push(mId)
+        if (oId !== null && latestObservations.get(key)?.eventId !== oId) missing.push(oId)
+      }
+      bodies = new Map()
+      if (missing.length > 0) {
+        for (const raw of bodiesById.all(JSON.stringify(missing))) {
+          const [id, body] = raw as unknown as [unknown, unknown]
+          if (typeof id === "number" && typeof body === "string") bodies.set(id, body)
+        }
+      }
+      db.exec("COMMIT")
+    } catch (error) {
+      rollback(db)
+      throw error
+    }
+    const bodyOf = (id: number): string => {
+      const body = bodies.get(id)
+      if (body !== undefined) return body
+      throw new Abort(
+        new Instance.InstanceError({
+          operation: "assets",
+          reason: "corrupt",
+          path,
+          message: `${path}: the asset index points at event ${id}, which does not exist; the database was changed outside Strata or is damaged. Move it away, or run 'strata wipe' to start a new instance`
+        })
+      )
+    }
+    const result = new Map<string, Instance.AssetRecord>()
+    for (const row of rows) {
+      const key = row[0], mId = row[1], oId = row[3]
+      let materialization: Instance.MaterializationRecord | undefined
+      if (mId !== null) {
+        materialization = latestMaterializations.get(key)
+        if (materialization?.eventId !== mId) {
+          materialization = materializationRecord(latestEvent(mId, bodyOf(mId), "asset-materialized"))
+          latestMaterializations.set(key, materialization)
+        }
+      }
+      let observation: Instance.ObservationRecord | undefined
+      if (oId !== null) {
+        observation = latestObservations.get(key)
+        if (observation?.eventId !== oId) {
+          observation = observationRecord(latestEvent(oId, bodyOf(oId), "asset-observed"))
+          latestObservations.set(key, observation)
+        }
+      }
+      result.set(key, { assetKey: key, materialization, observation, failure: failureOf(row) })
+    }
+    return result
   }
 
   return {
@@ -399,13 +489,9 @@ export const makeStore = (db: Database, options: StoreOptions): Instance.Instanc
       }),
     assets: (keys) =>
       attempt("assets", () => {
-        const rows = keys === undefined ? assetsAll.all() : assetsByKey.all(JSON.stringify(keys))
-        const result = new Map<string, Instance.AssetRecord>()
-        for (const row of rows) {
-          const record = assetRecord(row)
-          result.set(record.assetKey, record)
-        }
-        return result
+        const known = latestMaterializations.size + latestObservations.size
+        // the joined read when most of what is asked is not decoded yet
+        return known < (keys?.length ?? 1) / 2 ? readJoined(keys) : readIndexed(keys)
       }),
     partitions: (assetKey) =>
       attempt("partitions", () => {
