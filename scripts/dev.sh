@@ -4,7 +4,7 @@
 # registry's node-<os>-<arch> package into ~/.cache/strata (no root needed), and pnpm alongside it.
 #
 #   bash scripts/dev.sh example   set up, then materialize the example lakehouse and print its status
-#   bash scripts/dev.sh test      set up, then build, type-check and run every test
+#   bash scripts/dev.sh test      set up, then build, type-check, run every test and check the packaging
 #   bash scripts/dev.sh setup     set up only (Node, pnpm, dependencies, build)
 #   bash scripts/dev.sh shell     set up, then open a shell with this Node and pnpm on PATH
 set -euo pipefail
@@ -74,8 +74,8 @@ case "$job" in
     ;;
   test)
     setup
-    say "Type-checking and testing every package"
-    pnpm exec turbo run typecheck test --concurrency=1 --output-logs=new-only
+    say "Type-checking and testing every package, and checking how each published package packs"
+    pnpm exec turbo run typecheck test check:package --concurrency=1 --output-logs=new-only
     ;;
   shell)
     setup
