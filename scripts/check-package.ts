@@ -2,7 +2,8 @@
 // rewrites `workspace:` and `catalog:` ranges, as `pnpm publish` does), then lints the tarball with
 // publint (--strict) and @arethetypeswrong/cli (profile esm-only), after checks of our own that neither
 // tool makes: every `exports`/`bin` target is in the tarball (publint does not look at the custom
-// `@strata/source` condition), and no `workspace:`/`catalog:` range is left in the packed package.json.
+// `@strata/source` condition), every "files" entry brings files (ui-dist, bin), and no `workspace:` or
+// `catalog:` range is left in the packed package.json.
 // Run by the turbo task `check:package` (after `build`); see DEVELOPERS.md.
 import { spawnSync } from "node:child_process"
 import { mkdtempSync, readFileSync, rmSync } from "node:fs"
@@ -34,6 +35,7 @@ try {
   const published = JSON.parse(readFileSync(join(destination, "package", "package.json"), "utf8")) as {
     exports?: unknown
     bin?: string | Record<string, string>
+    files?: Array<string>
     [field: string]: unknown
   }
 
@@ -55,6 +57,16 @@ try {
     }
     if (where.endsWith("> @strata/source") && !/^src\/.+\.ts$/.test(path)) {
       problems.push(`${where} should point at a TypeScript source under ./src, not ${target}`)
+    }
+  }
+
+  // every "files" entry must bring something (ui-dist, bin, dist: a build that did not run);
+  // CHANGELOG.md is written by `changeset version`, before the first release it does not exist yet
+  for (const entry of (published.files ?? []) as Array<string>) {
+    const prefix = entry.replace(/^\.\//, "").replace(/\/$/, "")
+    if (prefix === "CHANGELOG.md" || prefix.includes("*")) continue
+    if (![...shipped].some((file) => file === prefix || file.startsWith(`${prefix}/`))) {
+      problems.push(`"files" lists ${entry}, but the tarball has nothing from it: build the package first`)
     }
   }
 
