@@ -80,12 +80,18 @@ try {
   }
 
   const tarball = filename.startsWith("/") ? filename : join(destination, filename)
-  if (!run(bin("publint"), ["run", tarball, "--strict"]).ok) problems.push("publint reported problems (above)")
+  // their reports are printed only when they fail, to keep CI logs short
+  const lint = (tool: string, command: string, args: ReadonlyArray<string>) => {
+    const result = run(bin(command), args, { capture: true })
+    if (!result.ok) {
+      process.stderr.write(`${result.stdout}${result.stderr}\n`)
+      problems.push(`${tool} reported problems (above)`)
+    }
+  }
+  lint("publint", "publint", ["run", tarball, "--strict"])
   // esm-only: the packages are ESM only and need Node >= 22.19, so `require` from CommonJS
   // (node16-cjs) and the pre-exports node10 resolution are not supported targets (DEVELOPERS.md)
-  if (!run(bin("attw"), [tarball, "--profile", "esm-only", "--format", "table-flipped", "--no-emoji"]).ok) {
-    problems.push("@arethetypeswrong/cli reported problems (above)")
-  }
+  lint("@arethetypeswrong/cli", "attw", [tarball, "--profile", "esm-only", "--format", "table-flipped", "--no-emoji"])
 } finally {
   rmSync(destination, { recursive: true, force: true })
 }
