@@ -83,6 +83,8 @@ export interface RunResult {
   readonly skipped: ReadonlyArray<{ readonly key: AssetKey; readonly kind: SkipKind; readonly reason: string }>
   readonly failed: ReadonlyArray<{ readonly key: AssetKey; readonly error: ErrorInfo }>
   readonly durationMs: number
+  /** Why the run failed or was canceled (as recorded on the run); absent when it succeeded. */
+  readonly reason?: string | undefined
 }
 
 /**
@@ -513,7 +515,10 @@ export const materialize = <R>(
       if (status === "succeeded") emit({ type: "run-succeeded", runId, timestamp: endedAt })
       else if (status === "failed") emit({ type: "run-failed", runId, timestamp: endedAt, reason: reason! })
       else emit({ type: "run-canceled", runId, timestamp: endedAt, reason: reason! })
-      return { runId, status, materialized, observed, skipped, failed, durationMs: endedAt - startedAt }
+      const durationMs = endedAt - startedAt
+      return reason === undefined
+        ? { runId, status, materialized, observed, skipped, failed, durationMs }
+        : { runId, status, materialized, observed, skipped, failed, durationMs, reason }
     }
 
     // set when another process (or this one, through the instance) asked to cancel the run
