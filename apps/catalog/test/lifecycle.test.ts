@@ -1,7 +1,8 @@
 import { join } from "node:path"
 import { tmpdir } from "node:os"
 import { InMemoryIO, Instance, IOManager, Materialize } from "@strata/core"
-import { Effect, Fiber, Layer } from "effect"
+import { Models } from "@strata/protocol"
+import { Effect, Fiber, Layer, Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import { startCatalog } from "../src/index.ts"
 import { makeFixture } from "./fixture.ts"
@@ -30,7 +31,7 @@ describe("catalog lifecycle", () => {
     await expect(fetch(`${catalog.url}/api/project`)).rejects.toThrow()
   })
 
-  it("shows the assets of a run executed by another process as running, and refuses to cancel it", async () => {
+  it("shows the assets of a run executed by another process as running, and cancels it through the instance", async () => {
     const instance = Instance.makeMemory()
     const control = { failing: false, slowMs: 0, users: 0 }
     const project = makeFixture(control)
@@ -62,13 +63,24 @@ describe("catalog lifecycle", () => {
       }, "slow_export to show as running")
       expect(running.status).toBe("running")
       const run = await call(catalog.url, "/api/runs/other-process-run")
-      expect(run.body.run.cancelable).toBe(false)
+      expect(run.body.run.cancelable).toBe(true)
       const cancel = await call(catalog.url, "/api/runs/other-process-run/cancel", { method: "POST" })
-      expect(cancel.status).toBe(409)
-      expect(cancel.body.message).toContain("is executed by another process")
-      await Effect.runPromise(Fiber.interrupt(fiber))
-      const after = (await call(catalog.url, "/api/assets")).body.assets as Array<{ key: string; status: string }>
-      expect(after.find((asset) => asset.key === "slow_export")!.status).not.toBe("running")
+      expect(cancel.status).toBe(200)
+      const answer = Schema.decodeUnknownSync(Models.Canceled)(cancel.body)
+      expect([answer.requested, answer.status]).toEqual([true, "started"])
+      expect(answer.run.cancelReason).toMatch(new RegExp(`^canceled from the catalog \\(pid ${process.pid} on `))
+      // the executing "process" sees the request and ends the run itself
+      const result = await Effect.runPromise(Fiber.join(fiber))
+      expect(result.status).toBe("canceled")
+      const after = Schema.decodeUnknownSync(Models.RunDetail)((await call(catalog.url, "/api/runs/other-process-run")).body)
+      expect([after.run.status, after.run.reason, after.run.cancelable]).toEqual(["canceled", answer.run.cancelReason, false])
+      const assets = (await call(catalog.url, "/api/assets")).body.assets as Array<{ key: string; status: string }>
+      expect(assets.find((asset) => asset.key === "slow_export")!.status).not.toBe("running")
+      const again = await call(catalog.url, "/api/runs/other-process-run/cancel", { method: "POST" })
+      expect(again.status).toBe(409)
+      expect(again.body.message).toContain("already canceled")
+      const unknown = await call(catalog.url, "/api/runs/no-such-run/cancel", { method: "POST" })
+      expect(unknown.status).toBe(404)
     } finally {
       await catalog.close()
     }

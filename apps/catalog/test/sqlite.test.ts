@@ -56,7 +56,7 @@ describe("catalog on a SQLite instance", () => {
       const assets = Schema.decodeUnknownSync(Models.AssetList)((await call(second.url, "/api/assets")).body).assets
       expect(assets.find((asset) => asset.key === "gold_user_metrics")!.status).toBe("fresh")
       expect(assets.find((asset) => asset.key === "flaky_scores")!.status).toBe("missing")
-      // a run recorded by another server cannot be canceled from this one
+      // a finished run recorded by another server cannot be canceled
       const canceled = await call(second.url, `/api/runs/${runId}/cancel`, { method: "POST" })
       expect(canceled.status).toBe(409)
     } finally {

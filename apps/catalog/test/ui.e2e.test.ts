@@ -5,13 +5,16 @@
  */
 import { mkdirSync } from "node:fs"
 import { fileURLToPath } from "node:url"
+import { InMemoryIO, Instance, IOManager, Materialize } from "@strata/core"
+import { Effect, Fiber, Layer } from "effect"
 import type { Browser, Page } from "playwright-core"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
 import type { RunningCatalog } from "../src/index.ts"
 import { startCatalog } from "../src/index.ts"
 import { launchChromium } from "./browser.ts"
 import type { Control } from "./fixture.ts"
-import { fixtureOptions } from "./fixture.ts"
+import { fixtureOptions, makeFixture } from "./fixture.ts"
+import { until } from "./helpers.ts"
 
 declare global {
   interface Window {
@@ -184,5 +187,32 @@ describe("catalog UI in Chromium", () => {
     await runStatus("canceled")
     expect(await page.locator(`[data-step="slow_export"]`).getAttribute("data-step-status")).toBe("failed")
     control.slowMs = 0
+  })
+
+  it("cancels from its page a run that another process executes", async () => {
+    // a second server on an instance shared with an "other process" (a materialize outside the server)
+    const instance = Instance.makeMemory()
+    const other = await startCatalog({ ...fixtureOptions(control), instance: Layer.succeed(Instance.Instance, instance) })
+    try {
+      control.slowMs = 60_000
+      const io = InMemoryIO.make()
+      const fiber = Effect.runFork(
+        Materialize.materialize(makeFixture(control), { selection: "*slow_export", runId: "elsewhere" }).pipe(
+          Effect.provideService(IOManager.DefaultIO, io),
+          Effect.provideService(Instance.Instance, instance)
+        )
+      )
+      await until(async () => (await Effect.runPromise(instance.getRun("elsewhere")))?.status === "started" || undefined, "the run to start")
+      await page.goto(`${other.url}/runs/elsewhere`)
+      await page.waitForSelector(`[data-step="slow_export"][data-step-status="running"]`)
+      await page.click("button:text-is('Cancel')")
+      await runStatus("canceled")
+      expect(await page.locator(".reason").textContent()).toMatch(/^canceled from the catalog \(pid \d+ on /)
+      expect(await page.locator(`[data-step="slow_export"]`).getAttribute("data-step-status")).toBe("failed")
+      expect((await Effect.runPromise(Fiber.join(fiber))).status).toBe("canceled")
+    } finally {
+      control.slowMs = 0
+      await other.close()
+    }
   })
 })

@@ -4,6 +4,7 @@
  * @since 0.1.0
  */
 import * as fs from "node:fs"
+import { hostname } from "node:os"
 import * as path from "node:path"
 import * as readline from "node:readline/promises"
 import type { Instance as InstanceModule } from "@strata/core"
@@ -141,6 +142,7 @@ const printSummary = (out: Terminal, result: Materialize.RunResult) => {
   const status = result.status === "succeeded" ? Output.green(out, "succeeded") : Output.red(out, result.status)
   Output.line(out)
   Output.line(out, `Run ${result.runId} ${status} in ${Output.duration(result.durationMs)}`)
+  if (result.status === "canceled" && result.reason !== undefined) Output.line(out, `  ${result.reason}`)
   Output.line(
     out,
     `  ${result.materialized.length} materialized, ${result.observed.length} observed, ` +
@@ -254,6 +256,112 @@ const list = Command.make(
 
 const runStatuses = ["queued", "started", "succeeded", "failed", "canceled"] as const
 
+/** A run by id, or by a unique prefix of at least 4 characters as printed by `strata runs`. */
+const findRun = (instance: InstanceModule.InstanceShape, idOrPrefix: string) =>
+  Effect.gen(function*() {
+    const run = yield* instance.getRun(idOrPrefix)
+    if (run !== undefined || idOrPrefix.length < 4) return run
+    // scanned in pages so a long history is not loaded at once
+    const matches: Array<InstanceModule.RunRecord> = []
+    let before: string | undefined
+    for (;;) {
+      const page = yield* instance.listRuns({ limit: 500, before })
+      for (const candidate of page) if (candidate.runId.startsWith(idOrPrefix)) matches.push(candidate)
+      if (page.length < 500 || matches.length > 1) break
+      before = page.at(-1)!.runId
+    }
+    return matches.length === 1 ? matches[0] : undefined
+  })
+
+const isTerminal = (status: InstanceModule.RunStatus): boolean =>
+  status === "succeeded" || status === "failed" || status === "canceled"
+
+const runsCancel = Command.make(
+  "cancel",
+  {
+    file: fileFlag,
+    json: jsonFlag,
+    runId: Argument.String("run-id").pipe(Argument.withDescription("The run's id or a unique prefix (see strata runs)")),
+    wait: Flag.Boolean("no-wait").pipe(
+      Flag.withDescription("Return once the request is recorded, without waiting for the run to end"),
+      Flag.withDefault(false),
+      Flag.map((noWait) => !noWait)
+    ),
+    timeout: Flag.Int("timeout").pipe(
+      Flag.withDescription("Seconds to wait for the run to end (default 30)"),
+      Flag.withDefault(30)
+    )
+  },
+  (input) =>
+    Effect.scoped(Effect.gen(function*() {
+      const out = term()
+      if (input.timeout < 1) return yield* usage(`--timeout must be at least 1 second (got ${input.timeout})`)
+      const environment = yield* openProject(input.file)
+      const reason = `canceled from the CLI (pid ${process.pid} on ${hostname()})`
+      const outcome = yield* provided(
+        environment,
+        Effect.gen(function*() {
+          const instance = yield* Instance.Instance
+          const found = yield* findRun(instance, input.runId)
+          if (found === undefined) return { _tag: "not-found" as const }
+          // canceling twice is not an error: the run is in the state asked for
+          if (found.status === "canceled") return { _tag: "done" as const, run: found, waited: false, timedOut: false }
+          const requested = yield* instance.requestCancel(found.runId, { at: Date.now(), reason }).pipe(
+            Effect.map((run) => ({ _tag: "requested" as const, run })),
+            Effect.catchTag("@strata/core/CancelRequestError", (error) => Effect.succeed({ _tag: "refused" as const, error }))
+          )
+          if (requested._tag === "refused" || !input.wait) return requested
+          const deadline = Date.now() + input.timeout * 1000
+          let run = requested.run
+          while (!isTerminal(run.status) && Date.now() < deadline) {
+            yield* Effect.sleep(200)
+            run = (yield* instance.getRun(run.runId)) ?? run
+          }
+          return { _tag: "done" as const, run, waited: true, timedOut: !isTerminal(run.status) }
+        })
+      )
+      if (outcome._tag === "not-found") {
+        return yield* usage(`run ${input.runId} does not exist (or the prefix is ambiguous); list runs with 'strata runs'`)
+      }
+      if (outcome._tag === "refused") return yield* usage(outcome.error.message)
+      const run = outcome.run
+      const timedOut = outcome._tag === "done" && outcome.timedOut
+      if (input.json) {
+        Output.json(out, { run, waited: outcome._tag === "done" && outcome.waited, timedOut })
+      } else if (outcome._tag === "requested") {
+        Output.line(out, `Cancel of run ${run.runId} requested; the process running it${executor(run)} cancels it within a second.`)
+        Output.line(out, `  follow it: strata runs show ${run.runId}`)
+      } else if (run.status === "canceled") {
+        Output.line(out, `Run ${run.runId} ${Output.red(out, "canceled")}${run.reason === undefined ? "" : ` (${run.reason})`}`)
+      } else if (!timedOut) {
+        Output.line(out, `Run ${run.runId} ${run.status} before it could be canceled`)
+      }
+      if (timedOut) {
+        return yield* runtime(
+          `run ${run.runId} is still ${run.status} ${input.timeout} s after the cancel request: the process running it${
+            executor(run)
+          } has not acted on it. It may be blocked in a synchronous step, or gone (then it is failed by orphan reaping ` +
+            `when the instance is next opened); the request stays recorded. Wait longer with --timeout.`
+        )
+      }
+      if (outcome._tag === "done" && run.status !== "canceled") {
+        return yield* runtime(`run ${run.runId} ${run.status} before it could be canceled`, !input.json)
+      }
+    }))
+).pipe(
+  Command.withDescription(
+    "Cancel a queued or running run, wherever it runs: records a cancel request in the instance, which the process " +
+      "executing the run acts on within a second; waits until the run has ended"
+  ),
+  Command.withExamples([
+    { command: "strata runs cancel 3f2a", description: "Cancel a run (by id or unique prefix) and wait until it is canceled" },
+    { command: "strata runs cancel 3f2a --no-wait --json", description: "Only record the request; print the run as JSON" }
+  ])
+)
+
+const executor = (run: InstanceModule.RunRecord): string =>
+  run.pid === undefined ? "" : ` (pid ${run.pid}${run.host === undefined ? "" : ` on ${run.host}`})`
+
 const runsShow = Command.make(
   "show",
   { file: fileFlag, json: jsonFlag, runId: Argument.String("run-id").pipe(Argument.withDescription("The run's id (see strata runs)")) },
@@ -265,19 +373,7 @@ const runsShow = Command.make(
         environment,
         Effect.gen(function*() {
           const instance = yield* Instance.Instance
-          let run = yield* instance.getRun(input.runId)
-          if (run === undefined && input.runId.length >= 4) {
-            // a unique prefix, as printed by `strata runs`; scanned in pages so a long history is not loaded at once
-            const matches: Array<InstanceModule.RunRecord> = []
-            let before: string | undefined
-            for (;;) {
-              const page = yield* instance.listRuns({ limit: 500, before })
-              for (const candidate of page) if (candidate.runId.startsWith(input.runId)) matches.push(candidate)
-              if (page.length < 500 || matches.length > 1) break
-              before = page.at(-1)!.runId
-            }
-            if (matches.length === 1) run = matches[0]
-          }
+          const run = yield* findRun(instance, input.runId)
           if (run === undefined) return { run: undefined, events: [] }
           return { run, events: yield* instance.runEvents(run.runId) }
         })
@@ -365,9 +461,10 @@ const runs = Command.make(
   Command.withExamples([
     { command: "strata runs", description: "The 20 newest runs" },
     { command: "strata runs --status failed --limit 5", description: "The 5 newest failed runs" },
-    { command: "strata runs show <run-id>", description: "One run's events, logs and metadata" }
+    { command: "strata runs show <run-id>", description: "One run's events, logs and metadata" },
+    { command: "strata runs cancel <run-id>", description: "Cancel a run, wherever it runs" }
   ]),
-  Command.withSubcommands([runsShow])
+  Command.withSubcommands([runsShow, runsCancel])
 )
 
 const printRun = (out: Terminal, run: InstanceModule.RunRecord) => {

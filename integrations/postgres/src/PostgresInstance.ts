@@ -50,7 +50,7 @@ export interface Options {
  *
  * @since 0.1.0
  */
-export const SCHEMA_VERSION = 1
+export const SCHEMA_VERSION = 2
 
 // JSON columns are `json`, not `jsonb`: jsonb refuses the escape \u0000,
 // which metadata and log lines may legitimately contain.
@@ -110,6 +110,14 @@ const migrations = (s: string): ReadonlyArray<{ readonly version: number; readon
         primary key (asset_key, partition)
       )`
     ]
+  },
+  {
+    // cancel requests (Instance.requestCancel), polled by the executing process
+    version: 2,
+    statements: [
+      `alter table ${s}.runs add column cancel_requested_at double precision`,
+      `alter table ${s}.runs add column cancel_reason text`
+    ]
   }
 ]
 
@@ -133,9 +141,15 @@ const RunRow = Schema.Struct({
   started_at: Nullable(Schema.Number),
   ended_at: Nullable(Schema.Number),
   reason: Nullable(Schema.String),
-  heartbeat_at: Nullable(Schema.Number)
+  heartbeat_at: Nullable(Schema.Number),
+  cancel_requested_at: Nullable(Schema.Number),
+  cancel_reason: Nullable(Schema.String)
 })
 const decodeRunRow = Schema.decodeUnknownSync(RunRow)
+const decodeCancelRow = Schema.decodeUnknownSync(Schema.Struct({
+  cancel_requested_at: Nullable(Schema.Number),
+  cancel_reason: Nullable(Schema.String)
+}))
 // pg parses json columns with JSON.parse, so bodies are JSON by construction (see the schema's docs)
 const decodeStoredEvent = Schema.decodeUnknownSync(Event.StoredEventFromParsedJsonSchema)
 const ErrorInfoRecord = Schema.Struct({
@@ -152,7 +166,7 @@ const ErrorInfoRecord = Schema.Struct({
 const decodeFailure = Schema.decodeUnknownSync(ErrorInfoRecord)
 
 const runColumns =
-  "run_id, selection, asset_keys, partition, stale_only, parent_run_id, tags, created_at, host, pid, status, started_at, ended_at, reason, heartbeat_at"
+  "run_id, selection, asset_keys, partition, stale_only, parent_run_id, tags, created_at, host, pid, status, started_at, ended_at, reason, heartbeat_at, cancel_requested_at, cancel_reason"
 
 const toRun = (row: unknown): RunRecord => {
   const r = decodeRunRow(row)
@@ -171,7 +185,9 @@ const toRun = (row: unknown): RunRecord => {
     startedAt: r.started_at ?? undefined,
     endedAt: r.ended_at ?? undefined,
     reason: r.reason ?? undefined,
-    heartbeatAt: r.heartbeat_at ?? undefined
+    heartbeatAt: r.heartbeat_at ?? undefined,
+    cancelRequestedAt: r.cancel_requested_at ?? undefined,
+    cancelReason: r.cancel_reason ?? undefined
   })
 }
 
@@ -471,6 +487,34 @@ export const make = Effect.fn("PostgresInstance.make")(function*(client: PgClien
     appendEvents,
     heartbeat: (runId, at) =>
       wrap("heartbeat")(client.query(`update ${s}.runs set heartbeat_at = $2 where run_id = $1`, [runId, at]).pipe(Effect.asVoid)),
+    requestCancel: (runId, request) =>
+      wrap("requestCancel")(
+        client.query(
+          // the first request wins; a finished run is left alone (the caller then reads why)
+          `update ${s}.runs set cancel_requested_at = $2, cancel_reason = $3
+           where run_id = $1 and cancel_requested_at is null and status not in ('succeeded', 'failed', 'canceled')`,
+          [runId, request.at, request.reason ?? null]
+        ).pipe(
+          Effect.andThen(client.query(`select ${runColumns} from ${s}.runs where run_id = $1`, [runId])),
+          Effect.map((rows) => rows.length === 0 ? undefined : toRun(rows[0]))
+        )
+      ).pipe(
+        Effect.flatMap((run): Effect.Effect<RunRecord, InstanceModule.CancelRequestError> => {
+          const refusal = Instance.cancelRefusal(runId, run)
+          return refusal === undefined ? Effect.succeed(run!) : Effect.fail(refusal)
+        })
+      ),
+    cancelRequest: (runId) =>
+      wrap("cancelRequest")(
+        client.query(`select cancel_requested_at, cancel_reason from ${s}.runs where run_id = $1`, [runId]).pipe(
+          Effect.map((rows) => {
+            if (rows.length === 0) return undefined
+            const row = decodeCancelRow(rows[0])
+            if (row.cancel_requested_at === null) return undefined
+            return row.cancel_reason === null ? { at: row.cancel_requested_at } : { at: row.cancel_requested_at, reason: row.cancel_reason }
+          })
+        )
+      ),
     getRun: (runId) =>
       wrap("getRun")(
         client.query(`select ${runColumns} from ${s}.runs where run_id = $1`, [runId]).pipe(

@@ -1,7 +1,7 @@
 import { expect, layer } from "@effect/vitest"
 import type { Event } from "@strata/core"
-import { Instance } from "@strata/core"
-import { Context, Effect, Layer } from "effect"
+import { Asset, InMemoryIO, Instance, Materialize, Project } from "@strata/core"
+import { Context, Deferred, Effect, Fiber, Layer } from "effect"
 import { PostgresInstance } from "../src/index.ts"
 import { TestDb } from "./support.ts"
 
@@ -32,6 +32,33 @@ layer(TestDb.layer, { timeout: 60_000, excludeTestServices: true })("PostgresIns
       })
       expect((yield* a.runEvents("twice")).map((e) => e.type)).toEqual(["asset-materialized"])
       expect(yield* b.history("x")).toHaveLength(1)
+    })))
+
+  it.effect("a cancel request written through one pool stops a run executed through another", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const database = yield* TestDb
+      const executing = yield* open(database)
+      const catalog = yield* open(database)
+      const started = yield* Deferred.make<void>()
+      const slow = Asset.make("slow", {}, () => Deferred.succeed(started, undefined).pipe(Effect.andThen(Effect.never)))
+      const after = Asset.make("after", { deps: { slow } }, () => Effect.succeed(1))
+      const fiber = yield* Effect.forkChild(
+        Materialize.materialize(Project.make({ assets: [slow, after] }), { runId: "pg-cancel" }).pipe(
+          Effect.provide(InMemoryIO.layer),
+          Effect.provideService(Instance.Instance, executing)
+        )
+      )
+      yield* Deferred.await(started)
+      const requested = yield* catalog.requestCancel("pg-cancel", { at: Date.now(), reason: "canceled from another pool" })
+      expect([requested.status, requested.cancelReason]).toEqual(["started", "canceled from another pool"])
+      const result = yield* Fiber.join(fiber)
+      expect(result.status).toBe("canceled")
+      expect(result.failed.map((f) => f.key)).toEqual(["slow"])
+      expect(result.skipped.map((s) => [s.key, s.kind])).toEqual([["after", "canceled"]])
+      const run = (yield* catalog.getRun("pg-cancel"))!
+      expect([run.status, run.reason]).toEqual(["canceled", "canceled from another pool"])
+      const refused = yield* Effect.flip(catalog.requestCancel("pg-cancel", { at: Date.now() }))
+      expect(refused._tag).toBe("@strata/core/CancelRequestError")
     })))
 
   it.effect("a reader tailing the log with an `after` cursor misses nothing while 4 writers append", () =>

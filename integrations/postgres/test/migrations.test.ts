@@ -1,6 +1,6 @@
 import { assert, expect, layer } from "@effect/vitest"
 import { Instance } from "@strata/core"
-import { Effect, Exit, Layer } from "effect"
+import { Context, Effect, Exit, Layer } from "effect"
 import { PgClient, PostgresInstance, SCHEMA_VERSION } from "../src/index.ts"
 import { clientLayer, TestDb } from "./support.ts"
 
@@ -17,8 +17,33 @@ layer(clientLayer, { timeout: 30_000 })("PostgresInstance migrations", (it) => {
       // and from a connection string, as a deployment would configure it
       yield* Effect.scoped(Layer.build(PostgresInstance.layerClient(database.url, { schema: "together" })))
       const client = yield* PgClient
-      const versions = yield* client.query(`select version from together.schema_migrations`)
-      expect(versions).toEqual([{ version: SCHEMA_VERSION }])
+      const versions = yield* client.query(`select version from together.schema_migrations order by version`)
+      // one row per migration, each applied once
+      expect(versions).toEqual(Array.from({ length: SCHEMA_VERSION }, (_, i) => ({ version: i + 1 })))
+    }))
+
+  it.effect("a schema at version 1 (before cancel requests) is migrated to 2 and keeps its runs", () =>
+    Effect.gen(function*() {
+      const database = yield* TestDb
+      const client = yield* PgClient
+      yield* Effect.scoped(Layer.build(PostgresInstance.layerClient(database.config, { schema: "older" })))
+      // take it back to what version 1 created
+      yield* client.query(`alter table older.runs drop column cancel_requested_at, drop column cancel_reason`)
+      yield* client.query(`delete from older.schema_migrations where version = 2`)
+      yield* client.query(
+        `insert into older.runs (run_id, selection, asset_keys, stale_only, tags, created_at, status, started_at)
+         values ('old-run', '*', '["a"]', false, '{}', 1000, 'started', 1001)`
+      )
+      yield* Effect.scoped(Effect.gen(function*() {
+        const context = yield* Layer.build(PostgresInstance.layerClient(database.config, { schema: "older" }))
+        const instance = Context.get(context, Instance.Instance)
+        const run = (yield* instance.getRun("old-run"))!
+        expect([run.status, run.createdAt, run.startedAt, run.cancelRequestedAt]).toEqual(["started", 1000, 1001, undefined])
+        const requested = yield* instance.requestCancel("old-run", { at: 2000, reason: "after the upgrade" })
+        expect([requested.cancelRequestedAt, requested.cancelReason]).toEqual([2000, "after the upgrade"])
+      }))
+      const versions = yield* client.query(`select version from older.schema_migrations order by version`)
+      expect(versions).toEqual([{ version: 1 }, { version: 2 }])
     }))
 
   it.effect("a schema migrated by a newer Strata is refused with unsupported-version", () =>

@@ -14,6 +14,10 @@
  * - An `asset-materialized` event repeated for the same run, asset and
  *   partition is ignored (steps are idempotent).
  * - Readers never see a half-applied batch.
+ * - `requestCancel` records a cancel request on a run that is not finished
+ *   (the first request wins; repeating it is harmless); the process executing
+ *   the run polls `cancelRequest` and cancels it. Unknown and finished runs
+ *   are refused with a {@link CancelRequestError}.
  *
  * @since 0.1.0
  */
@@ -64,6 +68,26 @@ export interface RunRecord extends NewRun {
   /** Why the run failed or was canceled. */
   readonly reason?: string | undefined
   readonly heartbeatAt?: number | undefined
+  /**
+   * When cancellation was requested (see {@link InstanceShape.requestCancel}),
+   * in milliseconds since the epoch. Set while the run is still going; the
+   * executing process then ends it `canceled`. Kept after it ends.
+   */
+  readonly cancelRequestedAt?: number | undefined
+  /** Who asked, as given to `requestCancel` (`canceled from the catalog (pid 4242 on host-a)`). */
+  readonly cancelReason?: string | undefined
+}
+
+/**
+ * A request to cancel a run executed by some process, possibly another one.
+ *
+ * @since 0.1.0
+ */
+export interface CancelRequest {
+  /** When it was requested, in milliseconds since the epoch. */
+  readonly at: number
+  /** Who asked and why; becomes the canceled run's `reason`. */
+  readonly reason?: string | undefined
 }
 
 /**
@@ -202,6 +226,46 @@ export class InstanceError extends Schema.TaggedError<InstanceError>()("@strata/
 }
 
 /**
+ * A cancel request that cannot be recorded: the run does not exist
+ * (`not-found`) or has already ended (`finished`, with its `status`).
+ *
+ * @since 0.1.0
+ */
+export class CancelRequestError extends Schema.TaggedError<CancelRequestError>()("@strata/core/CancelRequestError", {
+  runId: Schema.String,
+  reason: Schema.Literals(["not-found", "finished"]),
+  /** The run's status when it has finished. */
+  status: Schema.optional(Schema.Literals(["succeeded", "failed", "canceled"])),
+  message: Schema.String
+}) {}
+
+/**
+ * The {@link CancelRequestError} for a run that does not exist or has ended;
+ * `undefined` when `run` may still be canceled. Shared by the implementations
+ * so they word it the same.
+ *
+ * @since 0.1.0
+ */
+export const cancelRefusal = (runId: string, run: RunRecord | undefined): CancelRequestError | undefined => {
+  if (run === undefined) {
+    return new CancelRequestError({
+      runId,
+      reason: "not-found",
+      message: `run ${runId} does not exist; list runs with 'strata runs'`
+    })
+  }
+  if (run.status === "succeeded" || run.status === "failed" || run.status === "canceled") {
+    return new CancelRequestError({
+      runId,
+      reason: "finished",
+      status: run.status,
+      message: `run ${runId} already ${run.status}; there is nothing to cancel`
+    })
+  }
+  return undefined
+}
+
+/**
  * The instance interface.
  *
  * @since 0.1.0
@@ -216,6 +280,23 @@ export interface InstanceShape {
   readonly appendEvents: (events: ReadonlyArray<StrataEvent>) => Effect.Effect<void, InstanceError>
   /** Notes that the process running `runId` is alive. */
   readonly heartbeat: (runId: string, at: number) => Effect.Effect<void, InstanceError>
+  /**
+   * Records a request to cancel a `queued` or `started` run, for the process
+   * executing it (this one or another) to act on. The first request is kept;
+   * repeating it returns the run unchanged. Returns the run with
+   * `cancelRequestedAt` set (its status is unchanged until that process ends
+   * it). Fails with {@link CancelRequestError} for an unknown or finished run.
+   */
+  readonly requestCancel: (
+    runId: string,
+    request: CancelRequest
+  ) => Effect.Effect<RunRecord, InstanceError | CancelRequestError>
+  /**
+   * The cancel request recorded for a run, if any (`undefined` for a run
+   * without one, or unknown). Cheap: the executing process polls it a few
+   * times a second.
+   */
+  readonly cancelRequest: (runId: string) => Effect.Effect<CancelRequest | undefined, InstanceError>
   readonly getRun: (runId: string) => Effect.Effect<RunRecord | undefined, InstanceError>
   /** Runs, newest first. */
   readonly listRuns: (query?: RunQuery) => Effect.Effect<ReadonlyArray<RunRecord>, InstanceError>

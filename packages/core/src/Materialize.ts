@@ -83,6 +83,8 @@ export interface RunResult {
   readonly skipped: ReadonlyArray<{ readonly key: AssetKey; readonly kind: SkipKind; readonly reason: string }>
   readonly failed: ReadonlyArray<{ readonly key: AssetKey; readonly error: ErrorInfo }>
   readonly durationMs: number
+  /** Why the run failed or was canceled (as recorded on the run); absent when it succeeded. */
+  readonly reason?: string | undefined
 }
 
 /**
@@ -138,6 +140,8 @@ const formatLog = (message: unknown, cause: Cause.Cause<unknown>): string => {
 // see the comment on the event buffer in `materialize`
 const flushIntervalMs = 25
 const flushEvents = 2048
+// the ticker runs every 200 ms; a cancel request is looked for every other tick
+const cancelPollTicks = 2
 
 const causeError = (cause: Cause.Cause<unknown>): unknown => Cause.squash(cause)
 
@@ -177,7 +181,10 @@ const planReexecution = (
  * the run in the instance. Succeeds with the {@link RunResult} even when
  * assets fail; fails only when the run cannot be planned or recorded.
  * Interrupting the effect cancels the run: running steps are interrupted and
- * the run is recorded as canceled.
+ * the run is recorded as canceled. So does a cancel request recorded in the
+ * instance by any process (`Instance.requestCancel`, the catalog's Cancel
+ * button, `strata runs cancel`): it is seen within about 400 ms, and the
+ * effect then succeeds with a `canceled` result whose reason is the request's.
  *
  * @since 0.1.0
  */
@@ -508,9 +515,15 @@ export const materialize = <R>(
       if (status === "succeeded") emit({ type: "run-succeeded", runId, timestamp: endedAt })
       else if (status === "failed") emit({ type: "run-failed", runId, timestamp: endedAt, reason: reason! })
       else emit({ type: "run-canceled", runId, timestamp: endedAt, reason: reason! })
-      return { runId, status, materialized, observed, skipped, failed, durationMs: endedAt - startedAt }
+      const durationMs = endedAt - startedAt
+      return reason === undefined
+        ? { runId, status, materialized, observed, skipped, failed, durationMs }
+        : { runId, status, materialized, observed, skipped, failed, durationMs, reason }
     }
 
+    // set when another process (or this one, through the instance) asked to cancel the run
+    let cancelReason: string | undefined
+    let canceled: RunResult | undefined
     const onCancel = Effect.suspend(() => {
       const at = now()
       for (let p = 0; p < steps.length; p++) {
@@ -525,27 +538,50 @@ export const materialize = <R>(
           skipped.push({ key, kind: "canceled", reason })
         }
       }
-      finish("canceled", "the run was canceled")
+      canceled = finish("canceled", cancelReason ?? "the run was canceled")
       return flush
     }).pipe(Effect.ignore)
 
     emit({ type: "run-started", runId, timestamp: startedAt })
     yield* flush
+    // The steps run in their own fiber so that a cancel request seen by the
+    // ticker can interrupt them the way interrupting `materialize` does, and
+    // the run then ends with a `canceled` result instead of an interruption.
+    const execution = yield* Effect.forkChild(
+      executor.execute(plan, hooks, { concurrency: options?.concurrency ?? 4 }).pipe(
+        Effect.updateService(Logger.CurrentLoggers, (loggers) => new Set([...loggers, stepLogger])),
+        Effect.onInterrupt(() => onCancel)
+      )
+    )
+    // Every 200 ms: write what is buffered; every 400 ms: look for a cancel
+    // request (one indexed read; a run shorter than that never polls);
+    // every 10 s: heartbeat.
     const ticker = yield* Effect.forkChild(
       Effect.gen(function*() {
         for (let tick = 1;; tick++) {
           yield* Effect.sleep(200)
           yield* flushSafely
           if (tick % 50 === 0) yield* instance.heartbeat(runId, now()).pipe(Effect.ignore)
+          if (tick % cancelPollTicks === 0) {
+            const request = yield* instance.cancelRequest(runId).pipe(Effect.orElseSucceed(() => undefined))
+            if (request !== undefined) {
+              cancelReason = request.reason ?? `cancel requested at ${new Date(request.at).toISOString()}`
+              yield* Fiber.interrupt(execution)
+              return
+            }
+          }
         }
       })
     )
-    yield* executor.execute(plan, hooks, { concurrency: options?.concurrency ?? 4 }).pipe(
-      Effect.updateService(Logger.CurrentLoggers, (loggers) => new Set([...loggers, stepLogger])),
-      Effect.onInterrupt(() => onCancel)
-    )
+    // interrupting `materialize` (Ctrl-C, a server stopping) interrupts the
+    // steps and waits for the run to be recorded as canceled
+    const exit = yield* Fiber.await(execution).pipe(Effect.onInterrupt(() => Fiber.interrupt(execution)))
     yield* Fiber.interrupt(ticker)
     if (fatal !== undefined) return yield* Effect.fail(fatal)
+    if (Exit.isFailure(exit)) {
+      if (canceled !== undefined && Cause.hasInterruptsOnly(exit.cause)) return canceled
+      return yield* Effect.failCause(exit.cause)
+    }
     const result = failed.length > 0
       ? finish("failed", `${failed.length} step${failed.length === 1 ? "" : "s"} failed: ${failed.map((f) => f.key).join(", ")}`)
       : finish("succeeded", undefined)

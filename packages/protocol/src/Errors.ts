@@ -48,7 +48,7 @@ export class RunNotFound extends Schema.TaggedError<RunNotFound>()("@strata/prot
 
 /**
  * The run is not in a state that allows the request: canceling a finished
- * run, re-executing a running one, canceling a run another process runs. HTTP 409.
+ * run, re-executing a running one. HTTP 409.
  *
  * @since 0.1.0
  */

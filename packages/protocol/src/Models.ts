@@ -355,8 +355,16 @@ export const Run = Schema.Struct({
   startedAt: Schema.optional(Schema.Number),
   endedAt: Schema.optional(Schema.Number),
   reason: Schema.optional(Schema.String),
-  /** `true` while this server process runs it (so it can be canceled here). */
-  cancelable: Schema.Boolean
+  /**
+   * `true` while the run is `queued` or `started`: this server cancels it,
+   * by interrupting it when it runs it itself, otherwise by recording a
+   * cancel request that the process executing it acts on.
+   */
+  cancelable: Schema.Boolean,
+  /** When a cancel request was recorded (ms since epoch); the run ends `canceled` once its process sees it. */
+  cancelRequestedAt: Schema.optional(Schema.Number),
+  /** Who asked for the cancel (`canceled from the catalog (pid 4242 on host-a)`). */
+  cancelReason: Schema.optional(Schema.String)
 })
 
 /**
@@ -498,13 +506,23 @@ export const Launched = Schema.Struct({
 export type Launched = typeof Launched.Type
 
 /**
- * The result of a cancel request.
+ * The result of a cancel request (HTTP 200): canceled here, or requested
+ * from the process executing the run (`requested: true`).
  *
  * @since 0.1.0
  */
 export const Canceled = Schema.Struct({
   runId: Schema.String,
-  status: RunStatus
+  /** `canceled` when this server ran it; still `started` (or `queued`) when another process does. */
+  status: RunStatus,
+  /**
+   * `true` when another process executes the run: the request is recorded
+   * and that process cancels the run within about a second (follow the run's
+   * events to see it end). `false` when this server canceled it directly.
+   */
+  requested: Schema.Boolean,
+  /** The run after the request. */
+  run: Run
 })
 
 /**

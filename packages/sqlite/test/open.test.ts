@@ -10,6 +10,7 @@ import { Instance } from "@strata/core"
 import { ConfigProvider, Effect, Exit, Layer } from "effect"
 import { afterAll } from "vitest"
 import { SqliteInstance } from "../src/index.ts"
+import { APPLICATION_ID, migrations } from "../src/internal/schema.ts"
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "strata-sqlite-open-"))
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }))
@@ -56,7 +57,7 @@ describe("opening a database", () => {
       const db = new DatabaseSync(file, { readOnly: true })
       expect(db.prepare("PRAGMA journal_mode").get()).toEqual({ journal_mode: "wal" })
       expect(db.prepare("PRAGMA application_id").get()).toEqual({ application_id: 0x53545241 })
-      expect(db.prepare("PRAGMA user_version").get()).toEqual({ user_version: 1 })
+      expect(db.prepare("PRAGMA user_version").get()).toEqual({ user_version: 2 })
       expect(db.prepare("SELECT run_id FROM runs").all()).toEqual([{ run_id: "r1" }])
       db.close()
     }))
@@ -157,6 +158,43 @@ describe("opening a database", () => {
       const error = yield* openFailure({ path: dir })
       expect(error.reason).toBe("unavailable")
       expect(error.message).toContain(dir)
+    }))
+
+  it.live("a version 1 database (before cancel requests) is migrated in place and keeps its runs and events", () =>
+    Effect.gen(function*() {
+      const file = path.join(folder(), "instance.db")
+      // the database as @strata/sqlite 0.1 (schema version 1) left it
+      const old = new DatabaseSync(file)
+      old.exec(migrations[0]!)
+      old.exec(`PRAGMA application_id = ${APPLICATION_ID}`)
+      old.exec("PRAGMA user_version = 1")
+      old.prepare(
+        `INSERT INTO runs (run_id, status, created_at, started_at, heartbeat_at, host, pid, selection, stale_only, asset_keys, tags)
+         VALUES ('old-run', 'started', 1000, 1001, 1002, 'elsewhere', 1, '*', 0, '["a"]', '{"k":"v"}')`
+      ).run()
+      old.prepare(`INSERT INTO events (run_seq, type, body) VALUES (1, 'run-started', ?)`)
+        .run(JSON.stringify({ type: "run-started", runId: "old-run", timestamp: 1001 }))
+      old.close()
+      yield* Effect.scoped(Effect.gen(function*() {
+        const instance = yield* SqliteInstance.make({ path: file, reapOrphans: false })
+        const run = (yield* instance.getRun("old-run"))!
+        expect([run.status, run.createdAt, run.heartbeatAt, run.tags, run.cancelRequestedAt]).toEqual([
+          "started",
+          1000,
+          1002,
+          { k: "v" },
+          undefined
+        ])
+        expect((yield* instance.runEvents("old-run")).map((event) => [event.id, event.type])).toEqual([[1, "run-started"]])
+        const requested = yield* instance.requestCancel("old-run", { at: 2000, reason: "after the upgrade" })
+        expect([requested.status, requested.cancelRequestedAt, requested.cancelReason]).toEqual(["started", 2000, "after the upgrade"])
+      }))
+      const db = new DatabaseSync(file, { readOnly: true })
+      expect(db.prepare("PRAGMA user_version").get()).toEqual({ user_version: 2 })
+      expect(db.prepare("SELECT cancel_requested_at, cancel_reason FROM runs").all()).toEqual([
+        { cancel_requested_at: 2000, cancel_reason: "after the upgrade" }
+      ])
+      db.close()
     }))
 
   it.live("a schema version newer than this package is refused with unsupported-version, file unchanged", () =>

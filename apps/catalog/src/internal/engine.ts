@@ -4,6 +4,7 @@
  * handlers are thin wrappers over this.
  */
 import { randomUUID } from "node:crypto"
+import { hostname } from "node:os"
 import { AssetGraph, Instance, Materialize, Project, Selection, Staleness, Version } from "@strata/core"
 import type { Event as CoreEvent } from "@strata/core"
 import { Errors, Models } from "@strata/protocol"
@@ -356,7 +357,9 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
       startedAt: record.startedAt,
       endedAt: record.endedAt,
       reason: record.reason,
-      cancelable: runs.has(record.runId)
+      cancelable: runs.has(record.runId) || !Models.isTerminal(record.status),
+      cancelRequestedAt: record.cancelRequestedAt,
+      cancelReason: record.cancelReason
     })
 
   const listRuns = Effect.fn("Catalog.listRuns")(function*(
@@ -524,19 +527,26 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
     const g = yield* generation
     const active = runs.get(runId)
     if (active === undefined || active.fiber === undefined) {
-      const run = yield* findRun(g, runId)
-      return yield* new Errors.RunConflict({
-        runId,
-        message: Models.isTerminal(run.status)
-          ? `run ${runId} already ${run.status}; there is nothing to cancel`
-          : `run ${runId} is executed by another process${
-            run.pid === undefined ? "" : ` (pid ${run.pid}${run.host === undefined ? "" : ` on ${run.host}`})`
-          }; cancel it there`
-      })
+      // another process executes it (a terminal, another server): record the
+      // request in the instance; that process polls for it and cancels the run
+      yield* findRun(g, runId)
+      const run = yield* g.instance.requestCancel(runId, {
+        at: Date.now(),
+        reason: `canceled from the catalog (pid ${process.pid} on ${hostname()})`
+      }).pipe(
+        Effect.catchTag("@strata/core/CancelRequestError", (error) =>
+          Effect.fail(
+            error.reason === "not-found"
+              ? new Errors.RunNotFound({ runId, message: error.message })
+              : new Errors.RunConflict({ runId, message: error.message })
+          )),
+        Effect.mapError((error) => error._tag === "@strata/core/InstanceError" ? storageError(error) : error)
+      )
+      return { runId, status: run.status, requested: true, run: toRun(run) } satisfies Models.Canceled
     }
     yield* Fiber.interrupt(active.fiber)
     const run = yield* findRun(active.generation, runId)
-    return { runId, status: run.status } satisfies Models.Canceled
+    return { runId, status: run.status, requested: false, run: toRun(run) } satisfies Models.Canceled
   })
 
   return {

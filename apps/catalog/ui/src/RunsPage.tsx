@@ -295,8 +295,14 @@ export const RunPage = ({ runId }: { readonly runId: string }) => {
           {run.reason !== undefined ? <p className="reason">{run.reason}</p> : null}
         </div>
         <div className="actions">
-          {!terminal && run.cancelable
+          {!terminal && run.cancelable && run.cancelRequestedAt === undefined
             ? <button className="danger" disabled={busy} onClick={() => void act(() => api.cancel(run.runId))}>Cancel</button>
+            : null}
+          {!terminal && run.cancelRequestedAt !== undefined
+            ? (
+              // another process executes the run: it cancels it when it next polls the instance
+              <button className="danger" disabled title={run.cancelReason}>Canceling…</button>
+            )
             : null}
           {terminal && run.status !== "succeeded"
             ? (

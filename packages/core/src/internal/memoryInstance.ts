@@ -10,7 +10,7 @@ import type {
   RunRecord,
   RunStatus
 } from "../Instance.ts"
-import { InstanceError } from "../Instance.ts"
+import { cancelRefusal, InstanceError } from "../Instance.ts"
 import {
   isProcessAlive,
   isTerminal,
@@ -146,6 +146,26 @@ export const makeMemoryInstance = (): InstanceShape => {
       Effect.sync(() => {
         const run = runs.get(runId)
         if (run !== undefined) runs.set(runId, { ...run, heartbeatAt: at })
+      }),
+    requestCancel: (runId, request) =>
+      Effect.suspend(() => {
+        const run = runs.get(runId)
+        const refusal = cancelRefusal(runId, run)
+        if (refusal !== undefined) return Effect.fail(refusal)
+        if (run!.cancelRequestedAt !== undefined) return Effect.succeed(run!)
+        const updated: RunRecord = request.reason === undefined
+          ? { ...run!, cancelRequestedAt: request.at }
+          : { ...run!, cancelRequestedAt: request.at, cancelReason: request.reason }
+        runs.set(runId, updated)
+        return Effect.succeed(updated)
+      }),
+    cancelRequest: (runId) =>
+      Effect.sync(() => {
+        const run = runs.get(runId)
+        if (run?.cancelRequestedAt === undefined) return undefined
+        return run.cancelReason === undefined
+          ? { at: run.cancelRequestedAt }
+          : { at: run.cancelRequestedAt, reason: run.cancelReason }
       }),
     getRun: (runId) => Effect.sync(() => runs.get(runId)),
     listRuns: (query) =>

@@ -17,6 +17,8 @@ const RunRowSchema = Schema.Struct({
   started_at: Schema.NullOr(Schema.Number),
   ended_at: Schema.NullOr(Schema.Number),
   heartbeat_at: Schema.NullOr(Schema.Number),
+  cancel_requested_at: Schema.NullOr(Schema.Number),
+  cancel_reason: Schema.NullOr(Schema.String),
   reason: Schema.NullOr(Schema.String),
   host: Schema.NullOr(Schema.String),
   pid: Schema.NullOr(Schema.Number),
@@ -84,6 +86,8 @@ export const decodeRun = (row: RunRow, path: string): Instance.RunRecord => {
   if (value.ended_at !== null) record.endedAt = value.ended_at
   if (value.reason !== null) record.reason = value.reason
   if (value.heartbeat_at !== null) record.heartbeatAt = value.heartbeat_at
+  if (value.cancel_requested_at !== null) record.cancelRequestedAt = value.cancel_requested_at
+  if (value.cancel_reason !== null) record.cancelReason = value.cancel_reason
   return record
 }
 

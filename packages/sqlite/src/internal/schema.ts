@@ -98,7 +98,17 @@ CREATE TABLE asset_partitions (
 ) STRICT, WITHOUT ROWID;
 `
 
-const migrations: ReadonlyArray<string> = [v1]
+/**
+ * v2: cancel requests (`Instance.requestCancel`): when and by whom a run's
+ * cancellation was asked; the executing process polls them.
+ */
+const v2 = `
+ALTER TABLE runs ADD COLUMN cancel_requested_at REAL;
+ALTER TABLE runs ADD COLUMN cancel_reason TEXT;
+`
+
+/** Migration `n` takes the schema from version `n` to `n + 1`; released ones never change. */
+export const migrations: ReadonlyArray<string> = [v1, v2]
 
 /** The schema version this code writes. */
 export const SCHEMA_VERSION = migrations.length

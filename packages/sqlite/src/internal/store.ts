@@ -188,6 +188,12 @@ export const makeStore = (db: Database, options: StoreOptions): Instance.Instanc
   )
   const getRun = sql("SELECT * FROM runs WHERE run_id = ?")
   const heartbeat = sql("UPDATE runs SET heartbeat_at = ? WHERE run_id = ?")
+  // the first request wins; a finished run is left alone (the caller then reads why)
+  const requestCancel = sql(
+    `UPDATE runs SET cancel_requested_at = ?, cancel_reason = ?
+     WHERE run_id = ? AND cancel_requested_at IS NULL AND status NOT IN ${TERMINAL}`
+  )
+  const cancelRequest = sql("SELECT cancel_requested_at AS at, cancel_reason AS reason FROM runs WHERE run_id = ?")
   const runEventsAll = sql("SELECT id, body FROM events WHERE run_seq = ? AND id > ? ORDER BY id")
   const runEventsLimit = sql("SELECT id, body FROM events WHERE run_seq = ? AND id > ? ORDER BY id LIMIT ?")
   const eventsAll = sql("SELECT id, body FROM events WHERE id > ? ORDER BY id")
@@ -447,6 +453,35 @@ export const makeStore = (db: Database, options: StoreOptions): Instance.Instanc
       }),
     appendEvents,
     heartbeat: (runId, at) => attempt("heartbeat", () => void heartbeat.run(at, runId)),
+    requestCancel: (runId, request) =>
+      Effect.flatMap(
+        attempt("requestCancel", () =>
+          transaction(() => {
+            requestCancel.run(request.at, request.reason ?? null, runId)
+            const row = getRun.get(runId)
+            return row === undefined ? undefined : decodeRun(row as RunRow, path)
+          })),
+        (run): Effect.Effect<Instance.RunRecord, Instance.CancelRequestError> => {
+          const refusal = Instance.cancelRefusal(runId, run)
+          return refusal === undefined ? Effect.succeed(run!) : Effect.fail(refusal)
+        }
+      ),
+    cancelRequest: (runId) =>
+      attempt("cancelRequest", () => {
+        const row = cancelRequest.get(runId) as { at: unknown; reason: unknown } | undefined
+        if (row === undefined || row.at === null) return undefined
+        if (typeof row.at !== "number" || (row.reason !== null && typeof row.reason !== "string")) {
+          throw new Abort(
+            new Instance.InstanceError({
+              operation: "cancelRequest",
+              reason: "corrupt",
+              path,
+              message: `${path}: the cancel request of run ${runId} does not decode; the database was changed outside Strata or is damaged`
+            })
+          )
+        }
+        return row.reason === null ? { at: row.at } : { at: row.at, reason: row.reason }
+      }),
     getRun: (runId) =>
       attempt("getRun", () => {
         const row = getRun.get(runId)
