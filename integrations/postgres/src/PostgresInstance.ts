@@ -20,7 +20,7 @@
  */
 import type { Instance as InstanceModule } from "@strata/core"
 import { Event, Instance, Metadata } from "@strata/core"
-import { isProcessAlive, isTerminal, materializationRecord, observationRecord, orphanedStepFailures } from "@strata/core/spi"
+import { materializationRecord, observationRecord, orphanedRunEnd, orphanedStepFailures, orphanReason } from "@strata/core/spi"
 import { Effect, Layer, Schema } from "effect"
 import type { PgClientConfig, PgConnection } from "./PgClient.ts"
 import { PgClient, quoteIdentifier } from "./PgClient.ts"
@@ -600,20 +600,15 @@ export const make = Effect.fn("PostgresInstance.make")(function*(client: PgClien
           const reaped: Array<string> = []
           for (const row of rows) {
             const run = toRun(row)
-            if (isTerminal(run.status)) continue
-            const sameHostDead = run.host === host && run.pid !== undefined && !isProcessAlive(run.pid)
-            const silent = now - (run.heartbeatAt ?? run.startedAt ?? run.createdAt) > heartbeatTimeoutMs
-            if (!sameHostDead && !silent) continue
-            const reason = sameHostDead
-              ? `the process running it (pid ${run.pid} on ${host}) exited before the run finished`
-              : `no heartbeat for ${Math.round((now - (run.heartbeatAt ?? run.createdAt)) / 1000)} s`
+            const reason = orphanReason(run, { now, heartbeatTimeoutMs, host })
+            if (reason === undefined) continue
             // close the steps it left running, so nothing shows as running forever
             const stepRows = yield* connection.query<{ id: string; body: unknown }>(
               `select id, body from ${s}.events where run_id = $1 and type like 'step-%' order by id`,
               [run.runId]
             )
             events.push(...orphanedStepFailures(stepRows.map(toStored), now, reason))
-            events.push({ type: "run-failed", runId: run.runId, timestamp: now, reason })
+            events.push(orphanedRunEnd(run, now, reason))
             reaped.push(run.runId)
           }
           yield* appendIn(connection, events)

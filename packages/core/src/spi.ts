@@ -10,7 +10,9 @@ export {
   isTerminal,
   materializationRecord,
   observationRecord,
+  orphanedRunEnd,
   orphanedStepFailures,
+  orphanReason,
   stepKey
 } from "./internal/instanceRules.ts"
 export { exactJson } from "./FileSystemIO.ts"

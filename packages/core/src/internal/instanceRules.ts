@@ -3,8 +3,8 @@
  * out-of-core implementations): what a terminal status is, how events map to
  * index records, how orphaned runs are recognised.
  */
-import type { AssetMaterialized, AssetObserved, StepFailed, StoredEvent } from "../Event.ts"
-import type { MaterializationRecord, ObservationRecord, RunStatus } from "../Instance.ts"
+import type { AssetMaterialized, AssetObserved, RunCanceled, RunFailed, StepFailed, StoredEvent } from "../Event.ts"
+import type { MaterializationRecord, ObservationRecord, RunRecord, RunStatus } from "../Instance.ts"
 
 export const isTerminal = (status: RunStatus): boolean =>
   status === "succeeded" || status === "failed" || status === "canceled"
@@ -79,6 +79,40 @@ export const orphanedStepFailures = (
     willRetry: false
   }))
 }
+
+/**
+ * Why a run left `queued` or `started` is orphaned, or `undefined` when it is
+ * not: its process on this host is gone, or (on any host) it sent no
+ * heartbeat for `heartbeatTimeoutMs`.
+ */
+export const orphanReason = (
+  run: RunRecord,
+  options: { readonly now: number; readonly heartbeatTimeoutMs: number; readonly host: string }
+): string | undefined => {
+  if (isTerminal(run.status)) return undefined
+  if (run.host === options.host && run.pid !== undefined && !isProcessAlive(run.pid)) {
+    return `the process running it (pid ${run.pid} on ${options.host}) exited before the run finished`
+  }
+  const lastSign = run.heartbeatAt ?? run.startedAt ?? run.createdAt
+  if (options.now - lastSign <= options.heartbeatTimeoutMs) return undefined
+  return `no heartbeat for ${Math.round((options.now - lastSign) / 1000)} s (from pid ${run.pid ?? "?"} on ${
+    run.host ?? "an unknown host"
+  })`
+}
+
+/**
+ * The event that ends an orphaned run: `run-canceled` when somebody had asked
+ * to cancel it (the request names who), `run-failed` otherwise.
+ */
+export const orphanedRunEnd = (run: RunRecord, now: number, reason: string): RunFailed | RunCanceled =>
+  run.cancelRequestedAt === undefined
+    ? { type: "run-failed", runId: run.runId, timestamp: now, reason }
+    : {
+      type: "run-canceled",
+      runId: run.runId,
+      timestamp: now,
+      reason: `${run.cancelReason ?? "cancel requested"}; ${reason}`
+    }
 
 /** `true` when a process with this pid exists on this host (signal 0 probes without killing). */
 export const isProcessAlive = (pid: number): boolean => {

@@ -12,11 +12,12 @@ import type {
 } from "../Instance.ts"
 import { cancelRefusal, InstanceError } from "../Instance.ts"
 import {
-  isProcessAlive,
   isTerminal,
   materializationRecord,
   observationRecord,
+  orphanedRunEnd,
   orphanedStepFailures,
+  orphanReason,
   stepKey
 } from "./instanceRules.ts"
 
@@ -220,20 +221,16 @@ export const makeMemoryInstance = (): InstanceShape => {
         const reaped: Array<RunRecord> = []
         const events: Array<StrataEvent> = []
         for (const run of runs.values()) {
-          if (isTerminal(run.status)) continue
-          const sameHostDead = run.host === host && run.pid !== undefined && !isProcessAlive(run.pid)
-          const lastSign = run.heartbeatAt ?? run.startedAt ?? run.createdAt
-          const silent = now - lastSign > heartbeatTimeoutMs
-          if (!sameHostDead && !silent) continue
-          const reason = sameHostDead
-            ? `the process running it (pid ${run.pid} on ${host}) exited before the run finished`
-            : `no heartbeat for ${Math.round((now - lastSign) / 1000)} s (from pid ${run.pid ?? "?"} on ${run.host ?? "an unknown host"})`
+          const reason = orphanReason(run, { now, heartbeatTimeoutMs, host })
+          if (reason === undefined) continue
           events.push(...orphanedStepFailures(byRun.get(run.runId) ?? [], now, reason))
-          events.push({ type: "run-failed", runId: run.runId, timestamp: now, reason })
+          events.push(orphanedRunEnd(run, now, reason))
         }
         return appendEvents(events).pipe(
           Effect.map(() => {
-            for (const event of events) if (event.type === "run-failed") reaped.push(runs.get(event.runId)!)
+            for (const event of events) {
+              if (event.type === "run-failed" || event.type === "run-canceled") reaped.push(runs.get(event.runId)!)
+            }
             return reaped
           })
         )

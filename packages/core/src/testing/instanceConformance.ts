@@ -886,6 +886,27 @@ export const instanceConformance = (
           expect(yield* instance.reapOrphanedRuns({ now: now + 2000, heartbeatTimeoutMs: 60_000, host })).toEqual([])
         }))
 
+      test("an orphaned run somebody asked to cancel ends canceled, saying who asked and why it could not stop itself", (instance) =>
+        Effect.gen(function*() {
+          const host = hostname()
+          const orphan = freshRunId("cancel-orphan")
+          const now = Date.now()
+          yield* instance.createRun(newRun(orphan, { host, pid: deadPid(), createdAt: now }))
+          yield* instance.appendEvents([
+            { type: "run-started", runId: orphan, timestamp: now },
+            stepStarted(orphan, "stuck")
+          ])
+          yield* instance.requestCancel(orphan, { at: now + 10, reason: "canceled from the CLI (pid 42 on laptop)" })
+          const reaped = yield* instance.reapOrphanedRuns({ now: now + 1000, heartbeatTimeoutMs: 60_000, host })
+          expect(reaped.map((run) => [run.runId, run.status])).toEqual([[orphan, "canceled"]])
+          const run = (yield* instance.getRun(orphan))!
+          expect(run.status).toBe("canceled")
+          expect(run.reason).toContain("canceled from the CLI (pid 42 on laptop)")
+          expect(run.reason).toContain("exited before the run finished")
+          const events = yield* instance.runEvents(orphan)
+          expect(events.map((event) => event.type).slice(-2)).toEqual(["step-failed", "run-canceled"])
+        }))
+
       test("a run without a heartbeat for longer than the timeout is failed, wherever it runs", (instance) =>
         Effect.gen(function*() {
           const silent = freshRunId("silent")

@@ -4,7 +4,7 @@
  */
 import type { Event } from "@strata/core"
 import { Instance } from "@strata/core"
-import { isProcessAlive, materializationRecord, observationRecord, orphanedStepFailures } from "@strata/core/spi"
+import { materializationRecord, observationRecord, orphanedRunEnd, orphanedStepFailures, orphanReason } from "@strata/core/spi"
 import { Effect } from "effect"
 import { Abort, type AssetRow, decodeAssetRow, decodeError, decodeEvent, decodeRun, type RunRow } from "./codec.ts"
 import type { Database, Statement } from "./database.ts"
@@ -234,21 +234,14 @@ export const makeStore = (db: Database, options: StoreOptions): Instance.Instanc
       transaction(() => {
         const events: Array<StrataEvent> = []
         for (const run of decodeRuns(activeRuns.all())) {
-          const sameHostDead = run.host === options.host && run.pid !== undefined && !isProcessAlive(run.pid)
-          const lastSign = run.heartbeatAt ?? run.startedAt ?? run.createdAt
-          const silent = options.now - lastSign > options.heartbeatTimeoutMs
-          if (!sameHostDead && !silent) continue
-          const reason = sameHostDead
-            ? `the process running it (pid ${run.pid} on ${options.host}) exited before the run finished`
-            : `no heartbeat for ${Math.round((options.now - lastSign) / 1000)} s (from pid ${run.pid ?? "?"} on ${
-              run.host ?? "an unknown host"
-            })`
+          const reason = orphanReason(run, options)
+          if (reason === undefined) continue
           const steps = decodeEvents(stepEvents.all(runSeq(run.runId)!), "reapOrphanedRuns")
           events.push(...orphanedStepFailures(steps, options.now, reason))
-          events.push({ type: "run-failed", runId: run.runId, timestamp: options.now, reason })
+          events.push(orphanedRunEnd(run, options.now, reason))
         }
         writeEvents(events)
-        return events.filter((event) => event.type === "run-failed").map((event) =>
+        return events.filter((event) => event.type === "run-failed" || event.type === "run-canceled").map((event) =>
           decodeRun(getRun.get(event.runId) as RunRow, path)
         )
       }))
