@@ -128,6 +128,9 @@ describe("catalog HTTP API (real server on a random port, in-memory instance)", 
     expect(detail.source!.text.trimEnd().endsWith("}))")).toBe(true)
     expect(detail.source!.startLine).toBeLessThanOrEqual(detail.location!.line)
     expect(detail.latest!.metadata.row_count).toBe(22)
+    // the key the asset names, and the implementation the project's layer provides for it
+    expect(detail.io).toBe("@strata/core/DefaultIO")
+    expect(detail.ioName).toBe("memory")
     expect(detail.upstream.map((ref) => ref.key)).toEqual(["raw_users"])
     expect(detail.downstream.map((ref) => ref.key).sort()).toEqual(["flaky_scores", "gold_user_metrics"])
     expect(detail.affected.map((ref) => ref.key).sort()).toEqual(

@@ -161,6 +161,9 @@ describe("the lakehouse example in the catalog UI", () => {
     expect(await page.locator(".source-file").textContent()).toBe(`${fs.realpathSync(assetsFile)}:${line}`)
     expect(await page.locator(".description").textContent()).toBe("Signups per day, the active ratio and users by country.")
     expect(await page.locator(".facts").innerText()).toContain("team:growth")
+    // the I/O manager key and the implementation the local environment provides for it
+    expect(await page.locator(".facts").innerText()).toContain("@strata/core/DefaultIO")
+    expect(await page.locator(".facts .io-name").textContent()).toBe("filesystem")
     expect(await page.locator(`[data-testid="asset-status"]`).textContent()).toBe("missing")
 
     await page.click("button:text-is('Materialize with upstream')")

@@ -263,6 +263,8 @@ export const AssetDetail = Schema.Struct({
   currentCodeVersion: Schema.optional(Schema.String),
   /** The I/O manager's service key. */
   io: Schema.String,
+  /** The name of the implementation the project's layer provides for that key (`filesystem`, `parquet`, `postgres`…). */
+  ioName: Schema.optional(Schema.String),
   /** Static metadata from the definition. */
   metadata: Metadata,
   retry: Schema.optional(Schema.Struct({ maxRetries: Schema.Number, delayMs: Schema.Number, backoff: Schema.String })),

@@ -279,6 +279,14 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
       ))
   }
 
+  // which implementation the loaded layer provides for the asset's I/O manager key
+  const ioNameOf = (context: Context.Context<never>, node: unknown): string | undefined => {
+    const io = (node as { readonly io?: Context.Key<unknown, { readonly name?: unknown }> | undefined }).io
+    if (io === undefined) return undefined
+    const manager = Context.getOption(context as Context.Context<unknown>, io)
+    return Option.isSome(manager) && typeof manager.value.name === "string" ? manager.value.name : undefined
+  }
+
   const getAsset = Effect.fn("Catalog.getAsset")(function*(key: string) {
     const g = yield* generation
     const graph = g.project.graph
@@ -313,6 +321,7 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
       codeVersion: spec.codeVersion,
       currentCodeVersion: node.kind === "asset" ? Version.ofAsset(node as Parameters<typeof Version.ofAsset>[0]) : undefined,
       io: spec.io,
+      ioName: ioNameOf(g.context, node),
       metadata: spec.metadata,
       retry: spec.retry === undefined
         ? undefined

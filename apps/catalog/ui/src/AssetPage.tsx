@@ -153,7 +153,11 @@ export const AssetPage = ({ assetKey }: { readonly assetKey: string }) => {
             ? Object.entries(node.tags).map(([k, v]) => <span key={k} className="tag">{k}={v}</span>)
             : "—"}
         </div>
-        <div><span className="label">I/O manager</span><code>{detail.io}</code></div>
+        <div>
+          <span className="label">I/O manager</span>
+          <code>{detail.io}</code>
+          {detail.ioName !== undefined ? <span className="io-name">{detail.ioName}</span> : null}
+        </div>
         <div><span className="label">Code version</span><code>{detail.codeVersion ?? detail.currentCodeVersion ?? "—"}</code></div>
       </div>
       {node.reasons.length > 0
