@@ -14,7 +14,7 @@ import * as path from "node:path"
 import { ArrowIO, TypeHandler } from "@strata/arrow"
 import { FileSystemIO, Project, StrataConfig } from "@strata/core"
 import { PgClient, PostgresInstance, PostgresIOManager } from "@strata/postgres"
-import { Field, Int32, Schema, Utf8 } from "apache-arrow"
+import { DateDay, Field, Int32, Schema, Utf8 } from "apache-arrow"
 import { Layer } from "effect"
 import { assets, UsersIO } from "./src/assets.ts"
 import type { User } from "./src/users.ts"
@@ -25,8 +25,8 @@ const usersTable = TypeHandler.rows<User>({
     new Field("id", new Int32(), false),
     new Field("email", new Utf8(), false),
     new Field("country", new Utf8(), true),
-    new Field("signupDate", new Utf8(), false),
-    new Field("lastActiveDate", new Utf8(), false),
+    new Field("signupDate", new DateDay(), false),
+    new Field("lastActiveDate", new DateDay(), false),
     new Field("status", new Utf8(), false)
   ])
 })

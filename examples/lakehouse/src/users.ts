@@ -15,13 +15,13 @@ export interface RawUser {
 
 export const userStatuses = ["active", "inactive", "churned", "pending"] as const
 
-/** A clean, typed user. */
+/** A clean, typed user. Dates are calendar days (UTC midnight), stored as Arrow `Date32` / SQL `date`. */
 export interface User {
   readonly id: number
   readonly email: string
   readonly country: string | null
-  readonly signupDate: string
-  readonly lastActiveDate: string
+  readonly signupDate: Date
+  readonly lastActiveDate: Date
   readonly status: (typeof userStatuses)[number]
 }
 
@@ -60,6 +60,16 @@ export const parseCsv = (text: string, file: string): Array<RawUser> => {
 const emailPattern = /^[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}$/
 const datePattern = /^\d{4}-\d{2}-\d{2}$/
 
+/** A `YYYY-MM-DD` text as a day (UTC midnight), or `undefined` when it is not a real calendar day (2024-02-30). */
+export const parseDay = (text: string): Date | undefined => {
+  if (!datePattern.test(text)) return undefined
+  const day = new Date(`${text}T00:00:00Z`)
+  return Number.isNaN(day.getTime()) || isoDay(day) !== text ? undefined : day
+}
+
+/** A day as `YYYY-MM-DD`. */
+export const isoDay = (day: Date): string => day.toISOString().slice(0, 10)
+
 /** What {@link clean} kept and dropped. */
 export interface Cleaned {
   readonly users: Array<User>
@@ -78,9 +88,11 @@ export const clean = (rows: ReadonlyArray<RawUser>): Cleaned => {
     const email = row.email.trim().toLowerCase()
     const id = Number(row.id)
     const status = row.status.trim() as User["status"]
+    const signupDate = parseDay(row.signup_date)
+    const lastActiveDate = parseDay(row.last_active_date)
     if (
-      !emailPattern.test(email) || !Number.isInteger(id) || !datePattern.test(row.signup_date) ||
-      !datePattern.test(row.last_active_date) || !userStatuses.includes(status)
+      !emailPattern.test(email) || !Number.isInteger(id) || signupDate === undefined ||
+      lastActiveDate === undefined || !userStatuses.includes(status)
     ) {
       droppedInvalid++
       continue
@@ -90,12 +102,12 @@ export const clean = (rows: ReadonlyArray<RawUser>): Cleaned => {
       id,
       email,
       country: country === "" ? null : country.toUpperCase(),
-      signupDate: row.signup_date,
-      lastActiveDate: row.last_active_date,
+      signupDate,
+      lastActiveDate,
       status
     })
   }
-  valid.sort((a, b) => a.signupDate < b.signupDate ? -1 : a.signupDate > b.signupDate ? 1 : a.id - b.id)
+  valid.sort((a, b) => a.signupDate.getTime() - b.signupDate.getTime() || a.id - b.id)
   const seen = new Set<string>()
   const users: Array<User> = []
   for (const user of valid) {
@@ -119,7 +131,8 @@ export const metrics = (users: ReadonlyArray<User>): UserMetrics => {
   const perCountry = new Map<string, { users: number; active: number }>()
   let active = 0
   for (const user of users) {
-    perDay.set(user.signupDate, (perDay.get(user.signupDate) ?? 0) + 1)
+    const day = isoDay(user.signupDate)
+    perDay.set(day, (perDay.get(day) ?? 0) + 1)
     const country = user.country ?? "unknown"
     const entry = perCountry.get(country) ?? { users: 0, active: 0 }
     entry.users++

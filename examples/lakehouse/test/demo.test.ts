@@ -74,6 +74,9 @@ describe("the lakehouse demo", () => {
       })
     )
     const emails = table.getChild("email")!.toArray() as Array<string>
+    // dates are calendar days in the file (Date32), not text
+    expect(String(table.schema.fields.find((field) => field.name === "signupDate")!.type)).toBe("Date32<DAY>")
+    expect(String(table.schema.fields.find((field) => field.name === "lastActiveDate")!.type)).toBe("Date32<DAY>")
     const silver = { length: table.numRows }
     const gold = JSON.parse(fs.readFileSync(path.join(dir, ".strata", "storage", "gold_user_metrics.json"), "utf8"))
     expect(silver.length).toBeGreaterThan(90_000)
@@ -102,6 +105,10 @@ describe("the lakehouse demo", () => {
     expect(silverMaterialization.metadata.row_count).toBe(silver.length)
     expect(silverMaterialization.metadata.null_rate_country).toBeGreaterThan(0.02)
     expect(silverMaterialization.metadata.null_rate_country).toBeLessThan(0.06)
+    // ArrowIO's profile: the signup days span the generator's year
+    expect(silverMaterialization.metadata.columns.signupDate).toMatchObject({ type: "Date32<DAY>", min: "2024-01-01" })
+    expect(silverMaterialization.metadata.columns.signupDate.max >= "2024-12-01").toBe(true)
+    expect(silverMaterialization.metadata.columns.signupDate.max <= "2024-12-31").toBe(true)
   })
 
   it("after the raw file changes, silver and gold are stale and --stale-only rebuilds exactly them", async () => {
@@ -159,6 +166,13 @@ describe("the lakehouse demo", () => {
       expect(Number(rows)).toBeGreaterThan(90_000)
       expect(Number(distinct)).toBe(Number(rows))
       expect(psql("select count(*) from lakehouse.gold_user_metrics", database)).toBe("1")
+      // calendar days are SQL dates
+      expect(psql(
+        `select data_type from information_schema.columns
+         where table_schema = 'lakehouse' and table_name = 'silver_users' and column_name = 'signupDate'`,
+        database
+      )).toBe("date")
+      expect(psql(`select min("signupDate") from lakehouse.silver_users`, database)).toBe("2024-01-01")
       // and the instance too: the run and its materializations
       expect(psql("select status from strata.runs", database)).toBe("succeeded")
       expect(psql("select count(*) from strata.events where type = 'asset-materialized'", database)).toBe("2")
