@@ -17,7 +17,7 @@ describe("the published packages, installed with npm in a project outside the re
 
   const installed = (name: string) => path.join(consumer.directory, "node_modules", ...name.split("/"))
   const strata = (step: string, args: ReadonlyArray<string>, options?: Consumer.RunOptions) =>
-    consumer.run(step, "npx", ["--no", "strata", ...args], options)
+    consumer.run(step, "npx", ["--no", "--", "strata", ...args], options)
 
   it("installs each package once, from its tarball, with real version ranges", () => {
     const lock = JSON.parse(fs.readFileSync(path.join(consumer.directory, "package-lock.json"), "utf8")) as {
@@ -37,6 +37,15 @@ describe("the published packages, installed with npm in a project outside the re
     // a second copy (nested node_modules/@strata/...) would come from the registry or split module identities
     const nested = Object.keys(lock.packages).filter((key) => /node_modules\/.+\/node_modules\/@strata\//.test(key))
     expect(nested, "no nested copy of a @strata package").toEqual([])
+    // exit 1 on a missing or invalid (peer) dependency: a peer range the other packages do not satisfy
+    consumer.run("npm ls --all (missing or invalid dependencies, peer ranges)", "npm", ["ls", "--all"])
+  })
+
+  it("links the strata bin, which reports the installed version", () => {
+    const cli = consumer.packages.find((pkg) => pkg.name === "@strata/cli")
+    expect(cli, "@strata/cli is published").toBeDefined()
+    const ran = strata("npx strata --version", ["--version"])
+    expect(ran.stdout.trim()).toBe(`strata v${cli!.version}`)
   })
 
   it("declares every package its built files import", () => {
