@@ -4,6 +4,7 @@
 // tool makes: every `exports`/`bin` target is in the tarball (publint does not look at the custom
 // `@strata/source` condition), every "files" entry brings files (ui-dist, bin), and no `workspace:` or
 // `catalog:` range is left in the packed package.json.
+// The packing itself is scripts/pack.ts (tools/install-check packs with it too).
 // Run by the turbo task `check:package` (after `build`); see DEVELOPERS.md.
 import { spawnSync } from "node:child_process"
 import { mkdtempSync, readFileSync, rmSync } from "node:fs"

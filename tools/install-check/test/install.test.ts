@@ -78,6 +78,16 @@ describe("the published packages, installed with npm in a project outside the re
     expect(ran.stderr, "node imports.ts printed on stderr").toBe("")
   })
 
+  it("strata list --json locates each asset in strata.config.ts (stack frames through the installed dist/)", () => {
+    const rows = Consumer.parseJson<Array<{ key: string; location?: string }>>("strata list", strata("npx strata list --json", ["list", "--json"]))
+    const config = fs.readFileSync(path.join(consumer.directory, "strata.config.ts"), "utf8").split("\n")
+    for (const key of ["orders", "silver/orders", "gold/revenue"]) {
+      const line = config.findIndex((text) => text.includes(`Asset.make("${key}"`)) + 1
+      expect(line, `strata.config.ts defines ${key}`).toBeGreaterThan(0)
+      expect(rows.find((row) => row.key === key)?.location, `location of ${key}`).toMatch(new RegExp(`^strata\\.config\\.ts:${line}:\\d+$`))
+    }
+  })
+
   it("strata materialize runs the project: Parquet through @strata/arrow's worker, JSON through FileSystemIO, runs in .strata/instance.db", () => {
     const ran = strata("npx strata materialize --json", ["materialize", "--json"])
     const result = Consumer.parseJson<{ status: string; materialized: Array<string>; failed: Array<unknown> }>("strata materialize", ran)
