@@ -254,13 +254,21 @@ export const create = (): Consumer => {
   )
 
   const run = runIn(project)
-  run("npm install (the tarballs, and their dependencies from the registry)", "npm", [
-    "install",
-    "--no-audit",
-    "--no-fund",
-    "--no-update-notifier",
-    "--loglevel=error"
-  ], { timeoutMs: 600_000 })
+  try {
+    run("npm install (the tarballs, and their dependencies from the registry)", "npm", [
+      "install",
+      "--no-audit",
+      "--no-fund",
+      "--no-update-notifier",
+      "--loglevel=error"
+    ], { timeoutMs: 300_000 })
+  } catch (error) {
+    // npm retries a registry it cannot reach (or whose TLS certificate it refuses) for minutes, quietly
+    throw new StepFailure(
+      `${(error as Error).message}\nIf npm could not reach the registry: turbo passes only the variables listed in ` +
+        `tools/install-check/turbo.json (passThroughEnv) to this test; add the proxy or CA variable your network needs there.`
+    )
+  }
 
   return {
     directory: project,
