@@ -88,6 +88,32 @@ describe("the published packages, installed with npm in a project outside the re
     }
   })
 
+  it("strata loads a config Node cannot strip (an enum, an import without extension) through jiti", () => {
+    // the CLI's second loader, a dependency of the installed @strata/cli; written here, in a folder of its
+    // own, not in consumer/: tsc (NodeNext) rejects the extensionless import
+    fs.mkdirSync(path.join(consumer.directory, "legacy"))
+    fs.writeFileSync(
+      path.join(consumer.directory, "legacy", "strata.config.ts"),
+      [
+        `import { Asset, FileSystemIO, Project, StrataConfig } from "@strata/core"`,
+        `import { Effect } from "effect"`,
+        `import { orders } from "../strata.config"`,
+        `enum Tier { Gold = "gold" }`,
+        `const tiered = Asset.make("tiered", { group: Tier.Gold, deps: { orders } }, ({ orders }) => Effect.succeed(orders.length))`,
+        `export default StrataConfig.define({`,
+        `  project: Project.make({ assets: [orders, tiered] }),`,
+        `  environments: { local: () => FileSystemIO.layer({ base: ".strata/jiti" }) }`,
+        `})`,
+        ``
+      ].join("\n")
+    )
+    const rows = Consumer.parseJson<Array<{ key: string; group: string }>>(
+      "strata list -f legacy/strata.config.ts",
+      strata("npx strata list -f legacy/strata.config.ts --json", ["list", "-f", "legacy/strata.config.ts", "--json"])
+    )
+    expect(rows.map(({ key, group }) => [key, group]).sort()).toEqual([["orders", "bronze"], ["tiered", "gold"]])
+  })
+
   it("strata materialize runs the project: Parquet through @strata/arrow's worker, JSON through FileSystemIO, runs in .strata/instance.db", () => {
     const ran = strata("npx strata materialize --json", ["materialize", "--json"])
     const result = Consumer.parseJson<{ status: string; materialized: Array<string>; failed: Array<unknown> }>("strata materialize", ran)
