@@ -189,6 +189,20 @@ export const parseJson = <A>(step: string, ran: Ran): A => {
  */
 export const create = (): Consumer => {
   const directory = fs.mkdtempSync(path.join(os.tmpdir(), "strata-install-check-"))
+  const remove = () => {
+    if (process.env["STRATA_INSTALL_CHECK_KEEP"] === "1") {
+      console.log(`STRATA_INSTALL_CHECK_KEEP=1: the consumer project is kept in ${directory}`)
+    } else fs.rmSync(directory, { recursive: true, force: true })
+  }
+  try {
+    return setUp(directory, remove)
+  } catch (error) {
+    remove()
+    throw error
+  }
+}
+
+const setUp = (directory: string, remove: () => void): Consumer => {
   const tarballs = path.join(directory, "tarballs")
   fs.mkdirSync(tarballs)
   const packages = publishedPackages()
@@ -276,10 +290,6 @@ export const create = (): Consumer => {
     run,
     start: (command, args) =>
       spawn(command, args, { cwd: project, env: consumerEnvironment(), stdio: ["ignore", "pipe", "pipe"] }),
-    remove: () => {
-      if (process.env["STRATA_INSTALL_CHECK_KEEP"] === "1") {
-        console.log(`STRATA_INSTALL_CHECK_KEEP=1: the consumer project is kept in ${project}`)
-      } else fs.rmSync(directory, { recursive: true, force: true })
-    }
+    remove
   }
 }
