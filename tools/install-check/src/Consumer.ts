@@ -212,21 +212,20 @@ const setUp = (directory: string, remove: () => void): Consumer => {
   for (const pkg of packages) {
     try {
       const { tarball } = packPackage(pkg.directory, tarballs)
-      dependencies[pkg.name] = `file:${path.relative(directory, tarball)}`
+      dependencies[pkg.name] = `file:../tarballs/${path.basename(tarball)}`
     } catch (error) {
       throw new StepFailure(`pack ${pkg.name} (${path.relative(repositoryRoot, pkg.directory)}): ${(error as Error).message}`)
     }
   }
   const project = path.join(directory, "project")
   fs.mkdirSync(project)
-  const local = (dependency: string) => dependency.replace(/^file:/, "file:../")
   const manifest = {
     name: "strata-install-check-consumer",
     version: "0.0.0",
     private: true,
     type: "module",
     dependencies: {
-      ...Object.fromEntries(Object.entries(dependencies).map(([name, spec]) => [name, local(spec)])),
+      ...dependencies,
       effect: catalogRange("effect"),
       "apache-arrow": devRange("apache-arrow")
     },
