@@ -1,7 +1,7 @@
 // Imports every public entry point of every published package at run time (no `@strata/source`
 // condition: Node resolves `default` in dist/) and prints, per entry point, how many exports it has.
-// @strata/core/testing is left out: it needs vitest and @effect/vitest, optional peers a user installs
-// only to test an Instance.
+// @strata/core/testing is left out: it registers vitest tests, so it loads only inside vitest
+// (instance.test.ts runs it).
 const entries = [
   "@strata/core",
   "@strata/core/spi",

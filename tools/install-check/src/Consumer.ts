@@ -184,7 +184,7 @@ export const parseJson = <A>(step: string, ran: Ran): A => {
 /**
  * Packs every published package, writes the consumer project (package.json depending on every tarball,
  * `overrides` so that the packages' dependencies on each other resolve to the same tarballs and never to
- * the registry, `effect`/`apache-arrow`/`typescript`/`@types/node` at the repository's versions) and runs
+ * the registry, `effect`/`apache-arrow`/`typescript`/`@types/node`/`vitest`/`@effect/vitest` at the repository's versions) and runs
  * `npm install` in it. npm's output is shown only when it fails.
  */
 export const create = (): Consumer => {
@@ -231,7 +231,10 @@ const setUp = (directory: string, remove: () => void): Consumer => {
     },
     devDependencies: {
       typescript: catalogRange("typescript"),
-      "@types/node": devRange("@types/node")
+      "@types/node": devRange("@types/node"),
+      // the optional peers of @strata/core/testing
+      vitest: catalogRange("vitest"),
+      "@effect/vitest": catalogRange("@effect/vitest")
     },
     // `$name` = the version the root dependency names: the tarball
     overrides: Object.fromEntries(packages.map((pkg) => [pkg.name, `$${pkg.name}`]))

@@ -247,6 +247,19 @@ describe("the published packages, installed with npm in a project outside the re
     expect(ours).toEqual([])
   })
 
+  it("runs @strata/core/testing's Instance conformance suite on @strata/sqlite with vitest", () => {
+    const step = "npx vitest run instance.test.ts"
+    const ran = consumer.run(step, "npx", ["--no", "--", "vitest", "run", "instance.test.ts", "--reporter=json", "--outputFile=vitest.json"], {
+      timeoutMs: 300_000
+    })
+    const reportFile = path.join(consumer.directory, "vitest.json")
+    expect(fs.existsSync(reportFile), `${step} wrote vitest.json\n${ran.stdout}\n${ran.stderr}`).toBe(true)
+    const report = JSON.parse(fs.readFileSync(reportFile, "utf8")) as { numPassedTests: number; numFailedTests: number; success: boolean }
+    expect(report.success).toBe(true)
+    expect(report.numFailedTests).toBe(0)
+    expect(report.numPassedTests, "conformance tests that ran").toBeGreaterThanOrEqual(20)
+  })
+
   it("stores a table in Postgres through @strata/postgres", () => {
     const schema = `strata_install_check_${process.pid}`
     // the server the Postgres integration's tests use (trust auth), its `postgres` database, a schema of our own
