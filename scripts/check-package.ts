@@ -4,12 +4,14 @@
 // tool makes: every `exports`/`bin` target is in the tarball (publint does not look at the custom
 // `@strata/source` condition), every "files" entry brings files (ui-dist, bin), and no `workspace:` or
 // `catalog:` range is left in the packed package.json.
+// The packing itself is scripts/pack.ts (tools/install-check packs with it too).
 // Run by the turbo task `check:package` (after `build`); see DEVELOPERS.md.
 import { spawnSync } from "node:child_process"
 import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { packPackage } from "./pack.ts"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 const bin = (name: string) => join(root, "node_modules", ".bin", name)
@@ -25,13 +27,11 @@ const run = (command: string, args: ReadonlyArray<string>, options: { capture?: 
 
 const destination = mkdtempSync(join(tmpdir(), "strata-pack-"))
 try {
-  const packed = run("pnpm", ["pack", "--pack-destination", destination, "--json"], { capture: true })
-  if (!packed.ok) throw new Error(`pnpm pack failed in ${cwd}:\n${packed.stderr}`)
-  const { filename, files } = JSON.parse(packed.stdout) as { filename: string; files: Array<{ path: string }> }
-  const shipped = new Set(files.map((file) => file.path))
+  const { tarball, files } = packPackage(cwd, destination)
+  const shipped = new Set(files)
 
-  const unpacked = run("tar", ["-xzf", filename, "-C", destination, "package/package.json"], { capture: true })
-  if (!unpacked.ok) throw new Error(`cannot read package.json from ${filename}:\n${unpacked.stderr}`)
+  const unpacked = run("tar", ["-xzf", tarball, "-C", destination, "package/package.json"], { capture: true })
+  if (!unpacked.ok) throw new Error(`cannot read package.json from ${tarball}:\n${unpacked.stderr}`)
   const published = JSON.parse(readFileSync(join(destination, "package", "package.json"), "utf8")) as {
     exports?: unknown
     bin?: string | Record<string, string>
@@ -79,7 +79,6 @@ try {
     }
   }
 
-  const tarball = filename.startsWith("/") ? filename : join(destination, filename)
   // their reports are printed only when they fail, to keep CI logs short
   const lint = (tool: string, command: string, args: ReadonlyArray<string>) => {
     const result = run(bin(command), args, { capture: true })

@@ -9,17 +9,21 @@
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeServices from "@effect/platform-node/NodeServices"
-import { Cause, Effect, Exit } from "effect"
+import { readFileSync } from "node:fs"
+import { Cause, Effect, Exit, Schema } from "effect"
 import { Command } from "effect/cli"
 import { ExitCode } from "./CliError.ts"
 import { strata } from "./Commands.ts"
 
 /**
- * The CLI's version.
+ * The CLI's version: the `version` of this package's package.json, read when the module loads (from
+ * src/ and from dist/ alike, both one folder below it), so `strata --version` follows `changeset version`.
  *
  * @since 0.1.0
  */
-export const version = "0.0.0"
+export const version: string = Schema.decodeUnknownSync(Schema.fromJsonString(Schema.Struct({ version: Schema.String })))(
+  readFileSync(new URL("../package.json", import.meta.url), "utf8")
+).version
 
 const failureCode = (error: unknown): number => {
   const tagged = error as { _tag?: unknown; exitCode?: unknown; message?: unknown; reported?: unknown; errors?: unknown }

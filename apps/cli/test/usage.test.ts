@@ -29,6 +29,13 @@ describe("help and usage", () => {
     }
   })
 
+  it("--version prints the version of the package's package.json", async () => {
+    const manifest = JSON.parse(fs.readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }
+    const result = await strata(["--version"], { cwd: project({}) })
+    expect(result.code).toBe(0)
+    expect(result.stdout.trim()).toBe(`strata v${manifest.version}`)
+  })
+
   it("exits 2 on an unknown flag or a bad flag value", async () => {
     const dir = project({ "strata.config.ts": basicConfig })
     const unknown = await strata(["materialize", "--bogus"], { cwd: dir })

@@ -55,7 +55,11 @@ export interface AssetContext {
  *
  * @since 0.1.0
  */
-export interface Node<out A, out R> {
+export interface Node<A, R> {
+  // No `out` variance annotations on the type parameters (here, Asset, SourceAsset, Output, Project): the
+  // phantom fields below make them covariant anyway, and tsup's bundled index.d.ts re-declares these
+  // interfaces as type aliases (`type Asset$1_Asset<out A> = Asset<A>`), where annotations are error TS2637
+  // for users who compile without skipLibCheck (tools/install-check checks it).
   readonly [TypeId]: typeof TypeId
   readonly kind: AssetKind
   readonly key: AssetKey.AssetKey
@@ -84,7 +88,7 @@ export type AnyNode = Node<unknown, unknown>
  *
  * @since 0.1.0
  */
-export interface Asset<out A, out E = never, out R = never> extends Node<A, R> {
+export interface Asset<A, E = never, R = never> extends Node<A, R> {
   readonly kind: "asset"
   readonly io: Context.Key<unknown, IOManager<unknown>>
   readonly compute: (inputs: any, context: AssetContext) => Effect.Effect<unknown, E, unknown>

@@ -14,7 +14,7 @@ const TypeId: unique symbol = Symbol.for("@strata/core/Output")
  *
  * @since 0.1.0
  */
-export interface Output<out A> {
+export interface Output<A> {
   readonly [TypeId]: typeof TypeId
   readonly value: A
   readonly metadata: Metadata | undefined

@@ -29,7 +29,7 @@ const TypeId: unique symbol = Symbol.for("@strata/core/Project")
  *
  * @since 0.1.0
  */
-export interface Project<out R = never> {
+export interface Project<R = never> {
   readonly [TypeId]: typeof TypeId
   readonly graph: AssetGraph.AssetGraph
   /** The node with this key, if any. */

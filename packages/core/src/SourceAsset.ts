@@ -47,7 +47,7 @@ export interface LoadContext {
  *
  * @since 0.1.0
  */
-export interface SourceAsset<out A, out E = never, out R = never> extends Node<A, R> {
+export interface SourceAsset<A, E = never, R = never> extends Node<A, R> {
   readonly kind: "source"
   readonly observe: Effect.Effect<Observation, E, unknown>
   readonly load: ((context: LoadContext) => Effect.Effect<unknown, E, unknown>) | undefined
