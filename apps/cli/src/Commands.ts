@@ -569,6 +569,9 @@ const dev = Command.make(
       let first: LoadedConfig | undefined = yield* ProjectLoader.load({ file, fresh: true })
       process.chdir(first.root)
       const root = first.root
+      // the name the loads below resolve STRATA_ENV to (the config's default when it is unset)
+      const initial = StrataConfig.environment(first.config, process.env.STRATA_ENV)
+      const environmentName = "_tag" in initial ? process.env.STRATA_ENV ?? "default" : initial.name
       const load = Effect.gen(function*() {
         const loaded = first ?? (yield* ProjectLoader.load({ file, fresh: true }))
         first = undefined
@@ -592,7 +595,7 @@ const dev = Command.make(
           ? usage(text)
           : usage(`cannot serve on ${input.host}:${input.port}: ${text}; pick another --port`)
       }))
-      Output.line(out, `Strata catalog on ${server.url} · environment ${process.env.STRATA_ENV || "default"}`)
+      Output.line(out, `Strata catalog on ${server.url} · environment ${environmentName}`)
       Output.line(out, `Watching ${ProjectLoader.loadedProjectFiles().map((f) => path.relative(root, f)).join(", ")}; Ctrl-C to stop.`)
       return yield* Effect.never
     }))

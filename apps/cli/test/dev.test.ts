@@ -32,6 +32,8 @@ describe("strata dev", () => {
           if (match === null || url !== undefined) return
           url = match[1]!
           try {
+            // STRATA_ENV is unset: the banner names the environment the config falls back to
+            expect(stdout).toContain("· environment local")
             const project = () => fetch(`${url}/api/project`).then((r) => r.json()) as Promise<Record<string, unknown>>
             const first = await project()
             expect(first).toMatchObject({ generation: 1, assetCount: 3 })
