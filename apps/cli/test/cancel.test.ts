@@ -21,13 +21,19 @@ afterAll(() => {
 
 /** `first` → `slow` (60 s, or a synchronous busy loop when `blocking`) → `after`. */
 const slowConfig = (options?: { readonly blocking?: boolean }) =>
-  `import { Asset, FileSystemIO, Project, StrataConfig } from "@strata/core"
+  `import * as fs from "node:fs"
+import { Asset, FileSystemIO, Project, StrataConfig } from "@strata/core"
 import { Effect } from "effect"
 const first = Asset.make("first", {}, () => Effect.succeed(1))
 const slow = Asset.make("slow", { deps: { first } }, () => ${
     options?.blocking
-      // the sleep lets the step's start be written; then the event loop is blocked for 4 s
-      ? `Effect.andThen(Effect.sleep("500 millis"), Effect.sync(() => { const end = Date.now() + 4000; while (Date.now() < end) {} return 2 }))`
+      // the sleep lets the step's start be written; then a marker file says the event loop is blocked, for 8 s
+      ? `Effect.andThen(Effect.sleep("300 millis"), Effect.sync(() => {
+          fs.writeFileSync("blocking.marker", "")
+          const end = Date.now() + 8000
+          while (Date.now() < end) {}
+          return 2
+        }))`
       : `Effect.as(Effect.sleep("60 seconds"), 2)`
   })
 const after = Asset.make("after", { deps: { slow } }, ({ slow }) => Effect.as(Effect.sleep("${options?.blocking ? 3 : 0} seconds"), slow + 1))
@@ -163,6 +169,9 @@ describe("strata runs cancel", () => {
     const dir = project(slowConfig({ blocking: true }))
     const materialize = spawnStrata(["materialize"], dir)
     const runId = await slowStarted(dir)
+    // ask only once the process cannot poll any more: its event loop is blocked for the next 8 s, far
+    // longer than the CLI's start and its 1 s wait, even on a loaded machine
+    await until(() => fs.existsSync(path.join(dir, "blocking.marker")) || undefined, "the step to block its event loop")
     const cancel = await strata(["runs", "cancel", runId, "--timeout", "1"], { cwd: dir })
     expect(cancel.code).toBe(1)
     expect(cancel.stderr).toContain(`run ${runId} is still started 1 s after the cancel request`)
