@@ -41,7 +41,7 @@ describe("catalog UI in Chromium", () => {
   beforeEach(async () => {
     page?.isClosed() === false && await page.close()
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } })
-    page.setDefaultTimeout(15_000)
+    page.setDefaultTimeout(30_000)
   })
 
   const runStatus = (status: string) => page.waitForSelector(`h1 [data-testid="run-status"]:text-is("${status}")`)
