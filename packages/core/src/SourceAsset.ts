@@ -12,6 +12,7 @@
 import { createHash } from "node:crypto"
 import { createReadStream } from "node:fs"
 import { readFile, stat } from "node:fs/promises"
+import { resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Effect, Schema } from "effect"
 import type { AnyNode, Node } from "./Asset.ts"
@@ -51,6 +52,15 @@ export interface SourceAsset<A, E = never, R = never> extends Node<A, R> {
   readonly kind: "source"
   readonly observe: Effect.Effect<Observation, E, unknown>
   readonly load: ((context: LoadContext) => Effect.Effect<unknown, E, unknown>) | undefined
+  /**
+   * The local files the source reads, as absolute paths, so that tools (the
+   * catalog of `strata dev`) can watch them and observe the source when one
+   * changes. `SourceAsset.file` lists its file (resolved against the working
+   * directory when declared); sources made with {@link make} list none.
+   *
+   * @since 0.2.0
+   */
+  readonly files: ReadonlyArray<string>
 }
 
 /**
@@ -118,7 +128,8 @@ export const make = <A = void, E = never, R = never, E2 = never, R2 = never>(
 const build = (
   key: string,
   options: Options<unknown, unknown, unknown, unknown, unknown>,
-  site: ReturnType<typeof captureCallSite>
+  site: ReturnType<typeof captureCallSite>,
+  files: ReadonlyArray<string> = []
 ): Any => {
   const { spec } = makeSpec(key, "source", options, "", site)
   const node = {
@@ -130,7 +141,8 @@ const build = (
     after: [],
     io: undefined,
     observe: options.observe,
-    load: options.load
+    load: options.load,
+    files
   }
   return node as unknown as Any
 }
@@ -149,6 +161,8 @@ export interface FileOptions<A> extends Omit<Options<A, never, never, never, nev
  * A source backed by a local file, observed by the SHA-256 of its content.
  * Relative paths are resolved against the working directory when observed;
  * pass `new URL("./data.csv", import.meta.url)` to pin a path to a module.
+ * The source's `files` holds the absolute path (resolved when declared), so
+ * that `strata dev` can watch it.
  *
  * @example
  * ```ts
@@ -197,7 +211,7 @@ export const file = <A = string>(
       },
       catch: failure("load")
     })
-  return build(key, { ...options, observe, load }, site) as SourceAsset<A, SourceError>
+  return build(key, { ...options, observe, load }, site, [resolve(filePath)]) as SourceAsset<A, SourceError>
 }
 
 const hashFile = (path: string): Promise<string> =>

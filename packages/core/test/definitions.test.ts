@@ -124,3 +124,14 @@ describe("Project.make", () => {
     expect(() => Project.make({ assets: [a, "b" as never] })).toThrowError(/assets\[1\] is not an asset/)
   })
 })
+
+describe("SourceAsset files", () => {
+  it("a file source lists its file as an absolute path; a custom source lists none", () => {
+    const relative = SourceAsset.file("raw_a", "data/a.csv")
+    expect(relative.files).toEqual([`${process.cwd()}/data/a.csv`])
+    const pinned = SourceAsset.file("raw_b", new URL("./data/b.csv", import.meta.url))
+    expect(pinned.files).toEqual([new URL("./data/b.csv", import.meta.url).pathname])
+    const custom = SourceAsset.make("raw_c", { observe: Effect.succeed({ dataVersion: "1" }) })
+    expect(custom.files).toEqual([])
+  })
+})
