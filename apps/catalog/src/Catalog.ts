@@ -1,7 +1,8 @@
 /**
  * Serving the catalog: one process serves the HTTP API (`@strata/protocol`'s
  * `CatalogApi`) and the built web UI, runs the materializations launched
- * from it, and reloads the project when asked or when a watched file changes.
+ * from it, reloads the project when asked or when a watched file changes,
+ * and observes the sources whose files change (`watchSources`).
  *
  * @example
  * ```ts
@@ -80,6 +81,19 @@ export interface Options {
   readonly host?: string | undefined
   /** Files whose change reloads the project (debounced by 100 ms). */
   readonly watch?: ReadonlyArray<string> | undefined
+  /**
+   * Watch the files the loaded project's sources read (`SourceAsset.file`)
+   * and observe a source when its file is created, changed, replaced or
+   * deleted (debounced by 250 ms), as `Observe.sources` does: a new data
+   * version is recorded in a run tagged `strata/kind: observe` and the
+   * assets downstream turn stale; the same bytes record nothing. A source
+   * that cannot be observed (its file was deleted) is shown failed, as by
+   * its "Observe" button. The watch follows reloads. Default `false`;
+   * `strata dev` turns it on (`--no-watch` turns it off).
+   *
+   * @since 0.2.0
+   */
+  readonly watchSources?: boolean | undefined
   /**
    * The instance, built once for the server's life, used when the project's
    * layer does not provide `Instance` itself. Give it here when `load`

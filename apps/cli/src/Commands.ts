@@ -558,7 +558,12 @@ const dev = Command.make(
   {
     file: fileFlag,
     port: Flag.Int("port").pipe(Flag.withAlias("p"), Flag.withDescription("The port to listen on (0: any free port)"), Flag.withDefault(3000)),
-    host: Flag.String("host").pipe(Flag.withDescription("The address to listen on"), Flag.withDefault("127.0.0.1"))
+    host: Flag.String("host").pipe(Flag.withDescription("The address to listen on"), Flag.withDefault("127.0.0.1")),
+    watchSources: Flag.Boolean("no-watch").pipe(
+      Flag.withDescription("Do not observe file sources when their files change (observe them from the UI or `strata status`)"),
+      Flag.withDefault(false),
+      Flag.map((noWatch) => !noWatch)
+    )
   },
   (input) =>
     Effect.scoped(Effect.gen(function*() {
@@ -587,6 +592,7 @@ const dev = Command.make(
         port: input.port,
         host: input.host,
         watch: ProjectLoader.loadedProjectFiles(),
+        watchSources: input.watchSources,
         instance: defaultInstanceLayer(root)
       }).pipe(Effect.mapError((error) => {
         const message = (error as { message?: unknown }).message
@@ -597,13 +603,23 @@ const dev = Command.make(
       }))
       Output.line(out, `Strata catalog on ${server.url} · environment ${environmentName}`)
       Output.line(out, `Watching ${ProjectLoader.loadedProjectFiles().map((f) => path.relative(root, f)).join(", ")}; Ctrl-C to stop.`)
+      Output.line(
+        out,
+        input.watchSources
+          ? "File sources are observed when their files change (--no-watch to turn off)."
+          : "File sources are not watched (--no-watch): observe them from the UI or with strata status."
+      )
       return yield* Effect.never
     }))
 ).pipe(
-  Command.withDescription("Serve the catalog (HTTP API and web UI) for the project, reloading it when its files change"),
+  Command.withDescription(
+    "Serve the catalog (HTTP API and web UI) for the project, reloading it when its files change " +
+      "and observing file sources when theirs do"
+  ),
   Command.withExamples([
     { command: "strata dev", description: "On http://127.0.0.1:3000" },
-    { command: "strata dev --port 8080 --host 0.0.0.0", description: "On all interfaces, port 8080" }
+    { command: "strata dev --port 8080 --host 0.0.0.0", description: "On all interfaces, port 8080" },
+    { command: "strata dev --no-watch", description: "Without observing file sources when their files change" }
   ])
 )
 

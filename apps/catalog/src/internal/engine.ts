@@ -5,11 +5,13 @@
  */
 import { randomUUID } from "node:crypto"
 import { hostname } from "node:os"
-import { AssetGraph, Instance, Materialize, Project, Selection, Staleness, Version } from "@strata/core"
+import { AssetGraph, Instance, Materialize, Observe, Project, Selection, Staleness, Version } from "@strata/core"
 import type { Event as CoreEvent } from "@strata/core"
 import { Errors, Models } from "@strata/protocol"
-import { Cause, Context, Effect, Exit, Fiber, Layer, Logger, Option, Scope, Semaphore, Stream } from "effect"
+import { Cause, Context, Effect, Exit, Fiber, Layer, Logger, Option, Queue, Scope, Semaphore, Stream } from "effect"
 import { readDefinition } from "./source.ts"
+import type { SourceWatcher } from "./sourceWatch.ts"
+import { watchedSources, watchSourceFiles } from "./sourceWatch.ts"
 
 type AnyProject = Project.Project<unknown>
 type InstanceShape = Instance.InstanceShape
@@ -24,6 +26,8 @@ export interface EngineOptions {
   readonly load: () => Promise<Loaded> | Effect.Effect<Loaded, unknown>
   readonly instance?: Layer.Layer<Instance.Instance, unknown> | undefined
   readonly concurrency?: number | undefined
+  /** Observe the sources whose files change (see `Options.watchSources`). */
+  readonly watchSources?: boolean | undefined
 }
 
 interface Generation {
@@ -72,6 +76,18 @@ const badSelection = (error: Selection.SelectionParseError | Selection.Selection
       message: error.message
     })
 
+/**
+ * The asset's failure, unless a later observation superseded it: a source
+ * whose file was missing and is back again is no longer failed (the
+ * instances keep a failure until a materialization, which a source never has).
+ */
+const currentFailure = (record: Instance.AssetRecord | undefined): Instance.AssetRecord["failure"] => {
+  const failure = record?.failure
+  if (failure === undefined) return undefined
+  const observation = record?.observation
+  return observation !== undefined && observation.eventId > failure.eventId ? undefined : failure
+}
+
 const reason = (r: Staleness.StaleReason): Models.StaleReason =>
   "upstream" in r ? { type: r.type, upstream: r.upstream, text: Staleness.describe(r) } : { type: r.type, text: Staleness.describe(r) }
 
@@ -114,6 +130,26 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
       : Effect.tryPromise({ try: () => result as Promise<Loaded>, catch: (error) => error })
     return Effect.mapError(effect, (error) => new Errors.ProjectLoadError({ message: message(error) }))
   })
+
+  // source files changed, reported by the watcher of the generation that was current then
+  const sourceChanges = yield* Queue.unbounded<{ readonly generation: Generation; readonly keys: ReadonlyArray<string> }>()
+  const services = yield* Effect.context<never>()
+  let sourceWatcher: SourceWatcher | undefined
+
+  /** Watches the files of the generation's sources, in place of the previous generation's. */
+  const watchGeneration = (g: Generation) =>
+    Effect.sync(() => {
+      sourceWatcher?.close()
+      sourceWatcher = undefined
+      if (options.watchSources !== true) return
+      const sources = watchedSources(g.project.graph.nodes)
+      if (sources.length === 0) return
+      sourceWatcher = watchSourceFiles(
+        sources,
+        (keys) => Queue.offerUnsafe(sourceChanges, { generation: g, keys }),
+        (text) => Effect.runForkWith(services)(Effect.logWarning(text))
+      )
+    })
 
   const releaseIfIdle = (generation: Generation) =>
     generation.superseded && generation.activeRuns === 0 ? Scope.close(generation.scope, Exit.void) : Effect.void
@@ -174,6 +210,7 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
       const previous = current
       current = exit.value
       loadError = undefined
+      yield* watchGeneration(exit.value)
       if (previous !== undefined) {
         previous.superseded = true
         yield* releaseIfIdle(previous)
@@ -185,6 +222,8 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
   yield* reload
   yield* Effect.addFinalizer(() =>
     Effect.gen(function*() {
+      sourceWatcher?.close()
+      sourceWatcher = undefined
       for (const run of runs.values()) if (run.fiber !== undefined) yield* Fiber.interrupt(run.fiber)
       if (current !== undefined) {
         current.superseded = true
@@ -230,7 +269,7 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
         const latest = record?.materialization ?? record?.observation
         const value: Models.AssetStatus = running.has(node.key)
           ? "running"
-          : record?.failure !== undefined
+          : currentFailure(record) !== undefined
           ? "failed"
           : status.status
         nodes[i] = stripUndefined({
@@ -331,7 +370,7 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
       sourceError: "error" in source ? source.error : undefined,
       latest: materialization === undefined ? undefined : stripUndefined({ ...materialization }),
       observation: record?.observation === undefined ? undefined : stripUndefined({ ...record.observation }),
-      failure: record?.failure === undefined ? undefined : stripUndefined(record.failure),
+      failure: currentFailure(record) === undefined ? undefined : stripUndefined(currentFailure(record)!),
       partitions,
       upstream: graph.upstream[i]!.map(ref),
       downstream: graph.downstream[i]!.map(ref),
@@ -495,6 +534,54 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
       )
       return runId
     })
+
+  /**
+   * Observes the sources whose files changed, recording only new data versions
+   * (`Observe.sources`). A source that cannot be observed (its file was
+   * deleted), or that is shown failed and can be observed again, goes through
+   * the Observe button's path instead, a run of the source, so that its
+   * failure (or its recovery) is recorded and shown the same way.
+   */
+  const observeChanged = (g: Generation, changed: ReadonlyArray<string>) =>
+    Effect.gen(function*() {
+      const keys = changed.filter((key) => g.project.graph.index.has(key))
+      if (keys.length === 0) return
+      const result = yield* (Observe.sources(g.project, { selection: keys.join(", ") }).pipe(
+        Effect.provideContext(g.context as Context.Context<unknown>)
+      ) as Effect.Effect<Observe.ObserveResult, unknown>)
+      const records = yield* g.instance.assets(keys)
+      const failed = new Set<string>(result.failed.map((entry) => entry.key))
+      const unchanged = new Set<string>(result.unchanged)
+      const again = keys.filter((key) =>
+        failed.has(key) || (unchanged.has(key) && currentFailure(records.get(key)) !== undefined)
+      )
+      if (again.length > 0 && g === current) {
+        yield* startRun(g, again, { selection: again.join(", "), tags: { source: "catalog", ...Observe.runTags } })
+      }
+    }).pipe(
+      // the layer stays until the observation is over, even if a reload supersedes the generation meanwhile
+      (observe) =>
+        Effect.suspend(() => {
+          // a reload since: the new generation's watcher reports its own changes
+          if (g !== current) return Effect.void
+          g.activeRuns++
+          return Effect.ensuring(observe, Effect.suspend(() => {
+            g.activeRuns--
+            return releaseIfIdle(g)
+          }))
+        }),
+      Effect.catchCause((cause) =>
+        Cause.hasInterruptsOnly(cause)
+          ? Effect.interrupt
+          : Effect.logWarning(`cannot observe the changed sources ${changed.join(", ")}: ${message(Cause.squash(cause))}`)
+      )
+    )
+
+  // one observation at a time, in the order the changes came
+  yield* Effect.forkIn(
+    Effect.forever(Effect.flatMap(Queue.take(sourceChanges), (batch) => observeChanged(batch.generation, batch.keys))),
+    serverScope
+  )
 
   const launch = Effect.fn("Catalog.launch")(function*(request: Models.LaunchRequest) {
     const g = yield* generation
