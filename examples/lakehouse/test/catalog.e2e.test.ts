@@ -3,8 +3,10 @@
  * SQLite instance, Parquet via @strata/arrow) in a temporary copy of the
  * example, driven by real Chromium. Open the graph, open gold_user_metrics,
  * materialize it with its upstream, follow the run live, read the new
- * metadata; then change the raw file, observe it from the UI and see what is
- * stale and why. Every wait is for a selector or a condition.
+ * metadata; then change the raw file and see the open graph turn stale by
+ * itself (strata dev watches the source's file) and why; then, with
+ * `--no-watch`, observe it with the Observe button and from another process.
+ * Every wait is for a selector or a condition.
  */
 import type { ChildProcess } from "node:child_process"
 import { spawn } from "node:child_process"
@@ -75,9 +77,9 @@ const runScript = (args: ReadonlyArray<string>, cwd: string) =>
   })
 
 /** Starts `strata dev --port 0` and resolves with its URL once it serves. */
-const startDev = (cwd: string) =>
+const startDev = (cwd: string, flags: ReadonlyArray<string> = []) =>
   new Promise<{ child: ChildProcess; url: string }>((resolve, reject) => {
-    const child = node([cliSource, "dev", "--port", "0"], cwd)
+    const child = node([cliSource, "dev", "--port", "0", ...flags], cwd)
     let output = ""
     const onData = (chunk: Buffer) => {
       output += chunk
@@ -196,21 +198,16 @@ describe("the lakehouse example in the catalog UI", () => {
     expect(await page.locator(`.chart[data-metric="row_count"] circle`).count()).toBe(1)
   })
 
-  it("after the raw file changes, observing it from the UI marks silver and gold stale with the reason", async () => {
+  it("after the raw file changes, the open graph turns silver and gold stale by itself, with the reason", async () => {
     const before = goldRows()
+    await page.goto(dev.url)
+    await page.waitForSelector(`[data-key="silver_users"][data-status="fresh"]`)
+    const changedAt = Date.now()
     expect(await runScript(["scripts/generate.ts", "--append", "1000", "--seed", "2"], dir))
       .toContain("appended 1000 users (ids 100001..101000)")
-
-    // statuses come from the instance: the change shows once raw_users is observed (the source's Observe button)
-    // clicked as soon as the graph shows it: a redraw the graph scheduled must not outlive the page
-    await page.goto(dev.url)
-    await page.click(`[data-key="raw_users"]`)
-    await page.waitForURL(/\/asset\/raw_users$/)
-    await page.click("button:text-is('Observe')")
-    await page.waitForURL(/\/runs\/[0-9a-f-]+$/)
-    await runStatus("succeeded")
-    await page.click(`text=Assets`)
-    await page.waitForSelector(`[data-key="silver_users"][data-status="stale"]`)
+    // no click: strata dev watches data/raw_users.csv, observes raw_users and the page refreshes on the new run
+    await page.waitForSelector(`[data-key="silver_users"][data-status="stale"]`, { timeout: 10_000 })
+    console.log(`lakehouse e2e: graph stale ${Date.now() - changedAt} ms after the append started`)
     expect(await graphStatuses()).toEqual({
       raw_users: "fresh",
       silver_users: "stale",
@@ -243,11 +240,30 @@ describe("the lakehouse example in the catalog UI", () => {
     expect(pageErrors).toEqual([])
   })
 
-  it("an open graph follows a `strata status` run in another process, without a reload", async () => {
+  it("with --no-watch, a changed file shows once observed: by the Observe button, or by `strata status` in another process", async () => {
+    expect(await stop(dev.child)).toBe(130)
+    dev = await startDev(dir, ["--no-watch"])
     await page.setViewportSize({ width: 1440, height: 900 })
     await page.goto(dev.url)
     await page.waitForSelector(`[data-key="silver_users"][data-status="fresh"]`)
     expect(await runScript(["scripts/generate.ts", "--append", "500", "--seed", "3"], dir)).toContain("appended 500 users")
+    // not watched: nothing changes by itself (the watch reacts within a second when on)
+    await new Promise((resolve) => setTimeout(resolve, 2_000))
+    expect((await graphStatuses()).silver_users).toBe("fresh")
+    // the source's Observe button
+    // clicked as soon as the graph shows it: a redraw the graph scheduled must not outlive the page
+    await page.click(`[data-key="raw_users"]`)
+    await page.waitForURL(/\/asset\/raw_users$/)
+    await page.click("button:text-is('Observe')")
+    await page.waitForURL(/\/runs\/[0-9a-f-]+$/)
+    await runStatus("succeeded")
+    await page.click(`text=Assets`)
+    await page.waitForSelector(`[data-key="silver_users"][data-status="stale"]`)
+
+    // rebuilt by another process; then `strata status` observes the next change: the open graph follows both
+    await runScript([cliSource, "materialize"], dir)
+    await page.waitForSelector(`[data-key="silver_users"][data-status="fresh"]`, { timeout: 10_000 })
+    expect(await runScript(["scripts/generate.ts", "--append", "250", "--seed", "4"], dir)).toContain("appended 250 users")
     // the CLI observes raw_users, records it in the shared SQLite instance, and exits within milliseconds
     expect(await runScript([cliSource, "status"], dir)).toContain("observed raw_users: new data")
     await page.waitForSelector(`[data-key="silver_users"][data-status="stale"]`, { timeout: 10_000 })
