@@ -91,7 +91,7 @@ export interface Options {
    * its "Observe" button. The watch follows reloads. Default `false`;
    * `strata dev` turns it on (`--no-watch` turns it off).
    *
-   * @since 0.2.0
+   * @since 0.1.0
    */
   readonly watchSources?: boolean | undefined
   /**

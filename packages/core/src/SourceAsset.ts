@@ -58,7 +58,7 @@ export interface SourceAsset<A, E = never, R = never> extends Node<A, R> {
    * changes. `SourceAsset.file` lists its file (resolved against the working
    * directory when declared); sources made with {@link make} list none.
    *
-   * @since 0.2.0
+   * @since 0.1.0
    */
   readonly files: ReadonlyArray<string>
 }
