@@ -55,8 +55,9 @@ export interface SourceAsset<A, E = never, R = never> extends Node<A, R> {
   /**
    * The local files the source reads, as absolute paths, so that tools (the
    * catalog of `strata dev`) can watch them and observe the source when one
-   * changes. `SourceAsset.file` lists its file (resolved against the working
-   * directory when declared); sources made with {@link make} list none.
+   * changes. `SourceAsset.file` lists its file (a relative path resolved
+   * against the working directory when read, as observing it does); sources
+   * made with {@link make} list none.
    *
    * @since 0.1.0
    */
@@ -129,7 +130,7 @@ const build = (
   key: string,
   options: Options<unknown, unknown, unknown, unknown, unknown>,
   site: ReturnType<typeof captureCallSite>,
-  files: ReadonlyArray<string> = []
+  files: () => ReadonlyArray<string> = () => []
 ): Any => {
   const { spec } = makeSpec(key, "source", options, "", site)
   const node = {
@@ -142,7 +143,9 @@ const build = (
     io: undefined,
     observe: options.observe,
     load: options.load,
-    files
+    get files() {
+      return files()
+    }
   }
   return node as unknown as Any
 }
@@ -161,8 +164,8 @@ export interface FileOptions<A> extends Omit<Options<A, never, never, never, nev
  * A source backed by a local file, observed by the SHA-256 of its content.
  * Relative paths are resolved against the working directory when observed;
  * pass `new URL("./data.csv", import.meta.url)` to pin a path to a module.
- * The source's `files` holds the absolute path (resolved when declared), so
- * that `strata dev` can watch it.
+ * The source's `files` holds the absolute path (resolved when read, like
+ * the path observed), so that `strata dev` can watch it.
  *
  * @example
  * ```ts
@@ -211,7 +214,7 @@ export const file = <A = string>(
       },
       catch: failure("load")
     })
-  return build(key, { ...options, observe, load }, site, [resolve(filePath)]) as SourceAsset<A, SourceError>
+  return build(key, { ...options, observe, load }, site, () => [resolve(filePath)]) as SourceAsset<A, SourceError>
 }
 
 const hashFile = (path: string): Promise<string> =>

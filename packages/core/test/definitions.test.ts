@@ -1,3 +1,5 @@
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit } from "effect"
 import { Asset, AssetKey, ExternalAsset, Project, SourceAsset } from "../src/index.ts"
@@ -129,6 +131,14 @@ describe("SourceAsset files", () => {
   it("a file source lists its file as an absolute path; a custom source lists none", () => {
     const relative = SourceAsset.file("raw_a", "data/a.csv")
     expect(relative.files).toEqual([`${process.cwd()}/data/a.csv`])
+    // resolved when read, like the path observed: `strata` changes to the config's folder after loading the project
+    const cwd = process.cwd()
+    try {
+      process.chdir(tmpdir())
+      expect(relative.files).toEqual([join(process.cwd(), "data", "a.csv")])
+    } finally {
+      process.chdir(cwd)
+    }
     const pinned = SourceAsset.file("raw_b", new URL("./data/b.csv", import.meta.url))
     expect(pinned.files).toEqual([new URL("./data/b.csv", import.meta.url).pathname])
     const custom = SourceAsset.make("raw_c", { observe: Effect.succeed({ dataVersion: "1" }) })
