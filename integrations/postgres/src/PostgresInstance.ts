@@ -403,7 +403,10 @@ export const make = Effect.fn("PostgresInstance.make")(function*(client: PgClien
             })
           }
         } else if (event.type === "asset-observed" && event.partition === undefined) {
-          entry(event.assetKey).observation = { id: event.id, record: observationRecord(event) }
+          const value = entry(event.assetKey)
+          value.observation = { id: event.id, record: observationRecord(event) }
+          // a source observed again is no longer failed (a source has no materialization to clear it)
+          value.failure = null
         } else if (event.type === "step-failed" && !event.willRetry && event.partition === undefined) {
           entry(event.assetKey).failure = { eventId: event.id, runId: event.runId, timestamp: event.timestamp, error: event.error }
         }

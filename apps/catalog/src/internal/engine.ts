@@ -76,18 +76,6 @@ const badSelection = (error: Selection.SelectionParseError | Selection.Selection
       message: error.message
     })
 
-/**
- * The asset's failure, unless a later observation superseded it: a source
- * whose file was missing and is back again is no longer failed (the
- * instances keep a failure until a materialization, which a source never has).
- */
-const currentFailure = (record: Instance.AssetRecord | undefined): Instance.AssetRecord["failure"] => {
-  const failure = record?.failure
-  if (failure === undefined) return undefined
-  const observation = record?.observation
-  return observation !== undefined && observation.eventId > failure.eventId ? undefined : failure
-}
-
 const reason = (r: Staleness.StaleReason): Models.StaleReason =>
   "upstream" in r ? { type: r.type, upstream: r.upstream, text: Staleness.describe(r) } : { type: r.type, text: Staleness.describe(r) }
 
@@ -269,7 +257,7 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
         const latest = record?.materialization ?? record?.observation
         const value: Models.AssetStatus = running.has(node.key)
           ? "running"
-          : currentFailure(record) !== undefined
+          : record?.failure !== undefined
           ? "failed"
           : status.status
         nodes[i] = stripUndefined({
@@ -370,7 +358,7 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
       sourceError: "error" in source ? source.error : undefined,
       latest: materialization === undefined ? undefined : stripUndefined({ ...materialization }),
       observation: record?.observation === undefined ? undefined : stripUndefined({ ...record.observation }),
-      failure: currentFailure(record) === undefined ? undefined : stripUndefined(currentFailure(record)!),
+      failure: record?.failure === undefined ? undefined : stripUndefined(record.failure),
       partitions,
       upstream: graph.upstream[i]!.map(ref),
       downstream: graph.downstream[i]!.map(ref),
@@ -553,7 +541,8 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
       const failed = new Set<string>(result.failed.map((entry) => entry.key))
       const unchanged = new Set<string>(result.unchanged)
       const again = keys.filter((key) =>
-        failed.has(key) || (unchanged.has(key) && currentFailure(records.get(key)) !== undefined)
+        // a source shown failed whose file is back unchanged: a run records the observation, which clears the failure
+        failed.has(key) || (unchanged.has(key) && records.get(key)?.failure !== undefined)
       )
       if (again.length > 0 && g === current) {
         yield* startRun(g, again, { selection: again.join(", "), tags: { source: "catalog", ...Observe.runTags } })

@@ -104,7 +104,10 @@ export const makeMemoryInstance = (): InstanceShape => {
           if (list === undefined) history.set(stored.assetKey, list = [])
           list.push(record)
         } else if (stored.type === "asset-observed" && stored.partition === undefined) {
-          assetRecord(stored.assetKey).observation = observationRecord(stored)
+          const asset = assetRecord(stored.assetKey)
+          asset.observation = observationRecord(stored)
+          // a source observed again is no longer failed (a source has no materialization to clear it)
+          asset.failure = undefined
         } else if (stored.type === "step-failed" && !stored.willRetry && stored.partition === undefined) {
           assetRecord(stored.assetKey).failure = {
             eventId: stored.id,

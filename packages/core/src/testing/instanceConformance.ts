@@ -711,6 +711,31 @@ export const instanceConformance = (
           expect(index.get("a")!.materialization!.runId).toBe(r2)
         }))
 
+      test("latest failure of a source: cleared by a later successful observation (a source is never materialized)", (instance) =>
+        Effect.gen(function*() {
+          const r1 = freshRunId("srcok")
+          const r2 = freshRunId("srcfail")
+          const r3 = freshRunId("srcback")
+          for (const runId of [r1, r2, r3]) yield* instance.createRun(newRun(runId))
+          const observed = (runId: string, dataVersion: string): StrataEvent => ({
+            type: "asset-observed",
+            runId,
+            timestamp: Date.now(),
+            assetKey: "src",
+            metadata: {},
+            dataVersion
+          })
+          yield* instance.appendEvents([observed(r1, "v1")])
+          yield* instance.appendEvents([stepFailed(r2, "src", false)])
+          let record = (yield* instance.assets(["src"])).get("src")!
+          expect(record.failure!.runId).toBe(r2)
+          expect(record.observation!.dataVersion).toBe("v1")
+          yield* instance.appendEvents([observed(r3, "v2")])
+          record = (yield* instance.assets(["src"])).get("src")!
+          expect(record.failure).toBeUndefined()
+          expect(record.observation!.dataVersion).toBe("v2")
+        }))
+
       test("history: newest first, by partition, with limit and a before cursor", (instance) =>
         Effect.gen(function*() {
           const runIds: Array<string> = []

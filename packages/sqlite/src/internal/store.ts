@@ -84,9 +84,11 @@ export const makeStore = (db: Database, options: StoreOptions): Instance.Instanc
     `INSERT INTO asset_partitions (asset_key, partition, materialization_id) VALUES (?, ?, ?)
      ON CONFLICT (asset_key, partition) DO UPDATE SET materialization_id = excluded.materialization_id`
   )
+  // a source observed again is no longer failed (a source has no materialization to clear it)
   const setLatestObservation = sql(
     `INSERT INTO assets (asset_key, observation_id) VALUES (?, ?)
-     ON CONFLICT (asset_key) DO UPDATE SET observation_id = excluded.observation_id`
+     ON CONFLICT (asset_key) DO UPDATE SET observation_id = excluded.observation_id,
+       failure_id = NULL, failure_run_id = NULL, failure_at = NULL, failure_error = NULL`
   )
   const setLatestFailure = sql(
     `INSERT INTO assets (asset_key, failure_id, failure_run_id, failure_at, failure_error) VALUES (?, ?, ?, ?, ?)
