@@ -206,6 +206,8 @@ describe("catalog HTTP API (real server on a random port, in-memory instance)", 
     expect(Date.now() - started).toBeLessThan(5_000)
     const detail = decode(Models.RunDetail, (await call(base(), `/api/runs/${runId}`)).body)
     expect(detail.run.status).toBe("canceled")
+    // the run's reason says who canceled it, as for a run another process executes
+    expect(detail.run.reason).toMatch(new RegExp(`^canceled from the catalog \\(pid ${process.pid} on `))
     expect(detail.events.some((event) => event.type === "step-failed" && event.error.tag === "Interrupted")).toBe(true)
     control.slowMs = 0
   })

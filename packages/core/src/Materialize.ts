@@ -524,7 +524,14 @@ export const materialize = <R>(
     // set when another process (or this one, through the instance) asked to cancel the run
     let cancelReason: string | undefined
     let canceled: RunResult | undefined
-    const onCancel = Effect.suspend(() => {
+    // the reason of a cancel request recorded before the interruption (the catalog records one for the
+    // runs it executes itself), read only when the run is canceled
+    const requestedReason = Effect.suspend(() =>
+      cancelReason !== undefined
+        ? Effect.succeed(cancelReason)
+        : instance.cancelRequest(runId).pipe(Effect.map((request) => request?.reason), Effect.orElseSucceed(() => undefined))
+    )
+    const onCancel = Effect.flatMap(requestedReason, (requested) => {
       const at = now()
       for (let p = 0; p < steps.length; p++) {
         const key = steps[p]!.key
@@ -538,7 +545,7 @@ export const materialize = <R>(
           skipped.push({ key, kind: "canceled", reason })
         }
       }
-      canceled = finish("canceled", cancelReason ?? "the run was canceled")
+      canceled = finish("canceled", requested ?? "the run was canceled")
       return flush
     }).pipe(Effect.ignore)
 

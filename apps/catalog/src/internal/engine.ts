@@ -608,6 +608,8 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
     return { runId, assetKeys: pending } satisfies Models.Launched
   })
 
+  const canceledHere = `canceled from the catalog (pid ${process.pid} on ${hostname()})`
+
   const cancel = Effect.fn("Catalog.cancel")(function*(runId: string) {
     const g = yield* generation
     const active = runs.get(runId)
@@ -615,10 +617,7 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
       // another process executes it (a terminal, another server): record the
       // request in the instance; that process polls for it and cancels the run
       yield* findRun(g, runId)
-      const run = yield* g.instance.requestCancel(runId, {
-        at: Date.now(),
-        reason: `canceled from the catalog (pid ${process.pid} on ${hostname()})`
-      }).pipe(
+      const run = yield* g.instance.requestCancel(runId, { at: Date.now(), reason: canceledHere }).pipe(
         Effect.catchTag("@strata/core/CancelRequestError", (error) =>
           Effect.fail(
             error.reason === "not-found"
@@ -629,6 +628,9 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
       )
       return { runId, status: run.status, requested: true, run: toRun(run) } satisfies Models.Canceled
     }
+    // a run this server executes: the request names the catalog in the run's reason; the interruption
+    // stops it at once instead of at the next poll
+    yield* active.generation.instance.requestCancel(runId, { at: Date.now(), reason: canceledHere }).pipe(Effect.ignore)
     yield* Fiber.interrupt(active.fiber)
     const run = yield* findRun(active.generation, runId)
     return { runId, status: run.status, requested: false, run: toRun(run) } satisfies Models.Canceled
