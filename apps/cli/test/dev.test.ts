@@ -1,10 +1,9 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { afterAll, describe, expect, it } from "vitest"
-import { basicConfig, makeProject, removeProject, strata } from "./helpers.ts"
+import { describe, expect, it } from "vitest"
+import { basicConfig, projectsOfThisFile, strata } from "./helpers.ts"
 
-const dirs: Array<string> = []
-afterAll(() => dirs.forEach(removeProject))
+const project = projectsOfThisFile()
 
 const poll = async <A>(get: () => Promise<A>, done: (a: A) => boolean, what: string): Promise<A> => {
   const deadline = Date.now() + 15_000
@@ -18,8 +17,7 @@ const poll = async <A>(get: () => Promise<A>, done: (a: A) => boolean, what: str
 
 describe("strata dev", () => {
   it("serves the catalog API, reloads when the config changes, keeps the last good project on an error, stops on SIGINT", async () => {
-    const dir = makeProject({ "strata.config.ts": basicConfig })
-    dirs.push(dir)
+    const dir = project({ "strata.config.ts": basicConfig })
     let url: string | undefined
     const steps: Array<string> = []
     const result = await strata(["dev", "--port", "0"], {
@@ -65,8 +63,7 @@ describe("strata dev", () => {
   })
 
   it("exits 2 on a broken project before serving", async () => {
-    const dir = makeProject({ "strata.config.ts": "export const nothing = 1\n" })
-    dirs.push(dir)
+    const dir = project({ "strata.config.ts": "export const nothing = 1\n" })
     const result = await strata(["dev", "--port", "0"], { cwd: dir })
     expect(result.code).toBe(2)
     expect(result.stderr).toContain("does not export a config")

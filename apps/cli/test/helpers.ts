@@ -2,6 +2,7 @@ import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import { afterAll } from "vitest"
 
 const cliRoot = path.resolve(import.meta.dirname, "..")
 
@@ -59,6 +60,20 @@ export const makeProject = (files: Record<string, string>): string => {
 }
 
 export const removeProject = (dir: string): void => fs.rmSync(dir, { recursive: true, force: true })
+
+/**
+ * `makeProject` for one test file: call it at the top of the file; the
+ * folders it makes are removed after the file's tests.
+ */
+export const projectsOfThisFile = (): ((files: Record<string, string>) => string) => {
+  const dirs: Array<string> = []
+  afterAll(() => dirs.forEach(removeProject))
+  return (files) => {
+    const dir = makeProject(files)
+    dirs.push(dir)
+    return dir
+  }
+}
 
 /** A valid config with three assets; `b` logs and returns metadata, `c` fails when FAIL_C is set. */
 export const basicConfig = `import { Asset, FileSystemIO, Output, Project, StrataConfig } from "@strata/core"

@@ -1,14 +1,13 @@
 import { spawnSync } from "node:child_process"
 import * as path from "node:path"
-import { afterAll, describe, expect, it } from "vitest"
-import { makeProject, removeProject } from "./helpers.ts"
+import { describe, expect, it } from "vitest"
+import { projectsOfThisFile } from "./helpers.ts"
 
-const dirs: Array<string> = []
-afterAll(() => dirs.forEach(removeProject))
+const project = projectsOfThisFile()
 
 describe("ProjectLoader.load({ fresh: true })", () => {
   it("reloads the config and the project files it imports, and lists them for watching", () => {
-    const dir = makeProject({
+    const dir = project({
       "part.ts": `export const keyName = "first"\n`,
       "strata.config.ts": `import { Asset, FileSystemIO, Project, StrataConfig } from "@strata/core"
 import { Effect } from "effect"
@@ -18,7 +17,6 @@ const x = Asset.make(keyName, {}, () => Effect.succeed(1))
 export default StrataConfig.define({ project: Project.make({ assets: [x] }), environments: { local: () => FileSystemIO.layer() } })
 `
     })
-    dirs.push(dir)
     const result = spawnSync(
       process.execPath,
       ["--conditions=@strata/source", path.join(import.meta.dirname, "fixtures", "reload.ts"), dir],

@@ -1,15 +1,9 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { afterAll, describe, expect, it } from "vitest"
-import { basicConfig, makeProject, removeProject, strata } from "./helpers.ts"
+import { describe, expect, it } from "vitest"
+import { basicConfig, projectsOfThisFile, strata } from "./helpers.ts"
 
-const dirs: Array<string> = []
-const project = (files: Record<string, string>) => {
-  const dir = makeProject(files)
-  dirs.push(dir)
-  return dir
-}
-afterAll(() => dirs.forEach(removeProject))
+const project = projectsOfThisFile()
 
 describe("help and usage", () => {
   it("prints help with examples and exits 0", async () => {
