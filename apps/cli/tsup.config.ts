@@ -1,11 +1,7 @@
 import { defineConfig } from "tsup"
+import { packageBuild } from "../../tsup.base.ts"
 
-export default defineConfig({
+export default defineConfig(packageBuild({
   entry: ["src/index.ts", "src/bin.ts"],
-  format: ["esm"],
-  dts: { entry: ["src/index.ts"] },
-  clean: true,
-  target: "node22",
-  removeNodeProtocol: false,
-  sourcemap: true
-})
+  dts: { entry: ["src/index.ts"] }
+}))

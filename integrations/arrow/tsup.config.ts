@@ -1,12 +1,7 @@
 import { defineConfig } from "tsup"
+import { packageBuild } from "../../tsup.base.ts"
 
-export default defineConfig({
+export default defineConfig(packageBuild({
   // the encoding worker is loaded by URL, next to index.js
-  entry: { index: "src/index.ts", worker: "src/internal/worker.ts" },
-  format: ["esm"],
-  dts: true,
-  clean: true,
-  target: "node22",
-  removeNodeProtocol: false,
-  sourcemap: true
-})
+  entry: { index: "src/index.ts", worker: "src/internal/worker.ts" }
+}))

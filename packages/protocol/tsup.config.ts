@@ -1,11 +1,8 @@
 import { defineConfig } from "tsup"
+import { packageBuild } from "../../tsup.base.ts"
 
-export default defineConfig({
+export default defineConfig(packageBuild({
+  // browser-safe: the catalog UI bundles it
   entry: ["src/index.ts"],
-  format: ["esm"],
-  dts: true,
-  clean: true,
-  target: "es2022",
-  removeNodeProtocol: false,
-  sourcemap: true
-})
+  target: "es2022"
+}))

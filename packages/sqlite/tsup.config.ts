@@ -1,11 +1,6 @@
 import { defineConfig } from "tsup"
+import { packageBuild } from "../../tsup.base.ts"
 
-export default defineConfig({
-  entry: ["src/index.ts"],
-  format: ["esm"],
-  dts: true,
-  clean: true,
-  target: "node22",
-  removeNodeProtocol: false,
-  sourcemap: true
-})
+export default defineConfig(packageBuild({
+  entry: ["src/index.ts"]
+}))
