@@ -14,15 +14,15 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import type { Browser, Page } from "playwright-core"
-import { chromium } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+// the catalog's own e2e tests launch Chromium the same way
+import { launchChromium } from "../../../apps/catalog/test/browser.ts"
 
 const example = path.resolve(import.meta.dirname, "..")
 const cliSource = path.join(example, "node_modules", "@strata", "cli", "src", "bin.ts")
 const catalogDir = path.resolve(example, "..", "..", "apps", "catalog")
 const uiDist = path.join(catalogDir, "ui-dist")
 const screenshots = path.join(catalogDir, "screenshots")
-const chromiumPath = process.env.STRATA_CHROMIUM ?? "/usr/bin/chromium"
 
 const newest = (dir: string): number =>
   fs.readdirSync(dir, { withFileTypes: true }).reduce((time, entry) => {
@@ -38,25 +38,6 @@ const checkUiBuilt = () => {
   if (fs.statSync(index).mtimeMs < newest(path.join(catalogDir, "ui", "src"))) {
     throw new Error(`the catalog UI in ${uiDist} is older than its sources: ${build}`)
   }
-}
-
-const launchChromium = (): Promise<Browser> => {
-  if (!fs.existsSync(chromiumPath)) {
-    throw new Error(`Chromium is not installed at ${chromiumPath}: run 'apt-get install -y chromium' (or set STRATA_CHROMIUM)`)
-  }
-  // Debian's Chromium, kept off the network (this machine refuses it)
-  return chromium.launch({
-    executablePath: chromiumPath,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run"
-    ]
-  })
 }
 
 const node = (args: ReadonlyArray<string>, cwd: string) =>
