@@ -334,33 +334,45 @@ export const makeStore = (db: Database, options: StoreOptions): Instance.Instanc
       : { eventId: fId, runId: fRunId, timestamp: fAt, error: decodeError(fError, path) }
   }
 
-  // One query joining the index with every latest event: the fastest way when few records are decoded yet.
-  const readJoined = (keys: ReadonlyArray<string> | undefined): Map<string, Instance.AssetRecord> => {
-    const rows = keys === undefined ? assetsAll.all() : assetsByKey.all(JSON.stringify(keys))
+  // The records of index rows, reusing those decoded before; `bodyOf` gives the body of an event a row
+  // names whose record is not decoded yet.
+  const recordsOf = (
+    rows: ReadonlyArray<AssetRow>,
+    bodyOf: (row: AssetRow, id: number) => string
+  ): Map<string, Instance.AssetRecord> => {
     const result = new Map<string, Instance.AssetRecord>()
-    for (const raw of rows) {
-      const row = decodeAssetRow(raw, path)
+    for (const row of rows) {
       // indexed reads, not destructuring: this runs 10,000 times per staleness pass, mostly not yet optimized
-      const key = row[0], mId = row[1], mBody = row[2], oId = row[3], oBody = row[4]
-      const materialization = mId === null || mBody === null
-        ? undefined
-        : materializationRecord(latestEvent(mId, mBody, "asset-materialized"))
-      const observation = oId === null || oBody === null
-        ? undefined
-        : observationRecord(latestEvent(oId, oBody, "asset-observed"))
-      if (materialization !== undefined) latestMaterializations.set(key, materialization)
-      if (observation !== undefined) latestObservations.set(key, observation)
+      const key = row[0], mId = row[1], oId = row[3]
+      let materialization = mId === null ? undefined : latestMaterializations.get(key)
+      if (mId !== null && materialization?.eventId !== mId) {
+        materialization = materializationRecord(latestEvent(mId, bodyOf(row, mId), "asset-materialized"))
+        latestMaterializations.set(key, materialization)
+      }
+      let observation = oId === null ? undefined : latestObservations.get(key)
+      if (oId !== null && observation?.eventId !== oId) {
+        observation = observationRecord(latestEvent(oId, bodyOf(row, oId), "asset-observed"))
+        latestObservations.set(key, observation)
+      }
       result.set(key, { assetKey: key, materialization, observation, failure: failureOf(row) })
     }
     return result
   }
+
+  // One query joining the index with every latest event: the fastest way when few records are decoded yet.
+  // The ids are the joined events' own, so a row's bodies are there for its ids.
+  const readJoined = (keys: ReadonlyArray<string> | undefined): Map<string, Instance.AssetRecord> =>
+    recordsOf(
+      (keys === undefined ? assetsAll.all() : assetsByKey.all(JSON.stringify(keys))).map((raw) => decodeAssetRow(raw, path)),
+      (row, id) => (id === row[1] ? row[2] : row[4])!
+    )
 
   // The index alone, then the bodies of the latest events not decoded yet, in one read transaction
   // (so that no event the index names is pruned in between).
   const readIndexed = (keys: ReadonlyArray<string> | undefined): Map<string, Instance.AssetRecord> => {
     db.exec("BEGIN")
     let rows: Array<AssetRow>
-    let bodies: Map<number, string>
+    const bodies = new Map<number, string>()
     try {
       rows = (keys === undefined ? indexAll.all() : indexByKey.all(JSON.stringify(keys))).map((raw) => decodeAssetRow(raw, path))
       const missing: Array<number> = []
@@ -369,7 +381,6 @@ export const makeStore = (db: Database, options: StoreOptions): Instance.Instanc
         if (mId !== null && latestMaterializations.get(key)?.eventId !== mId) missing.push(mId)
         if (oId !== null && latestObservations.get(key)?.eventId !== oId) missing.push(oId)
       }
-      bodies = new Map()
       if (missing.length > 0) {
         for (const raw of bodiesById.all(JSON.stringify(missing))) {
           const [id, body] = raw as unknown as [unknown, unknown]
@@ -381,7 +392,7 @@ export const makeStore = (db: Database, options: StoreOptions): Instance.Instanc
       rollback(db)
       throw error
     }
-    const bodyOf = (id: number): string => {
+    return recordsOf(rows, (_, id) => {
       const body = bodies.get(id)
       if (body !== undefined) return body
       throw new Abort(
@@ -392,29 +403,7 @@ export const makeStore = (db: Database, options: StoreOptions): Instance.Instanc
           message: `${path}: the asset index points at event ${id}, which does not exist; the database was changed outside Strata or is damaged. Move it away, or run 'strata wipe' to start a new instance`
         })
       )
-    }
-    const result = new Map<string, Instance.AssetRecord>()
-    for (const row of rows) {
-      const key = row[0], mId = row[1], oId = row[3]
-      let materialization: Instance.MaterializationRecord | undefined
-      if (mId !== null) {
-        materialization = latestMaterializations.get(key)
-        if (materialization?.eventId !== mId) {
-          materialization = materializationRecord(latestEvent(mId, bodyOf(mId), "asset-materialized"))
-          latestMaterializations.set(key, materialization)
-        }
-      }
-      let observation: Instance.ObservationRecord | undefined
-      if (oId !== null) {
-        observation = latestObservations.get(key)
-        if (observation?.eventId !== oId) {
-          observation = observationRecord(latestEvent(oId, bodyOf(oId), "asset-observed"))
-          latestObservations.set(key, observation)
-        }
-      }
-      result.set(key, { assetKey: key, materialization, observation, failure: failureOf(row) })
-    }
-    return result
+    })
   }
 
   return {
