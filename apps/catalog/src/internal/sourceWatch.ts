@@ -10,6 +10,10 @@
 import { watch } from "node:fs"
 import type { FSWatcher } from "node:fs"
 import { basename, dirname } from "node:path"
+import { SourceAsset } from "@strata/core"
+import type { Asset } from "@strata/core"
+
+type AnyNode = Asset.AnyNode
 
 /** A source and the absolute paths of the files it reads. */
 export interface WatchedSource {
@@ -25,15 +29,10 @@ export interface SourceWatcher {
 }
 
 /** The sources of a loaded graph that read local files. */
-export const watchedSources = (nodes: ReadonlyArray<{ readonly kind: string; readonly key: string }>): Array<WatchedSource> => {
+export const watchedSources = (nodes: ReadonlyArray<AnyNode>): Array<WatchedSource> => {
   const result: Array<WatchedSource> = []
   for (const node of nodes) {
-    if (node.kind !== "source") continue
-    // a project built against an older @strata/core has no `files`
-    const files: unknown = (node as { readonly files?: unknown }).files
-    if (!Array.isArray(files)) continue
-    const paths = files.filter((file): file is string => typeof file === "string")
-    if (paths.length > 0) result.push({ key: node.key, files: paths })
+    if (SourceAsset.isSourceAsset(node) && node.files.length > 0) result.push({ key: node.key, files: node.files })
   }
   return result
 }
