@@ -12,6 +12,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { packPackage } from "../../../scripts/pack.ts"
+import * as Resolution from "./Resolution.ts"
 
 /** The repository's root folder. */
 export const repositoryRoot: string = fileURLToPath(new URL("../../../", import.meta.url))
@@ -128,6 +129,12 @@ const output = (ran: { readonly stdout: string; readonly stderr: string }): stri
 export interface Consumer {
   readonly directory: string
   readonly packages: ReadonlyArray<PublishedPackage>
+  /** The ranges our packed packages declare for third-party packages. */
+  readonly declared: ReadonlyArray<Resolution.Declared>
+  /** Each third-party package we declare or the consumer depends on: installed here, and in the workspace. */
+  readonly resolved: ReadonlyArray<Resolution.Resolved>
+  /** {@link Resolution.describeDrift} of `resolved`: empty when npm installed what the workspace tests. */
+  readonly drift: string
   /** Runs a command in the project and returns what it printed; a failure names `step` and shows the output. */
   readonly run: (step: string, command: string, args: ReadonlyArray<string>, options?: RunOptions) => Ran
   /** Starts a long-running command in the project (`strata dev`). */
@@ -145,7 +152,7 @@ export interface RunOptions {
   readonly timeoutMs?: number
 }
 
-const runIn = (directory: string) =>
+const runIn = (directory: string, drift: () => string) =>
 (step: string, command: string, args: ReadonlyArray<string>, options: RunOptions = {}): Ran => {
   const started = Date.now()
   const result = spawnSync(command, args, {
@@ -156,17 +163,18 @@ const runIn = (directory: string) =>
     maxBuffer: 64 * 1024 * 1024
   })
   const ran: Ran = { status: result.status, stdout: result.stdout ?? "", stderr: result.stderr ?? "" }
+  const upstream = drift() === "" ? "" : `\n${drift()}`
   if (result.error !== undefined) {
     const timedOut = (result.error as NodeJS.ErrnoException).code === "ETIMEDOUT"
     throw new StepFailure(
       `${step}: \`${describe(command, args)}\` in ${directory} ${
         timedOut ? `did not finish within ${Math.round((Date.now() - started) / 1000)} s` : `could not run: ${result.error.message}`
-      }\n${output(ran)}`
+      }\n${output(ran)}${upstream}`
     )
   }
   if (!(options.expectStatus ?? [0]).includes(result.status ?? -1)) {
     throw new StepFailure(
-      `${step}: \`${describe(command, args)}\` in ${directory} exited with ${result.status ?? result.signal}\n${output(ran)}`
+      `${step}: \`${describe(command, args)}\` in ${directory} exited with ${result.status ?? result.signal}\n${output(ran)}${upstream}`
     )
   }
   return ran
@@ -202,6 +210,20 @@ export const create = (): Consumer => {
   }
 }
 
+/** The package.json inside a tarball, as `pnpm pack` rewrote it (real ranges instead of `workspace:`/`catalog:`). */
+const packedManifest = (tarball: string): Resolution.Manifest => {
+  const result = spawnSync("tar", ["-xzOf", tarball, "package/package.json"], { encoding: "utf8", maxBuffer: 16 * 1024 * 1024 })
+  if (result.status !== 0) throw new StepFailure(`read package/package.json from ${tarball}: ${result.stderr}`)
+  return JSON.parse(result.stdout) as Resolution.Manifest
+}
+
+/** The range the consumer gives a third-party package: the intersection of what our packed packages declare. */
+const rangeFor = (declared: ReadonlyArray<Resolution.Declared>, name: string): string => {
+  const range = Resolution.consumerRange(declared, name)
+  if (range === undefined) throw new StepFailure(`no published package declares ${name}: the consumer cannot pick its range`)
+  return range
+}
+
 const setUp = (directory: string, remove: () => void): Consumer => {
   const tarballs = path.join(directory, "tarballs")
   fs.mkdirSync(tarballs)
@@ -209,16 +231,21 @@ const setUp = (directory: string, remove: () => void): Consumer => {
   if (packages.length === 0) throw new StepFailure("no published package found in the workspace")
 
   const dependencies: Record<string, string> = {}
+  const manifests: Array<Resolution.Manifest> = []
   for (const pkg of packages) {
     try {
       const { tarball } = packPackage(pkg.directory, tarballs)
       dependencies[pkg.name] = `file:../tarballs/${path.basename(tarball)}`
+      manifests.push(packedManifest(tarball))
     } catch (error) {
       throw new StepFailure(`pack ${pkg.name} (${path.relative(repositoryRoot, pkg.directory)}): ${(error as Error).message}`)
     }
   }
+  const declared = Resolution.declaredRanges(manifests, new Set(packages.map((pkg) => pkg.name)))
   const project = path.join(directory, "project")
   fs.mkdirSync(project)
+  // Third-party packages get the ranges our packages declare, not the workspace's pinned versions: npm then
+  // picks the newest inside them, as it does for a user, and this check follows the registry.
   const manifest = {
     name: "strata-install-check-consumer",
     version: "0.0.0",
@@ -226,15 +253,16 @@ const setUp = (directory: string, remove: () => void): Consumer => {
     type: "module",
     dependencies: {
       ...dependencies,
-      effect: catalogRange("effect"),
-      "apache-arrow": devRange("apache-arrow")
+      effect: rangeFor(declared, "effect"),
+      "apache-arrow": rangeFor(declared, "apache-arrow")
     },
     devDependencies: {
+      // the user's compiler and Node types: the versions the workspace develops with (ranges in the catalog)
       typescript: catalogRange("typescript"),
       "@types/node": devRange("@types/node"),
       // the optional peers of @strata/core/testing
-      vitest: catalogRange("vitest"),
-      "@effect/vitest": catalogRange("@effect/vitest")
+      vitest: rangeFor(declared, "vitest"),
+      "@effect/vitest": rangeFor(declared, "@effect/vitest")
     },
     // `$name` = the version the root dependency names: the tarball
     overrides: Object.fromEntries(packages.map((pkg) => [pkg.name, `$${pkg.name}`]))
@@ -269,7 +297,8 @@ const setUp = (directory: string, remove: () => void): Consumer => {
     }\n`
   )
 
-  const run = runIn(project)
+  let drift = ""
+  const run = runIn(project, () => drift)
   try {
     run("npm install (the tarballs, and their dependencies from the registry)", "npm", [
       "install",
@@ -286,12 +315,42 @@ const setUp = (directory: string, remove: () => void): Consumer => {
     )
   }
 
+  const resolved = resolve(project, packages, declared, manifest.devDependencies)
+  drift = Resolution.describeDrift(resolved)
   return {
     directory: project,
     packages,
+    declared,
+    resolved,
+    drift,
     run,
     start: (command, args) =>
       spawn(command, args, { cwd: project, env: consumerEnvironment(), stdio: ["ignore", "pipe", "pipe"] }),
     remove
   }
+}
+
+/**
+ * Each third-party package our packages declare, and each of the consumer's own dev dependencies: the version
+ * npm installed at the project's top level, and the version the workspace resolves (the lockfile's) from the
+ * package that declares it.
+ */
+const resolve = (
+  project: string,
+  packages: ReadonlyArray<PublishedPackage>,
+  declared: ReadonlyArray<Resolution.Declared>,
+  consumerDevDependencies: Readonly<Record<string, string>>
+): Array<Resolution.Resolved> => {
+  const directoryOf = new Map(packages.map((pkg) => [pkg.name, pkg.directory]))
+  const names = new Set([...declared.map((entry) => entry.name), ...Object.keys(consumerDevDependencies)])
+  return [...names].sort().map((name) => {
+    const declaring = declared.filter((entry) => entry.name === name)
+    const from = directoryOf.get(declaring[0]?.by ?? "") ?? fileURLToPath(new URL("..", import.meta.url))
+    return {
+      name,
+      installed: Resolution.versionFrom(project, name),
+      workspace: Resolution.versionFrom(from, name),
+      declared: declaring
+    }
+  })
 }
