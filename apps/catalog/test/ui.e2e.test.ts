@@ -126,8 +126,11 @@ describe("catalog UI in Chromium", () => {
     const y = box.y + box.height / 2
     await page.mouse.move(x, y)
     for (let i = 0; i < 20 && (await page.locator(".card").count()) > 0; i++) {
+      // the frame count is read before the wheel: read after it, the wheel's frame may already be counted and
+      // no later frame comes (the test then waited 30 s for one, under load)
+      const before = await page.evaluate(() => window.__strataGraph!.frames)
       await page.mouse.wheel(0, 300)
-      await page.waitForFunction((frames) => window.__strataGraph!.frames > frames, await page.evaluate(() => window.__strataGraph!.frames))
+      await page.waitForFunction((frames) => window.__strataGraph!.frames > frames, before)
     }
     expect(await page.locator(".card").count()).toBe(0)
     await page.mouse.click(x, y)
