@@ -82,17 +82,20 @@ const SKIPPED = 3
  * upstreams, which are ready, how many are finished.
  */
 class Walk {
+  readonly plan: ExecutionPlan
+  readonly ready: Queue.Queue<number>
+  readonly workers: number
+  readonly skipStep: Dispatch["skipStep"]
   readonly waiting: Int32Array
   readonly state: Uint8Array
   running = 0
   finished = 0
 
-  constructor(
-    readonly plan: ExecutionPlan,
-    readonly ready: Queue.Queue<number>,
-    readonly workers: number,
-    readonly skipStep: Dispatch["skipStep"]
-  ) {
+  constructor(plan: ExecutionPlan, ready: Queue.Queue<number>, workers: number, skipStep: Dispatch["skipStep"]) {
+    this.plan = plan
+    this.ready = ready
+    this.workers = workers
+    this.skipStep = skipStep
     const steps = plan.steps
     this.waiting = new Int32Array(steps.length)
     this.state = new Uint8Array(steps.length)

@@ -74,28 +74,50 @@ export interface RunResult {
  * @since 0.1.0
  */
 export class ActiveRun {
+  readonly runId: string
+  readonly project: Project<unknown>
+  readonly plan: ExecutionPlan
+  readonly instance: InstanceShape
+  readonly buffer: EventBuffer
+  readonly versions: VersionBook
+  readonly writeOrder: WriteOrder
+  readonly now: () => number
+  readonly startedAt: number
   readonly tally: RunTally
+  readonly environment: Step.StepEnvironmentShape
   /** Set when another process (or this one, through the instance) asked to cancel the run. */
   cancelReason: string | undefined
   /** Set once the run ended canceled. */
   canceled: RunResult | undefined
-  readonly environment: Step.StepEnvironmentShape
+  private readonly onEvent: ((event: StrataEvent) => void) | undefined
 
   constructor(
-    readonly runId: string,
-    readonly project: Project<unknown>,
-    readonly plan: ExecutionPlan,
-    readonly instance: InstanceShape,
-    readonly buffer: EventBuffer,
-    readonly versions: VersionBook,
-    readonly writeOrder: WriteOrder,
-    readonly now: () => number,
-    readonly startedAt: number,
-    services: Context.Context<never>,
-    private readonly onEvent: ((event: StrataEvent) => void) | undefined
+    fields: {
+      readonly runId: string
+      readonly project: Project<unknown>
+      readonly plan: ExecutionPlan
+      readonly instance: InstanceShape
+      readonly buffer: EventBuffer
+      readonly versions: VersionBook
+      readonly writeOrder: WriteOrder
+      readonly now: () => number
+      readonly startedAt: number
+      readonly services: Context.Context<never>
+      readonly onEvent: ((event: StrataEvent) => void) | undefined
+    }
   ) {
-    this.tally = new RunTally(plan)
-    this.environment = { project, services, emit: (event) => this.emit(event), now }
+    this.runId = fields.runId
+    this.project = fields.project
+    this.plan = fields.plan
+    this.instance = fields.instance
+    this.buffer = fields.buffer
+    this.versions = fields.versions
+    this.writeOrder = fields.writeOrder
+    this.now = fields.now
+    this.startedAt = fields.startedAt
+    this.onEvent = fields.onEvent
+    this.tally = new RunTally(fields.plan)
+    this.environment = { project: fields.project, services: fields.services, emit: (event) => this.emit(event), now: fields.now }
   }
 
   /** Buffers an event for the instance and learns from it. */
@@ -160,7 +182,7 @@ const start = (project: Project<unknown>, plan: ExecutionPlan, options: Options 
     const versions = yield* VersionBook.read(instance, project, plan)
     const writeOrder = yield* WriteOrder.read(instance, runId, plan)
     const buffer = yield* EventBuffer.make(instance)
-    const run = new ActiveRun(runId, project, plan, instance, buffer, versions, writeOrder, now, startedAt, services, options?.onEvent)
+    const run = new ActiveRun({ runId, project, plan, instance, buffer, versions, writeOrder, now, startedAt, services, onEvent: options?.onEvent })
     run.emit({ type: "run-started", runId, timestamp: startedAt })
     yield* buffer.flush
     return run

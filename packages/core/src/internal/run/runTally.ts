@@ -18,7 +18,7 @@ export class RunTally {
   readonly failed: Array<{ key: AssetKey; error: ErrorInfo }> = []
   private readonly state: Uint8Array
 
-  constructor(readonly plan: ExecutionPlan) {
+  constructor(plan: ExecutionPlan) {
     this.state = new Uint8Array(plan.steps.length)
   }
 

@@ -12,8 +12,10 @@ import { Effect } from "effect"
 
 export class VersionBook {
   private readonly versions = new Map<string, string>()
+  readonly records: ReadonlyMap<string, AssetRecord>
 
-  constructor(readonly records: ReadonlyMap<string, AssetRecord>) {
+  constructor(records: ReadonlyMap<string, AssetRecord>) {
+    this.records = records
     for (const [key, record] of records) {
       const version = Staleness.currentVersion(record)
       if (version !== undefined) this.versions.set(key, version)

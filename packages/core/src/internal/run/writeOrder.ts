@@ -31,8 +31,11 @@ class EarlierRun {
   private cursor = 0
   private ended = false
   private readonly settled = new Set<string>()
+  readonly runId: string
 
-  constructor(readonly runId: string) {}
+  constructor(runId: string) {
+    this.runId = runId
+  }
 
   isSettled(key: string): boolean {
     return this.ended || this.settled.has(key)
@@ -63,11 +66,14 @@ const isGone = (run: RunRecord, now: number): boolean =>
   isTerminal(run.status) || orphanReason(run, { now, heartbeatTimeoutMs, host: hostname() }) !== undefined
 
 export class WriteOrder {
-  constructor(
-    private readonly instance: InstanceShape,
-    /** For each contested asset key, the earlier runs that plan it. */
-    private readonly contested: ReadonlyMap<string, ReadonlyArray<EarlierRun>>
-  ) {}
+  private readonly instance: InstanceShape
+  /** For each contested asset key, the earlier runs that plan it. */
+  private readonly contested: ReadonlyMap<string, ReadonlyArray<EarlierRun>>
+
+  constructor(instance: InstanceShape, contested: ReadonlyMap<string, ReadonlyArray<EarlierRun>>) {
+    this.instance = instance
+    this.contested = contested
+  }
 
   /** Lists the earlier active runs that plan some of this run's assets; call it once the run is recorded. */
   static read = (instance: InstanceShape, runId: string, plan: ExecutionPlan): Effect.Effect<WriteOrder, InstanceError> =>
