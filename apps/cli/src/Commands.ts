@@ -8,7 +8,7 @@ import { hostname } from "node:os"
 import * as path from "node:path"
 import * as readline from "node:readline/promises"
 import type { Instance as InstanceModule } from "@strata/core"
-import { ExecutionPlan, Instance, Materialize, Observe, Selection, Staleness, StrataConfig } from "@strata/core"
+import { ExecutionPlan, Instance, Materialize, Observe, RunCoordinator, Selection, Staleness, StrataConfig } from "@strata/core"
 import { Effect, Logger, Option } from "effect"
 import type { Layer } from "effect"
 import type { Scope } from "effect"
@@ -96,7 +96,8 @@ const materialize = Command.make(
       const environment = yield* openProject(input.file)
       const project = environment.loaded.project
       const selection = Option.getOrUndefined(input.select)
-      const plan = yield* ExecutionPlan.make(project, { selection }).pipe(Effect.mapError(coreFailure))
+      // planned once: the plan counted here is the plan the run executes
+      const plan = yield* ExecutionPlan.make(project, { selection, staleOnly: input.staleOnly }).pipe(Effect.mapError(coreFailure))
       if (plan.steps.length === 0) return yield* usage(`--select ${JSON.stringify(selection)} selects no asset`)
       const progress = input.json ? undefined : Progress.make(out, plan.steps.length)
       if (!input.json) {
@@ -108,12 +109,7 @@ const materialize = Command.make(
       }
       const result = yield* provided(
         environment,
-        Materialize.materialize(project, {
-          selection,
-          staleOnly: input.staleOnly,
-          concurrency: input.concurrency,
-          onEvent: progress?.onEvent
-        })
+        RunCoordinator.execute(project, plan, { concurrency: input.concurrency, onEvent: progress?.onEvent })
       ).pipe(
         // asset logs are recorded in the run and shown by the progress display, not by the default console logger
         Effect.provideService(Logger.CurrentLoggers, new Set()),
