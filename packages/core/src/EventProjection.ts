@@ -88,14 +88,17 @@ export const dedupeKey = (event: StrataEvent): string | undefined =>
  *
  * @since 0.1.0
  */
-export const keep = (events: ReadonlyArray<StrataEvent>, isHeld: (key: string) => boolean): Array<StrataEvent> => {
+export const keep = (
+  events: ReadonlyArray<StrataEvent>,
+  isHeld: (key: string, event: StrataEvent) => boolean
+): Array<StrataEvent> => {
   const kept: Array<StrataEvent> = []
   const seen = new Set<string>()
   let dropped: Set<string> | undefined
   for (const event of events) {
     const key = dedupeKey(event)
     if (key !== undefined) {
-      if (seen.has(key) || isHeld(key)) {
+      if (seen.has(key) || isHeld(key, event)) {
         ;(dropped ??= new Set()).add(key)
         continue
       }
