@@ -9,6 +9,7 @@ import * as path from "node:path"
 import * as readline from "node:readline/promises"
 import type { Instance as InstanceModule } from "@strata/core"
 import { ExecutionPlan, Instance, Materialize, Observe, RunCoordinator, Selection, Staleness, StrataConfig } from "@strata/core"
+import { Runtime } from "@strata/runtime"
 import { Effect, Logger, Option } from "effect"
 import type { Layer } from "effect"
 import type { Scope } from "effect"
@@ -581,15 +582,21 @@ const dev = Command.make(
         const layer = chosen.make({ name: chosen.name, root: loaded.root })
         return { project: loaded.project, layer: layer as Layer.Layer<never, unknown> }
       })
+      // strata dev = the headless runtime (project, reloads, runs, source watching) served by the catalog
+      const runtime = yield* Runtime.make({
+        load: () => load,
+        watchSources: input.watchSources,
+        instance: defaultInstanceLayer(root),
+        name: "the catalog"
+      }).pipe(Effect.mapError((error) => usage(error.message)))
       // loaded on demand: the catalog's HTTP server and UI are only needed by `strata dev`
       const { serveCatalog } = yield* Effect.promise(() => import("@strata/catalog"))
       const server = yield* serveCatalog({
+        runtime,
         load: () => load,
         port: input.port,
         host: input.host,
-        watch: ProjectLoader.loadedProjectFiles(),
-        watchSources: input.watchSources,
-        instance: defaultInstanceLayer(root)
+        watch: ProjectLoader.loadedProjectFiles()
       }).pipe(Effect.mapError((error) => {
         const message = (error as { message?: unknown }).message
         const text = typeof message === "string" && message !== "" ? message : String(error)
