@@ -150,24 +150,32 @@ export const execute = <R>(
   plan: ExecutionPlan,
   options?: Options
 ): Effect.Effect<RunResult, InstanceError, R | Instance> =>
-  Effect.gen(function*() {
-    const run = yield* start(project as Project<unknown>, plan, options)
-    const executor = Option.getOrElse(yield* Effect.serviceOption(Executor), () => inProcess)
-    // the steps run in their own fiber so that a cancel request seen by the ticker can interrupt them the way
-    // interrupting `execute` does, and the run then ends with a `canceled` result instead of an interruption
-    const execution = yield* Effect.forkChild(
-      executor.execute(plan, dispatchOf(run), { concurrency: options?.concurrency ?? 4 }).pipe(
-        Effect.updateService(Logger.CurrentLoggers, (loggers) => new Set([...loggers, Step.logCapture((event) => run.emit(event), run.runId)])),
-        Effect.onInterrupt(() => cancelRemaining(run))
+  // Recording the run and forking its steps is not interrupted half-way: an interruption that comes meanwhile
+  // is seen once the steps run, and ends the run `canceled` like any other (a run must never stay `queued`).
+  Effect.uninterruptibleMask((restore) =>
+    Effect.gen(function*() {
+      const run = yield* start(project as Project<unknown>, plan, options)
+      const executor = Option.getOrElse(yield* Effect.serviceOption(Executor), () => inProcess)
+      const logs = Step.logCapture((event) => run.emit(event), run.runId)
+      // the steps run in their own fiber so that a cancel request seen by the ticker can interrupt them the way
+      // interrupting `execute` does, and the run then ends with a `canceled` result instead of an interruption
+      const execution = yield* Effect.forkChild(
+        restore(executor.execute(plan, dispatchOf(run), { concurrency: options?.concurrency ?? 4 })).pipe(
+          Effect.updateService(Logger.CurrentLoggers, (loggers) => new Set([...loggers, logs])),
+          Effect.onInterrupt(() => cancelRemaining(run))
+        )
       )
-    )
-    const ticker = yield* Effect.forkChild(tick(run, execution))
-    // interrupting `execute` (Ctrl-C, a server stopping) interrupts the steps and waits for the run to be
-    // recorded as canceled
-    const exit = yield* Fiber.await(execution).pipe(Effect.onInterrupt(() => Fiber.interrupt(execution)))
-    yield* Fiber.interrupt(ticker)
-    return yield* conclude(run, exit)
-  }) as Effect.Effect<RunResult, InstanceError, R | Instance>
+      const ticker = yield* Effect.forkChild(restore(tick(run, execution)))
+      // interrupting `execute` (Ctrl-C, a server stopping) interrupts the steps and waits for the run to be
+      // recorded as canceled
+      const exit = yield* restore(Fiber.await(execution)).pipe(
+        // a step fiber interrupted before it began never ran its own handler: end the run here then
+        Effect.onInterrupt(() => Effect.andThen(Fiber.interrupt(execution), Effect.suspend(() => run.canceled === undefined ? cancelRemaining(run) : Effect.void)))
+      )
+      yield* Fiber.interrupt(ticker)
+      return yield* conclude(run, exit)
+    })
+  ) as Effect.Effect<RunResult, InstanceError, R | Instance>
 
 /** Records the run, reads the versions it needs and the runs it must not overtake, and starts it. */
 const start = (project: Project<unknown>, plan: ExecutionPlan, options: Options | undefined) =>
@@ -380,8 +388,8 @@ const conclude = (run: ActiveRun, exit: Exit.Exit<void>): Effect.Effect<RunResul
   Effect.suspend(() => {
     if (run.buffer.fatal !== undefined) return Effect.fail(run.buffer.fatal)
     if (Exit.isFailure(exit)) {
-      if (run.canceled !== undefined && Cause.hasInterruptsOnly(exit.cause)) return Effect.succeed(run.canceled)
-      return Effect.failCause(exit.cause)
+      if (!Cause.hasInterruptsOnly(exit.cause)) return Effect.failCause(exit.cause)
+      return run.canceled !== undefined ? Effect.succeed(run.canceled) : Effect.map(cancelRemaining(run), () => run.canceled!)
     }
     const failed = run.tally.failed
     const result = failed.length > 0

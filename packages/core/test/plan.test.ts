@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit } from "effect"
+import { Effect, Exit, Fiber } from "effect"
 import type { Event } from "../src/index.ts"
 import { Asset, ExecutionPlan, InMemoryIO, Instance, Materialize, Project, SourceAsset, StepRequest } from "../src/index.ts"
 
@@ -110,4 +110,25 @@ describe("execution plans", () => {
     expect(() => StepRequest.fromJson(JSON.stringify({ ...request, attempt: "2" }))).toThrow(/attempt/)
     expect(() => StepRequest.fromJson(JSON.stringify({ ...request, stepKind: "delete" }))).toThrow(/stepKind/)
   })
+})
+
+describe("interrupting a run", () => {
+  it.effect("at any point records it canceled, never leaves it queued or started", () =>
+    Effect.gen(function*() {
+      const never = Asset.make("never", {}, () => Effect.never)
+      const project = Project.make({ assets: [never] })
+      const instance = yield* Instance.Instance
+      const recorded: Array<string> = []
+      for (const yields of [0, 1, 2, 5, 20, 100]) {
+        const runId = `interrupted-${yields}`
+        const fiber = yield* Effect.forkChild(Materialize.materialize(project, { runId }))
+        for (let i = 0; i < yields; i++) yield* Effect.yieldNow
+        yield* Fiber.interrupt(fiber)
+        const run = yield* instance.getRun(runId)
+        // interrupted before the run was recorded: nothing at all; after: canceled
+        if (run !== undefined) recorded.push(`${yields}: ${run.status}`)
+      }
+      expect(recorded.length, "some runs were interrupted after they were recorded").toBeGreaterThan(0)
+      expect(recorded.filter((entry) => !entry.endsWith(": canceled"))).toEqual([])
+    }).pipe(Effect.provide(InMemoryIO.layer), Effect.provide(Instance.layerMemory)))
 })
