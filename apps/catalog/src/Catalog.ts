@@ -30,6 +30,7 @@ import { basename, dirname, resolve as resolvePath } from "node:path"
 import { fileURLToPath } from "node:url"
 import { NodeHttpServer } from "@effect/platform-node"
 import type { Instance, Project } from "@strata/core"
+import type { Runtime } from "@strata/runtime"
 import type { Errors, Models } from "@strata/protocol"
 import { Cause, Context, Effect, Exit, Layer, Schema, Scope } from "effect"
 import { HttpRouter, HttpServer } from "effect/http"
@@ -68,6 +69,13 @@ export const loaded = <R, E>(project: Project.Project<R>, layer: Layer.Layer<R, 
  * @since 0.1.0
  */
 export interface Options {
+  /**
+   * A runtime already running (`@strata/runtime`'s `Runtime.make`): the
+   * catalog serves it (its project, runs and watching) instead of starting its
+   * own; `load`, `instance`, `concurrency` and `watchSources` are then the
+   * runtime's business. `strata dev` starts one runtime and serves it.
+   */
+  readonly runtime?: Runtime.Runtime | undefined
   /**
    * Loads (or reloads) the project: called once at start, on
    * `POST /api/project/reload` and when a {@link watch}ed file changes. A

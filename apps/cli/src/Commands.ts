@@ -8,7 +8,8 @@ import { hostname } from "node:os"
 import * as path from "node:path"
 import * as readline from "node:readline/promises"
 import type { Instance as InstanceModule } from "@strata/core"
-import { ExecutionPlan, Instance, Materialize, Observe, Selection, Staleness, StrataConfig } from "@strata/core"
+import { ExecutionPlan, Instance, Materialize, Observe, RunCoordinator, Selection, Staleness, StrataConfig } from "@strata/core"
+import { Runtime } from "@strata/runtime"
 import { Effect, Logger, Option } from "effect"
 import type { Layer } from "effect"
 import type { Scope } from "effect"
@@ -96,7 +97,8 @@ const materialize = Command.make(
       const environment = yield* openProject(input.file)
       const project = environment.loaded.project
       const selection = Option.getOrUndefined(input.select)
-      const plan = yield* ExecutionPlan.make(project, { selection }).pipe(Effect.mapError(coreFailure))
+      // planned once: the plan counted here is the plan the run executes
+      const plan = yield* ExecutionPlan.make(project, { selection, staleOnly: input.staleOnly }).pipe(Effect.mapError(coreFailure))
       if (plan.steps.length === 0) return yield* usage(`--select ${JSON.stringify(selection)} selects no asset`)
       const progress = input.json ? undefined : Progress.make(out, plan.steps.length)
       if (!input.json) {
@@ -108,12 +110,7 @@ const materialize = Command.make(
       }
       const result = yield* provided(
         environment,
-        Materialize.materialize(project, {
-          selection,
-          staleOnly: input.staleOnly,
-          concurrency: input.concurrency,
-          onEvent: progress?.onEvent
-        })
+        RunCoordinator.execute(project, plan, { concurrency: input.concurrency, onEvent: progress?.onEvent })
       ).pipe(
         // asset logs are recorded in the run and shown by the progress display, not by the default console logger
         Effect.provideService(Logger.CurrentLoggers, new Set()),
@@ -585,15 +582,21 @@ const dev = Command.make(
         const layer = chosen.make({ name: chosen.name, root: loaded.root })
         return { project: loaded.project, layer: layer as Layer.Layer<never, unknown> }
       })
+      // strata dev = the headless runtime (project, reloads, runs, source watching) served by the catalog
+      const runtime = yield* Runtime.make({
+        load: () => load,
+        watchSources: input.watchSources,
+        instance: defaultInstanceLayer(root),
+        name: "the catalog"
+      }).pipe(Effect.mapError((error) => usage(error.message)))
       // loaded on demand: the catalog's HTTP server and UI are only needed by `strata dev`
       const { serveCatalog } = yield* Effect.promise(() => import("@strata/catalog"))
       const server = yield* serveCatalog({
+        runtime,
         load: () => load,
         port: input.port,
         host: input.host,
-        watch: ProjectLoader.loadedProjectFiles(),
-        watchSources: input.watchSources,
-        instance: defaultInstanceLayer(root)
+        watch: ProjectLoader.loadedProjectFiles()
       }).pipe(Effect.mapError((error) => {
         const message = (error as { message?: unknown }).message
         const text = typeof message === "string" && message !== "" ? message : String(error)

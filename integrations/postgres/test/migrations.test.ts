@@ -22,14 +22,15 @@ layer(clientLayer, { timeout: 30_000 })("PostgresInstance migrations", (it) => {
       expect(versions).toEqual(Array.from({ length: SCHEMA_VERSION }, (_, i) => ({ version: i + 1 })))
     }))
 
-  it.effect("a schema at version 1 (before cancel requests) is migrated to 2 and keeps its runs", () =>
+  it.effect("a schema at version 1 (before cancel requests and key-ordered listings) is migrated to the current version and keeps its runs", () =>
     Effect.gen(function*() {
       const database = yield* TestDb
       const client = yield* PgClient
       yield* Effect.scoped(Layer.build(PostgresInstance.layerClient(database.config, { schema: "older" })))
       // take it back to what version 1 created
       yield* client.query(`alter table older.runs drop column cancel_requested_at, drop column cancel_reason`)
-      yield* client.query(`delete from older.schema_migrations where version = 2`)
+      yield* client.query(`drop index older.asset_latest_by_key, older.asset_partitions_by_key`)
+      yield* client.query(`delete from older.schema_migrations where version >= 2`)
       yield* client.query(
         `insert into older.runs (run_id, selection, asset_keys, stale_only, tags, created_at, status, started_at)
          values ('old-run', '*', '["a"]', false, '{}', 1000, 'started', 1001)`
@@ -43,7 +44,11 @@ layer(clientLayer, { timeout: 30_000 })("PostgresInstance migrations", (it) => {
         expect([requested.cancelRequestedAt, requested.cancelReason]).toEqual([2000, "after the upgrade"])
       }))
       const versions = yield* client.query(`select version from older.schema_migrations order by version`)
-      expect(versions).toEqual([{ version: 1 }, { version: 2 }])
+      expect(versions).toEqual(Array.from({ length: SCHEMA_VERSION }, (_, i) => ({ version: i + 1 })))
+      const indexes = yield* client.query<{ indexname: string }>(
+        `select indexname from pg_indexes where schemaname = 'older' and indexname like '%_by_key' order by indexname`
+      )
+      expect(indexes.map((row) => row.indexname)).toEqual(["asset_latest_by_key", "asset_partitions_by_key"])
     }))
 
   it.effect("a schema migrated by a newer Strata is refused with unsupported-version", () =>

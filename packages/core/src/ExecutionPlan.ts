@@ -1,23 +1,40 @@
 /**
- * Execution plans: a selection turned into data the executor walks. A plan is
- * built first and then run, so it can be shown (`strata materialize --dry-run`),
- * stored with the run and handed step by step to other executors.
+ * Execution plans: a selection turned into data the run coordinator walks. A
+ * plan is built once, by whoever launches the run (the CLI, the catalog, the
+ * daemon), then handed to `Run.execute`; it can be shown first
+ * (`strata materialize --dry-run`). Its steps, in plan order, its selection,
+ * partition and options are stored with the run (`RunRecord.assetKeys`,
+ * `selection`, `partition`, `staleOnly`, `parentRunId`); the dependencies
+ * between steps are the project graph's.
+ *
+ * Re-execution is one rule, {@link fromRun}, used by the CLI
+ * (`strata runs reexecute`), the catalog and core: a plan derived from a past
+ * run and its events.
  *
  * @since 0.1.0
  */
-import { Effect } from "effect"
+import { Effect, Schema } from "effect"
 import type { AssetKey } from "./AssetKey.ts"
+import type { StoredEvent } from "./Event.ts"
+import type { RunRecord } from "./Instance.ts"
 import type { Project } from "./Project.ts"
 import * as Selection from "./Selection.ts"
 
 /**
- * One step: materialize a computed asset or observe a source.
+ * What a step does: compute and store an asset, or observe a source.
+ *
+ * @since 0.1.0
+ */
+export type StepKind = "materialize" | "observe"
+
+/**
+ * One step of a plan.
  *
  * @since 0.1.0
  */
 export interface PlanStep {
   readonly key: AssetKey
-  readonly kind: "materialize" | "observe"
+  readonly stepKind: StepKind
   /** Positions (in `steps`) of the steps that must finish first. */
   readonly upstream: ReadonlyArray<number>
   /** Positions of the steps waiting on this one. */
@@ -25,13 +42,18 @@ export interface PlanStep {
 }
 
 /**
- * A plan: steps in topological order.
+ * A plan: steps in topological order, and what the run is asked to do with them.
  *
  * @since 0.1.0
  */
 export interface ExecutionPlan {
+  /** The selection text the plan was made from. */
   readonly selection: string
   readonly partition: string | undefined
+  /** Skip the steps whose asset is up to date (recorded as `not-stale`). */
+  readonly staleOnly: boolean
+  /** The run this plan re-executes ({@link fromRun}). */
+  readonly parentRunId: string | undefined
   readonly steps: ReadonlyArray<PlanStep>
 }
 
@@ -48,7 +70,21 @@ export interface Options {
   readonly observeSources?: boolean | undefined
   /** Restrict the plan to these keys (after resolving the selection): used by re-execution. */
   readonly only?: ReadonlySet<string> | undefined
+  /** Default false. */
+  readonly staleOnly?: boolean | undefined
+  readonly parentRunId?: string | undefined
 }
+
+/**
+ * A run cannot be re-executed: it does not exist, it is still going, or it
+ * has nothing left to re-execute.
+ *
+ * @since 0.1.0
+ */
+export class ReexecutionError extends Schema.TaggedError<ReexecutionError>()("@strata/core/ReexecutionError", {
+  runId: Schema.String,
+  message: Schema.String
+}) {}
 
 /**
  * Plans a selection over a project. External assets are never planned;
@@ -72,32 +108,56 @@ export const make = (
  */
 export const makeSync = (project: Project<unknown>, options?: Options): ExecutionPlan => {
   const selection = options?.selection ?? "*"
+  const mask = Selection.resolveMask(project, selection, Selection.parseSync(selection))
+  restrict(project, mask, options?.only, options?.observeSources ?? true)
+  return {
+    selection,
+    partition: options?.partition,
+    staleOnly: options?.staleOnly ?? false,
+    parentRunId: options?.parentRunId,
+    steps: stepsOf(project, mask)
+  }
+}
+
+/**
+ * Marks what the plan holds: 1 a selected node, 2 a source observed because a
+ * selected asset reads it, 0 neither. External assets are never planned.
+ */
+const restrict = (
+  project: Project<unknown>,
+  mask: Uint8Array,
+  only: ReadonlySet<string> | undefined,
+  observeSources: boolean
+): void => {
   const graph = project.graph
   const size = graph.nodes.length
-  const mask = Selection.resolveMask(project, selection, Selection.parseSync(selection))
-  const only = options?.only
   for (let i = 0; i < size; i++) {
     if (mask[i] === 0) continue
     const node = graph.nodes[i]!
     if (node.kind === "external" || (only !== undefined && !only.has(node.key))) mask[i] = 0
   }
-  if (options?.observeSources ?? true) {
-    for (let i = 0; i < size; i++) {
-      if (mask[i] !== 1 || graph.nodes[i]!.kind !== "asset") continue
-      for (const j of graph.upstream[i]!) if (graph.nodes[j]!.kind === "source") mask[j] = 2
-    }
+  if (!observeSources) return
+  for (let i = 0; i < size; i++) {
+    if (mask[i] !== 1 || graph.nodes[i]!.kind !== "asset") continue
+    for (const j of graph.upstream[i]!) if (graph.nodes[j]!.kind === "source") mask[j] = 2
   }
-  // Lists are allocated at their final length (a pushed-to `[]` reserves room
-  // for 16 entries: most of a large plan's memory): upstream lists first,
-  // then downstream lists from the counts.
+}
+
+/**
+ * The plan's steps, in graph (topological) order. Lists are allocated at their
+ * final length (a pushed-to `[]` reserves room for 16 entries: most of a large
+ * plan's memory): upstream lists first, then downstream lists from the counts.
+ */
+const stepsOf = (project: Project<unknown>, mask: Uint8Array): Array<PlanStep> => {
+  const graph = project.graph
+  const size = graph.nodes.length
   const position = new Int32Array(size).fill(-1)
-  const steps: Array<{ key: AssetKey; kind: "materialize" | "observe"; upstream: Array<number>; downstream: Array<number> }> = []
+  const steps: Array<{ key: AssetKey; stepKind: StepKind; upstream: Array<number>; downstream: Array<number> }> = []
   const downCount: Array<number> = []
   for (let i = 0; i < size; i++) {
     if (mask[i] === 0) continue
     const node = graph.nodes[i]!
-    const here = steps.length
-    position[i] = here
+    position[i] = steps.length
     const graphUpstream = graph.upstream[i]!
     let upstream: Array<number> = new Array(graphUpstream.length)
     let count = 0
@@ -110,12 +170,10 @@ export const makeSync = (project: Project<unknown>, options?: Options): Executio
     }
     if (count < upstream.length) upstream = upstream.slice(0, count)
     downCount.push(0)
-    steps.push({ key: node.key, kind: node.kind === "source" ? "observe" : "materialize", upstream, downstream: [] })
+    steps.push({ key: node.key, stepKind: node.kind === "source" ? "observe" : "materialize", upstream, downstream: [] })
   }
   const filled = new Int32Array(steps.length)
-  for (let here = 0; here < steps.length; here++) {
-    steps[here]!.downstream = new Array(downCount[here]!)
-  }
+  for (let here = 0; here < steps.length; here++) steps[here]!.downstream = new Array(downCount[here]!)
   for (let here = 0; here < steps.length; here++) {
     const upstream = steps[here]!.upstream
     for (let k = 0; k < upstream.length; k++) {
@@ -123,5 +181,70 @@ export const makeSync = (project: Project<unknown>, options?: Options): Executio
       steps[p]!.downstream[filled[p]!++] = here
     }
   }
-  return { selection, partition: options?.partition, steps }
+  return steps
 }
+
+/**
+ * The keys of a run's steps that are done: they succeeded, or were skipped as
+ * up to date (`not-stale`). Every other step (failed, skipped because an
+ * upstream failed or the run was canceled, never started) is not.
+ *
+ * @since 0.1.0
+ */
+export const doneSteps = (events: ReadonlyArray<StoredEvent>): Set<string> => {
+  const done = new Set<string>()
+  for (const event of events) {
+    if (event.type === "step-succeeded") done.add(event.assetKey)
+    else if (event.type === "step-skipped" && event.kind === "not-stale") done.add(event.assetKey)
+  }
+  return done
+}
+
+/**
+ * How much of a run {@link fromRun} re-executes: every step (`all`), or the
+ * steps that are not done (`failure`, see {@link doneSteps}).
+ *
+ * @since 0.1.0
+ */
+export type ReexecuteFrom = "failure" | "all"
+
+/**
+ * The plan that re-executes a finished run: its selection and partition, over
+ * its steps (`all`) or its steps that are not done (`failure`), that the
+ * project still has. Sources read by those steps are observed again. The
+ * rule every caller uses (CLI, catalog, core).
+ *
+ * @since 0.1.0
+ */
+export const fromRun = (
+  project: Project<unknown>,
+  run: RunRecord | undefined,
+  events: ReadonlyArray<StoredEvent>,
+  from: ReexecuteFrom,
+  runId: string = run?.runId ?? ""
+): Effect.Effect<ExecutionPlan, ReexecutionError> =>
+  Effect.suspend(() => {
+    if (run === undefined) {
+      return Effect.fail(new ReexecutionError({ runId, message: `run ${runId} does not exist; list runs with 'strata runs'` }))
+    }
+    if (run.status === "queued" || run.status === "started") {
+      return Effect.fail(
+        new ReexecutionError({ runId, message: `run ${runId} is still ${run.status}; wait for it to finish or cancel it` })
+      )
+    }
+    const done = from === "all" ? new Set<string>() : doneSteps(events)
+    const only = new Set(run.assetKeys.filter((key) => !done.has(key) && project.graph.index.has(key)))
+    if (only.size === 0) {
+      return Effect.fail(
+        new ReexecutionError({
+          runId,
+          message: from === "all"
+            ? `run ${runId} has no step the project still defines`
+            : `run ${runId} has no failed or skipped step to re-execute`
+        })
+      )
+    }
+    // the parent's selection may not parse or resolve any more (a key was removed): `only` holds the steps
+    return Effect.succeed(makeSync(project, { selection: "*", partition: run.partition, only, parentRunId: runId }))
+      .pipe(Effect.map((plan) => ({ ...plan, selection: run.selection })))
+  })

@@ -1,6 +1,15 @@
 /**
- * The instance: run storage, the append-only event log and the asset index
- * ("latest materialization per asset and partition"), behind one service.
+ * The instance: three storage domains behind one service, the front
+ * ({@link InstanceShape}):
+ * - {@link RunStorage}: runs, their status, heartbeats and cancel requests;
+ * - {@link EventLog}: the append-only log of every event, read by run or
+ *   tailed by cursor (a daemon or the catalog follows new events without
+ *   scanning), with retention;
+ * - {@link AssetIndex}: the latest materialization per asset and per
+ *   partition, observations, failures and history, with paged and counted
+ *   queries.
+ * Appending events maintains the other two domains in the same transaction,
+ * through the one projection every backend shares (`EventProjection`).
  *
  * Implementations: {@link layerMemory} (tests), `@strata/sqlite` (the
  * embedded default, a file under `.strata/`) and `@strata/postgres`
@@ -266,18 +275,34 @@ export const cancelRefusal = (runId: string, run: RunRecord | undefined): Cancel
 }
 
 /**
- * The instance interface.
+ * A page of a keyed listing: the records, and the key to pass as `after` for
+ * the next page (absent on the last page).
  *
  * @since 0.1.0
  */
-export interface InstanceShape {
-  readonly capabilities: Capabilities
-  /** A short description for messages: `sqlite .strata/instance.db`, `memory`. */
-  readonly describe: string
+export interface Page<A> {
+  readonly records: ReadonlyArray<A>
+  readonly next?: string | undefined
+}
+
+/**
+ * A page query: at most `limit` records (default 100) with keys after `after`, in key order.
+ *
+ * @since 0.1.0
+ */
+export interface PageQuery {
+  readonly after?: string | undefined
+  readonly limit?: number | undefined
+}
+
+/**
+ * Run storage: runs, their status, heartbeats and cancel requests.
+ *
+ * @since 0.1.0
+ */
+export interface RunStorage {
   /** Records a new run (status `queued`). Fails with reason `invalid` when the id exists. */
   readonly createRun: (run: NewRun) => Effect.Effect<RunRecord, InstanceError>
-  /** Appends a batch of events atomically. */
-  readonly appendEvents: (events: ReadonlyArray<StrataEvent>) => Effect.Effect<void, InstanceError>
   /** Notes that the process running `runId` is alive. */
   readonly heartbeat: (runId: string, at: number) => Effect.Effect<void, InstanceError>
   /**
@@ -298,21 +323,8 @@ export interface InstanceShape {
    */
   readonly cancelRequest: (runId: string) => Effect.Effect<CancelRequest | undefined, InstanceError>
   readonly getRun: (runId: string) => Effect.Effect<RunRecord | undefined, InstanceError>
-  /** Runs, newest first. */
+  /** Runs, newest first: in the reverse of the order they were created (recorded) in this instance. */
   readonly listRuns: (query?: RunQuery) => Effect.Effect<ReadonlyArray<RunRecord>, InstanceError>
-  /** A run's events in order. */
-  readonly runEvents: (runId: string, query?: EventQuery) => Effect.Effect<ReadonlyArray<StoredEvent>, InstanceError>
-  /** All events in order (for tailing the log). */
-  readonly events: (query?: EventQuery) => Effect.Effect<ReadonlyArray<StoredEvent>, InstanceError>
-  /** The asset index: for the given keys (or every known key), the latest state. */
-  readonly assets: (keys?: ReadonlyArray<string>) => Effect.Effect<ReadonlyMap<string, AssetRecord>, InstanceError>
-  /** The latest materialization of each partition of an asset. */
-  readonly partitions: (assetKey: string) => Effect.Effect<ReadonlyMap<string, MaterializationRecord>, InstanceError>
-  /** Materializations of an asset, newest first. */
-  readonly history: (
-    assetKey: string,
-    query?: { readonly partition?: string | undefined; readonly limit?: number | undefined; readonly before?: number | undefined }
-  ) => Effect.Effect<ReadonlyArray<MaterializationRecord>, InstanceError>
   /**
    * Marks as failed the runs left `queued` or `started` by a process that is
    * gone: on this host, a dead pid; anywhere, no heartbeat for `heartbeatTimeoutMs`.
@@ -321,10 +333,62 @@ export interface InstanceShape {
   readonly reapOrphanedRuns: (
     options: { readonly now: number; readonly heartbeatTimeoutMs: number; readonly host: string }
   ) => Effect.Effect<ReadonlyArray<RunRecord>, InstanceError>
+}
+
+/**
+ * The event log: append-only, in order, with increasing ids.
+ *
+ * @since 0.1.0
+ */
+export interface EventLog {
+  /** Appends a batch of events atomically, maintaining runs and the asset index (`EventProjection`). */
+  readonly appendEvents: (events: ReadonlyArray<StrataEvent>) => Effect.Effect<void, InstanceError>
+  /** A run's events in order. */
+  readonly runEvents: (runId: string, query?: EventQuery) => Effect.Effect<ReadonlyArray<StoredEvent>, InstanceError>
+  /** All events in order, after a cursor (an event id): tailing the log. */
+  readonly events: (query?: EventQuery) => Effect.Effect<ReadonlyArray<StoredEvent>, InstanceError>
+  /** The id of the newest event (0 when there is none): where a tail that wants only new events starts. */
+  readonly lastEventId: () => Effect.Effect<number, InstanceError>
   /** Retention. The latest materialization and observation of every asset are always kept. */
   readonly prune: (options: PruneOptions) => Effect.Effect<PruneResult, InstanceError>
+}
+
+/**
+ * The asset index: what is known about each asset and partition now.
+ *
+ * @since 0.1.0
+ */
+export interface AssetIndex {
+  /** For the given keys (or every known key), the latest state. */
+  readonly assets: (keys?: ReadonlyArray<string>) => Effect.Effect<ReadonlyMap<string, AssetRecord>, InstanceError>
+  /** Known assets in key order, a page at a time. */
+  readonly assetPage: (query?: PageQuery) => Effect.Effect<Page<AssetRecord>, InstanceError>
+  /** How many assets the index knows. */
+  readonly assetCount: () => Effect.Effect<number, InstanceError>
+  /** The latest materialization of each partition of an asset. */
+  readonly partitions: (assetKey: string) => Effect.Effect<ReadonlyMap<string, MaterializationRecord>, InstanceError>
+  /** The latest materialization of each partition of an asset, in partition key order, a page at a time. */
+  readonly partitionPage: (assetKey: string, query?: PageQuery) => Effect.Effect<Page<MaterializationRecord>, InstanceError>
+  /** How many partitions of an asset have been materialized. */
+  readonly partitionCount: (assetKey: string) => Effect.Effect<number, InstanceError>
+  /** Materializations of an asset, newest first. */
+  readonly history: (
+    assetKey: string,
+    query?: { readonly partition?: string | undefined; readonly limit?: number | undefined; readonly before?: number | undefined }
+  ) => Effect.Effect<ReadonlyArray<MaterializationRecord>, InstanceError>
   /** Forgets everything recorded about these assets (their history and index entries). */
   readonly wipeAssets: (assetKeys: ReadonlyArray<string>) => Effect.Effect<void, InstanceError>
+}
+
+/**
+ * The instance interface: its domains, and what the backend is.
+ *
+ * @since 0.1.0
+ */
+export interface InstanceShape extends RunStorage, EventLog, AssetIndex {
+  readonly capabilities: Capabilities
+  /** A short description for messages: `sqlite .strata/instance.db`, `memory`. */
+  readonly describe: string
 }
 
 /**

@@ -9,16 +9,15 @@
  *
  * @since 0.1.0
  */
-import { randomUUID } from "node:crypto"
-import { hostname } from "node:os"
-import { Cause, Clock, Effect, Exit } from "effect"
+import { Cause, Effect, Exit } from "effect"
 import type { AssetKey } from "./AssetKey.ts"
-import type { ErrorInfo, StrataEvent } from "./Event.ts"
+import type { ErrorInfo } from "./Event.ts"
 import { errorInfo } from "./Event.ts"
-import type { InstanceError } from "./Instance.ts"
+import * as ExecutionPlan from "./ExecutionPlan.ts"
+import type { AssetRecord, InstanceError } from "./Instance.ts"
 import { Instance } from "./Instance.ts"
-import * as Metadata from "./Metadata.ts"
 import type { Project } from "./Project.ts"
+import * as RunCoordinator from "./RunCoordinator.ts"
 import * as Selection from "./Selection.ts"
 import type { Any as AnySource, Observation } from "./SourceAsset.ts"
 
@@ -46,15 +45,34 @@ export interface ObserveResult {
 }
 
 /**
+ * Options of {@link sources}.
+ *
+ * @since 0.1.0
+ */
+export interface Options {
+  /** Observe only the sources in this selection. */
+  readonly selection?: string | undefined
+  readonly runId?: string | undefined
+  /**
+   * Also record the sources that could not be observed (their failure shows in
+   * status), and the ones recorded as failed that can be observed again with
+   * the same data version (which clears the failure). Default false: only new
+   * data versions are recorded.
+   */
+  readonly recordFailures?: boolean | undefined
+}
+
+/**
  * Observes the sources of a project (only those in `selection`, when given)
- * and records the changed ones. Sources are observed one after another, in
- * graph order.
+ * and records the changed ones, through the run coordinator: one run of
+ * observation steps, tagged {@link runTags}, only when there is something to
+ * record. Sources are observed one after another, in graph order.
  *
  * @since 0.1.0
  */
 export const sources = <R>(
   project: Project<R>,
-  options?: { readonly selection?: string | undefined; readonly runId?: string | undefined }
+  options?: Options
 ): Effect.Effect<
   ObserveResult,
   InstanceError | Selection.SelectionParseError | Selection.SelectionResolveError,
@@ -62,19 +80,35 @@ export const sources = <R>(
 > =>
   Effect.gen(function*() {
     const instance = yield* Instance
-    const clock = yield* Clock.Clock
     const keep = options?.selection === undefined ? undefined : new Set(yield* Selection.resolve(project, options.selection))
     const nodes = project.graph.nodes.filter((node): node is AnySource =>
       node.kind === "source" && (keep === undefined || keep.has(node.key))
     )
     if (nodes.length === 0) return { runId: undefined, changed: [], unchanged: [], failed: [] }
     const records = yield* instance.assets(nodes.map((node) => node.key))
+    const found = yield* observeAll(nodes, records)
+    const record = new Set(found.changed.map((entry) => entry.key))
+    if (options?.recordFailures === true) {
+      for (const entry of found.failed) record.add(entry.key)
+      for (const key of found.unchanged) if (records.get(key)?.failure !== undefined) record.add(key)
+    }
+    if (record.size === 0) return { runId: undefined, ...found }
+    const plan = ExecutionPlan.makeSync(project as Project<unknown>, { selection: "*", only: record, observeSources: false })
+    const run = yield* RunCoordinator.execute(project, { ...plan, selection: plan.steps.map((step) => step.key).join(", ") }, {
+      runId: options?.runId,
+      tags: runTags,
+      concurrency: 1
+    })
+    return { runId: run.runId, ...found }
+  })
+
+/** Observes each source, without recording anything, and sorts them by what was found. */
+const observeAll = (nodes: ReadonlyArray<AnySource>, records: ReadonlyMap<string, AssetRecord>) =>
+  Effect.gen(function*() {
     const changed: Array<{ key: AssetKey; dataVersion: string; previous: string | undefined }> = []
     const unchanged: Array<AssetKey> = []
     const failed: Array<{ key: AssetKey; error: ErrorInfo }> = []
-    const observations: Array<{ node: AnySource; observation: Observation; started: number; ended: number }> = []
     for (const node of nodes) {
-      const started = clock.currentTimeMillisUnsafe()
       const exit = yield* Effect.exit(node.observe as Effect.Effect<Observation, unknown>)
       if (Exit.isFailure(exit)) {
         if (Cause.hasInterruptsOnly(exit.cause)) return yield* Effect.interrupt
@@ -82,52 +116,8 @@ export const sources = <R>(
         continue
       }
       const previous = records.get(node.key)?.observation?.dataVersion
-      if (previous === exit.value.dataVersion) {
-        unchanged.push(node.key)
-        continue
-      }
-      changed.push({ key: node.key, dataVersion: exit.value.dataVersion, previous })
-      observations.push({ node, observation: exit.value, started, ended: clock.currentTimeMillisUnsafe() })
+      if (previous === exit.value.dataVersion) unchanged.push(node.key)
+      else changed.push({ key: node.key, dataVersion: exit.value.dataVersion, previous })
     }
-    if (observations.length === 0) return { runId: undefined, changed, unchanged, failed }
-
-    const runId = options?.runId ?? randomUUID()
-    const createdAt = observations[0]!.started
-    yield* instance.createRun({
-      runId,
-      selection: observations.map((o) => o.node.key).join(", "),
-      assetKeys: observations.map((o) => o.node.key),
-      staleOnly: false,
-      tags: runTags,
-      createdAt,
-      host: hostname(),
-      pid: process.pid
-    })
-    const events: Array<StrataEvent> = [{ type: "run-started", runId, timestamp: createdAt }]
-    for (const { ended, node, observation, started } of observations) {
-      events.push(
-        { type: "step-started", runId, timestamp: started, assetKey: node.key, partition: undefined, attempt: 1 },
-        {
-          type: "asset-observed",
-          runId,
-          timestamp: ended,
-          assetKey: node.key,
-          partition: undefined,
-          dataVersion: observation.dataVersion,
-          metadata: observation.metadata ?? Metadata.empty
-        },
-        {
-          type: "step-succeeded",
-          runId,
-          timestamp: ended,
-          assetKey: node.key,
-          partition: undefined,
-          attempt: 1,
-          durationMs: ended - started
-        }
-      )
-    }
-    events.push({ type: "run-succeeded", runId, timestamp: clock.currentTimeMillisUnsafe() })
-    yield* instance.appendEvents(events)
-    return { runId, changed, unchanged, failed }
+    return { changed, unchanged, failed }
   })

@@ -5,6 +5,7 @@
  *
  * @since 0.1.0
  */
+export * as EventProjection from "./EventProjection.ts"
 export {
   isProcessAlive,
   isTerminal,

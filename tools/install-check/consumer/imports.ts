@@ -9,6 +9,7 @@ const entries = [
   "@strata/sqlite",
   "@strata/arrow",
   "@strata/postgres",
+  "@strata/runtime",
   "@strata/catalog",
   "@strata/cli"
 ] as const

@@ -1,6 +1,8 @@
 /**
  * Watches the files that a project's sources read (`SourceAsset.file`) and
- * reports, debounced, which sources' files changed. The engine observes them.
+ * reports, debounced, which sources' files changed; {@link SourceWatching}
+ * observes them through the run coordinator (`Observe.sources`), so that a new
+ * raw file turns its downstream stale without a click, and follows reloads.
  *
  * Folders are watched, not files: writers often replace a file by writing a
  * new one and renaming it over the old one, which ends a watch on the old
@@ -10,8 +12,10 @@
 import { watch } from "node:fs"
 import type { FSWatcher } from "node:fs"
 import { basename, dirname } from "node:path"
-import { SourceAsset } from "@strata/core"
-import type { Asset } from "@strata/core"
+import type { Asset, Instance } from "@strata/core"
+import { Observe, SourceAsset } from "@strata/core"
+import { Cause, Context, Effect, Queue, type Scope } from "effect"
+import type { Generation, ProjectHost } from "./ProjectHost.ts"
 
 type AnyNode = Asset.AnyNode
 
@@ -113,5 +117,82 @@ export const watchSourceFiles = (
       timer = undefined
       for (const watcher of watchers) watcher.close()
     }
+  }
+}
+
+/**
+ * Observes the sources whose files change, on the generation that was current
+ * when they changed, one batch at a time in the order the changes came; a
+ * reload watches the new generation's files instead.
+ *
+ * @since 0.1.0
+ */
+export class SourceWatching {
+  private watcher: SourceWatcher | undefined
+  private readonly changes: Queue.Queue<{ readonly generation: Generation; readonly keys: ReadonlyArray<string> }>
+  private readonly host: ProjectHost
+  private readonly services: Context.Context<never>
+
+  private constructor(host: ProjectHost, changes: SourceWatching["changes"], services: Context.Context<never>) {
+    this.host = host
+    this.changes = changes
+    this.services = services
+  }
+
+  /** Starts watching the current generation, and every later one; stops when the scope closes. */
+  static start = (host: ProjectHost): Effect.Effect<SourceWatching, never, Scope.Scope> =>
+    Effect.gen(function*() {
+      const changes = yield* Queue.unbounded<{ readonly generation: Generation; readonly keys: ReadonlyArray<string> }>()
+      const watching = new SourceWatching(host, changes, yield* Effect.context<never>())
+      yield* watching.watch(host.current)
+      host.onReload((generation) => watching.watch(generation))
+      yield* Effect.addFinalizer(() => Effect.sync(() => watching.close()))
+      yield* Effect.forkScoped(Effect.forever(Effect.flatMap(Queue.take(watching.changes), (batch) => watching.observe(batch.generation, batch.keys))))
+      return watching
+    })
+
+  /** Folders being watched now. */
+  get folders(): ReadonlyArray<string> {
+    return this.watcher?.folders ?? []
+  }
+
+  private close(): void {
+    this.watcher?.close()
+    this.watcher = undefined
+  }
+
+  private watch(generation: Generation): Effect.Effect<void> {
+    return Effect.sync(() => {
+      this.close()
+      const sources = watchedSources(generation.project.graph.nodes)
+      if (sources.length === 0) return
+      this.watcher = watchSourceFiles(
+        sources,
+        (keys) => Queue.offerUnsafe(this.changes, { generation, keys }),
+        (text) => Effect.runForkWith(this.services)(Effect.logWarning(text))
+      )
+    })
+  }
+
+  /**
+   * Records new data versions, failures (a deleted file) and recoveries of the
+   * changed sources, in one observation run; nothing when nothing changed.
+   */
+  private observe(generation: Generation, changed: ReadonlyArray<string>): Effect.Effect<void> {
+    // a reload since: the new generation's watcher reports its own changes
+    if (generation !== this.host.current) return Effect.void
+    const keys = changed.filter((key) => generation.project.graph.index.has(key))
+    if (keys.length === 0) return Effect.void
+    const observe = Observe.sources(generation.project, { selection: keys.join(", "), recordFailures: true }).pipe(
+      Effect.provideContext(generation.context as Context.Context<unknown>)
+    ) as Effect.Effect<Observe.ObserveResult, Instance.InstanceError | { readonly message: string }>
+    return this.host.hold(generation, observe).pipe(
+      Effect.asVoid,
+      Effect.catchCause((cause) =>
+        Cause.hasInterruptsOnly(cause)
+          ? Effect.interrupt
+          : Effect.logWarning(`cannot observe the changed sources ${changed.join(", ")}: ${String(Cause.squash(cause))}`)
+      )
+    )
   }
 }

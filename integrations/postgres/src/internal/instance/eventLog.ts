@@ -1,0 +1,206 @@
+/**
+ * The event log in Postgres: the `events` table (ids from an identity column,
+ * handed out in commit order under the append lock). Appending a batch stores
+ * its events and applies core's projection (`EventProjection`) to the runs and
+ * the asset index in the same transaction; a repeated materialization (same
+ * run, asset and partition) is dropped by the primary key of
+ * `materialized_steps`.
+ */
+import type { Event, Instance as InstanceModule } from "@strata/core"
+import { Instance } from "@strata/core"
+import { EventProjection, orphanedRunEnd, orphanedStepFailures, orphanReason } from "@strata/core/spi"
+import { Effect } from "effect"
+import type { PgConnection } from "../../PgClient.ts"
+import type { PgError } from "../../PgError.ts"
+import type { PgAssetIndex } from "./assetIndex.ts"
+import type { PgInstanceContext } from "./context.ts"
+import { runColumns, toRun, toStored } from "./rows.ts"
+import type { PgRuns } from "./runs.ts"
+import { TERMINAL } from "./runs.ts"
+
+type StrataEvent = Event.StrataEvent
+type StoredEvent = Event.StoredEvent
+
+export class PgEventLog {
+  private readonly x: PgInstanceContext
+  private readonly runs: PgRuns
+  private readonly index: PgAssetIndex
+
+  constructor(context: PgInstanceContext, runs: PgRuns, index: PgAssetIndex) {
+    this.x = context
+    this.runs = runs
+    this.index = index
+  }
+
+  /** Appends inside the caller's transaction. */
+  appendIn(connection: PgConnection, events: ReadonlyArray<StrataEvent>): Effect.Effect<void, PgError | InstanceModule.InstanceError> {
+    const self = this
+    const s = this.x.s
+    return Effect.gen(function*() {
+      if (events.length === 0) return
+      yield* self.x.lockEvents(connection)
+      yield* self.checkRuns(connection, events)
+      const claimed = yield* self.claimSteps(connection, events)
+      const kept = EventProjection.keep(events, (key) => !claimed.has(key))
+      if (kept.length === 0) return
+      const rows = yield* connection.query<{ id: string }>(
+        `insert into ${s}.events (run_id, type, asset_key, partition, body)
+         select run_id, type, asset_key, partition, body
+         from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::json[]) with ordinality
+           as batch(run_id, type, asset_key, partition, body, position)
+         order by position
+         returning id`,
+        [
+          kept.map((e) => e.runId),
+          kept.map((e) => e.type),
+          kept.map((e) => ("assetKey" in e ? e.assetKey ?? null : null)),
+          kept.map((e) => ("partition" in e ? e.partition ?? null : null)),
+          kept.map((e) => JSON.stringify(e))
+        ]
+      )
+      const ids = rows.map((row) => Number(row.id)).sort((a, b) => a - b)
+      const stored = kept.map((event, index) => ({ ...event, id: ids[index]! }) as StoredEvent)
+      const delta = EventProjection.fold(stored)
+      yield* self.runs.apply(connection, delta.runs)
+      yield* self.index.apply(connection, delta)
+    })
+  }
+
+  private checkRuns(connection: PgConnection, events: ReadonlyArray<StrataEvent>) {
+    const runIds = [...new Set(events.map((event) => event.runId))]
+    return Effect.flatMap(
+      connection.query<{ run_id: string }>(`select run_id from ${this.x.s}.runs where run_id = any($1::text[])`, [runIds]),
+      (known) => {
+        const knownIds = new Set(known.map((row) => row.run_id))
+        const missing = events.find((event) => !knownIds.has(event.runId))
+        return missing === undefined ? Effect.void : Effect.fail(
+          new Instance.InstanceError({
+            operation: "appendEvents",
+            reason: "invalid",
+            message: `event ${missing.type} refers to run ${missing.runId}, which does not exist; create the run first`
+          })
+        )
+      }
+    )
+  }
+
+  /** Claims the batch's materialized steps; returns the dedupe keys newly claimed (the others were held). */
+  private claimSteps(connection: PgConnection, events: ReadonlyArray<StrataEvent>) {
+    const steps = events.filter((event) => event.type === "asset-materialized")
+    if (steps.length === 0) return Effect.succeed(new Set<string>())
+    return Effect.map(
+      connection.query<{ run_id: string; asset_key: string; partition_key: string }>(
+        `insert into ${this.x.s}.materialized_steps (run_id, asset_key, partition_key)
+         select * from unnest($1::text[], $2::text[], $3::text[])
+         on conflict do nothing returning run_id, asset_key, partition_key`,
+        [steps.map((e) => e.runId), steps.map((e) => e.assetKey), steps.map((e) => e.partition ?? "")]
+      ),
+      (inserted) => new Set(inserted.map((row) => `${row.run_id}\u0000${row.asset_key}\u0000${row.partition_key}`))
+    )
+  }
+
+  private eventsWhere(where: string, params: Array<unknown>, query: InstanceModule.EventQuery | undefined) {
+    let sql = `select id, body from ${this.x.s}.events where ${where}`
+    if (query?.after !== undefined) {
+      params.push(query.after)
+      sql += ` and id > $${params.length}`
+    }
+    sql += " order by id"
+    if (query?.limit !== undefined) {
+      params.push(query.limit)
+      sql += ` limit $${params.length}`
+    }
+    return this.x.client.query<{ id: string; body: unknown }>(sql, params).pipe(Effect.map((rows) => rows.map(toStored)))
+  }
+
+  /** Fails the runs whose process is gone (see `Instance.reapOrphanedRuns`), under the append lock. */
+  reap(options: { readonly now: number; readonly heartbeatTimeoutMs: number; readonly host: string }) {
+    const self = this
+    const s = this.x.s
+    return this.x.client.transaction((connection) =>
+      Effect.gen(function*() {
+        // the append lock first: two reapers never both fail the same run
+        yield* self.x.lockEvents(connection)
+        const rows = yield* connection.query(`select ${runColumns} from ${s}.runs where status in ('queued', 'started') order by seq`)
+        const events: Array<StrataEvent> = []
+        const reaped: Array<string> = []
+        for (const row of rows) {
+          const run = toRun(row)
+          const reason = orphanReason(run, options)
+          if (reason === undefined) continue
+          // close the steps it left running, so nothing shows as running forever
+          const stepRows = yield* connection.query<{ id: string; body: unknown }>(
+            `select id, body from ${s}.events where run_id = $1 and type like 'step-%' order by id`,
+            [run.runId]
+          )
+          events.push(...orphanedStepFailures(stepRows.map(toStored), options.now, reason))
+          events.push(orphanedRunEnd(run, options.now, reason))
+          reaped.push(run.runId)
+        }
+        yield* self.appendIn(connection, events)
+        if (reaped.length === 0) return []
+        const after = yield* connection.query(`select ${runColumns} from ${s}.runs where run_id = any($1::text[]) order by seq`, [reaped])
+        return after.map(toRun)
+      })
+    )
+  }
+
+  private prune(options: InstanceModule.PruneOptions) {
+    const self = this
+    const s = this.x.s
+    return this.x.client.transaction((connection) =>
+      Effect.gen(function*() {
+        yield* self.x.lockEvents(connection)
+        const keep = `(select materialization_id from ${s}.asset_latest where materialization_id is not null
+                       union all select observation_id from ${s}.asset_latest where observation_id is not null
+                       union all select event_id from ${s}.asset_partitions)`
+        let runs = 0
+        let events = 0
+        if (options.endedBefore !== undefined) {
+          const removed = yield* connection.query<{ run_id: string }>(
+            `delete from ${s}.runs where status in ${TERMINAL} and coalesce(ended_at, 0) < $1 returning run_id`,
+            [options.endedBefore]
+          )
+          runs = removed.length
+          if (removed.length > 0) {
+            const deleted = yield* connection.query(
+              `delete from ${s}.events where run_id = any($1::text[]) and id not in ${keep} returning id`,
+              [removed.map((row) => row.run_id)]
+            )
+            events += deleted.length
+          }
+        }
+        if (options.keepMaterializationsPerAsset !== undefined) {
+          const deleted = yield* connection.query(
+            `delete from ${s}.events where id in (
+               select id from (
+                 select id, row_number() over (partition by asset_key, coalesce(partition, '') order by id desc) as rank
+                 from ${s}.events where type = 'asset-materialized'
+               ) ranked where rank > $1
+             ) and id not in ${keep} returning id`,
+            [options.keepMaterializationsPerAsset]
+          )
+          events += deleted.length
+        }
+        return { runs, events }
+      })
+    )
+  }
+
+  domain(): InstanceModule.EventLog {
+    const x = this.x
+    return {
+      appendEvents: (events) =>
+        events.length === 0 ? Effect.void : x.wrap("appendEvents")(x.client.transaction((connection) =>
+          this.appendIn(connection, events)
+        )),
+      runEvents: (runId, query) => x.wrap("runEvents")(this.eventsWhere("run_id = $1", [runId], query)),
+      events: (query) => x.wrap("events")(this.eventsWhere("true", [], query)),
+      lastEventId: () =>
+        x.wrap("lastEventId")(
+          x.client.query<{ id: string | null }>(`select max(id) as id from ${x.s}.events`).pipe(Effect.map((rows) => Number(rows[0]?.id ?? 0)))
+        ),
+      prune: (options) => x.wrap("prune")(this.prune(options))
+    }
+  }
+}

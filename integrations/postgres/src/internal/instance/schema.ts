@@ -1,0 +1,86 @@
+/** The Postgres instance's tables and their migrations. */
+
+/**
+ * The newest schema version this release knows.
+ *
+ * @since 0.1.0
+ */
+export const SCHEMA_VERSION = 3
+
+// JSON columns are `json`, not `jsonb`: jsonb refuses the escape \u0000,
+// which metadata and log lines may legitimately contain.
+export const migrations = (s: string): ReadonlyArray<{ readonly version: number; readonly statements: ReadonlyArray<string> }> => [
+  {
+    version: 1,
+    statements: [
+      `create table ${s}.runs (
+        seq bigint generated always as identity,
+        run_id text primary key,
+        selection text not null,
+        asset_keys json not null,
+        partition text,
+        stale_only boolean not null,
+        parent_run_id text,
+        tags json not null,
+        created_at double precision not null,
+        host text,
+        pid integer,
+        status text not null,
+        started_at double precision,
+        ended_at double precision,
+        reason text,
+        heartbeat_at double precision
+      )`,
+      `create unique index runs_seq on ${s}.runs (seq)`,
+      `create index runs_status on ${s}.runs (status, seq)`,
+      `create table ${s}.events (
+        id bigint generated always as identity primary key,
+        run_id text not null,
+        type text not null,
+        asset_key text,
+        partition text,
+        body json not null
+      )`,
+      `create index events_run on ${s}.events (run_id, id)`,
+      `create index events_materialized on ${s}.events (asset_key, id) where type = 'asset-materialized'`,
+      `create table ${s}.materialized_steps (
+        run_id text not null,
+        asset_key text not null,
+        partition_key text not null,
+        primary key (run_id, asset_key, partition_key)
+      )`,
+      `create table ${s}.asset_latest (
+        asset_key text primary key,
+        materialization_id bigint,
+        materialization json,
+        observation_id bigint,
+        observation json,
+        failure json
+      )`,
+      `create table ${s}.asset_partitions (
+        asset_key text not null,
+        partition text not null,
+        event_id bigint not null,
+        record json not null,
+        primary key (asset_key, partition)
+      )`
+    ]
+  },
+  {
+    // cancel requests (Instance.requestCancel), polled by the executing process
+    version: 2,
+    statements: [
+      `alter table ${s}.runs add column cancel_requested_at double precision`,
+      `alter table ${s}.runs add column cancel_reason text`
+    ]
+  },
+  {
+    // paged asset and partition listings in code point order (COLLATE "C"), whatever the database's collation
+    version: 3,
+    statements: [
+      `create index asset_latest_by_key on ${s}.asset_latest (asset_key collate "C")`,
+      `create index asset_partitions_by_key on ${s}.asset_partitions (asset_key, partition collate "C")`
+    ]
+  }
+]
+

@@ -1,0 +1,194 @@
+/**
+ * The event projection: what a batch of appended events changes in the
+ * instance's other domains (run storage and the asset index). Every backend
+ * (memory, SQLite, Postgres, and third-party ones through `@strata/core/spi`)
+ * applies the same {@link IndexDelta} in the transaction that stores the
+ * events, so the rules live here once:
+ *
+ * - `run-started` starts a `queued` run; `run-succeeded`/`run-failed`/
+ *   `run-canceled` end it. A run that has ended never changes status again.
+ * - `asset-materialized` becomes the latest materialization of its asset
+ *   (unpartitioned) or of its asset and partition, and clears the asset's
+ *   failure. The same (run, asset, partition) materialized twice is recorded
+ *   once: a step delivered twice is idempotent ({@link dedupeKey}); the
+ *   `step-succeeded` that follows a duplicate in the same batch is dropped too.
+ * - `asset-observed` (unpartitioned) becomes the latest observation and clears
+ *   the failure (a source has no materialization to clear it).
+ * - A final `step-failed` (no retry follows) of an unpartitioned step becomes
+ *   the asset's failure, until a later materialization or observation.
+ * - Every materialization is kept in history (retention prunes it).
+ *
+ * @since 0.1.0
+ */
+import type { StoredEvent, StrataEvent } from "./Event.ts"
+import type { FailureRecord, MaterializationRecord, ObservationRecord, RunStatus } from "./Instance.ts"
+import { materializationRecord, observationRecord, stepKey } from "./internal/instanceRules.ts"
+
+/**
+ * What a batch does to one run. `started` and `ended` apply only to a run
+ * that has not ended (a backend guards with its stored status).
+ *
+ * @since 0.1.0
+ */
+export interface RunChange {
+  readonly runId: string
+  /** `run-started`: status `started`, `startedAt` and `heartbeatAt` set to this time. */
+  readonly startedAt?: number | undefined
+  readonly ended?: {
+    readonly status: Extract<RunStatus, "succeeded" | "failed" | "canceled">
+    readonly at: number
+    readonly reason: string | undefined
+  } | undefined
+}
+
+/**
+ * What a batch does to one asset's (unpartitioned) index entry. A field left
+ * `undefined` is unchanged; `failure: null` clears the failure.
+ *
+ * @since 0.1.0
+ */
+export interface AssetChange {
+  readonly assetKey: string
+  readonly materialization?: MaterializationRecord | undefined
+  readonly observation?: ObservationRecord | undefined
+  readonly failure?: FailureRecord | null | undefined
+}
+
+/**
+ * Everything a batch changes besides the event log, in the order to apply.
+ *
+ * @since 0.1.0
+ */
+export interface IndexDelta {
+  readonly runs: ReadonlyArray<RunChange>
+  readonly assets: ReadonlyArray<AssetChange>
+  /** The latest materialization of each (asset, partition) the batch materialized. */
+  readonly partitions: ReadonlyArray<MaterializationRecord>
+  /** Every materialization of the batch, in order (history). */
+  readonly materializations: ReadonlyArray<MaterializationRecord>
+  /** Every observation of the batch, in order. */
+  readonly observations: ReadonlyArray<ObservationRecord>
+}
+
+/**
+ * The key under which an event is recorded at most once, or `undefined` for
+ * events that are always appended: `asset-materialized` per (run, asset,
+ * partition). A backend skips an event whose key it already holds (from an
+ * earlier batch, or earlier in this one).
+ *
+ * @since 0.1.0
+ */
+export const dedupeKey = (event: StrataEvent): string | undefined =>
+  event.type === "asset-materialized" ? stepKey(event.runId, event.assetKey, event.partition) : undefined
+
+/**
+ * The events of a batch to store, given which dedupe keys are already held:
+ * a repeated materialization and the `step-succeeded` of the same step that
+ * follows it in the batch are dropped.
+ *
+ * @since 0.1.0
+ */
+export const keep = (
+  events: ReadonlyArray<StrataEvent>,
+  isHeld: (key: string, event: StrataEvent) => boolean
+): Array<StrataEvent> => {
+  const kept: Array<StrataEvent> = []
+  const seen = new Set<string>()
+  let dropped: Set<string> | undefined
+  for (const event of events) {
+    const key = dedupeKey(event)
+    if (key !== undefined) {
+      if (seen.has(key) || isHeld(key, event)) {
+        ;(dropped ??= new Set()).add(key)
+        continue
+      }
+      seen.add(key)
+    } else if (dropped !== undefined && event.type === "step-succeeded" && dropped.has(stepKey(event.runId, event.assetKey, event.partition))) {
+      continue
+    }
+    kept.push(event)
+  }
+  return kept
+}
+
+interface MutableAssetChange {
+  assetKey: string
+  materialization?: MaterializationRecord | undefined
+  observation?: ObservationRecord | undefined
+  failure?: FailureRecord | null | undefined
+}
+
+interface MutableRunChange {
+  runId: string
+  startedAt?: number | undefined
+  ended?: RunChange["ended"]
+}
+
+/**
+ * Folds a batch of stored events (with their ids) into the changes it makes.
+ *
+ * @since 0.1.0
+ */
+export const fold = (events: ReadonlyArray<StoredEvent>): IndexDelta => {
+  const runs = new Map<string, MutableRunChange>()
+  const assets = new Map<string, MutableAssetChange>()
+  const partitions = new Map<string, MaterializationRecord>()
+  const materializations: Array<MaterializationRecord> = []
+  const observations: Array<ObservationRecord> = []
+  const asset = (key: string) => {
+    let change = assets.get(key)
+    if (change === undefined) assets.set(key, change = { assetKey: key })
+    return change
+  }
+  const run = (runId: string) => {
+    let change = runs.get(runId)
+    if (change === undefined) runs.set(runId, change = { runId })
+    return change
+  }
+  for (const event of events) {
+    switch (event.type) {
+      case "run-started": {
+        const change = run(event.runId)
+        if (change.ended === undefined && change.startedAt === undefined) change.startedAt = event.timestamp
+        break
+      }
+      case "run-succeeded":
+      case "run-failed":
+      case "run-canceled": {
+        const change = run(event.runId)
+        change.ended ??= {
+          status: event.type === "run-succeeded" ? "succeeded" : event.type === "run-failed" ? "failed" : "canceled",
+          at: event.timestamp,
+          reason: event.type === "run-succeeded" ? undefined : event.reason
+        }
+        break
+      }
+      case "asset-materialized": {
+        const record = materializationRecord(event)
+        materializations.push(record)
+        if (event.partition === undefined) {
+          const change = asset(event.assetKey)
+          change.materialization = record
+          change.failure = null
+        } else partitions.set(stepKey("", event.assetKey, event.partition), record)
+        break
+      }
+      case "asset-observed": {
+        const record = observationRecord(event)
+        observations.push(record)
+        if (event.partition === undefined) {
+          const change = asset(event.assetKey)
+          change.observation = record
+          change.failure = null
+        }
+        break
+      }
+      case "step-failed":
+        if (!event.willRetry && event.partition === undefined) {
+          asset(event.assetKey).failure = { eventId: event.id, runId: event.runId, timestamp: event.timestamp, error: event.error }
+        }
+        break
+    }
+  }
+  return { runs: [...runs.values()], assets: [...assets.values()], partitions: [...partitions.values()], materializations, observations }
+}

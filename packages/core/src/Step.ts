@@ -1,0 +1,342 @@
+/**
+ * Steps: one attempt of one step, from a {@link StepRequest}. `execute` loads
+ * the asset's inputs through the I/O managers (or the sources' loaders),
+ * computes, stores through the asset's I/O manager and appends the step's
+ * events; for an observation step it observes the source. It needs a
+ * {@link StepEnvironment}: the loaded project, the services its assets use,
+ * and where events go. The run coordinator provides one in its process; a
+ * worker process provides its own, so the same request runs anywhere.
+ *
+ * A step never fails: a failure is a {@link StepResult} (and a `step-failed`
+ * event). Interruption (a canceled run) is not caught.
+ *
+ * @since 0.1.0
+ */
+import { formatWithOptions } from "node:util"
+import { Cause, Context, Effect, Logger, Schema } from "effect"
+import type { AnyNode, Any as AnyAsset, AssetContext } from "./Asset.ts"
+import type { AssetKey } from "./AssetKey.ts"
+import type { LogLevel, StrataEvent } from "./Event.ts"
+import { errorInfo } from "./Event.ts"
+import type { IOManager, StoreResult } from "./IOManager.ts"
+import * as Metadata from "./Metadata.ts"
+import * as Output from "./Output.ts"
+import type { Project } from "./Project.ts"
+import * as RetryPolicy from "./RetryPolicy.ts"
+import type { Any as AnySource, Observation } from "./SourceAsset.ts"
+import type { StepRequest, StepResult } from "./StepRequest.ts"
+import * as Version from "./Version.ts"
+
+/**
+ * What a step runs against.
+ *
+ * @since 0.1.0
+ */
+export interface StepEnvironmentShape {
+  readonly project: Project<unknown>
+  /** The services the project's assets use: resources and I/O managers. */
+  readonly services: Context.Context<never>
+  /** Receives every event of the step, in order (the coordinator's buffer, or a worker's). */
+  readonly emit: (event: StrataEvent) => void
+  /** Milliseconds since the epoch. */
+  readonly now: () => number
+}
+
+/**
+ * The environment steps run in.
+ *
+ * @since 0.1.0
+ */
+export class StepEnvironment extends Context.Service<StepEnvironment, StepEnvironmentShape>()(
+  "@strata/core/StepEnvironment"
+) {}
+
+/**
+ * The step the current fiber runs, for log capture.
+ *
+ * @since 0.1.0
+ */
+export const CurrentStep = Context.Reference<
+  { readonly runId?: string | undefined; readonly key: string; readonly partition: string | undefined } | undefined
+>("@strata/core/CurrentStep", { defaultValue: () => undefined })
+
+/**
+ * A step that cannot run for a reason of its own (an upstream never
+ * materialized, an asset the project does not define).
+ *
+ * @since 0.1.0
+ */
+export class StepError extends Schema.TaggedError<StepError>()("@strata/core/StepFailure", {
+  key: Schema.String,
+  message: Schema.String,
+  isRetryable: Schema.Boolean
+}) {}
+
+/**
+ * Runs one attempt of the step a request names.
+ *
+ * @since 0.1.0
+ */
+export const execute = (request: StepRequest): Effect.Effect<StepResult, never, StepEnvironment> =>
+  Effect.flatMap(Effect.service(StepEnvironment), (environment) => executeIn(environment, request))
+
+/**
+ * {@link execute} with the environment given (no service lookup: the in-process executor calls this per step).
+ *
+ * @since 0.1.0
+ */
+export const executeIn = (environment: StepEnvironmentShape, request: StepRequest): Effect.Effect<StepResult> =>
+  Effect.suspend(() => {
+    const graph = environment.project.graph
+    const index = graph.index.get(request.assetKey)
+    const partition = request.partitions[0]
+    const step = { runId: request.runId, key: request.assetKey, partition }
+    const started = environment.now()
+    environment.emit({
+      type: "step-started",
+      runId: request.runId,
+      timestamp: started,
+      assetKey: request.assetKey,
+      partition,
+      attempt: request.attempt
+    })
+    if (index === undefined) {
+      return Effect.succeed(failed(environment, request, started, unknownAsset(request), false))
+    }
+    const node = graph.nodes[index]!
+    const run = request.stepKind === "observe"
+      ? observe(environment, request, node as AnySource, started)
+      : materialize(environment, request, node as AnyAsset, graph.upstream[index]!.map((j) => graph.nodes[j]!.key), started)
+    return Effect.provideService(run, CurrentStep, step)
+  })
+
+const unknownAsset = (request: StepRequest) =>
+  new StepError({
+    key: request.assetKey,
+    message: `the project has no asset ${request.assetKey} (the process running this step loaded another version of ` +
+      `the project than the one that planned the run); restart it on the same strata.config.ts`,
+    isRetryable: false
+  })
+
+/** Records a failed attempt; whether another follows is the asset's retry policy's call. */
+const failed = (
+  environment: StepEnvironmentShape,
+  request: StepRequest,
+  started: number,
+  error: unknown,
+  retryable: boolean
+): StepResult => {
+  const info = errorInfo(error)
+  const at = environment.now()
+  environment.emit({
+    type: "step-failed",
+    runId: request.runId,
+    timestamp: at,
+    assetKey: request.assetKey,
+    partition: request.partitions[0],
+    attempt: request.attempt,
+    durationMs: at - started,
+    error: info,
+    willRetry: retryable
+  })
+  return { status: "failed", error: info, willRetry: retryable }
+}
+
+/** Whether an attempt that failed with `error` is retried under the asset's policy. */
+const willRetry = (node: AnyNode, attempt: number, error: unknown): boolean => {
+  const policy = node.spec.retry
+  return policy !== undefined && attempt <= policy.maxRetries && RetryPolicy.isRetryable(error)
+}
+
+const succeeded = (
+  environment: StepEnvironmentShape,
+  request: StepRequest,
+  started: number,
+  recorded: StrataEvent & { readonly dataVersion: string }
+): StepResult => {
+  environment.emit(recorded)
+  environment.emit({
+    type: "step-succeeded",
+    runId: request.runId,
+    timestamp: recorded.timestamp,
+    assetKey: request.assetKey,
+    partition: request.partitions[0],
+    attempt: request.attempt,
+    durationMs: recorded.timestamp - started
+  })
+  return { status: "succeeded", dataVersion: recorded.dataVersion, willRetry: false }
+}
+
+const observe = (
+  environment: StepEnvironmentShape,
+  request: StepRequest,
+  source: AnySource,
+  started: number
+): Effect.Effect<StepResult> =>
+  Effect.matchCauseEffect(source.observe as Effect.Effect<Observation, unknown>, {
+    onFailure: (cause) =>
+      Cause.hasInterruptsOnly(cause)
+        ? Effect.interrupt
+        : Effect.succeed(failed(environment, request, started, Cause.squash(cause), false)),
+    onSuccess: (observation) =>
+      Effect.succeed(succeeded(environment, request, started, {
+        type: "asset-observed",
+        runId: request.runId,
+        timestamp: environment.now(),
+        assetKey: request.assetKey,
+        partition: request.partitions[0],
+        dataVersion: observation.dataVersion,
+        metadata: observation.metadata ?? Metadata.empty
+      }))
+  })
+
+// The materialize path is built from Effect combinators rather than Effect.gen: a generator per step cost
+// several µs, which on small assets was most of the orchestration overhead.
+
+const materialize = (
+  environment: StepEnvironmentShape,
+  request: StepRequest,
+  asset: AnyAsset,
+  upstreamKeys: ReadonlyArray<string>,
+  started: number
+): Effect.Effect<StepResult> => {
+  const missing = upstreamKeys.find((key) => request.inputVersions[key] === undefined)
+  if (missing !== undefined) {
+    const graph = environment.project.graph
+    const error = missingInput(asset.key, missing, graph.nodes[graph.index.get(missing)!]!.kind === "source")
+    return Effect.succeed(failed(environment, request, started, error, false))
+  }
+  const partition = request.partitions[0]
+  const context: AssetContext = { key: asset.key, partition, runId: request.runId, attempt: request.attempt }
+  return Effect.matchCauseEffect(computeAndStore(environment.services, asset, context), {
+    onFailure: (cause) => {
+      if (Cause.hasInterruptsOnly(cause)) return Effect.interrupt
+      const error = Cause.squash(cause)
+      return Effect.succeed(failed(environment, request, started, error, willRetry(asset, request.attempt, error)))
+    },
+    onSuccess: (stored) => {
+      const inputVersions: Record<string, string> = {}
+      for (const key of upstreamKeys) inputVersions[key] = request.inputVersions[key]!
+      return Effect.succeed(succeeded(environment, request, started, {
+        type: "asset-materialized",
+        runId: request.runId,
+        timestamp: environment.now(),
+        assetKey: asset.key,
+        partition,
+        metadata: stored.metadata,
+        dataVersion: stored.dataVersion,
+        codeVersion: Version.ofAsset(asset),
+        inputVersions
+      }))
+    }
+  })
+}
+
+const missingInput = (key: AssetKey, missing: string, isSource: boolean) =>
+  new StepError({
+    key,
+    message: isSource
+      ? `upstream source ${missing} has never been observed; include it in the run (observeSources) or observe it first`
+      : `upstream ${missing} has never been materialized; select it too (--select +${key}) or materialize it first`,
+    isRetryable: false
+  })
+
+const computeAndStore = (services: Context.Context<never>, asset: AnyAsset, context: AssetContext) =>
+  Effect.suspend(() => {
+    const inputs: Record<string, unknown> = {}
+    return Effect.flatMap(
+      loadInputs(services, asset, Object.keys(asset.deps), inputs, 0, context.partition),
+      () =>
+        Effect.flatMap(
+          asset.compute(inputs, context) as Effect.Effect<unknown, unknown>,
+          (result) => store(services, asset, context, result)
+        )
+    )
+  })
+
+const loadInputs = (
+  services: Context.Context<never>,
+  asset: AnyAsset,
+  names: ReadonlyArray<string>,
+  inputs: Record<string, unknown>,
+  k: number,
+  partition: string | undefined
+): Effect.Effect<void, unknown> => {
+  if (k === names.length) return Effect.void
+  const name = names[k]!
+  return Effect.flatMap(loadInput(services, asset.deps[name]!, asset.key, partition), (value) => {
+    inputs[name] = value
+    return loadInputs(services, asset, names, inputs, k + 1, partition)
+  })
+}
+
+const loadInput = (
+  services: Context.Context<never>,
+  dep: AnyNode,
+  downstream: AssetKey,
+  partition: string | undefined
+): Effect.Effect<unknown, unknown> => {
+  if (dep.kind === "source") {
+    const load = (dep as AnySource).load!
+    return load({ key: dep.key, partition, downstream }) as Effect.Effect<unknown, unknown>
+  }
+  const io = Context.getUnsafe(services, (dep as AnyAsset).io) as IOManager<unknown>
+  return io.load({ key: dep.key, partition, downstream, definitionMetadata: dep.spec.metadata })
+}
+
+const store = (services: Context.Context<never>, asset: AnyAsset, context: AssetContext, result: unknown) => {
+  const output = Output.isOutput(result) ? result : undefined
+  const io = Context.getUnsafe(services, asset.io) as IOManager<unknown>
+  return Effect.map(
+    io.store(
+      { key: asset.key, partition: context.partition, runId: context.runId, definitionMetadata: asset.spec.metadata },
+      output === undefined ? result : output.value
+    ),
+    (stored: StoreResult) => ({
+      metadata: Metadata.merge(stored.metadata, output?.metadata),
+      dataVersion: output?.dataVersion ?? stored.dataVersion ??
+        Version.hash(`${context.runId}\u0000${asset.key}\u0000${context.partition ?? ""}`)
+    })
+  )
+}
+
+const logLevels: Record<string, LogLevel> = {
+  Trace: "trace",
+  Debug: "debug",
+  Info: "info",
+  Warn: "warn",
+  Error: "error",
+  Fatal: "fatal"
+}
+
+const formatLog = (message: unknown, cause: Cause.Cause<unknown>): string => {
+  const parts = Array.isArray(message) ? message : [message]
+  let text = parts.map((part) => typeof part === "string" ? part : formatWithOptions({ depth: 4, breakLength: Infinity }, "%O", part))
+    .join(" ")
+  if (cause.reasons.length > 0) text += `\n${Cause.pretty(cause)}`
+  return text
+}
+
+/**
+ * A logger that records log lines as `log` events: of the step running in the
+ * fiber that logs ({@link CurrentStep}), else of `runId` (when given).
+ *
+ * @since 0.1.0
+ */
+export const logCapture = (emit: (event: StrataEvent) => void, runId?: string): Logger.Logger<unknown, void> =>
+  Logger.make((entry) => {
+    const level = logLevels[entry.logLevel]
+    if (level === undefined) return
+    const step = entry.fiber.getRef(CurrentStep)
+    const owner = step?.runId ?? runId
+    if (owner === undefined) return
+    emit({
+      type: "log",
+      runId: owner,
+      timestamp: entry.date.getTime(),
+      assetKey: step?.key,
+      partition: step?.partition,
+      level,
+      message: formatLog(entry.message, entry.cause)
+    })
+  })

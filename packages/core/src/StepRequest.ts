@@ -1,0 +1,79 @@
+/**
+ * Step requests: what crosses a process or machine boundary. A request names a
+ * step of a run and everything the step needs that is not in the project
+ * itself: the attempt, the partitions, and the data versions of the upstreams
+ * it reads (so that the step records what it consumed without reading the
+ * instance). It is plain data, JSON-encodable with {@link StepRequestSchema};
+ * `Step.execute(request)` runs it in any process that loaded the same project.
+ *
+ * @since 0.1.0
+ */
+import { Schema } from "effect"
+import type { ErrorInfo, StrataEvent } from "./Event.ts"
+import type { StepKind } from "./ExecutionPlan.ts"
+
+/**
+ * One attempt of one step of a run.
+ *
+ * @since 0.1.0
+ */
+export interface StepRequest {
+  readonly runId: string
+  readonly assetKey: string
+  readonly stepKind: StepKind
+  /** The partitions the step writes (or observes); empty for an unpartitioned asset. */
+  readonly partitions: ReadonlyArray<string>
+  /** 1 for the first attempt, 2 for the first retry... */
+  readonly attempt: number
+  /** The current data version of each upstream the step reads, by key; a missing upstream is absent. */
+  readonly inputVersions: Readonly<Record<string, string>>
+}
+
+/**
+ * The JSON form of a {@link StepRequest}.
+ *
+ * @since 0.1.0
+ */
+export const StepRequestSchema: Schema.Codec<StepRequest> = Schema.Struct({
+  runId: Schema.String,
+  assetKey: Schema.String,
+  stepKind: Schema.Literals(["materialize", "observe"]),
+  partitions: Schema.Array(Schema.String),
+  attempt: Schema.Number,
+  inputVersions: Schema.Record(Schema.String, Schema.String)
+})
+
+/**
+ * Encodes a request as JSON text.
+ *
+ * @since 0.1.0
+ */
+export const toJson = (request: StepRequest): string => JSON.stringify(Schema.encodeSync(StepRequestSchema)(request))
+
+/**
+ * Decodes a request from JSON text; throws a `SchemaError` naming the bad field.
+ *
+ * @since 0.1.0
+ */
+export const fromJson = (text: string): StepRequest => Schema.decodeUnknownSync(StepRequestSchema)(JSON.parse(text))
+
+/**
+ * How one attempt of a step ended.
+ *
+ * @since 0.1.0
+ */
+export interface StepResult {
+  readonly status: "succeeded" | "failed"
+  /** The data version the step recorded, when it succeeded. */
+  readonly dataVersion?: string | undefined
+  /** Set when it failed. */
+  readonly error?: ErrorInfo | undefined
+  /** The step failed and its retry policy allows another attempt. */
+  readonly willRetry: boolean
+  /**
+   * The events the step appended in another process (in order), for the
+   * coordinator to learn from without reading them back; absent when they
+   * went through this process's `StepEnvironment.emit`.
+   */
+  readonly events?: ReadonlyArray<StrataEvent> | undefined
+}
