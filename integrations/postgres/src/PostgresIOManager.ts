@@ -240,6 +240,34 @@ const readColumns = (connection: Pick<PgConnection, "query">, name: TableName) =
   )
 
 /**
+ * Takes a share lock on the table a load reads, as the first statement of the
+ * load's transaction; false when the table (or its schema) does not exist.
+ *
+ * Why: an unpartitioned store replaces the table (drop, then rename the
+ * staging table) in one transaction, and DDL is not MVCC-safe. A statement
+ * takes its snapshot before it waits for a lock, so a bare
+ * `COPY (select ...) TO STDOUT` that queued behind the swap would, once the
+ * swap committed, read the new table through a snapshot older than the
+ * transaction that filled it: zero rows. `LOCK TABLE` takes no snapshot
+ * (Postgres lets a transaction lock before its snapshot is set, see the LOCK
+ * and "Explicit Locking" pages), it waits until a swap in progress commits
+ * and then locks the table now bearing the name (the name is looked up again
+ * after the wait). The describe and COPY statements that follow take their
+ * snapshots after the swap committed (READ COMMITTED: per statement;
+ * REPEATABLE READ or SERIALIZABLE: at the first of them), and the lock keeps
+ * any later swap from dropping the table until the load commits. A swap waits
+ * for the loads that hold the lock, and loads queue behind a waiting swap, so
+ * neither starves; partition writes take ROW EXCLUSIVE, which this lock does
+ * not block.
+ */
+const lockForRead = (connection: Pick<PgConnection, "query">, name: TableName) =>
+  connection.query(`lock table ${qualified(name)} in access share mode`).pipe(
+    Effect.as(true),
+    // undefined table, undefined schema: nothing stored yet
+    Effect.catchIf((error) => error.sqlState === "42P01" || error.sqlState === "3F000", () => Effect.succeed(false))
+  )
+
+/**
  * Builds the Postgres I/O managers (tables and rows) over a client.
  *
  * @since 0.1.0
@@ -434,18 +462,9 @@ export const make = (client: PgClient["Service"], options?: Options) => {
   const loadStored = Effect.fn("PostgresIOManager.load")(function*(context: InputContext) {
     const name = yield* resolveName("load", context)
     const uri = uriOf(client.info, name)
-    return yield* client.withConnection((connection) =>
+    return yield* client.transaction((connection) =>
       Effect.gen(function*() {
-        const [described] = yield* connection.query<{ found: boolean; comment: string | null }>(
-          "select to_regclass($1) is not null as found, obj_description(to_regclass($1), 'pg_class') as comment",
-          [qualified(name)]
-        )
-        const columns = yield* readColumns(connection, name)
-        const comment = described?.comment ?? ""
-        const kind: StoredKind = comment.startsWith(KIND_PREFIX) && isKind(comment.slice(KIND_PREFIX.length))
-          ? comment.slice(KIND_PREFIX.length) as StoredKind
-          : "table"
-        if (described?.found !== true) {
+        if (!(yield* lockForRead(connection, name))) {
           return yield* Effect.fail(ioError(
             "load",
             context,
@@ -454,6 +473,15 @@ export const make = (client: PgClient["Service"], options?: Options) => {
             false
           ))
         }
+        const [described] = yield* connection.query<{ comment: string | null }>(
+          "select obj_description(to_regclass($1), 'pg_class') as comment",
+          [qualified(name)]
+        )
+        const columns = yield* readColumns(connection, name)
+        const comment = described?.comment ?? ""
+        const kind: StoredKind = comment.startsWith(KIND_PREFIX) && isKind(comment.slice(KIND_PREFIX.length))
+          ? comment.slice(KIND_PREFIX.length) as StoredKind
+          : "table"
         const hasPartition = columns.some((column) => column.name === partitionColumn)
         if (context.partition !== undefined && !hasPartition) {
           return yield* Effect.fail(ioError(
