@@ -15,8 +15,9 @@
  * Writes are atomic:
  * - an unpartitioned asset is copied into a fresh staging table, then the old
  *   table is dropped and the staging table renamed, in the same transaction
- *   that loaded it: readers see the old table or the new one, never part of
- *   either, and a crash mid-COPY leaves the old table as it was;
+ *   that loaded it: loads see the old table or the new one, never part of
+ *   either (a load locks the table before its snapshot: see
+ *   `lockAndDescribe`), and a crash mid-COPY leaves the old table as it was;
  * - a partitioned asset's table has a partition column (`_partition` by
  *   default); storing a partition deletes that partition's rows and copies
  *   the new ones in one transaction.
