@@ -372,9 +372,13 @@ export const materialize = <R>(
       const output = Output.isOutput(result) ? result : undefined
       const io = Context.getUnsafe(services, asset.io) as IOManager<unknown>
       return Effect.map(
-        io.store(
-          { key: asset.key, partition, runId, definitionMetadata: asset.spec.metadata },
-          output === undefined ? result : output.value
+        Metadata.limitStore(
+          { key: asset.key, partition },
+          output?.metadata,
+          io.store(
+            { key: asset.key, partition, runId, definitionMetadata: asset.spec.metadata },
+            output === undefined ? result : output.value
+          )
         ),
         (stored: StoreResult) => ({
           metadata: Metadata.merge(stored.metadata, output?.metadata),
