@@ -185,17 +185,25 @@ export const limitStore = <A extends { readonly metadata?: Metadata | undefined 
   subject: Subject,
   declared: Metadata | undefined,
   store: Effect.Effect<A, E, R>
-): Effect.Effect<A, E | MetadataTooLarge, R> =>
-  Effect.flatMap(Effect.service(MaxBytes), (maxBytes) => {
-    const early = oversize(declared, maxBytes)
-    if (early !== undefined) return Effect.fail(tooLarge(subject, "materialization", early, maxBytes, false))
-    return Effect.flatMap(store, (stored) => {
-      const bytes = oversize(stored.metadata === undefined ? declared : merge(stored.metadata, declared), maxBytes)
-      return bytes === undefined
-        ? Effect.succeed(stored)
-        : Effect.fail(tooLarge(subject, "materialization", bytes, maxBytes, true))
-    })
+): Effect.Effect<A, E | MetadataTooLarge, R> => {
+  // on the per-step path: the cap is read from the fiber synchronously, and only when there is metadata
+  const checked = Effect.flatMap(store, (stored) => {
+    const metadata = declared === undefined ? stored.metadata : stored.metadata === undefined ? declared : merge(stored.metadata, declared)
+    return metadata === undefined || metadata === empty
+      ? Effect.succeed(stored)
+      : Effect.withFiber((fiber) => {
+        const maxBytes = fiber.getRef(MaxBytes)
+        const bytes = oversize(metadata, maxBytes)
+        return bytes === undefined ? Effect.succeed(stored) : Effect.fail(tooLarge(subject, "materialization", bytes, maxBytes, true))
+      })
   })
+  if (declared === undefined || declared === empty) return checked
+  return Effect.withFiber((fiber) => {
+    const maxBytes = fiber.getRef(MaxBytes)
+    const bytes = oversize(declared, maxBytes)
+    return bytes === undefined ? checked : Effect.fail(tooLarge(subject, "materialization", bytes, maxBytes, false))
+  })
+}
 
 /**
  * An observation under {@link MaxBytes}: fails with {@link MetadataTooLarge}
@@ -210,7 +218,8 @@ export const limitObservation = <A extends { readonly metadata?: Metadata | unde
   Effect.flatMap(observe, (observation) =>
     observation.metadata === undefined || observation.metadata === empty
       ? Effect.succeed(observation)
-      : Effect.flatMap(Effect.service(MaxBytes), (maxBytes) => {
+      : Effect.withFiber((fiber) => {
+        const maxBytes = fiber.getRef(MaxBytes)
         const bytes = oversize(observation.metadata, maxBytes)
         return bytes === undefined
           ? Effect.succeed(observation)
