@@ -90,10 +90,11 @@ describe("replacing a table while other processes load it", () => {
     const wrongCount = readers.reduce((sum, report) => sum + report.wrong, 0)
     // the figures, for the CI log
     process.stderr.write(`concurrent replace: ${writes} writes, ${reads} reads, ${wrongCount} wrong\n`)
-    // the processes really overlapped: every writer replaced both assets many times, and readers saw many versions
-    for (const writer of writers) expect(writer.writes).toBeGreaterThan(5)
-    for (const reader of readers) expect(reader.versionsSeen).toBeGreaterThan(5)
-    expect(reads).toBeGreaterThan(200)
+    // the processes really overlapped: every writer replaced both assets several times, and every reader saw
+    // several versions (bounds low enough for a loaded CI machine: before the fix a third of the loads were wrong)
+    for (const writer of writers) expect(writer.writes).toBeGreaterThanOrEqual(3)
+    for (const reader of readers) expect(reader.versionsSeen).toBeGreaterThanOrEqual(3)
+    expect(reads).toBeGreaterThan(100)
     expect({ wrong: wrongCount, samples: wrong }).toEqual({ wrong: 0, samples: [] })
   }, 120_000)
 })
