@@ -76,7 +76,10 @@ export type Row = Record<string, unknown>
  * @since 0.1.0
  */
 export interface PgConnection {
-  /** Runs one statement with `$1...` parameters. */
+  /**
+   * Runs one statement with `$1...` parameters, or, without parameters,
+   * several separated by `;` in one round trip (the rows are the last one's).
+   */
   readonly query: <A extends Row = Row>(sql: string, params?: ReadonlyArray<unknown>) => Effect.Effect<ReadonlyArray<A>, PgError>
   /**
    * `COPY ... FROM STDIN`: streams the chunks to the server (with
@@ -163,12 +166,16 @@ export const serverInfo = (config: PgClientConfig): PgServerInfo => {
 const toParams = (params: ReadonlyArray<unknown> | undefined): Array<unknown> | undefined =>
   params === undefined ? undefined : params as Array<unknown>
 
+/** The rows of a result; pg answers a message of several statements with one result each. */
+const rowsOf = <A extends Row>(result: pg.QueryResult<A> | ReadonlyArray<pg.QueryResult<A>>): ReadonlyArray<A> =>
+  Array.isArray(result) ? result[result.length - 1]?.rows ?? [] : (result as pg.QueryResult<A>).rows
+
 const connectionOf = (client: pg.PoolClient): PgConnection => ({
   query: <A extends Row>(sql: string, params?: ReadonlyArray<unknown>) =>
     Effect.tryPromise({
       try: () => client.query<A>(sql, toParams(params)),
       catch: (error) => fromUnknown("query", error)
-    }).pipe(Effect.map((result) => result.rows)),
+    }).pipe(Effect.map(rowsOf)),
   copyFrom: (sql, chunks) =>
     Effect.tryPromise({
       try: async () => {
@@ -278,7 +285,7 @@ export const make = Effect.fn("PgClient.make")(function*(config: PgClientConfig)
       Effect.tryPromise({
         try: () => pool.query<A>(sql, toParams(params)),
         catch: (error) => fromUnknown("query", error)
-      }).pipe(Effect.map((result) => result.rows)),
+      }).pipe(Effect.map(rowsOf)),
     withConnection,
     transaction
   })

@@ -15,8 +15,9 @@
  * Writes are atomic:
  * - an unpartitioned asset is copied into a fresh staging table, then the old
  *   table is dropped and the staging table renamed, in the same transaction
- *   that loaded it: readers see the old table or the new one, never part of
- *   either, and a crash mid-COPY leaves the old table as it was;
+ *   that loaded it: loads see the old table or the new one, never part of
+ *   either (a load locks the table before its snapshot: see
+ *   `lockAndDescribe`), and a crash mid-COPY leaves the old table as it was;
  * - a partitioned asset's table has a partition column (`_partition` by
  *   default); storing a partition deletes that partition's rows and copies
  *   the new ones in one transaction.
@@ -239,6 +240,65 @@ const readColumns = (connection: Pick<PgConnection, "query">, name: TableName) =
     )
   )
 
+/** A row of {@link lockAndDescribe}'s description: the table's comment, and one of its columns (none for a table without columns). */
+const DescribedRow = Schema.Struct({
+  comment: Schema.NullOr(Schema.String),
+  name: Schema.NullOr(Schema.String),
+  oid: Schema.NullOr(Schema.Number),
+  typmod: Schema.NullOr(Schema.Number),
+  sql_type: Schema.NullOr(Schema.String),
+  not_null: Schema.NullOr(Schema.Boolean)
+})
+const decodeDescribedRow = Schema.decodeUnknownSync(DescribedRow)
+
+/**
+ * Opens a load's transaction on `connection`, locks the table against
+ * replacement and describes it (its comment and columns), in one round trip;
+ * `undefined` when the table or its schema does not exist. The caller commits
+ * after its COPY (a failure destroys the connection, which rolls back).
+ *
+ * Why the lock comes first: an unpartitioned store replaces the table (drop,
+ * then rename the staging table) in one transaction, and DDL is not
+ * MVCC-safe. A statement takes its snapshot before it waits for a lock, so a
+ * bare `COPY (select ...) TO STDOUT` that queued behind a swap read, once the
+ * swap committed, the new table through a snapshot older than the
+ * transaction that filled it: zero rows. `LOCK TABLE` takes no snapshot
+ * (Postgres lets a transaction lock before its snapshot is set: see the LOCK
+ * page and "Explicit Locking"); it waits until a swap in progress commits,
+ * then locks the table now bearing the name (the name is looked up again
+ * after the wait). The describe and the COPY take their snapshots after that
+ * (READ COMMITTED: one per statement; REPEATABLE READ and SERIALIZABLE: at the
+ * describe), and the lock keeps any later swap from dropping the table until
+ * the load commits. A swap waits for the loads holding the lock and later
+ * loads queue behind the waiting swap, so neither starves; partition writes
+ * take ROW EXCLUSIVE, which ACCESS SHARE does not block. The statements go as
+ * one simple-protocol message because a load of a small table is a few round
+ * trips: this keeps it at three (this, the COPY, the commit), as before.
+ */
+const lockAndDescribe = (connection: Pick<PgConnection, "query">, name: TableName) => {
+  const table = quoteLiteral(qualified(name))
+  return connection.query(
+    `begin; lock table ${qualified(name)} in access share mode;
+     select d.comment, a.attname as name, a.atttypid::int as oid, a.atttypmod as typmod,
+            format_type(a.atttypid, a.atttypmod) as sql_type, a.attnotnull as not_null
+     from (select obj_description(to_regclass(${table}), 'pg_class') as comment) d
+     left join pg_attribute a on a.attrelid = to_regclass(${table}) and a.attnum > 0 and not a.attisdropped
+     order by a.attnum`
+  ).pipe(
+    Effect.map((rows) => {
+      const decoded = rows.map((row) => decodeDescribedRow(row))
+      const columns = decoded.flatMap((row): Array<PgColumn> =>
+        row.name === null
+          ? []
+          : [{ name: row.name, oid: row.oid!, typmod: row.typmod!, sqlType: row.sql_type!, notNull: row.not_null! }]
+      )
+      return { comment: decoded[0]?.comment ?? "", columns }
+    }),
+    // undefined table, undefined schema: nothing stored yet
+    Effect.catchIf((error) => error.sqlState === "42P01" || error.sqlState === "3F000", () => Effect.succeed(undefined))
+  )
+}
+
 /**
  * Builds the Postgres I/O managers (tables and rows) over a client.
  *
@@ -436,16 +496,8 @@ export const make = (client: PgClient["Service"], options?: Options) => {
     const uri = uriOf(client.info, name)
     return yield* client.withConnection((connection) =>
       Effect.gen(function*() {
-        const [described] = yield* connection.query<{ found: boolean; comment: string | null }>(
-          "select to_regclass($1) is not null as found, obj_description(to_regclass($1), 'pg_class') as comment",
-          [qualified(name)]
-        )
-        const columns = yield* readColumns(connection, name)
-        const comment = described?.comment ?? ""
-        const kind: StoredKind = comment.startsWith(KIND_PREFIX) && isKind(comment.slice(KIND_PREFIX.length))
-          ? comment.slice(KIND_PREFIX.length) as StoredKind
-          : "table"
-        if (described?.found !== true) {
+        const described = yield* lockAndDescribe(connection, name)
+        if (described === undefined) {
           return yield* Effect.fail(ioError(
             "load",
             context,
@@ -454,6 +506,10 @@ export const make = (client: PgClient["Service"], options?: Options) => {
             false
           ))
         }
+        const { columns, comment } = described
+        const kind: StoredKind = comment.startsWith(KIND_PREFIX) && isKind(comment.slice(KIND_PREFIX.length))
+          ? comment.slice(KIND_PREFIX.length) as StoredKind
+          : "table"
         const hasPartition = columns.some((column) => column.name === partitionColumn)
         if (context.partition !== undefined && !hasPartition) {
           return yield* Effect.fail(ioError(
@@ -473,6 +529,7 @@ export const make = (client: PgClient["Service"], options?: Options) => {
         if (selected.length > 0) {
           yield* connection.copyTo(`copy (select ${list} from ${qualified(name)}${where}) to stdout (format binary)`, decoder.push)
         }
+        yield* connection.query("commit")
         return { table: decoder.finish(), kind, uri }
       })
     ).pipe(

@@ -19,7 +19,8 @@ import type { AnyNode, Node } from "./Asset.ts"
 import { makeSpec, NodeTypeId } from "./Asset.ts"
 import type { AssetKey } from "./AssetKey.ts"
 import { captureCallSite } from "./internal/location.ts"
-import type { Metadata } from "./Metadata.ts"
+import type { Metadata, MetadataTooLarge } from "./Metadata.ts"
+import { limitObservation } from "./Metadata.ts"
 
 /**
  * The result of observing a source.
@@ -50,7 +51,8 @@ export interface LoadContext {
  */
 export interface SourceAsset<A, E = never, R = never> extends Node<A, R> {
   readonly kind: "source"
-  readonly observe: Effect.Effect<Observation, E, unknown>
+  /** The `observe` given, failing with `MetadataTooLarge` when its metadata is over `Metadata.MaxBytes`. */
+  readonly observe: Effect.Effect<Observation, E | MetadataTooLarge, unknown>
   readonly load: ((context: LoadContext) => Effect.Effect<unknown, E, unknown>) | undefined
   /**
    * The local files the source reads, as absolute paths, so that tools (the
@@ -141,7 +143,8 @@ const build = (
     deps: {} as Readonly<Record<string, AnyNode>>,
     after: [],
     io: undefined,
-    observe: options.observe,
+    // every path that records an observation (a run, Observe.sources) runs this effect
+    observe: limitObservation(spec.key, options.observe),
     load: options.load,
     get files() {
       return files()

@@ -8,7 +8,10 @@
  * worker process provides its own, so the same request runs anywhere.
  *
  * A step never fails: a failure is a {@link StepResult} (and a `step-failed`
- * event). Interruption (a canceled run) is not caught.
+ * event). Interruption (a canceled run) is not caught. The step runs in its
+ * caller's fiber, whose context must hold the project's services (resources
+ * the compute functions use, `Metadata.MaxBytes`): the coordinator's does; a
+ * worker process provides the services it built (`Effect.provideContext`).
  *
  * @since 0.1.0
  */
@@ -288,9 +291,13 @@ const store = (services: Context.Context<never>, asset: AnyAsset, context: Asset
   const output = Output.isOutput(result) ? result : undefined
   const io = Context.getUnsafe(services, asset.io) as IOManager<unknown>
   return Effect.map(
-    io.store(
-      { key: asset.key, partition: context.partition, runId: context.runId, definitionMetadata: asset.spec.metadata },
-      output === undefined ? result : output.value
+    Metadata.limitStore(
+      { key: asset.key, partition: context.partition },
+      output?.metadata,
+      io.store(
+        { key: asset.key, partition: context.partition, runId: context.runId, definitionMetadata: asset.spec.metadata },
+        output === undefined ? result : output.value
+      )
     ),
     (stored: StoreResult) => ({
       metadata: Metadata.merge(stored.metadata, output?.metadata),

@@ -33,8 +33,9 @@ import * as nodePath from "node:path"
 import { Instance } from "@strata/core"
 import type { Scope } from "effect"
 import { Clock, Config, Effect, Layer } from "effect"
-import { type Database, openNodeSqlite, toInstanceError } from "./internal/database.ts"
-import { inspect, migrate } from "./internal/schema.ts"
+import { type Database, openNodeSqlite, toInstanceError, unavailable } from "./internal/database.ts"
+import { probe } from "./internal/probe.ts"
+import { migrate } from "./internal/schema.ts"
 import { makeStore } from "./internal/store.ts"
 
 /**
@@ -78,51 +79,6 @@ export interface Options {
  */
 export const defaultPath = ".strata/instance.db"
 
-const SQLITE_HEADER = "SQLite format 3\u0000"
-
-const unavailable = (path: string, what: string, cause: unknown) =>
-  new Instance.InstanceError({
-    operation: "open",
-    reason: "unavailable",
-    path,
-    message: `cannot ${what} for ${path} (${cause instanceof Error ? cause.message : String(cause)}); check the path and its permissions`,
-    cause
-  })
-
-/** Checks that an existing file is an SQLite database before SQLite touches it. */
-const checkHeader = (path: string): Instance.InstanceError | "missing" | "empty" | "sqlite" => {
-  let handle: number
-  try {
-    handle = fs.openSync(path, "r")
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return "missing"
-    return unavailable(path, "read the database file", error)
-  }
-  try {
-    const header = Buffer.alloc(16)
-    let read: number
-    try {
-      read = fs.readSync(handle, header, 0, 16, 0)
-    } catch (error) {
-      return unavailable(path, "read the database file", error)
-    }
-    if (read === 0) return "empty"
-    if (read < 16 || header.toString("latin1") !== SQLITE_HEADER) {
-      const start = JSON.stringify(header.subarray(0, read).toString("latin1").replace(/[^\x20-\x7e]/g, "."))
-      return new Instance.InstanceError({
-        operation: "open",
-        reason: "corrupt",
-        path,
-        message:
-          `${path} is not an SQLite database (it starts with ${start}); it was left untouched. Move it away (or point Strata at another path), or run 'strata wipe' to start a new instance there`
-      })
-    }
-    return "sqlite"
-  } finally {
-    fs.closeSync(handle)
-  }
-}
-
 const openDatabase = (path: string, busyTimeoutMs: number): Effect.Effect<Database, Instance.InstanceError, Scope.Scope> =>
   Effect.gen(function*() {
     const memory = path === ":memory:"
@@ -131,23 +87,9 @@ const openDatabase = (path: string, busyTimeoutMs: number): Effect.Effect<Databa
         try: () => fs.mkdirSync(nodePath.dirname(nodePath.resolve(path)), { recursive: true }),
         catch: (error) => unavailable(path, "create the folder", error)
       })
-      const header = checkHeader(path)
-      if (header instanceof Instance.InstanceError) return yield* header
-      if (header === "sqlite") {
-        // inspect read-only first: a foreign or newer database must not be modified, not even switched to WAL
-        const inspection = yield* Effect.try({
-          try: () => {
-            const probe = openNodeSqlite(path, { readOnly: true, timeoutMs: busyTimeoutMs })
-            try {
-              return inspect(probe, path)
-            } finally {
-              probe.close()
-            }
-          },
-          catch: (error) => toInstanceError("open", path, error)
-        })
-        if (inspection instanceof Instance.InstanceError) return yield* inspection
-      }
+      // a damaged, foreign or newer database must not be modified, not even switched to WAL or given a -wal file
+      const probed = probe(path, busyTimeoutMs)
+      if (probed instanceof Instance.InstanceError) return yield* probed
     }
     const db = yield* Effect.acquireRelease(
       Effect.try({

@@ -151,6 +151,88 @@ describe("opening a database", () => {
       expect(digest(file)).toBe(before)
     }))
 
+  /** A real instance file (WAL mode, 200 runs with events), closed, as a process that exited leaves it. */
+  const instanceFile = (dir: string) =>
+    Effect.gen(function*() {
+      const file = path.join(dir, "instance.db")
+      yield* Effect.scoped(Effect.gen(function*() {
+        const instance = yield* SqliteInstance.make({ path: file })
+        for (let i = 0; i < 200; i++) {
+          yield* instance.createRun(newRun(`r${i}`))
+          yield* instance.appendEvents([
+            { type: "run-started", runId: `r${i}`, timestamp: 1 },
+            { type: "log", runId: `r${i}`, timestamp: 2, level: "info", message: "x".repeat(500) },
+            { type: "run-succeeded", runId: `r${i}`, timestamp: 3 }
+          ])
+        }
+      }))
+      expect(fs.readdirSync(dir)).toEqual(["instance.db"])
+      const header = fs.readFileSync(file).subarray(0, 20)
+      expect([header[18], header[19]]).toEqual([2, 2]) // WAL mode, as every instance file is
+      return file
+    })
+
+  /** Opens a file that must be refused: the error, with the file byte for byte as it was and nothing created beside it. */
+  const refused = (file: string) =>
+    Effect.gen(function*() {
+      const before = digest(file)
+      const error = yield* openFailure({ path: file })
+      expect(digest(file)).toBe(before)
+      expect(fs.readdirSync(path.dirname(file))).toEqual([path.basename(file)])
+      return error
+    })
+
+  it.live("a damaged instance (its schema page overwritten) is corrupt; no -wal or -shm is created, the file is unchanged", () =>
+    Effect.gen(function*() {
+      const file = yield* instanceFile(folder())
+      const bytes = fs.readFileSync(file)
+      bytes.fill(0x5a, 100, 4096)
+      fs.writeFileSync(file, bytes)
+      const error = yield* refused(file)
+      expect(error.reason).toBe("corrupt")
+      expect(error.message).toContain(file)
+      expect(error.message).toContain("malformed")
+      expect(error.message).toContain("strata wipe")
+    }))
+
+  it.live("a truncated instance is corrupt, saying so; no -wal or -shm is created, the file is unchanged", () =>
+    Effect.gen(function*() {
+      const file = yield* instanceFile(folder())
+      const bytes = fs.readFileSync(file)
+      fs.writeFileSync(file, bytes.subarray(0, 4096 * 10 + 100))
+      const error = yield* refused(file)
+      expect(error.reason).toBe("corrupt")
+      expect(error.message).toContain(`is truncated: its header records ${bytes.length} bytes, the file has ${4096 * 10 + 100}`)
+      expect(error.message).toContain("strata wipe")
+    }))
+
+  it.live("an instance of a newer schema version is unsupported-version; no -wal or -shm is created, the file is unchanged", () =>
+    Effect.gen(function*() {
+      const file = yield* instanceFile(folder())
+      const bytes = fs.readFileSync(file)
+      bytes.writeUInt32BE(7, 60) // PRAGMA user_version, as a newer @strata/sqlite would have set it
+      fs.writeFileSync(file, bytes)
+      const error = yield* refused(file)
+      expect(error.reason).toBe("unsupported-version")
+      expect(error.message).toContain("schema version 7")
+      expect(error.message).toContain("upgrade @strata/sqlite")
+    }))
+
+  it.live("a good instance closed by its last process opens and keeps its runs; one open by another connection too", () =>
+    Effect.gen(function*() {
+      const file = yield* instanceFile(folder())
+      const runs = yield* Effect.scoped(Effect.flatMap(SqliteInstance.make({ path: file, reapOrphans: false }), (i) => i.listRuns({ limit: 1000 })))
+      expect(runs).toHaveLength(200)
+      // a writer that keeps the database open: its last commits are in the -wal file, which the check must read
+      const other = new DatabaseSync(file)
+      other.exec("PRAGMA journal_mode = WAL")
+      other.exec(`UPDATE runs SET host = 'other-writer' WHERE run_id = 'r7'`)
+      expect(fs.existsSync(`${file}-wal`)).toBe(true)
+      const run = yield* Effect.scoped(Effect.flatMap(SqliteInstance.make({ path: file, reapOrphans: false }), (i) => i.getRun("r7")))
+      other.close()
+      expect(run?.host).toBe("other-writer")
+    }))
+
   it.live("a folder where the file should be is reported as unavailable, not thrown", () =>
     Effect.gen(function*() {
       const dir = path.join(folder(), "instance.db")

@@ -58,6 +58,16 @@ export const rollback = (db: Database): void => {
 export const openNodeSqlite = (path: string, options: { readonly readOnly: boolean; readonly timeoutMs: number }): Database =>
   new DatabaseSync(path, { readOnly: options.readOnly, timeout: options.timeoutMs }) as unknown as Database
 
+/** The file cannot be reached (permissions, a folder in its place...). */
+export const unavailable = (path: string, what: string, cause: unknown): InstanceError =>
+  new InstanceError({
+    operation: "open",
+    reason: "unavailable",
+    path,
+    message: `cannot ${what} for ${path} (${cause instanceof Error ? cause.message : String(cause)}); check the path and its permissions`,
+    cause
+  })
+
 // https://www.sqlite.org/rescode.html (primary result codes)
 const SQLITE_BUSY = 5
 const SQLITE_LOCKED = 6

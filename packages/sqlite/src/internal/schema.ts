@@ -120,7 +120,8 @@ export type Inspection =
   | { readonly kind: "empty" }
   | { readonly kind: "strata"; readonly version: number }
 
-const corrupt = (path: string, what: string) =>
+/** The file is not (or no longer) a Strata instance; the message says it was left untouched. */
+export const corrupt = (path: string, what: string) =>
   new Instance.InstanceError({
     operation: "open",
     reason: "corrupt",
