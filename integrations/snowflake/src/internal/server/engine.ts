@@ -5,6 +5,7 @@
  * cancellation.
  */
 import type { DuckDBValue } from "@duckdb/node-api"
+import { bulkInsert } from "./bulk.ts"
 import type { CommandContext, StatementResult } from "./commands.ts"
 import { runCommand, StatementType } from "./commands.ts"
 import { fromDuckDB, serverError, ServerError } from "./errors.ts"
@@ -191,6 +192,11 @@ export const execute = async (
       const first = significant(statement)[0]
       const keyword = first?.kind === "word" ? first.text.toUpperCase() : undefined
       const typeId = statementTypeOf(keyword)
+      const binds = bindings === undefined ? [] : Object.keys(bindings).sort((a, b) => Number(a) - Number(b)).map((key) => bindings[key]!)
+      if (binds.length > 0 && Array.isArray(binds[0]!.value)) {
+        const inserted = await bulkInsert(session.connection, statement, binds)
+        if (inserted !== undefined) return { rowtype: [{ ...statusFixed, name: "number of rows inserted" }], rowset: [[String(inserted)]], statementTypeId: typeId }
+      }
       const result = await runDuckDB(session, translate(statement), bindRows(bindings), typeId)
       if (keyword === "BEGIN" || keyword === "START") session.inTransaction = true
       if (keyword === "COMMIT" || keyword === "ROLLBACK") session.inTransaction = false
