@@ -6,7 +6,7 @@ export default defineConfig({
   ssr: { resolve: { conditions: ["@strata/source"] } },
   test: {
     include: ["test/**/*.test.ts"],
-    typecheck: { enabled: true, include: ["typetest/**/*.test-d.ts"], tsconfig: "./tsconfig.json" },
+    
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // the files share one server on a small machine: run them one at a time

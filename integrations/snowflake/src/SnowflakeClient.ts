@@ -379,8 +379,19 @@ export const make: (config: SnowflakeClientConfig) => Effect.Effect<SnowflakeCli
   const release = <A, E>(connection: snowflake.Connection, exit: Exit.Exit<A, E>) =>
     Effect.promise(() => (Exit.isFailure(exit) ? pool.destroy(connection) : pool.release(connection)).catch(() => undefined))
 
-  // log in now: a wrong key or password fails the layer, not the first asset
-  yield* Effect.acquireUseRelease(acquire, () => Effect.void, release)
+  // log in now, on a connection of its own: a wrong key or password fails the layer, not the first
+  // asset, with Snowflake's code (the driver's pool keeps only the message of a failed login)
+  yield* Effect.tryPromise({
+    try: async () => {
+      const connection = snowflake.createConnection(options)
+      // connectAsync (key-pair auth needs it: the JWT is signed asynchronously) reports failures to its callback
+      await new Promise<void>((resolve, reject) => {
+        connection.connectAsync((error) => error ? reject(error) : resolve()).catch(reject)
+      })
+      await new Promise<void>((resolve) => connection.destroy(() => resolve()))
+    },
+    catch: (error) => fromUnknown("connect", error, `cannot log in to Snowflake account ${config.account} as ${config.user}`)
+  })
 
   const withConnection = <A, E, R>(use: (connection: SnowflakeConnection) => Effect.Effect<A, E, R>) =>
     Effect.acquireUseRelease(acquire, (connection) => use(connectionOf(connection, config)), release)
