@@ -156,7 +156,8 @@ const converterOf = (column: ColumnInfo, field: Arrow.Field): (value: unknown) =
     case "real":
       return (value) => typeof value === "number" ? value : Number(value)
     case "date":
-      return (value) => Number(nanosOf(value) / 86_400_000_000_000n)
+      // apache-arrow's DateDay builder takes milliseconds
+      return (value) => Number(nanosOf(value) / 86_400_000_000_000n) * 86_400_000
     case "time":
       return (value) => {
         const time = value as SfTime
@@ -177,10 +178,14 @@ const converterOf = (column: ColumnInfo, field: Arrow.Field): (value: unknown) =
   }
 }
 
+const isNanos = (type: Arrow.DataType): boolean =>
+  (type.typeId === Arrow.Type.Timestamp || type.typeId === Arrow.Type.Time) && (type as Arrow.Timestamp).unit === Arrow.TimeUnit.NANOSECOND
+
 /** Builds record batches from driver rows (arrays), column by column. */
 export class BatchBuilder {
   readonly schema: Arrow.Schema
   private readonly converters: Array<(value: unknown) => unknown>
+  private readonly numeric: Array<boolean>
   private builders: Array<Arrow.Builder>
   private rows = 0
 
@@ -188,11 +193,15 @@ export class BatchBuilder {
     const fields = columns.map(fieldOf)
     this.schema = new Arrow.Schema(fields)
     this.converters = columns.map((column, index) => converterOf(column, fields[index]!))
+    this.numeric = columns.map((column) => column.type === "fixed" || column.type === "real")
     this.builders = this.newBuilders()
   }
 
+  /** 64-bit temporal columns are built as Int64 and relabelled: apache-arrow's own builders take milliseconds. */
   private newBuilders(): Array<Arrow.Builder> {
-    return this.schema.fields.map((field) => Arrow.makeBuilder({ type: field.type, nullValues: [null, undefined] }))
+    return this.schema.fields.map((field) =>
+      Arrow.makeBuilder({ type: isNanos(field.type) ? new Arrow.Int64() : field.type, nullValues: [null, undefined] })
+    )
   }
 
   get length(): number {
@@ -202,14 +211,22 @@ export class BatchBuilder {
   append(row: ReadonlyArray<unknown>): void {
     for (let i = 0; i < this.builders.length; i++) {
       const value = row[i]
-      this.builders[i]!.append(value === null || value === undefined ? null : this.converters[i]!(value))
+      // NUMBER fetched as a string comes back as "NULL" for SQL NULL (the driver's null text)
+      const missing = value === null || value === undefined || (this.numeric[i] === true && value === "NULL")
+      this.builders[i]!.append(missing ? null : this.converters[i]!(value))
     }
     this.rows++
   }
 
   /** The rows appended since the last flush, as one record batch. */
   flush(): Arrow.RecordBatch {
-    const children = this.builders.map((builder) => builder.finish().flush())
+    const children = this.builders.map((builder, index) => {
+      const data = builder.finish().flush()
+      const type = this.schema.fields[index]!.type
+      return isNanos(type)
+        ? Arrow.makeData({ type, length: data.length, nullCount: data.nullCount, nullBitmap: data.nullBitmap, data: data.values } as never)
+        : data
+    })
     const data = Arrow.makeData({ type: new Arrow.Struct(this.schema.fields), length: this.rows, nullCount: 0, children })
     this.builders = this.newBuilders()
     this.rows = 0

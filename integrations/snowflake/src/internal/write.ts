@@ -99,7 +99,7 @@ const writeStage = (connection: SnowflakeConnection, table: string, data: Arrow.
       catch: (error) => invalid(table, error)
     })
     const prefix = `@~/strata/${randomUUID()}`
-    yield* connection.execute(`put 'file://${file.replaceAll("\\", "/")}' ${prefix} auto_compress = false source_compression = none overwrite = true`)
+    yield* connection.execute(`put 'file://${file.replaceAll("\\", "/")}' ${prefix} auto_compress = false overwrite = true`)
     const copy = yield* connection.execute(
       `copy into ${table} from ${prefix}/ file_format = (type = parquet) match_by_column_name = case_sensitive purge = true`
     )
