@@ -34,7 +34,7 @@ describe("reads: Snowflake types to Arrow, nulls kept", () => {
     const types = Object.fromEntries(arrow.schema.fields.map((field) => [field.name, String(field.type)]))
     expect(types).toEqual({
       N: "Int64",
-      D: "Decimal[10e-2]",
+      D: "Decimal[10e+2]",
       F: "Float64",
       S: "Utf8",
       B: "Bool",
@@ -43,6 +43,7 @@ describe("reads: Snowflake types to Arrow, nulls kept", () => {
       LTZ: "Timestamp<NANOSECOND, UTC>",
       V: "Utf8"
     })
+    expect(arrow.schema.fields[1]!.type).toMatchObject({ precision: 10, scale: 2, bitWidth: 128 })
     expect(arrow.schema.fields.find((field) => field.name === "V")!.metadata.get("ARROW:extension:name")).toBe(JSON_EXTENSION)
     expect(arrow.schema.fields.find((field) => field.name === "D")!.metadata.get(SNOWFLAKE_TYPE)).toBe("NUMBER(10,2)")
     const row = arrow.get(0)!.toJSON()
