@@ -9,6 +9,7 @@ const entries = [
   "@strata/sqlite",
   "@strata/arrow",
   "@strata/postgres",
+  "@strata/snowflake",
   "@strata/catalog",
   "@strata/cli"
 ] as const
