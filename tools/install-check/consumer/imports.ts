@@ -10,6 +10,7 @@ const entries = [
   "@strata/arrow",
   "@strata/postgres",
   "@strata/runtime",
+  "@strata/snowflake",
   "@strata/catalog",
   "@strata/cli"
 ] as const
