@@ -27,15 +27,18 @@ const reference = (pattern: string, key: string): boolean =>
   new RegExp("^" + pattern.split("*").map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*") + "$", "u")
     .test(key)
 
-const parseFailure = (text: string): Selection.SelectionParseError => {
+/** The error `run` throws, checked to be an instance of `type`. */
+const thrown = <E>(type: abstract new(...args: Array<never>) => E, run: () => unknown): E => {
   try {
-    Selection.parseSync(text)
+    run()
   } catch (error) {
-    if (error instanceof Selection.SelectionParseError) return error
-    throw new Error(`expected a SelectionParseError, got ${String(error)}`)
+    if (error instanceof type) return error
+    throw new Error(`expected a ${type.name}, got ${String(error)}`)
   }
-  throw new Error(`${JSON.stringify(text.slice(0, 40))} parsed`)
+  throw new Error(`expected a ${type.name}, got none`)
 }
+
+const parseFailure = (text: string) => thrown(Selection.SelectionParseError, () => Selection.parseSync(text))
 
 const one = () => Effect.succeed(1)
 const projectOf = (keys: ReadonlyArray<string>) => Project.make({ assets: keys.map((key) => Asset.make(key, {}, one)) })
@@ -149,14 +152,7 @@ describe("selection limits", () => {
     const half = keys.slice(0, 8_000).join(", ")
     expect(Selection.resolveSync(project, half)).toHaveLength(8_000)
     const withTypo = keys.slice(0, 4_000).join(", ") + ", asset_x, " + keys.slice(4_000, 8_000).join(", ")
-    let error: unknown
-    try {
-      Selection.resolveSync(project, withTypo)
-    } catch (caught) {
-      error = caught
-    }
-    expect(error).toBeInstanceOf(Selection.SelectionResolveError)
-    const resolveError = error as Selection.SelectionResolveError
+    const resolveError = thrown(Selection.SelectionResolveError, () => Selection.resolveSync(project, withTypo))
     expect(resolveError.term).toBe("asset_x")
     expect(resolveError.selection).toContain("asset_x")
     expect(resolveError.selection.length).toBeLessThanOrEqual(122)
