@@ -128,7 +128,9 @@ const bodyLimit = HttpRouter.middleware(
 export const makeNodeServer = (): Server => {
   const server = createServer({ maxHeaderSize: requestLimits.maxHeaderBytes })
   server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
-    if (!socket.writable) return socket.destroy()
+    // as Node's own handler: no answer on a closed socket or over a response already under way
+    const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true
+    if (!socket.writable || inFlight) return socket.destroy()
     const tooLarge = error.code === "HPE_HEADER_OVERFLOW"
     const body = tooLarge
       ? `Request Header Fields Too Large: the URL and headers are limited to ${requestLimits.maxHeaderBytes} bytes; ` +
