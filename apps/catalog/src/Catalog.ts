@@ -25,7 +25,6 @@
  */
 import { watch as watchFile } from "node:fs"
 import type { FSWatcher } from "node:fs"
-import { createServer } from "node:http"
 import { basename, dirname, resolve as resolvePath } from "node:path"
 import { fileURLToPath } from "node:url"
 import { NodeHttpServer } from "@effect/platform-node"
@@ -37,7 +36,7 @@ import { HttpRouter, HttpServer } from "effect/http"
 import type { HttpServerError } from "effect/http"
 import type { PlatformError } from "effect/PlatformError"
 import { makeEngine } from "./internal/engine.ts"
-import { routes } from "./internal/http.ts"
+import { makeNodeServer, routes } from "./internal/http.ts"
 
 /**
  * A project and the layer that provides what it needs: its resources and I/O
@@ -85,8 +84,16 @@ export interface Options {
   readonly load: () => Promise<LoadedProject> | Effect.Effect<LoadedProject, unknown>
   /** Default 3000. `0` picks a free port (read it from {@link CatalogServer.port}). */
   readonly port?: number | undefined
-  /** Default `127.0.0.1`. */
+  /**
+   * Default `127.0.0.1`. Requests are answered only when their `Host` header
+   * names the server: `127.0.0.1`, `localhost` or `[::1]` with its port, this
+   * address, or one of {@link allowedHosts} (bound to `0.0.0.0` or `::`: also
+   * this machine's addresses and host name). Others get a 421, which keeps a
+   * web page from reaching the catalog through DNS rebinding.
+   */
   readonly host?: string | undefined
+  /** More host names to answer to, on any port: the public name behind a reverse proxy. */
+  readonly allowedHosts?: ReadonlyArray<string> | undefined
   /** Files whose change reloads the project (debounced by 100 ms). */
   readonly watch?: ReadonlyArray<string> | undefined
   /**
@@ -160,11 +167,11 @@ export const serveCatalog = (
   Effect.gen(function*() {
     const engine = yield* makeEngine(options)
     const host = options.host ?? "127.0.0.1"
-    const serverLayer = HttpRouter.serve(routes(engine, options.uiDir ?? defaultUiDir), {
-      disableLogger: true,
-      disableListenLog: true
-    }).pipe(
-      Layer.provideMerge(NodeHttpServer.layer(createServer, { port: options.port ?? 3000, host }))
+    const serverLayer = HttpRouter.serve(
+      routes(engine, options.uiDir ?? defaultUiDir, { host, allowedHosts: options.allowedHosts ?? [] }),
+      { disableLogger: true, disableListenLog: true }
+    ).pipe(
+      Layer.provideMerge(NodeHttpServer.layer(makeNodeServer, { port: options.port ?? 3000, host }))
     )
     const requestedPort = options.port ?? 3000
     const context = yield* Layer.build(serverLayer).pipe(

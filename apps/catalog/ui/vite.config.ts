@@ -17,5 +17,6 @@ export default defineConfig({
     assetsDir: "static",
     chunkSizeWarningLimit: 1500
   },
-  server: { proxy: { "/api": "http://127.0.0.1:3000" } }
+  // changeOrigin: the catalog answers only requests whose Host names it (127.0.0.1:3000), not Vite's :5173
+  server: { proxy: { "/api": { target: "http://127.0.0.1:3000", changeOrigin: true } } }
 })

@@ -1,7 +1,9 @@
 /**
  * The CLI's own failure: a message for the user and the exit code to end
  * with. Everything that stops a command (a broken project, bad usage, a
- * failed run) is turned into one of these before it reaches `main`.
+ * failed run) is turned into one of these before it reaches `main`; what
+ * arrives without a tag (a thrown `Error`, a defect) is an internal error,
+ * never dressed up as one of the expected failures.
  *
  * @since 0.1.0
  */
@@ -47,3 +49,33 @@ export const usage = (message: string): CliFailure => new CliFailure({ message, 
  */
 export const runtime = (message: string, reported = false): CliFailure =>
   new CliFailure({ message, exitCode: ExitCode.runFailed, reported })
+
+/**
+ * The message for an error that has no tag: a bug in Strata, or in a
+ * component of the project that failed with a plain `Error` (a custom
+ * Instance, a resource). Says so, and keeps the stack for the report.
+ *
+ * @since 0.1.0
+ */
+export const internalMessage = (error: unknown): string => {
+  const what = error instanceof Error
+    ? `${error.name}: ${error.message}`
+    : typeof error === "object" && error !== null && "message" in error
+    ? String((error as { message: unknown }).message)
+    : String(error)
+  const stack = error instanceof Error && typeof error.stack === "string"
+    ? error.stack.split("\n").filter((line) => /^\s+at /.test(line)).slice(0, 6).join("\n")
+    : ""
+  return `internal error: ${what.length > 2_000 ? `${what.slice(0, 2_000)}…` : what}\n` +
+    "  hint: this is a bug in Strata, or in a component of your project (an Instance, a resource, an I/O manager) " +
+    "that failed with an untyped error. Please report it with the command you ran and this output." +
+    (stack === "" ? "" : `\n${stack}`)
+}
+
+/**
+ * An internal error (exit 1): see {@link internalMessage}.
+ *
+ * @since 0.1.0
+ */
+export const internal = (error: unknown): CliFailure =>
+  new CliFailure({ message: internalMessage(error), exitCode: ExitCode.runFailed })

@@ -16,7 +16,7 @@ import type { Scope } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import type { CliFailure } from "./CliError.ts"
 import { defaultInstanceLayer } from "./DefaultInstance.ts"
-import { runtime, usage } from "./CliError.ts"
+import { internal, runtime, usage } from "./CliError.ts"
 import type { Terminal } from "./Output.ts"
 import * as Output from "./Output.ts"
 import * as Progress from "./Progress.ts"
@@ -50,21 +50,31 @@ const openProject = (file: Option.Option<string>): Effect.Effect<Environment, Cl
     return { loaded, env }
   })
 
-/** Maps core's typed failures to exit codes: a bad selection is usage (2), instance trouble is runtime (1). */
-const coreFailure = (error: { readonly _tag: string; readonly message: string }): CliFailure => {
-  switch (error._tag) {
+/**
+ * Maps the failures of core's effects to exit codes: a bad selection is usage
+ * (2), instance trouble is runtime (1), another typed error keeps its message
+ * (1), and a failure without a tag, which no typed API should produce, is an
+ * internal error (1) rather than a guess at what went wrong.
+ */
+const coreFailure = (error: unknown): CliFailure => {
+  const tagged = error as { readonly _tag?: unknown; readonly message?: unknown } | null
+  const tag = typeof tagged?._tag === "string" ? tagged._tag : undefined
+  const message = typeof tagged?.message === "string" ? tagged.message : undefined
+  if (tag === undefined || message === undefined) return internal(error)
+  switch (tag) {
     case "@strata/core/SelectionParseError":
-      return usage(`invalid --select: ${error.message}`)
     case "@strata/core/SelectionResolveError":
-      return usage(`invalid --select: ${error.message}`)
+      return usage(`invalid --select: ${message}`)
     case "@strata/core/ReexecutionError":
-      return usage(error.message)
+      return usage(message)
+    case "@strata/core/InstanceError":
+      return runtime(`instance error: ${message}`)
     default:
-      return runtime(`instance error: ${error.message}`)
+      return runtime(message)
   }
 }
 
-const provided = <A, E extends { readonly _tag: string; readonly message: string }>(
+const provided = <A, E>(
   environment: Environment,
   effect: Effect.Effect<A, E, unknown>
 ): Effect.Effect<A, CliFailure> =>
@@ -556,6 +566,13 @@ const dev = Command.make(
     file: fileFlag,
     port: Flag.Int("port").pipe(Flag.withAlias("p"), Flag.withDescription("The port to listen on (0: any free port)"), Flag.withDefault(3000)),
     host: Flag.String("host").pipe(Flag.withDescription("The address to listen on"), Flag.withDefault("127.0.0.1")),
+    allowedHosts: Flag.String("allowed-host").pipe(
+      Flag.withDescription(
+        "Also answer requests made to this host name, on any port (the public name behind a reverse proxy); " +
+          "repeatable. Requests naming another host get a 421 (protection against DNS rebinding)"
+      ),
+      Flag.atLeast(0)
+    ),
     watchSources: Flag.Boolean("no-watch").pipe(
       Flag.withDescription("Do not observe file sources when their files change (observe them from the UI or `strata status`)"),
       Flag.withDefault(false),
@@ -596,6 +613,7 @@ const dev = Command.make(
         load: () => load,
         port: input.port,
         host: input.host,
+        allowedHosts: input.allowedHosts,
         watch: ProjectLoader.loadedProjectFiles()
       }).pipe(Effect.mapError((error) => {
         const message = (error as { message?: unknown }).message

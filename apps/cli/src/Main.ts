@@ -12,7 +12,7 @@ import * as NodeServices from "@effect/platform-node/NodeServices"
 import { readFileSync } from "node:fs"
 import { Cause, Effect, Exit, Schema } from "effect"
 import { Command } from "effect/cli"
-import { ExitCode } from "./CliError.ts"
+import { ExitCode, internalMessage } from "./CliError.ts"
 import { strata } from "./Commands.ts"
 
 /**
@@ -39,7 +39,7 @@ const failureCode = (error: unknown): number => {
     process.stderr.write(`strata: ${String(tagged.message ?? tagged._tag)}\n`)
     return ExitCode.usage
   }
-  process.stderr.write(`strata: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
+  process.stderr.write(`strata: ${internalMessage(error)}\n`)
   return ExitCode.runFailed
 }
 

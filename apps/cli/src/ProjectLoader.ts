@@ -61,7 +61,42 @@ export interface LoadOptions {
   readonly cwd?: string | undefined
   /** Import a fresh copy (for reloading after an edit). */
   readonly fresh?: boolean | undefined
+  /**
+   * How long the config may take to load (import and run its top-level
+   * code), in milliseconds; `0` waits forever. Default: the environment
+   * variable `STRATA_LOAD_TIMEOUT` (seconds), else {@link defaultLoadTimeoutSeconds}.
+   */
+  readonly timeoutMs?: number | undefined
 }
+
+/**
+ * Seconds a config may take to load by default. A config's top-level code
+ * only defines assets and environments, which takes well under a second even
+ * for 10,000 assets; a config still loading after this is waiting on
+ * something that may never come (a top-level `await` that never settles), and
+ * without a limit every command would hang on it.
+ *
+ * @since 0.1.0
+ */
+export const defaultLoadTimeoutSeconds = 30
+
+/** The load timeout in milliseconds: `STRATA_LOAD_TIMEOUT` (seconds, `0` = none) or the default. */
+const loadTimeoutMs = (): Effect.Effect<number, CliFailure> => {
+  const raw = process.env.STRATA_LOAD_TIMEOUT
+  if (raw === undefined || raw.trim() === "") return Effect.succeed(defaultLoadTimeoutSeconds * 1000)
+  const seconds = Number(raw)
+  return Number.isFinite(seconds) && seconds >= 0
+    ? Effect.succeed(seconds * 1000)
+    : Effect.fail(usage(`STRATA_LOAD_TIMEOUT must be a number of seconds (0: no limit); got ${JSON.stringify(raw)}`))
+}
+
+const loadTimedOut = (file: string, cwd: string, timeoutMs: number): CliFailure =>
+  usage(
+    `${path.relative(cwd, file) || file} did not finish loading in ${timeoutMs / 1000} s: its top-level code, or a ` +
+      "module it imports, is still waiting (a top-level await that never settles, a connection opened on import)." +
+      "\n  hint: open connections in an environment's Layer, not at the top level; or wait longer with " +
+      "STRATA_LOAD_TIMEOUT=<seconds> (0: no limit)"
+  )
 
 /** Node rejects these before evaluating anything, so falling back to jiti never runs user code twice. */
 const loadTimeCodes = new Set([
@@ -220,10 +255,16 @@ export const load = (options?: LoadOptions): Effect.Effect<LoadedConfig, CliFail
       )
     }
     const root = path.dirname(file)
-    const imported = yield* Effect.tryPromise({
+    const timeoutMs = options?.timeoutMs ?? (yield* loadTimeoutMs())
+    const importing = Effect.tryPromise({
       try: () => importConfig(file, options?.fresh ?? false),
       catch: (error) => usage(describeLoadError(error, file, root))
     })
+    const imported = yield* (timeoutMs === 0
+      ? importing
+      : importing.pipe(
+        Effect.timeoutOrElse({ duration: timeoutMs, orElse: () => Effect.fail(loadTimedOut(file, cwd, timeoutMs)) })
+      ))
     const module = imported.module as { readonly default?: unknown; readonly config?: unknown }
     const config = [module.default, (module.default as { default?: unknown } | undefined)?.default, module.config]
       .find(StrataConfig.isStrataConfig)

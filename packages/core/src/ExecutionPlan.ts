@@ -96,10 +96,10 @@ export const make = (
   project: Project<unknown>,
   options?: Options
 ): Effect.Effect<ExecutionPlan, Selection.SelectionParseError | Selection.SelectionResolveError> =>
-  Effect.try({
-    try: () => makeSync(project, options),
-    catch: (error) => error as Selection.SelectionParseError | Selection.SelectionResolveError
-  })
+  Effect.try({ try: () => makeSync(project, options), catch: (error) => error }).pipe(
+    // anything but a selection error is a bug: a defect, never reported as a bad selection
+    Effect.catch((error) => Selection.isSelectionError(error) ? Effect.fail(error) : Effect.die(error))
+  )
 
 /**
  * Like {@link make}, throwing on a bad selection.
