@@ -10,6 +10,7 @@
 import * as IcebergError from "./IcebergError.ts"
 import * as IcebergSchema from "./IcebergSchema.ts"
 import type * as PartitionSpec from "./PartitionSpec.ts"
+import * as Json from "./internal/json.ts"
 import * as TableMetadata from "./TableMetadata.ts"
 
 /**
@@ -227,6 +228,8 @@ const applyOne = (next: Mutable, update: Update, nowMs: number, table: string | 
     case "remove-properties":
       next.properties = Object.fromEntries(Object.entries(next.properties).filter(([key]) => !update.removals.includes(key)))
       return
+    default:
+      throw invalid(table, `unsupported update ${JSON.stringify((update as { action?: unknown }).action)}`)
   }
 }
 
@@ -250,10 +253,13 @@ export const commit = (
   const nowMs = Math.max(options.nowMs, metadata["last-updated-ms"])
   for (const update of change.updates) applyOne(next, update, nowMs, options.table)
   next["last-updated-ms"] = nowMs
+  if (next["current-snapshot-id"] === undefined) delete next["current-snapshot-id"]
   if (options.previousLocation !== undefined) {
     const max = Number(next.properties[PREVIOUS_VERSIONS_MAX] ?? 100)
     const log = [...next["metadata-log"], { "metadata-file": options.previousLocation, "timestamp-ms": metadata["last-updated-ms"] }]
     next["metadata-log"] = log.slice(Math.max(0, log.length - max))
   }
+  const { problems } = TableMetadata.validate(Json.parse(TableMetadata.encode(next)))
+  if (problems.length > 0) throw invalid(options.table, `the commit would leave invalid metadata: ${problems.join("; ")}`)
   return next
 }

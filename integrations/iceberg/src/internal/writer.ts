@@ -5,7 +5,7 @@
  * size, partition tuple, column statistics).
  */
 import { randomUUID } from "node:crypto"
-import { type Data, makeData, RecordBatch, Struct, Table, Type } from "apache-arrow"
+import { makeData, RecordBatch, Struct, Table } from "apache-arrow"
 import type * as IcebergSchema from "../IcebergSchema.ts"
 import * as PartitionSpec from "../PartitionSpec.ts"
 import * as FileIO from "./fileio.ts"
@@ -13,6 +13,7 @@ import type * as Manifest from "./manifest.ts"
 import * as Metrics from "./metrics.ts"
 import * as Parquet from "./parquet.ts"
 import * as Take from "./take.ts"
+import { valueAt } from "./values.ts"
 
 /** What a write needs to know about the table. */
 export interface Target {
@@ -25,33 +26,6 @@ export interface Target {
   readonly durable: boolean
   /** Rows per data file at most (a bigger partition is split). */
   readonly targetRows: number
-}
-
-/** The value of row `index` of a chunk in its Iceberg representation (for partition values). */
-const valueAt = (data: Data, index: number, type: IcebergSchema.IcebergType): PartitionSpec.Value => {
-  const position = data.offset + index
-  const bitmap = data.nullBitmap
-  if (data.nullCount > 0 && bitmap !== undefined && bitmap.length > 0 && ((bitmap[position >> 3]! >> (position & 7)) & 1) === 0) return null
-  if (data.typeId === Type.Dictionary) {
-    const key = Number((data.values as ArrayLike<number | bigint>)[position])
-    return valueAt(data.dictionary!.data[0]!, key, type)
-  }
-  switch (data.typeId) {
-    case Type.Utf8:
-    case Type.Binary: {
-      const offsets = data.valueOffsets as Int32Array
-      const bytes = (data.values as Uint8Array).subarray(offsets[position]!, offsets[position + 1]!)
-      return type === "string" ? new TextDecoder().decode(bytes) : bytes.slice()
-    }
-    case Type.Bool:
-      return (((data.values as Uint8Array)[position >> 3]! >> (position & 7)) & 1) === 1
-    case Type.FixedSizeBinary: {
-      const width = (data.type as unknown as { byteWidth: number }).byteWidth
-      return (data.values as Uint8Array).slice(position * width, position * width + width)
-    }
-  }
-  const value = (data.values as ArrayLike<number | bigint>)[position]!
-  return typeof value === "bigint" ? value : value
 }
 
 interface Part {
