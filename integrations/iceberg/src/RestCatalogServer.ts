@@ -64,8 +64,12 @@ export interface Server {
 }
 
 class HttpError extends Error {
-  constructor(readonly status: number, readonly type: string, message: string) {
+  readonly status: number
+  readonly type: string
+  constructor(status: number, type: string, message: string) {
     super(message)
+    this.status = status
+    this.type = type
   }
 }
 

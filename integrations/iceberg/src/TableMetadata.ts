@@ -205,7 +205,6 @@ export const toLong = (value: unknown): bigint | undefined => {
 /** Collects problems while reading fields of a JSON object. */
 class Reader {
   readonly problems: Array<string> = []
-  constructor(readonly path: string) {}
   problem(message: string): void {
     this.problems.push(message)
   }
@@ -477,7 +476,7 @@ const checkReferences = (reader: Reader, metadata: TableMetadata): void => {
  * @since 0.1.0
  */
 export const validate = (json: unknown): { readonly metadata: TableMetadata | undefined; readonly problems: ReadonlyArray<string> } => {
-  const reader = new Reader("table")
+  const reader = new Reader()
   if (!isObject(json)) return { metadata: undefined, problems: ["metadata must be a JSON object"] }
   const version = reader.int(json, "format-version", "table")
   if (version !== undefined && version !== 2) reader.problem(`format-version ${version} is not supported (format version 2 only)`)
