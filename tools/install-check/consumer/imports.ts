@@ -9,6 +9,8 @@ const entries = [
   "@strata/sqlite",
   "@strata/arrow",
   "@strata/postgres",
+  "@strata/iceberg",
+  "@strata/iceberg/testing",
   "@strata/catalog",
   "@strata/cli"
 ] as const
