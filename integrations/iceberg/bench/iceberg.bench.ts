@@ -16,7 +16,8 @@
  *   the metadata, the manifest list and manifest, reads the file, maps
  *   columns by field id).
  *
- * Each figure is the best of 15 runs, raw and Iceberg interleaved (alternating
+ * Wall and CPU time (user + system of the process: steadier on a shared
+ * machine) are reported. Each figure is the best of 15 runs, raw and Iceberg interleaved (alternating
  * which goes first; all writes, then all reads), each after a garbage
  * collection. Prints one JSON object on its last line.
  */
@@ -45,10 +46,16 @@ const layer = IcebergCatalog.layerFileSystem({ warehouse: path.join(folder, "war
 setFlagsFromString("--expose-gc")
 const collect = runInNewContext("gc") as () => void
 
-const time = async (run: () => Promise<unknown>): Promise<number> => {
+// wall time, and the process's CPU time (user + system): on a shared machine
+// the CPU time moves much less than the wall time
+const cpu = { rawWrite: [] as Array<number>, icebergWrite: [] as Array<number>, rawRead: [] as Array<number>, icebergRead: [] as Array<number> }
+const time = async (run: () => Promise<unknown>, cpuTimes?: Array<number>): Promise<number> => {
   collect()
   const start = performance.now()
+  const startCpu = process.cpuUsage()
   await run()
+  const used = process.cpuUsage(startCpu)
+  cpuTimes?.push((used.user + used.system) / 1e6)
   return (performance.now() - start) / 1000
 }
 
@@ -73,20 +80,20 @@ if (checkRaw.numRows !== n || checkIceberg.numRows !== n) throw new Error(`read 
 const times = { rawWrite: [] as Array<number>, icebergWrite: [] as Array<number>, rawRead: [] as Array<number>, icebergRead: [] as Array<number> }
 for (let i = 0; i < repeats; i++) {
   if (i % 2 === 0) {
-    times.rawWrite.push(await time(rawWrite))
-    times.icebergWrite.push(await time(icebergWrite))
+    times.rawWrite.push(await time(rawWrite, cpu.rawWrite))
+    times.icebergWrite.push(await time(icebergWrite, cpu.icebergWrite))
   } else {
-    times.icebergWrite.push(await time(icebergWrite))
-    times.rawWrite.push(await time(rawWrite))
+    times.icebergWrite.push(await time(icebergWrite, cpu.icebergWrite))
+    times.rawWrite.push(await time(rawWrite, cpu.rawWrite))
   }
 }
 for (let i = 0; i < repeats; i++) {
   if (i % 2 === 0) {
-    times.rawRead.push(await time(rawRead))
-    times.icebergRead.push(await time(icebergRead))
+    times.rawRead.push(await time(rawRead, cpu.rawRead))
+    times.icebergRead.push(await time(icebergRead, cpu.icebergRead))
   } else {
-    times.icebergRead.push(await time(icebergRead))
-    times.rawRead.push(await time(rawRead))
+    times.icebergRead.push(await time(icebergRead, cpu.icebergRead))
+    times.rawRead.push(await time(rawRead, cpu.rawRead))
   }
 }
 
@@ -101,6 +108,11 @@ for (const op of ["write", "read"] as const) {
   figures[`parquet_${op}_raw_rows_per_s`] = Math.round(n / raw)
   figures[`parquet_${op}_iceberg_rows_per_s`] = Math.round(n / iceberg)
   figures[`${op}_overhead_pct`] = round((iceberg - raw) / raw * 100, 1)
+  const rawCpu = best(op === "write" ? cpu.rawWrite : cpu.rawRead)
+  const icebergCpu = best(op === "write" ? cpu.icebergWrite : cpu.icebergRead)
+  figures[`parquet_${op}_raw_cpu_s`] = round(rawCpu)
+  figures[`parquet_${op}_iceberg_cpu_s`] = round(icebergCpu)
+  figures[`${op}_cpu_overhead_pct`] = round((icebergCpu - rawCpu) / rawCpu * 100, 1)
 }
 figures.raw_file_mb = round(fs.statSync(rawFile).size / 1e6, 3)
 figures.load_average_1m = round(os.loadavg()[0]!, 2)

@@ -1,14 +1,16 @@
 /**
  * Column statistics for manifests (spec: "Field-level Metrics") and the binary
- * single-value serialization of bounds (spec Appendix D). Statistics are
- * computed from the Arrow columns as written: value counts (nulls included),
- * null counts, NaN counts for floating point, and lower/upper bounds. Strings
- * and binaries are bounded by their first 16 characters/bytes, as the
- * reference implementation's default `truncate(16)` metrics mode does: the
- * upper bound is then the prefix with its last character incremented, so it
- * still bounds every value.
+ * single-value serialization of bounds (spec Appendix D). Statistics come from
+ * the Parquet footer the writer just produced (as the reference
+ * implementation does): value counts (nulls included), null counts, and
+ * lower/upper bounds merged over row groups. Strings and binaries are bounded
+ * by their first 16 characters/bytes, as the reference implementation's
+ * default `truncate(16)` metrics mode does: the upper bound is then the prefix
+ * with its last character incremented, so it still bounds every value.
+ * Parquet statistics leave NaNs out of float bounds, as Iceberg requires;
+ * NaN counts are not recorded (optional in the spec).
  */
-import { type Data, type Type as ArrowTypeId, type Vector, Type } from "apache-arrow"
+import { parquetMetadata } from "hyparquet"
 
 /** Statistics of one column of one data file. */
 export interface ColumnMetrics {
@@ -159,210 +161,71 @@ const truncateUpper = (bytes: Uint8Array, isString: boolean): Uint8Array | undef
 }
 
 // ---------------------------------------------------------------------------
-// Statistics of Arrow columns
+// Statistics from the Parquet footer
 
-const isValid = (bitmap: Uint8Array | null | undefined, index: number): boolean =>
-  bitmap === null || bitmap === undefined || bitmap.length === 0 || (bitmap[index >> 3]! & (1 << (index & 7))) !== 0
-
-interface Accumulator {
-  nullCount: number
-  nanCount: number
-  min: number | bigint | undefined
-  max: number | bigint | undefined
+/** Footer values as raw as Iceberg needs them: timestamps in µs, dates in days, strings as bytes. */
+const rawParsers = {
+  timestampFromMilliseconds: (value: bigint) => value * 1000n,
+  timestampFromMicroseconds: (value: bigint) => value,
+  timestampFromNanoseconds: (value: bigint) => value / 1000n,
+  dateFromDays: (days: number) => days,
+  stringFromBytes: (bytes: Uint8Array) => bytes,
+  jsonFromBytes: (bytes: Uint8Array) => bytes,
+  geometryFromBytes: (bytes: Uint8Array) => bytes,
+  geographyFromBytes: (bytes: Uint8Array) => bytes,
+  uuidFromBytes: (bytes: Uint8Array) => bytes
 }
 
-/** Min and max of a numeric chunk, skipping nulls and NaNs (typed-array loops). */
-const numericChunk = (data: Data, accumulator: Accumulator, isFloat: boolean): void => {
-  const values = data.values as Float64Array | Float32Array | Int32Array
-  const offset = data.offset
-  const bitmap = data.nullCount > 0 ? data.nullBitmap : undefined
-  let min = accumulator.min as number | undefined
-  let max = accumulator.max as number | undefined
-  let sawNegativeZero = false
-  for (let i = 0; i < data.length; i++) {
-    if (bitmap !== undefined && !isValid(bitmap, offset + i)) continue
-    const value = values[offset + i]!
-    if (isFloat && value !== value) {
-      accumulator.nanCount += 1
-      continue
-    }
-    if (min === undefined || value < min) min = value
-    if (max === undefined || value > max) max = value
-    if (value === 0 && 1 / value < 0) sawNegativeZero = true
+const asBytes = (value: unknown): Uint8Array | undefined =>
+  value instanceof Uint8Array ? value : typeof value === "string" ? new TextEncoder().encode(value) : undefined
+
+/** The bound bytes of a footer value for a column of an Iceberg type (strings/binaries truncated). */
+const boundOf = (type: string, value: unknown, side: "lower" | "upper"): Uint8Array | undefined => {
+  if (value === undefined || value === null) return undefined
+  if (type === "string" || type === "binary") {
+    const bytes = asBytes(value)
+    if (bytes === undefined) return undefined
+    return side === "lower" ? truncateLower(bytes, type === "string").slice() : truncateUpper(bytes, type === "string")?.slice()
   }
-  // IEEE totalOrder: -0.0 precedes +0.0 in bounds
-  if (sawNegativeZero && min === 0) min = -0
-  accumulator.min = min
-  accumulator.max = max
-}
-
-/** Min and max of a 64-bit chunk, comparing (high, low) 32-bit words instead of bigints. */
-const int64Chunk = (data: Data, accumulator: Accumulator): void => {
-  const values = data.values as BigInt64Array
-  const words = new Int32Array(values.buffer, values.byteOffset, values.length * 2)
-  const offset = data.offset
-  const bitmap = data.nullCount > 0 ? data.nullBitmap : undefined
-  let minIndex = -1
-  let maxIndex = -1
-  let minHigh = 0
-  let minLow = 0
-  let maxHigh = 0
-  let maxLow = 0
-  for (let i = 0; i < data.length; i++) {
-    const index = offset + i
-    if (bitmap !== undefined && !isValid(bitmap, index)) continue
-    const high = words[index * 2 + 1]!
-    const low = words[index * 2]! >>> 0
-    if (minIndex < 0 || high < minHigh || (high === minHigh && low < minLow)) {
-      minIndex = index
-      minHigh = high
-      minLow = low
-    }
-    if (maxIndex < 0 || high > maxHigh || (high === maxHigh && low > maxLow)) {
-      maxIndex = index
-      maxHigh = high
-      maxLow = low
-    }
-  }
-  if (minIndex < 0) return
-  const min = values[minIndex]!
-  const max = values[maxIndex]!
-  if (accumulator.min === undefined || min < (accumulator.min as bigint)) accumulator.min = min
-  if (accumulator.max === undefined || max > (accumulator.max as bigint)) accumulator.max = max
-}
-
-interface BytesBound {
-  data: Uint8Array
-  start: number
-  end: number
-}
-
-/** Min and max of a variable-width chunk (Utf8/Binary), comparing bytes in place. */
-const bytesChunk = (data: Data, bounds: { min?: BytesBound; max?: BytesBound }): void => {
-  const offsets = data.valueOffsets as Int32Array
-  const bytes = data.values as Uint8Array
-  const bitmap = data.nullCount > 0 ? data.nullBitmap : undefined
-  let minStart = -1
-  let minEnd = -1
-  let maxStart = -1
-  let maxEnd = -1
-  for (let i = 0; i < data.length; i++) {
-    const index = data.offset + i
-    if (bitmap !== undefined && !isValid(bitmap, index)) continue
-    const start = offsets[index]!
-    const end = offsets[index + 1]!
-    if (minStart < 0) {
-      minStart = maxStart = start
-      minEnd = maxEnd = end
-      continue
-    }
-    // first bytes decide most comparisons
-    const first = start < end ? bytes[start]! : -1
-    const minFirst = minStart < minEnd ? bytes[minStart]! : -1
-    if (first < minFirst || (first === minFirst && compareRange(bytes, start, end, minStart, minEnd) < 0)) {
-      minStart = start
-      minEnd = end
-    }
-    const maxFirst = maxStart < maxEnd ? bytes[maxStart]! : -1
-    if (first > maxFirst || (first === maxFirst && compareRange(bytes, start, end, maxStart, maxEnd) > 0)) {
-      maxStart = start
-      maxEnd = end
-    }
-  }
-  if (minStart < 0) return
-  const candidateMin = { data: bytes, start: minStart, end: minEnd }
-  const candidateMax = { data: bytes, start: maxStart, end: maxEnd }
-  if (bounds.min === undefined || compareBounds(candidateMin, bounds.min) < 0) bounds.min = candidateMin
-  if (bounds.max === undefined || compareBounds(candidateMax, bounds.max) > 0) bounds.max = candidateMax
-}
-
-const compareBounds = (a: BytesBound, b: BytesBound): number => {
-  const x = a.data.subarray(a.start, a.end)
-  const y = b.data.subarray(b.start, b.end)
-  return compareRange(concat(x, y), 0, x.length, x.length, x.length + y.length)
-}
-
-const boolChunk = (data: Data, seen: { false: boolean; true: boolean }): void => {
-  const values = data.values as Uint8Array
-  const bitmap = data.nullCount > 0 ? data.nullBitmap : undefined
-  for (let i = 0; i < data.length && !(seen.false && seen.true); i++) {
-    const index = data.offset + i
-    if (bitmap !== undefined && !isValid(bitmap, index)) continue
-    if ((values[index >> 3]! & (1 << (index & 7))) !== 0) seen.true = true
-    else seen.false = true
-  }
-}
-
-const fixedChunk = (data: Data, width: number, bounds: { min?: BytesBound; max?: BytesBound }): void => {
-  const bytes = data.values as Uint8Array
-  const bitmap = data.nullCount > 0 ? data.nullBitmap : undefined
-  for (let i = 0; i < data.length; i++) {
-    const index = data.offset + i
-    if (bitmap !== undefined && !isValid(bitmap, index)) continue
-    const candidate = { data: bytes, start: index * width, end: index * width + width }
-    if (bounds.min === undefined || compareBounds(candidate, bounds.min) < 0) bounds.min = candidate
-    if (bounds.max === undefined || compareBounds(candidate, bounds.max) > 0) bounds.max = candidate
-  }
-}
-
-const bytesMetrics = (chunks: ReadonlyArray<Data>, type: string, vector: Vector, width?: number): Pick<ColumnMetrics, "lower" | "upper"> => {
-  const bounds: { min?: BytesBound; max?: BytesBound } = {}
-  for (const data of chunks) {
-    if (width !== undefined) fixedChunk(data, width, bounds)
-    else bytesChunk(data, bounds)
-  }
-  void vector
-  if (bounds.min === undefined || bounds.max === undefined) return { lower: undefined, upper: undefined }
-  const isString = type === "string"
-  const min = bounds.min.data.slice(bounds.min.start, bounds.min.end)
-  const max = bounds.max.data.slice(bounds.max.start, bounds.max.end)
-  if (width !== undefined) return { lower: min, upper: max }
-  return { lower: truncateLower(min, isString).slice(), upper: truncateUpper(max, isString)?.slice() }
-}
-
-/** The Arrow chunks holding a column's values (a dictionary column's dictionary). */
-const valueChunks = (vector: Vector): { chunks: ReadonlyArray<Data>; typeId: ArrowTypeId } => {
-  const first = vector.data[0]
-  if (first !== undefined && first.typeId === Type.Dictionary) {
-    const dictionaries = vector.data.map((data) => data.dictionary).filter((dictionary) => dictionary !== undefined)
-    const chunks = dictionaries.flatMap((dictionary) => dictionary.data)
-    return { chunks, typeId: chunks[0]?.typeId ?? Type.Null }
-  }
-  return { chunks: vector.data, typeId: first?.typeId ?? Type.Null }
+  if (/^fixed\[/.test(type) || type === "uuid") return asBytes(value)?.slice()
+  return serialize(type, value)
 }
 
 /**
- * Statistics of one Arrow column holding values of an Iceberg primitive type
- * (as prepared for writing: timestamps in microseconds, dates in days).
+ * Statistics of every column of a Parquet file, by field id, from its footer:
+ * `types` gives each field id's Iceberg type.
  */
-export const columnMetrics = (vector: Vector, type: string): ColumnMetrics => {
-  const valueCount = vector.length
-  const nullCount = vector.nullCount
-  const { chunks, typeId } = valueChunks(vector)
-  const isFloat = type === "float" || type === "double"
-  const accumulator: Accumulator = { nullCount, nanCount: 0, min: undefined, max: undefined }
-  let lower: Uint8Array | undefined
-  let upper: Uint8Array | undefined
-  if (type === "boolean") {
-    const seen = { false: false, true: false }
-    for (const data of chunks) boolChunk(data, seen)
-    if (seen.false || seen.true) {
-      lower = new Uint8Array([seen.false ? 0 : 1])
-      upper = new Uint8Array([seen.true ? 1 : 0])
+export const fromParquetFooter = (bytes: Uint8Array, types: ReadonlyMap<number, string>): Map<number, ColumnMetrics> => {
+  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer
+  const footer = parquetMetadata(buffer, { parsers: rawParsers as never, geoparquet: false })
+  const leaves = footer.schema.slice(1)
+  const result = new Map<number, ColumnMetrics>()
+  leaves.forEach((element, index) => {
+    const id = element.field_id
+    const type = id === undefined ? undefined : types.get(id)
+    if (id === undefined || type === undefined) return
+    let nullCount = 0
+    let min: unknown
+    let max: unknown
+    let complete = true
+    for (const group of footer.row_groups) {
+      const statistics = group.columns[index]?.meta_data?.statistics
+      if (statistics === undefined || statistics.null_count === undefined) complete = false
+      nullCount += Number(statistics?.null_count ?? 0n)
+      const low = statistics?.min_value ?? statistics?.min
+      const high = statistics?.max_value ?? statistics?.max
+      if (low !== undefined && (min === undefined || compare(low, min) < 0)) min = low
+      if (high !== undefined && (max === undefined || compare(high, max) > 0)) max = high
     }
-  } else if (type === "string" || type === "binary") {
-    ;({ lower, upper } = bytesMetrics(chunks, type, vector))
-  } else if (/^fixed\[/.test(type) || type === "uuid") {
-    const width = (chunks[0]?.type as { byteWidth?: number } | undefined)?.byteWidth ?? 16
-    ;({ lower, upper } = bytesMetrics(chunks, type, vector, width))
-  } else if (typeId === Type.Int || typeId === Type.Float || typeId === Type.Date || typeId === Type.Timestamp || typeId === Type.Time) {
-    const is64 = chunks[0]?.values instanceof BigInt64Array
-    for (const data of chunks) {
-      if (is64) int64Chunk(data, accumulator)
-      else numericChunk(data, accumulator, isFloat)
-    }
-    if (accumulator.min !== undefined) lower = serialize(type, accumulator.min)
-    if (accumulator.max !== undefined) upper = serialize(type, accumulator.max)
-  }
-  return { valueCount, nullCount, nanCount: isFloat ? accumulator.nanCount : undefined, lower, upper }
+    const valueCount = Number(footer.num_rows)
+    result.set(id, {
+      valueCount,
+      nullCount: complete ? nullCount : Number.NaN,
+      nanCount: undefined,
+      // a row group without bounds (all nulls) does not widen them; one without statistics leaves them unknown
+      lower: complete ? boundOf(type, min, "lower") : undefined,
+      upper: complete ? boundOf(type, max, "upper") : undefined
+    })
+  })
+  return result
 }

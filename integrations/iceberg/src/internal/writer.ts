@@ -70,22 +70,21 @@ const split = (table: Table, target: Target): Array<Part> => {
   }))
 }
 
-/** The statistics of a written part, keyed by field id. */
-const statistics = (table: Table, schema: IcebergSchema.Schema) => {
+/** The statistics of a written data file, keyed by field id, from its Parquet footer. */
+const statistics = (bytes: Uint8Array, schema: IcebergSchema.Schema) => {
+  const types = new Map(schema.fields.filter((field) => typeof field.type === "string").map((field) => [field.id, field.type as string]))
   const valueCounts = new Map<number, number>()
   const nullValueCounts = new Map<number, number>()
   const nanValueCounts = new Map<number, number>()
   const lowerBounds = new Map<number, Uint8Array>()
   const upperBounds = new Map<number, Uint8Array>()
-  schema.fields.forEach((field, index) => {
-    if (typeof field.type !== "string") return
-    const metrics = Metrics.columnMetrics(table.getChildAt(index)!, field.type)
-    valueCounts.set(field.id, metrics.valueCount)
-    nullValueCounts.set(field.id, metrics.nullCount)
-    if (metrics.nanCount !== undefined) nanValueCounts.set(field.id, metrics.nanCount)
-    if (metrics.lower !== undefined) lowerBounds.set(field.id, metrics.lower)
-    if (metrics.upper !== undefined) upperBounds.set(field.id, metrics.upper)
-  })
+  for (const [id, metrics] of Metrics.fromParquetFooter(bytes, types)) {
+    valueCounts.set(id, metrics.valueCount)
+    if (!Number.isNaN(metrics.nullCount)) nullValueCounts.set(id, metrics.nullCount)
+    if (metrics.nanCount !== undefined) nanValueCounts.set(id, metrics.nanCount)
+    if (metrics.lower !== undefined) lowerBounds.set(id, metrics.lower)
+    if (metrics.upper !== undefined) upperBounds.set(id, metrics.upper)
+  }
   return { valueCounts, nullValueCounts, nanValueCounts, lowerBounds, upperBounds }
 }
 
@@ -122,7 +121,7 @@ export const writeDataFiles = async (table: Table, target: Target): Promise<Arra
         partition: part.values,
         recordCount: chunk.numRows,
         fileSizeInBytes: bytes.byteLength,
-        ...statistics(chunk, target.schema)
+        ...statistics(bytes, target.schema)
       })
     }
   }
