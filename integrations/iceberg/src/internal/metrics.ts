@@ -196,8 +196,8 @@ const boundOf = (type: string, value: unknown, side: "lower" | "upper"): Uint8Ar
  * `types` gives each field id's Iceberg type.
  */
 export const fromParquetFooter = (bytes: Uint8Array, types: ReadonlyMap<number, string>): Map<number, ColumnMetrics> => {
-  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer
-  const footer = parquetMetadata(buffer, { parsers: rawParsers as never, geoparquet: false })
+  // a Uint8Array is read in place (only the footer is parsed)
+  const footer = parquetMetadata(bytes as never, { parsers: rawParsers as never, geoparquet: false })
   const leaves = footer.schema.slice(1)
   const result = new Map<number, ColumnMetrics>()
   leaves.forEach((element, index) => {
