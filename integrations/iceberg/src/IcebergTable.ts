@@ -369,6 +369,18 @@ const readSchema = (metadata: TableMetadata.TableMetadata, snapshot: TableMetada
   return metadata.schemas.find((schema) => schema["schema-id"] === id) ?? TableMetadata.currentSchema(metadata)
 }
 
+/** The table, snapshot and schema a read works on. */
+const openSnapshot = (name: TableName, options: Pick<ReadOptions, "snapshotId" | "asOf">) =>
+  Effect.gen(function*() {
+    const id = yield* identify(name)
+    const table = TableIdentifier.format(id)
+    const catalog = yield* IcebergCatalog
+    const { metadata } = yield* catalog.loadTable(id)
+    const snapshot = yield* pickSnapshot(metadata, options, table)
+    const schema = readSchema(metadata, snapshot, options)
+    return { table, catalog, metadata, snapshot, schema }
+  })
+
 const selectColumns = (schema: IcebergSchema.Schema, columns: ReadonlyArray<string> | undefined, table: string) =>
   sync(() =>
     columns === undefined ? [...schema.fields] : columns.map((column) => {
@@ -386,12 +398,7 @@ const selectColumns = (schema: IcebergSchema.Schema, columns: ReadonlyArray<stri
  * @since 0.1.0
  */
 export const plan = Effect.fn("IcebergTable.plan")(function*(name: TableName, options: ReadOptions = {}) {
-  const id = yield* identify(name)
-  const table = TableIdentifier.format(id)
-  const catalog = yield* IcebergCatalog
-  const { metadata } = yield* catalog.loadTable(id)
-  const snapshot = yield* pickSnapshot(metadata, options, table)
-  const schema = readSchema(metadata, snapshot, options)
+  const { table, catalog, metadata, snapshot, schema } = yield* openSnapshot(name, options)
   const bounds = yield* sync(() => Filter.bind(options.filter ?? [], schema))
   return yield* promise(() => Scan.plan(catalog.io, metadata, snapshot, schema, bounds, table))
 })
@@ -402,12 +409,7 @@ export const plan = Effect.fn("IcebergTable.plan")(function*(name: TableName, op
  * @since 0.1.0
  */
 export const read = Effect.fn("IcebergTable.read")(function*(name: TableName, options: ReadOptions = {}) {
-  const id = yield* identify(name)
-  const table = TableIdentifier.format(id)
-  const catalog = yield* IcebergCatalog
-  const { metadata } = yield* catalog.loadTable(id)
-  const snapshot = yield* pickSnapshot(metadata, options, table)
-  const schema = readSchema(metadata, snapshot, options)
+  const { table, catalog, metadata, snapshot, schema } = yield* openSnapshot(name, options)
   const output = yield* selectColumns(schema, options.columns, table)
   const bounds = yield* sync(() => Filter.bind(options.filter ?? [], schema))
   const extra = bounds
@@ -452,12 +454,7 @@ export interface Description {
  * @since 0.1.0
  */
 export const describe = Effect.fn("IcebergTable.describe")(function*(name: TableName, options: Pick<ReadOptions, "snapshotId" | "asOf"> = {}) {
-  const id = yield* identify(name)
-  const table = TableIdentifier.format(id)
-  const catalog = yield* IcebergCatalog
-  const { metadata } = yield* catalog.loadTable(id)
-  const snapshot = yield* pickSnapshot(metadata, options, table)
-  const schema = readSchema(metadata, snapshot, options)
+  const { table, catalog, metadata, snapshot, schema } = yield* openSnapshot(name, options)
   const planned = yield* promise(() => Scan.plan(catalog.io, metadata, snapshot, schema, [], table))
   const nullCounts: Record<string, number> = {}
   for (const field of schema.fields) nullCounts[field.name] = 0

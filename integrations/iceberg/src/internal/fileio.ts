@@ -82,18 +82,22 @@ export const read = async (io: FileIO, location: string): Promise<Uint8Array> =>
 
 export const readText = async (io: FileIO, location: string): Promise<string> => new TextDecoder().decode(await read(io, location))
 
+/** Creates `file` (failing if it exists) with `bytes`, its folders first; fsyncs when durable. */
+const createFile = async (file: string, bytes: Uint8Array, durable: boolean): Promise<void> => {
+  await fs.promises.mkdir(path.dirname(file), { recursive: true })
+  const handle = await fs.promises.open(file, "wx")
+  try {
+    await handle.writeFile(bytes)
+    if (durable) await handle.sync()
+  } finally {
+    await handle.close()
+  }
+}
+
 /** Writes a new file (folders created). Files are named uniquely, so no rename is needed. */
 export const write = async (io: FileIO, location: string, bytes: Uint8Array, durable = false): Promise<void> => {
   try {
-    const file = toPath(io, location)
-    await fs.promises.mkdir(path.dirname(file), { recursive: true })
-    const handle = await fs.promises.open(file, "wx")
-    try {
-      await handle.writeFile(bytes)
-      if (durable) await handle.sync()
-    } finally {
-      await handle.close()
-    }
+    await createFile(toPath(io, location), bytes, durable)
   } catch (cause) {
     throw IcebergError.fromSystemError(cause, location)
   }
@@ -109,14 +113,7 @@ export const writeIfAbsent = async (io: FileIO, location: string, bytes: Uint8Ar
   const file = toPath(io, location)
   const temporary = `${file}.${randomUUID()}.tmp`
   try {
-    await fs.promises.mkdir(path.dirname(file), { recursive: true })
-    const handle = await fs.promises.open(temporary, "wx")
-    try {
-      await handle.writeFile(bytes)
-      if (durable) await handle.sync()
-    } finally {
-      await handle.close()
-    }
+    await createFile(temporary, bytes, durable)
     try {
       await fs.promises.link(temporary, file)
       return true

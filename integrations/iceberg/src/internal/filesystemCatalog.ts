@@ -18,7 +18,7 @@ import { randomUUID } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import * as IcebergError from "../IcebergError.ts"
-import type * as IcebergSchema from "../IcebergSchema.ts"
+import type { CreateTableRequest } from "../IcebergCatalog.ts"
 import * as PartitionSpec from "../PartitionSpec.ts"
 import * as TableIdentifier from "../TableIdentifier.ts"
 import * as TableMetadata from "../TableMetadata.ts"
@@ -137,18 +137,10 @@ export const commitTable = async (
   throw IcebergError.make({ reason: "commit-failed", table: name, detail: `lost the race for a new metadata version ${catalog.maxAttempts} times; try again` })
 }
 
-export interface CreateTable {
-  readonly schema: IcebergSchema.Schema
-  readonly lastColumnId: number
-  readonly spec?: PartitionSpec.PartitionSpec | undefined
-  readonly sortOrder?: TableMetadata.SortOrder | undefined
-  readonly properties?: Readonly<Record<string, string>> | undefined
-}
-
 export const createTable = async (
   catalog: Catalog,
   id: TableIdentifier.TableIdentifier,
-  request: CreateTable,
+  request: CreateTableRequest,
   nowMs: number
 ): Promise<Loaded> => {
   const name = TableIdentifier.format(id)

@@ -8,12 +8,9 @@
 import {
   type Data,
   DataType,
-  DateDay,
   Field,
-  Float32,
-  Float64,
+  type Float64,
   Int32,
-  Int64,
   makeData,
   RecordBatch,
   Schema,
@@ -43,23 +40,14 @@ const codecs: Record<Compression, Parquet.Compression> = {
 
 /** The Arrow type a column is written as, given its Iceberg type and the source Arrow type. */
 const targetType = (icebergType: IcebergSchema.IcebergType, source: DataType | undefined): DataType => {
-  switch (icebergType) {
-    case "int":
-      return new Int32()
-    case "long":
-      return new Int64()
-    case "float":
-      return new Float32()
-    case "double":
-      return new Float64()
-    case "date":
-      return new DateDay()
-    case "timestamp":
-      return new TimestampMicrosecond()
-    case "timestamptz": {
-      const zone = (source as { timezone?: string | null } | undefined)?.timezone
-      return new TimestampMicrosecond(zone === undefined || zone === null || zone === "" ? "UTC" : zone)
-    }
+  if (icebergType === "timestamptz") {
+    // keep the source's zone name; values are UTC either way
+    const zone = (source as { timezone?: string | null } | undefined)?.timezone
+    return new TimestampMicrosecond(zone === undefined || zone === null || zone === "" ? "UTC" : zone)
+  }
+  // numbers, dates and timestamps are cast to Iceberg's physical types; the others keep the source's type
+  if (typeof icebergType === "string" && ["int", "long", "float", "double", "date", "timestamp"].includes(icebergType)) {
+    return IcebergSchema.toArrowType(icebergType)!
   }
   return source ?? IcebergSchema.toArrowType(icebergType) ?? new Int32()
 }

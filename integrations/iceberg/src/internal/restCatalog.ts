@@ -7,12 +7,13 @@
  * requests carry longs as raw JSON numbers.
  */
 import { IcebergError as ClientError, IcebergRestCatalog } from "iceberg-js"
-import type { CommitTableRequest, CreateTableRequest, TableIdentifier as ClientIdentifier } from "iceberg-js"
+import type { CommitTableRequest, CreateTableRequest as ClientCreateTableRequest, TableIdentifier as ClientIdentifier } from "iceberg-js"
 import * as IcebergError from "../IcebergError.ts"
 import * as TableIdentifier from "../TableIdentifier.ts"
 import * as TableMetadata from "../TableMetadata.ts"
 import type * as TableUpdate from "../TableUpdate.ts"
-import type { CreateTable, Loaded } from "./filesystemCatalog.ts"
+import type { CreateTableRequest } from "../IcebergCatalog.ts"
+import type { Loaded } from "./filesystemCatalog.ts"
 import * as FileIO from "./fileio.ts"
 import * as Json from "./json.ts"
 
@@ -117,13 +118,13 @@ export const commitTable = async (catalog: Catalog, id: TableIdentifier.TableIde
   return loadedOf(response, TableIdentifier.format(id))
 }
 
-export const createTable = async (catalog: Catalog, id: TableIdentifier.TableIdentifier, request: CreateTable): Promise<Loaded> => {
+export const createTable = async (catalog: Catalog, id: TableIdentifier.TableIdentifier, request: CreateTableRequest): Promise<Loaded> => {
   const response = await catalog.client.createTableResult({ namespace: [...id.namespace] }, withRawLongs({
     name: id.name,
     schema: request.schema,
     ...(request.spec !== undefined ? { "partition-spec": request.spec } : {}),
     ...(request.sortOrder !== undefined ? { "write-order": request.sortOrder } : {}),
     ...(request.properties !== undefined ? { properties: request.properties } : {})
-  }) as CreateTableRequest)
+  }) as ClientCreateTableRequest)
   return loadedOf(response, TableIdentifier.format(id))
 }
