@@ -189,7 +189,12 @@ const commit = async (catalog: Catalog, id: TableIdentifier.TableIdentifier, bod
   const updates = body["updates"]
   if (!Array.isArray(requirements) || !Array.isArray(updates)) throw bad("requirements and updates must be lists")
   for (const requirement of requirements) if (typeof (requirement as { type?: unknown })?.type !== "string") throw bad("a requirement has no type")
-  for (const update of updates) if (typeof (update as { action?: unknown })?.action !== "string") throw bad("an update has no action")
+  for (const update of updates) {
+    const action = (update as { action?: unknown })?.action
+    if (typeof action !== "string") throw bad("an update has no action")
+    // table locations are the server's: a client may not point a table at another folder
+    if (action === "set-location") throw bad("this server chooses table locations: set-location is refused")
+  }
   const change = withLongs({ requirements, updates }) as TableUpdate.Commit
   const loaded = await run(catalog.commitTable(id, change))
   return { "metadata-location": loaded.metadataLocation, metadata: loaded.metadata }
@@ -197,7 +202,12 @@ const commit = async (catalog: Catalog, id: TableIdentifier.TableIdentifier, bod
 
 /** Routes one request; returns the status and JSON body. */
 const route = async (catalog: Catalog, method: string, url: URL, body: () => Promise<unknown>): Promise<[number, unknown]> => {
-  const parts = url.pathname.split("/").filter((part) => part !== "").map(decodeURIComponent)
+  let parts: Array<string>
+  try {
+    parts = url.pathname.split("/").filter((part) => part !== "").map(decodeURIComponent)
+  } catch {
+    throw bad(`malformed path ${url.pathname}`)
+  }
   if (parts[0] !== "v1") throw new HttpError(404, "NoSuchEndpointException", `no endpoint ${url.pathname}`)
   if (parts[1] === "config" && method === "GET") return [200, { defaults: {}, overrides: {} }]
   const rest = parts[1] === "namespaces" || parts[1] === "tables" ? parts.slice(1) : parts.slice(2) // optional prefix

@@ -74,6 +74,8 @@ describe("the REST catalog server, through iceberg-js", () => {
     expect(ref.message).toMatch(/branch main is at snapshot none, the commit was based on 42/)
     const bad = await failure(client.commitTable(id, { requirements: [], updates: [{ action: "set-current-schema", "schema-id": 9 }] }))
     expect(bad.status).toBe(400)
+    const moved = await failure(client.commitTable(id, { requirements: [], updates: [{ action: "set-location", location: "/etc" }] }))
+    expect(moved.message).toMatch(/set-location is refused/)
     expect((await failure(client.createTable({ namespace: ["sales"] }, { name: "orders", schema: { type: "struct", fields: [] } }))).icebergType).toBe("AlreadyExistsException")
   })
 })
