@@ -61,6 +61,13 @@ export const kinds: ReadonlyArray<CaseKind> = [
     external: true
   },
   {
+    name: "iceberg",
+    script: "integrations/iceberg/bench/iceberg.bench.ts",
+    defaults: [],
+    packageDir: "integrations/iceberg",
+    external: true
+  },
+  {
     name: "pgcopy",
     script: "integrations/postgres/bench/copy.bench.ts",
     defaults: [],

@@ -9,6 +9,7 @@ describe("parseCases", () => {
     expect(parseCases("mat:1000, stale:10000").map((c) => c.name)).toEqual(["mat:1000", "stale:10000"])
     expect(parseCases("defs").map((c) => c.n)).toEqual([100, 1000, 10000, 100000])
     expect(parseCases("pgcopy:5000")[0]!.kind.script).toBe("integrations/postgres/bench/copy.bench.ts")
+    expect(parseCases("iceberg:1000")[0]!.kind.script).toBe("integrations/iceberg/bench/iceberg.bench.ts")
   })
 
   it("rejects unknown kinds, bad N and external kinds without N", () => {

@@ -11,6 +11,8 @@ const entries = [
   "@strata/postgres",
   "@strata/runtime",
   "@strata/snowflake",
+  "@strata/iceberg",
+  "@strata/iceberg/testing",
   "@strata/catalog",
   "@strata/cli"
 ] as const

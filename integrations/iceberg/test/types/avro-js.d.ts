@@ -1,0 +1,4 @@
+declare module "avro-js/lib/files.js" {
+  const files: unknown
+  export default files
+}
