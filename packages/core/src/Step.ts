@@ -218,8 +218,7 @@ const materialize = (
       return Effect.succeed(failed(environment, request, started, error, willRetry(asset, request.attempt, error)))
     },
     onSuccess: (stored) => {
-      const inputVersions: Record<string, string> = {}
-      for (const key of upstreamKeys) inputVersions[key] = request.inputVersions[key]!
+      const inputVersions = inputVersionsOf(request, upstreamKeys)
       return Effect.succeed(succeeded(environment, request, started, {
         type: "asset-materialized",
         runId: request.runId,
@@ -233,6 +232,14 @@ const materialize = (
       }))
     }
   })
+}
+
+/** The request's input versions, reused when they are exactly the upstreams' (as the coordinator builds them). */
+const inputVersionsOf = (request: StepRequest, upstreamKeys: ReadonlyArray<string>): Record<string, string> => {
+  if (Object.keys(request.inputVersions).length === upstreamKeys.length) return request.inputVersions
+  const inputVersions: Record<string, string> = Object.create(null)
+  for (const key of upstreamKeys) inputVersions[key] = request.inputVersions[key]!
+  return inputVersions
 }
 
 const missingInput = (key: AssetKey, missing: string, isSource: boolean) =>
