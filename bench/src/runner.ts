@@ -73,6 +73,13 @@ export const kinds: ReadonlyArray<CaseKind> = [
     defaults: [],
     packageDir: "integrations/postgres",
     external: true
+  },
+  {
+    name: "sfio",
+    script: "integrations/snowflake/bench/io.bench.ts",
+    defaults: [],
+    packageDir: "integrations/snowflake",
+    external: true
   }
 ]
 

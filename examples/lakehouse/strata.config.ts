@@ -9,11 +9,17 @@
  *   the `lakehouse` schema in Postgres (@strata/postgres), and the instance in
  *   the `strata` schema of the same database. Connection from DATABASE_URL or
  *   the PG* variables.
+ * - snowflake (`STRATA_ENV=snowflake`): the same two assets as tables of the
+ *   `LAKEHOUSE` schema in Snowflake (@strata/snowflake), loaded as staged
+ *   Parquet; the connection from the SNOWFLAKE_* variables a Snowflake user
+ *   sets (account, user, password or key pair, database...). No Instance is
+ *   provided: runs are recorded locally, as in `local`.
  */
 import * as path from "node:path"
 import { ArrowIO, TypeHandler } from "@strata/arrow"
 import { FileSystemIO, Project, StrataConfig } from "@strata/core"
 import { PgClient, PostgresInstance, PostgresIOManager } from "@strata/postgres"
+import { SnowflakeClient, SnowflakeIOManager } from "@strata/snowflake"
 import { DateDay, Field, Int32, Schema, Utf8 } from "apache-arrow"
 import { Layer } from "effect"
 import { assets, UsersIO } from "./src/assets.ts"
@@ -44,7 +50,12 @@ export default StrataConfig.define({
         PostgresIOManager.layerDefault({ schema: "lakehouse" }),
         PostgresIOManager.layerFor(UsersIO, { schema: "lakehouse", handler: usersTable }),
         PostgresInstance.layer()
-      ).pipe(Layer.provideMerge(PgClient.layerConfig))
+      ).pipe(Layer.provideMerge(PgClient.layerConfig)),
+    snowflake: () =>
+      Layer.mergeAll(
+        SnowflakeIOManager.layerDefault({ schema: "LAKEHOUSE", method: "stage" }),
+        SnowflakeIOManager.layerFor(UsersIO, { schema: "LAKEHOUSE", method: "stage", handler: usersTable })
+      ).pipe(Layer.provide(SnowflakeClient.layerConfig))
   },
   defaultEnvironment: "local"
 })
