@@ -14,11 +14,15 @@
  *   Parquet; the connection from the SNOWFLAKE_* variables a Snowflake user
  *   sets (account, user, password or key pair, database...). No Instance is
  *   provided: runs are recorded locally, as in `local`.
+ * - iceberg (`STRATA_ENV=iceberg`): the same two assets as Iceberg tables of
+ *   the `lakehouse` namespace in a local warehouse folder, .strata/warehouse
+ *   (@strata/iceberg, filesystem catalog), readable by other engines.
  */
 import * as path from "node:path"
 import { ArrowIO, TypeHandler } from "@strata/arrow"
 import { FileSystemIO, Project, StrataConfig } from "@strata/core"
 import { PgClient, PostgresInstance, PostgresIOManager } from "@strata/postgres"
+import { IcebergCatalog, IcebergIO } from "@strata/iceberg"
 import { SnowflakeClient, SnowflakeIOManager } from "@strata/snowflake"
 import { DateDay, Field, Int32, Schema, Utf8 } from "apache-arrow"
 import { Layer } from "effect"
@@ -55,7 +59,12 @@ export default StrataConfig.define({
       Layer.mergeAll(
         SnowflakeIOManager.layerDefault({ schema: "LAKEHOUSE", method: "stage" }),
         SnowflakeIOManager.layerFor(UsersIO, { schema: "LAKEHOUSE", method: "stage", handler: usersTable })
-      ).pipe(Layer.provide(SnowflakeClient.layerConfig))
+      ).pipe(Layer.provide(SnowflakeClient.layerConfig)),
+    iceberg: ({ root }) =>
+      Layer.mergeAll(
+        IcebergIO.layerDefault({ namespace: "lakehouse" }),
+        IcebergIO.layerFor(UsersIO, { namespace: "lakehouse", handler: usersTable })
+      ).pipe(Layer.provide(IcebergCatalog.layerFileSystem({ warehouse: path.join(root, ".strata", "warehouse") })))
   },
   defaultEnvironment: "local"
 })
