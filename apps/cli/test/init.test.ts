@@ -112,6 +112,27 @@ describe("strata init", () => {
     expect(result.stderr).toContain(`${path.join(parent, "taken")} exists and is not a folder`)
   })
 
+  it("prints its help with examples", async () => {
+    const help = await strata(["init", "--help"], { cwd: tempFolder() })
+    expect(help.code).toBe(0)
+    expect(help.stdout).toContain("EXAMPLES")
+    expect(help.stdout).toContain("--from-checkout")
+  })
+
+  it("refuses --from-checkout when the CLI does not run from a checkout", async () => {
+    // a copy of the CLI's sources outside the repository, as an installed CLI would be
+    const copy = tempFolder()
+    const cliRoot = path.join(repositoryRoot, "apps", "cli")
+    fs.cpSync(path.join(cliRoot, "src"), path.join(copy, "cli", "src"), { recursive: true })
+    fs.copyFileSync(path.join(cliRoot, "package.json"), path.join(copy, "cli", "package.json"))
+    fs.symlinkSync(path.join(cliRoot, "node_modules"), path.join(copy, "cli", "node_modules"), "dir")
+    const result = await strata(["init", "p", "--from-checkout"], { cwd: copy, bin: path.join(copy, "cli", "src", "bin.ts") })
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain("--from-checkout packs the packages of the Strata checkout this CLI runs from")
+    expect(result.stderr).toContain("leave out --from-checkout to use the registry")
+    expect(fs.existsSync(path.join(copy, "p")), "the folder is not created").toBe(false)
+  })
+
   it("prints only JSON on stdout with --json", async () => {
     const parent = tempFolder()
     const result = await strata(["init", "p", "--json"], { cwd: parent })

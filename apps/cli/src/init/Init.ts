@@ -116,14 +116,13 @@ const versionsError = (error: unknown) =>
   new InitError({ reason: "versions", path: "@strata/cli", message: `cannot tell which versions to depend on: ${(error as Error).message}` })
 
 /** Where the Strata packages come from: tarballs packed from the checkout, or the registry. */
-const sourcesFor = (request: Request, planned: Plan) =>
+const sourcesFor = (checkout: string | undefined, planned: Plan) =>
   Effect.gen(function*() {
-    if (!request.fromCheckout) {
+    if (checkout === undefined) {
       const ranges = yield* Effect.try({ try: Versions.fromInstalledCli, catch: versionsError })
       const range = (name: string) => Versions.rangeOf(ranges, name)
-      return { ranges, sources: { spec: range, range, vendored: {} }, checkout: undefined, written: { created: [], skipped: [] } }
+      return { ranges, sources: { spec: range, range, vendored: {} }, written: { created: [], skipped: [] } }
     }
-    const checkout = yield* Vendor.checkoutRoot
     const vendored = yield* Vendor.vendor(checkout, planned.packages, planned.directory)
     const ranges = yield* Effect.try({ try: () => Versions.fromPacked(vendored.manifests), catch: versionsError })
     const range = (name: string) => {
@@ -131,7 +130,7 @@ const sourcesFor = (request: Request, planned: Plan) =>
       return version === undefined ? Versions.rangeOf(ranges, name) : `^${version}`
     }
     const sources: Sources = { spec: (name) => vendored.specs[name] ?? range(name), range, vendored: vendored.specs }
-    return { ranges, sources, checkout, written: { created: vendored.created, skipped: vendored.skipped } }
+    return { ranges, sources, written: { created: vendored.created, skipped: vendored.skipped } }
   })
 
 const nextSteps = (kind: Result["kind"], directory: string): Array<string> => {
@@ -152,8 +151,10 @@ const nextSteps = (kind: Result["kind"], directory: string): Array<string> => {
 export const run = (request: Request): Effect.Effect<Result, InitError> =>
   Effect.gen(function*() {
     const planned = yield* plan(request)
+    // found before the folder is created: a CLI that is not in a checkout changes nothing
+    const checkout = request.fromCheckout ? yield* Vendor.checkoutRoot : undefined
     yield* Files.prepareTarget(planned.directory, request.force)
-    const { ranges, sources, checkout, written } = yield* sourcesFor(request, planned)
+    const { ranges, sources, written } = yield* sourcesFor(checkout, planned)
     const files = yield* Files.writeFiles(planned.directory, planned.render(ranges, sources))
     return {
       kind: planned.kind,
