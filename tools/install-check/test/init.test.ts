@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as Consumer from "../src/Consumer.ts"
 
 // What a new user does, in an empty folder outside the repository: `strata init --from-checkout` with the
-// checkout's built CLI, then npm install (the registry for everything but the vendored tarballs), then the
-// commands the generated README gives. The CLI runs with the consumer's environment (no @strata/source, no
+// checkout's built CLI, then npm install (pnpm install for the integration package; the registry for
+// everything but the vendored tarballs), then the commands the generated README gives. The CLI runs with the consumer's environment (no @strata/source, no
 // repository folder on PATH), as after `bash scripts/dev.sh init <dir>`.
 describe("strata init, outside the repository", () => {
   let root: string
@@ -77,15 +77,21 @@ describe("strata init, outside the repository", () => {
     timed("project: tsc", () => run("npx tsc (the generated project type-checks)", "npx", ["--no", "--", "tsc", "-p", "tsconfig.json"]))
   })
 
-  it("creates an integration package that installs, passes its tests, type-checks and builds", () => {
+  it("creates an integration package that installs with pnpm, passes its tests, type-checks and builds", () => {
     timed("integration: strata init --integration acme --from-checkout", () =>
       Consumer.runIn(root)("strata init --integration acme", process.execPath, [cli, "init", "--integration", "acme", "--from-checkout"], {
         timeoutMs: 300_000
       }))
     const project = path.join(root, "strata-acme")
     const run = Consumer.runIn(project)
-    install("integration", run)
-    expect(copies(project, run, "effect"), "one copy of effect").toHaveLength(1)
+    // pnpm this time (the project above covers npm): the `pnpm.overrides` pin the vendored tarball
+    timed("integration: pnpm install", () =>
+      run("pnpm install", "pnpm", ["install", "--no-frozen-lockfile", "--reporter=append-only"], { timeoutMs: 300_000 }))
+    const store = fs.readdirSync(path.join(project, "node_modules", ".pnpm"))
+    expect(store.filter((entry) => entry.startsWith("effect@")), "one copy of effect").toHaveLength(1)
+    expect(store.filter((entry) => entry.startsWith("@strata+core@")), "one copy of @strata/core, the vendored tarball").toEqual([
+      expect.stringMatching(/^@strata\+core@file\+vendor\+strata-core-/)
+    ])
     const tested = timed("integration: npm test", () => run("npm test", "npm", ["test"]))
     expect(tested.stdout).toMatch(/Tests\s+6 passed/)
     timed("integration: typecheck", () => run("npm run typecheck", "npm", ["run", "typecheck"]))
