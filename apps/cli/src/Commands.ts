@@ -16,6 +16,7 @@ import type { Scope } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import type { CliFailure } from "./CliError.ts"
 import { defaultInstanceLayer } from "./DefaultInstance.ts"
+import { init } from "./init/Command.ts"
 import { internal, runtime, usage } from "./CliError.ts"
 import type { Terminal } from "./Output.ts"
 import * as Output from "./Output.ts"
@@ -661,7 +662,8 @@ export const strata = Command.make("strata").pipe(
     { command: "strata materialize", description: "Materialize everything" },
     { command: "strata status", description: "What is fresh, stale or missing, and why" },
     { command: "strata dev", description: "The catalog UI on http://127.0.0.1:3000" },
+    { command: "strata init my-project", description: "A new project in ./my-project" },
     { command: "STRATA_ENV=prod strata materialize --stale-only", description: "In another environment" }
   ]),
-  Command.withSubcommands([materialize, status, list, runs, dev, wipe])
+  Command.withSubcommands([materialize, status, list, runs, dev, wipe, init])
 )
