@@ -22,6 +22,7 @@ import * as Output from "./Output.ts"
 import * as Progress from "./Progress.ts"
 import type { LoadedConfig } from "./ProjectLoader.ts"
 import * as ProjectLoader from "./ProjectLoader.ts"
+import { worker } from "./WorkerCommand.ts"
 
 const fileFlag = Flag.String("file").pipe(
   Flag.withAlias("f"),
@@ -490,7 +491,8 @@ const printRun = (out: Terminal, run: InstanceModule.RunRecord) => {
 const describeEvent = (event: import("@strata/core").Event.StoredEvent): string => {
   switch (event.type) {
     case "step-started":
-      return `${event.assetKey}${event.attempt > 1 ? ` (attempt ${event.attempt})` : ""}`
+      return `${event.assetKey}${event.attempt > 1 ? ` (attempt ${event.attempt})` : ""}` +
+        (event.worker === undefined ? "" : ` on worker ${event.worker.id} (pid ${event.worker.pid} on ${event.worker.host})`)
     case "step-succeeded":
       return `${event.assetKey} ${Output.duration(event.durationMs)}`
     case "step-failed":
@@ -663,5 +665,5 @@ export const strata = Command.make("strata").pipe(
     { command: "strata dev", description: "The catalog UI on http://127.0.0.1:3000" },
     { command: "STRATA_ENV=prod strata materialize --stale-only", description: "In another environment" }
   ]),
-  Command.withSubcommands([materialize, status, list, runs, dev, wipe])
+  Command.withSubcommands([materialize, status, list, runs, dev, worker, wipe])
 )
