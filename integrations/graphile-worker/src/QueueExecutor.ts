@@ -20,6 +20,7 @@ import type { Event, StepRequest } from "@strata/core"
 import { Executor, Instance, StepRequest as StepRequestModule } from "@strata/core"
 import { PgClient } from "@strata/postgres"
 import { Context, Deferred, Effect, Layer, Schema } from "effect"
+import { Enqueuer } from "./internal/enqueuer.ts"
 import { listen } from "./internal/listener.ts"
 import { reap } from "./internal/leases.ts"
 import { RunTail } from "./internal/runTail.ts"
@@ -87,6 +88,8 @@ export const layer = (
     }
     yield* migrate(client, settings, () => {}).pipe(Effect.mapError(setupError("cannot prepare the queue's tables")))
     const tails = new Tails()
+    const enqueuer = yield* Enqueuer.make(client, settings)
+    yield* Effect.forkScoped(enqueuer.loop())
     const channels = WorkerQueue.channels(settings)
     yield* listen({
       pool: client.pool,
@@ -112,7 +115,7 @@ export const layer = (
           const tail = yield* RunTail.make(instance)
           yield* Effect.forkScoped(tail.follow())
           yield* Effect.addFinalizer(() => Effect.sync(() => tail.runId !== undefined && tails.byRun.delete(tail.runId)))
-          const via = (request: StepRequest.StepRequest) => attemptOnWorker(client, instance, settings, tails, tail, request)
+          const via = (request: StepRequest.StepRequest) => attemptOnWorker(client, enqueuer, instance, settings, tails, tail, request)
           yield* Executor.walk(plan, dispatch, concurrency, (position) => dispatch.runStep(position, via))
         })).pipe(Effect.orDie)
     }
@@ -122,6 +125,7 @@ export const layer = (
 /** Enqueues one attempt and waits for its end event; interrupted, it takes the job back or tells the worker. */
 const attemptOnWorker = (
   client: PgClient["Service"],
+  enqueuer: Enqueuer,
   instance: Instance.InstanceShape,
   settings: WorkerQueue.Settings,
   tails: Tails,
@@ -136,7 +140,7 @@ const attemptOnWorker = (
     const key = WorkerQueue.jobKey(request)
     return Effect.flatMap(Deferred.make<StepResult>(), (deferred) => {
       tail.expect(request, deferred)
-      return enqueue(client, settings, request, key).pipe(
+      return enqueuer.add(JSON.stringify(payloadOf(request)), key).pipe(
         Effect.andThen(Deferred.await(deferred)),
         Effect.onInterrupt(() => takeBack(client, settings, request.runId, key)),
         Effect.catch((error) => recordFailure(instance, request, error)),
@@ -145,15 +149,10 @@ const attemptOnWorker = (
     })
   })
 
-const enqueue = (client: PgClient["Service"], settings: WorkerQueue.Settings, request: StepRequest.StepRequest, key: string) => {
-  const payload: JobPayload = { request: Schema.encodeSync(StepRequestModule.StepRequestSchema)(request), enqueuedAt: Date.now() }
-  return client.query(
-    `select (${settings.graphileSchema}.add_job(identifier => $1, payload => $2::json, max_attempts => $3::int,
-       job_key => $4, job_key_mode => 'unsafe_dedupe')).id`,
-    // one more delivery than the budget: the last one records that the step's workers kept dying
-    [settings.task, JSON.stringify(payload), settings.maxDeliveries + 1, key]
-  )
-}
+const payloadOf = (request: StepRequest.StepRequest): JobPayload => ({
+  request: Schema.encodeSync(StepRequestModule.StepRequestSchema)(request),
+  enqueuedAt: Date.now()
+})
 
 /** A canceled step: its job is removed when no worker took it yet, and the run's workers are told. */
 const takeBack = (client: PgClient["Service"], settings: WorkerQueue.Settings, runId: string, key: string) =>

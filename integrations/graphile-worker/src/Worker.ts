@@ -178,6 +178,9 @@ const startGraphile = (
         events,
         parsedCronItems: [],
         gracefulShutdownAbortTimeout: options.shutdownTimeoutMs ?? 25_000,
+        // each fetch locks up to `concurrency` jobs for this process's slots, and completions are sent in batches:
+        // one query per batch instead of one per step (graphile-worker's "batching")
+        preset: { worker: { localQueue: { size: concurrency, ttl: settings.leaseMs }, completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
         taskList: {
           [settings.task]: async (payload, helpers) => handle(await waitReady, payload as JobPayload, helpers)
         }
@@ -230,6 +233,9 @@ const interruptRun = (state: WorkerState, runId: string, why: string): void => {
 
 const terminal = new Set(["succeeded", "failed", "canceled"])
 
+/** How long a step runs before its `step-started` is written on its own. */
+const startedWriteDelayMs = 100
+
 const runJob = (state: WorkerState, request: StepRequest.StepRequest, payload: JobPayload, delivery: number) =>
   Effect.gen(function*() {
     const { client, settings, identity, writer } = state
@@ -271,15 +277,22 @@ const runJob = (state: WorkerState, request: StepRequest.StepRequest, payload: J
       state.stats.failed++
       return
     }
-    writer.push([startedEvent])
-    const collected: Array<Event.StrataEvent> = []
+    // a step still running after `startedWriteDelayMs` shows as started (with this worker) in the instance; a
+    // shorter one writes its start with its end, in one transaction instead of two
+    const collected: Array<Event.StrataEvent> = [startedEvent]
+    let startedWritten = false
+    const timer = setTimeout(() => {
+      startedWritten = true
+      writer.push([startedEvent])
+    }, startedWriteDelayMs)
     const emit = (event: Event.StrataEvent) => {
       if (event.type !== "step-started") collected.push(event)
     }
     const result = yield* Step.executeIn({ project: state.options.project, services: state.options.services, emit, now: Date.now }, request).pipe(
-      Effect.provideService(Logger.CurrentLoggers, new Set([Step.logCapture(emit)]))
+      Effect.provideService(Logger.CurrentLoggers, new Set([Step.logCapture(emit)])),
+      Effect.ensuring(Effect.sync(() => clearTimeout(timer)))
     )
-    yield* writer.commit(collected, { jobKey, runId: request.runId })
+    yield* writer.commit(startedWritten ? collected.slice(1) : collected, { jobKey, runId: request.runId })
     if (result.status === "succeeded") state.stats.completed++
     else state.stats.failed++
     state.log({ event: "step-ended", level: "debug", runId: request.runId, asset: request.assetKey, attempt: request.attempt, status: result.status, ms: Date.now() - started })

@@ -59,6 +59,17 @@ describe("a worker killed mid-step", () => {
     const victim = workers.find((w) => w.pid === victimPid)!
     const survivor = workers.find((w) => w.pid !== victimPid)!
     expect(victim).toBeDefined()
+    // the instance shows the step as started on that worker (a step running longer than 100 ms is written as
+    // started at once, before it ends) before the worker is killed
+    for (const deadline = Date.now() + 60_000; ;) {
+      const started = await db.query(
+        `select 1 from strata.events where type = 'step-started' and asset_key = 'blocker' and (body->'worker'->>'pid')::int = $1`,
+        [victimPid]
+      )
+      if (started.length > 0) break
+      if (Date.now() > deadline) throw new Error("the victim's step-started was never written")
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
     victim.child.kill("SIGKILL")
     expect(await victim.exited).toBe(null)
     fs.writeFileSync(path.join(block, "release"), "")

@@ -88,21 +88,26 @@ export class EventWriter {
     const runIds = [...new Set(outcomes.map((outcome) => outcome.runId))]
     return client.transaction((connection) =>
       Effect.gen(function*() {
-        const mine = yield* connection.query(`select 1 from ${settings.schema}.workers where worker_id = $1 for share`, [workerId])
+        // `for key share`: a concurrent heartbeat (an update of a non-key column) does not wait for this
+        // transaction, a reaper's delete of the row does
+        const mine = yield* connection.query(`select 1 from ${settings.schema}.workers where worker_id = $1 for key share`, [workerId])
         if (mine.length === 0) {
           return yield* new WorkerFenced({
             message: `worker ${workerId} missed its heartbeats for longer than the lease (${settings.leaseMs} ms) and was taken ` +
               "for dead; its steps were given to other workers, and this one stops without recording them"
           })
         }
+        // the outcome rows and the notifications first: the instance's append lock, taken by `appendIn`, is then
+        // held for the append's own statements only (notifications are sent at commit whatever their order)
+        if (outcomes.length > 0) {
+          yield* connection.query(
+            `insert into ${settings.schema}.step_outcomes (job_key, run_id, worker_id)
+             select key, run, $3 from unnest($1::text[], $2::text[]) as o(key, run) on conflict do nothing`,
+            [outcomes.map((o) => o.jobKey), outcomes.map((o) => o.runId), workerId]
+          )
+          yield* connection.query(`select pg_notify($1, run) from unnest($2::text[]) as r(run)`, [channels(settings).events, runIds])
+        }
         yield* PostgresInstance.appendIn(client, connection, events, { schema: settings.instanceSchema })
-        if (outcomes.length === 0) return
-        yield* connection.query(
-          `insert into ${settings.schema}.step_outcomes (job_key, run_id, worker_id)
-           select key, run, $3 from unnest($1::text[], $2::text[]) as o(key, run) on conflict do nothing`,
-          [outcomes.map((o) => o.jobKey), outcomes.map((o) => o.runId), workerId]
-        )
-        yield* connection.query(`select pg_notify($1, run) from unnest($2::text[]) as r(run)`, [channels(settings).events, runIds])
       })
     )
   }
