@@ -9,15 +9,27 @@
  *   the `lakehouse` schema in Postgres (@strata/postgres), and the instance in
  *   the `strata` schema of the same database. Connection from DATABASE_URL or
  *   the PG* variables.
+ * - distributed (`STRATA_ENV=distributed`): prod's tables and instance, and
+ *   the steps run by `strata worker` processes (@strata/graphile-worker), on
+ *   this machine or any other pointed at the same database.
  */
 import * as path from "node:path"
 import { ArrowIO, TypeHandler } from "@strata/arrow"
 import { FileSystemIO, Project, StrataConfig } from "@strata/core"
+import { QueueExecutor } from "@strata/graphile-worker"
 import { PgClient, PostgresInstance, PostgresIOManager } from "@strata/postgres"
 import { DateDay, Field, Int32, Schema, Utf8 } from "apache-arrow"
 import { Layer } from "effect"
 import { assets, UsersIO } from "./src/assets.ts"
 import type { User } from "./src/users.ts"
+
+/** Tables and instance in Postgres (the `prod` and `distributed` environments). */
+const postgres = () =>
+  Layer.mergeAll(
+    PostgresIOManager.layerDefault({ schema: "lakehouse" }),
+    PostgresIOManager.layerFor(UsersIO, { schema: "lakehouse", handler: usersTable }),
+    PostgresInstance.layer()
+  )
 
 /** The Arrow schema of silver_users: how a User is stored as a table row. */
 const usersTable = TypeHandler.rows<User>({
@@ -39,12 +51,10 @@ export default StrataConfig.define({
         FileSystemIO.layer({ base: path.join(root, ".strata", "storage") }),
         ArrowIO.layerFor(UsersIO, usersTable, { base: path.join(root, ".strata", "tables") })
       ),
-    prod: () =>
-      Layer.mergeAll(
-        PostgresIOManager.layerDefault({ schema: "lakehouse" }),
-        PostgresIOManager.layerFor(UsersIO, { schema: "lakehouse", handler: usersTable }),
-        PostgresInstance.layer()
-      ).pipe(Layer.provideMerge(PgClient.layerConfig))
+    prod: () => postgres().pipe(Layer.provideMerge(PgClient.layerConfig)),
+    // the coordinator enqueues each step; `strata worker` processes run them (QueueExecutor needs the instance)
+    distributed: () =>
+      QueueExecutor.layer().pipe(Layer.provideMerge(postgres()), Layer.provideMerge(PgClient.layerConfig))
   },
   defaultEnvironment: "local"
 })

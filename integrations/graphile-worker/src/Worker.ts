@@ -135,7 +135,11 @@ export const run = (options: Options): Effect.Effect<never, WorkerError> =>
     yield* Effect.forkScoped(writer.loop())
     const state: WorkerState = { options, settings, client, identity, writer, running: new Map(), stats: { completed: 0, failed: 0, skipped: 0 }, log }
     // the runner stops first (finalizers run in reverse): running steps still write through the writer
-    yield* Effect.addFinalizer(() => Effect.promise(() => runner.runner.stop().catch(() => {})))
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => log({ event: "worker-stopping", level: "info", worker: identity.id, message: "no new steps; running ones may finish" })).pipe(
+        Effect.andThen(Effect.promise(() => runner.runner.stop().catch(() => {}))),
+        Effect.andThen(Effect.sync(() => log({ event: "worker-stopped", level: "info", worker: identity.id, ...state.stats })))
+      ))
     yield* listen({
       pool: client.pool,
       channels: [WorkerQueue.channels(settings).cancel],

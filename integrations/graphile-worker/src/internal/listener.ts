@@ -81,3 +81,15 @@ export const listen = (options: ListenOptions): Effect.Effect<void, Error, Scope
     }),
     (listener) => Effect.sync(() => listener.close())
   ).pipe(Effect.asVoid)
+
+/**
+ * graphile-worker asks that a pool it is given handles errors of idle
+ * connections (else it warns on every start): `PgClient`'s pool has an
+ * `error` handler; a connection's own error while idle is reported by the
+ * pool too, and while in use it fails the statement, so here it is only
+ * kept from crashing the process.
+ */
+export const ensurePoolHandlers = (pool: pg.Pool): void => {
+  if (pool.listeners("error").length === 0) pool.on("error", () => {})
+  if (pool.listeners("connect").length === 0) pool.on("connect", (client) => client.on("error", () => {}))
+}

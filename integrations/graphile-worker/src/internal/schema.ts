@@ -13,6 +13,7 @@ import type { PgClient } from "@strata/postgres"
 import { Effect } from "effect"
 import { runMigrations } from "graphile-worker"
 import type { Settings } from "../WorkerQueue.ts"
+import { ensurePoolHandlers } from "./listener.ts"
 import { graphileLogger, type LogLine } from "./logging.ts"
 
 export const migrations = (s: string): ReadonlyArray<string> => [
@@ -39,7 +40,10 @@ export const migrations = (s: string): ReadonlyArray<string> => [
 export const migrate = (client: PgClient["Service"], settings: Settings, log: (line: LogLine) => void) =>
   Effect.andThen(
     Effect.tryPromise({
-      try: () => runMigrations({ pgPool: client.pool, schema: settings.graphileSchema, logger: graphileLogger(log) }),
+      try: () => {
+        ensurePoolHandlers(client.pool)
+        return runMigrations({ pgPool: client.pool, schema: settings.graphileSchema, logger: graphileLogger(log) })
+      },
       catch: (error) => new Error(`graphile-worker's migrations failed: ${error instanceof Error ? error.message : String(error)}`)
     }),
     client.transaction((connection) =>
