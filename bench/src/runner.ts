@@ -68,6 +68,13 @@ export const kinds: ReadonlyArray<CaseKind> = [
     external: true
   },
   {
+    name: "dist",
+    script: "integrations/graphile-worker/bench/dist.bench.ts",
+    defaults: [],
+    packageDir: "integrations/graphile-worker",
+    external: true
+  },
+  {
     name: "pgcopy",
     script: "integrations/postgres/bench/copy.bench.ts",
     defaults: [],

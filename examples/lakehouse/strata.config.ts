@@ -17,10 +17,14 @@
  * - iceberg (`STRATA_ENV=iceberg`): the same two assets as Iceberg tables of
  *   the `lakehouse` namespace in a local warehouse folder, .strata/warehouse
  *   (@strata/iceberg, filesystem catalog), readable by other engines.
+ * - distributed (`STRATA_ENV=distributed`): prod's tables and instance, and
+ *   the steps run by `strata worker` processes (@strata/graphile-worker), on
+ *   this machine or any other pointed at the same database.
  */
 import * as path from "node:path"
 import { ArrowIO, TypeHandler } from "@strata/arrow"
 import { FileSystemIO, Project, StrataConfig } from "@strata/core"
+import { QueueExecutor } from "@strata/graphile-worker"
 import { PgClient, PostgresInstance, PostgresIOManager } from "@strata/postgres"
 import { IcebergCatalog, IcebergIO } from "@strata/iceberg"
 import { SnowflakeClient, SnowflakeIOManager } from "@strata/snowflake"
@@ -28,6 +32,14 @@ import { DateDay, Field, Int32, Schema, Utf8 } from "apache-arrow"
 import { Layer } from "effect"
 import { assets, UsersIO } from "./src/assets.ts"
 import type { User } from "./src/users.ts"
+
+/** Tables and instance in Postgres (the `prod` and `distributed` environments). */
+const postgres = () =>
+  Layer.mergeAll(
+    PostgresIOManager.layerDefault({ schema: "lakehouse" }),
+    PostgresIOManager.layerFor(UsersIO, { schema: "lakehouse", handler: usersTable }),
+    PostgresInstance.layer()
+  )
 
 /** The Arrow schema of silver_users: how a User is stored as a table row. */
 const usersTable = TypeHandler.rows<User>({
@@ -49,12 +61,7 @@ export default StrataConfig.define({
         FileSystemIO.layer({ base: path.join(root, ".strata", "storage") }),
         ArrowIO.layerFor(UsersIO, usersTable, { base: path.join(root, ".strata", "tables") })
       ),
-    prod: () =>
-      Layer.mergeAll(
-        PostgresIOManager.layerDefault({ schema: "lakehouse" }),
-        PostgresIOManager.layerFor(UsersIO, { schema: "lakehouse", handler: usersTable }),
-        PostgresInstance.layer()
-      ).pipe(Layer.provideMerge(PgClient.layerConfig)),
+    prod: () => postgres().pipe(Layer.provideMerge(PgClient.layerConfig)),
     snowflake: () =>
       Layer.mergeAll(
         SnowflakeIOManager.layerDefault({ schema: "LAKEHOUSE", method: "stage" }),
@@ -64,7 +71,10 @@ export default StrataConfig.define({
       Layer.mergeAll(
         IcebergIO.layerDefault({ namespace: "lakehouse" }),
         IcebergIO.layerFor(UsersIO, { namespace: "lakehouse", handler: usersTable })
-      ).pipe(Layer.provide(IcebergCatalog.layerFileSystem({ warehouse: path.join(root, ".strata", "warehouse") })))
+      ).pipe(Layer.provide(IcebergCatalog.layerFileSystem({ warehouse: path.join(root, ".strata", "warehouse") }))),
+    // the coordinator enqueues each step; `strata worker` processes run them (QueueExecutor needs the instance)
+    distributed: () =>
+      QueueExecutor.layer().pipe(Layer.provideMerge(postgres()), Layer.provideMerge(PgClient.layerConfig))
   },
   defaultEnvironment: "local"
 })

@@ -23,6 +23,7 @@ import * as Output from "./Output.ts"
 import * as Progress from "./Progress.ts"
 import type { LoadedConfig } from "./ProjectLoader.ts"
 import * as ProjectLoader from "./ProjectLoader.ts"
+import { worker } from "./WorkerCommand.ts"
 
 const fileFlag = Flag.String("file").pipe(
   Flag.withAlias("f"),
@@ -491,7 +492,8 @@ const printRun = (out: Terminal, run: InstanceModule.RunRecord) => {
 const describeEvent = (event: import("@strata/core").Event.StoredEvent): string => {
   switch (event.type) {
     case "step-started":
-      return `${event.assetKey}${event.attempt > 1 ? ` (attempt ${event.attempt})` : ""}`
+      return `${event.assetKey}${event.attempt > 1 ? ` (attempt ${event.attempt})` : ""}` +
+        (event.worker === undefined ? "" : ` on worker ${event.worker.id} (pid ${event.worker.pid} on ${event.worker.host})`)
     case "step-succeeded":
       return `${event.assetKey} ${Output.duration(event.durationMs)}`
     case "step-failed":
@@ -665,5 +667,5 @@ export const strata = Command.make("strata").pipe(
     { command: "strata init my-project", description: "A new project in ./my-project" },
     { command: "STRATA_ENV=prod strata materialize --stale-only", description: "In another environment" }
   ]),
-  Command.withSubcommands([materialize, status, list, runs, dev, wipe, init])
+  Command.withSubcommands([materialize, status, list, runs, dev, worker, wipe, init])
 )

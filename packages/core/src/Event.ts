@@ -62,10 +62,24 @@ export interface RunCanceled extends Base {
   readonly type: "run-canceled"
   readonly reason: string
 }
+/**
+ * The process that ran a step outside the run's own process (a worker of a
+ * queue executor).
+ *
+ * @since 0.1.0
+ */
+export interface StepWorker {
+  /** The worker's id in its queue (a graphile-worker pool id, for example). */
+  readonly id: string
+  readonly host: string
+  readonly pid: number
+}
 /** @since 0.1.0 */
 export interface StepStarted extends StepBase {
   readonly type: "step-started"
   readonly attempt: number
+  /** Set when a worker process ran the step; absent when the run's own process did. */
+  readonly worker?: StepWorker | undefined
 }
 /** @since 0.1.0 */
 export interface StepSucceeded extends StepBase {
@@ -166,7 +180,12 @@ const makeMembers = <M extends Schema.Top, I extends Schema.Top>(metadata: M, in
   Schema.Struct({ type: Schema.Literal("run-succeeded"), ...base }),
   Schema.Struct({ type: Schema.Literal("run-failed"), ...base, reason: Schema.String }),
   Schema.Struct({ type: Schema.Literal("run-canceled"), ...base, reason: Schema.String }),
-  Schema.Struct({ type: Schema.Literal("step-started"), ...step, attempt: Schema.Number }),
+  Schema.Struct({
+    type: Schema.Literal("step-started"),
+    ...step,
+    attempt: Schema.Number,
+    worker: Schema.optional(Schema.UndefinedOr(Schema.Struct({ id: Schema.String, host: Schema.String, pid: Schema.Number })))
+  }),
   Schema.Struct({ type: Schema.Literal("step-succeeded"), ...step, attempt: Schema.Number, durationMs: Schema.Number }),
   Schema.Struct({
     type: Schema.Literal("step-failed"),
