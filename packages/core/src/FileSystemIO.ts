@@ -76,7 +76,8 @@ export const exactJson = (value: unknown): string | undefined => {
           if (proto !== Object.prototype && proto !== null) exact = false
         }
     }
-    return replaced
+    // an inexact value is not handed on: JSON.stringify would throw on a BigInt
+    return exact ? replaced : undefined
   })
   return exact && text !== undefined ? text : undefined
 }

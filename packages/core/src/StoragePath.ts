@@ -167,5 +167,6 @@ export const stem = (base: string, key: string, partition: string | undefined): 
  */
 export const isInside = (base: string, file: string): boolean => {
   const relative = path.relative(path.resolve(base), path.resolve(file))
-  return relative === "" || (!relative.startsWith("..") && !path.isAbsolute(relative))
+  return relative === "" ||
+    (relative !== ".." && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative))
 }
