@@ -77,6 +77,11 @@ export const ioManagerConformance = <A = unknown>(name: string, options: IOManag
     valuesConformance(test, capabilities.values)
     overwriteConformance(test, capabilities.concurrentReaders)
     hostileConformance(test, capabilities.partitions)
-    partitionsConformance(test, capabilities.partitions, capabilities.partitionRanges ?? false)
+    partitionsConformance(
+      test,
+      capabilities.partitions,
+      capabilities.partitionRanges ?? false,
+      capabilities.emptyMissingPartitions ?? false
+    )
   })
 }

@@ -12,7 +12,12 @@ import { describe as describeOutcome, load, loadOk, store, storeOk } from "./sha
 const days = ["2024-06-01", "2024-06-02", "2024-06-03"]
 
 /** Registers the "partitions" tests. */
-export const partitionsConformance = <A>(test: IOTest<A>, partitions: boolean, ranges: boolean): void => {
+export const partitionsConformance = <A>(
+  test: IOTest<A>,
+  partitions: boolean,
+  ranges: boolean,
+  emptyMissing: boolean
+): void => {
   describe("partitions", () => {
     if (!partitions) {
       test("partitions: not declared, so storing a partition fails with an IOError instead of storing it elsewhere", ({ io, sample }) =>
@@ -33,7 +38,15 @@ export const partitionsConformance = <A>(test: IOTest<A>, partitions: boolean, r
           }
         }))
 
-      test("a partition never stored fails to load with an IOError naming the asset and the partition", ({ io, sample }) =>
+      if (emptyMissing) {
+        test("a partition never stored loads as an empty value (declared limitation: emptyMissingPartitions)", ({ io, sample }) =>
+          Effect.gen(function*() {
+            yield* storeOk(io, "daily", "2024-06-01", sample(1, "small"))
+            const result = yield* load(io, "daily", "2024-06-09")
+            expect(result._tag, `${io.name} declares emptyMissingPartitions: ${describeOutcome(result)}`).toBe("ok")
+          }))
+      } else {
+        test("a partition never stored fails to load with an IOError naming the asset and the partition", ({ io, sample }) =>
         Effect.gen(function*() {
           yield* storeOk(io, "daily", "2024-06-01", sample(1, "small"))
           const result = yield* load(io, "daily", "2024-06-09")
@@ -45,6 +58,7 @@ export const partitionsConformance = <A>(test: IOTest<A>, partitions: boolean, r
           expect(result.error.key).toBe("daily")
           expect(result.error.partition, "IOError.partition names the partition").toBe("2024-06-09")
         }))
+      }
     }
 
     test(`partition ranges: ${ranges ? "declared, but core has no range loads yet" : "not declared (range loads are checked once core has them)"}`, ({ io }) =>

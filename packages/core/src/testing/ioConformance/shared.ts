@@ -38,6 +38,13 @@ export interface IOManagerCapabilities {
   /** Stores and loads partitions, each apart from the others. */
   readonly partitions: boolean
   /**
+   * A limitation, declared: a partition never stored loads as an empty value
+   * instead of failing (partitions that share one table cannot tell an empty
+   * partition from a missing one). The suite then checks that such a load
+   * succeeds. Default false: it fails with an `IOError` naming the partition.
+   */
+  readonly emptyMissingPartitions?: boolean | undefined
+  /**
    * Loads a range of partitions at once. Reserved: range loads come with
    * partition definitions; declaring it before the suite checks it fails.
    * Default false.
@@ -50,9 +57,12 @@ export interface IOManagerCapabilities {
   /**
    * `content`: storing an equal value again gives the same data version, a
    * different value a different one. `per-store`: every store gives a new
-   * one. `none`: stores return no data version (the executor derives one).
+   * one. `changes`: a different value gets a different one, an equal value
+   * may or may not get the same one (a hash of bytes an encoder does not
+   * produce deterministically). `none`: stores return no data version (the
+   * executor derives one).
    */
-  readonly dataVersion: "content" | "per-store" | "none"
+  readonly dataVersion: "content" | "per-store" | "changes" | "none"
   /**
    * Stores valid asset keys of up to 512 characters and partition keys of up
    * to 128 characters of any script. When false, keys longer than 60 bytes may
