@@ -5,7 +5,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit } from "effect"
 import * as fc from "fast-check"
 import type { AssetKey } from "../src/AssetKey.ts"
-import { Asset, ExecutionPlan, FileSystemIO, PartitionKey, Project } from "../src/index.ts"
+import { Asset, ExecutionPlan, FileSystemIO, PartitionKey, Project, StepRequest } from "../src/index.ts"
 import { StoragePath } from "../src/spi.ts"
 
 const sandbox = () => fs.mkdtempSync(path.join(os.tmpdir(), "strata-storage-path-"))
@@ -202,5 +202,12 @@ describe("PartitionKey: validated where a run's partition enters", () => {
       `invalid partition key ".." of asset daily_sales: a partition key cannot be ".."; a partition key is ${PartitionKey.ALLOWED}`
     )
     expect(Exit.isSuccess(Effect.runSyncExit(ExecutionPlan.make(project, { partition: "2024-06-01" })))).toBe(true)
+  })
+
+  it("a step request from another process with an invalid partition is refused when decoded", () => {
+    const request = { runId: "r", assetKey: "daily", stepKind: "materialize", partitions: [".."], attempt: 1, inputVersions: {} }
+    expect(() => StepRequest.fromJson(JSON.stringify(request))).toThrow(/partition key cannot be/)
+    const fine = StepRequest.fromJson(JSON.stringify({ ...request, partitions: ["2024-06-01"] }))
+    expect(fine.partitions).toEqual(["2024-06-01"])
   })
 })
