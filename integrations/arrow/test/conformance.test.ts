@@ -29,9 +29,10 @@ for (const format of ["parquet", "ipc"] as const) {
       partitions: true,
       concurrentReaders: true,
       persistent: true,
-      // Parquet is encoded deterministically; apache-arrow's IPC writer is not (two equal tables built
-      // apart give different bytes, so different hashes): IPC versions change with the value, and may change
-      // without it
+      // Parquet is encoded deterministically. Arrow IPC files carry the dictionary ids apache-arrow
+      // hands out from a global counter (tableFromArrays makes string columns dictionaries), so two equal
+      // tables built apart give different bytes, hence different versions: IPC versions change with the
+      // value, and may change without it
       dataVersion: format === "parquet" ? "content" : "changes",
       longNames: true
     }
