@@ -68,6 +68,7 @@ const coreFailure = (error: unknown): CliFailure => {
     case "@strata/core/SelectionResolveError":
       return usage(`invalid --select: ${message}`)
     case "@strata/core/ReexecutionError":
+    case "@strata/core/InvalidPartitionKey":
       return usage(message)
     case "@strata/core/InstanceError":
       return runtime(`instance error: ${message}`)

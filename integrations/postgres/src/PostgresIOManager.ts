@@ -197,9 +197,14 @@ const qualified = (name: TableName) => `${quoteIdentifier(name.schema)}.${quoteI
  * @since 0.1.0
  */
 export const uriOf = (info: PgServerInfo, name: TableName): string =>
-  `postgres://${info.host}${info.port === 5432 ? "" : `:${info.port}`}/${encodeURIComponent(info.database)}/${
-    encodeURIComponent(name.schema)
-  }.${encodeURIComponent(name.table)}`
+  `postgres://${info.host}${info.port === 5432 ? "" : `:${info.port}`}/${encodeUri(info.database)}/${
+    encodeUri(name.schema)
+  }.${encodeUri(name.table)}`
+
+// encodeURIComponent throws on an unpaired surrogate (an invalid key): show U+FFFD instead, and let the
+// server refuse the name with a typed error
+const encodeUri = (text: string) =>
+  encodeURIComponent(text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD"))
 
 const columnsQuery = `
 select a.attname as name, a.atttypid::int as oid, a.atttypmod as typmod,

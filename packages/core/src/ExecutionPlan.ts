@@ -17,6 +17,7 @@ import { Effect, Schema } from "effect"
 import type { AssetKey } from "./AssetKey.ts"
 import type { StoredEvent } from "./Event.ts"
 import type { RunRecord } from "./Instance.ts"
+import * as PartitionKey from "./PartitionKey.ts"
 import type { Project } from "./Project.ts"
 import * as Selection from "./Selection.ts"
 
@@ -95,10 +96,12 @@ export class ReexecutionError extends Schema.TaggedError<ReexecutionError>()("@s
 export const make = (
   project: Project<unknown>,
   options?: Options
-): Effect.Effect<ExecutionPlan, Selection.SelectionParseError | Selection.SelectionResolveError> =>
+): Effect.Effect<ExecutionPlan, Selection.SelectionParseError | Selection.SelectionResolveError | PartitionKey.InvalidPartitionKey> =>
   Effect.try({ try: () => makeSync(project, options), catch: (error) => error }).pipe(
-    // anything but a selection error is a bug: a defect, never reported as a bad selection
-    Effect.catch((error) => Selection.isSelectionError(error) ? Effect.fail(error) : Effect.die(error))
+    // anything but a selection or partition error is a bug: a defect, never reported as a bad request
+    Effect.catch((error) =>
+      Selection.isSelectionError(error) || error instanceof PartitionKey.InvalidPartitionKey ? Effect.fail(error) : Effect.die(error)
+    )
   )
 
 /**
@@ -110,13 +113,23 @@ export const makeSync = (project: Project<unknown>, options?: Options): Executio
   const selection = options?.selection ?? "*"
   const mask = Selection.resolveMask(project, selection, Selection.parseSync(selection))
   restrict(project, mask, options?.only, options?.observeSources ?? true)
+  const steps = stepsOf(project, mask)
+  if (options?.partition !== undefined) checkPartition(options.partition, steps)
   return {
     selection,
     partition: options?.partition,
     staleOnly: options?.staleOnly ?? false,
     parentRunId: options?.parentRunId,
-    steps: stepsOf(project, mask)
+    steps
   }
+}
+
+// where a partition key enters a run: refused before anything is recorded or stored
+const checkPartition = (partition: string, steps: ReadonlyArray<PlanStep>): void => {
+  const keys = steps.map((step) => step.key)
+  const assets = keys.length <= 5 ? keys.join(", ") : `${keys.slice(0, 5).join(", ")} and ${keys.length - 5} more`
+  const error = PartitionKey.check(partition, assets === "" ? undefined : assets)
+  if (error !== undefined) throw error
 }
 
 /**
@@ -245,6 +258,16 @@ export const fromRun = (
       )
     }
     // the parent's selection may not parse or resolve any more (a key was removed): `only` holds the steps
-    return Effect.succeed(makeSync(project, { selection: "*", partition: run.partition, only, parentRunId: runId }))
-      .pipe(Effect.map((plan) => ({ ...plan, selection: run.selection })))
+    return Effect.try({
+      try: () => makeSync(project, { selection: "*", partition: run.partition, only, parentRunId: runId }),
+      catch: (error) => error
+    }).pipe(
+      Effect.map((plan) => ({ ...plan, selection: run.selection })),
+      // a run recorded before partition keys were checked
+      Effect.catch((error) =>
+        error instanceof PartitionKey.InvalidPartitionKey
+          ? Effect.fail(new ReexecutionError({ runId, message: `run ${runId} cannot be re-executed: ${error.message}` }))
+          : Effect.die(error)
+      )
+    )
   })

@@ -32,6 +32,7 @@ import * as InMemoryIO from "./InMemoryIO.ts"
 import type { InstanceError } from "./Instance.ts"
 import { Instance, makeMemory } from "./Instance.ts"
 import type { IOManager } from "./IOManager.ts"
+import type { InvalidPartitionKey } from "./PartitionKey.ts"
 import type { Project } from "./Project.ts"
 import * as RunCoordinator from "./RunCoordinator.ts"
 import type { SelectionParseError, SelectionResolveError } from "./Selection.ts"
@@ -81,7 +82,12 @@ export type ReexecutionError = ExecutionPlan.ReexecutionError
  *
  * @since 0.1.0
  */
-export type MaterializeError = SelectionParseError | SelectionResolveError | InstanceError | ReexecutionError
+export type MaterializeError =
+  | SelectionParseError
+  | SelectionResolveError
+  | InvalidPartitionKey
+  | InstanceError
+  | ReexecutionError
 
 /**
  * The step being computed by the current fiber, for log capture.

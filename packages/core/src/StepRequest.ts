@@ -11,6 +11,7 @@
 import { Schema } from "effect"
 import type { ErrorInfo, StrataEvent } from "./Event.ts"
 import type { StepKind } from "./ExecutionPlan.ts"
+import { PartitionKeySchema } from "./PartitionKey.ts"
 
 /**
  * One attempt of one step of a run.
@@ -38,7 +39,8 @@ export const StepRequestSchema: Schema.Codec<StepRequest> = Schema.Struct({
   runId: Schema.String,
   assetKey: Schema.String,
   stepKind: Schema.Literals(["materialize", "observe"]),
-  partitions: Schema.Array(Schema.String),
+  // a request may come from another process: its partitions are checked like a run's
+  partitions: Schema.Array(PartitionKeySchema),
   attempt: Schema.Number,
   inputVersions: Schema.Record(Schema.String, Schema.String)
 })

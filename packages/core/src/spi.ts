@@ -17,3 +17,4 @@ export {
   stepKey
 } from "./internal/instanceRules.ts"
 export { exactJson } from "./FileSystemIO.ts"
+export * as StoragePath from "./StoragePath.ts"

@@ -8,3 +8,10 @@
  */
 export { instanceConformance } from "./testing/instanceConformance.ts"
 export type { InstanceConformanceOptions } from "./testing/instanceConformance.ts"
+export { ioManagerConformance } from "./testing/ioManagerConformance.ts"
+export type {
+  ConformanceStorage,
+  IOManagerCapabilities,
+  IOManagerConformanceOptions,
+  ValueKind
+} from "./testing/ioManagerConformance.ts"

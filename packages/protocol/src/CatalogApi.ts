@@ -73,7 +73,7 @@ export class RunsGroup extends HttpApiGroup.make("runs")
     HttpApiEndpoint.post("launch", "/api/runs", {
       payload: Models.LaunchRequest,
       success: Models.Launched,
-      error: [BadSelection, RunConflict, StorageError]
+      error: [BadSelection, InvalidRequest, RunConflict, StorageError]
     }),
     HttpApiEndpoint.post("cancel", "/api/runs/:runId/cancel", {
       params: { runId: Schema.String },

@@ -468,6 +468,10 @@ export const LaunchRequest = Schema.Struct({
   selection: Schema.String,
   /** Only materialize stale or missing assets. */
   staleOnly: Schema.optional(Schema.Boolean),
+  /**
+   * The partition to materialize. An invalid key (empty, `.`, `..`, control
+   * characters, more than 128 characters...) is refused with `InvalidRequest` (400).
+   */
   partition: Schema.optional(Schema.String),
   tags: Schema.optional(Schema.Record(Schema.String, Schema.String))
 })

@@ -334,7 +334,11 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
       selection: request.selection,
       staleOnly: request.staleOnly,
       partition: request.partition
-    }).pipe(Effect.mapError(badSelection))
+    }).pipe(Effect.mapError((error) =>
+      error._tag === "@strata/core/InvalidPartitionKey"
+        ? new Errors.InvalidRequest({ part: "Payload", message: error.message })
+        : badSelection(error)
+    ))
     const runId = yield* launcher.launch(g, plan, { source: "catalog", ...request.tags }).pipe(Effect.mapError(launchError))
     return { runId, assetKeys: plan.steps.map((step) => step.key) } satisfies Models.Launched
   })
