@@ -83,7 +83,11 @@ export interface Naming {
   readonly metadataPrefix: string
   /** Longest name part in UTF-8 bytes; a longer one is refused, never truncated. */
   readonly maxBytes: number
-  /** Applied to each part taken from the key (not to metadata overrides), e.g. upper-casing. */
+  /**
+   * Applied to each part taken from the key (not to metadata overrides), e.g.
+   * upper-casing. It must be injective (two parts never give one name), and
+   * may throw, with a message saying what to do, for a part it refuses.
+   */
   readonly normalize?: ((part: string) => string) | undefined
 }
 
@@ -210,6 +214,16 @@ export const ioError = (
 const messageOf = (error: unknown): string => error instanceof Error ? error.message : String(error)
 
 /**
+ * `encodeURIComponent` that never throws: an unpaired surrogate (a name no
+ * warehouse accepts) shows as U+FFFD, and the warehouse then refuses the
+ * name with a typed error.
+ *
+ * @since 0.1.0
+ */
+export const encodeUriPart = (part: string): string =>
+  encodeURIComponent(part.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD"))
+
+/**
  * A content hash of a table (SHA-256 of its Arrow IPC stream, 16 hex
  * characters): the same table stored twice has the same version.
  *
@@ -230,7 +244,13 @@ export const nullCounts = (table: Arrow.Table): Record<string, number> => {
 }
 
 const resolveName = (backend: Backend, operation: "store" | "load", context: OutputContext | InputContext) => {
-  const name = tableNameOf(context.key, backend.naming, context.definitionMetadata)
+  let name: TableName
+  try {
+    name = tableNameOf(context.key, backend.naming, context.definitionMetadata)
+  } catch (error) {
+    // the backend's `normalize` refuses a key part it cannot name without colliding with another key's
+    return Effect.fail(ioError(operation, context, undefined, `asset ${context.key}: ${messageOf(error)}`, false, error))
+  }
   for (const part of [name.schema, name.table]) {
     if (part === "" || Buffer.byteLength(part, "utf8") > backend.naming.maxBytes) {
       return Effect.fail(ioError(
@@ -322,7 +342,8 @@ const isRows = (value: unknown): value is ReadonlyArray<Row> =>
 
 const storeValue = (backend: Backend, context: OutputContext, value: unknown) => {
   if (value instanceof Arrow.Table) return storeTable(backend, context, value, "table")
-  if (isRows(value)) {
+  // rows without any column (`[]`, `[{}]`) make no table a warehouse can create: they are stored as JSON
+  if (isRows(value) && value.some((row) => Object.keys(row).length > 0)) {
     return convert("store", context, `cannot store asset ${context.key} as rows`, () => rowsToTable(value)).pipe(
       Effect.flatMap((table) => storeTable(backend, context, table, "rows"))
     )
@@ -347,7 +368,7 @@ const loadValue = (backend: Backend, context: InputContext) =>
     if (kind === "table") return Effect.succeed(table as unknown)
     const text = table.numRows === 1 ? table.getChild("value")?.get(0) : undefined
     return typeof text === "string"
-      ? Effect.succeed(JSON.parse(text) as unknown)
+      ? convert("load", context, `table ${uri} should hold one JSON value in a column "value"`, () => JSON.parse(text) as unknown)
       : Effect.fail(ioError("load", context, uri, `table ${uri} should hold one JSON value in a column "value"; store the asset again`, false))
   })
 

@@ -113,11 +113,16 @@ export const make = (catalog: IcebergCatalogShape, options?: Options): TableIO.M
   return TableIO.make(backend)
 }
 
-/** `lake.silver.users`: the namespace parts (the key's segments before the table) and the table. */
-const identifierOf = (name: TableIO.TableName): string => TableIdentifier.format(toIdentifier(name))
+/** `lake.silver.users`: the namespace parts (the key's segments before the table) and the table; never throws. */
+const identifierOf = (name: TableIO.TableName): string => [...name.schema.split(/[/.]/), name.table].join(".")
 
-const toIdentifier = (name: TableIO.TableName): TableIdentifier.TableIdentifier =>
-  TableIdentifier.make(name.schema.split(/[/.]/), name.table)
+/** The Iceberg identifier; a name Iceberg refuses (`..`, a control character) fails as an `IcebergError`. */
+const toIdentifier = (name: TableIO.TableName): Effect.Effect<TableIdentifier.TableIdentifier, IcebergError.IcebergError> =>
+  Effect.try({
+    try: () => TableIdentifier.make(name.schema.split(/[/.]/), name.table),
+    catch: (error) =>
+      IcebergError.isIcebergError(error) ? error : IcebergError.make({ reason: "invalid-argument", detail: String(error), cause: error })
+  })
 
 const KIND_PROPERTY = "strata.kind"
 
@@ -135,7 +140,7 @@ const withPartitionColumn = (table: Arrow.Table, column: string, partition: stri
 const writeTable = (request: TableIO.WriteRequest, partitionColumn: string, options: Options | undefined) =>
   Effect.gen(function*() {
     const { context, kind, name, table } = request
-    const id = toIdentifier(name)
+    const id = yield* toIdentifier(name)
     const summary = { "strata.run-id": context.runId, "strata.asset": context.key, [KIND_PROPERTY]: kind }
     const committed = context.partition === undefined
       ? yield* IcebergTable.overwrite(id, table, { ...options?.write, summary })
@@ -164,7 +169,7 @@ const writeTable = (request: TableIO.WriteRequest, partitionColumn: string, opti
 const readTable = (request: TableIO.ReadRequest, partitionColumn: string) =>
   Effect.gen(function*() {
     const { context, name } = request
-    const id = toIdentifier(name)
+    const id = yield* toIdentifier(name)
     const loaded = yield* IcebergTable.load(id)
     const snapshot = TableMetadata.currentSnapshot(loaded.metadata)
     if (snapshot === undefined) return undefined

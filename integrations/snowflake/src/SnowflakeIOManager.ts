@@ -8,9 +8,11 @@
  * last segment and the schema the segments before it (a one-segment key goes
  * to the `schema` option, else the client's schema, else `PUBLIC`); the
  * database is the `database` option or the client's. A key part that is a
- * plain identifier is upper-cased, as Snowflake does with unquoted names, so
- * `select * from bronze.raw_users` finds `bronze/raw_users`; any other part
- * is kept exactly (and must then be quoted in SQL). Metadata
+ * lower-case plain identifier is upper-cased, as Snowflake does with unquoted
+ * names, so `select * from bronze.raw_users` finds `bronze/raw_users`; any
+ * other part is kept as written (and must then be quoted in SQL), with its
+ * upper-case letters escaped (`Users` → `^users`) so that two keys never
+ * share a table (see {@link normalizeName}). Metadata
  * `snowflake/schema` and `snowflake/table` on the asset override either part.
  *
  * Writes are atomic:
@@ -104,15 +106,31 @@ export class SnowflakeIOManager extends IOManager.Tag<SnowflakeIOManager, Arrow.
 
 /** Snowflake identifiers are at most 255 characters. */
 const MAX_IDENTIFIER = 255
-const PLAIN = /^[A-Za-z_][A-Za-z0-9_$]*$/
+const LOWER_PLAIN = /^[a-z_][a-z0-9_$]*$/
 
 /**
- * A key part as Snowflake would store it unquoted: plain identifiers
- * upper-cased, anything else kept exactly.
+ * A key part as a Snowflake name: a lower-case plain identifier is
+ * upper-cased, as Snowflake does with unquoted names (`raw_users` →
+ * `RAW_USERS`, which unquoted SQL finds); any other part is kept as written
+ * (quoted in SQL), except that upper-case letters become `^` and the letter
+ * (`Users` → `^users`, a non-ASCII one `^<hex code point>;`) and `^` itself
+ * `^^`. The result has no upper-case letters, so two keys never name one
+ * table, even where names compare case-insensitively (the local server, and
+ * Snowflake's unquoted names).
  *
  * @since 0.1.0
  */
-export const normalizeName = (part: string): string => PLAIN.test(part) ? part.toUpperCase() : part
+export const normalizeName = (part: string): string => {
+  if (LOWER_PLAIN.test(part)) return part.toUpperCase()
+  let name = ""
+  for (const char of part) {
+    if (char === "^") name += "^^"
+    else if (char === char.toLowerCase()) name += char
+    else if (char >= "A" && char <= "Z") name += `^${char.toLowerCase()}`
+    else name += `^${char.codePointAt(0)!.toString(16)};`
+  }
+  return name
+}
 
 /**
  * Builds the Snowflake I/O managers over a client.
@@ -143,9 +161,9 @@ const backend = (client: SnowflakeClientShape, options?: Options): TableIO.Backe
     },
     partitionColumn: settings.partitionColumn,
     uriOf: (name) =>
-      `snowflake://${client.info.account}/${settings.database === undefined ? "" : `${encodeURIComponent(settings.database)}/`}${
-        encodeURIComponent(name.schema)
-      }.${encodeURIComponent(name.table)}`,
+      `snowflake://${client.info.account}/${settings.database === undefined ? "" : `${TableIO.encodeUriPart(settings.database)}/`}${
+        TableIO.encodeUriPart(name.schema)
+      }.${TableIO.encodeUriPart(name.table)}`,
     columnType: sqlTypeOf,
     write: (request) =>
       (request.context.partition === undefined ? swapIn(client, settings, request) : replacePartition(client, settings, request)).pipe(
