@@ -80,7 +80,11 @@ const provided = <A, E>(
 ): Effect.Effect<A, CliFailure> =>
   (Effect.provide(effect, environment.env.context) as Effect.Effect<A, E>).pipe(Effect.mapError(coreFailure))
 
-const term = (): Terminal => Output.processTerminal()
+/** The process's terminal; with `--json`, stdout is kept for the JSON document (console output goes to stderr). */
+const term = (json = false): Terminal => {
+  if (json) Output.reserveStdoutForJson()
+  return Output.processTerminal()
+}
 
 // ---------------------------------------------------------------------------------------------- materialize
 
@@ -102,7 +106,7 @@ const materialize = Command.make(
   },
   (input) =>
     Effect.scoped(Effect.gen(function*() {
-      const out = term()
+      const out = term(input.json)
       if (input.concurrency < 1) return yield* usage(`--concurrency must be at least 1 (got ${input.concurrency})`)
       const environment = yield* openProject(input.file)
       const project = environment.loaded.project
@@ -170,7 +174,7 @@ const status = Command.make(
   { file: fileFlag, select: selectFlag, json: jsonFlag },
   (input) =>
     Effect.scoped(Effect.gen(function*() {
-      const out = term()
+      const out = term(input.json)
       const environment = yield* openProject(input.file)
       const project = environment.loaded.project
       const selection = Option.getOrUndefined(input.select)
@@ -219,7 +223,7 @@ const list = Command.make(
   { file: fileFlag, json: jsonFlag },
   (input) =>
     Effect.gen(function*() {
-      const out = term()
+      const out = term(input.json)
       const loaded = yield* ProjectLoader.load({ file: Option.getOrUndefined(input.file) })
       const specs = loaded.project.specs()
       const rows = specs.map((spec) => ({
@@ -301,7 +305,7 @@ const runsCancel = Command.make(
   },
   (input) =>
     Effect.scoped(Effect.gen(function*() {
-      const out = term()
+      const out = term(input.json)
       if (input.timeout < 1) return yield* usage(`--timeout must be at least 1 second (got ${input.timeout})`)
       const environment = yield* openProject(input.file)
       const reason = `canceled from the CLI (pid ${process.pid} on ${hostname()})`
@@ -374,7 +378,7 @@ const runsShow = Command.make(
   { file: fileFlag, json: jsonFlag, runId: Argument.String("run-id").pipe(Argument.withDescription("The run's id (see strata runs)")) },
   (input) =>
     Effect.scoped(Effect.gen(function*() {
-      const out = term()
+      const out = term(input.json)
       const environment = yield* openProject(input.file)
       const { events, run } = yield* provided(
         environment,
@@ -434,7 +438,7 @@ const runs = Command.make(
   },
   (input) =>
     Effect.scoped(Effect.gen(function*() {
-      const out = term()
+      const out = term(input.json)
       if (input.limit < 1) return yield* usage(`--limit must be at least 1 (got ${input.limit})`)
       const environment = yield* openProject(input.file)
       const list = yield* provided(
