@@ -114,7 +114,6 @@ const materialize = Command.make(
       // planned once: the plan counted here is the plan the run executes
       const plan = yield* ExecutionPlan.make(project, { selection, staleOnly: input.staleOnly }).pipe(Effect.mapError(coreFailure))
       if (plan.steps.length === 0) return yield* usage(`--select ${JSON.stringify(selection)} selects no asset`)
-      const progress = input.json ? undefined : Progress.make(out, plan.steps.length)
       if (!input.json) {
         Output.line(
           out,
@@ -122,22 +121,7 @@ const materialize = Command.make(
             ` · environment ${environment.env.name} · instance ${environment.env.instance}`
         )
       }
-      const result = yield* provided(
-        environment,
-        RunCoordinator.execute(project, plan, { concurrency: input.concurrency, onEvent: progress?.onEvent })
-      ).pipe(
-        // asset logs are recorded in the run and shown by the progress display, not by the default console logger
-        Effect.provideService(Logger.CurrentLoggers, new Set()),
-        Effect.ensuring(Effect.sync(() => progress?.stop()))
-      )
-      if (input.json) {
-        Output.json(out, result)
-      } else {
-        printSummary(out, result)
-      }
-      if (result.status !== "succeeded") {
-        return yield* runtime(`run ${result.runId} ${result.status}`, true)
-      }
+      return yield* executePlan(out, environment, plan, { json: input.json, concurrency: input.concurrency })
     }))
 ).pipe(
   Command.withDescription("Materialize assets (all of them by default) and record the run"),
@@ -148,6 +132,40 @@ const materialize = Command.make(
     { command: "strata materialize --select 'group:silver' --json", description: "A group, printing the result as JSON" }
   ])
 )
+
+/**
+ * Runs a plan the way `materialize` does (live progress or JSON, the summary) and fails with exit code 1 when
+ * the run did not succeed. Shared by `materialize` and `runs reexecute`.
+ */
+const executePlan = (
+  out: Terminal,
+  environment: Environment,
+  plan: ExecutionPlan.ExecutionPlan,
+  options: { readonly json: boolean; readonly concurrency: number; readonly tags?: Readonly<Record<string, string>> | undefined }
+): Effect.Effect<void, CliFailure> =>
+  Effect.gen(function*() {
+    const progress = options.json ? undefined : Progress.make(out, plan.steps.length)
+    const result = yield* provided(
+      environment,
+      RunCoordinator.execute(environment.loaded.project, plan, {
+        concurrency: options.concurrency,
+        onEvent: progress?.onEvent,
+        tags: options.tags
+      })
+    ).pipe(
+      // asset logs are recorded in the run and shown by the progress display, not by the default console logger
+      Effect.provideService(Logger.CurrentLoggers, new Set()),
+      Effect.ensuring(Effect.sync(() => progress?.stop()))
+    )
+    if (options.json) {
+      Output.json(out, result)
+    } else {
+      printSummary(out, result)
+    }
+    if (result.status !== "succeeded") {
+      return yield* runtime(`run ${result.runId} ${result.status}`, true)
+    }
+  })
 
 const printSummary = (out: Terminal, result: Materialize.RunResult) => {
   const status = result.status === "succeeded" ? Output.green(out, "succeeded") : Output.red(out, result.status)
@@ -428,6 +446,59 @@ const runsShow = Command.make(
   Command.withExamples([{ command: "strata runs show 3f2a", description: "A run, by id or unique id prefix" }])
 )
 
+const runsReexecute = Command.make(
+  "reexecute",
+  {
+    file: fileFlag,
+    json: jsonFlag,
+    runId: Argument.String("run-id").pipe(Argument.withDescription("The run's id or a unique prefix (see strata runs)")),
+    fromFailure: Flag.Boolean("from-failure").pipe(
+      Flag.withDescription("Only the steps that did not succeed (failed, skipped, never started); default: every step of the run"),
+      Flag.withDefault(false)
+    ),
+    concurrency: Flag.Int("concurrency").pipe(
+      Flag.withAlias("c"),
+      Flag.withDescription("Steps running at once (default 4)"),
+      Flag.withDefault(4)
+    )
+  },
+  (input) =>
+    Effect.scoped(Effect.gen(function*() {
+      const out = term(input.json)
+      if (input.concurrency < 1) return yield* usage(`--concurrency must be at least 1 (got ${input.concurrency})`)
+      const environment = yield* openProject(input.file)
+      const project = environment.loaded.project
+      const from = input.fromFailure ? "failure" : "all"
+      // core's one re-execution rule (ExecutionPlan.fromRun), as the catalog uses it
+      const { parent, plan } = yield* provided(
+        environment,
+        Effect.gen(function*() {
+          const instance = yield* Instance.Instance
+          const parent = (yield* findRun(instance, input.runId))
+          const plan = yield* Materialize.plan(project, { reexecute: { runId: parent?.runId ?? input.runId, from } })
+          return { parent: parent!, plan }
+        })
+      )
+      if (!input.json) {
+        Output.line(
+          out,
+          `Re-executing ${plan.steps.length} step${plan.steps.length === 1 ? "" : "s"} of run ${parent.runId}` +
+            `${input.fromFailure ? " (from failure)" : ""} · environment ${environment.env.name} · instance ${environment.env.instance}`
+        )
+      }
+      return yield* executePlan(out, environment, plan, { json: input.json, concurrency: input.concurrency, tags: parent.tags })
+    }))
+).pipe(
+  Command.withDescription(
+    "Re-execute a finished run (by id or unique prefix) as a new run: every step, or with --from-failure only those " +
+      "that did not succeed; exit codes like materialize"
+  ),
+  Command.withExamples([
+    { command: "strata runs reexecute 3f2a --from-failure", description: "Retry what failed or was skipped in run 3f2a" },
+    { command: "strata runs reexecute 3f2a --json", description: "Every step of run 3f2a again, printing the result as JSON" }
+  ])
+)
+
 const runs = Command.make(
   "runs",
   {
@@ -473,9 +544,10 @@ const runs = Command.make(
     { command: "strata runs", description: "The 20 newest runs" },
     { command: "strata runs --status failed --limit 5", description: "The 5 newest failed runs" },
     { command: "strata runs show <run-id>", description: "One run's events, logs and metadata" },
-    { command: "strata runs cancel <run-id>", description: "Cancel a run, wherever it runs" }
+    { command: "strata runs cancel <run-id>", description: "Cancel a run, wherever it runs" },
+    { command: "strata runs reexecute <run-id> --from-failure", description: "Re-execute what a run did not finish" }
   ]),
-  Command.withSubcommands([runsShow, runsCancel])
+  Command.withSubcommands([runsShow, runsCancel, runsReexecute])
 )
 
 const printRun = (out: Terminal, run: InstanceModule.RunRecord) => {
