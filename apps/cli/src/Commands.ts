@@ -8,7 +8,7 @@ import { hostname } from "node:os"
 import * as path from "node:path"
 import * as readline from "node:readline/promises"
 import type { Instance as InstanceModule } from "@strata/core"
-import { ExecutionPlan, Instance, Materialize, Observe, RunCoordinator, Selection, Staleness, StrataConfig } from "@strata/core"
+import { AssetState, ExecutionPlan, Instance, Materialize, Observe, RunCoordinator, Selection, Staleness, StrataConfig } from "@strata/core"
 import { Runtime } from "@strata/runtime"
 import { Effect, Logger, Option } from "effect"
 import type { Layer } from "effect"
@@ -198,13 +198,17 @@ const status = Command.make(
       const selection = Option.getOrUndefined(input.select)
       // a bad selection is reported before anything is observed or recorded
       if (selection !== undefined) yield* Selection.resolve(project, selection).pipe(Effect.mapError(coreFailure))
-      const observed = yield* provided(environment, Observe.sources(project))
-      const statuses = yield* provided(environment, Staleness.status(project, { selection }))
+      // a source that cannot be observed (a deleted file) is recorded as failed, as `strata dev` does, and shown so
+      const observed = yield* provided(environment, Observe.sources(project, { recordFailures: true }))
+      const states = yield* provided(environment, AssetState.read(project, { selection }))
+      for (const failure of observed.failed) {
+        Output.warn(out, `${Output.yellow(out, "warning")}: cannot observe ${failure.key}: ${AssetState.firstLine(failure.error.message)}`)
+      }
       if (input.json) {
         Output.json(out, {
           environment: environment.env.name,
           observed: { changed: observed.changed, failed: observed.failed, runId: observed.runId },
-          assets: statuses.map((s) => ({ ...s, reasonText: s.reasons.map(Staleness.describe) }))
+          assets: states.map((s) => ({ ...s, reasonText: s.reasons.map(Staleness.describe) }))
         })
         return
       }
@@ -214,25 +218,36 @@ const status = Command.make(
           `observed ${change.key}: ${change.previous === undefined ? "first observation" : "new data"} (${change.dataVersion})`
         )
       }
-      for (const failure of observed.failed) {
-        Output.line(out, `${Output.yellow(out, "warning")}: cannot observe ${failure.key}: ${failure.error.message}`)
-      }
-      const paint = (s: Staleness.Status) =>
-        s === "fresh" ? Output.green(out, s) : s === "stale" ? Output.yellow(out, s) : Output.red(out, s)
-      const rows = statuses.map((s) => [paint(s.status), s.key, s.kind, s.reasons.map(Staleness.describe).join("; ")])
-      for (const row of Output.table([["STATUS", "ASSET", "KIND", "REASONS"], ...rows])) Output.line(out, row)
-      const count = (s: Staleness.Status) => statuses.filter((x) => x.status === s).length
-      Output.line(out)
-      Output.line(out, `${count("fresh")} fresh, ${count("stale")} stale, ${count("missing")} missing`)
-      if (count("stale") + count("missing") > 0) Output.line(out, "Run `strata materialize --stale-only` to bring them up to date.")
+      printStates(out, states)
     }))
 ).pipe(
-  Command.withDescription("Show each asset as fresh, stale or missing, with the reasons (observes source assets first)"),
+  Command.withDescription(
+    "Show each asset as fresh, stale, missing, failed or running, with the reasons (observes source assets first)"
+  ),
   Command.withExamples([
     { command: "strata status", description: "Every asset" },
     { command: "strata status --select 'gold_user_metrics*' --json", description: "An asset and its downstreams, as JSON" }
   ])
 )
+
+const printStates = (out: Terminal, states: ReadonlyArray<AssetState.AssetState>) => {
+  const paint = (s: AssetState.State) =>
+    s === "fresh" ? Output.green(out, s) : s === "stale" || s === "running" ? Output.yellow(out, s) : Output.red(out, s)
+  const rows = states.map((s) => [paint(s.status), s.key, s.kind, AssetState.describe(s)])
+  for (const row of Output.table([["STATUS", "ASSET", "KIND", "REASONS"], ...rows])) Output.line(out, row)
+  const count = (s: AssetState.State) => states.filter((x) => x.status === s).length
+  Output.line(out)
+  Output.line(
+    out,
+    `${count("fresh")} fresh, ${count("stale")} stale, ${count("missing")} missing, ${count("failed")} failed, ` +
+      `${count("running")} running`
+  )
+  if (count("stale") + count("missing") + count("failed") > 0) {
+    Output.line(out, "Run `strata materialize --stale-only` to bring them up to date.")
+  }
+  const failed = states.find((s) => s.failure !== undefined)
+  if (failed?.failure !== undefined) Output.line(out, `Details of a failure: strata runs show ${failed.failure.runId}`)
+}
 
 // ---------------------------------------------------------------------------------------------- list
 

@@ -136,6 +136,15 @@ export const line = (term: Terminal, text = ""): void => {
 }
 
 /**
+ * Writes a warning line to stderr (never to stdout, which `--json` keeps for the document).
+ *
+ * @since 0.1.0
+ */
+export const warn = (term: Terminal, text: string): void => {
+  term.err.write(`${text}\n`)
+}
+
+/**
  * Writes JSON to stdout (for `--json`).
  *
  * @since 0.1.0
