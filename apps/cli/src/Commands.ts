@@ -682,6 +682,7 @@ const dev = Command.make(
       // the name the loads below resolve STRATA_ENV to (the config's default when it is unset)
       const initial = StrataConfig.environment(first.config, process.env.STRATA_ENV)
       const environmentName = "_tag" in initial ? process.env.STRATA_ENV ?? "default" : initial.name
+      const defaultEnvironment = first.config.defaultEnvironment
       const load = Effect.gen(function*() {
         const loaded = first ?? (yield* ProjectLoader.load({ file, fresh: true }))
         first = undefined
@@ -694,7 +695,8 @@ const dev = Command.make(
       const runtime = yield* Runtime.make({
         load: () => load,
         watchSources: input.watchSources,
-        instance: defaultInstanceLayer(root),
+        // the instance of the environment served, as for the other commands (see DefaultInstance)
+        instance: defaultInstanceLayer(root, { name: environmentName, defaultEnvironment }),
         name: "the catalog"
       }).pipe(Effect.mapError((error) => usage(error.message)))
       // loaded on demand: the catalog's HTTP server and UI are only needed by `strata dev`

@@ -5,8 +5,9 @@
  * Each environment is a lazy thunk returning a Layer that must provide
  * everything the project's assets need (`R`: resources and I/O managers).
  * Providing less is a compile error at `define`. An environment may also
- * provide core's `Instance`; when it does not, the CLI uses the SQLite
- * instance at `.strata/instance.db` next to the config file. The asset code
+ * provide core's `Instance`; when it does not, the CLI uses the environment's
+ * own SQLite instance next to the config file (`.strata/instance.db` for the
+ * default environment, `.strata/<environment>/instance.db` for the others). The asset code
  * is the same in every environment: only the Layer differs.
  *
  * The environment is chosen with the `STRATA_ENV` variable, defaulting to
