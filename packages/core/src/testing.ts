@@ -8,3 +8,5 @@
  */
 export { instanceConformance } from "./testing/instanceConformance.ts"
 export type { InstanceConformanceOptions } from "./testing/instanceConformance.ts"
+export { runAsset, runAssetOutput } from "./testing/runAsset.ts"
+export type { Remaining, RunAssetOptions } from "./testing/runAsset.ts"
