@@ -84,15 +84,17 @@ export type AnyNode = Node<unknown, unknown>
 
 /**
  * A computed asset producing `A`, failing with `E`, needing services `R`
- * (including its I/O manager's key).
+ * (including its I/O manager's key), computed from the upstream values `I`
+ * (`Inputs` of its `deps`; what `runAsset` of `@strata/core/testing` takes).
  *
  * @since 0.1.0
  */
-export interface Asset<A, E = never, R = never> extends Node<A, R> {
+export interface Asset<A, E = never, R = never, I = Readonly<Record<string, unknown>>> extends Node<A, R> {
   readonly kind: "asset"
   readonly io: Context.Key<unknown, IOManager<unknown>>
   readonly compute: (inputs: any, context: AssetContext) => Effect.Effect<unknown, E, unknown>
   readonly "~error": (_: never) => E
+  readonly "~inputs": (_: never) => I
 }
 
 /**
@@ -316,7 +318,7 @@ export const make = <
   key: string,
   options: Options<D, IOId, IOA>,
   compute: (inputs: Inputs<D>, context: AssetContext) => Effect.Effect<Out & Storable<Out, IOA>, E, R>
-): Asset<ValueOf<Out>, E, R | IOId> => {
+): Asset<ValueOf<Out>, E, R | IOId, Inputs<D>> => {
   const site = captureCallSite(make)
   const io = (options.io ?? DefaultIOKey) as unknown as Context.Key<unknown, IOManager<unknown>>
   const { after, spec } = makeSpec(key, "asset", options, io.key, site)
@@ -329,7 +331,7 @@ export const make = <
     after,
     io,
     compute
-  } as unknown as Asset<ValueOf<Out>, E, R | IOId>
+  } as unknown as Asset<ValueOf<Out>, E, R | IOId, Inputs<D>>
 }
 
 /**

@@ -15,3 +15,5 @@ export type {
   IOManagerConformanceOptions,
   ValueKind
 } from "./testing/ioManagerConformance.ts"
+export { runAsset, runAssetOutput } from "./testing/runAsset.ts"
+export type { Remaining, RunAssetOptions } from "./testing/runAsset.ts"

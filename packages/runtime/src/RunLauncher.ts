@@ -98,6 +98,13 @@ export class RunLauncher {
     return this.runs.size
   }
 
+  /** The steps pending in the runs this process executes, each with its run's id. */
+  runningSteps(): Map<string, string> {
+    const steps = new Map<string, string>()
+    for (const run of this.runs.values()) for (const key of run.pending) if (!steps.has(key)) steps.set(key, run.runId)
+    return steps
+  }
+
   /** The keys of the steps pending in the runs this process executes. */
   runningKeys(): Set<string> {
     const keys = new Set<string>()

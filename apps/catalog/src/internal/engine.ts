@@ -5,7 +5,7 @@
  * and the instance into the protocol's models, and the runtime's and core's
  * errors into the protocol's. HTTP handlers are thin wrappers over this.
  */
-import { AssetGraph, ExecutionPlan, Instance, Selection, Staleness, Version } from "@strata/core"
+import { AssetGraph, AssetState, ExecutionPlan, Instance, Selection, Staleness, Version } from "@strata/core"
 import { Errors, Models } from "@strata/protocol"
 import { ProjectHost, Runtime } from "@strata/runtime"
 import { Context, Effect, Layer, Option, Stream } from "effect"
@@ -96,33 +96,22 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
     Effect.gen(function*() {
       const graph = g.project.graph
       const records = yield* g.instance.assets(graph.nodes.map((node) => node.key)).pipe(Effect.mapError(storageError))
-      const computed = Staleness.compute(g.project, records)
-      const running = launcher.runningKeys()
-      // runs of other processes sharing the instance (`strata materialize` in a terminal):
-      // their assets not yet materialized or failed by that run are running too
-      const others = yield* g.instance.listRuns({ status: ["queued", "started"], limit: 20 }).pipe(
+      // runs of other processes sharing the instance (`strata materialize` in a terminal): their assets not yet
+      // materialized or failed by that run are running too; this process's runs give their pending steps exactly
+      const others = yield* g.instance.listRuns({ status: ["queued", "started"], limit: AssetState.activeRunLimit }).pipe(
         Effect.mapError(storageError)
       )
-      for (const run of others) {
-        if (launcher.isExecuting(run.runId)) continue
-        for (const key of run.assetKeys) {
-          const record = records.get(key)
-          if (record?.materialization?.runId === run.runId || record?.failure?.runId === run.runId) continue
-          running.add(key)
-        }
-      }
+      const running = AssetState.runningSteps(records, others, (runId) => launcher.isExecuting(runId))
+      for (const [key, runId] of launcher.runningSteps()) running.set(key, runId)
+      // the states `strata status` shows too: one function in core
+      const states = AssetState.combine(Staleness.compute(g.project, records), records, running)
       const nodes: Array<Models.AssetNode> = new Array(graph.nodes.length)
       for (let i = 0; i < graph.nodes.length; i++) {
         const node = graph.nodes[i]!
         const spec = node.spec
         const record = records.get(node.key)
-        const status = computed[i]!
+        const status = states[i]!
         const latest = record?.materialization ?? record?.observation
-        const value: Models.AssetStatus = running.has(node.key)
-          ? "running"
-          : record?.failure !== undefined
-          ? "failed"
-          : status.status
         nodes[i] = stripUndefined({
           key: node.key,
           kind: node.kind,
@@ -132,7 +121,7 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
           owners: spec.owners,
           description: spec.description,
           upstream: graph.upstream[i]!.map((j) => graph.nodes[j]!.key),
-          status: value,
+          status: status.status,
           reasons: status.reasons.map(reason),
           lastMaterializedAt: latest?.timestamp,
           lastRunId: latest?.runId
