@@ -93,6 +93,36 @@ describe("steps on workers", () => {
     expect(fs.existsSync(path.join(folder, "storage", "distributed", "blocker.json"))).toBe(false)
   })
 
+  it("SIGTERM: a step still running after the shutdown timeout goes back to the queue and runs on another worker", async () => {
+    const block = path.join(folder, "shutdown-block")
+    fs.mkdirSync(block)
+    const env = { ...baseEnv(), STRATA_TEST_BLOCK: block }
+    const first = startWorker(["--shutdown-timeout", "1"], env)
+    workers.push(first)
+    await first.started
+    const run = strata(["materialize", "--json", "--select", "+blocker"], { ...env, STRATA_ENV: "distributed" })
+    const deadline = Date.now() + 90_000
+    while (!fs.readdirSync(block).some((name) => name === `started-${first.pid}`)) {
+      if (Date.now() > deadline) throw new Error("blocker never started")
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    first.child.kill("SIGTERM")
+    await first.exited
+    expect(first.lines.map((line) => line.event)).toContain("worker-stopped")
+    const second = startWorker([], env)
+    workers.push(second)
+    await second.started
+    fs.writeFileSync(path.join(block, "release"), "")
+    const done = await run
+    expect(done.code, done.stderr).toBe(0)
+    const result = JSON.parse(done.stdout) as { runId: string; status: string }
+    expect(result.status).toBe("succeeded")
+    const events = (await eventsOf(result.runId)).filter((e) => e.assetKey === "blocker")
+    expect(events.filter((e) => e.type === "asset-materialized")).toHaveLength(1)
+    expect(events.filter((e) => e.type === "step-failed")).toHaveLength(0)
+    expect(JSON.parse(fs.readFileSync(path.join(folder, "storage", "distributed", "blocker.json"), "utf8")).pid).toBe(second.pid)
+  })
+
   it("a worker that cannot reach Postgres exits non-zero and says so", async () => {
     const env = { ...baseEnv(), DATABASE_URL: "postgres://postgres@127.0.0.1:1/nowhere" }
     const worker = startWorker([], env)

@@ -103,6 +103,11 @@ describe("a worker killed mid-step", () => {
     const files = (fs.readdirSync(path.join(folder, "storage", "distributed"), { recursive: true }) as Array<string>)
       .filter((f) => fs.statSync(path.join(folder, "storage", "distributed", f)).isFile())
     expect(files.every((f) => f.endsWith(".json"))).toBe(true)
+    // `strata runs show` names the worker of each start
+    const show = await strata(["runs", "show", result.runId], { ...env, STRATA_ENV: "distributed" })
+    expect(show.code, show.stderr).toBe(0)
+    expect(show.stdout).toMatch(new RegExp(`step-started\\s+blocker on worker pool-\\w+ \\(pid ${victimPid} on `))
+    expect(show.stdout).toMatch(new RegExp(`step-started\\s+blocker on worker pool-\\w+ \\(pid ${survivor.pid} on `))
     // the dead worker is gone from the live workers; the survivor is there
     const live = await db.query<{ pid: number }>(`select pid from strata_workers.workers`)
     expect(live.map((row) => row.pid)).toEqual([survivor.pid])

@@ -403,7 +403,13 @@ export const Event = Schema.Union([
   Schema.Struct({ type: Schema.Literal("run-succeeded"), ...base }),
   Schema.Struct({ type: Schema.Literal("run-failed"), ...base, reason: Schema.String }),
   Schema.Struct({ type: Schema.Literal("run-canceled"), ...base, reason: Schema.String }),
-  Schema.Struct({ type: Schema.Literal("step-started"), ...step, attempt: Schema.Number }),
+  Schema.Struct({
+    type: Schema.Literal("step-started"),
+    ...step,
+    attempt: Schema.Number,
+    // the worker process that ran the step (steps on a queue of workers)
+    worker: Schema.optional(Schema.UndefinedOr(Schema.Struct({ id: Schema.String, host: Schema.String, pid: Schema.Number })))
+  }),
   Schema.Struct({ type: Schema.Literal("step-succeeded"), ...step, attempt: Schema.Number, durationMs: Schema.Number }),
   Schema.Struct({
     type: Schema.Literal("step-failed"),

@@ -376,7 +376,10 @@ const describe = (event: Models.Event): string => {
     case "step-succeeded":
       return duration(event.durationMs)
     case "step-started":
-      return event.attempt > 1 ? `attempt ${event.attempt}` : ""
+      return [
+        event.attempt > 1 ? `attempt ${event.attempt}` : "",
+        event.worker === undefined ? "" : `on worker ${event.worker.id} (pid ${event.worker.pid} on ${event.worker.host})`
+      ].filter((part) => part !== "").join(" ")
     case "asset-materialized":
     case "asset-observed":
       return JSON.stringify(event.metadata)
