@@ -11,6 +11,7 @@ import type { Context } from "effect"
 import { Effect, Layer } from "effect"
 import type { IOManager as IOManagerShape } from "./IOManager.ts"
 import { DefaultIO, IOError } from "./IOManager.ts"
+import * as PartitionedValues from "./partitions/partitionedValues.ts"
 import * as Version from "./Version.ts"
 
 const storageKey = (key: string, partition: string | undefined) =>
@@ -37,18 +38,27 @@ export const make = <A = unknown>(): InMemoryIO<A> => {
   return {
     name: "memory",
     store(context, value) {
-      return Effect.sync(() => {
-        values.set(storageKey(context.key, context.partition), value)
+      return Effect.suspend(() => {
+        const entries = PartitionedValues.valuesToStore(context, value)
+        if (entries instanceof IOError) return Effect.fail(entries)
+        for (const [partition, entry] of entries) values.set(storageKey(context.key, partition), entry as A)
         let dataVersion: string | undefined
         try {
           dataVersion = Version.hash(serialize(value))
         } catch {
           dataVersion = undefined
         }
-        return { dataVersion }
+        return Effect.succeed({ dataVersion })
       })
     },
     load(context) {
+      const several = PartitionedValues.partitionsToLoad(context)
+      if (several !== undefined) {
+        return Effect.map(
+          Effect.forEach(several, (partition) => this.load({ ...context, partition, partitions: undefined })),
+          (loaded) => PartitionedValues.combine(several, loaded) as A
+        )
+      }
       return Effect.suspend(() => {
         const id = storageKey(context.key, context.partition)
         return values.has(id)

@@ -35,6 +35,7 @@
  * @since 0.1.0
  */
 import { Schema } from "effect"
+import { hash } from "./Version.ts"
 import * as Ranges from "./partitions/Ranges.ts"
 import type { Cadence, TimeSpace, TimeWindowFields, Window } from "./partitions/timeSpace.ts"
 import { compileSpace } from "./partitions/timeSpace.ts"
@@ -357,6 +358,28 @@ const problem = (definition: PartitionsDefinition): string | undefined => {
  */
 export const equals = (a: PartitionsDefinition, b: PartitionsDefinition): boolean =>
   a === b || JSON.stringify(a) === JSON.stringify(b)
+
+/**
+ * A short hash of what gives partitions their indexes (not `end` nor
+ * `endOffset`, which only bound them): index ranges recorded under one
+ * fingerprint mean the same partitions under another definition with it.
+ *
+ * @since 0.1.0
+ */
+export const fingerprint = (definition: PartitionsDefinition): string => hash(JSON.stringify(ordinalFields(definition)))
+
+const ordinalFields = (definition: PartitionsDefinition): unknown => {
+  switch (definition._tag) {
+    case "TimeWindow": {
+      const { end: _end, endOffset: _offset, ...rest } = definition
+      return rest
+    }
+    case "Multi":
+      return { _tag: "Multi", dimensions: definition.dimensions.map((d) => ({ name: d.name, partitions: ordinalFields(d.partitions) })) }
+    default:
+      return definition
+  }
+}
 
 /**
  * What a key of the definition looks like, for messages.
