@@ -24,6 +24,7 @@ import type { Context } from "effect"
 import { Effect, Layer } from "effect"
 import type { IOManager as IOManagerShape, StoreResult } from "./IOManager.ts"
 import { DefaultIO, IOError } from "./IOManager.ts"
+import * as PartitionedValues from "./partitions/partitionedValues.ts"
 import * as Version from "./Version.ts"
 
 /**
@@ -160,7 +161,8 @@ export const make = (options?: Options): IOManagerShape<unknown> => {
       cause
     })
 
-  return {
+  // one file per partition: a range is stored and loaded partition by partition (partitions/partitionedValues.ts)
+  return PartitionedValues.partitionAware<IOManagerShape<unknown>>({
     name: "filesystem",
     store(context, value) {
       const stem = location(context.key, context.partition)
@@ -230,7 +232,7 @@ export const make = (options?: Options): IOManagerShape<unknown> => {
         }
       })
     }
-  }
+  })
 }
 
 /**

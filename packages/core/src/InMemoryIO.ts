@@ -35,30 +35,22 @@ export interface InMemoryIO<A = unknown> extends IOManagerShape<A> {
  */
 export const make = <A = unknown>(): InMemoryIO<A> => {
   const values = new Map<string, A>()
-  return {
+  // one value per partition: a range is stored and loaded partition by partition
+  return PartitionedValues.partitionAware<InMemoryIO<A>>({
     name: "memory",
     store(context, value) {
-      return Effect.suspend(() => {
-        const entries = PartitionedValues.valuesToStore(context, value)
-        if (entries instanceof IOError) return Effect.fail(entries)
-        for (const [partition, entry] of entries) values.set(storageKey(context.key, partition), entry as A)
+      return Effect.sync(() => {
+        values.set(storageKey(context.key, context.partition), value)
         let dataVersion: string | undefined
         try {
           dataVersion = Version.hash(serialize(value))
         } catch {
           dataVersion = undefined
         }
-        return Effect.succeed({ dataVersion })
+        return { dataVersion }
       })
     },
     load(context) {
-      const several = PartitionedValues.partitionsToLoad(context)
-      if (several !== undefined) {
-        return Effect.map(
-          Effect.forEach(several, (partition) => this.load({ ...context, partition, partitions: undefined })),
-          (loaded) => PartitionedValues.combine(several, loaded) as A
-        )
-      }
       return Effect.suspend(() => {
         const id = storageKey(context.key, context.partition)
         return values.has(id)
@@ -78,7 +70,7 @@ export const make = <A = unknown>(): InMemoryIO<A> => {
     },
     get: (key, partition) => values.get(storageKey(key, partition)),
     keys: () => [...values.keys()]
-  }
+  })
 }
 
 /**

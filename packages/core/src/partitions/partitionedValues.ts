@@ -7,8 +7,10 @@
  * partition order when every one is an array (rows), else an object keyed by
  * partition key.
  */
-import type { InputContext, OutputContext } from "../IOManager.ts"
+import { Effect } from "effect"
+import type { InputContext, IOManager, OutputContext, StoreResult } from "../IOManager.ts"
 import { IOError } from "../IOManager.ts"
+import * as Version from "../Version.ts"
 
 const isRecord = (u: unknown): u is Record<string, unknown> =>
   typeof u === "object" && u !== null && !Array.isArray(u) && Object.getPrototypeOf(u) === Object.prototype
@@ -48,3 +50,33 @@ export const combine = (keys: ReadonlyArray<string>, values: ReadonlyArray<unkno
   })
   return out
 }
+
+/**
+ * An I/O manager that stores and loads one partition at a time, made
+ * partition-aware: a step over several partitions stores each entry of its
+ * object under its own partition (the data version covers them all), and an
+ * input over several partitions loads each and {@link combine}s them.
+ */
+export const partitionAware = <M extends IOManager<any>>(manager: M): M => ({
+  ...manager,
+  store: (context: OutputContext, value: unknown) => {
+    if (context.partitions === undefined || context.partitions.count === 1) return manager.store(context, value)
+    const entries = valuesToStore(context, value)
+    if (entries instanceof IOError) return Effect.fail(entries)
+    return Effect.map(
+      Effect.forEach(entries, ([partition, entry]) => manager.store({ ...context, partition, partitions: undefined }, entry)),
+      (results): StoreResult => ({
+        dataVersion: Version.hash(results.map((r, i) => `${entries[i]![0]}=${r.dataVersion ?? ""}`).join("\n")),
+        metadata: { partitions: results.length, ...(results[0]?.metadata ?? {}) }
+      })
+    )
+  },
+  load: (context: InputContext) => {
+    const several = partitionsToLoad(context)
+    if (several === undefined) return manager.load(context)
+    return Effect.map(
+      Effect.forEach(several, (partition) => manager.load({ ...context, partition, partitions: undefined })),
+      (values) => combine(several, values)
+    )
+  }
+})
