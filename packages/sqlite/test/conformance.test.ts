@@ -9,7 +9,5 @@ const folder = fs.mkdtempSync(path.join(os.tmpdir(), "strata-sqlite-conformance-
 afterAll(() => fs.rmSync(folder, { recursive: true, force: true }))
 
 let n = 0
-instanceConformance("sqlite file", () => SqliteInstance.layer({ path: path.join(folder, `db-${++n}`, "instance.db") }), {
-  partitionStatus: false
-})
-instanceConformance("sqlite :memory:", () => SqliteInstance.layer({ path: ":memory:" }), { partitionStatus: false })
+instanceConformance("sqlite file", () => SqliteInstance.layer({ path: path.join(folder, `db-${++n}`, "instance.db") }))
+instanceConformance("sqlite :memory:", () => SqliteInstance.layer({ path: ":memory:" }))
