@@ -20,6 +20,7 @@ import { internal, runtime, usage } from "./CliError.ts"
 import type { Terminal } from "./Output.ts"
 import * as Output from "./Output.ts"
 import * as PartitionFlags from "./PartitionFlags.ts"
+import * as PartitionStatus from "./PartitionStatus.ts"
 import * as Progress from "./Progress.ts"
 import type { LoadedConfig } from "./ProjectLoader.ts"
 import * as ProjectLoader from "./ProjectLoader.ts"
@@ -190,11 +191,13 @@ const status = Command.make(
       if (selection !== undefined) yield* Selection.resolve(project, selection).pipe(Effect.mapError(coreFailure))
       const observed = yield* provided(environment, Observe.sources(project))
       const statuses = yield* provided(environment, Staleness.status(project, { selection }))
+      const partitions = yield* provided(environment, PartitionStatus.read(project, statuses.map((s) => s.key)))
       if (input.json) {
         Output.json(out, {
           environment: environment.env.name,
           observed: { changed: observed.changed, failed: observed.failed, runId: observed.runId },
-          assets: statuses.map((s) => ({ ...s, reasonText: s.reasons.map(Staleness.describe) }))
+          assets: statuses.map((s) => ({ ...s, reasonText: s.reasons.map(Staleness.describe) })),
+          partitions
         })
         return
       }
@@ -211,6 +214,7 @@ const status = Command.make(
         s === "fresh" ? Output.green(out, s) : s === "stale" ? Output.yellow(out, s) : Output.red(out, s)
       const rows = statuses.map((s) => [paint(s.status), s.key, s.kind, s.reasons.map(Staleness.describe).join("; ")])
       for (const row of Output.table([["STATUS", "ASSET", "KIND", "REASONS"], ...rows])) Output.line(out, row)
+      PartitionStatus.print(out, partitions)
       const count = (s: Staleness.Status) => statuses.filter((x) => x.status === s).length
       Output.line(out)
       Output.line(out, `${count("fresh")} fresh, ${count("stale")} stale, ${count("missing")} missing`)

@@ -39,6 +39,21 @@ describe("strata materialize --partition / --partitions", () => {
     expect(week.code, week.stderr).toBe(0)
     expect(JSON.parse(fs.readFileSync(path.join(storage, "weekly", "2024-01-01.json"), "utf8"))).toHaveLength(7)
 
+    // status: counts and missing ranges from the instance's status ranges
+    const status = await strata(["status", "--json"], { cwd: dir })
+    expect(status.code, status.stderr).toBe(0)
+    const summaries = JSON.parse(status.stdout).partitions as Array<Record<string, unknown>>
+    const events = summaries.find((s) => s.key === "events")!
+    expect(events.materialized).toBe(7)
+    expect(events.failed).toBe(0)
+    expect(events.missing).toBe((events.total as number) - 7)
+    expect(events.missingText).toMatch(/^2024-01-08\.\.\.\d{4}-\d{2}-\d{2}$/)
+    expect(events.missingRanges).toHaveLength(1)
+    expect(summaries.find((s) => s.key === "weekly")!.materialized).toBe(1)
+    const text = await strata(["status"], { cwd: dir })
+    expect(text.stdout).toMatch(/events: 7 of \d+ materialized, 0 failed, 0 in progress, \d+ missing/)
+    expect(text.stdout).toContain("missing: 2024-01-08...")
+
     const bad = await strata(["materialize", "--select", "events", "--partition", "2024-13-01"], { cwd: dir })
     expect(bad.code).toBe(2)
     expect(bad.stderr).toContain(`partition "2024-13-01" of asset events is invalid: month 13 does not exist`)
@@ -48,5 +63,5 @@ describe("strata materialize --partition / --partitions", () => {
     const both = await strata(["materialize", "--partition", "a", "--partitions", "b"], { cwd: dir })
     expect(both.code).toBe(2)
     expect(both.stderr).toContain("give --partition or --partitions, not both")
-  })
+  }, 300_000) // nine CLI processes, each loading the project
 })

@@ -42,6 +42,8 @@ import { compileSpace } from "./partitions/timeSpace.ts"
 
 export { Ranges }
 export type { Cadence, Window }
+export type { PartitionSummary } from "./partitions/summary.ts"
+export { summaries, summarize } from "./partitions/summary.ts"
 
 /**
  * Time-window partitions.
