@@ -53,6 +53,7 @@ export const kinds: ReadonlyArray<CaseKind> = [
   { name: "mat", script: "bench/src/cases/mat.ts", defaults: [100, 1000, 10000], packageDir: "bench", external: false },
   { name: "mem", script: "bench/src/cases/mem.ts", defaults: [100, 1000, 10000], packageDir: "bench", external: false },
   { name: "stale", script: "bench/src/cases/stale.ts", defaults: [1000, 10000], packageDir: "bench", external: false },
+  { name: "part", script: "bench/src/cases/part.ts", defaults: [], packageDir: "bench", external: false },
   {
     name: "arrow",
     script: "integrations/arrow/bench/arrow.bench.ts",

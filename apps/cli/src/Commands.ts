@@ -20,6 +20,8 @@ import { init } from "./init/Command.ts"
 import { internal, runtime, usage } from "./CliError.ts"
 import type { Terminal } from "./Output.ts"
 import * as Output from "./Output.ts"
+import * as PartitionFlags from "./PartitionFlags.ts"
+import * as PartitionStatus from "./PartitionStatus.ts"
 import * as Progress from "./Progress.ts"
 import type { LoadedConfig } from "./ProjectLoader.ts"
 import * as ProjectLoader from "./ProjectLoader.ts"
@@ -105,17 +107,22 @@ const materialize = Command.make(
       Flag.withDescription("Steps running at once (default 4)"),
       Flag.withDefault(4)
     ),
+    partition: PartitionFlags.partitionFlag,
+    partitions: PartitionFlags.partitionsFlag,
     json: jsonFlag
   },
   (input) =>
     Effect.scoped(Effect.gen(function*() {
       const out = term(input.json)
       if (input.concurrency < 1) return yield* usage(`--concurrency must be at least 1 (got ${input.concurrency})`)
+      const partition = yield* PartitionFlags.selection(input.partition, input.partitions)
       const environment = yield* openProject(input.file)
       const project = environment.loaded.project
       const selection = Option.getOrUndefined(input.select)
       // planned once: the plan counted here is the plan the run executes
-      const plan = yield* ExecutionPlan.make(project, { selection, staleOnly: input.staleOnly }).pipe(Effect.mapError(coreFailure))
+      const plan = yield* ExecutionPlan.make(project, { selection, staleOnly: input.staleOnly, partition }).pipe(
+        Effect.mapError(coreFailure)
+      )
       if (plan.steps.length === 0) return yield* usage(`--select ${JSON.stringify(selection)} selects no asset`)
       if (!input.json) {
         Output.line(
@@ -132,7 +139,12 @@ const materialize = Command.make(
     { command: "strata materialize", description: "Materialize every asset" },
     { command: "strata materialize --stale-only", description: "Only what is stale or missing" },
     { command: "strata materialize --select '+gold_user_metrics'", description: "An asset and its direct upstreams" },
-    { command: "strata materialize --select 'group:silver' --json", description: "A group, printing the result as JSON" }
+    { command: "strata materialize --select 'group:silver' --json", description: "A group, printing the result as JSON" },
+    { command: "strata materialize --select daily_active_users --partition 2024-01-01", description: "One partition" },
+    {
+      command: "strata materialize --select daily_active_users --partitions 2024-01-01...2024-01-31",
+      description: "A range of partitions, in one run (one step per asset)"
+    }
   ])
 )
 
@@ -207,11 +219,13 @@ const status = Command.make(
       for (const failure of observed.failed) {
         Output.warn(out, `${Output.yellow(out, "warning")}: cannot observe ${failure.key}: ${AssetState.firstLine(failure.error.message)}`)
       }
+      const partitions = yield* provided(environment, PartitionStatus.read(project, states.map((s) => s.key)))
       if (input.json) {
         Output.json(out, {
           environment: environment.env.name,
           observed: { changed: observed.changed, failed: observed.failed, runId: observed.runId },
-          assets: states.map((s) => ({ ...s, reasonText: s.reasons.map(Staleness.describe) }))
+          assets: states.map((s) => ({ ...s, reasonText: s.reasons.map(Staleness.describe) })),
+          partitions
         })
         return
       }
@@ -222,6 +236,7 @@ const status = Command.make(
         )
       }
       printStates(out, states)
+      PartitionStatus.print(out, partitions)
     }))
 ).pipe(
   Command.withDescription(

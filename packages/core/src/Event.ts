@@ -42,7 +42,35 @@ interface Base {
 interface StepBase extends Base {
   readonly assetKey: string
   readonly partition?: string | undefined
+  /**
+   * The partitions of a partitioned asset's step, as index ranges over its
+   * definition (`Partitions.fingerprint` names the definition): what the
+   * asset index keeps per asset as ranges. `partition` then holds the key, or
+   * `first...last` for a range.
+   */
+  readonly partitionSet?: PartitionSet | undefined
 }
+
+/**
+ * Partitions as ranges of indexes over a definition.
+ *
+ * @since 0.1.0
+ */
+export interface PartitionSet {
+  /** `Partitions.fingerprint` of the definition the indexes belong to. */
+  readonly fingerprint: string
+  readonly ranges: ReadonlyArray<readonly [number, number]>
+}
+
+/**
+ * The JSON form of a {@link PartitionSet}.
+ *
+ * @since 0.1.0
+ */
+export const PartitionSetSchema = Schema.Struct({
+  fingerprint: Schema.String,
+  ranges: Schema.Array(Schema.Tuple([Schema.Number, Schema.Number]))
+})
 
 /** @since 0.1.0 */
 export interface RunStarted extends Base {
@@ -173,7 +201,12 @@ const ErrorInfoSchema = Schema.Struct({
 })
 
 const base = { runId: Schema.String, timestamp: Schema.Number }
-const step = { ...base, assetKey: Schema.String, partition: Schema.optional(Schema.UndefinedOr(Schema.String)) }
+const step = {
+  ...base,
+  assetKey: Schema.String,
+  partition: Schema.optional(Schema.UndefinedOr(Schema.String)),
+  partitionSet: Schema.optional(Schema.UndefinedOr(PartitionSetSchema))
+}
 
 const makeMembers = <M extends Schema.Top, I extends Schema.Top>(metadata: M, inputVersions: I) => [
   Schema.Struct({ type: Schema.Literal("run-started"), ...base }),

@@ -30,6 +30,7 @@ import { Effect, Layer } from "effect"
 import type { IOManager as IOManagerShape, StoreResult } from "./IOManager.ts"
 import { DefaultIO, IOError } from "./IOManager.ts"
 import * as StoragePath from "./StoragePath.ts"
+import * as PartitionedValues from "./partitions/partitionedValues.ts"
 import * as Version from "./Version.ts"
 
 /**
@@ -165,7 +166,8 @@ export const make = (options?: Options): IOManagerShape<unknown> => {
       cause
     })
 
-  return {
+  // one file per partition: a range is stored and loaded partition by partition (partitions/partitionedValues.ts)
+  return PartitionedValues.partitionAware<IOManagerShape<unknown>>({
     name: "filesystem",
     store(context, value) {
       const stem = location(context.key, context.partition)
@@ -235,7 +237,7 @@ export const make = (options?: Options): IOManagerShape<unknown> => {
         }
       })
     }
-  }
+  })
 }
 
 /**

@@ -161,6 +161,26 @@ export interface AssetRecord {
  *
  * @since 0.1.0
  */
+/**
+ * Where the partitions of a partitioned asset stand, as index ranges over its
+ * definition (`fingerprint`: `Partitions.fingerprint`). A partition is in at
+ * most one of the three sets; one in none was never started (missing).
+ *
+ * @since 0.1.0
+ */
+export interface PartitionStatus {
+  readonly assetKey: string
+  readonly fingerprint: string
+  readonly materialized: ReadonlyArray<readonly [number, number]>
+  readonly failed: ReadonlyArray<readonly [number, number]>
+  readonly inProgress: ReadonlyArray<readonly [number, number]>
+}
+
+/**
+ * A query of run records.
+ *
+ * @since 0.1.0
+ */
 export interface RunQuery {
   readonly status?: RunStatus | ReadonlyArray<RunStatus> | undefined
   /** At most this many runs (default 50). */
@@ -376,6 +396,12 @@ export interface AssetIndex {
     assetKey: string,
     query?: { readonly partition?: string | undefined; readonly limit?: number | undefined; readonly before?: number | undefined }
   ) => Effect.Effect<ReadonlyArray<MaterializationRecord>, InstanceError>
+  /**
+   * The partition status of a partitioned asset as ranges (`undefined` when
+   * nothing was recorded). Its size grows with the number of ranges, not of
+   * partitions. Optional while the SQLite and Postgres backends do not keep it.
+   */
+  readonly partitionStatus?: ((assetKey: string) => Effect.Effect<PartitionStatus | undefined, InstanceError>) | undefined
   /** Forgets everything recorded about these assets (their history and index entries). */
   readonly wipeAssets: (assetKeys: ReadonlyArray<string>) => Effect.Effect<void, InstanceError>
 }

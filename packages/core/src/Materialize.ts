@@ -34,6 +34,7 @@ import { Instance, makeMemory } from "./Instance.ts"
 import type { IOManager } from "./IOManager.ts"
 import type { InvalidPartitionKey } from "./PartitionKey.ts"
 import type { Project } from "./Project.ts"
+import type * as Partitions from "./Partitions.ts"
 import * as RunCoordinator from "./RunCoordinator.ts"
 import type { SelectionParseError, SelectionResolveError } from "./Selection.ts"
 import * as Step from "./Step.ts"
@@ -48,7 +49,12 @@ export interface Options extends RunCoordinator.Options {
   readonly selection?: string | undefined
   /** Only materialize assets that are stale or missing; record a skip with the reason for the others. */
   readonly staleOnly?: boolean | undefined
+  /** The partitions to materialize: a key, or a selection `A...B,C` (required when a selected asset is partitioned). */
   readonly partition?: string | undefined
+  /** The instant partitions are resolved at (default: now): time windows exist once they are over. */
+  readonly now?: number | undefined
+  /** Keys of dynamic partitions by name, by ordinal. */
+  readonly dynamicKeys?: Readonly<Record<string, ReadonlyArray<string | null>>> | undefined
   /** Observe the sources read by the selected assets first. Default true. */
   readonly observeSources?: boolean | undefined
   /** Re-execute an earlier run: everything (`all`) or only what is not done (`failure`, the default). */
@@ -88,6 +94,7 @@ export type MaterializeError =
   | InvalidPartitionKey
   | InstanceError
   | ReexecutionError
+  | Partitions.InvalidPartitionKey
 
 /**
  * The step being computed by the current fiber, for log capture.
@@ -111,6 +118,8 @@ export const plan = (
     return ExecutionPlan.make(project, {
       selection: options?.selection,
       partition: options?.partition,
+      now: options?.now,
+      dynamicKeys: options?.dynamicKeys,
       observeSources: options?.observeSources,
       staleOnly: options?.staleOnly
     })

@@ -21,6 +21,9 @@ import type { AnyNode, Requirements } from "./Asset.ts"
 import { isNode } from "./Asset.ts"
 import * as AssetGraph from "./AssetGraph.ts"
 import type { AssetSpec } from "./AssetSpec.ts"
+import type { PartitionMappingError } from "./PartitionMapping.ts"
+import type { PartitionDefinitionError } from "./Partitions.ts"
+import { checkPartitions } from "./partitions/checkProject.ts"
 
 const TypeId: unique symbol = Symbol.for("@strata/core/Project")
 
@@ -102,7 +105,13 @@ export class InvalidDependency extends Schema.TaggedError<InvalidDependency>()("
  *
  * @since 0.1.0
  */
-export type ProjectError = DuplicateAssetKey | UnknownDependency | CycleDetected | InvalidDependency
+export type ProjectError =
+  | DuplicateAssetKey
+  | UnknownDependency
+  | CycleDetected
+  | InvalidDependency
+  | PartitionDefinitionError
+  | PartitionMappingError
 
 /**
  * What {@link make} accepts.
@@ -218,6 +227,8 @@ const build = (input: ReadonlyArray<AnyNode>): Project<unknown> | ProjectError =
       }
     }
   }
+  const partitionError = checkPartitions(nodes, byKey)
+  if (partitionError !== undefined) return partitionError
   const graph = AssetGraph.makeIndexed(nodes, position)
   if ("_tag" in graph) return new CycleDetected({ asset: graph.path[0]!, path: graph.path })
   let specs: ReadonlyArray<AssetSpec> | undefined

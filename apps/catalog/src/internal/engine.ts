@@ -5,7 +5,7 @@
  * and the instance into the protocol's models, and the runtime's and core's
  * errors into the protocol's. HTTP handlers are thin wrappers over this.
  */
-import { AssetGraph, AssetState, ExecutionPlan, Instance, Selection, Staleness, Version } from "@strata/core"
+import { AssetGraph, AssetState, ExecutionPlan, Instance, type Partitions, Selection, Staleness, Version } from "@strata/core"
 import { Errors, Models } from "@strata/protocol"
 import { ProjectHost, Runtime } from "@strata/runtime"
 import { Context, Effect, Layer, Option, Stream } from "effect"
@@ -36,8 +36,12 @@ const message = (error: unknown): string => {
 const storageError = (error: Instance.InstanceError): Errors.StorageError =>
   new Errors.StorageError({ operation: error.operation, message: error.message })
 
-const badSelection = (error: Selection.SelectionParseError | Selection.SelectionResolveError): Errors.BadSelection =>
-  error._tag === "@strata/core/SelectionParseError"
+const badSelection = (
+  error: Selection.SelectionParseError | Selection.SelectionResolveError | Partitions.InvalidPartitionKey
+): Errors.BadSelection =>
+  error._tag === "@strata/core/InvalidPartitionKey"
+    ? new Errors.BadSelection({ selection: error.key, problem: error.reason, suggestions: [], message: error.message })
+    : error._tag === "@strata/core/SelectionParseError"
     ? new Errors.BadSelection({
       selection: error.selection,
       position: error.position,

@@ -16,6 +16,7 @@ import { assetIndexConformance } from "./conformance/assetIndex.ts"
 import { cancelRequestsConformance } from "./conformance/cancelRequests.ts"
 import { eventLogConformance } from "./conformance/eventLog.ts"
 import { orphanedRunsConformance } from "./conformance/orphanedRuns.ts"
+import { partitionStatusConformance } from "./conformance/partitionStatus.ts"
 import { persistenceConformance } from "./conformance/persistence.ts"
 import { retentionConformance } from "./conformance/retention.ts"
 import { runsConformance } from "./conformance/runs.ts"
@@ -29,6 +30,8 @@ import { conformanceTest } from "./conformance/shared.ts"
 export interface InstanceConformanceOptions {
   /** Per-test timeout in milliseconds (default 30 000). */
   readonly timeout?: number | undefined
+  /** The backend keeps partition status (`partitionStatus`); without it those cases are `todo`. Default true. */
+  readonly partitionStatus?: boolean | undefined
 }
 
 /**
@@ -70,6 +73,7 @@ export const instanceConformance = (
     assetIndexConformance(test)
     retentionConformance(test)
     orphanedRunsConformance(test)
+    partitionStatusConformance(test, options?.partitionStatus ?? true)
     persistenceConformance(test)
   })
 }

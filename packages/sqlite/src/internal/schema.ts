@@ -107,13 +107,29 @@ ALTER TABLE runs ADD COLUMN cancel_requested_at REAL;
 ALTER TABLE runs ADD COLUMN cancel_reason TEXT;
 `
 
+/**
+ * Partition status (`Instance.partitionStatus`): per partitioned asset, its
+ * materialized / failed / in-progress partitions as index ranges, one row per
+ * range, under the fingerprint of the definition the indexes belong to.
+ */
+const partitionStatusTable = `
+CREATE TABLE partition_status (
+  asset_key TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  status TEXT NOT NULL,
+  start INTEGER NOT NULL,
+  end INTEGER NOT NULL,
+  PRIMARY KEY (asset_key, status, start)
+) WITHOUT ROWID;
+`
+
 /** Migration `n` takes the schema from version `n` to `n + 1`; released ones never change. */
-export const migrations: ReadonlyArray<string> = [v1, v2]
+export const migrations: ReadonlyArray<string> = [v1, v2, partitionStatusTable]
 
 /** The schema version this code writes. */
 export const SCHEMA_VERSION = migrations.length
 
-const TABLES = ["asset_partitions", "assets", "events", "materializations", "observations", "runs"]
+const TABLES = ["asset_partitions", "assets", "events", "materializations", "observations", "partition_status", "runs"]
 
 /** What a database file holds, as far as Strata is concerned. */
 export type Inspection =

@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-export const SCHEMA_VERSION = 3
+export const SCHEMA_VERSION = 4
 
 // JSON columns are `json`, not `jsonb`: jsonb refuses the escape \u0000,
 // which metadata and log lines may legitimately contain.
@@ -81,6 +81,25 @@ export const migrations = (s: string): ReadonlyArray<{ readonly version: number;
       `create index asset_latest_by_key on ${s}.asset_latest (asset_key collate "C")`,
       `create index asset_partitions_by_key on ${s}.asset_partitions (asset_key, partition collate "C")`
     ]
-  }
+  },
+  partitionStatusTable(s)
 ]
+
+/**
+ * Partition status (`Instance.partitionStatus`): one row per index range of a
+ * partitioned asset's materialized / failed / in-progress partitions.
+ */
+const partitionStatusTable = (s: string) => ({
+  version: 4,
+  statements: [
+    `create table ${s}.partition_status (
+      asset_key text not null,
+      fingerprint text not null,
+      status text not null,
+      start_index bigint not null,
+      end_index bigint not null,
+      primary key (asset_key, status, start_index)
+    )`
+  ]
+})
 
