@@ -21,6 +21,7 @@ import type { AnyNode, Requirements } from "./Asset.ts"
 import { isNode } from "./Asset.ts"
 import * as AssetGraph from "./AssetGraph.ts"
 import type { AssetSpec } from "./AssetSpec.ts"
+import * as Automation from "./Automation.ts"
 
 const TypeId: unique symbol = Symbol.for("@strata/core/Project")
 
@@ -35,6 +36,8 @@ export interface Project<R = never> {
   /** The node with this key, if any. */
   readonly get: (key: string) => AnyNode | undefined
   readonly specs: () => ReadonlyArray<AssetSpec>
+  /** Conditions, schedules and sensors (see `Automation`); empty when none were declared. */
+  readonly automation: Automation.Definitions
   readonly "~requirements": (_: never) => R
 }
 
@@ -102,7 +105,12 @@ export class InvalidDependency extends Schema.TaggedError<InvalidDependency>()("
  *
  * @since 0.1.0
  */
-export type ProjectError = DuplicateAssetKey | UnknownDependency | CycleDetected | InvalidDependency
+export type ProjectError =
+  | DuplicateAssetKey
+  | UnknownDependency
+  | CycleDetected
+  | InvalidDependency
+  | Automation.AutomationError
 
 /**
  * What {@link make} accepts.
@@ -112,6 +120,8 @@ export type ProjectError = DuplicateAssetKey | UnknownDependency | CycleDetected
 export interface Config<Nodes extends ReadonlyArray<AnyNode>> {
   /** Assets, source assets and external assets. */
   readonly assets: Nodes
+  /** Conditions by asset key, schedules and sensors (see `Automation`). */
+  readonly automation?: Automation.Config | undefined
 }
 
 /**
@@ -123,7 +133,7 @@ export const validate = <const Nodes extends ReadonlyArray<AnyNode>>(
   config: Config<Nodes>
 ): Effect.Effect<Project<Requirements<Nodes[number]>>, ProjectError> =>
   Effect.suspend(() => {
-    const result = build(config.assets)
+    const result = build(config.assets, config.automation)
     return isProject(result) ? Effect.succeed(result) : Effect.fail(result)
   }) as Effect.Effect<Project<Requirements<Nodes[number]>>, ProjectError>
 
@@ -136,7 +146,7 @@ export const validate = <const Nodes extends ReadonlyArray<AnyNode>>(
 export const make = <const Nodes extends ReadonlyArray<AnyNode>>(
   config: Config<Nodes>
 ): Project<Requirements<Nodes[number]>> => {
-  const result = build(config.assets)
+  const result = build(config.assets, config.automation)
   if (!isProject(result)) throw result
   return result as Project<Requirements<Nodes[number]>>
 }
@@ -154,7 +164,7 @@ const where = (node: AnyNode): string => {
   return location === undefined ? "unknown place" : `${location.file}:${location.line}`
 }
 
-const build = (input: ReadonlyArray<AnyNode>): Project<unknown> | ProjectError => {
+const build = (input: ReadonlyArray<AnyNode>, automationConfig?: Automation.Config): Project<unknown> | ProjectError => {
   if (!Array.isArray(input)) throw new TypeError("Project.make: 'assets' must be an array of assets")
   const nodes: Array<AnyNode> = []
   // key -> position in `nodes`; handed to the graph so the keys are hashed once
@@ -220,6 +230,8 @@ const build = (input: ReadonlyArray<AnyNode>): Project<unknown> | ProjectError =
   }
   const graph = AssetGraph.makeIndexed(nodes, position)
   if ("_tag" in graph) return new CycleDetected({ asset: graph.path[0]!, path: graph.path })
+  const automation = Automation.validate(graph, automationConfig)
+  if ("_tag" in automation) return automation
   let specs: ReadonlyArray<AssetSpec> | undefined
   return {
     [TypeId]: TypeId,
@@ -228,6 +240,7 @@ const build = (input: ReadonlyArray<AnyNode>): Project<unknown> | ProjectError =
       const i = graph.index.get(key)
       return i === undefined ? undefined : graph.nodes[i]
     },
-    specs: () => (specs ??= graph.nodes.map((node) => node.spec))
+    specs: () => (specs ??= graph.nodes.map((node) => node.spec)),
+    automation
   } as Project<unknown>
 }

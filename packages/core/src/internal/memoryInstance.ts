@@ -11,6 +11,7 @@ import type { EventLog, InstanceShape, PruneOptions, PruneResult, RunRecord } fr
 import { InstanceError } from "../Instance.ts"
 import { isTerminal, orphanedRunEnd, orphanedStepFailures, orphanReason } from "./instanceRules.ts"
 import { MemoryAssetIndex } from "./memory/assetIndex.ts"
+import { MemoryAutomation } from "./memory/automation.ts"
 import { MemoryRuns } from "./memory/runs.ts"
 
 /** The memory event log; appending maintains `runs` and `index`. */
@@ -115,6 +116,7 @@ export const makeMemoryInstance = (): InstanceShape => {
   return {
     capabilities: { persistent: false, multiProcess: false },
     describe: "memory",
+    automation: new MemoryAutomation().domain(),
     ...runs.storage(),
     ...log.domain(),
     ...index.domain(),
