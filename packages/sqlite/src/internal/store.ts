@@ -11,6 +11,7 @@ import { Effect } from "effect"
 import { Connection } from "./connection.ts"
 import type { Database } from "./database.ts"
 import { SqliteAssetIndex } from "./domains/assetIndex.ts"
+import { SqliteAutomation } from "./domains/automation.ts"
 import { SqliteEventLog } from "./domains/eventLog.ts"
 import { SqliteRuns } from "./domains/runs.ts"
 
@@ -27,6 +28,7 @@ export const makeStore = (db: Database, options: StoreOptions): Instance.Instanc
   return {
     capabilities: { persistent: options.persistent, multiProcess: options.persistent },
     describe: `sqlite ${options.path}`,
+    automation: new SqliteAutomation(c).domain(),
     ...runs.domain(),
     ...log.domain(),
     ...index.domain(),
