@@ -205,6 +205,15 @@ export interface AutomationStore {
   readonly setEnabled: (target: string, enabled: boolean, at: number) => Effect.Effect<void, InstanceError>
   /** Targets turned on or off explicitly (absent: the default, on). */
   readonly enabled: () => Effect.Effect<ReadonlyMap<string, boolean>, InstanceError>
+  /**
+   * Calls `listener` soon after events are appended, by this process or (for
+   * backends shared between processes) another one; it may also call it when
+   * nothing was appended. What lets a daemon react to new events without
+   * polling: memory and this process's appends notify directly, SQLite
+   * watches its database files (inotify / FSEvents), Postgres uses
+   * LISTEN/NOTIFY. Returns the function that stops watching.
+   */
+  readonly watchEvents: (listener: () => void) => Effect.Effect<() => void, InstanceError>
   /** Deletes ticks recorded before `before` (ms), keeping the newest `keep` per origin/name. */
   readonly pruneTicks: (
     options: { readonly before: number; readonly keep?: number | undefined }

@@ -113,12 +113,15 @@ export const makeMemoryInstance = (): InstanceShape => {
   const runs = new MemoryRuns()
   const index = new MemoryAssetIndex()
   const log = new MemoryEventLog(runs, index)
+  const automation = new MemoryAutomation()
+  const events = log.domain()
   return {
     capabilities: { persistent: false, multiProcess: false },
     describe: "memory",
-    automation: new MemoryAutomation().domain(),
+    automation: automation.domain(),
     ...runs.storage(),
-    ...log.domain(),
+    ...events,
+    appendEvents: (batch) => Effect.tap(events.appendEvents(batch), () => Effect.sync(() => automation.notify())),
     ...index.domain(),
     reapOrphanedRuns: ({ heartbeatTimeoutMs, host, now }) =>
       Effect.suspend(() => {

@@ -25,12 +25,15 @@ export const makeStore = (db: Database, options: StoreOptions): Instance.Instanc
   const runs = new SqliteRuns(c)
   const index = new SqliteAssetIndex(c)
   const log = new SqliteEventLog(c, runs, index)
+  const automation = new SqliteAutomation(c)
+  const events = log.domain()
   return {
     capabilities: { persistent: options.persistent, multiProcess: options.persistent },
     describe: `sqlite ${options.path}`,
-    automation: new SqliteAutomation(c).domain(),
+    automation: automation.domain(),
     ...runs.domain(),
-    ...log.domain(),
+    ...events,
+    appendEvents: (batch) => Effect.tap(events.appendEvents(batch), () => Effect.sync(() => automation.notify())),
     ...index.domain(),
     reapOrphanedRuns: (reap) =>
       c.attempt("reapOrphanedRuns", () =>

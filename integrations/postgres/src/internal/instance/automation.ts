@@ -203,6 +203,32 @@ export class PgAutomation {
     )
   }
 
+  /**
+   * LISTENs on the events channel on a connection of its own (taken out of
+   * the pool until the returned function is called). A dropped connection ends
+   * the notifications; the daemon's fallback timer still reads the log.
+   */
+  private listen(listener: () => void) {
+    const x = this.x
+    return Effect.tryPromise({
+      try: async () => {
+        const client = await x.client.pool.connect()
+        client.on("notification", (message) => {
+          if (message.channel === x.eventsChannel) listener()
+        })
+        client.on("error", () => listener())
+        await client.query(`listen "${x.eventsChannel.replaceAll('"', '""')}"`)
+        let released = false
+        return () => {
+          if (released) return
+          released = true
+          client.release(true)
+        }
+      },
+      catch: (error) => error as never
+    })
+  }
+
   domain(): AutomationStore.AutomationStore {
     const x = this.x
     const s = x.s
@@ -241,7 +267,8 @@ export class PgAutomation {
         wrap("enabled", x.client.query(`select target, enabled from ${s}.automation_switches`).pipe(
           Effect.map((rows) => new Map(rows.map((row) => [String(row.target), row.enabled === true])))
         )),
-      pruneTicks: ({ before, keep }) => wrap("pruneTicks", this.prune(before, keep ?? 0))
+      pruneTicks: ({ before, keep }) => wrap("pruneTicks", this.prune(before, keep ?? 0)),
+      watchEvents: (listener) => wrap("watchEvents", this.listen(listener))
     }
   }
 }

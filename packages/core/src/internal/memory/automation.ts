@@ -26,6 +26,12 @@ export class MemoryAutomation {
   private readonly cursors = new Map<string, string>()
   private readonly states = new Map<string, AssetState>()
   private readonly switches = new Map<string, boolean>()
+  private readonly listeners = new Set<() => void>()
+
+  /** Events were appended. */
+  notify(): void {
+    for (const listener of this.listeners) listener()
+  }
 
   acquire(request: { name: string; holder: string; now: number; ttlMs: number }) {
     const current = this.leases.get(request.name)
@@ -143,7 +149,13 @@ export class MemoryAutomation {
         }),
       setEnabled: (target, enabled) => Effect.sync(() => void this.switches.set(target, enabled)),
       enabled: () => Effect.sync(() => new Map(this.switches)),
-      pruneTicks: ({ before, keep }) => Effect.sync(() => this.prune(before, keep ?? 0))
+      pruneTicks: ({ before, keep }) => Effect.sync(() => this.prune(before, keep ?? 0)),
+      watchEvents: (listener) =>
+        Effect.sync(() => {
+          const own = () => listener()
+          this.listeners.add(own)
+          return () => void this.listeners.delete(own)
+        })
     }
   }
 }

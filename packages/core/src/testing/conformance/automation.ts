@@ -1,9 +1,9 @@
 /** The instance conformance suite: the automation domain (leases, ticks, evaluations, cursors, switches). */
 import { describe, expect } from "@effect/vitest"
-import { Effect } from "effect"
+import { Deferred, Effect } from "effect"
 import type { NewTick } from "../../AutomationStore.ts"
 import type { ConformanceTest } from "./shared.ts"
-import { freshRunId, open } from "./shared.ts"
+import { freshRunId, newRun, open } from "./shared.ts"
 
 const tick = (tickId: string, overrides?: Partial<NewTick>): NewTick => ({
   tickId,
@@ -123,6 +123,18 @@ export const automationConformance = (test: ConformanceTest): void => {
         expect((yield* store.ticks({ name })).map((t) => t.tickId)).toEqual([ids[4], ids[3]])
         expect((yield* store.evaluations(`${name}_asset`)).length).toBe(2)
         expect(yield* store.tick(ids[0]!)).toBeUndefined()
+      }))
+
+    test("watchEvents calls the listener after an append, until stopped", (instance) =>
+      Effect.gen(function*() {
+        const called = yield* Deferred.make<void>()
+        const stop = yield* instance.automation.watchEvents(() => Deferred.doneUnsafe(called, Effect.void))
+        const runId = freshRunId("watched")
+        yield* instance.createRun(newRun(runId))
+        yield* instance.appendEvents([{ type: "run-started", runId, timestamp: 1 }])
+        // an event wait with a generous bound, not a timing assertion
+        yield* Deferred.await(called).pipe(Effect.timeout("20 seconds"))
+        stop()
       }))
 
     test("automation state survives a reopen when persistent", (instance, layer) =>

@@ -4,9 +4,11 @@
  * recorded in one immediate transaction that first checks the lease, so two
  * daemons on one file can never both record (and launch) a tick.
  */
+import * as fs from "node:fs"
+import * as nodePath from "node:path"
 import type { AutomationCondition } from "@strata/core"
 import { AutomationStore } from "@strata/core"
-import { Schema } from "effect"
+import { Effect, Schema } from "effect"
 import type { Connection } from "../connection.ts"
 
 type Store = AutomationStore.AutomationStore
@@ -33,6 +35,37 @@ const decodeState = Schema.decodeUnknownSync(Schema.fromJsonString(AutomationSto
 
 export class SqliteAutomation {
   private readonly c: Connection
+  private readonly listeners = new Set<() => void>()
+
+  /** This process appended events. */
+  notify(): void {
+    for (const listener of this.listeners) listener()
+  }
+
+  /**
+   * Other processes' appends change the database or its WAL file: watching the
+   * folder (the WAL may not exist yet) reports them without polling.
+   */
+  private watch(listener: () => void): () => void {
+    const own = () => listener()
+    this.listeners.add(own)
+    let watcher: fs.FSWatcher | undefined
+    if (this.c.path !== ":memory:") {
+      const file = nodePath.basename(this.c.path)
+      try {
+        watcher = fs.watch(nodePath.dirname(nodePath.resolve(this.c.path)), { persistent: false }, (_event, name) => {
+          if (name === null || name.startsWith(file)) listener()
+        })
+        watcher.on("error", () => watcher?.close())
+      } catch {
+        // no file watching here (a platform without it): in-process appends still notify, the daemon's timer does the rest
+      }
+    }
+    return () => {
+      this.listeners.delete(own)
+      watcher?.close()
+    }
+  }
 
   constructor(connection: Connection) {
     this.c = connection
@@ -210,7 +243,8 @@ export class SqliteAutomation {
         c.attempt("enabled", () =>
           new Map((c.sql("SELECT target, enabled FROM automation_switches").all() as Array<{ target: string; enabled: number }>)
             .map((row) => [row.target, row.enabled === 1]))),
-      pruneTicks: ({ before, keep }) => c.attempt("pruneTicks", () => this.prune(before, keep ?? 0))
+      pruneTicks: ({ before, keep }) => c.attempt("pruneTicks", () => this.prune(before, keep ?? 0)),
+      watchEvents: (listener) => Effect.sync(() => this.watch(listener))
     }
   }
 }
