@@ -9,6 +9,10 @@
  *   the `lakehouse` schema in Postgres (@strata/postgres), and the instance in
  *   the `strata` schema of the same database. Connection from DATABASE_URL or
  *   the PG* variables.
+ *
+ * Automation (src/automation.ts): silver and gold eager, the dashboard's feed
+ * on a morning cron, a sensor on the raw folder; `strata dev` and
+ * `strata daemon` run it.
  */
 import * as path from "node:path"
 import { ArrowIO, TypeHandler } from "@strata/arrow"
@@ -17,6 +21,7 @@ import { PgClient, PostgresInstance, PostgresIOManager } from "@strata/postgres"
 import { DateDay, Field, Int32, Schema, Utf8 } from "apache-arrow"
 import { Layer } from "effect"
 import { assets, UsersIO } from "./src/assets.ts"
+import { automation } from "./src/automation.ts"
 import type { User } from "./src/users.ts"
 
 /** The Arrow schema of silver_users: how a User is stored as a table row. */
@@ -32,7 +37,7 @@ const usersTable = TypeHandler.rows<User>({
 })
 
 export default StrataConfig.define({
-  project: Project.make({ assets }),
+  project: Project.make({ assets, automation }),
   environments: {
     local: ({ root }) =>
       Layer.mergeAll(
