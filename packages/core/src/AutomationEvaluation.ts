@@ -160,15 +160,22 @@ export const evaluate = (input: Input): Output => {
   }
   order.sort((a, b) => a - b)
   const requested = new Set<string>()
+  // built once per asset and evaluation: an asset is read as a subject and as the upstream of each downstream
+  const known = new Map<string, Facts>()
   const facts = (key: string): Facts => {
-    const i = graph.index.get(key)
-    return {
-      key,
-      upstream: i === undefined ? [] : graph.upstream[i]!.map((j) => graph.nodes[j]!.key),
-      record: input.records.get(key),
-      status: input.statuses.get(key),
-      state: input.states.get(key)
+    let found = known.get(key)
+    if (found === undefined) {
+      const i = graph.index.get(key)
+      found = {
+        key,
+        upstream: i === undefined ? [] : graph.upstream[i]!.map((j) => graph.nodes[j]!.key),
+        record: input.records.get(key),
+        status: input.statuses.get(key),
+        state: input.states.get(key)
+      }
+      known.set(key, found)
     }
+    return found
   }
   const context = { now: input.now, previousCursor: input.previousCursor, facts, inProgress: input.inProgress, requested }
   const evaluations: Array<Output["evaluations"][number]> = []

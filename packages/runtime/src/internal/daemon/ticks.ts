@@ -4,7 +4,7 @@
  * runs a recorded tick asked for under the ids it recorded.
  */
 import { ExecutionPlan } from "@strata/core"
-import type { AutomationStore } from "@strata/core"
+import type { AutomationStore, Instance } from "@strata/core"
 import { Data, Effect } from "effect"
 import type { Generation } from "../../ProjectHost.ts"
 import type { RunLauncher } from "../../RunLauncher.ts"
@@ -28,7 +28,7 @@ export class LeaseLost extends Data.TaggedError("LeaseLost")<{ readonly holder: 
 export const enabled = (cycle: Cycle, target: string): boolean => cycle.switches.get(target) !== false
 
 /** Records a tick fenced by the lease; false when it was a duplicate. */
-export const record = (cycle: Cycle, tick: AutomationStore.NewTick) =>
+export const record = (cycle: Cycle, tick: AutomationStore.NewTick): Effect.Effect<boolean, Instance.InstanceError | LeaseLost> =>
   Effect.gen(function*() {
     const answer = yield* cycle.generation.instance.automation.recordTick(tick, { lease: LEASE, holder: cycle.holder, now: cycle.now })
     if (answer === "lease-lost") return yield* new LeaseLost({ holder: cycle.holder })
@@ -42,7 +42,11 @@ export const record = (cycle: Cycle, tick: AutomationStore.NewTick) =>
  * do not observe sources first: the observations that triggered them are
  * recorded already, so the run is exactly the requested assets.
  */
-export const launchRuns = (cycle: Cycle, tick: { readonly tickId: string; readonly origin: AutomationStore.TickOrigin }, runs: ReadonlyArray<AutomationStore.TickRun>) =>
+export const launchRuns = (
+  cycle: Cycle,
+  tick: { readonly tickId: string; readonly origin: AutomationStore.TickOrigin },
+  runs: ReadonlyArray<AutomationStore.TickRun>
+): Effect.Effect<void, Instance.InstanceError> =>
   Effect.gen(function*() {
     const { generation, launcher } = cycle
     for (const run of runs) {
@@ -56,7 +60,7 @@ export const launchRuns = (cycle: Cycle, tick: { readonly tickId: string; readon
   })
 
 /** Finishes the ticks a previous daemon recorded but did not launch (it died in between). */
-export const recoverRequested = (cycle: Cycle) =>
+export const recoverRequested = (cycle: Cycle): Effect.Effect<void, Instance.InstanceError> =>
   Effect.gen(function*() {
     const pending = yield* cycle.generation.instance.automation.ticks({ status: "requested", limit: 100 })
     for (const tick of pending.toReversed()) yield* launchRuns(cycle, tick, tick.runs)
