@@ -275,7 +275,16 @@ const newDataFor = (up: Facts, down: Facts): boolean => {
     (up.record.observation?.eventId ?? 0) > up.record.materialization.eventId
 }
 
-const operand = (label: string, value: boolean): Result => ({ label, value })
+// operand results are immutable and shared: an evaluation of 10,000 assets makes ~20 of them per asset
+const operands = new Map<string, readonly [Result, Result]>()
+const operand = (label: string, value: boolean): Result => {
+  let pair = operands.get(label)
+  if (pair === undefined) {
+    pair = [Object.freeze({ label, value: false }), Object.freeze({ label, value: true })]
+    if (operands.size < 10_000) operands.set(label, pair)
+  }
+  return pair[value ? 1 : 0]
+}
 
 /**
  * The handled tick of `cron` for an asset: its stored one, or the latest tick
