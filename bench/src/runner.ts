@@ -54,6 +54,8 @@ export const kinds: ReadonlyArray<CaseKind> = [
   { name: "mem", script: "bench/src/cases/mem.ts", defaults: [100, 1000, 10000], packageDir: "bench", external: false },
   { name: "stale", script: "bench/src/cases/stale.ts", defaults: [1000, 10000], packageDir: "bench", external: false },
   { name: "part", script: "bench/src/cases/part.ts", defaults: [], packageDir: "bench", external: false },
+  // the automation daemon: evaluation cost and reaction time (only when named: auto:1000, auto:10000)
+  { name: "auto", script: "bench/src/cases/auto.ts", defaults: [], packageDir: "bench", external: false },
   {
     name: "arrow",
     script: "integrations/arrow/bench/arrow.bench.ts",

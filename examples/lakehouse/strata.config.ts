@@ -20,6 +20,10 @@
  * - distributed (`STRATA_ENV=distributed`): prod's tables and instance, and
  *   the steps run by `strata worker` processes (@strata/graphile-worker), on
  *   this machine or any other pointed at the same database.
+ *
+ * Automation (src/automation.ts): silver and gold eager, the dashboard's feed
+ * on a morning cron, a sensor on the raw folder; `strata dev` and
+ * `strata daemon` run it.
  */
 import * as path from "node:path"
 import { ArrowIO, TypeHandler } from "@strata/arrow"
@@ -31,6 +35,7 @@ import { SnowflakeClient, SnowflakeIOManager } from "@strata/snowflake"
 import { DateDay, Field, Int32, Schema, Utf8 } from "apache-arrow"
 import { Layer } from "effect"
 import { assets, UsersIO } from "./src/assets.ts"
+import { automation } from "./src/automation.ts"
 import type { User } from "./src/users.ts"
 
 /** Tables and instance in Postgres (the `prod` and `distributed` environments). */
@@ -54,7 +59,7 @@ const usersTable = TypeHandler.rows<User>({
 })
 
 export default StrataConfig.define({
-  project: Project.make({ assets }),
+  project: Project.make({ assets, automation }),
   environments: {
     local: ({ root }) =>
       Layer.mergeAll(

@@ -14,6 +14,7 @@ import { Effect, Logger, Option } from "effect"
 import type { Layer } from "effect"
 import type { Scope } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
+import { automationCommands, startDaemon } from "./AutomationCommands.ts"
 import type { CliFailure } from "./CliError.ts"
 import { defaultInstanceLayer } from "./DefaultInstance.ts"
 import { init } from "./init/Command.ts"
@@ -687,6 +688,11 @@ const dev = Command.make(
       Flag.withDescription("Do not observe file sources when their files change (observe them from the UI or `strata status`)"),
       Flag.withDefault(false),
       Flag.map((noWatch) => !noWatch)
+    ),
+    daemon: Flag.Boolean("no-daemon").pipe(
+      Flag.withDescription("Do not run the automation daemon in this process (conditions, schedules, sensors)"),
+      Flag.withDefault(false),
+      Flag.map((noDaemon) => !noDaemon)
     )
   },
   (input) =>
@@ -734,7 +740,9 @@ const dev = Command.make(
           ? usage(text)
           : usage(`cannot serve on ${input.host}:${input.port}: ${text}; pick another --port`)
       }))
+      const daemon = input.daemon ? yield* startDaemon(runtime) : undefined
       Output.line(out, `Strata catalog on ${server.url} · environment ${environmentName}`)
+      if (daemon !== undefined) Output.line(out, `Automation daemon ${daemon.holder} (--no-daemon to turn off).`)
       Output.line(out, `Watching ${ProjectLoader.loadedProjectFiles().map((f) => path.relative(root, f)).join(", ")}; Ctrl-C to stop.`)
       Output.line(
         out,
@@ -776,5 +784,5 @@ export const strata = Command.make("strata").pipe(
     { command: "strata init my-project", description: "A new project in ./my-project" },
     { command: "STRATA_ENV=prod strata materialize --stale-only", description: "In another environment" }
   ]),
-  Command.withSubcommands([materialize, status, list, runs, dev, worker, wipe, init])
+  Command.withSubcommands([materialize, status, list, runs, dev, worker, wipe, init, ...automationCommands])
 )

@@ -26,6 +26,7 @@ import { Effect, Layer } from "effect"
 import { PgInstanceContext } from "./internal/instance/context.ts"
 import { PgAssetIndex } from "./internal/instance/assetIndex.ts"
 import { PgEventLog } from "./internal/instance/eventLog.ts"
+import { PgAutomation } from "./internal/instance/automation.ts"
 import { PgRuns } from "./internal/instance/runs.ts"
 import { migrations, SCHEMA_VERSION } from "./internal/instance/schema.ts"
 import type { PgClientConfig, PgConnection } from "./PgClient.ts"
@@ -94,6 +95,7 @@ export const make = Effect.fn("PostgresInstance.make")(function*(client: PgClien
   const shape: InstanceShape = {
     capabilities: { persistent: true, multiProcess: true },
     describe: x.describe,
+    automation: new PgAutomation(x).domain(),
     ...runs.domain(),
     ...log.domain(),
     ...index.domain(),

@@ -31,6 +31,10 @@ layer(clientLayer, { timeout: 30_000 })("PostgresInstance migrations", (it) => {
       yield* client.query(`alter table older.runs drop column cancel_requested_at, drop column cancel_reason`)
       yield* client.query(`drop index older.asset_latest_by_key, older.asset_partitions_by_key`)
       yield* client.query(`drop table older.partition_status`)
+      yield* client.query(
+        `drop table older.automation_leases, older.automation_ticks, older.automation_evaluations, older.automation_cursors,
+           older.automation_asset_states, older.automation_switches`
+      )
       yield* client.query(`delete from older.schema_migrations where version >= 2`)
       yield* client.query(
         `insert into older.runs (run_id, selection, asset_keys, stale_only, tags, created_at, status, started_at)

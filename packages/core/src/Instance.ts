@@ -31,6 +31,7 @@
  * @since 0.1.0
  */
 import { Context, Effect, Layer, Schema } from "effect"
+import type { AutomationStore } from "./AutomationStore.ts"
 import type { ErrorInfo, StoredEvent, StrataEvent } from "./Event.ts"
 import type { Metadata } from "./Metadata.ts"
 import { makeMemoryInstance } from "./internal/memoryInstance.ts"
@@ -415,6 +416,8 @@ export interface InstanceShape extends RunStorage, EventLog, AssetIndex {
   readonly capabilities: Capabilities
   /** A short description for messages: `sqlite .strata/instance.db`, `memory`. */
   readonly describe: string
+  /** The automation domain: the daemon's lease, ticks, evaluations, cursors (see `AutomationStore`). */
+  readonly automation: AutomationStore
 }
 
 /**

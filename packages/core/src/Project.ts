@@ -24,6 +24,7 @@ import type { AssetSpec } from "./AssetSpec.ts"
 import type { PartitionMappingError } from "./PartitionMapping.ts"
 import type { PartitionDefinitionError } from "./Partitions.ts"
 import { checkPartitions } from "./partitions/checkProject.ts"
+import * as Automation from "./Automation.ts"
 
 const TypeId: unique symbol = Symbol.for("@strata/core/Project")
 
@@ -38,6 +39,8 @@ export interface Project<R = never> {
   /** The node with this key, if any. */
   readonly get: (key: string) => AnyNode | undefined
   readonly specs: () => ReadonlyArray<AssetSpec>
+  /** Conditions, schedules and sensors (see `Automation`); empty when none were declared. */
+  readonly automation: Automation.Definitions
   readonly "~requirements": (_: never) => R
 }
 
@@ -112,6 +115,7 @@ export type ProjectError =
   | InvalidDependency
   | PartitionDefinitionError
   | PartitionMappingError
+  | Automation.AutomationError
 
 /**
  * What {@link make} accepts.
@@ -121,6 +125,8 @@ export type ProjectError =
 export interface Config<Nodes extends ReadonlyArray<AnyNode>> {
   /** Assets, source assets and external assets. */
   readonly assets: Nodes
+  /** Conditions by asset key, schedules and sensors (see `Automation`). */
+  readonly automation?: Automation.Config | undefined
 }
 
 /**
@@ -132,7 +138,7 @@ export const validate = <const Nodes extends ReadonlyArray<AnyNode>>(
   config: Config<Nodes>
 ): Effect.Effect<Project<Requirements<Nodes[number]>>, ProjectError> =>
   Effect.suspend(() => {
-    const result = build(config.assets)
+    const result = build(config.assets, config.automation)
     return isProject(result) ? Effect.succeed(result) : Effect.fail(result)
   }) as Effect.Effect<Project<Requirements<Nodes[number]>>, ProjectError>
 
@@ -145,7 +151,7 @@ export const validate = <const Nodes extends ReadonlyArray<AnyNode>>(
 export const make = <const Nodes extends ReadonlyArray<AnyNode>>(
   config: Config<Nodes>
 ): Project<Requirements<Nodes[number]>> => {
-  const result = build(config.assets)
+  const result = build(config.assets, config.automation)
   if (!isProject(result)) throw result
   return result as Project<Requirements<Nodes[number]>>
 }
@@ -163,7 +169,7 @@ const where = (node: AnyNode): string => {
   return location === undefined ? "unknown place" : `${location.file}:${location.line}`
 }
 
-const build = (input: ReadonlyArray<AnyNode>): Project<unknown> | ProjectError => {
+const build = (input: ReadonlyArray<AnyNode>, automationConfig?: Automation.Config): Project<unknown> | ProjectError => {
   if (!Array.isArray(input)) throw new TypeError("Project.make: 'assets' must be an array of assets")
   const nodes: Array<AnyNode> = []
   // key -> position in `nodes`; handed to the graph so the keys are hashed once
@@ -231,6 +237,8 @@ const build = (input: ReadonlyArray<AnyNode>): Project<unknown> | ProjectError =
   if (partitionError !== undefined) return partitionError
   const graph = AssetGraph.makeIndexed(nodes, position)
   if ("_tag" in graph) return new CycleDetected({ asset: graph.path[0]!, path: graph.path })
+  const automation = Automation.validate(graph, automationConfig)
+  if ("_tag" in automation) return automation
   let specs: ReadonlyArray<AssetSpec> | undefined
   return {
     [TypeId]: TypeId,
@@ -239,6 +247,7 @@ const build = (input: ReadonlyArray<AnyNode>): Project<unknown> | ProjectError =
       const i = graph.index.get(key)
       return i === undefined ? undefined : graph.nodes[i]
     },
-    specs: () => (specs ??= graph.nodes.map((node) => node.spec))
+    specs: () => (specs ??= graph.nodes.map((node) => node.spec)),
+    automation
   } as Project<unknown>
 }

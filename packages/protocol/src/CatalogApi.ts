@@ -111,6 +111,33 @@ export class ProjectGroup extends HttpApiGroup.make("project")
 {}
 
 /**
+ * Automation: the daemon's ticks, an asset's evaluations (why it was or was
+ * not requested), what is on or off.
+ *
+ * @since 0.1.0
+ */
+export class AutomationGroup extends HttpApiGroup.make("automation")
+  .add(
+    HttpApiEndpoint.get("overview", "/api/automation", { success: Models.AutomationOverview, error: StorageError }),
+    HttpApiEndpoint.get("ticks", "/api/automation/ticks", {
+      query: { origin: Schema.optional(Schema.Literals(["conditions", "schedule", "sensor"])), name: Schema.optional(Schema.String), limit: Limit },
+      success: Models.AutomationTicks,
+      error: StorageError
+    }),
+    HttpApiEndpoint.get("asset", "/api/automation/asset", {
+      query: { key: Schema.String, limit: Limit },
+      success: Models.AssetAutomation,
+      error: [AssetNotFound, StorageError]
+    }),
+    HttpApiEndpoint.post("toggle", "/api/automation/toggle", {
+      payload: Schema.Struct({ target: Schema.String, enabled: Schema.Boolean }),
+      success: Models.AutomationOverview,
+      error: [InvalidRequest, StorageError]
+    })
+  )
+{}
+
+/**
  * The whole API.
  *
  * @since 0.1.0
@@ -119,6 +146,7 @@ export class CatalogApi extends HttpApi.make("strata-catalog")
   .add(AssetsGroup)
   .add(RunsGroup)
   .add(ProjectGroup)
+  .add(AutomationGroup)
   .annotateMerge(OpenApi.annotations({ title: "Strata catalog API" }))
 {}
 

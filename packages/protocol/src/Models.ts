@@ -549,3 +549,96 @@ export type Canceled = typeof Canceled.Type
  */
 export const isTerminal = (status: RunStatus): boolean =>
   status === "succeeded" || status === "failed" || status === "canceled"
+
+/**
+ * One operand's or condition's outcome in an automation evaluation.
+ *
+ * @since 0.1.0
+ */
+export interface ConditionResult {
+  readonly label: string
+  readonly value: boolean
+  readonly matched?: ReadonlyArray<string> | undefined
+  readonly unmatched?: ReadonlyArray<string> | undefined
+  readonly children?: ReadonlyArray<ConditionResult> | undefined
+}
+
+/** @since 0.1.0 */
+export const ConditionResult: Schema.Codec<ConditionResult> = Schema.Struct({
+  label: Schema.String,
+  value: Schema.Boolean,
+  matched: Schema.optional(Schema.Array(Schema.String)),
+  unmatched: Schema.optional(Schema.Array(Schema.String)),
+  children: Schema.optional(Schema.Array(Schema.suspend((): Schema.Codec<ConditionResult> => ConditionResult)))
+})
+
+/**
+ * A daemon tick: what produced it, what it did, the runs it launched.
+ *
+ * @since 0.1.0
+ */
+export const AutomationTick = Schema.Struct({
+  tickId: Schema.String,
+  origin: Schema.Literals(["conditions", "schedule", "sensor"]),
+  name: Schema.String,
+  at: Schema.Number,
+  scheduledAt: Schema.optional(Schema.Number),
+  status: Schema.Literals(["requested", "launched", "skipped", "failed"]),
+  reason: Schema.optional(Schema.String),
+  runs: Schema.Array(Schema.Struct({
+    runId: Schema.String,
+    selection: Schema.String,
+    assetKeys: Schema.Array(Schema.String),
+    tags: Schema.Record(Schema.String, Schema.String),
+    runKey: Schema.optional(Schema.String)
+  })),
+  evaluated: Schema.Number,
+  requested: Schema.Number
+})
+
+/** @since 0.1.0 */
+export const AutomationTicks = Schema.Struct({ ticks: Schema.Array(AutomationTick) })
+
+/**
+ * An asset's recent evaluations: requested or not, and why (the Automation tab).
+ *
+ * @since 0.1.0
+ */
+export const AssetAutomation = Schema.Struct({
+  key: Schema.String,
+  hasCondition: Schema.Boolean,
+  enabled: Schema.Boolean,
+  evaluations: Schema.Array(Schema.Struct({
+    tickId: Schema.String,
+    at: Schema.Number,
+    requested: Schema.Boolean,
+    result: ConditionResult
+  }))
+})
+
+/**
+ * What automation acts on (conditions, assets, schedules with their next ticks, sensors), on or off,
+ * and which daemon holds the lease.
+ *
+ * @since 0.1.0
+ */
+export const AutomationOverview = Schema.Struct({
+  targets: Schema.Array(Schema.Struct({ target: Schema.String, enabled: Schema.Boolean })),
+  schedules: Schema.Array(Schema.Struct({
+    name: Schema.String,
+    cron: Schema.String,
+    timezone: Schema.String,
+    selection: Schema.String,
+    nextTicks: Schema.Array(Schema.Number)
+  })),
+  daemon: Schema.optional(Schema.Struct({ holder: Schema.String, expiresAt: Schema.Number }))
+})
+
+/** @since 0.1.0 */
+export type AutomationTick = typeof AutomationTick.Type
+/** @since 0.1.0 */
+export type AutomationTicks = typeof AutomationTicks.Type
+/** @since 0.1.0 */
+export type AssetAutomation = typeof AssetAutomation.Type
+/** @since 0.1.0 */
+export type AutomationOverview = typeof AutomationOverview.Type

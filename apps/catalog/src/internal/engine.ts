@@ -363,6 +363,8 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
 
   return {
     reload,
+    /** The current generation (the automation handlers read its instance). */
+    generation,
     info: Effect.map(generation, info),
     listAssets,
     getAsset,

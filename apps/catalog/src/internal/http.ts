@@ -19,6 +19,7 @@ import {
   HttpStaticServer
 } from "effect/http"
 import { HttpApiBuilder, HttpApiError } from "effect/http-api"
+import * as Automation from "./automation.ts"
 import type { Engine } from "./engine.ts"
 import * as HostCheck from "./hostCheck.ts"
 
@@ -57,7 +58,13 @@ const handlersLayer = (engine: Engine) =>
     HttpApiBuilder.group(CatalogApi, "project", (handlers) =>
       handlers
         .handle("info", () => engine.info)
-        .handle("reload", () => engine.reload))
+        .handle("reload", () => engine.reload)),
+    HttpApiBuilder.group(CatalogApi, "automation", (handlers) =>
+      handlers
+        .handle("overview", () => Effect.flatMap(engine.generation, Automation.overview))
+        .handle("ticks", ({ query }) => Effect.flatMap(engine.generation, (generation) => Automation.ticks(generation, query)))
+        .handle("asset", ({ query }) => Effect.flatMap(engine.generation, (generation) => Automation.asset(generation, query.key, query.limit)))
+        .handle("toggle", ({ payload }) => Effect.flatMap(engine.generation, (generation) => Automation.toggle(generation, payload.target, payload.enabled))))
   )
 
 /**

@@ -11,6 +11,7 @@ import type { EventLog, InstanceShape, PruneOptions, PruneResult, RunRecord } fr
 import { InstanceError } from "../Instance.ts"
 import { isTerminal, orphanedRunEnd, orphanedStepFailures, orphanReason } from "./instanceRules.ts"
 import { MemoryAssetIndex } from "./memory/assetIndex.ts"
+import { MemoryAutomation } from "./memory/automation.ts"
 import { MemoryRuns } from "./memory/runs.ts"
 
 /** The memory event log; appending maintains `runs` and `index`. */
@@ -112,11 +113,15 @@ export const makeMemoryInstance = (): InstanceShape => {
   const runs = new MemoryRuns()
   const index = new MemoryAssetIndex()
   const log = new MemoryEventLog(runs, index)
+  const automation = new MemoryAutomation()
+  const events = log.domain()
   return {
     capabilities: { persistent: false, multiProcess: false },
     describe: "memory",
+    automation: automation.domain(),
     ...runs.storage(),
-    ...log.domain(),
+    ...events,
+    appendEvents: (batch) => Effect.tap(events.appendEvents(batch), () => Effect.sync(() => automation.notify())),
     ...index.domain(),
     reapOrphanedRuns: ({ heartbeatTimeoutMs, host, now }) =>
       Effect.suspend(() => {

@@ -13,6 +13,7 @@ import { describe, expect } from "@effect/vitest"
 import { Effect, type Layer } from "effect"
 import type { Instance } from "../Instance.ts"
 import { assetIndexConformance } from "./conformance/assetIndex.ts"
+import { automationConformance } from "./conformance/automation.ts"
 import { cancelRequestsConformance } from "./conformance/cancelRequests.ts"
 import { eventLogConformance } from "./conformance/eventLog.ts"
 import { orphanedRunsConformance } from "./conformance/orphanedRuns.ts"
@@ -75,5 +76,6 @@ export const instanceConformance = (
     orphanedRunsConformance(test)
     partitionStatusConformance(test, options?.partitionStatus ?? true)
     persistenceConformance(test)
+    automationConformance(test)
   })
 }

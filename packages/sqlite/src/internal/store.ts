@@ -11,6 +11,7 @@ import { Effect } from "effect"
 import { Connection } from "./connection.ts"
 import type { Database } from "./database.ts"
 import { SqliteAssetIndex } from "./domains/assetIndex.ts"
+import { SqliteAutomation } from "./domains/automation.ts"
 import { SqliteEventLog } from "./domains/eventLog.ts"
 import { SqliteRuns } from "./domains/runs.ts"
 
@@ -24,11 +25,15 @@ export const makeStore = (db: Database, options: StoreOptions): Instance.Instanc
   const runs = new SqliteRuns(c)
   const index = new SqliteAssetIndex(c)
   const log = new SqliteEventLog(c, runs, index)
+  const automation = new SqliteAutomation(c)
+  const events = log.domain()
   return {
     capabilities: { persistent: options.persistent, multiProcess: options.persistent },
     describe: `sqlite ${options.path}`,
+    automation: automation.domain(),
     ...runs.domain(),
-    ...log.domain(),
+    ...events,
+    appendEvents: (batch) => Effect.tap(events.appendEvents(batch), () => Effect.sync(() => automation.notify())),
     ...index.domain(),
     reapOrphanedRuns: (reap) =>
       c.attempt("reapOrphanedRuns", () =>
