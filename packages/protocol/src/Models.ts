@@ -157,6 +157,41 @@ export const AssetList = Schema.Struct({
 export type AssetList = typeof AssetList.Type
 
 /**
+ * How `GET /api/assets/page` sorts: by key, group, status or time of the
+ * latest materialization. Without `sort` and with a search `q`, the best
+ * matches come first (exact key, key prefix, key contains, other fields).
+ *
+ * @since 0.2.0
+ */
+export const AssetSort = Schema.Literals(["key", "group", "status", "lastMaterializedAt"])
+
+/**
+ * @since 0.2.0
+ */
+export type AssetSort = typeof AssetSort.Type
+
+/**
+ * One page of the asset catalog (`GET /api/assets/page`): the assets matching
+ * the search and filters, sorted, from `offset`.
+ *
+ * @since 0.2.0
+ */
+export const AssetPage = Schema.Struct({
+  project: ProjectInfo,
+  /** How many assets match (all pages). */
+  total: Schema.Number,
+  offset: Schema.Number,
+  assets: Schema.Array(AssetNode),
+  /** Matching assets by status, over all pages. */
+  counts: Schema.Record(Schema.String, Schema.Number)
+})
+
+/**
+ * @since 0.2.0
+ */
+export type AssetPage = typeof AssetPage.Type
+
+/**
  * A materialization of an asset.
  *
  * @since 0.1.0

@@ -9,6 +9,7 @@ import { AssetGraph, ExecutionPlan, Instance, Selection, Staleness, Version } fr
 import { Errors, Models } from "@strata/protocol"
 import { ProjectHost, Runtime } from "@strata/runtime"
 import { Context, Effect, Layer, Option, Stream } from "effect"
+import * as AssetIndex from "./assetIndex.ts"
 import { readDefinition } from "./source.ts"
 
 type Generation = ProjectHost.Generation
@@ -92,7 +93,7 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
   )
 
   /** Statuses of every node, indexed like `project.graph.nodes`. */
-  const statuses = (g: Generation) =>
+  const computeStatuses = (g: Generation) =>
     Effect.gen(function*() {
       const graph = g.project.graph
       const records = yield* g.instance.assets(graph.nodes.map((node) => node.key)).pipe(Effect.mapError(storageError))
@@ -138,8 +139,64 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
           lastRunId: latest?.runId
         })
       }
-      return { nodes, records }
+      return { nodes, records: records as ReadonlyMap<string, Instance.AssetRecord> }
     })
+
+  /**
+   * The latest statuses snapshot, reused while nothing it depends on changed:
+   * the generation, the event log's newest id (every materialization,
+   * observation, failure and run start or end appends one) and the runs this
+   * process executes. At 50,000 assets computing statuses takes far longer
+   * than serving a page, so concurrent and repeated requests share one.
+   */
+  let snapshot:
+    | {
+      readonly version: string
+      readonly nodes: ReadonlyArray<Models.AssetNode>
+      readonly records: ReadonlyMap<string, Instance.AssetRecord>
+      orders?: AssetIndex.StatusOrders
+    }
+    | undefined
+  let searchIndex: { readonly generation: number; readonly index: AssetIndex.SearchIndex } | undefined
+  const statuses = (g: Generation) =>
+    Effect.gen(function*() {
+      const last = yield* g.instance.lastEventId().pipe(Effect.mapError(storageError))
+      const version = `${g.number}:${last}:${launcher.size}`
+      if (snapshot?.version === version) return snapshot
+      const computed = yield* computeStatuses(g)
+      snapshot = { version, ...computed }
+      return snapshot
+    })
+  const indexOf = (g: Generation, nodes: ReadonlyArray<Models.AssetNode>) => {
+    if (searchIndex?.generation !== g.number) searchIndex = { generation: g.number, index: AssetIndex.makeSearchIndex(nodes) }
+    return searchIndex.index
+  }
+
+  const assetPage = Effect.fn("Catalog.assetPage")(function*(query: Omit<AssetIndex.PageQuery, "status" | "offset" | "limit"> & {
+    readonly status?: string | undefined
+    readonly offset?: number | undefined
+    readonly limit?: number | undefined
+  }) {
+    const g = yield* generation
+    const status = query.status === undefined || query.status.trim() === "" ? undefined : query.status.split(",").map((s) => s.trim())
+    for (const value of status ?? []) {
+      if (!(Models.AssetStatus.literals as ReadonlyArray<string>).includes(value)) {
+        return yield* new Errors.InvalidRequest({
+          part: "Query",
+          message: `unknown asset status ${JSON.stringify(value.slice(0, 40))}; use ${Models.AssetStatus.literals.join(", ")}`
+        })
+      }
+    }
+    if ((query.q?.length ?? 0) > 1000) {
+      return yield* new Errors.InvalidRequest({ part: "Query", message: "the search q is longer than 1,000 characters" })
+    }
+    const current = yield* statuses(g)
+    const index = indexOf(g, current.nodes)
+    const orders = current.orders ??= AssetIndex.makeStatusOrders(index, current.nodes)
+    const offset = query.offset ?? 0
+    const result = AssetIndex.page({ ...query, status, offset, limit: query.limit ?? 100 }, index, orders, current.nodes)
+    return { project: info(g), offset, ...result } satisfies Models.AssetPage
+  })
 
   const listAssets = Effect.fn("Catalog.listAssets")(function*(selection: string | undefined) {
     const g = yield* generation
@@ -368,6 +425,7 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
     reload,
     info: Effect.map(generation, info),
     listAssets,
+    assetPage,
     getAsset,
     history,
     select,

@@ -43,6 +43,7 @@ const handlersLayer = (engine: Engine) =>
     HttpApiBuilder.group(CatalogApi, "assets", (handlers) =>
       handlers
         .handle("list", ({ query }) => engine.listAssets(query.selection))
+        .handle("page", ({ query }) => engine.assetPage(query))
         .handle("get", ({ query }) => engine.getAsset(query.key))
         .handle("history", ({ query }) => engine.history(query.key, query.limit, query.before))
         .handle("select", ({ query }) => engine.select(query.selection))),

@@ -63,6 +63,8 @@ export const Graph = ({ assets, selected, highlighted, onOpen, onToggle }: Props
     const started = performance.now()
     const width = element.clientWidth
     const height = element.clientHeight
+    // hidden (the page is kept mounted while another is shown): keep the last drawing
+    if (width === 0 || height === 0) return
     const ratio = window.devicePixelRatio || 1
     if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio)) {
       canvas.width = Math.round(width * ratio)
@@ -226,6 +228,7 @@ export const Graph = ({ assets, selected, highlighted, onOpen, onToggle }: Props
     if (element === null) return
     const width = element.clientWidth
     const height = element.clientHeight
+    if (width === 0) return
     const k = Math.min(1, (width - 40) / Math.max(geometry.width, 1), (height - 40) / Math.max(geometry.height, 1))
     const scale = Math.max(k, 0.005)
     viewRef.current = {
@@ -293,12 +296,13 @@ export const Graph = ({ assets, selected, highlighted, onOpen, onToggle }: Props
       view.k = k
       schedule()
     }
-    const onResize = () => schedule()
+    // a resize, and the page shown again after being hidden
+    const observer = new ResizeObserver(() => schedule())
+    observer.observe(element)
     element.addEventListener("wheel", onWheel, { passive: false })
-    window.addEventListener("resize", onResize)
     return () => {
       element.removeEventListener("wheel", onWheel)
-      window.removeEventListener("resize", onResize)
+      observer.disconnect()
     }
   }, [schedule])
 

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState } from "react"
+import { useCallback, useEffect, useMemo, useRef, useState } from "react"
 import type { Models } from "./api.ts"
 import { api, ApiFailure } from "./api.ts"
 import { Graph } from "./Graph.tsx"
@@ -7,7 +7,7 @@ import { useLiveRefresh } from "./live.ts"
 
 const statuses: ReadonlyArray<Models.AssetStatus> = ["fresh", "stale", "missing", "failed", "running"]
 
-export const GraphPage = () => {
+export const GraphPage = ({ hidden = false }: { readonly hidden?: boolean }) => {
   const [list, setList] = useState<Models.AssetList | undefined>(undefined)
   const [error, setError] = useState<string | undefined>(undefined)
   // the highlighted selection lives in the URL (`/?select=+gold_user_metrics`), so a view can be shared
@@ -24,11 +24,23 @@ export const GraphPage = () => {
       setError(undefined)
     }, (failure: unknown) => setError(String(failure instanceof Error ? failure.message : failure)))
   }, [])
+  // kept mounted while another page is shown (see routes.tsx): no refresh while hidden, one when shown again
+  const hiddenRef = useRef(hidden)
+  hiddenRef.current = hidden
+  const missed = useRef(false)
+  useEffect(() => {
+    if (hidden || !missed.current) return
+    missed.current = false
+    load()
+  }, [hidden, load])
   useEffect(load, [load])
   useEffect(() => {
     if (selection.trim() !== "") void applySelection(selection)
   }, []) // eslint-disable-line react-hooks/exhaustive-deps
-  useLiveRefresh(load)
+  useLiveRefresh(useCallback(() => {
+    if (hiddenRef.current) missed.current = true
+    else load()
+  }, [load]))
 
   const applySelection = async (text: string) => {
     const url = text.trim() === "" ? window.location.pathname : `${window.location.pathname}?select=${encodeURIComponent(text)}`

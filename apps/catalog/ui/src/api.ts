@@ -4,6 +4,7 @@
  * the server's message.
  */
 import { Errors, Models, paths } from "@strata/protocol"
+import type { AssetPageQuery } from "@strata/protocol"
 import { Schema } from "effect"
 
 export class ApiFailure extends Error {
@@ -41,6 +42,7 @@ const request = async <S extends Schema.Top>(
 
 export const api = {
   assets: () => request(Models.AssetList, paths.assets()),
+  assetPage: (query: AssetPageQuery) => request(Models.AssetPage, paths.assetPage(query)),
   asset: (key: string) => request(Models.AssetDetail, paths.asset(key)),
   history: (key: string) => request(Models.AssetHistory, paths.history(key, 200)),
   select: (selection: string) => request(Models.SelectionResult, paths.selection(selection)),

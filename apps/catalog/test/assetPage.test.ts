@@ -1,0 +1,83 @@
+/**
+ * `GET /api/assets/page`: the catalog's paged, searchable, sortable asset
+ * list, over a real server and 5,000 generated assets.
+ */
+import { InMemoryIO, Instance } from "@strata/core"
+import { Models } from "@strata/protocol"
+import { Schema } from "effect"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import type { RunningCatalog } from "../src/index.ts"
+import { startCatalog } from "../src/index.ts"
+import { makeBigProject } from "./bigProject.ts"
+import { call, readEvents } from "./helpers.ts"
+
+const decode = Schema.decodeUnknownSync(Models.AssetPage)
+
+describe("GET /api/assets/page", () => {
+  let catalog: RunningCatalog
+  beforeAll(async () => {
+    const { project } = makeBigProject(5000)
+    catalog = await startCatalog({
+      load: () => Promise.resolve({ project, layer: InMemoryIO.layer }),
+      instance: Instance.layerMemory,
+      port: 0
+    })
+  })
+  afterAll(() => catalog?.close())
+
+  const get = async (query: string) => {
+    const { status, body } = await call(catalog.url, `/api/assets/page?${query}`)
+    expect(status, JSON.stringify(body)).toBe(200)
+    return decode(body)
+  }
+
+  it("pages through every asset in key order", async () => {
+    const first = await get("limit=100")
+    expect(first.total).toBe(5000)
+    expect(first.assets).toHaveLength(100)
+    const keys = first.assets.map((a) => a.key)
+    expect(keys).toEqual([...keys].sort())
+    const second = await get("limit=100&offset=100")
+    expect(second.assets[0]!.key > keys[99]!).toBe(true)
+    const last = await get("limit=100&offset=4950")
+    expect(last.assets).toHaveLength(50)
+    expect(first.counts["missing"]).toBe(5000)
+  })
+
+  it("searches: all words must match, the exact key first", async () => {
+    const page = await get("q=asset_123")
+    // asset_123, asset_1230..1239, asset_12300.. do not exist past 4999: 1 + 10 + 0
+    expect(page.total).toBe(11)
+    expect(page.assets[0]!.key).toBe("layer00/asset_123")
+    const none = await get(`q=${encodeURIComponent("asset_123 group_4")}`)
+    // asset_123 is in layer 0 (group_0); asset_1230.. are in layer 4 (group_4)
+    expect(none.assets.map((a) => a.key).every((key) => key.startsWith("layer04/"))).toBe(true)
+    expect(none.total).toBe(10)
+  })
+
+  it("filters by group and kind, sorts both ways", async () => {
+    const page = await get("group=group_3&kind=postgres&sort=key&order=desc&limit=5")
+    expect(page.total).toBe(500)
+    expect(page.assets.every((a) => a.group === "group_3" && a.kinds.includes("postgres"))).toBe(true)
+    const keys = page.assets.map((a) => a.key)
+    expect(keys).toEqual([...keys].sort().reverse())
+  })
+
+  it("follows statuses: materialized assets sort first by time and filter by status", async () => {
+    const launched = await call(catalog.url, "/api/runs", { method: "POST", body: { selection: "key:layer00/asset_1*" } })
+    expect(launched.status).toBe(200)
+    await readEvents(`${catalog.url}/api/runs/${launched.body.runId}/events`)
+    const fresh = await get("status=fresh")
+    expect(fresh.total).toBe(launched.body.assetKeys.length)
+    const byTime = await get("sort=lastMaterializedAt&order=desc&limit=3")
+    expect(byTime.assets[0]!.lastMaterializedAt).toBeDefined()
+    expect(byTime.counts["fresh"]).toBe(launched.body.assetKeys.length)
+  })
+
+  it("refuses an unknown status with a 400 naming it", async () => {
+    const { status, body } = await call(catalog.url, "/api/assets/page?status=frsh")
+    expect(status).toBe(400)
+    expect(body.message).toContain(`"frsh"`)
+    expect((await call(catalog.url, "/api/assets/page?limit=5000")).status).toBe(400)
+  })
+})
