@@ -17,6 +17,10 @@ export const GraphPage = ({ hidden = false }: { readonly hidden?: boolean }) => 
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set())
   const [launching, setLaunching] = useState(false)
   const [staleOnly, setStaleOnly] = useState(false)
+  /** Lay out the highlighted assets on their own (a lineage view) instead of dimming the rest. */
+  const [only, setOnly] = useState(false)
+  /** The selection text behind `highlighted`: a run of exactly those assets records it instead of their keys. */
+  const applied = useRef("")
 
   const load = useCallback(() => {
     api.assets().then((value) => {
@@ -29,10 +33,17 @@ export const GraphPage = ({ hidden = false }: { readonly hidden?: boolean }) => 
   hiddenRef.current = hidden
   const missed = useRef(false)
   useEffect(() => {
-    if (hidden || !missed.current) return
+    if (hidden) return
+    // shown again through a link that carries a selection (`/?select=2+key+1` from an asset's lineage)
+    const wanted = new URLSearchParams(window.location.search).get("select")
+    if (wanted !== null && wanted !== selection) {
+      setSelection(wanted)
+      void applySelection(wanted)
+    }
+    if (!missed.current) return
     missed.current = false
     load()
-  }, [hidden, load])
+  }, [hidden, load]) // eslint-disable-line react-hooks/exhaustive-deps
   useEffect(load, [load])
   useEffect(() => {
     if (selection.trim() !== "") void applySelection(selection)
@@ -52,6 +63,7 @@ export const GraphPage = ({ hidden = false }: { readonly hidden?: boolean }) => 
     }
     try {
       const result = await api.select(text)
+      applied.current = text
       setHighlighted(new Set(result.keys))
       setSelectionError(undefined)
     } catch (failure) {
@@ -74,6 +86,13 @@ export const GraphPage = ({ hidden = false }: { readonly hidden?: boolean }) => 
   }, [])
   const open = useCallback((key: string) => navigate(assetPath(key)), [])
 
+  const shown = useMemo(
+    () => only && highlighted !== undefined && highlighted.size > 0 && list !== undefined
+      ? list.assets.filter((asset) => highlighted.has(asset.key))
+      : list?.assets ?? [],
+    [only, highlighted, list]
+  )
+
   const counts = useMemo(() => {
     const result: Record<string, number> = {}
     for (const asset of list?.assets ?? []) result[asset.status] = (result[asset.status] ?? 0) + 1
@@ -83,7 +102,8 @@ export const GraphPage = ({ hidden = false }: { readonly hidden?: boolean }) => 
   const materialize = async () => {
     setLaunching(true)
     try {
-      const launched = await api.launch([...selected].join(", "), staleOnly)
+      const same = highlighted !== undefined && highlighted.size === selected.size && [...selected].every((key) => highlighted.has(key))
+      const launched = await api.launch(same ? applied.current : [...selected].join(", "), staleOnly)
       navigate(runPath(launched.runId))
     } catch (failure) {
       setError(failure instanceof Error ? failure.message : String(failure))
@@ -115,6 +135,13 @@ export const GraphPage = ({ hidden = false }: { readonly hidden?: boolean }) => 
               <button type="button" onClick={() => setSelected(new Set(highlighted))}>
                 Select {highlighted.size}
               </button>
+            )
+            : null}
+          {highlighted !== undefined && highlighted.size > 0
+            ? (
+              <label className="check" title="lay out the highlighted assets on their own">
+                <input type="checkbox" name="only" checked={only} onChange={(event) => setOnly(event.target.checked)} /> only these
+              </label>
             )
             : null}
         </form>
@@ -155,7 +182,7 @@ export const GraphPage = ({ hidden = false }: { readonly hidden?: boolean }) => 
         ? <div className="loading">Loading the asset graph…</div>
         : (
           <Graph
-            assets={list.assets}
+            assets={shown}
             selected={selected}
             highlighted={highlighted}
             onOpen={open}

@@ -41,7 +41,7 @@ const request = async <S extends Schema.Top>(
 }
 
 export const api = {
-  assets: () => request(Models.AssetList, paths.assets()),
+  assets: (selection?: string) => request(Models.AssetList, paths.assets(selection)),
   assetPage: (query: AssetPageQuery) => request(Models.AssetPage, paths.assetPage(query)),
   asset: (key: string) => request(Models.AssetDetail, paths.asset(key)),
   history: (key: string) => request(Models.AssetHistory, paths.history(key, 200)),
