@@ -74,6 +74,28 @@ describe("GET /api/assets/page", () => {
     expect(byTime.counts["fresh"]).toBe(launched.body.assetKeys.length)
   })
 
+  it("serves the graph's shape once per generation with an ETag, and statuses apart", async () => {
+    const first = await fetch(`${catalog.url}/api/graph`)
+    expect(first.status).toBe(200)
+    const etag = first.headers.get("etag")
+    expect(etag).toMatch(/^"strata-graph-\d+"$/)
+    const structure = Schema.decodeUnknownSync(Models.GraphStructure)(await first.json())
+    expect(structure.keys).toHaveLength(5000)
+    // topological order: every upstream index before its asset
+    structure.upstream.forEach((list, i) => list.forEach((j) => expect(j).toBeLessThan(i)))
+    const again = await fetch(`${catalog.url}/api/graph`, { headers: { "if-none-match": etag! } })
+    expect(again.status).toBe(304)
+    expect(await again.text()).toBe("")
+    const statuses = Schema.decodeUnknownSync(Models.StatusSnapshot)((await call(catalog.url, "/api/statuses")).body)
+    expect(statuses.generation).toBe(structure.generation)
+    expect(statuses.status).toHaveLength(5000)
+    // a reload is a new generation: the old ETag no longer matches
+    await catalog.reload()
+    const reloaded = await fetch(`${catalog.url}/api/graph`, { headers: { "if-none-match": etag! } })
+    expect(reloaded.status).toBe(200)
+    expect(reloaded.headers.get("etag")).not.toBe(etag)
+  })
+
   it("refuses an unknown status with a 400 naming it", async () => {
     const { status, body } = await call(catalog.url, "/api/assets/page?status=frsh")
     expect(status).toBe(400)

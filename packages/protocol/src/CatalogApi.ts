@@ -49,6 +49,10 @@ export class AssetsGroup extends HttpApiGroup.make("assets")
       success: Models.AssetPage,
       error: [InvalidRequest, StorageError]
     }),
+    HttpApiEndpoint.get("statuses", "/api/statuses", {
+      success: Models.StatusSnapshot,
+      error: StorageError
+    }),
     HttpApiEndpoint.get("get", "/api/asset", {
       query: { key: Schema.String },
       success: Models.AssetDetail,
@@ -176,6 +180,13 @@ export const paths = {
     const text = search.toString()
     return text === "" ? "/api/assets/page" : `/api/assets/page?${text}`
   },
+  /**
+   * The graph's shape (`Models.GraphStructure`), served with an `ETag` per
+   * project generation (`304` when unchanged). Outside `CatalogApi`: its body
+   * is serialized once per generation.
+   */
+  graph: "/api/graph",
+  statuses: "/api/statuses",
   asset: (key: string): string => `/api/asset?key=${encodeURIComponent(key)}`,
   history: (key: string, limit?: number): string =>
     `/api/asset/history?key=${encodeURIComponent(key)}${limit === undefined ? "" : `&limit=${limit}`}`,

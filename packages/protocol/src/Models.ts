@@ -192,6 +192,48 @@ export const AssetPage = Schema.Struct({
 export type AssetPage = typeof AssetPage.Type
 
 /**
+ * The shape of the asset graph, without statuses (`GET /api/graph`): what the
+ * graph view lays out. It changes only when the project is (re)loaded, so
+ * the server serves it with an `ETag` of its generation and answers `304`
+ * to a client that has it; statuses come apart (`GET /api/statuses`).
+ * Arrays are parallel, one entry per asset in topological order.
+ *
+ * @since 0.2.0
+ */
+export const GraphStructure = Schema.Struct({
+  generation: Schema.Number,
+  keys: Schema.Array(Schema.String),
+  kind: Schema.Array(AssetKind),
+  group: Schema.Array(Schema.String),
+  kinds: Schema.Array(Schema.Array(Schema.String)),
+  /** Indexes (into `keys`) of each asset's upstream assets. */
+  upstream: Schema.Array(Schema.Array(Schema.Number))
+})
+
+/**
+ * @since 0.2.0
+ */
+export type GraphStructure = typeof GraphStructure.Type
+
+/**
+ * Statuses of every asset of a {@link GraphStructure} (same order), compact:
+ * `GET /api/statuses`.
+ *
+ * @since 0.2.0
+ */
+export const StatusSnapshot = Schema.Struct({
+  generation: Schema.Number,
+  status: Schema.Array(AssetStatus),
+  /** Milliseconds since the epoch of the latest materialization or observation; `null` when none. */
+  lastMaterializedAt: Schema.Array(Schema.NullOr(Schema.Number))
+})
+
+/**
+ * @since 0.2.0
+ */
+export type StatusSnapshot = typeof StatusSnapshot.Type
+
+/**
  * A materialization of an asset.
  *
  * @since 0.1.0

@@ -112,7 +112,9 @@ export const page = (
   query: PageQuery,
   index: SearchIndex,
   orders: StatusOrders,
-  nodes: ReadonlyArray<Models.AssetNode>
+  nodes: ReadonlyArray<Models.AssetNode>,
+  /** Where the counts of all nodes are kept between requests on the same snapshot. */
+  memo: { counts?: Record<string, number> } = {}
 ): { readonly total: number; readonly assets: ReadonlyArray<Models.AssetNode>; readonly counts: Record<string, number> } => {
   const base = query.sort === "group"
     ? index.byGroup
@@ -126,10 +128,14 @@ export const page = (
   const matches = matcher(query, index, nodes)
   const counts: Record<string, number> = {}
   if (matches === undefined) {
-    for (const node of nodes) counts[node.status] = (counts[node.status] ?? 0) + 1
+    if (memo.counts === undefined) {
+      const all: Record<string, number> = {}
+      for (const node of nodes) all[node.status] = (all[node.status] ?? 0) + 1
+      memo.counts = all
+    }
     const assets: Array<Models.AssetNode> = []
     for (let p = query.offset; p < Math.min(base.length, query.offset + query.limit); p++) assets.push(nodes[at(p)]!)
-    return { total: nodes.length, assets, counts }
+    return { total: nodes.length, assets, counts: memo.counts }
   }
   const hits: Array<number> = []
   for (let p = 0; p < base.length; p++) {

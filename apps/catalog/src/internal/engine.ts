@@ -155,6 +155,8 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
       readonly nodes: ReadonlyArray<Models.AssetNode>
       readonly records: ReadonlyMap<string, Instance.AssetRecord>
       orders?: AssetIndex.StatusOrders
+      counts?: Record<string, number>
+      compact?: Models.StatusSnapshot
     }
     | undefined
   let searchIndex: { readonly generation: number; readonly index: AssetIndex.SearchIndex } | undefined
@@ -194,8 +196,35 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
     const index = indexOf(g, current.nodes)
     const orders = current.orders ??= AssetIndex.makeStatusOrders(index, current.nodes)
     const offset = query.offset ?? 0
-    const result = AssetIndex.page({ ...query, status, offset, limit: query.limit ?? 100 }, index, orders, current.nodes)
+    const result = AssetIndex.page({ ...query, status, offset, limit: query.limit ?? 100 }, index, orders, current.nodes, current)
     return { project: info(g), offset, ...result } satisfies Models.AssetPage
+  })
+
+  /** The graph's shape, serialized once per generation, for `GET /api/graph`. */
+  let structure: { readonly generation: number; readonly body: string } | undefined
+  const graphStructure = Effect.map(generation, (g) => {
+    if (structure?.generation === g.number) return structure
+    const graph = g.project.graph
+    const value: Models.GraphStructure = {
+      generation: g.number,
+      keys: graph.nodes.map((node) => node.key),
+      kind: graph.nodes.map((node) => node.kind),
+      group: graph.nodes.map((node) => node.spec.group),
+      kinds: graph.nodes.map((node) => node.spec.kinds),
+      upstream: graph.nodes.map((_, i) => graph.upstream[i]!)
+    }
+    structure = { generation: g.number, body: JSON.stringify(value) }
+    return structure
+  })
+
+  const statusSnapshot = Effect.fn("Catalog.statusSnapshot")(function*() {
+    const g = yield* generation
+    const current = yield* statuses(g)
+    return current.compact ??= {
+      generation: g.number,
+      status: current.nodes.map((node) => node.status),
+      lastMaterializedAt: current.nodes.map((node) => node.lastMaterializedAt ?? null)
+    }
   })
 
   const listAssets = Effect.fn("Catalog.listAssets")(function*(selection: string | undefined) {
@@ -426,6 +455,8 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
     info: Effect.map(generation, info),
     listAssets,
     assetPage,
+    graphStructure,
+    statusSnapshot,
     getAsset,
     history,
     select,

@@ -7,8 +7,71 @@ import { useLiveRefresh } from "./live.ts"
 
 const statuses: ReadonlyArray<Models.AssetStatus> = ["fresh", "stale", "missing", "failed", "running"]
 
+/** The graph's shape (kept while the generation is the same) with the latest statuses. */
+interface GraphData {
+  readonly generation: number
+  readonly structure: Models.GraphStructure
+  readonly statuses: Models.StatusSnapshot
+  readonly assets: ReadonlyArray<Models.AssetNode>
+  readonly project: Models.ProjectInfo
+}
+
+let lastStructure: { readonly structure: Models.GraphStructure; readonly base: ReadonlyArray<Models.AssetNode> } | undefined
+let lastStatuses: { readonly statuses: Models.StatusSnapshot; readonly assets: ReadonlyArray<Models.AssetNode> } | undefined
+
+/**
+ * The shape (`/api/graph`, revalidated with its ETag: a 304 while the project
+ * is the same) and the statuses (`/api/statuses`), merged into nodes. A
+ * status snapshot equal to the previous one keeps the previous nodes.
+ */
+const loadGraph = async (): Promise<GraphData> => {
+  for (let attempt = 0; ; attempt++) {
+    const [structure, statuses, project] = await Promise.all([api.graph(), api.statuses(), api.project()])
+    // a reload between the two answers: ask again
+    if (structure.generation !== statuses.generation && attempt < 3) continue
+    if (lastStructure?.structure.generation !== structure.generation) {
+      const { keys } = structure
+      lastStructure = {
+        structure,
+        base: keys.map((key, i) => ({
+          key,
+          kind: structure.kind[i]!,
+          group: structure.group[i]!,
+          kinds: structure.kinds[i]!,
+          tags: {},
+          owners: [],
+          upstream: structure.upstream[i]!.map((j) => keys[j]!),
+          status: "missing" as const,
+          reasons: []
+        }))
+      }
+      lastStatuses = undefined
+    }
+    const base = lastStructure.base
+    const same = lastStatuses !== undefined &&
+      lastStatuses.statuses.status.every((value, i) => value === statuses.status[i]) &&
+      lastStatuses.statuses.lastMaterializedAt.every((value, i) => value === statuses.lastMaterializedAt[i])
+    if (!same) {
+      lastStatuses = {
+        statuses,
+        assets: base.map((node, i) => {
+          const at = statuses.lastMaterializedAt[i]
+          return { ...node, status: statuses.status[i] ?? "missing", ...(at === null || at === undefined ? {} : { lastMaterializedAt: at }) }
+        })
+      }
+    }
+    return {
+      generation: structure.generation,
+      structure: lastStructure.structure,
+      statuses: lastStatuses!.statuses,
+      assets: lastStatuses!.assets,
+      project
+    }
+  }
+}
+
 export const GraphPage = ({ hidden = false }: { readonly hidden?: boolean }) => {
-  const [list, setList] = useState<Models.AssetList | undefined>(undefined)
+  const [list, setList] = useState<GraphData | undefined>(undefined)
   const [error, setError] = useState<string | undefined>(undefined)
   // the highlighted selection lives in the URL (`/?select=+gold_user_metrics`), so a view can be shared
   const [selection, setSelection] = useState(() => new URLSearchParams(window.location.search).get("select") ?? "")
@@ -23,8 +86,8 @@ export const GraphPage = ({ hidden = false }: { readonly hidden?: boolean }) => 
   const applied = useRef("")
 
   const load = useCallback(() => {
-    api.assets().then((value) => {
-      setList(value)
+    loadGraph().then((value) => {
+      setList((previous) => previous?.structure === value.structure && previous.statuses === value.statuses ? previous : value)
       setError(undefined)
     }, (failure: unknown) => setError(String(failure instanceof Error ? failure.message : failure)))
   }, [])
@@ -183,6 +246,7 @@ export const GraphPage = ({ hidden = false }: { readonly hidden?: boolean }) => 
         : (
           <Graph
             assets={shown}
+            structureKey={only ? undefined : `generation ${list.generation}`}
             selected={selected}
             highlighted={highlighted}
             onOpen={open}

@@ -42,6 +42,9 @@ const request = async <S extends Schema.Top>(
 
 export const api = {
   assets: (selection?: string) => request(Models.AssetList, paths.assets(selection)),
+  graph: () => request(Models.GraphStructure, paths.graph),
+  statuses: () => request(Models.StatusSnapshot, paths.statuses),
+  project: () => request(Models.ProjectInfo, paths.project),
   assetPage: (query: AssetPageQuery) => request(Models.AssetPage, paths.assetPage(query)),
   asset: (key: string) => request(Models.AssetDetail, paths.asset(key)),
   history: (key: string) => request(Models.AssetHistory, paths.history(key, 200)),
