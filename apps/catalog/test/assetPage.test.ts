@@ -96,6 +96,53 @@ describe("GET /api/assets/page", () => {
     expect(reloaded.headers.get("etag")).not.toBe(etag)
   })
 
+  it("pushes status changes over SSE: a full snapshot, then only the assets that changed", async () => {
+    const structure = Schema.decodeUnknownSync(Models.GraphStructure)((await call(catalog.url, "/api/graph")).body)
+    const target = structure.keys.indexOf("layer00/asset_200")
+    expect(target).toBeGreaterThan(-1)
+    const controller = new AbortController()
+    const response = await fetch(`${catalog.url}/api/statuses/stream`, { signal: controller.signal })
+    expect(response.headers.get("content-type")).toContain("text/event-stream")
+    const decodeDelta = Schema.decodeUnknownSync(Models.StatusDelta)
+    const reader = response.body!.getReader()
+    const decoder = new TextDecoder()
+    let buffer = ""
+    const next = async (): Promise<Models.StatusDelta> => {
+      for (;;) {
+        const boundary = buffer.indexOf("\n\n")
+        if (boundary !== -1) {
+          const block = buffer.slice(0, boundary)
+          buffer = buffer.slice(boundary + 2)
+          const data = block.split("\n").filter((line) => line.startsWith("data:")).map((line) => line.slice(5)).join("")
+          if (data !== "") return decodeDelta(JSON.parse(data))
+          continue
+        }
+        const { value, done } = await reader.read()
+        if (done) throw new Error("the status stream ended")
+        buffer += decoder.decode(value, { stream: true })
+      }
+    }
+    const full = await next()
+    expect(full.full).toBe(true)
+    expect(full.index).toHaveLength(5000)
+    expect(full.status[target]).toBe("missing")
+    const launched = await call(catalog.url, "/api/runs", { method: "POST", body: { selection: "layer00/asset_200" } })
+    expect(launched.status).toBe(200)
+    // deltas until the asset is materialized (running first); none of them is a full snapshot again
+    for (;;) {
+      const delta = await next()
+      expect(delta.full).toBe(false)
+      expect(delta.index.length).toBeLessThan(5000)
+      const at = delta.index.indexOf(target)
+      if (at !== -1 && delta.lastMaterializedAt[at] !== null) {
+        expect(delta.status[at]).toBe("fresh")
+        break
+      }
+      expect(at === -1 || delta.status[at] === "running").toBe(true)
+    }
+    controller.abort()
+  })
+
   it("refuses an unknown status with a 400 naming it", async () => {
     const { status, body } = await call(catalog.url, "/api/assets/page?status=frsh")
     expect(status).toBe(400)

@@ -53,6 +53,10 @@ export class AssetsGroup extends HttpApiGroup.make("assets")
       success: Models.StatusSnapshot,
       error: StorageError
     }),
+    HttpApiEndpoint.get("statusStream", "/api/statuses/stream", {
+      success: HttpApiSchema.StreamSse({ data: Models.StatusDelta, error: StorageError }),
+      error: StorageError
+    }),
     HttpApiEndpoint.get("get", "/api/asset", {
       query: { key: Schema.String },
       success: Models.AssetDetail,
@@ -187,6 +191,7 @@ export const paths = {
    */
   graph: "/api/graph",
   statuses: "/api/statuses",
+  statusStream: "/api/statuses/stream",
   asset: (key: string): string => `/api/asset?key=${encodeURIComponent(key)}`,
   history: (key: string, limit?: number): string =>
     `/api/asset/history?key=${encodeURIComponent(key)}${limit === undefined ? "" : `&limit=${limit}`}`,

@@ -234,6 +234,28 @@ export const StatusSnapshot = Schema.Struct({
 export type StatusSnapshot = typeof StatusSnapshot.Type
 
 /**
+ * A change of statuses, pushed by `GET /api/statuses/stream` (Server-Sent
+ * Events): the first message, and the first after a reload, is `full` (every
+ * asset, `index` 0..n-1); later ones carry only the assets whose status or
+ * materialization time changed.
+ *
+ * @since 0.2.0
+ */
+export const StatusDelta = Schema.Struct({
+  generation: Schema.Number,
+  full: Schema.Boolean,
+  /** Indexes into the {@link GraphStructure} of the same generation. */
+  index: Schema.Array(Schema.Number),
+  status: Schema.Array(AssetStatus),
+  lastMaterializedAt: Schema.Array(Schema.NullOr(Schema.Number))
+})
+
+/**
+ * @since 0.2.0
+ */
+export type StatusDelta = typeof StatusDelta.Type
+
+/**
  * A materialization of an asset.
  *
  * @since 0.1.0

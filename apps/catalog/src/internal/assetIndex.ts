@@ -11,6 +11,10 @@ import type { Models } from "@strata/protocol"
 export interface SearchIndex {
   /** Lower-case `key \n description \n group \n owners \n tags` of each node. */
   readonly text: ReadonlyArray<string>
+  /** Every `text` joined with `\u0000`: one `indexOf` scan finds a word's candidates. */
+  readonly all: string
+  /** Where each node's text starts in `all` (ascending). */
+  readonly starts: Int32Array
   readonly keys: ReadonlyArray<string>
   readonly byKey: Int32Array
   readonly byGroup: Int32Array
@@ -41,6 +45,18 @@ const order = (size: number, compare: (a: number, b: number) => number): Int32Ar
   return list.sort(compare)
 }
 
+const ranks = new WeakMap<Int32Array, Int32Array>()
+/** The position of each node in `order`, computed once per order. */
+const rankOf = (order: Int32Array): Int32Array => {
+  let rank = ranks.get(order)
+  if (rank === undefined) {
+    rank = new Int32Array(order.length)
+    for (let p = 0; p < order.length; p++) rank[order[p]!] = p
+    ranks.set(order, rank)
+  }
+  return rank
+}
+
 const compareStrings = (a: string, b: string) => a < b ? -1 : a > b ? 1 : 0
 
 export const makeSearchIndex = (nodes: ReadonlyArray<Models.AssetNode>): SearchIndex => {
@@ -55,8 +71,16 @@ export const makeSearchIndex = (nodes: ReadonlyArray<Models.AssetNode>): SearchI
     ].join("\n").toLowerCase()
   )
   const keys = nodes.map((node) => node.key)
+  const starts = new Int32Array(nodes.length)
+  let offset = 0
+  for (let i = 0; i < text.length; i++) {
+    starts[i] = offset
+    offset += text[i]!.length + 1
+  }
   return {
     text,
+    all: text.join("\u0000"),
+    starts,
     keys,
     byKey: order(nodes.length, (a, b) => compareStrings(keys[a]!, keys[b]!)),
     byGroup: order(nodes.length, (a, b) => compareStrings(nodes[a]!.group, nodes[b]!.group) || compareStrings(keys[a]!, keys[b]!))
@@ -107,6 +131,22 @@ const splitTag = (tag: string): readonly [string, string | undefined] => {
   return at === -1 ? [tag, undefined] : [tag.slice(0, at), tag.slice(at + 1)]
 }
 
+/** The nodes whose text contains `word`, in index order: one scan of the joined text. */
+const candidates = (index: SearchIndex, word: string): Int32Array => {
+  const found: Array<number> = []
+  const { all, starts } = index
+  let at = all.indexOf(word)
+  let node = 0
+  while (at !== -1) {
+    // the node holding position `at`: starts are ascending and so are the hits
+    while (node + 1 < starts.length && starts[node + 1]! <= at) node++
+    found.push(node)
+    // the next hit in a later node
+    at = node + 1 < starts.length ? all.indexOf(word, starts[node + 1]!) : -1
+  }
+  return Int32Array.from(found)
+}
+
 /** The page of `query`: matching nodes in order, from `offset`, with the total and counts by status. */
 export const page = (
   query: PageQuery,
@@ -138,11 +178,24 @@ export const page = (
     return { total: nodes.length, assets, counts: memo.counts }
   }
   const hits: Array<number> = []
-  for (let p = 0; p < base.length; p++) {
-    const i = at(p)
-    if (!matches(i)) continue
-    hits.push(i)
-    counts[nodes[i]!.status] = (counts[nodes[i]!.status] ?? 0) + 1
+  const firstWord = (query.q ?? "").toLowerCase().trim().split(/\s+/)[0] ?? ""
+  if (firstWord !== "" && !firstWord.includes("\u0000")) {
+    // a word narrows the candidates with one scan; they are then put in the page's order
+    const found = candidates(index, firstWord)
+    const rank = rankOf(base)
+    const sorted = found.sort((a, b) => descending ? rank[b]! - rank[a]! : rank[a]! - rank[b]!)
+    for (const i of sorted) {
+      if (!matches(i)) continue
+      hits.push(i)
+      counts[nodes[i]!.status] = (counts[nodes[i]!.status] ?? 0) + 1
+    }
+  } else {
+    for (let p = 0; p < base.length; p++) {
+      const i = at(p)
+      if (!matches(i)) continue
+      hits.push(i)
+      counts[nodes[i]!.status] = (counts[nodes[i]!.status] ?? 0) + 1
+    }
   }
   const first = (query.q ?? "").toLowerCase().trim().split(/\s+/)[0] ?? ""
   if (query.sort === undefined && first !== "") {

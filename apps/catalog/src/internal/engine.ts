@@ -227,6 +227,40 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
     }
   })
 
+  /**
+   * Status changes as they happen: a full snapshot first (and after a
+   * reload), then every 250 ms the assets whose status or time changed
+   * (nothing when none did). Recomputing is shared by every follower, see
+   * `statuses`. Ends when the client goes away.
+   */
+  const statusStream = Effect.fn("Catalog.statusStream")(function*() {
+    yield* generation
+    return Stream.paginate({ previous: undefined as Models.StatusSnapshot | undefined }, (state) =>
+      Effect.gen(function*() {
+        if (state.previous !== undefined) yield* Effect.sleep(250)
+        const next = yield* statusSnapshot()
+        const previous = state.previous
+        if (previous === undefined || previous.generation !== next.generation) {
+          const index = next.status.map((_, i) => i)
+          const full: Models.StatusDelta = { ...next, full: true, index }
+          return [[full], Option.some({ previous: next })] as const
+        }
+        if (previous === next) return [[], Option.some({ previous: next })] as const
+        const index: Array<number> = []
+        for (let i = 0; i < next.status.length; i++) {
+          if (next.status[i] !== previous.status[i] || next.lastMaterializedAt[i] !== previous.lastMaterializedAt[i]) index.push(i)
+        }
+        const delta: Models.StatusDelta = {
+          generation: next.generation,
+          full: false,
+          index,
+          status: index.map((i) => next.status[i]!),
+          lastMaterializedAt: index.map((i) => next.lastMaterializedAt[i]!)
+        }
+        return [index.length === 0 ? [] : [delta], Option.some({ previous: next })] as const
+      }))
+  })
+
   const listAssets = Effect.fn("Catalog.listAssets")(function*(selection: string | undefined) {
     const g = yield* generation
     const keep = selection === undefined || selection.trim() === ""
@@ -457,6 +491,7 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
     assetPage,
     graphStructure,
     statusSnapshot,
+    statusStream,
     getAsset,
     history,
     select,

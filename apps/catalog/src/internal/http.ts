@@ -45,6 +45,7 @@ const handlersLayer = (engine: Engine) =>
         .handle("list", ({ query }) => engine.listAssets(query.selection))
         .handle("page", ({ query }) => engine.assetPage(query))
         .handle("statuses", () => engine.statusSnapshot())
+        .handle("statusStream", () => engine.statusStream())
         .handle("get", ({ query }) => engine.getAsset(query.key))
         .handle("history", ({ query }) => engine.history(query.key, query.limit, query.before))
         .handle("select", ({ query }) => engine.select(query.selection))),

@@ -3,7 +3,8 @@ import type { Models } from "./api.ts"
 import { api, ApiFailure } from "./api.ts"
 import { Graph } from "./Graph.tsx"
 import { assetPath, navigate, runPath } from "./router.ts"
-import { useLiveRefresh } from "./live.ts"
+import { Models as Protocol, paths } from "@strata/protocol"
+import { Schema } from "effect"
 
 const statuses: ReadonlyArray<Models.AssetStatus> = ["fresh", "stale", "missing", "failed", "running"]
 
@@ -70,6 +71,35 @@ const loadGraph = async (): Promise<GraphData> => {
   }
 }
 
+const decodeDelta = Schema.decodeUnknownSync(Protocol.StatusDelta)
+
+/** Applies a delta to the latest statuses; `"reload"` when it is of another generation than the shape held. */
+const applyDelta = (delta: Models.StatusDelta): Omit<GraphData, "project"> | "reload" => {
+  const shape = lastStructure
+  if (shape === undefined || shape.structure.generation !== delta.generation) return "reload"
+  const previous = lastStatuses
+  const status = delta.full || previous === undefined ? new Array(shape.base.length).fill("missing") : previous.statuses.status.slice()
+  const times = delta.full || previous === undefined ? new Array(shape.base.length).fill(null) : previous.statuses.lastMaterializedAt.slice()
+  const assets = delta.full || previous === undefined ? shape.base.slice() : previous.assets.slice()
+  for (let n = 0; n < delta.index.length; n++) {
+    const i = delta.index[n]!
+    status[i] = delta.status[n]!
+    times[i] = delta.lastMaterializedAt[n]!
+    const at = times[i]
+    const { lastMaterializedAt: _, ...node } = shape.base[i]!
+    assets[i] = { ...node, status: status[i], ...(at === null ? {} : { lastMaterializedAt: at }) }
+  }
+  lastStatuses = { statuses: { generation: delta.generation, status, lastMaterializedAt: times }, assets }
+  return { generation: delta.generation, structure: shape.structure, statuses: lastStatuses.statuses, assets }
+}
+
+/** Follows `GET /api/statuses/stream`; returns a function that stops. */
+const followStatuses = (onData: (data: Omit<GraphData, "project"> | "reload") => void): (() => void) => {
+  const source = new EventSource(paths.statusStream)
+  source.onmessage = (message) => onData(applyDelta(decodeDelta(JSON.parse(message.data))))
+  return () => source.close()
+}
+
 export const GraphPage = ({ hidden = false }: { readonly hidden?: boolean }) => {
   const [list, setList] = useState<GraphData | undefined>(undefined)
   const [error, setError] = useState<string | undefined>(undefined)
@@ -92,9 +122,6 @@ export const GraphPage = ({ hidden = false }: { readonly hidden?: boolean }) => 
     }, (failure: unknown) => setError(String(failure instanceof Error ? failure.message : failure)))
   }, [])
   // kept mounted while another page is shown (see routes.tsx): no refresh while hidden, one when shown again
-  const hiddenRef = useRef(hidden)
-  hiddenRef.current = hidden
-  const missed = useRef(false)
   useEffect(() => {
     if (hidden) return
     // shown again through a link that carries a selection (`/?select=2+key+1` from an asset's lineage)
@@ -103,18 +130,25 @@ export const GraphPage = ({ hidden = false }: { readonly hidden?: boolean }) => 
       setSelection(wanted)
       void applySelection(wanted)
     }
-    if (!missed.current) return
-    missed.current = false
-    load()
   }, [hidden, load]) // eslint-disable-line react-hooks/exhaustive-deps
   useEffect(load, [load])
   useEffect(() => {
     if (selection.trim() !== "") void applySelection(selection)
   }, []) // eslint-disable-line react-hooks/exhaustive-deps
-  useLiveRefresh(useCallback(() => {
-    if (hiddenRef.current) missed.current = true
-    else load()
-  }, [load]))
+  // live statuses: deltas pushed over SSE while the page is shown (a full snapshot first, so
+  // nothing is missed while it was hidden); a new generation (a reload) loads the shape again
+  const loaded = list !== undefined
+  useEffect(() => {
+    if (hidden || !loaded) return
+    return followStatuses((data) => {
+      if (data === "reload") load()
+      else setList((previous) => previous === undefined ? previous : { ...data, project: previous.project })
+    })
+  }, [hidden, loaded, load])
+  useEffect(() => {
+    window.addEventListener("strata:reloaded", load)
+    return () => window.removeEventListener("strata:reloaded", load)
+  }, [load])
 
   const applySelection = async (text: string) => {
     const url = text.trim() === "" ? window.location.pathname : `${window.location.pathname}?select=${encodeURIComponent(text)}`
