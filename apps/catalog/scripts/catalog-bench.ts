@@ -21,7 +21,7 @@ import { readEvents } from "../test/helpers.ts"
 
 declare global {
   interface Window {
-    __strataGraph?: { firstRenderMs: number; nodes: number; frames: number; lastFrameMs: number }
+    __strataGraph?: { firstRenderMs: number; nodes: number; frames: number; lastFrameMs: number; layoutMs?: number }
     __strataCatalog?: { query: string; startedAt: number; renderedAt: number; total: number }
   }
 }
@@ -103,10 +103,22 @@ const browser = await launchChromium()
 const page = await browser.newPage({ viewport: { width: 1440, height: 900 } })
 page.setDefaultTimeout(120_000)
 const firstRender: Array<number> = []
+const firstRenderParts: Array<Record<string, number>> = []
 for (let attempt = 0; attempt < 3; attempt++) {
   await page.goto(`${catalog.url}/?attempt=${attempt}`)
   await page.waitForFunction(() => window.__strataGraph !== undefined, undefined, { timeout: 120_000 })
   firstRender.push(await page.evaluate(() => window.__strataGraph!.firstRenderMs))
+  // where the time goes: the answers (end times since navigation start) and the layout
+  firstRenderParts.push(await page.evaluate(() => {
+    const end = (path: string) =>
+      Math.round((performance.getEntriesByType("resource").find((entry) => entry.name.endsWith(path)) as PerformanceResourceTiming | undefined)?.responseEnd ?? -1)
+    return {
+      scriptsLoadedMs: Math.round(performance.getEntriesByType("navigation")[0] === undefined ? -1 : (performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming).domContentLoadedEventEnd),
+      graphAnsweredMs: end("/api/graph"),
+      statusesAnsweredMs: end("/api/statuses"),
+      layoutMs: Math.round(window.__strataGraph!.layoutMs ?? -1)
+    }
+  }))
 }
 
 const frames = await page.evaluate(async () => {
@@ -237,7 +249,7 @@ console.log(JSON.stringify({
     errors: value.errors
   }])),
   serverPeakRssMB: Math.round(peakRss / 1024 / 1024),
-  firstRenderMs: { samples: firstRender.map(Math.round), median: Math.round(median(firstRender)) },
+  firstRenderMs: { samples: firstRender.map(Math.round), median: Math.round(median(firstRender)), parts: firstRenderParts },
   frames: Object.fromEntries(Object.entries(frames).map(([name, value]) => [name, {
     meanMs: round(value.meanMs), p95Ms: round(value.p95Ms), maxMs: round(value.maxMs)
   }])),

@@ -78,6 +78,14 @@ const applyDelta = (delta: Models.StatusDelta): Omit<GraphData, "project"> | "re
   const shape = lastStructure
   if (shape === undefined || shape.structure.generation !== delta.generation) return "reload"
   const previous = lastStatuses
+  // the full snapshot a (re)opened stream starts with is usually what the page already has:
+  // keep the same nodes, so the view neither re-renders nor redraws its cached drawing
+  if (delta.full && previous !== undefined && previous.statuses.generation === delta.generation &&
+    previous.statuses.status.length === delta.status.length &&
+    delta.status.every((value, i) => value === previous.statuses.status[i]) &&
+    delta.lastMaterializedAt.every((value, i) => value === previous.statuses.lastMaterializedAt[i])) {
+    return { generation: delta.generation, structure: shape.structure, statuses: previous.statuses, assets: previous.assets }
+  }
   const status = delta.full || previous === undefined ? new Array(shape.base.length).fill("missing") : previous.statuses.status.slice()
   const times = delta.full || previous === undefined ? new Array(shape.base.length).fill(null) : previous.statuses.lastMaterializedAt.slice()
   const assets = delta.full || previous === undefined ? shape.base.slice() : previous.assets.slice()
@@ -142,7 +150,10 @@ export const GraphPage = ({ hidden = false }: { readonly hidden?: boolean }) => 
     if (hidden || !loaded) return
     return followStatuses((data) => {
       if (data === "reload") load()
-      else setList((previous) => previous === undefined ? previous : { ...data, project: previous.project })
+      else {
+        setList((previous) =>
+          previous === undefined || previous.assets === data.assets ? previous : { ...data, project: previous.project })
+      }
     })
   }, [hidden, loaded, load])
   useEffect(() => {
