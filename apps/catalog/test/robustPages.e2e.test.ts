@@ -50,7 +50,10 @@ const makeProject = () => {
       }
       return Output.make(1)
     }))
-  return Project.make({ assets: [raw, long, wide, gold, chatty] })
+  // 300 independent steps: the run page's timeline is then virtualized
+  const fan = Array.from({ length: 300 }, (_, i) =>
+    Asset.make(`fan/step_${String(i).padStart(3, "0")}`, { group: "fan" }, () => Effect.succeed(Output.make(i))))
+  return Project.make({ assets: [raw, long, wide, gold, chatty, ...fan] })
 }
 
 const fitsWidth = (page: Page) =>
@@ -138,11 +141,16 @@ describe("robust pages in Chromium", () => {
     await page.fill(`input[name="log-filter"]`, "")
     await page.selectOption(`select[name="log-level"]`, "warn")
     await page.waitForFunction(() => document.querySelectorAll(".event").length === 10)
+    // 305 steps: the timeline mounts the rows near its view only, and scrolling reaches the last
+    expect(await page.locator(".gantt-row").count()).toBeLessThan(100)
+    await page.locator(".gantt-scroll").evaluate((element) => element.scrollTo({ top: element.scrollHeight }))
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll<HTMLElement>(".gantt-row")].some((row) => row.style.top === `${304 * 26}px`))
   })
 
   it("the catalog table finds an asset as one types and opens it with Enter", async () => {
     await page.goto(`${catalog.url}/catalog`)
-    await page.waitForSelector(`[data-testid="catalog-total"]:has-text("5 assets")`)
+    await page.waitForSelector(`[data-testid="catalog-total"]:has-text("305 assets")`)
     await page.fill(`input[name="search"]`, "clickstream")
     await page.waitForSelector(`[data-testid="catalog-total"]:has-text("1 assets")`)
     expect(await page.locator(`.catalog-row [data-key="raw_events"]`).count()).toBe(1)

@@ -158,6 +158,10 @@ const stepsOf = (events: ReadonlyArray<Models.Event>): Array<Step> => {
 const stepColor = (status: Step["status"]) =>
   status === "skipped" ? "#b7bfcc" : statusColor(status === "running" ? "running" : status === "succeeded" ? "fresh" : "failed")
 
+const ganttRow = 26
+const ganttHeight = 520
+const virtualFrom = 200
+
 const Timeline = ({ steps, startedAt, endedAt, focus, onFocus }: {
   readonly steps: ReadonlyArray<Step>
   readonly startedAt: number
@@ -166,15 +170,19 @@ const Timeline = ({ steps, startedAt, endedAt, focus, onFocus }: {
   readonly onFocus: (key: string | undefined) => void
 }) => {
   const span = Math.max(endedAt - startedAt, 1)
-  return (
-    <div className="gantt" data-testid="timeline">
-      {steps.map((step) => {
+  // a big run (10,000 steps): rows in a scrolling box, only those near the view mounted
+  const [top, setTop] = useState(0)
+  const virtual = steps.length > virtualFrom
+  const first = virtual ? Math.max(0, Math.floor(top / ganttRow) - 10) : 0
+  const last = virtual ? Math.min(steps.length, first + Math.ceil(ganttHeight / ganttRow) + 20) : steps.length
+  const rows = steps.slice(first, last).map((step, n) => {
         const left = ((step.start - startedAt) / span) * 100
         const width = Math.max((((step.end ?? endedAt) - step.start) / span) * 100, 0.6)
         return (
           <div
             className={`gantt-row${focus === step.key ? " focused" : ""}`}
             key={step.key}
+            style={virtual ? { position: "absolute", left: 0, right: 0, top: (first + n) * ganttRow } : undefined}
             data-step={step.key}
             data-step-status={step.status}
             title="click to show only this step's events"
@@ -198,7 +206,16 @@ const Timeline = ({ steps, startedAt, endedAt, focus, onFocus }: {
             </span>
           </div>
         )
-      })}
+      })
+  return (
+    <div className="gantt" data-testid="timeline">
+      {virtual
+        ? (
+          <div className="gantt-scroll" style={{ height: ganttHeight }} onScroll={(event) => setTop(event.currentTarget.scrollTop)}>
+            <div style={{ position: "relative", height: steps.length * ganttRow }}>{rows}</div>
+          </div>
+        )
+        : rows}
       <div className="gantt-axis"><span>0</span><span>{duration(span)}</span></div>
     </div>
   )
