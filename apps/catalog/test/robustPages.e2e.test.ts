@@ -172,4 +172,21 @@ describe("robust pages in Chromium", () => {
     await lineage.locator(`.card[data-key="silver_users"] .card-key`).click()
     await page.waitForURL(/\/asset\/silver_users/)
   })
+
+  it("the graph kept mounted behind an asset page takes the lineage link's selection when shown again", async () => {
+    // 305 assets fitted are canvas blocks: a selection brings one into view as a card
+    await page.goto(`${catalog.url}/?select=gold_user_metrics`)
+    await page.waitForSelector(`main[data-page="graph"] .card[data-key="gold_user_metrics"]`)
+    await page.click(`main[data-page="graph"] .card[data-key="gold_user_metrics"] .card-key`)
+    await page.waitForURL(/\/asset\/gold_user_metrics$/)
+    // the graph is still in the page, hidden
+    expect(await page.locator(`main[data-page="graph"][hidden]`).count()).toBe(1)
+    await page.click("text=Lineage")
+    await page.click("text=highlight in the full graph")
+    await page.waitForURL(/\?select=/)
+    expect(await page.inputValue(`main[data-page="graph"] input[name="selection"]`)).toBe("2+gold_user_metrics+1")
+    // the view moves to the new highlight: its downstream asset is a card, not dimmed
+    await page.waitForSelector(`main[data-page="graph"] .card[data-key="chatty_export"]:not(.dim)`)
+    expect(await page.locator(`main[data-page="graph"] .card.dim[data-key="silver_users"]`).count()).toBe(0)
+  })
 })
