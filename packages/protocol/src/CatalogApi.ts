@@ -29,6 +29,34 @@ export class AssetsGroup extends HttpApiGroup.make("assets")
       success: Models.AssetList,
       error: [BadSelection, StorageError]
     }),
+    HttpApiEndpoint.get("page", "/api/assets/page", {
+      query: {
+        /** Words that must all appear in the key, description, group, owners or tags (case-insensitive). */
+        q: Schema.optional(Schema.String),
+        /** Statuses separated by commas: `stale,missing`. */
+        status: Schema.optional(Schema.String),
+        group: Schema.optional(Schema.String),
+        /** A kind the asset has (`parquet`). */
+        kind: Schema.optional(Schema.String),
+        owner: Schema.optional(Schema.String),
+        /** `name` or `name=value`. */
+        tag: Schema.optional(Schema.String),
+        sort: Schema.optional(Models.AssetSort),
+        order: Schema.optional(Schema.Literals(["asc", "desc"])),
+        offset: Schema.optional(Schema.NumberFromString.check(Schema.isInt(), Schema.isGreaterThanOrEqualTo(0))),
+        limit: Limit
+      },
+      success: Models.AssetPage,
+      error: [InvalidRequest, StorageError]
+    }),
+    HttpApiEndpoint.get("statuses", "/api/statuses", {
+      success: Models.StatusSnapshot,
+      error: StorageError
+    }),
+    HttpApiEndpoint.get("statusStream", "/api/statuses/stream", {
+      success: HttpApiSchema.StreamSse({ data: Models.StatusDelta, error: StorageError }),
+      error: StorageError
+    }),
     HttpApiEndpoint.get("get", "/api/asset", {
       query: { key: Schema.String },
       success: Models.AssetDetail,
@@ -151,6 +179,24 @@ export class CatalogApi extends HttpApi.make("strata-catalog")
 {}
 
 /**
+ * The query of `GET /api/assets/page`, for {@link paths}.assetPage.
+ *
+ * @since 0.2.0
+ */
+export interface AssetPageQuery {
+  readonly q?: string | undefined
+  readonly status?: string | undefined
+  readonly group?: string | undefined
+  readonly kind?: string | undefined
+  readonly owner?: string | undefined
+  readonly tag?: string | undefined
+  readonly sort?: Models.AssetSort | undefined
+  readonly order?: "asc" | "desc" | undefined
+  readonly offset?: number | undefined
+  readonly limit?: number | undefined
+}
+
+/**
  * The URLs of the API, for clients that use `fetch` (the UI).
  *
  * @since 0.1.0
@@ -158,6 +204,22 @@ export class CatalogApi extends HttpApi.make("strata-catalog")
 export const paths = {
   assets: (selection?: string): string =>
     selection === undefined ? "/api/assets" : `/api/assets?selection=${encodeURIComponent(selection)}`,
+  assetPage: (query: AssetPageQuery): string => {
+    const search = new URLSearchParams()
+    for (const [name, value] of Object.entries(query)) {
+      if (value !== undefined && value !== "") search.set(name, String(value))
+    }
+    const text = search.toString()
+    return text === "" ? "/api/assets/page" : `/api/assets/page?${text}`
+  },
+  /**
+   * The graph's shape (`Models.GraphStructure`), served with an `ETag` per
+   * project generation (`304` when unchanged). Outside `CatalogApi`: its body
+   * is serialized once per generation.
+   */
+  graph: "/api/graph",
+  statuses: "/api/statuses",
+  statusStream: "/api/statuses/stream",
   asset: (key: string): string => `/api/asset?key=${encodeURIComponent(key)}`,
   history: (key: string, limit?: number): string =>
     `/api/asset/history?key=${encodeURIComponent(key)}${limit === undefined ? "" : `&limit=${limit}`}`,

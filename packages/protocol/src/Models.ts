@@ -157,6 +157,105 @@ export const AssetList = Schema.Struct({
 export type AssetList = typeof AssetList.Type
 
 /**
+ * How `GET /api/assets/page` sorts: by key, group, status or time of the
+ * latest materialization. Without `sort` and with a search `q`, the best
+ * matches come first (exact key, key prefix, key contains, other fields).
+ *
+ * @since 0.2.0
+ */
+export const AssetSort = Schema.Literals(["key", "group", "status", "lastMaterializedAt"])
+
+/**
+ * @since 0.2.0
+ */
+export type AssetSort = typeof AssetSort.Type
+
+/**
+ * One page of the asset catalog (`GET /api/assets/page`): the assets matching
+ * the search and filters, sorted, from `offset`.
+ *
+ * @since 0.2.0
+ */
+export const AssetPage = Schema.Struct({
+  project: ProjectInfo,
+  /** How many assets match (all pages). */
+  total: Schema.Number,
+  offset: Schema.Number,
+  assets: Schema.Array(AssetNode),
+  /** Matching assets by status, over all pages. */
+  counts: Schema.Record(Schema.String, Schema.Number)
+})
+
+/**
+ * @since 0.2.0
+ */
+export type AssetPage = typeof AssetPage.Type
+
+/**
+ * The shape of the asset graph, without statuses (`GET /api/graph`): what the
+ * graph view lays out. It changes only when the project is (re)loaded, so
+ * the server serves it with an `ETag` of its generation and answers `304`
+ * to a client that has it; statuses come apart (`GET /api/statuses`).
+ * Arrays are parallel, one entry per asset in topological order.
+ *
+ * @since 0.2.0
+ */
+export const GraphStructure = Schema.Struct({
+  generation: Schema.Number,
+  keys: Schema.Array(Schema.String),
+  kind: Schema.Array(AssetKind),
+  group: Schema.Array(Schema.String),
+  kinds: Schema.Array(Schema.Array(Schema.String)),
+  /** Indexes (into `keys`) of each asset's upstream assets. */
+  upstream: Schema.Array(Schema.Array(Schema.Number))
+})
+
+/**
+ * @since 0.2.0
+ */
+export type GraphStructure = typeof GraphStructure.Type
+
+/**
+ * Statuses of every asset of a {@link GraphStructure} (same order), compact:
+ * `GET /api/statuses`.
+ *
+ * @since 0.2.0
+ */
+export const StatusSnapshot = Schema.Struct({
+  generation: Schema.Number,
+  status: Schema.Array(AssetStatus),
+  /** Milliseconds since the epoch of the latest materialization or observation; `null` when none. */
+  lastMaterializedAt: Schema.Array(Schema.NullOr(Schema.Number))
+})
+
+/**
+ * @since 0.2.0
+ */
+export type StatusSnapshot = typeof StatusSnapshot.Type
+
+/**
+ * A change of statuses, pushed by `GET /api/statuses/stream` (Server-Sent
+ * Events): the first message, and the first after a reload, is `full` (every
+ * asset, `index` 0..n-1); later ones carry only the assets whose status or
+ * materialization time changed.
+ *
+ * @since 0.2.0
+ */
+export const StatusDelta = Schema.Struct({
+  generation: Schema.Number,
+  full: Schema.Boolean,
+  /** Indexes into the {@link GraphStructure} of the same generation. */
+  index: Schema.Array(Schema.Number),
+  status: Schema.Array(AssetStatus),
+  lastMaterializedAt: Schema.Array(Schema.NullOr(Schema.Number))
+})
+
+/**
+ * @since 0.2.0
+ */
+export type StatusDelta = typeof StatusDelta.Type
+
+/**
  * A materialization of an asset.
  *
  * @since 0.1.0

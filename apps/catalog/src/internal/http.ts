@@ -44,6 +44,9 @@ const handlersLayer = (engine: Engine) =>
     HttpApiBuilder.group(CatalogApi, "assets", (handlers) =>
       handlers
         .handle("list", ({ query }) => engine.listAssets(query.selection))
+        .handle("page", ({ query }) => engine.assetPage(query))
+        .handle("statuses", () => engine.statusSnapshot())
+        .handle("statusStream", () => engine.statusStream())
         .handle("get", ({ query }) => engine.getAsset(query.key))
         .handle("history", ({ query }) => engine.history(query.key, query.limit, query.before))
         .handle("select", ({ query }) => engine.select(query.selection))),
@@ -151,6 +154,25 @@ export const makeNodeServer = (): Server => {
   return server
 }
 
+/**
+ * `GET /api/graph`: the graph's shape, serialized once per project
+ * generation, with an `ETag` naming the generation; a client that sends it
+ * back (`If-None-Match`) gets an empty `304`.
+ */
+const graphRoute = (engine: Engine) =>
+  HttpRouter.add(
+    "GET",
+    "/api/graph",
+    Effect.gen(function*() {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      const { generation, body } = yield* engine.graphStructure
+      const etag = `"strata-graph-${generation}"`
+      const headers = { etag, "cache-control": "no-cache" }
+      if (request.headers["if-none-match"] === etag) return HttpServerResponse.empty({ status: 304, headers })
+      return HttpServerResponse.text(body, { contentType: "application/json", headers })
+    })
+  )
+
 /** Where the server listens, and the extra names it answers to. */
 export interface ServeOptions {
   readonly host: string
@@ -172,5 +194,5 @@ export const routes = (engine: Engine, uiDir: string | undefined, serve: ServeOp
         { status: 503 }
       )
     )
-  return Layer.mergeAll(api, ui, errorsAsJson, bodyLimit, hostGuard(serve.host, serve.allowedHosts))
+  return Layer.mergeAll(api, graphRoute(engine), ui, errorsAsJson, bodyLimit, hostGuard(serve.host, serve.allowedHosts))
 }
