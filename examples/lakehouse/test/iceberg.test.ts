@@ -1,39 +1,16 @@
 // STRATA_ENV=iceberg end to end: the CLI, in its own process, materializes the example's assets as Iceberg
 // tables in a local warehouse folder; the tables are then read back with @strata/iceberg's reader.
-import { spawn } from "node:child_process"
 import * as fs from "node:fs"
-import * as os from "node:os"
 import * as path from "node:path"
 import { IcebergCatalog, IcebergTable } from "@strata/iceberg"
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-
-const example = path.resolve(import.meta.dirname, "..")
-const cliSource = path.join(example, "node_modules", "@strata", "cli", "src", "bin.ts")
-
-const run = (command: ReadonlyArray<string>, cwd: string, env: Record<string, string>) =>
-  new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, ["--conditions=@strata/source", ...command], {
-      cwd,
-      env: { ...process.env, NO_COLOR: "1", ...env },
-      stdio: ["ignore", "pipe", "pipe"]
-    })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (chunk) => (stdout += chunk))
-    child.stderr.on("data", (chunk) => (stderr += chunk))
-    child.on("error", reject)
-    child.on("close", (code) => resolve({ code, stdout, stderr }))
-  })
+import { cliSource, copyExample, runNode as run } from "./support.ts"
 
 describe("STRATA_ENV=iceberg", () => {
   let dir: string
   beforeAll(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "lakehouse-iceberg-"))
-    for (const entry of ["strata.config.ts", "package.json", "src", "scripts"]) {
-      fs.cpSync(path.join(example, entry), path.join(dir, entry), { recursive: true })
-    }
-    fs.symlinkSync(path.join(example, "node_modules"), path.join(dir, "node_modules"), "dir")
+    dir = copyExample("lakehouse-iceberg")
   })
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }))
 

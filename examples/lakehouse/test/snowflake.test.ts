@@ -1,43 +1,19 @@
 // STRATA_ENV=snowflake end to end: the CLI, in its own process, materializes the example's assets through the
 // real snowflake-sdk into the local Snowflake server (@strata/snowflake/testing), configured only by the
 // SNOWFLAKE_* variables a user would set; the tables are then checked through the driver.
-import { spawn } from "node:child_process"
 import * as fs from "node:fs"
-import * as os from "node:os"
-import * as path from "node:path"
 import { SnowflakeClient } from "@strata/snowflake"
 import type { LocalSnowflake } from "@strata/snowflake/testing"
 import { start } from "@strata/snowflake/testing"
 import { Effect, Redacted } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-
-const example = path.resolve(import.meta.dirname, "..")
-const cliSource = path.join(example, "node_modules", "@strata", "cli", "src", "bin.ts")
-
-const run = (command: ReadonlyArray<string>, cwd: string, env: Record<string, string>) =>
-  new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, ["--conditions=@strata/source", ...command], {
-      cwd,
-      env: { ...process.env, NO_COLOR: "1", ...env },
-      stdio: ["ignore", "pipe", "pipe"]
-    })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (chunk) => (stdout += chunk))
-    child.stderr.on("data", (chunk) => (stderr += chunk))
-    child.on("error", reject)
-    child.on("close", (code) => resolve({ code, stdout, stderr }))
-  })
+import { cliSource, copyExample, runNode as run } from "./support.ts"
 
 describe("STRATA_ENV=snowflake", () => {
   let dir: string
   let server: LocalSnowflake
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "lakehouse-snowflake-"))
-    for (const entry of ["strata.config.ts", "package.json", "src", "scripts"]) {
-      fs.cpSync(path.join(example, entry), path.join(dir, entry), { recursive: true })
-    }
-    fs.symlinkSync(path.join(example, "node_modules"), path.join(dir, "node_modules"), "dir")
+    dir = copyExample("lakehouse-snowflake")
     server = await start({ databases: ["ANALYTICS"] })
   })
   afterAll(async () => {
