@@ -17,12 +17,14 @@
  * - A final `step-failed` (no retry follows) of an unpartitioned step becomes
  *   the asset's failure, until a later materialization or observation.
  * - Every materialization is kept in history (retention prunes it).
+ * - `check-evaluated` becomes the latest result of its (asset, check,
+ *   partition) and is kept in the check history.
  *
  * @since 0.1.0
  */
 import type { StoredEvent, StrataEvent } from "./Event.ts"
-import type { FailureRecord, MaterializationRecord, ObservationRecord, RunStatus } from "./Instance.ts"
-import { materializationRecord, observationRecord, stepKey } from "./internal/instanceRules.ts"
+import type { CheckResultRecord, FailureRecord, MaterializationRecord, ObservationRecord, RunStatus } from "./Instance.ts"
+import { checkResultRecord, materializationRecord, observationRecord, stepKey } from "./internal/instanceRules.ts"
 
 /**
  * What a batch does to one run. `started` and `ended` apply only to a run
@@ -68,6 +70,8 @@ export interface IndexDelta {
   readonly materializations: ReadonlyArray<MaterializationRecord>
   /** Every observation of the batch, in order. */
   readonly observations: ReadonlyArray<ObservationRecord>
+  /** Every check result of the batch, in order (the last one of a check is its latest). */
+  readonly checks: ReadonlyArray<CheckResultRecord>
 }
 
 /**
@@ -135,6 +139,7 @@ export const fold = (events: ReadonlyArray<StoredEvent>): IndexDelta => {
   const partitions = new Map<string, MaterializationRecord>()
   const materializations: Array<MaterializationRecord> = []
   const observations: Array<ObservationRecord> = []
+  const checks: Array<CheckResultRecord> = []
   const asset = (key: string) => {
     let change = assets.get(key)
     if (change === undefined) assets.set(key, change = { assetKey: key })
@@ -183,6 +188,9 @@ export const fold = (events: ReadonlyArray<StoredEvent>): IndexDelta => {
         }
         break
       }
+      case "check-evaluated":
+        checks.push(checkResultRecord(event))
+        break
       case "step-failed":
         if (!event.willRetry && event.partition === undefined) {
           asset(event.assetKey).failure = { eventId: event.id, runId: event.runId, timestamp: event.timestamp, error: event.error }
@@ -190,5 +198,5 @@ export const fold = (events: ReadonlyArray<StoredEvent>): IndexDelta => {
         break
     }
   }
-  return { runs: [...runs.values()], assets: [...assets.values()], partitions: [...partitions.values()], materializations, observations }
+  return { runs: [...runs.values()], assets: [...assets.values()], partitions: [...partitions.values()], materializations, observations, checks }
 }

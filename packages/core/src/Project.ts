@@ -21,6 +21,8 @@ import type { AnyNode, Requirements } from "./Asset.ts"
 import { isNode } from "./Asset.ts"
 import * as AssetGraph from "./AssetGraph.ts"
 import type { AssetSpec } from "./AssetSpec.ts"
+import type * as Check from "./Check.ts"
+import { isCheck } from "./Check.ts"
 
 const TypeId: unique symbol = Symbol.for("@strata/core/Project")
 
@@ -35,6 +37,10 @@ export interface Project<R = never> {
   /** The node with this key, if any. */
   readonly get: (key: string) => AnyNode | undefined
   readonly specs: () => ReadonlyArray<AssetSpec>
+  /** The asset checks, in the order given. */
+  readonly checks: ReadonlyArray<Check.Any>
+  /** The checks of one asset (empty when it has none). */
+  readonly checksOf: (key: string) => ReadonlyArray<Check.Any>
   readonly "~requirements": (_: never) => R
 }
 
@@ -98,34 +104,61 @@ export class InvalidDependency extends Schema.TaggedError<InvalidDependency>()("
 }
 
 /**
+ * A check names an asset the project does not have (or another definition of
+ * its key), is not a computed asset, or repeats a check name of its asset.
+ *
+ * @since 0.1.0
+ */
+export class InvalidCheck extends Schema.TaggedError<InvalidCheck>()("@strata/core/InvalidCheck", {
+  asset: Schema.String,
+  check: Schema.String,
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `check ${this.check} of asset ${this.asset}: ${this.reason}`
+  }
+}
+
+/**
  * A project definition that is not valid.
  *
  * @since 0.1.0
  */
-export type ProjectError = DuplicateAssetKey | UnknownDependency | CycleDetected | InvalidDependency
+export type ProjectError = DuplicateAssetKey | UnknownDependency | CycleDetected | InvalidDependency | InvalidCheck
 
 /**
  * What {@link make} accepts.
  *
  * @since 0.1.0
  */
-export interface Config<Nodes extends ReadonlyArray<AnyNode>> {
+export interface Config<Nodes extends ReadonlyArray<AnyNode>, Checks extends ReadonlyArray<Check.Any> = readonly []> {
   /** Assets, source assets and external assets. */
   readonly assets: Nodes
+  /** Asset checks (`Check.make` and the built-ins); each names an asset of `assets`. */
+  readonly checks?: Checks | undefined
 }
+
+/**
+ * The services a project's assets and checks need.
+ *
+ * @since 0.1.0
+ */
+export type ProjectRequirements<Nodes extends ReadonlyArray<AnyNode>, Checks extends ReadonlyArray<Check.Any>> =
+  | Requirements<Nodes[number]>
+  | Check.Requirements<Checks[number]>
 
 /**
  * Validates a project, failing with a {@link ProjectError} that names the asset.
  *
  * @since 0.1.0
  */
-export const validate = <const Nodes extends ReadonlyArray<AnyNode>>(
-  config: Config<Nodes>
-): Effect.Effect<Project<Requirements<Nodes[number]>>, ProjectError> =>
+export const validate = <const Nodes extends ReadonlyArray<AnyNode>, const Checks extends ReadonlyArray<Check.Any> = readonly []>(
+  config: Config<Nodes, Checks>
+): Effect.Effect<Project<ProjectRequirements<Nodes, Checks>>, ProjectError> =>
   Effect.suspend(() => {
-    const result = build(config.assets)
+    const result = build(config.assets, config.checks ?? [])
     return isProject(result) ? Effect.succeed(result) : Effect.fail(result)
-  }) as Effect.Effect<Project<Requirements<Nodes[number]>>, ProjectError>
+  }) as Effect.Effect<Project<ProjectRequirements<Nodes, Checks>>, ProjectError>
 
 /**
  * Validates a project and returns it; throws a {@link ProjectError} (an
@@ -133,12 +166,12 @@ export const validate = <const Nodes extends ReadonlyArray<AnyNode>>(
  *
  * @since 0.1.0
  */
-export const make = <const Nodes extends ReadonlyArray<AnyNode>>(
-  config: Config<Nodes>
-): Project<Requirements<Nodes[number]>> => {
-  const result = build(config.assets)
+export const make = <const Nodes extends ReadonlyArray<AnyNode>, const Checks extends ReadonlyArray<Check.Any> = readonly []>(
+  config: Config<Nodes, Checks>
+): Project<ProjectRequirements<Nodes, Checks>> => {
+  const result = build(config.assets, config.checks ?? [])
   if (!isProject(result)) throw result
-  return result as Project<Requirements<Nodes[number]>>
+  return result as Project<ProjectRequirements<Nodes, Checks>>
 }
 
 /**
@@ -149,12 +182,38 @@ export const make = <const Nodes extends ReadonlyArray<AnyNode>>(
 export const isProject = (u: unknown): u is Project<unknown> =>
   typeof u === "object" && u !== null && TypeId in u
 
+const noChecks: ReadonlyArray<Check.Any> = []
+
 const where = (node: AnyNode): string => {
   const location = node.spec.location
   return location === undefined ? "unknown place" : `${location.file}:${location.line}`
 }
 
-const build = (input: ReadonlyArray<AnyNode>): Project<unknown> | ProjectError => {
+/** The checks by asset key, or the first invalid one. */
+const checksByAsset = (
+  checks: ReadonlyArray<Check.Any>,
+  byKey: (key: string) => AnyNode | undefined
+): Map<string, Array<Check.Any>> | InvalidCheck => {
+  if (!Array.isArray(checks)) throw new TypeError("Project.make: 'checks' must be an array of checks")
+  const result = new Map<string, Array<Check.Any>>()
+  for (let i = 0; i < checks.length; i++) {
+    const check = checks[i]
+    if (!isCheck(check)) throw new TypeError(`Project.make: checks[${i}] is not a check (made by Check.make)`)
+    const { assetKey, name } = check.spec
+    const node = byKey(assetKey)
+    const invalid = (reason: string) => new InvalidCheck({ asset: assetKey, check: name, reason })
+    if (node === undefined) return invalid(`the project has no asset ${assetKey}; add it to Project.make({ assets })`)
+    if (node !== check.asset) return invalid(`it was made for another definition of ${assetKey} than the project's`)
+    if (node.kind !== "asset") return invalid(`${assetKey} is a ${node.kind} asset; checks run on computed assets`)
+    let list = result.get(assetKey)
+    if (list === undefined) result.set(assetKey, list = [])
+    if (list.some((other) => other.spec.name === name)) return invalid(`the asset has two checks named ${name}`)
+    list.push(check)
+  }
+  return result
+}
+
+const build = (input: ReadonlyArray<AnyNode>, checks: ReadonlyArray<Check.Any>): Project<unknown> | ProjectError => {
   if (!Array.isArray(input)) throw new TypeError("Project.make: 'assets' must be an array of assets")
   const nodes: Array<AnyNode> = []
   // key -> position in `nodes`; handed to the graph so the keys are hashed once
@@ -218,16 +277,20 @@ const build = (input: ReadonlyArray<AnyNode>): Project<unknown> | ProjectError =
       }
     }
   }
+  const checkMap = checksByAsset(checks, byKey)
+  if (checkMap instanceof InvalidCheck) return checkMap
   const graph = AssetGraph.makeIndexed(nodes, position)
   if ("_tag" in graph) return new CycleDetected({ asset: graph.path[0]!, path: graph.path })
   let specs: ReadonlyArray<AssetSpec> | undefined
   return {
     [TypeId]: TypeId,
     graph,
-    get: (key) => {
+    checks: [...checks],
+    checksOf: (key: string) => checkMap.get(key) ?? noChecks,
+    get: (key: string) => {
       const i = graph.index.get(key)
       return i === undefined ? undefined : graph.nodes[i]
     },
     specs: () => (specs ??= graph.nodes.map((node) => node.spec))
-  } as Project<unknown>
+  } as unknown as Project<unknown>
 }

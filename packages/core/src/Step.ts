@@ -29,6 +29,7 @@ import * as RetryPolicy from "./RetryPolicy.ts"
 import type { Any as AnySource, Observation } from "./SourceAsset.ts"
 import type { StepRequest, StepResult } from "./StepRequest.ts"
 import * as Version from "./Version.ts"
+import { executeCheck } from "./internal/checks/evaluate.ts"
 
 /**
  * What a step runs against.
@@ -90,6 +91,7 @@ export const execute = (request: StepRequest): Effect.Effect<StepResult, never, 
  */
 export const executeIn = (environment: StepEnvironmentShape, request: StepRequest): Effect.Effect<StepResult> =>
   Effect.suspend(() => {
+    if (request.stepKind === "check") return checkStep(environment, request)
     const graph = environment.project.graph
     const index = graph.index.get(request.assetKey)
     const partition = request.partitions[0]
@@ -112,6 +114,22 @@ export const executeIn = (environment: StepEnvironmentShape, request: StepReques
       : materialize(environment, request, node as AnyAsset, graph.upstream[index]!.map((j) => graph.nodes[j]!.key), started)
     return Effect.provideService(run, CurrentStep, step)
   })
+
+/** A check step: `check-evaluated` only (no `step-*` events: the asset's step has those). */
+const checkStep = (environment: StepEnvironmentShape, request: StepRequest): Effect.Effect<StepResult> => {
+  const check = environment.project.checksOf(request.assetKey).find((check) => check.spec.name === request.check)
+  if (check === undefined) {
+    const error = errorInfo(new StepError({
+      key: request.assetKey,
+      message: `the project has no check ${request.check} of asset ${request.assetKey} (the process running this step ` +
+        `loaded another version of the project than the one that planned the run)`,
+      isRetryable: false
+    }))
+    return Effect.succeed({ status: "failed", error, willRetry: false })
+  }
+  const step = { runId: request.runId, key: request.assetKey, partition: request.partitions[0] }
+  return Effect.provideService(executeCheck(environment, request, check), CurrentStep, step)
+}
 
 const unknownAsset = (request: StepRequest) =>
   new StepError({
