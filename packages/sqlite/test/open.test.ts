@@ -57,7 +57,7 @@ describe("opening a database", () => {
       const db = new DatabaseSync(file, { readOnly: true })
       expect(db.prepare("PRAGMA journal_mode").get()).toEqual({ journal_mode: "wal" })
       expect(db.prepare("PRAGMA application_id").get()).toEqual({ application_id: 0x53545241 })
-      expect(db.prepare("PRAGMA user_version").get()).toEqual({ user_version: 2 })
+      expect(db.prepare("PRAGMA user_version").get()).toEqual({ user_version: 3 })
       expect(db.prepare("SELECT run_id FROM runs").all()).toEqual([{ run_id: "r1" }])
       db.close()
     }))
@@ -272,7 +272,7 @@ describe("opening a database", () => {
         expect([requested.status, requested.cancelRequestedAt, requested.cancelReason]).toEqual(["started", 2000, "after the upgrade"])
       }))
       const db = new DatabaseSync(file, { readOnly: true })
-      expect(db.prepare("PRAGMA user_version").get()).toEqual({ user_version: 2 })
+      expect(db.prepare("PRAGMA user_version").get()).toEqual({ user_version: 3 })
       expect(db.prepare("SELECT cancel_requested_at, cancel_reason FROM runs").all()).toEqual([
         { cancel_requested_at: 2000, cancel_reason: "after the upgrade" }
       ])
@@ -347,7 +347,7 @@ describe("reading rows", () => {
         expect(error?.message).toContain("event 2")
       }))
       const again = new DatabaseSync(file)
-      again.exec(`UPDATE events SET body = '{"type":"check-evaluated","runId":"r1","timestamp":2}' WHERE type = 'log'`)
+      again.exec(`UPDATE events SET body = '{"type":"sensor-ticked","runId":"r1","timestamp":2}' WHERE type = 'log'`)
       again.close()
       yield* Effect.scoped(Effect.gen(function*() {
         const instance = yield* SqliteInstance.make({ path: file, reapOrphans: false })
@@ -356,7 +356,7 @@ describe("reading rows", () => {
           ? (exit.cause.reasons.find((reason) => reason._tag === "Fail") as unknown as { error: Instance.InstanceError }).error
           : undefined
         expect(error?.reason).toBe("unsupported-version")
-        expect(error?.message).toContain("check-evaluated")
+        expect(error?.message).toContain("sensor-ticked")
         // the rest of the instance still answers
         expect((yield* instance.getRun("r1"))!.status).toBe("started")
       }))
