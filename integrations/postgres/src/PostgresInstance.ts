@@ -25,6 +25,7 @@ import { Instance } from "@strata/core"
 import { Effect, Layer } from "effect"
 import { PgInstanceContext } from "./internal/instance/context.ts"
 import { PgAssetIndex } from "./internal/instance/assetIndex.ts"
+import { PgCheckStore } from "./internal/instance/checks.ts"
 import { PgEventLog } from "./internal/instance/eventLog.ts"
 import { PgRuns } from "./internal/instance/runs.ts"
 import { migrations, SCHEMA_VERSION } from "./internal/instance/schema.ts"
@@ -90,13 +91,15 @@ export const make = Effect.fn("PostgresInstance.make")(function*(client: PgClien
   yield* migrate(x)
   const runs = new PgRuns(x)
   const index = new PgAssetIndex(x)
-  const log = new PgEventLog(x, runs, index)
+  const checks = new PgCheckStore(x)
+  const log = new PgEventLog(x, runs, index, checks)
   const shape: InstanceShape = {
     capabilities: { persistent: true, multiProcess: true },
     describe: x.describe,
     ...runs.domain(),
     ...log.domain(),
     ...index.domain(),
+    ...checks.domain(),
     reapOrphanedRuns: (options) => x.wrap("reapOrphanedRuns")(log.reap(options))
   }
   return shape

@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-export const SCHEMA_VERSION = 3
+export const SCHEMA_VERSION = 4
 
 // JSON columns are `json`, not `jsonb`: jsonb refuses the escape \u0000,
 // which metadata and log lines may legitimately contain.
@@ -81,6 +81,26 @@ export const migrations = (s: string): ReadonlyArray<{ readonly version: number;
       `create index asset_latest_by_key on ${s}.asset_latest (asset_key collate "C")`,
       `create index asset_partitions_by_key on ${s}.asset_partitions (asset_key, partition collate "C")`
     ]
-  }
+  },
+  checkResults(s)
 ]
+
+/**
+ * Check results (`check-evaluated` events): `check_latest` holds the latest
+ * result of each (asset, check, partition); history reads the events through
+ * a partial index.
+ */
+const checkResults = (s: string) => ({
+  version: 4,
+  statements: [
+    `create table ${s}.check_latest (
+      asset_key text not null,
+      check_name text not null,
+      partition_key text not null,
+      event_id bigint not null,
+      primary key (asset_key, check_name, partition_key)
+    )`,
+    `create index events_checks on ${s}.events (asset_key, id) where type = 'check-evaluated'`
+  ]
+})
 
