@@ -23,6 +23,8 @@ import * as AssetGraph from "./AssetGraph.ts"
 import type { AssetSpec } from "./AssetSpec.ts"
 import type * as Check from "./Check.ts"
 import { isCheck } from "./Check.ts"
+import type { FreshnessPolicy } from "./Freshness.ts"
+import { isPolicy } from "./Freshness.ts"
 
 const TypeId: unique symbol = Symbol.for("@strata/core/Project")
 
@@ -41,6 +43,8 @@ export interface Project<R = never> {
   readonly checks: ReadonlyArray<Check.Any>
   /** The checks of one asset (empty when it has none). */
   readonly checksOf: (key: string) => ReadonlyArray<Check.Any>
+  /** The freshness policies (`Freshness.policy`), one per asset at most. */
+  readonly freshness: ReadonlyArray<FreshnessPolicy>
   readonly "~requirements": (_: never) => R
 }
 
@@ -136,6 +140,8 @@ export interface Config<Nodes extends ReadonlyArray<AnyNode>, Checks extends Rea
   readonly assets: Nodes
   /** Asset checks (`Check.make` and the built-ins); each names an asset of `assets`. */
   readonly checks?: Checks | undefined
+  /** Freshness policies (`Freshness.policy`), at most one per asset of `assets`. */
+  readonly freshness?: ReadonlyArray<FreshnessPolicy> | undefined
 }
 
 /**
@@ -156,7 +162,7 @@ export const validate = <const Nodes extends ReadonlyArray<AnyNode>, const Check
   config: Config<Nodes, Checks>
 ): Effect.Effect<Project<ProjectRequirements<Nodes, Checks>>, ProjectError> =>
   Effect.suspend(() => {
-    const result = build(config.assets, config.checks ?? [])
+    const result = build(config.assets, config.checks ?? [], config.freshness ?? [])
     return isProject(result) ? Effect.succeed(result) : Effect.fail(result)
   }) as Effect.Effect<Project<ProjectRequirements<Nodes, Checks>>, ProjectError>
 
@@ -169,7 +175,7 @@ export const validate = <const Nodes extends ReadonlyArray<AnyNode>, const Check
 export const make = <const Nodes extends ReadonlyArray<AnyNode>, const Checks extends ReadonlyArray<Check.Any> = readonly []>(
   config: Config<Nodes, Checks>
 ): Project<ProjectRequirements<Nodes, Checks>> => {
-  const result = build(config.assets, config.checks ?? [])
+  const result = build(config.assets, config.checks ?? [], config.freshness ?? [])
   if (!isProject(result)) throw result
   return result as Project<ProjectRequirements<Nodes, Checks>>
 }
@@ -213,7 +219,28 @@ const checksByAsset = (
   return result
 }
 
-const build = (input: ReadonlyArray<AnyNode>, checks: ReadonlyArray<Check.Any>): Project<unknown> | ProjectError => {
+/** The policies, or the first that names an asset the project does not have or repeats one. */
+const freshnessPolicies = (
+  policies: ReadonlyArray<FreshnessPolicy>,
+  byKey: (key: string) => AnyNode | undefined
+): ReadonlyArray<FreshnessPolicy> | InvalidDependency => {
+  const seen = new Set<string>()
+  for (let i = 0; i < policies.length; i++) {
+    const policy = policies[i]
+    if (!isPolicy(policy)) throw new TypeError(`Project.make: freshness[${i}] is not a policy (made by Freshness.policy)`)
+    const invalid = (reason: string) => new InvalidDependency({ asset: policy.assetKey, dependency: policy.assetKey, reason })
+    if (byKey(policy.assetKey) !== policy.asset) return invalid(`its freshness policy names an asset the project does not have`)
+    if (seen.has(policy.assetKey)) return invalid("it has two freshness policies; give it one")
+    seen.add(policy.assetKey)
+  }
+  return [...policies]
+}
+
+const build = (
+  input: ReadonlyArray<AnyNode>,
+  checks: ReadonlyArray<Check.Any>,
+  policies: ReadonlyArray<FreshnessPolicy>
+): Project<unknown> | ProjectError => {
   if (!Array.isArray(input)) throw new TypeError("Project.make: 'assets' must be an array of assets")
   const nodes: Array<AnyNode> = []
   // key -> position in `nodes`; handed to the graph so the keys are hashed once
@@ -279,6 +306,8 @@ const build = (input: ReadonlyArray<AnyNode>, checks: ReadonlyArray<Check.Any>):
   }
   const checkMap = checksByAsset(checks, byKey)
   if (checkMap instanceof InvalidCheck) return checkMap
+  const freshness = freshnessPolicies(policies, byKey)
+  if (freshness instanceof InvalidDependency) return freshness
   const graph = AssetGraph.makeIndexed(nodes, position)
   if ("_tag" in graph) return new CycleDetected({ asset: graph.path[0]!, path: graph.path })
   let specs: ReadonlyArray<AssetSpec> | undefined
@@ -287,6 +316,7 @@ const build = (input: ReadonlyArray<AnyNode>, checks: ReadonlyArray<Check.Any>):
     graph,
     checks: [...checks],
     checksOf: (key: string) => checkMap.get(key) ?? noChecks,
+    freshness,
     get: (key: string) => {
       const i = graph.index.get(key)
       return i === undefined ? undefined : graph.nodes[i]
