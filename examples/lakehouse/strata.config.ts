@@ -16,7 +16,7 @@ import { FileSystemIO, Project, StrataConfig } from "@strata/core"
 import { PgClient, PostgresInstance, PostgresIOManager } from "@strata/postgres"
 import { DateDay, Field, Int32, Schema, Utf8 } from "apache-arrow"
 import { Layer } from "effect"
-import { assets, UsersIO } from "./src/assets.ts"
+import { assets, checks, UsersIO } from "./src/assets.ts"
 import type { User } from "./src/users.ts"
 
 /** The Arrow schema of silver_users: how a User is stored as a table row. */
@@ -32,7 +32,7 @@ const usersTable = TypeHandler.rows<User>({
 })
 
 export default StrataConfig.define({
-  project: Project.make({ assets }),
+  project: Project.make({ assets, checks }),
   environments: {
     local: ({ root }) =>
       Layer.mergeAll(

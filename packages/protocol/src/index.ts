@@ -7,5 +7,6 @@
  */
 export * as Errors from "./Errors.ts"
 export * as Models from "./Models.ts"
+export * as CheckModels from "./CheckModels.ts"
 export { CatalogApi, paths } from "./CatalogApi.ts"
 export * as Api from "./CatalogApi.ts"

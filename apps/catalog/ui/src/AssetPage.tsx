@@ -2,6 +2,7 @@ import { useCallback, useEffect, useMemo, useState } from "react"
 import type { Models } from "./api.ts"
 import { api } from "./api.ts"
 import { Chart } from "./Chart.tsx"
+import { ChecksPanel } from "./ChecksPanel.tsx"
 import { dateTime, relativeTime, shortId } from "./format.ts"
 import { useLiveRefresh } from "./live.ts"
 import { assetPath, navigate, runPath } from "./router.ts"
@@ -202,6 +203,7 @@ export const AssetPage = ({ assetKey }: { readonly assetKey: string }) => {
           </section>
         )
         : null}
+      <ChecksPanel assetKey={assetKey} />
       <div className="columns">
         <div className="main-column">
           <section>
