@@ -158,11 +158,13 @@ describe("the lakehouse demo", () => {
       "silver_users:row_count_not_dropping:false"
     ])
     const checks = await strata(["checks"], dir)
-    expect(checks.stdout).toMatch(/failed\s+silver_users\s+row_count_not_dropping\s+error\s+\S+ \S+\s+row count dropped 7\d(\.\d+)?%/)
+    expect(checks.stdout).toMatch(/failed\s+silver_users\s+row_count_not_dropping\s+error\s+\S+ \S+\s+row count dropped \d+(\.\d+)?% \(\d+ -> \d+\), more than 50%/)
+    expect(checks.stdout).toMatch(/passed\s+silver_users\s+email_unique/)
     const show = await strata(["runs", "show", result.runId], dir)
     expect(show.stdout).toContain("silver_users: rejected by row_count_not_dropping")
-    expect(show.stdout).toMatch(/row_count\s+9\d{4} -> 2\d{4} \(!! 7\d%\)/)
-    expect(show.stdout).toMatch(/dropped_invalid\s+\d+ -> 7\d{4}/)
+    // about 70% of the rows lost their '@' and were dropped as invalid
+    expect(show.stdout).toMatch(/row_count\s+9\d{4} -> 2\d{4} \(!! (69|7\d)%\)/)
+    expect(show.stdout).toMatch(/dropped_invalid\s+\d{4} -> 7\d{4}/)
   })
 
   it("STRATA_ENV=prod materializes the same assets into Postgres (checked with psql)", async () => {
