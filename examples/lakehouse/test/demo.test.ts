@@ -165,6 +165,8 @@ describe("the lakehouse demo", () => {
     // about 70% of the rows lost their '@' and were dropped as invalid
     expect(show.stdout).toMatch(/row_count\s+9\d{4} -> 2\d{4} \(!! (69|7\d)%\)/)
     expect(show.stdout).toMatch(/dropped_invalid\s+\d{4} -> 7\d{4}/)
+    // a good file again, for the tests that follow
+    expect((await run(["scripts/generate.ts"], dir)).stdout).toContain("wrote 100000 users (seed 1)")
   })
 
   it("STRATA_ENV=prod materializes the same assets into Postgres (checked with psql)", async () => {
