@@ -7,7 +7,11 @@
 #   bash scripts/dev.sh test      set up, then build, type-check, run every test and check the packaging
 #   bash scripts/dev.sh setup     set up only (Node, pnpm, dependencies, build)
 #   bash scripts/dev.sh shell     set up, then open a shell with this Node and pnpm on PATH
+#   bash scripts/dev.sh init DIR [--integration NAME] [--force]
+#                                 set up, then create a project in DIR (outside the repository) with the
+#                                 packages packed from this checkout (strata init --from-checkout)
 set -euo pipefail
+caller=$PWD
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 job=${1:-help}
@@ -77,13 +81,22 @@ case "$job" in
     say "Type-checking and testing every package, and checking how each published package packs"
     pnpm exec turbo run typecheck test check:package --concurrency=1 --output-logs=new-only
     ;;
+  init)
+    [ $# -ge 2 ] || { echo "usage: bash scripts/dev.sh init DIR [--integration NAME] [--force]" >&2; exit 2; }
+    setup
+    shift
+    # DIR is relative to where this script was started, not to the repository
+    cd "$caller"
+    say "strata init --from-checkout $*"
+    node "$root/apps/cli/bin/strata.js" init --from-checkout "$@"
+    ;;
   shell)
     setup
     say "Node and pnpm are on PATH in this shell; exit to leave"
     exec "${SHELL:-bash}"
     ;;
   *)
-    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

@@ -20,7 +20,7 @@ import type { Case, CaseSummary, Figures } from "./runner.ts"
 import { CaseFailed, defaultCases, parseCases, repositoryRoot, runScript, scriptExists, summarize, UsageError } from "./runner.ts"
 
 const usage = `usage: pnpm bench [--cases kind:N,...] [--repeat K] [--json FILE] [--source] [--no-build] [--timeout SECONDS]
-  kinds: defs, mat, mem, stale (default set: all of them), arrow, iceberg, pgcopy (only when named, with N)`
+  kinds: defs, mat, mem, stale (default set: all of them), arrow, iceberg, pgcopy, sfio, dist (only when named, with N)`
 
 const log = (line: string) => process.stderr.write(`${line}\n`)
 

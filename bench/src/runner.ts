@@ -53,6 +53,9 @@ export const kinds: ReadonlyArray<CaseKind> = [
   { name: "mat", script: "bench/src/cases/mat.ts", defaults: [100, 1000, 10000], packageDir: "bench", external: false },
   { name: "mem", script: "bench/src/cases/mem.ts", defaults: [100, 1000, 10000], packageDir: "bench", external: false },
   { name: "stale", script: "bench/src/cases/stale.ts", defaults: [1000, 10000], packageDir: "bench", external: false },
+  { name: "part", script: "bench/src/cases/part.ts", defaults: [], packageDir: "bench", external: false },
+  // the automation daemon: evaluation cost and reaction time (only when named: auto:1000, auto:10000)
+  { name: "auto", script: "bench/src/cases/auto.ts", defaults: [], packageDir: "bench", external: false },
   {
     name: "arrow",
     script: "integrations/arrow/bench/arrow.bench.ts",
@@ -68,10 +71,24 @@ export const kinds: ReadonlyArray<CaseKind> = [
     external: true
   },
   {
+    name: "dist",
+    script: "integrations/graphile-worker/bench/dist.bench.ts",
+    defaults: [],
+    packageDir: "integrations/graphile-worker",
+    external: true
+  },
+  {
     name: "pgcopy",
     script: "integrations/postgres/bench/copy.bench.ts",
     defaults: [],
     packageDir: "integrations/postgres",
+    external: true
+  },
+  {
+    name: "sfio",
+    script: "integrations/snowflake/bench/io.bench.ts",
+    defaults: [],
+    packageDir: "integrations/snowflake",
     external: true
   }
 ]

@@ -45,4 +45,12 @@ describe("case scripts (real node processes, sources)", () => {
     expect(figures.stale_after_full_count).toBe(0)
     expect(figures.stale_after_root_count).toBe(Workload.downstreamCone(100, 0).size)
   })
+
+  it("part counts scattered partitions from ranges and stores one row per range", async () => {
+    const figures = await runScript("bench/src/cases/part.ts", 10_000, { source: true, timeoutMs: 60_000 })
+    // 100 stretches of 50 materialized, 10 failed: 110 ranges, not 5,010 rows
+    expect(figures.status_ranges).toBe(110)
+    expect(figures.plan_partitions).toBe(10_000)
+    expect(figures.backfill_runs).toBe(5_000)
+  })
 })

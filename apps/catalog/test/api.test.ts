@@ -91,6 +91,19 @@ describe("catalog HTTP API (real server on a random port, in-memory instance)", 
     expect(badLaunch.body.message).toContain("no asset matches group:platinum")
   })
 
+  it("refuses a launch with an invalid partition key before recording a run (400 naming the key and the asset)", async () => {
+    const before = decode(Models.RunList, (await call(base(), "/api/runs?limit=500")).body).runs.length
+    for (const partition of ["..", ".", "", "a\u0000b", "x".repeat(129)]) {
+      const refused = await call(base(), "/api/runs", { method: "POST", body: { selection: "raw_orders", partition } })
+      expect(refused.status).toBe(400)
+      expect(refused.body._tag).toBe("@strata/protocol/InvalidRequest")
+      expect(refused.body.message).toContain("invalid partition key")
+      expect(refused.body.message).toContain("of asset raw_orders")
+      expect(refused.body.message).toContain("1 to 128 characters")
+    }
+    expect(decode(Models.RunList, (await call(base(), "/api/runs?limit=500")).body).runs.length).toBe(before)
+  })
+
   it("launches a run, streams its events live, and records failures and metadata", async () => {
     const launched = await call(base(), "/api/runs", { method: "POST", body: { selection: "*" } })
     expect(launched.status).toBe(200)

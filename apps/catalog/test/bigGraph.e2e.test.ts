@@ -15,7 +15,7 @@ import { launchChromium } from "./browser.ts"
 
 declare global {
   interface Window {
-    __strataGraph?: { firstRenderMs: number; nodes: number; frames: number; lastFrameMs: number }
+    __strataGraph?: { firstRenderMs: number; nodes: number; frames: number; lastFrameMs: number; layoutMs?: number }
   }
 }
 

@@ -8,21 +8,26 @@ import { hostname } from "node:os"
 import * as path from "node:path"
 import * as readline from "node:readline/promises"
 import type { Instance as InstanceModule } from "@strata/core"
-import { ExecutionPlan, Instance, Materialize, Observe, RunCoordinator, Selection, ShapeDiff, Staleness, StrataConfig } from "@strata/core"
+import { AssetState, ExecutionPlan, Instance, Materialize, Observe, RunCoordinator, Selection, ShapeDiff, Staleness, StrataConfig } from "@strata/core"
 import { Runtime } from "@strata/runtime"
 import { Effect, Logger, Option } from "effect"
 import type { Layer } from "effect"
 import type { Scope } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import * as Checks from "./Checks.ts"
+import { automationCommands, startDaemon } from "./AutomationCommands.ts"
 import type { CliFailure } from "./CliError.ts"
 import { defaultInstanceLayer } from "./DefaultInstance.ts"
+import { init } from "./init/Command.ts"
 import { internal, runtime, usage } from "./CliError.ts"
 import type { Terminal } from "./Output.ts"
 import * as Output from "./Output.ts"
+import * as PartitionFlags from "./PartitionFlags.ts"
+import * as PartitionStatus from "./PartitionStatus.ts"
 import * as Progress from "./Progress.ts"
 import type { LoadedConfig } from "./ProjectLoader.ts"
 import * as ProjectLoader from "./ProjectLoader.ts"
+import { worker } from "./WorkerCommand.ts"
 
 const fileFlag = Flag.String("file").pipe(
   Flag.withAlias("f"),
@@ -67,6 +72,7 @@ const coreFailure = (error: unknown): CliFailure => {
     case "@strata/core/SelectionResolveError":
       return usage(`invalid --select: ${message}`)
     case "@strata/core/ReexecutionError":
+    case "@strata/core/InvalidPartitionKey":
       return usage(message)
     case "@strata/core/InstanceError":
       return runtime(`instance error: ${message}`)
@@ -81,7 +87,11 @@ const provided = <A, E>(
 ): Effect.Effect<A, CliFailure> =>
   (Effect.provide(effect, environment.env.context) as Effect.Effect<A, E>).pipe(Effect.mapError(coreFailure))
 
-const term = (): Terminal => Output.processTerminal()
+/** The process's terminal; with `--json`, stdout is kept for the JSON document (console output goes to stderr). */
+const term = (json = false): Terminal => {
+  if (json) Output.reserveStdoutForJson()
+  return Output.processTerminal()
+}
 
 // ---------------------------------------------------------------------------------------------- materialize
 
@@ -99,19 +109,23 @@ const materialize = Command.make(
       Flag.withDescription("Steps running at once (default 4)"),
       Flag.withDefault(4)
     ),
+    partition: PartitionFlags.partitionFlag,
+    partitions: PartitionFlags.partitionsFlag,
     json: jsonFlag
   },
   (input) =>
     Effect.scoped(Effect.gen(function*() {
-      const out = term()
+      const out = term(input.json)
       if (input.concurrency < 1) return yield* usage(`--concurrency must be at least 1 (got ${input.concurrency})`)
+      const partition = yield* PartitionFlags.selection(input.partition, input.partitions)
       const environment = yield* openProject(input.file)
       const project = environment.loaded.project
       const selection = Option.getOrUndefined(input.select)
       // planned once: the plan counted here is the plan the run executes
-      const plan = yield* ExecutionPlan.make(project, { selection, staleOnly: input.staleOnly }).pipe(Effect.mapError(coreFailure))
+      const plan = yield* ExecutionPlan.make(project, { selection, staleOnly: input.staleOnly, partition }).pipe(
+        Effect.mapError(coreFailure)
+      )
       if (plan.steps.length === 0) return yield* usage(`--select ${JSON.stringify(selection)} selects no asset`)
-      const progress = input.json ? undefined : Progress.make(out, plan.steps.length)
       if (!input.json) {
         Output.line(
           out,
@@ -119,22 +133,7 @@ const materialize = Command.make(
             ` · environment ${environment.env.name} · instance ${environment.env.instance}`
         )
       }
-      const result = yield* provided(
-        environment,
-        RunCoordinator.execute(project, plan, { concurrency: input.concurrency, onEvent: progress?.onEvent })
-      ).pipe(
-        // asset logs are recorded in the run and shown by the progress display, not by the default console logger
-        Effect.provideService(Logger.CurrentLoggers, new Set()),
-        Effect.ensuring(Effect.sync(() => progress?.stop()))
-      )
-      if (input.json) {
-        Output.json(out, result)
-      } else {
-        printSummary(out, result)
-      }
-      if (result.status !== "succeeded") {
-        return yield* runtime(`run ${result.runId} ${result.status}`, true)
-      }
+      return yield* executePlan(out, environment, plan, { json: input.json, concurrency: input.concurrency })
     }))
 ).pipe(
   Command.withDescription("Materialize assets (all of them by default) and record the run"),
@@ -142,9 +141,48 @@ const materialize = Command.make(
     { command: "strata materialize", description: "Materialize every asset" },
     { command: "strata materialize --stale-only", description: "Only what is stale or missing" },
     { command: "strata materialize --select '+gold_user_metrics'", description: "An asset and its direct upstreams" },
-    { command: "strata materialize --select 'group:silver' --json", description: "A group, printing the result as JSON" }
+    { command: "strata materialize --select 'group:silver' --json", description: "A group, printing the result as JSON" },
+    { command: "strata materialize --select daily_active_users --partition 2024-01-01", description: "One partition" },
+    {
+      command: "strata materialize --select daily_active_users --partitions 2024-01-01...2024-01-31",
+      description: "A range of partitions, in one run (one step per asset)"
+    }
   ])
 )
+
+/**
+ * Runs a plan the way `materialize` does (live progress or JSON, the summary) and fails with exit code 1 when
+ * the run did not succeed. Shared by `materialize` and `runs reexecute`.
+ */
+const executePlan = (
+  out: Terminal,
+  environment: Environment,
+  plan: ExecutionPlan.ExecutionPlan,
+  options: { readonly json: boolean; readonly concurrency: number; readonly tags?: Readonly<Record<string, string>> | undefined }
+): Effect.Effect<void, CliFailure> =>
+  Effect.gen(function*() {
+    const progress = options.json ? undefined : Progress.make(out, plan.steps.length)
+    const result = yield* provided(
+      environment,
+      RunCoordinator.execute(environment.loaded.project, plan, {
+        concurrency: options.concurrency,
+        onEvent: progress?.onEvent,
+        tags: options.tags
+      })
+    ).pipe(
+      // asset logs are recorded in the run and shown by the progress display, not by the default console logger
+      Effect.provideService(Logger.CurrentLoggers, new Set()),
+      Effect.ensuring(Effect.sync(() => progress?.stop()))
+    )
+    if (options.json) {
+      Output.json(out, result)
+    } else {
+      printSummary(out, result)
+    }
+    if (result.status !== "succeeded") {
+      return yield* runtime(`run ${result.runId} ${result.status}`, true)
+    }
+  })
 
 const printSummary = (out: Terminal, result: Materialize.RunResult) => {
   const status = result.status === "succeeded" ? Output.green(out, "succeeded") : Output.red(out, result.status)
@@ -174,20 +212,26 @@ const status = Command.make(
   { file: fileFlag, select: selectFlag, json: jsonFlag },
   (input) =>
     Effect.scoped(Effect.gen(function*() {
-      const out = term()
+      const out = term(input.json)
       const environment = yield* openProject(input.file)
       const project = environment.loaded.project
       const selection = Option.getOrUndefined(input.select)
       // a bad selection is reported before anything is observed or recorded
       if (selection !== undefined) yield* Selection.resolve(project, selection).pipe(Effect.mapError(coreFailure))
-      const observed = yield* provided(environment, Observe.sources(project))
-      const statuses = yield* provided(environment, Staleness.status(project, { selection }))
+      // a source that cannot be observed (a deleted file) is recorded as failed, as `strata dev` does, and shown so
+      const observed = yield* provided(environment, Observe.sources(project, { recordFailures: true }))
+      const states = yield* provided(environment, AssetState.read(project, { selection }))
+      for (const failure of observed.failed) {
+        Output.warn(out, `${Output.yellow(out, "warning")}: cannot observe ${failure.key}: ${AssetState.firstLine(failure.error.message)}`)
+      }
+      const partitions = yield* provided(environment, PartitionStatus.read(project, states.map((s) => s.key)))
       const extras = yield* provided(environment, Checks.statusExtras(project, selection))
       if (input.json) {
         Output.json(out, {
           environment: environment.env.name,
           observed: { changed: observed.changed, failed: observed.failed, runId: observed.runId },
-          assets: statuses.map((s) => ({ ...s, reasonText: s.reasons.map(Staleness.describe) })),
+          assets: states.map((s) => ({ ...s, reasonText: s.reasons.map(Staleness.describe) })),
+          partitions,
           failingChecks: extras.failing,
           freshness: extras.freshness
         })
@@ -199,26 +243,38 @@ const status = Command.make(
           `observed ${change.key}: ${change.previous === undefined ? "first observation" : "new data"} (${change.dataVersion})`
         )
       }
-      for (const failure of observed.failed) {
-        Output.line(out, `${Output.yellow(out, "warning")}: cannot observe ${failure.key}: ${failure.error.message}`)
-      }
-      const paint = (s: Staleness.Status) =>
-        s === "fresh" ? Output.green(out, s) : s === "stale" ? Output.yellow(out, s) : Output.red(out, s)
-      const rows = statuses.map((s) => [paint(s.status), s.key, s.kind, s.reasons.map(Staleness.describe).join("; ")])
-      for (const row of Output.table([["STATUS", "ASSET", "KIND", "REASONS"], ...rows])) Output.line(out, row)
-      const count = (s: Staleness.Status) => statuses.filter((x) => x.status === s).length
-      Output.line(out)
-      Output.line(out, `${count("fresh")} fresh, ${count("stale")} stale, ${count("missing")} missing`)
-      if (count("stale") + count("missing") > 0) Output.line(out, "Run `strata materialize --stale-only` to bring them up to date.")
+      printStates(out, states)
+      PartitionStatus.print(out, partitions)
       Checks.printStatusExtras(out, extras)
     }))
 ).pipe(
-  Command.withDescription("Show each asset as fresh, stale or missing, with the reasons (observes source assets first)"),
+  Command.withDescription(
+    "Show each asset as fresh, stale, missing, failed or running, with the reasons (observes source assets first)"
+  ),
   Command.withExamples([
     { command: "strata status", description: "Every asset" },
     { command: "strata status --select 'gold_user_metrics*' --json", description: "An asset and its downstreams, as JSON" }
   ])
 )
+
+const printStates = (out: Terminal, states: ReadonlyArray<AssetState.AssetState>) => {
+  const paint = (s: AssetState.State) =>
+    s === "fresh" ? Output.green(out, s) : s === "stale" || s === "running" ? Output.yellow(out, s) : Output.red(out, s)
+  const rows = states.map((s) => [paint(s.status), s.key, s.kind, AssetState.describe(s)])
+  for (const row of Output.table([["STATUS", "ASSET", "KIND", "REASONS"], ...rows])) Output.line(out, row)
+  const count = (s: AssetState.State) => states.filter((x) => x.status === s).length
+  Output.line(out)
+  Output.line(
+    out,
+    `${count("fresh")} fresh, ${count("stale")} stale, ${count("missing")} missing, ${count("failed")} failed, ` +
+      `${count("running")} running`
+  )
+  if (count("stale") + count("missing") + count("failed") > 0) {
+    Output.line(out, "Run `strata materialize --stale-only` to bring them up to date.")
+  }
+  const failed = states.find((s) => s.failure !== undefined)
+  if (failed?.failure !== undefined) Output.line(out, `Details of a failure: strata runs show ${failed.failure.runId}`)
+}
 
 // ---------------------------------------------------------------------------------------------- list
 
@@ -227,7 +283,7 @@ const list = Command.make(
   { file: fileFlag, json: jsonFlag },
   (input) =>
     Effect.gen(function*() {
-      const out = term()
+      const out = term(input.json)
       const loaded = yield* ProjectLoader.load({ file: Option.getOrUndefined(input.file) })
       const specs = loaded.project.specs()
       const rows = specs.map((spec) => ({
@@ -309,7 +365,7 @@ const runsCancel = Command.make(
   },
   (input) =>
     Effect.scoped(Effect.gen(function*() {
-      const out = term()
+      const out = term(input.json)
       if (input.timeout < 1) return yield* usage(`--timeout must be at least 1 second (got ${input.timeout})`)
       const environment = yield* openProject(input.file)
       const reason = `canceled from the CLI (pid ${process.pid} on ${hostname()})`
@@ -382,7 +438,7 @@ const runsShow = Command.make(
   { file: fileFlag, json: jsonFlag, runId: Argument.String("run-id").pipe(Argument.withDescription("The run's id (see strata runs)")) },
   (input) =>
     Effect.scoped(Effect.gen(function*() {
-      const out = term()
+      const out = term(input.json)
       const environment = yield* openProject(input.file)
       const { events, run, shapes } = yield* provided(
         environment,
@@ -433,6 +489,59 @@ const runsShow = Command.make(
   Command.withExamples([{ command: "strata runs show 3f2a", description: "A run, by id or unique id prefix" }])
 )
 
+const runsReexecute = Command.make(
+  "reexecute",
+  {
+    file: fileFlag,
+    json: jsonFlag,
+    runId: Argument.String("run-id").pipe(Argument.withDescription("The run's id or a unique prefix (see strata runs)")),
+    fromFailure: Flag.Boolean("from-failure").pipe(
+      Flag.withDescription("Only the steps that did not succeed (failed, skipped, never started); default: every step of the run"),
+      Flag.withDefault(false)
+    ),
+    concurrency: Flag.Int("concurrency").pipe(
+      Flag.withAlias("c"),
+      Flag.withDescription("Steps running at once (default 4)"),
+      Flag.withDefault(4)
+    )
+  },
+  (input) =>
+    Effect.scoped(Effect.gen(function*() {
+      const out = term(input.json)
+      if (input.concurrency < 1) return yield* usage(`--concurrency must be at least 1 (got ${input.concurrency})`)
+      const environment = yield* openProject(input.file)
+      const project = environment.loaded.project
+      const from = input.fromFailure ? "failure" : "all"
+      // core's one re-execution rule (ExecutionPlan.fromRun), as the catalog uses it
+      const { parent, plan } = yield* provided(
+        environment,
+        Effect.gen(function*() {
+          const instance = yield* Instance.Instance
+          const parent = (yield* findRun(instance, input.runId))
+          const plan = yield* Materialize.plan(project, { reexecute: { runId: parent?.runId ?? input.runId, from } })
+          return { parent: parent!, plan }
+        })
+      )
+      if (!input.json) {
+        Output.line(
+          out,
+          `Re-executing ${plan.steps.length} step${plan.steps.length === 1 ? "" : "s"} of run ${parent.runId}` +
+            `${input.fromFailure ? " (from failure)" : ""} · environment ${environment.env.name} · instance ${environment.env.instance}`
+        )
+      }
+      return yield* executePlan(out, environment, plan, { json: input.json, concurrency: input.concurrency, tags: parent.tags })
+    }))
+).pipe(
+  Command.withDescription(
+    "Re-execute a finished run (by id or unique prefix) as a new run: every step, or with --from-failure only those " +
+      "that did not succeed; exit codes like materialize"
+  ),
+  Command.withExamples([
+    { command: "strata runs reexecute 3f2a --from-failure", description: "Retry what failed or was skipped in run 3f2a" },
+    { command: "strata runs reexecute 3f2a --json", description: "Every step of run 3f2a again, printing the result as JSON" }
+  ])
+)
+
 const runs = Command.make(
   "runs",
   {
@@ -443,7 +552,7 @@ const runs = Command.make(
   },
   (input) =>
     Effect.scoped(Effect.gen(function*() {
-      const out = term()
+      const out = term(input.json)
       if (input.limit < 1) return yield* usage(`--limit must be at least 1 (got ${input.limit})`)
       const environment = yield* openProject(input.file)
       const list = yield* provided(
@@ -478,9 +587,10 @@ const runs = Command.make(
     { command: "strata runs", description: "The 20 newest runs" },
     { command: "strata runs --status failed --limit 5", description: "The 5 newest failed runs" },
     { command: "strata runs show <run-id>", description: "One run's events, logs and metadata" },
-    { command: "strata runs cancel <run-id>", description: "Cancel a run, wherever it runs" }
+    { command: "strata runs cancel <run-id>", description: "Cancel a run, wherever it runs" },
+    { command: "strata runs reexecute <run-id> --from-failure", description: "Re-execute what a run did not finish" }
   ]),
-  Command.withSubcommands([runsShow, runsCancel])
+  Command.withSubcommands([runsShow, runsCancel, runsReexecute])
 )
 
 const printRun = (out: Terminal, run: InstanceModule.RunRecord) => {
@@ -499,7 +609,8 @@ const printRun = (out: Terminal, run: InstanceModule.RunRecord) => {
 const describeEvent = (event: import("@strata/core").Event.StoredEvent): string => {
   switch (event.type) {
     case "step-started":
-      return `${event.assetKey}${event.attempt > 1 ? ` (attempt ${event.attempt})` : ""}`
+      return `${event.assetKey}${event.attempt > 1 ? ` (attempt ${event.attempt})` : ""}` +
+        (event.worker === undefined ? "" : ` on worker ${event.worker.id} (pid ${event.worker.pid} on ${event.worker.host})`)
     case "step-succeeded":
       return `${event.assetKey} ${Output.duration(event.durationMs)}`
     case "step-failed":
@@ -588,6 +699,11 @@ const dev = Command.make(
       Flag.withDescription("Do not observe file sources when their files change (observe them from the UI or `strata status`)"),
       Flag.withDefault(false),
       Flag.map((noWatch) => !noWatch)
+    ),
+    daemon: Flag.Boolean("no-daemon").pipe(
+      Flag.withDescription("Do not run the automation daemon in this process (conditions, schedules, sensors)"),
+      Flag.withDefault(false),
+      Flag.map((noDaemon) => !noDaemon)
     )
   },
   (input) =>
@@ -602,6 +718,7 @@ const dev = Command.make(
       // the name the loads below resolve STRATA_ENV to (the config's default when it is unset)
       const initial = StrataConfig.environment(first.config, process.env.STRATA_ENV)
       const environmentName = "_tag" in initial ? process.env.STRATA_ENV ?? "default" : initial.name
+      const defaultEnvironment = first.config.defaultEnvironment
       const load = Effect.gen(function*() {
         const loaded = first ?? (yield* ProjectLoader.load({ file, fresh: true }))
         first = undefined
@@ -614,7 +731,8 @@ const dev = Command.make(
       const runtime = yield* Runtime.make({
         load: () => load,
         watchSources: input.watchSources,
-        instance: defaultInstanceLayer(root),
+        // the instance of the environment served, as for the other commands (see DefaultInstance)
+        instance: defaultInstanceLayer(root, { name: environmentName, defaultEnvironment }),
         name: "the catalog"
       }).pipe(Effect.mapError((error) => usage(error.message)))
       // loaded on demand: the catalog's HTTP server and UI are only needed by `strata dev`
@@ -633,7 +751,9 @@ const dev = Command.make(
           ? usage(text)
           : usage(`cannot serve on ${input.host}:${input.port}: ${text}; pick another --port`)
       }))
+      const daemon = input.daemon ? yield* startDaemon(runtime) : undefined
       Output.line(out, `Strata catalog on ${server.url} · environment ${environmentName}`)
+      if (daemon !== undefined) Output.line(out, `Automation daemon ${daemon.holder} (--no-daemon to turn off).`)
       Output.line(out, `Watching ${ProjectLoader.loadedProjectFiles().map((f) => path.relative(root, f)).join(", ")}; Ctrl-C to stop.`)
       Output.line(
         out,
@@ -685,7 +805,8 @@ export const strata = Command.make("strata").pipe(
     { command: "strata materialize", description: "Materialize everything" },
     { command: "strata status", description: "What is fresh, stale or missing, and why" },
     { command: "strata dev", description: "The catalog UI on http://127.0.0.1:3000" },
+    { command: "strata init my-project", description: "A new project in ./my-project" },
     { command: "STRATA_ENV=prod strata materialize --stale-only", description: "In another environment" }
   ]),
-  Command.withSubcommands([materialize, status, list, runs, checks, dev, wipe])
+  Command.withSubcommands([materialize, status, list, runs, checks, dev, worker, wipe, init, ...automationCommands])
 )

@@ -10,10 +10,11 @@
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { readFileSync } from "node:fs"
-import { Cause, Effect, Exit, Schema } from "effect"
+import { Cause, Effect, Exit, Logger, Schema } from "effect"
 import { Command } from "effect/cli"
 import { ExitCode, internalMessage } from "./CliError.ts"
 import { strata } from "./Commands.ts"
+import { tolerateClosedOutput } from "./Output.ts"
 
 /**
  * The CLI's version: the `version` of this package's package.json, read when the module loads (from
@@ -51,6 +52,9 @@ const failureCode = (error: unknown): number => {
  */
 export const run = (args: ReadonlyArray<string>): Effect.Effect<number> =>
   Command.runWith(strata, { version })(args).pipe(
+    // warnings and other logs (an orphaned run reaped while the instance opens) are diagnostics: stderr, so that
+    // stdout carries only the command's output (with --json, only the JSON document)
+    Effect.provideService(Logger.LogToStderr, true),
     Effect.provide(NodeServices.layer),
     Effect.exit,
     Effect.map((exit) => {
@@ -67,10 +71,13 @@ export const run = (args: ReadonlyArray<string>): Effect.Effect<number> =>
  *
  * @since 0.1.0
  */
-export const main = (): void =>
+export const main = (): void => {
+  // `strata materialize | head -1`: a closed stdout must not stop the run
+  tolerateClosedOutput()
   NodeRuntime.runMain(run(process.argv.slice(2)), {
     disableErrorReporting: true,
     teardown: (exit, onExit) => {
       onExit(Exit.isSuccess(exit) ? exit.value as number : Cause.hasInterruptsOnly(exit.cause) ? 130 : 1)
     }
   })
+}

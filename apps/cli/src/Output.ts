@@ -4,6 +4,7 @@
  *
  * @since 0.1.0
  */
+import { Console } from "node:console"
 
 /**
  * Where and how to print.
@@ -16,6 +17,64 @@ export interface Terminal {
   /** stdout is an interactive terminal: live progress and colours. */
   readonly tty: boolean
   readonly color: boolean
+}
+
+/**
+ * Console methods that write to stdout.
+ */
+const stdoutMethods = [
+  "log",
+  "info",
+  "debug",
+  "dir",
+  "dirxml",
+  "table",
+  "group",
+  "groupCollapsed",
+  "count",
+  "timeLog",
+  "timeEnd"
+] as const
+
+/**
+ * Keeps stdout for the JSON document (`--json`): what the process's console
+ * would print on stdout (asset code calling `console.log`, a logger of a
+ * library) goes to stderr from now on. Writes to `process.stdout` itself are
+ * left alone: {@link json} uses it.
+ *
+ * @since 0.1.0
+ */
+export const reserveStdoutForJson = (): void => {
+  const toStderr = new Console({ stdout: process.stderr, stderr: process.stderr })
+  const target = globalThis.console as unknown as Record<string, unknown>
+  for (const method of stdoutMethods) target[method] = (toStderr[method] as Function).bind(toStderr)
+}
+
+/**
+ * Keeps a closed stdout or stderr from crashing the process: `strata
+ * materialize | head -1` closes the pipe after one line, and the next write
+ * fails with EPIPE, which Node raises as an unhandled `error` event. The run
+ * must go on and be recorded: output to a closed stream is dropped. Another
+ * write error (a full disk under a redirect) is reported once on the other
+ * stream, and output to that stream is dropped too.
+ *
+ * @since 0.1.0
+ */
+export const tolerateClosedOutput = (): void => {
+  const guard = (stream: NodeJS.WriteStream, other: NodeJS.WriteStream, name: string) => {
+    let reported = false
+    stream.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code === "EPIPE" || error.code === "ERR_STREAM_DESTROYED" || reported) return
+      reported = true
+      try {
+        other.write(`strata: cannot write to ${name} (${error.code ?? error.message}); its output is dropped\n`)
+      } catch {
+        // both streams are gone
+      }
+    })
+  }
+  guard(process.stdout, process.stderr, "stdout")
+  guard(process.stderr, process.stdout, "stderr")
 }
 
 /**
@@ -74,6 +133,15 @@ export const bold = paint(1)
  */
 export const line = (term: Terminal, text = ""): void => {
   term.out.write(`${text}\n`)
+}
+
+/**
+ * Writes a warning line to stderr (never to stdout, which `--json` keeps for the document).
+ *
+ * @since 0.1.0
+ */
+export const warn = (term: Terminal, text: string): void => {
+  term.err.write(`${text}\n`)
 }
 
 /**

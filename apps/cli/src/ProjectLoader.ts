@@ -24,7 +24,7 @@ import { Cause, Context, Effect, Exit, Layer } from "effect"
 import type { Scope } from "effect"
 import type { CliFailure } from "./CliError.ts"
 import { usage } from "./CliError.ts"
-import { defaultInstanceLayer } from "./DefaultInstance.ts"
+import { defaultInstanceLayer, instancePathFor } from "./DefaultInstance.ts"
 
 /**
  * The default config file name, looked up in the working directory.
@@ -303,9 +303,12 @@ export const buildEnvironment = (
     if (Exit.isFailure(exit)) return yield* failure("failed to start")(exit.cause)
     let context = exit.value as Context.Context<never>
     if (Context.getOption(context, Instance.Instance)._tag === "None") {
-      const instanceExit = yield* Effect.exit(Layer.build(defaultInstanceLayer(loaded.root)))
+      // each environment records into its own default instance (see DefaultInstance)
+      const environment = { name: chosen.name, defaultEnvironment: loaded.config.defaultEnvironment }
+      const instanceExit = yield* Effect.exit(Layer.build(defaultInstanceLayer(loaded.root, environment)))
       if (Exit.isFailure(instanceExit)) {
-        return yield* usage(`cannot open the instance under ${path.join(loaded.root, ".strata")}: ${causeMessage(instanceExit.cause)}`)
+        const file = path.join(loaded.root, instancePathFor(environment.name, environment.defaultEnvironment))
+        return yield* usage(`cannot open the instance ${file}: ${causeMessage(instanceExit.cause)}`)
       }
       context = Context.merge(context, instanceExit.value) as Context.Context<never>
     }

@@ -57,10 +57,14 @@ const runScript = (args: ReadonlyArray<string>, cwd: string) =>
     child.on("close", (code) => code === 0 ? resolve(output) : reject(new Error(`node ${args.join(" ")} exited ${code}: ${output}`)))
   })
 
-/** Starts `strata dev --port 0` and resolves with its URL once it serves. */
+/**
+ * Starts `strata dev --port 0` and resolves with its URL once it serves. Without the daemon: this test
+ * shows staleness turning up in the open graph, which the lakehouse's eager conditions would otherwise
+ * resolve at once (test/automation.test.ts covers that).
+ */
 const startDev = (cwd: string, flags: ReadonlyArray<string> = []) =>
   new Promise<{ child: ChildProcess; url: string }>((resolve, reject) => {
-    const child = node([cliSource, "dev", "--port", "0", ...flags], cwd)
+    const child = node([cliSource, "dev", "--port", "0", "--no-daemon", ...flags], cwd)
     let output = ""
     const onData = (chunk: Buffer) => {
       output += chunk
@@ -269,6 +273,7 @@ describe("the lakehouse example in the catalog UI", () => {
       "gold_user_metrics: blocking check row_count_not_dropping of silver_users failed"
     ])
     await page.goto(`${dev.url}/asset/silver_users`)
+    await page.click("[role=tab]:text-is('Checks')")
     await page.waitForSelector(`[data-testid="check-row_count_not_dropping"] >> text=failed`)
     await page.waitForSelector(`[data-testid="check-row_count_not_dropping"] >> text=more than 50%`)
     await page.waitForSelector(`[data-testid="check-email_unique"] >> text=passed`)

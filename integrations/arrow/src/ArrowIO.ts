@@ -3,9 +3,13 @@
  * (and per partition), Parquet by default or Arrow IPC.
  *
  * - Layout: `<base>/<asset/key/path>.parquet`, and for a partitioned asset
- *   `<base>/<asset/key/path>/<partition>.parquet` (the partition
- *   URI-encoded). IPC files end in `.arrow`. The base defaults to
- *   `.strata/tables` under the working directory.
+ *   `<base>/<asset/key/path>/@<partition>.parquet`. IPC files end in
+ *   `.arrow`. The base defaults to `.strata/tables` under the working
+ *   directory. Key segments and partition keys are escaped by core's
+ *   `StoragePath` (`@strata/core/spi`): `.`, upper-case and non-ASCII
+ *   characters become `%XX`, very long names are hashed, and no key or
+ *   partition (`..`, `/`, NUL...) reaches outside the base or another
+ *   asset's file.
  * - Writes are atomic: the file is written to a temporary file in the same
  *   folder and renamed over the old one, so a crash never leaves half a file
  *   where a reader looks. The replaced file is unlinked right after the
@@ -53,7 +57,7 @@ import * as path from "node:path"
 import { pathToFileURL } from "node:url"
 import type { Asset, IOManager, Metadata } from "@strata/core"
 import { AssetKey } from "@strata/core"
-import { isProcessAlive } from "@strata/core/spi"
+import { isProcessAlive, StoragePath } from "@strata/core/spi"
 import type { Schema, Table } from "apache-arrow"
 import { DataType, tableFromIPC, tableToIPC, util } from "apache-arrow"
 import { Context, Effect, Exit, Layer } from "effect"
@@ -315,10 +319,8 @@ export const make = (options?: Options): ArrowIOShape => {
     }
   }
 
-  const stem = (key: string, partition: string | undefined): string =>
-    partition === undefined
-      ? path.join(base, ...key.split("/"))
-      : path.join(base, ...key.split("/"), encodeURIComponent(partition))
+  // core's shared mapping: no key or partition escapes the base or lands on another's file
+  const stem = (key: string, partition: string | undefined): string => StoragePath.stem(base, key, partition)
 
   const fileOf = (key: string, partition: string | undefined, as: Format = format): string =>
     `${stem(key, partition)}.${Codec.extensions[as]}`

@@ -11,6 +11,7 @@ export type { ArrowIOShape, Options, ReadOptions, WriteOptions } from "./ArrowIO
 export { compareSchemas } from "./ArrowIO.ts"
 export * as ArrowError from "./ArrowError.ts"
 export * as Sql from "./Sql.ts"
+export * as TableIO from "./TableIO.ts"
 export * as TableMetadata from "./TableMetadata.ts"
 export * as Tables from "./Tables.ts"
 export * as TypeHandler from "./TypeHandler.ts"

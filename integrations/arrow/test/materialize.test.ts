@@ -128,7 +128,7 @@ describe("materializing assets stored by ArrowIO", () => {
         const result = yield* Materialize.materialize(project, { partition })
         expect(result.status).toBe("succeeded")
       }
-      expect(fs.readdirSync(`${io.base}/daily`).sort()).toEqual(["2024-01-01.parquet", "2024-01-02.parquet"])
+      expect(fs.readdirSync(`${io.base}/daily`).sort()).toEqual(["@2024-01-01.parquet", "@2024-01-02.parquet"])
       expect(Tables.toRows(yield* io.read("daily", { partition: "2024-01-02" }))).toEqual([{ day: "2024-01-02", n: 1 }])
     }).pipe(Effect.provide(Layer.mergeAll(Instance.layerMemory, ArrowIO.layer({ base: tempFolder() })))))
 })

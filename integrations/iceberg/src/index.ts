@@ -10,6 +10,8 @@
 export * as Filter from "./Filter.ts"
 export * as IcebergCatalog from "./IcebergCatalog.ts"
 export * as IcebergError from "./IcebergError.ts"
+export { IcebergIO } from "./IcebergIO.ts"
+export type { Options as IcebergIOOptions } from "./IcebergIO.ts"
 export * as IcebergSchema from "./IcebergSchema.ts"
 export * as IcebergTable from "./IcebergTable.ts"
 export * as PartitionSpec from "./PartitionSpec.ts"

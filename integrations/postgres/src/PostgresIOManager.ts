@@ -36,23 +36,22 @@
  * @since 0.1.0
  */
 import { createHash, randomBytes } from "node:crypto"
+import * as TableIO from "@strata/arrow/TableIO"
 import { IOManager } from "@strata/core"
-import { exactJson } from "@strata/core/spi"
-import * as Arrow from "apache-arrow"
+import type * as Arrow from "apache-arrow"
 import type { Context } from "effect"
 import { Effect, Layer, Schema } from "effect"
 
 type IOManagerShape<A> = IOManager.IOManager<A>
 type InputContext = IOManager.InputContext
 type OutputContext = IOManager.OutputContext
-type StoreResult = IOManager.StoreResult
 import type { PgConnection, PgServerInfo } from "./PgClient.ts"
 import { PgClient, quoteIdentifier, quoteLiteral } from "./PgClient.ts"
 import type { PgError } from "./PgError.ts"
 import type { PgColumn } from "./internal/binaryCopy.ts"
-import { ColumnError, encodeTable, EXTENSION_NAME, isNative, JSON_EXTENSION, makeTableDecoder, PG_TYPE, sqlTypeOf } from "./internal/binaryCopy.ts"
-import { rowsToTable, tableToRows } from "./internal/rows.ts"
-import type { Row } from "./internal/rows.ts"
+import { ColumnError, encodeTable, isNative, makeTableDecoder, sqlTypeOf } from "./internal/binaryCopy.ts"
+
+type Row = TableIO.Row
 
 /**
  * Options of {@link make}.
@@ -156,11 +155,7 @@ export const layerDefault = (options?: Options): Layer.Layer<IOManager.DefaultIO
  *
  * @since 0.1.0
  */
-export interface TableHandler<A> {
-  readonly name: string
-  readonly toTable: (value: A) => Arrow.Table
-  readonly fromTable: (table: Arrow.Table) => A
-}
+export type TableHandler<A> = TableIO.TableHandler<A>
 
 /**
  * An I/O manager key for arrays of plain row objects stored in Postgres.
@@ -190,16 +185,8 @@ const MAX_IDENTIFIER = 63
 export const tableNameOf = (
   key: string,
   options?: { readonly schema?: string | undefined; readonly metadata?: Readonly<Record<string, unknown>> | undefined }
-): TableName => {
-  const segments = key.split("/")
-  const table = segments[segments.length - 1]!
-  const schema = segments.length === 1 ? options?.schema ?? "public" : segments.slice(0, -1).join("/")
-  const metadata = options?.metadata
-  return {
-    schema: typeof metadata?.["postgres/schema"] === "string" ? metadata["postgres/schema"] : schema,
-    table: typeof metadata?.["postgres/table"] === "string" ? metadata["postgres/table"] : table
-  }
-}
+): TableName =>
+  TableIO.tableNameOf(key, { defaultSchema: options?.schema ?? "public", metadataPrefix: "postgres", maxBytes: MAX_IDENTIFIER }, options?.metadata)
 
 /** `"schema"."table"`, quoted. */
 const qualified = (name: TableName) => `${quoteIdentifier(name.schema)}.${quoteIdentifier(name.table)}`
@@ -210,9 +197,14 @@ const qualified = (name: TableName) => `${quoteIdentifier(name.schema)}.${quoteI
  * @since 0.1.0
  */
 export const uriOf = (info: PgServerInfo, name: TableName): string =>
-  `postgres://${info.host}${info.port === 5432 ? "" : `:${info.port}`}/${encodeURIComponent(info.database)}/${
-    encodeURIComponent(name.schema)
-  }.${encodeURIComponent(name.table)}`
+  `postgres://${info.host}${info.port === 5432 ? "" : `:${info.port}`}/${encodeUri(info.database)}/${
+    encodeUri(name.schema)
+  }.${encodeUri(name.table)}`
+
+// encodeURIComponent throws on an unpaired surrogate (an invalid key): show U+FFFD instead, and let the
+// server refuse the name with a typed error
+const encodeUri = (text: string) =>
+  encodeURIComponent(text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD"))
 
 const columnsQuery = `
 select a.attname as name, a.atttypid::int as oid, a.atttypmod as typmod,
@@ -300,338 +292,206 @@ const lockAndDescribe = (connection: Pick<PgConnection, "query">, name: TableNam
 }
 
 /**
- * Builds the Postgres I/O managers (tables and rows) over a client.
+ * Builds the Postgres I/O managers (tables, rows, values, withHandler) over a
+ * client: the Postgres {@link TableIO.Backend} behind `@strata/arrow`'s
+ * shared table I/O skeleton.
  *
  * @since 0.1.0
  */
-export const make = (client: PgClient["Service"], options?: Options) => {
+export const make = (client: PgClient["Service"], options?: Options): TableIO.Managers => TableIO.make(backend(client, options))
+
+const backend = (client: PgClient["Service"], options?: Options): TableIO.Backend => {
   const partitionColumn = options?.partitionColumn ?? "_partition"
-  const versionMode = options?.dataVersion ?? "content"
+  return {
+    name: "postgres",
+    naming: { defaultSchema: options?.schema ?? "public", metadataPrefix: "postgres", maxBytes: MAX_IDENTIFIER },
+    partitionColumn,
+    uriOf: (name) => uriOf(client.info, name),
+    columnType: sqlTypeOf,
+    write: (request) => writeTable(client, request, partitionColumn, options?.dataVersion ?? "content"),
+    read: (request) => readTable(client, request, partitionColumn)
+  }
+}
 
-  const ioError = (
-    operation: "store" | "load",
-    context: { readonly key: string; readonly partition: string | undefined },
-    uri: string | undefined,
-    message: string,
-    isRetryable: boolean,
-    cause?: unknown
-  ) =>
-    new IOManager.IOError({
+const fromPg = (operation: "store" | "load", context: OutputContext | InputContext, uri: string, what: string) => (error: PgError) =>
+  // a value the encoder refused surfaces through the COPY stream: report it as bad input, not as a server error
+  error.cause instanceof ColumnError
+    ? TableIO.ioError(operation, context, uri, `cannot store asset ${context.key} in ${uri}: ${error.cause.message}`, false, error.cause)
+    : TableIO.ioError(
       operation,
-      key: context.key,
-      ...(context.partition !== undefined ? { partition: context.partition } : {}),
-      ...(uri !== undefined ? { uri } : {}),
-      message,
-      isRetryable,
-      ...(cause !== undefined ? { cause } : {})
-    })
+      context,
+      uri,
+      `${what} ${uri} failed (${error.reason}${error.sqlState ? `, SQLSTATE ${error.sqlState}` : ""}): ${error.message}`,
+      error.isRetryable,
+      error
+    )
 
-  const fromPg = (operation: "store" | "load", context: OutputContext | InputContext, uri: string, what: string) => (error: PgError) =>
-    // a value the encoder refused surfaces through the COPY stream: report it as bad input, not as a server error
-    error.cause instanceof ColumnError
-      ? ioError(operation, context, uri, `cannot store asset ${context.key} in ${uri}: ${error.cause.message}`, false, error.cause)
-      : ioError(
+/** Maps a store's or load's failures (server errors and encoder defects) to `IOError`s. */
+const mapFailures = (operation: "store" | "load", context: OutputContext | InputContext, uri: string) =>
+<A, R>(effect: Effect.Effect<A, PgError | IOManager.IOError, R>): Effect.Effect<A, IOManager.IOError, R> =>
+  effect.pipe(
+    Effect.catch((error) =>
+      error._tag === "@strata/postgres/PgError"
+        ? Effect.fail(fromPg(operation, context, uri, operation === "store" ? "writing" : "reading")(error))
+        : Effect.fail(error)
+    ),
+    Effect.catchDefect((defect) =>
+      Effect.fail(TableIO.ioError(
         operation,
         context,
         uri,
-        `${what} ${uri} failed (${error.reason}${error.sqlState ? `, SQLSTATE ${error.sqlState}` : ""}): ${error.message}`,
-        error.isRetryable,
-        error
-      )
-
-  const resolveName = (
-    operation: "store" | "load",
-    context: OutputContext | InputContext
-  ): Effect.Effect<TableName, IOManager.IOError> => {
-    const name = tableNameOf(context.key, { schema: options?.schema, metadata: context.definitionMetadata })
-    for (const part of [name.schema, name.table]) {
-      if (Buffer.byteLength(part, "utf8") > MAX_IDENTIFIER) {
-        return Effect.fail(ioError(
-          operation,
-          context,
-          undefined,
-          `the Postgres name ${JSON.stringify(part)} for asset ${context.key} is longer than ${MAX_IDENTIFIER} bytes, ` +
-            "which Postgres would truncate; use a shorter key or set the asset's metadata 'postgres/schema' / 'postgres/table'",
-          false
-        ))
-      }
-    }
-    return Effect.succeed(name)
-  }
-
-  const ensureSchema = (schema: string) =>
-    client.query(`create schema if not exists ${quoteIdentifier(schema)}`).pipe(
-      // two writers creating the same schema at once: the loser sees a duplicate, which is fine
-      Effect.catchIf((error) => error.reason === "unique-violation" || error.sqlState === "42P06", () => Effect.succeed([]))
+        defect instanceof ColumnError ? `cannot store asset ${context.key}: ${defect.message}` : `${operation === "store" ? "writing" : "reading"} ${uri} failed: ${messageOf(defect)}`,
+        false,
+        defect
+      ))
     )
+  )
 
-  const storeTable = Effect.fn("PostgresIOManager.store")(function*(
-    context: OutputContext,
-    table: Arrow.Table,
-    kind: StoredKind = "table"
-  ) {
-    const name = yield* resolveName("store", context)
-    const uri = uriOf(client.info, name)
-    const fields = table.schema.fields
-    const seen = new Set<string>()
-    const definitions: Array<string> = []
-    for (const field of fields) {
-      if (seen.has(field.name)) {
-        return yield* ioError("store", context, uri, `the table has two columns named ${JSON.stringify(field.name)}; rename one`, false)
-      }
-      seen.add(field.name)
-      if (context.partition !== undefined && field.name === partitionColumn) {
-        return yield* ioError(
-          "store",
-          context,
-          uri,
-          `column ${JSON.stringify(field.name)} is the partition column of partitioned assets; rename it or set the I/O manager's partitionColumn option`,
-          false
-        )
-      }
-      try {
-        definitions.push(`${quoteIdentifier(field.name)} ${sqlTypeOf(field)}${field.nullable ? "" : " not null"}`)
-      } catch (error) {
-        return yield* ioError("store", context, uri, `cannot store asset ${context.key}: ${(error as Error).message}`, false)
-      }
-    }
-    if (context.partition !== undefined) definitions.push(`${quoteIdentifier(partitionColumn)} text not null`)
+const ensureSchema = (client: PgClient["Service"], schema: string) =>
+  client.query(`create schema if not exists ${quoteIdentifier(schema)}`).pipe(
+    // two writers creating the same schema at once: the loser sees a duplicate, which is fine
+    Effect.catchIf((error) => error.reason === "unique-violation" || error.sqlState === "42P06", () => Effect.succeed([]))
+  )
 
+const columnDefinitions = (request: TableIO.WriteRequest, partitionColumn: string): Array<string> => [
+  ...request.table.schema.fields.map((field) => `${quoteIdentifier(field.name)} ${sqlTypeOf(field)}${field.nullable ? "" : " not null"}`),
+  ...(request.context.partition !== undefined ? [`${quoteIdentifier(partitionColumn)} text not null`] : [])
+]
+
+const writeTable = (
+  client: PgClient["Service"],
+  request: TableIO.WriteRequest,
+  partitionColumn: string,
+  versionMode: "content" | "transaction"
+) =>
+  Effect.gen(function*() {
+    const { context, kind, name, table } = request
+    const definitions = columnDefinitions(request, partitionColumn)
     const hash = createHash("sha256")
     const chunks = encodeTable(table, context.partition, versionMode === "content" ? (chunk) => hash.update(chunk) : () => {})
-    const columnList = [...fields.map((field) => quoteIdentifier(field.name)), ...(context.partition !== undefined ? [quoteIdentifier(partitionColumn)] : [])]
-      .join(", ")
-
-    yield* ensureSchema(name.schema).pipe(Effect.mapError(fromPg("store", context, uri, "creating the schema of")))
+    const columnList = [
+      ...table.schema.fields.map((field) => quoteIdentifier(field.name)),
+      ...(context.partition !== undefined ? [quoteIdentifier(partitionColumn)] : [])
+    ].join(", ")
+    yield* ensureSchema(client, name.schema)
     if (context.partition !== undefined) {
       // created once, in its own short transaction, by whichever partition comes first
       yield* client.transaction((connection) =>
         Effect.gen(function*() {
           yield* connection.query("select pg_advisory_xact_lock(hashtext($1))", [`strata-io:${qualified(name)}`])
           yield* connection.query(`create table if not exists ${qualified(name)} (${definitions.join(", ")})`)
-          yield* connection.query(`comment on table ${qualified(name)} is '${KIND_PREFIX}${kind}'`)
+          yield* connection.query(`comment on table ${qualified(name)} is '${TableIO.KIND_PREFIX}${kind}'`)
         })
-      ).pipe(Effect.mapError(fromPg("store", context, uri, "creating")))
+      )
     }
-
     const written = yield* client.transaction((connection) =>
       Effect.gen(function*() {
-        let copied: number
-        if (context.partition === undefined) {
-          const staging: TableName = { schema: name.schema, table: `_strata_stage_${randomBytes(6).toString("hex")}` }
-          yield* connection.query(`create table ${qualified(staging)} (${definitions.join(", ")})`)
-          yield* connection.query(`comment on table ${qualified(staging)} is '${KIND_PREFIX}${kind}'`)
-          // a table without columns (an empty array of rows) has nothing to copy, and COPY has no syntax for it
-          copied = columnList === ""
-            ? 0
-            : yield* connection.copyFrom(`copy ${qualified(staging)} (${columnList}) from stdin (format binary)`, chunks)
-          // serialise concurrent swaps of the same table: the second waits and replaces the first's result
-          yield* connection.query("select pg_advisory_xact_lock(hashtext($1))", [`strata-io:${qualified(name)}`])
-          yield* connection.query(`drop table if exists ${qualified(name)}`)
-          yield* connection.query(`alter table ${qualified(staging)} rename to ${quoteIdentifier(name.table)}`)
-        } else {
-          // partitions of one asset are written in parallel (backfills); only writers of the same partition wait
-          yield* connection.query("select pg_advisory_xact_lock(hashtext($1), hashtext($2))", [
-            `strata-io:${qualified(name)}`,
-            context.partition
-          ])
-          const existing = yield* readColumns(connection, name)
-          const expected = definitions.join(", ")
-          const actual = existing.map((column) => `${quoteIdentifier(column.name)} ${column.sqlType}${column.notNull ? " not null" : ""}`)
-            .join(", ")
-          if (!sameColumns(existing, fields, partitionColumn)) {
-            return yield* Effect.fail(ioError(
-              "store",
-              context,
-              uri,
-              `partition ${context.partition} of asset ${context.key} has columns (${expected}) but table ${uri} has (${actual}); ` +
-                "every partition must have the same columns: fix the asset or drop the table to re-create it",
-              false
-            ))
-          }
-          yield* connection.query(`delete from ${qualified(name)} where ${quoteIdentifier(partitionColumn)} = $1`, [context.partition])
-          copied = yield* connection.copyFrom(`copy ${qualified(name)} (${columnList}) from stdin (format binary)`, chunks)
-        }
+        const copied = context.partition === undefined
+          ? yield* swapIn(connection, name, definitions, columnList, kind, chunks)
+          : yield* replacePartition(connection, request, definitions, columnList, partitionColumn, chunks)
         const [stats] = yield* connection.query<{ bytes: string; xid: string }>(
           "select pg_total_relation_size(to_regclass($1))::text as bytes, txid_current()::text as xid",
           [qualified(name)]
         )
         return { copied, bytes: Number(stats!.bytes), xid: stats!.xid }
       })
-    ).pipe(
-      Effect.catch((error) =>
-        error._tag === "@strata/postgres/PgError"
-          ? Effect.fail(fromPg("store", context, uri, "writing")(error))
-          : Effect.fail(error)
-      ),
-      Effect.catchDefect((defect) =>
-        Effect.fail(ioError(
-          "store",
-          context,
-          uri,
-          defect instanceof ColumnError ? `cannot store asset ${context.key}: ${defect.message}` : `writing ${uri} failed: ${String(defect)}`,
-          false,
-          defect
-        ))
-      )
     )
-    if (written.copied !== table.numRows) {
-      return yield* ioError("store", context, uri, `the server loaded ${written.copied} rows of ${table.numRows}`, true)
-    }
-    const result: StoreResult = {
-      metadata: {
-        row_count: table.numRows,
-        bytes: written.bytes,
-        uri,
-        table: `${name.schema}.${name.table}`,
-        schema: fields.map((field) => ({ name: field.name, type: sqlTypeOf(field), nullable: field.nullable }))
-      },
+    const result: TableIO.Written = {
+      rows: written.copied,
+      bytes: written.bytes,
       dataVersion: versionMode === "content" ? hash.digest("hex").slice(0, 16) : `pg-xid-${written.xid}`
     }
     return result
+  }).pipe(mapFailures("store", request.context, request.uri))
+
+/** An unpartitioned store: a fresh staging table, filled, then swapped in under the name. */
+const swapIn = (
+  connection: PgConnection,
+  name: TableName,
+  definitions: ReadonlyArray<string>,
+  columnList: string,
+  kind: TableIO.StoredKind,
+  chunks: Iterable<Uint8Array>
+) =>
+  Effect.gen(function*() {
+    const staging: TableName = { schema: name.schema, table: `_strata_stage_${randomBytes(6).toString("hex")}` }
+    yield* connection.query(`create table ${qualified(staging)} (${definitions.join(", ")})`)
+    yield* connection.query(`comment on table ${qualified(staging)} is '${TableIO.KIND_PREFIX}${kind}'`)
+    // a table without columns (an empty array of rows) has nothing to copy, and COPY has no syntax for it
+    const copied = columnList === ""
+      ? 0
+      : yield* connection.copyFrom(`copy ${qualified(staging)} (${columnList}) from stdin (format binary)`, chunks)
+    // serialise concurrent swaps of the same table: the second waits and replaces the first's result
+    yield* connection.query("select pg_advisory_xact_lock(hashtext($1))", [`strata-io:${qualified(name)}`])
+    yield* connection.query(`drop table if exists ${qualified(name)}`)
+    yield* connection.query(`alter table ${qualified(staging)} rename to ${quoteIdentifier(name.table)}`)
+    return copied
   })
 
-  const loadStored = Effect.fn("PostgresIOManager.load")(function*(context: InputContext) {
-    const name = yield* resolveName("load", context)
-    const uri = uriOf(client.info, name)
-    return yield* client.withConnection((connection) =>
-      Effect.gen(function*() {
-        const described = yield* lockAndDescribe(connection, name)
-        if (described === undefined) {
-          return yield* Effect.fail(ioError(
-            "load",
-            context,
-            uri,
-            `asset ${context.key} has no table ${uri}; materialize it first`,
-            false
-          ))
-        }
-        const { columns, comment } = described
-        const kind: StoredKind = comment.startsWith(KIND_PREFIX) && isKind(comment.slice(KIND_PREFIX.length))
-          ? comment.slice(KIND_PREFIX.length) as StoredKind
-          : "table"
-        const hasPartition = columns.some((column) => column.name === partitionColumn)
-        if (context.partition !== undefined && !hasPartition) {
-          return yield* Effect.fail(ioError(
-            "load",
-            context,
-            uri,
-            `table ${uri} has no partition column ${JSON.stringify(partitionColumn)}, so partition ${context.partition} cannot be loaded from it`,
-            false
-          ))
-        }
-        const selected = context.partition !== undefined ? columns.filter((column) => column.name !== partitionColumn) : columns
-        const list = selected.map((column) =>
-          isNative(column) ? quoteIdentifier(column.name) : `${quoteIdentifier(column.name)}::text as ${quoteIdentifier(column.name)}`
-        ).join(", ")
-        const where = context.partition !== undefined ? ` where ${quoteIdentifier(partitionColumn)} = ${quoteLiteral(context.partition)}` : ""
-        const decoder = makeTableDecoder(selected)
-        if (selected.length > 0) {
-          yield* connection.copyTo(`copy (select ${list} from ${qualified(name)}${where}) to stdout (format binary)`, decoder.push)
-        }
-        yield* connection.query("commit")
-        return { table: decoder.finish(), kind, uri }
-      })
-    ).pipe(
-      Effect.catch((error) =>
-        error._tag === "@strata/postgres/PgError" ? Effect.fail(fromPg("load", context, uri, "reading")(error)) : Effect.fail(error)
-      ),
-      Effect.catchDefect((defect) =>
-        Effect.fail(ioError("load", context, uri, `reading ${uri} failed: ${defect instanceof Error ? defect.message : String(defect)}`, false, defect))
-      )
-    )
+/** A partition's store: its rows deleted and the new ones copied, in the caller's transaction. */
+const replacePartition = (
+  connection: PgConnection,
+  request: TableIO.WriteRequest,
+  definitions: ReadonlyArray<string>,
+  columnList: string,
+  partitionColumn: string,
+  chunks: Iterable<Uint8Array>
+) =>
+  Effect.gen(function*() {
+    const { context, name, table, uri } = request
+    const partition = context.partition!
+    // partitions of one asset are written in parallel (backfills); only writers of the same partition wait
+    yield* connection.query("select pg_advisory_xact_lock(hashtext($1), hashtext($2))", [`strata-io:${qualified(name)}`, partition])
+    const existing = yield* readColumns(connection, name)
+    if (!sameColumns(existing, table.schema.fields, partitionColumn)) {
+      const actual = existing.map((column) => `${quoteIdentifier(column.name)} ${column.sqlType}${column.notNull ? " not null" : ""}`).join(", ")
+      return yield* Effect.fail(TableIO.ioError(
+        "store",
+        context,
+        uri,
+        `partition ${partition} of asset ${context.key} has columns (${definitions.join(", ")}) but table ${uri} has (${actual}); ` +
+          "every partition must have the same columns: fix the asset or drop the table to re-create it",
+        false
+      ))
+    }
+    yield* connection.query(`delete from ${qualified(name)} where ${quoteIdentifier(partitionColumn)} = $1`, [partition])
+    return yield* connection.copyFrom(`copy ${qualified(name)} (${columnList}) from stdin (format binary)`, chunks)
   })
 
-  const loadTable = (context: InputContext) => Effect.map(loadStored(context), (stored) => stored.table)
-
-  const tables: IOManagerShape<Arrow.Table> = {
-    name: "postgres",
-    store: (context, table) => storeTable(context, table),
-    load: loadTable
-  }
-
-  const withHandler = <A>(handler: TableHandler<A>): IOManagerShape<A> => ({
-    name: `postgres (${handler.name})`,
-    store: (context, value) =>
-      Effect.try({
-        try: () => handler.toTable(value),
-        catch: (error) =>
-          ioError("store", context, undefined, `cannot store asset ${context.key} as a table (${handler.name}): ${messageOf(error)}`, false, error)
-      }).pipe(Effect.flatMap((table) => storeTable(context, table))),
-    load: (context) =>
-      Effect.flatMap(loadTable(context), (table) =>
-        Effect.try({
-          try: () => handler.fromTable(table),
-          catch: (error) =>
-            ioError("load", context, undefined, `cannot convert asset ${context.key} from a table (${handler.name}): ${messageOf(error)}`, false, error)
-        }))
-  })
-
-  const rows = withHandler<ReadonlyArray<Row>>({ name: "rows", toTable: rowsToTable, fromTable: tableToRows })
-
-  const values: IOManagerShape<unknown> = {
-    name: "postgres (values)",
-    store: (context, value) => {
-      if (value instanceof Arrow.Table) return storeTable(context, value, "table")
-      if (isRows(value)) {
-        return Effect.try({
-          try: () => rowsToTable(value),
-          catch: (error) => ioError("store", context, undefined, `cannot store asset ${context.key} as rows: ${messageOf(error)}`, false, error)
-        }).pipe(Effect.flatMap((table) => storeTable(context, table, "rows")))
+const readTable = (client: PgClient["Service"], request: TableIO.ReadRequest, partitionColumn: string) =>
+  client.withConnection((connection) =>
+    Effect.gen(function*() {
+      const { context, name, uri } = request
+      const described = yield* lockAndDescribe(connection, name)
+      if (described === undefined) {
+        // the failed lock aborted the load's transaction: end it before the connection goes back to the pool
+        yield* connection.query("rollback")
+        return undefined
       }
-      const json = exactJson(value)
-      if (json === undefined) {
-        return Effect.fail(ioError(
-          "store",
+      const { columns, comment } = described
+      const hasPartition = columns.some((column) => column.name === partitionColumn)
+      if (context.partition !== undefined && !hasPartition) {
+        return yield* Effect.fail(TableIO.ioError(
+          "load",
           context,
-          undefined,
-          `asset ${context.key} computed a value that is neither an Arrow table, nor an array of row objects, nor exact JSON ` +
-            "(a Date, Map, BigInt, NaN or class instance inside); return one of those, or use a file-based I/O manager for it",
+          uri,
+          `table ${uri} has no partition column ${JSON.stringify(partitionColumn)}, so partition ${context.partition} cannot be loaded from it`,
           false
         ))
       }
-      return storeTable(context, jsonValueTable(json), "json")
-    },
-    load: (context) =>
-      Effect.flatMap(loadStored(context), ({ kind, table, uri }) => {
-        switch (kind) {
-          case "rows":
-            return Effect.succeed(tableToRows(table) as unknown)
-          case "json": {
-            const text = table.numRows === 1 ? table.getChild("value")?.get(0) : undefined
-            return typeof text === "string"
-              ? Effect.succeed(JSON.parse(text) as unknown)
-              : Effect.fail(ioError("load", context, uri, `table ${uri} should hold one JSON value in a column "value"; store the asset again`, false))
-          }
-          default:
-            return Effect.succeed(table as unknown)
-        }
-      })
-  }
-
-  return { tables, rows, values, withHandler }
-}
-
-/** What a table holds, recorded in its comment so that a load returns what was stored. */
-type StoredKind = "table" | "rows" | "json"
-const KIND_PREFIX = "strata:kind="
-const isKind = (value: string): value is StoredKind => value === "table" || value === "rows" || value === "json"
-
-const isRows = (value: unknown): value is ReadonlyArray<Row> =>
-  Array.isArray(value) && value.every((row) => {
-    if (typeof row !== "object" || row === null || Array.isArray(row)) return false
-    const proto = Object.getPrototypeOf(row)
-    return proto === Object.prototype || proto === null
-  })
-
-const jsonValueTable = (json: string): Arrow.Table => {
-  const field = new Arrow.Field("value", new Arrow.Utf8(), false, new Map([[EXTENSION_NAME, JSON_EXTENSION], [PG_TYPE, "json"]]))
-  const schema = new Arrow.Schema([field])
-  const bytes = Buffer.from(json, "utf8")
-  const column = Arrow.makeData({ type: new Arrow.Utf8(), length: 1, nullCount: 0, valueOffsets: Int32Array.from([0, bytes.length]), data: new Uint8Array(bytes) })
-  const data = Arrow.makeData({ type: new Arrow.Struct([field]), length: 1, nullCount: 0, children: [column] })
-  return new Arrow.Table(schema, [new Arrow.RecordBatch(schema, data)])
-}
+      const selected = context.partition !== undefined ? columns.filter((column) => column.name !== partitionColumn) : columns
+      const list = selected.map((column) =>
+        isNative(column) ? quoteIdentifier(column.name) : `${quoteIdentifier(column.name)}::text as ${quoteIdentifier(column.name)}`
+      ).join(", ")
+      const where = context.partition !== undefined ? ` where ${quoteIdentifier(partitionColumn)} = ${quoteLiteral(context.partition)}` : ""
+      const decoder = makeTableDecoder(selected)
+      if (selected.length > 0) {
+        yield* connection.copyTo(`copy (select ${list} from ${qualified(name)}${where}) to stdout (format binary)`, decoder.push)
+      }
+      yield* connection.query("commit")
+      return { table: decoder.finish(), kind: TableIO.kindOfComment(comment) }
+    })
+  ).pipe(mapFailures("load", request.context, request.uri))
 
 const messageOf = (error: unknown): string => error instanceof Error ? error.message : String(error)
 

@@ -27,9 +27,10 @@ import { PgInstanceContext } from "./internal/instance/context.ts"
 import { PgAssetIndex } from "./internal/instance/assetIndex.ts"
 import { PgCheckStore } from "./internal/instance/checks.ts"
 import { PgEventLog } from "./internal/instance/eventLog.ts"
+import { PgAutomation } from "./internal/instance/automation.ts"
 import { PgRuns } from "./internal/instance/runs.ts"
 import { migrations, SCHEMA_VERSION } from "./internal/instance/schema.ts"
-import type { PgClientConfig } from "./PgClient.ts"
+import type { PgClientConfig, PgConnection } from "./PgClient.ts"
 import { PgClient } from "./PgClient.ts"
 import type { PgError } from "./PgError.ts"
 
@@ -96,6 +97,7 @@ export const make = Effect.fn("PostgresInstance.make")(function*(client: PgClien
   const shape: InstanceShape = {
     capabilities: { persistent: true, multiProcess: true },
     describe: x.describe,
+    automation: new PgAutomation(x).domain(),
     ...runs.domain(),
     ...log.domain(),
     ...index.domain(),
@@ -113,6 +115,26 @@ export const make = Effect.fn("PostgresInstance.make")(function*(client: PgClien
 export class PostgresInstance {
   /** Builds (and migrates) an instance over a client, outside any layer. */
   static readonly make = (client: PgClient["Service"], options?: Options) => make(client, options)
+
+  /**
+   * Appends events inside a transaction of the caller's (on `connection`, from
+   * `client.transaction`), so they commit or roll back with the caller's own
+   * writes: a worker records a step's events, the end of its job and a
+   * notification in one transaction. Same rules as `appendEvents` (the
+   * append lock, the projection, a repeated materialization dropped); the
+   * schema must already be migrated (by {@link make} or a layer).
+   */
+  static readonly appendIn = (
+    client: PgClient["Service"],
+    connection: PgConnection,
+    events: ReadonlyArray<import("@strata/core").Event.StrataEvent>,
+    options?: Options
+  ): Effect.Effect<void, InstanceError> => {
+    const x = new PgInstanceContext(client, options?.schema ?? "strata")
+    const runs = new PgRuns(x)
+    const log = new PgEventLog(x, runs, new PgAssetIndex(x), new PgCheckStore(x))
+    return x.wrap("appendEvents")(log.appendIn(connection, events))
+  }
 
   /** The instance over the {@link PgClient} in context (migrated when the layer is built). */
   static readonly layer = (options?: Options): Layer.Layer<Instance.Instance, InstanceError, PgClient> =>

@@ -14,6 +14,8 @@ export type {
   SnowflakeClientShape,
   SnowflakeConnection
 } from "./SnowflakeClient.ts"
+export { make as makeIOManagers, normalizeName, SnowflakeIOManager } from "./SnowflakeIOManager.ts"
+export type { Options as IOManagerOptions } from "./SnowflakeIOManager.ts"
 export { fromUnknown, reasonOf, SnowflakeError, SnowflakeErrorReason } from "./SnowflakeError.ts"
 export { createTableSql } from "./internal/write.ts"
 export type { WriteOptions, WriteResult } from "./internal/write.ts"

@@ -31,6 +31,10 @@ import { DefaultIO as DefaultIOKey } from "./IOManager.ts"
 import type { Metadata } from "./Metadata.ts"
 import * as MetadataModule from "./Metadata.ts"
 import type { Output, ValueOf } from "./Output.ts"
+import type { PartitionMapping } from "./PartitionMapping.ts"
+import type { PartitionsDefinition } from "./Partitions.ts"
+import * as PartitionsModule from "./Partitions.ts"
+import type { StepPartitions } from "./partitions/stepPartitions.ts"
 import * as RetryPolicy from "./RetryPolicy.ts"
 
 const TypeId: unique symbol = Symbol.for("@strata/core/Asset")
@@ -46,7 +50,25 @@ export interface AssetContext {
   readonly runId: string
   /** 1 for the first attempt, 2 for the first retry... */
   readonly attempt: number
+  /** The partitions the step writes, for a partitioned asset (a key, or a range with `partitions.keys`). */
+  readonly partitions?: StepPartitions | undefined
 }
+
+/**
+ * The context of a partitioned asset's compute function: `partitions` is always set.
+ *
+ * @since 0.1.0
+ */
+export interface PartitionedContext extends AssetContext {
+  readonly partitions: StepPartitions
+}
+
+/**
+ * The context a compute function receives: {@link PartitionedContext} when the asset has partitions.
+ *
+ * @since 0.1.0
+ */
+export type ContextFor<P> = [P] extends [PartitionsDefinition] ? PartitionedContext : AssetContext
 
 /**
  * Anything that can be upstream of an asset: a computed asset, a source asset
@@ -71,6 +93,10 @@ export interface Node<A, R> {
   readonly after: ReadonlyArray<AnyNode | AssetKey.AssetKey>
   /** The I/O manager key, or `undefined` for nodes whose value is not stored. */
   readonly io: Context.Key<unknown, IOManager<unknown>> | undefined
+  /** The partitions definition, if the node is partitioned. */
+  readonly partitions?: PartitionsDefinition | undefined
+  /** Partition mappings by upstream key (edges without one use `PartitionMapping.defaultFor`). */
+  readonly partitionMappings?: Readonly<Record<string, PartitionMapping>> | undefined
   readonly "~value": (_: never) => A
   readonly "~requirements": (_: never) => R
 }
@@ -84,15 +110,17 @@ export type AnyNode = Node<unknown, unknown>
 
 /**
  * A computed asset producing `A`, failing with `E`, needing services `R`
- * (including its I/O manager's key).
+ * (including its I/O manager's key), computed from the upstream values `I`
+ * (`Inputs` of its `deps`; what `runAsset` of `@strata/core/testing` takes).
  *
  * @since 0.1.0
  */
-export interface Asset<A, E = never, R = never> extends Node<A, R> {
+export interface Asset<A, E = never, R = never, I = Readonly<Record<string, unknown>>> extends Node<A, R> {
   readonly kind: "asset"
   readonly io: Context.Key<unknown, IOManager<unknown>>
   readonly compute: (inputs: any, context: AssetContext) => Effect.Effect<unknown, E, unknown>
   readonly "~error": (_: never) => E
+  readonly "~inputs": (_: never) => I
 }
 
 /**
@@ -128,7 +156,11 @@ export type Inputs<D extends Readonly<Record<string, AnyNode>>> = { readonly [K 
  *
  * @since 0.1.0
  */
-export interface Options<D extends Readonly<Record<string, AnyNode>>, IOId, IOA> {
+export interface Options<D extends Readonly<Record<string, AnyNode>>, IOId, IOA, P = undefined> {
+  /** Split the asset into partitions (`Partitions.daily({ start })`...). */
+  readonly partitions?: P | undefined
+  /** How each partition reads its upstreams' partitions, by input name (see `PartitionMapping`). */
+  readonly partitionMappings?: { readonly [K in keyof D]?: PartitionMapping } | undefined
   /** Upstream assets whose loaded values the compute function receives, by name. */
   readonly deps?: D | undefined
   /** Upstream assets (or keys) that must be materialized first but whose values are not loaded. */
@@ -311,16 +343,26 @@ export const make = <
   E = never,
   R = never,
   IOId = DefaultIO,
-  IOA = unknown
+  IOA = unknown,
+  P extends PartitionsDefinition | undefined = undefined
 >(
   key: string,
-  options: Options<D, IOId, IOA>,
-  compute: (inputs: Inputs<D>, context: AssetContext) => Effect.Effect<Out & Storable<Out, IOA>, E, R>
-): Asset<ValueOf<Out>, E, R | IOId> => {
+  options: Options<D, IOId, IOA, P>,
+  compute: (inputs: Inputs<D>, context: ContextFor<P>) => Effect.Effect<Out & Storable<Out, IOA>, E, R>
+): Asset<ValueOf<Out>, E, R | IOId, Inputs<D>> => {
   const site = captureCallSite(make)
   const io = (options.io ?? DefaultIOKey) as unknown as Context.Key<unknown, IOManager<unknown>>
   const { after, spec } = makeSpec(key, "asset", options, io.key, site)
+  if (options.partitions !== undefined) PartitionsModule.validate(options.partitions, spec.key)
+  const partitionMappings: Record<string, PartitionMapping> = {}
+  for (const name in options.partitionMappings ?? {}) {
+    const dep = options.deps?.[name]
+    if (dep === undefined) throw new TypeError(`asset ${spec.key}: partitionMappings.${name} names no input in 'deps'`)
+    partitionMappings[dep.key] = options.partitionMappings![name]!
+  }
   return {
+    ...(options.partitions === undefined ? {} : { partitions: options.partitions }),
+    ...(options.partitionMappings === undefined ? {} : { partitionMappings }),
     [TypeId]: TypeId,
     kind: "asset",
     key: spec.key,
@@ -329,7 +371,7 @@ export const make = <
     after,
     io,
     compute
-  } as unknown as Asset<ValueOf<Out>, E, R | IOId>
+  } as unknown as Asset<ValueOf<Out>, E, R | IOId, Inputs<D>>
 }
 
 /**

@@ -42,7 +42,35 @@ interface Base {
 interface StepBase extends Base {
   readonly assetKey: string
   readonly partition?: string | undefined
+  /**
+   * The partitions of a partitioned asset's step, as index ranges over its
+   * definition (`Partitions.fingerprint` names the definition): what the
+   * asset index keeps per asset as ranges. `partition` then holds the key, or
+   * `first...last` for a range.
+   */
+  readonly partitionSet?: PartitionSet | undefined
 }
+
+/**
+ * Partitions as ranges of indexes over a definition.
+ *
+ * @since 0.1.0
+ */
+export interface PartitionSet {
+  /** `Partitions.fingerprint` of the definition the indexes belong to. */
+  readonly fingerprint: string
+  readonly ranges: ReadonlyArray<readonly [number, number]>
+}
+
+/**
+ * The JSON form of a {@link PartitionSet}.
+ *
+ * @since 0.1.0
+ */
+export const PartitionSetSchema = Schema.Struct({
+  fingerprint: Schema.String,
+  ranges: Schema.Array(Schema.Tuple([Schema.Number, Schema.Number]))
+})
 
 /** @since 0.1.0 */
 export interface RunStarted extends Base {
@@ -62,10 +90,24 @@ export interface RunCanceled extends Base {
   readonly type: "run-canceled"
   readonly reason: string
 }
+/**
+ * The process that ran a step outside the run's own process (a worker of a
+ * queue executor).
+ *
+ * @since 0.1.0
+ */
+export interface StepWorker {
+  /** The worker's id in its queue (a graphile-worker pool id, for example). */
+  readonly id: string
+  readonly host: string
+  readonly pid: number
+}
 /** @since 0.1.0 */
 export interface StepStarted extends StepBase {
   readonly type: "step-started"
   readonly attempt: number
+  /** Set when a worker process ran the step; absent when the run's own process did. */
+  readonly worker?: StepWorker | undefined
 }
 /** @since 0.1.0 */
 export interface StepSucceeded extends StepBase {
@@ -180,14 +222,24 @@ const ErrorInfoSchema = Schema.Struct({
 })
 
 const base = { runId: Schema.String, timestamp: Schema.Number }
-const step = { ...base, assetKey: Schema.String, partition: Schema.optional(Schema.UndefinedOr(Schema.String)) }
+const step = {
+  ...base,
+  assetKey: Schema.String,
+  partition: Schema.optional(Schema.UndefinedOr(Schema.String)),
+  partitionSet: Schema.optional(Schema.UndefinedOr(PartitionSetSchema))
+}
 
 const makeMembers = <M extends Schema.Top, I extends Schema.Top>(metadata: M, inputVersions: I) => [
   Schema.Struct({ type: Schema.Literal("run-started"), ...base }),
   Schema.Struct({ type: Schema.Literal("run-succeeded"), ...base }),
   Schema.Struct({ type: Schema.Literal("run-failed"), ...base, reason: Schema.String }),
   Schema.Struct({ type: Schema.Literal("run-canceled"), ...base, reason: Schema.String }),
-  Schema.Struct({ type: Schema.Literal("step-started"), ...step, attempt: Schema.Number }),
+  Schema.Struct({
+    type: Schema.Literal("step-started"),
+    ...step,
+    attempt: Schema.Number,
+    worker: Schema.optional(Schema.UndefinedOr(Schema.Struct({ id: Schema.String, host: Schema.String, pid: Schema.Number })))
+  }),
   Schema.Struct({ type: Schema.Literal("step-succeeded"), ...step, attempt: Schema.Number, durationMs: Schema.Number }),
   Schema.Struct({
     type: Schema.Literal("step-failed"),

@@ -19,11 +19,24 @@
  * - Every materialization is kept in history (retention prunes it).
  * - `check-evaluated` becomes the latest result of its (asset, check,
  *   partition) and is kept in the check history.
+ * - Partitioned steps (events with a `partitionSet`) keep per-asset status
+ *   as ranges ({@link PartitionStatusChange}, applied with {@link applyStatus}):
+ *   `step-started` makes their partitions in progress, `asset-materialized`
+ *   materialized, a final `step-failed` failed. Their materialization is also the
+ *   asset's latest (what its downstream's versions and staleness read).
  *
  * @since 0.1.0
  */
-import type { StoredEvent, StrataEvent } from "./Event.ts"
-import type { CheckResultRecord, FailureRecord, MaterializationRecord, ObservationRecord, RunStatus } from "./Instance.ts"
+import type { PartitionSet, StoredEvent, StrataEvent } from "./Event.ts"
+import type {
+  CheckResultRecord,
+  FailureRecord,
+  MaterializationRecord,
+  ObservationRecord,
+  PartitionStatus,
+  RunStatus
+} from "./Instance.ts"
+import * as Ranges from "./partitions/Ranges.ts"
 import { checkResultRecord, materializationRecord, observationRecord, stepKey } from "./internal/instanceRules.ts"
 
 /**
@@ -72,6 +85,42 @@ export interface IndexDelta {
   readonly observations: ReadonlyArray<ObservationRecord>
   /** Every check result of the batch, in order (the last one of a check is its latest). */
   readonly checks: ReadonlyArray<CheckResultRecord>
+  /** Partition status changes of partitioned assets, in order ({@link applyStatus}). */
+  readonly partitionStatus: ReadonlyArray<PartitionStatusChange>
+}
+
+/**
+ * Partitions of an asset that entered a status.
+ *
+ * @since 0.1.0
+ */
+export interface PartitionStatusChange {
+  readonly assetKey: string
+  readonly fingerprint: string
+  readonly ranges: Ranges.Ranges
+  readonly status: "materialized" | "failed" | "in-progress"
+}
+
+/**
+ * An asset's partition status after a change: the ranges join the change's
+ * status and leave the other two. Ranges recorded under another definition
+ * (another fingerprint) are dropped: the indexes meant other partitions.
+ *
+ * @since 0.1.0
+ */
+export const applyStatus = (current: PartitionStatus | undefined, change: PartitionStatusChange): PartitionStatus => {
+  const base = current !== undefined && current.fingerprint === change.fingerprint
+    ? current
+    : { assetKey: change.assetKey, fingerprint: change.fingerprint, materialized: Ranges.empty, failed: Ranges.empty, inProgress: Ranges.empty }
+  const move = (set: Ranges.Ranges, status: PartitionStatusChange["status"]) =>
+    status === change.status ? Ranges.union(set, change.ranges) : Ranges.difference(set, change.ranges)
+  return {
+    assetKey: base.assetKey,
+    fingerprint: base.fingerprint,
+    materialized: move(base.materialized, "materialized"),
+    failed: move(base.failed, "failed"),
+    inProgress: move(base.inProgress, "in-progress")
+  }
 }
 
 /**
@@ -140,6 +189,11 @@ export const fold = (events: ReadonlyArray<StoredEvent>): IndexDelta => {
   const materializations: Array<MaterializationRecord> = []
   const observations: Array<ObservationRecord> = []
   const checks: Array<CheckResultRecord> = []
+  const partitionStatus: Array<PartitionStatusChange> = []
+  const status = (event: StoredEvent, to: PartitionStatusChange["status"]) => {
+    const set = (event as { partitionSet?: PartitionSet | undefined }).partitionSet
+    if (set !== undefined) partitionStatus.push({ assetKey: (event as { assetKey: string }).assetKey, fingerprint: set.fingerprint, ranges: set.ranges, status: to })
+  }
   const asset = (key: string) => {
     let change = assets.get(key)
     if (change === undefined) assets.set(key, change = { assetKey: key })
@@ -171,11 +225,13 @@ export const fold = (events: ReadonlyArray<StoredEvent>): IndexDelta => {
       case "asset-materialized": {
         const record = materializationRecord(event)
         materializations.push(record)
-        if (event.partition === undefined) {
+        status(event, "materialized")
+        if (event.partition === undefined || event.partitionSet !== undefined) {
           const change = asset(event.assetKey)
           change.materialization = record
           change.failure = null
-        } else partitions.set(stepKey("", event.assetKey, event.partition), record)
+        }
+        if (event.partition !== undefined) partitions.set(stepKey("", event.assetKey, event.partition), record)
         break
       }
       case "asset-observed": {
@@ -191,12 +247,24 @@ export const fold = (events: ReadonlyArray<StoredEvent>): IndexDelta => {
       case "check-evaluated":
         checks.push(checkResultRecord(event))
         break
+      case "step-started":
+        status(event, "in-progress")
+        break
       case "step-failed":
+        if (!event.willRetry) status(event, "failed")
         if (!event.willRetry && event.partition === undefined) {
           asset(event.assetKey).failure = { eventId: event.id, runId: event.runId, timestamp: event.timestamp, error: event.error }
         }
         break
     }
   }
-  return { runs: [...runs.values()], assets: [...assets.values()], partitions: [...partitions.values()], materializations, observations, checks }
+  return {
+    runs: [...runs.values()],
+    assets: [...assets.values()],
+    partitions: [...partitions.values()],
+    materializations,
+    observations,
+    checks,
+    partitionStatus
+  }
 }

@@ -17,8 +17,12 @@ import { Effect, Schema } from "effect"
 import type { AssetKey } from "./AssetKey.ts"
 import type { StoredEvent } from "./Event.ts"
 import type { RunRecord } from "./Instance.ts"
+import * as PartitionKey from "./PartitionKey.ts"
 import type { Project } from "./Project.ts"
 import * as Selection from "./Selection.ts"
+import { InvalidPartitionKey } from "./Partitions.ts"
+import type { Ranges } from "./partitions/Ranges.ts"
+import { stepPartitions } from "./partitions/planPartitions.ts"
 
 /**
  * What a step does: compute and store an asset, observe a source, or evaluate
@@ -42,6 +46,8 @@ export interface PlanStep {
   readonly upstream: ReadonlyArray<number>
   /** Positions of the steps waiting on this one. */
   readonly downstream: ReadonlyArray<number>
+  /** A partitioned asset's partitions in this run, as ranges over its definition. */
+  readonly partitions?: Ranges | undefined
 }
 
 /**
@@ -52,7 +58,15 @@ export interface PlanStep {
 export interface ExecutionPlan {
   /** The selection text the plan was made from. */
   readonly selection: string
+  /**
+   * The partitions of the run: a key or a selection (`2024-01-01...2024-01-07`),
+   * applied to every partitioned asset of the plan (`steps[i].partitions`).
+   */
   readonly partition: string | undefined
+  /** When the partition selection was resolved (ms since the epoch). */
+  readonly resolvedAt?: number | undefined
+  /** The dynamic partition keys the plan resolved with, by name. */
+  readonly dynamicKeys?: Readonly<Record<string, ReadonlyArray<string | null>>> | undefined
   /** Skip the steps whose asset is up to date (recorded as `not-stale`). */
   readonly staleOnly: boolean
   /** The run this plan re-executes ({@link fromRun}). */
@@ -69,6 +83,10 @@ export interface Options {
   /** Default `*` (everything). */
   readonly selection?: string | undefined
   readonly partition?: string | undefined
+  /** The instant partitions are resolved at (default: now). */
+  readonly now?: number | undefined
+  /** Keys of dynamic partitions by name, by ordinal (`Instance.dynamicPartitions`). */
+  readonly dynamicKeys?: Readonly<Record<string, ReadonlyArray<string | null>>> | undefined
   /** Observe the sources read by selected assets even when not selected. Default true. */
   readonly observeSources?: boolean | undefined
   /** Restrict the plan to these keys (after resolving the selection): used by re-execution. */
@@ -104,10 +122,17 @@ export class ReexecutionError extends Schema.TaggedError<ReexecutionError>()("@s
 export const make = (
   project: Project<unknown>,
   options?: Options
-): Effect.Effect<ExecutionPlan, Selection.SelectionParseError | Selection.SelectionResolveError> =>
+): Effect.Effect<
+  ExecutionPlan,
+  Selection.SelectionParseError | Selection.SelectionResolveError | PartitionKey.InvalidPartitionKey | InvalidPartitionKey
+> =>
   Effect.try({ try: () => makeSync(project, options), catch: (error) => error }).pipe(
-    // anything but a selection error is a bug: a defect, never reported as a bad selection
-    Effect.catch((error) => Selection.isSelectionError(error) ? Effect.fail(error) : Effect.die(error))
+    // anything but a selection or partition error is a bug: a defect, never reported as a bad request
+    Effect.catch((error) =>
+      Selection.isSelectionError(error) || error instanceof PartitionKey.InvalidPartitionKey || error instanceof InvalidPartitionKey
+        ? Effect.fail(error)
+        : Effect.die(error)
+    )
   )
 
 /**
@@ -120,13 +145,31 @@ export const makeSync = (project: Project<unknown>, options?: Options): Executio
   const mask = Selection.resolveMask(project, selection, Selection.parseSync(selection))
   const checks = project.checks.length === 0 ? "none" : options?.checks ?? "with"
   restrict(project, mask, options?.only, checks !== "only" && (options?.observeSources ?? true))
+  const steps = (checks === "only"
+    ? checkStepsOnly(project, mask)
+    : checks === "with"
+    ? withChecks(project, stepsOf(project, mask))
+    : stepsOf(project, mask)) as Array<PlanStep & { partitions?: Ranges | undefined }>
+  if (options?.partition !== undefined) checkPartition(options.partition, steps)
+  const resolution = { now: options?.now ?? Date.now(), dynamicKeys: options?.dynamicKeys }
+  // check steps carry their asset's partitions: they are evaluated per partition
+  const partitioned = stepPartitions(project, steps, options?.partition, resolution)
   return {
     selection,
     partition: options?.partition,
+    ...(partitioned ? { resolvedAt: resolution.now, dynamicKeys: options?.dynamicKeys } : {}),
     staleOnly: options?.staleOnly ?? false,
     parentRunId: options?.parentRunId,
-    steps: checks === "only" ? checkStepsOnly(project, mask) : checks === "with" ? withChecks(project, stepsOf(project, mask)) : stepsOf(project, mask)
+    steps
   }
+}
+
+// where a partition key enters a run: refused before anything is recorded or stored
+const checkPartition = (partition: string, steps: ReadonlyArray<PlanStep>): void => {
+  const keys = [...new Set(steps.map((step) => step.key))]
+  const assets = keys.length <= 5 ? keys.join(", ") : `${keys.slice(0, 5).join(", ")} and ${keys.length - 5} more`
+  const error = PartitionKey.check(partition, assets === "" ? undefined : assets)
+  if (error !== undefined) throw error
 }
 
 /**
@@ -162,7 +205,9 @@ const stepsOf = (project: Project<unknown>, mask: Uint8Array): Array<PlanStep> =
   const graph = project.graph
   const size = graph.nodes.length
   const position = new Int32Array(size).fill(-1)
-  const steps: Array<{ key: AssetKey; stepKind: StepKind; upstream: Array<number>; downstream: Array<number> }> = []
+  const steps: Array<
+    { key: AssetKey; stepKind: StepKind; upstream: Array<number>; downstream: Array<number>; partitions?: Ranges }
+  > = []
   const downCount: Array<number> = []
   for (let i = 0; i < size; i++) {
     if (mask[i] === 0) continue
@@ -302,6 +347,16 @@ export const fromRun = (
       )
     }
     // the parent's selection may not parse or resolve any more (a key was removed): `only` holds the steps
-    return Effect.succeed(makeSync(project, { selection: "*", partition: run.partition, only, parentRunId: runId }))
-      .pipe(Effect.map((plan) => ({ ...plan, selection: run.selection })))
+    return Effect.try({
+      try: () => makeSync(project, { selection: "*", partition: run.partition, only, parentRunId: runId }),
+      catch: (error) => error
+    }).pipe(
+      Effect.map((plan) => ({ ...plan, selection: run.selection })),
+      // a run recorded before partition keys were checked
+      Effect.catch((error) =>
+        error instanceof PartitionKey.InvalidPartitionKey
+          ? Effect.fail(new ReexecutionError({ runId, message: `run ${runId} cannot be re-executed: ${error.message}` }))
+          : Effect.die(error)
+      )
+    )
   })

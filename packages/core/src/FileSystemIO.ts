@@ -13,7 +13,12 @@
  *   URI, its size and the format.
  *
  * Layout: `<base>/<key segments>.json` (or `.v8`); a partitioned asset uses
- * `<base>/<key segments>/<encoded partition>.json`.
+ * `<base>/<key segments>/@<partition>.json`. Segments and partition keys are
+ * escaped by `StoragePath` (`@strata/core/spi`), so that no key or partition
+ * (`..`, `/`, NUL, any Unicode, hundreds of characters) writes outside the
+ * base or over another value's file: `bronze/raw_users` stays
+ * `bronze/raw_users.json`; `.`, upper-case and non-ASCII characters become
+ * `%XX` escapes.
  *
  * @since 0.1.0
  */
@@ -24,6 +29,8 @@ import type { Context } from "effect"
 import { Effect, Layer } from "effect"
 import type { IOManager as IOManagerShape, StoreResult } from "./IOManager.ts"
 import { DefaultIO, IOError } from "./IOManager.ts"
+import * as StoragePath from "./StoragePath.ts"
+import * as PartitionedValues from "./partitions/partitionedValues.ts"
 import * as Version from "./Version.ts"
 
 /**
@@ -70,7 +77,8 @@ export const exactJson = (value: unknown): string | undefined => {
           if (proto !== Object.prototype && proto !== null) exact = false
         }
     }
-    return replaced
+    // an inexact value is not handed on: JSON.stringify would throw on a BigInt
+    return exact ? replaced : undefined
   })
   return exact && text !== undefined ? text : undefined
 }
@@ -87,10 +95,8 @@ export const make = (options?: Options): IOManagerShape<unknown> => {
   const madeDirs = new Set<string>()
   let sequence = 0
 
-  const location = (key: string, partition: string | undefined): string =>
-    partition === undefined
-      ? path.join(base, ...key.split("/"))
-      : path.join(base, ...key.split("/"), encodeURIComponent(partition))
+  // the shared mapping: no key or partition escapes the base or lands on another's file
+  const location = (key: string, partition: string | undefined): string => StoragePath.stem(base, key, partition)
 
   const encode = (value: unknown): { bytes: Uint8Array | string; ext: "json" | "v8" } => {
     if (format !== "v8") {
@@ -160,7 +166,8 @@ export const make = (options?: Options): IOManagerShape<unknown> => {
       cause
     })
 
-  return {
+  // one file per partition: a range is stored and loaded partition by partition (partitions/partitionedValues.ts)
+  return PartitionedValues.partitionAware<IOManagerShape<unknown>>({
     name: "filesystem",
     store(context, value) {
       const stem = location(context.key, context.partition)
@@ -230,7 +237,7 @@ export const make = (options?: Options): IOManagerShape<unknown> => {
         }
       })
     }
-  }
+  })
 }
 
 /**

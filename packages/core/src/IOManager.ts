@@ -13,6 +13,7 @@ import { Context, Schema } from "effect"
 import type * as Effect from "effect/Effect"
 import type { AssetKey } from "./AssetKey.ts"
 import type { Metadata } from "./Metadata.ts"
+import type { StepPartitions } from "./partitions/stepPartitions.ts"
 
 /**
  * What an I/O manager knows when it stores an asset's value.
@@ -22,8 +23,10 @@ import type { Metadata } from "./Metadata.ts"
 export interface OutputContext {
   /** The asset being stored. */
   readonly key: AssetKey
-  /** The partition being stored, when the asset is partitioned. */
+  /** The partition being stored, when the asset is partitioned (`first...last` for a range). */
   readonly partition: string | undefined
+  /** A partitioned asset's partitions being stored: their keys, ranges and time window. */
+  readonly partitions?: StepPartitions | undefined
   /** The run storing it. */
   readonly runId: string
   /** The asset's static metadata (from its definition). */
@@ -38,8 +41,14 @@ export interface OutputContext {
 export interface InputContext {
   /** The asset being loaded (the upstream). */
   readonly key: AssetKey
-  /** The partition being loaded, when the asset is partitioned. */
+  /** The partition being loaded, when the asset is partitioned (`first...last` for a range). */
   readonly partition: string | undefined
+  /**
+   * A partitioned upstream's partitions the step reads (through the edge's
+   * partition mapping): load them as one value when you can (a table of all
+   * the days), else `partitions.keys` one by one.
+   */
+  readonly partitions?: StepPartitions | undefined
   /** The asset that asked for it, when loading an input of a step. */
   readonly downstream: AssetKey | undefined
   /** The upstream asset's static metadata (from its definition). */

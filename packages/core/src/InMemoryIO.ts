@@ -11,6 +11,7 @@ import type { Context } from "effect"
 import { Effect, Layer } from "effect"
 import type { IOManager as IOManagerShape } from "./IOManager.ts"
 import { DefaultIO, IOError } from "./IOManager.ts"
+import * as PartitionedValues from "./partitions/partitionedValues.ts"
 import * as Version from "./Version.ts"
 
 const storageKey = (key: string, partition: string | undefined) =>
@@ -34,7 +35,8 @@ export interface InMemoryIO<A = unknown> extends IOManagerShape<A> {
  */
 export const make = <A = unknown>(): InMemoryIO<A> => {
   const values = new Map<string, A>()
-  return {
+  // one value per partition: a range is stored and loaded partition by partition
+  return PartitionedValues.partitionAware<InMemoryIO<A>>({
     name: "memory",
     store(context, value) {
       return Effect.sync(() => {
@@ -68,7 +70,7 @@ export const make = <A = unknown>(): InMemoryIO<A> => {
     },
     get: (key, partition) => values.get(storageKey(key, partition)),
     keys: () => [...values.keys()]
-  }
+  })
 }
 
 /**

@@ -33,6 +33,7 @@
  * @since 0.1.0
  */
 import { Context, Effect, Layer, Schema } from "effect"
+import type { AutomationStore } from "./AutomationStore.ts"
 import type { ErrorInfo, StoredEvent, StrataEvent } from "./Event.ts"
 import type { Metadata } from "./Metadata.ts"
 import { makeMemoryInstance } from "./internal/memoryInstance.ts"
@@ -181,6 +182,26 @@ export interface AssetRecord {
 
 /**
  * Filters for {@link InstanceShape.listRuns}.
+ *
+ * @since 0.1.0
+ */
+/**
+ * Where the partitions of a partitioned asset stand, as index ranges over its
+ * definition (`fingerprint`: `Partitions.fingerprint`). A partition is in at
+ * most one of the three sets; one in none was never started (missing).
+ *
+ * @since 0.1.0
+ */
+export interface PartitionStatus {
+  readonly assetKey: string
+  readonly fingerprint: string
+  readonly materialized: ReadonlyArray<readonly [number, number]>
+  readonly failed: ReadonlyArray<readonly [number, number]>
+  readonly inProgress: ReadonlyArray<readonly [number, number]>
+}
+
+/**
+ * A query of run records.
  *
  * @since 0.1.0
  */
@@ -399,6 +420,12 @@ export interface AssetIndex {
     assetKey: string,
     query?: { readonly partition?: string | undefined; readonly limit?: number | undefined; readonly before?: number | undefined }
   ) => Effect.Effect<ReadonlyArray<MaterializationRecord>, InstanceError>
+  /**
+   * The partition status of a partitioned asset as ranges (`undefined` when
+   * nothing was recorded). Its size grows with the number of ranges, not of
+   * partitions. Optional while the SQLite and Postgres backends do not keep it.
+   */
+  readonly partitionStatus?: ((assetKey: string) => Effect.Effect<PartitionStatus | undefined, InstanceError>) | undefined
   /** Forgets everything recorded about these assets (their history and index entries). */
   readonly wipeAssets: (assetKeys: ReadonlyArray<string>) => Effect.Effect<void, InstanceError>
 }
@@ -440,6 +467,8 @@ export interface InstanceShape extends RunStorage, EventLog, AssetIndex, CheckSt
   readonly capabilities: Capabilities
   /** A short description for messages: `sqlite .strata/instance.db`, `memory`. */
   readonly describe: string
+  /** The automation domain: the daemon's lease, ticks, evaluations, cursors (see `AutomationStore`). */
+  readonly automation: AutomationStore
 }
 
 /**

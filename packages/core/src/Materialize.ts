@@ -32,7 +32,9 @@ import * as InMemoryIO from "./InMemoryIO.ts"
 import type { InstanceError } from "./Instance.ts"
 import { Instance, makeMemory } from "./Instance.ts"
 import type { IOManager } from "./IOManager.ts"
+import type { InvalidPartitionKey } from "./PartitionKey.ts"
 import type { Project } from "./Project.ts"
+import type * as Partitions from "./Partitions.ts"
 import * as RunCoordinator from "./RunCoordinator.ts"
 import type { SelectionParseError, SelectionResolveError } from "./Selection.ts"
 import * as Step from "./Step.ts"
@@ -47,7 +49,12 @@ export interface Options extends RunCoordinator.Options {
   readonly selection?: string | undefined
   /** Only materialize assets that are stale or missing; record a skip with the reason for the others. */
   readonly staleOnly?: boolean | undefined
+  /** The partitions to materialize: a key, or a selection `A...B,C` (required when a selected asset is partitioned). */
   readonly partition?: string | undefined
+  /** The instant partitions are resolved at (default: now): time windows exist once they are over. */
+  readonly now?: number | undefined
+  /** Keys of dynamic partitions by name, by ordinal. */
+  readonly dynamicKeys?: Readonly<Record<string, ReadonlyArray<string | null>>> | undefined
   /** Observe the sources read by the selected assets first. Default true. */
   readonly observeSources?: boolean | undefined
   /** The selected assets' checks: after their asset (`with`, the default), alone (`only`), or not at all (`none`). */
@@ -83,7 +90,13 @@ export type ReexecutionError = ExecutionPlan.ReexecutionError
  *
  * @since 0.1.0
  */
-export type MaterializeError = SelectionParseError | SelectionResolveError | InstanceError | ReexecutionError
+export type MaterializeError =
+  | SelectionParseError
+  | SelectionResolveError
+  | InvalidPartitionKey
+  | InstanceError
+  | ReexecutionError
+  | Partitions.InvalidPartitionKey
 
 /**
  * The step being computed by the current fiber, for log capture.
@@ -107,6 +120,8 @@ export const plan = (
     return ExecutionPlan.make(project, {
       selection: options?.selection,
       partition: options?.partition,
+      now: options?.now,
+      dynamicKeys: options?.dynamicKeys,
       observeSources: options?.observeSources,
       staleOnly: options?.staleOnly,
       checks: options?.checks

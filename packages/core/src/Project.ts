@@ -25,6 +25,10 @@ import type * as Check from "./Check.ts"
 import { isCheck } from "./Check.ts"
 import type { FreshnessPolicy } from "./Freshness.ts"
 import { isPolicy } from "./Freshness.ts"
+import type { PartitionMappingError } from "./PartitionMapping.ts"
+import type { PartitionDefinitionError } from "./Partitions.ts"
+import { checkPartitions } from "./partitions/checkProject.ts"
+import * as Automation from "./Automation.ts"
 
 const TypeId: unique symbol = Symbol.for("@strata/core/Project")
 
@@ -45,6 +49,8 @@ export interface Project<R = never> {
   readonly checksOf: (key: string) => ReadonlyArray<Check.Any>
   /** The freshness policies (`Freshness.policy`), one per asset at most. */
   readonly freshness: ReadonlyArray<FreshnessPolicy>
+  /** Conditions, schedules and sensors (see `Automation`); empty when none were declared. */
+  readonly automation: Automation.Definitions
   readonly "~requirements": (_: never) => R
 }
 
@@ -128,7 +134,15 @@ export class InvalidCheck extends Schema.TaggedError<InvalidCheck>()("@strata/co
  *
  * @since 0.1.0
  */
-export type ProjectError = DuplicateAssetKey | UnknownDependency | CycleDetected | InvalidDependency | InvalidCheck
+export type ProjectError =
+  | DuplicateAssetKey
+  | UnknownDependency
+  | CycleDetected
+  | InvalidDependency
+  | InvalidCheck
+  | PartitionDefinitionError
+  | PartitionMappingError
+  | Automation.AutomationError
 
 /**
  * What {@link make} accepts.
@@ -142,6 +156,8 @@ export interface Config<Nodes extends ReadonlyArray<AnyNode>, Checks extends Rea
   readonly checks?: Checks | undefined
   /** Freshness policies (`Freshness.policy`), at most one per asset of `assets`. */
   readonly freshness?: ReadonlyArray<FreshnessPolicy> | undefined
+  /** Conditions by asset key, schedules and sensors (see `Automation`). */
+  readonly automation?: Automation.Config | undefined
 }
 
 /**
@@ -162,7 +178,7 @@ export const validate = <const Nodes extends ReadonlyArray<AnyNode>, const Check
   config: Config<Nodes, Checks>
 ): Effect.Effect<Project<ProjectRequirements<Nodes, Checks>>, ProjectError> =>
   Effect.suspend(() => {
-    const result = build(config.assets, config.checks ?? [], config.freshness ?? [])
+    const result = build(config.assets, config.checks ?? [], config.freshness ?? [], config.automation)
     return isProject(result) ? Effect.succeed(result) : Effect.fail(result)
   }) as Effect.Effect<Project<ProjectRequirements<Nodes, Checks>>, ProjectError>
 
@@ -175,7 +191,7 @@ export const validate = <const Nodes extends ReadonlyArray<AnyNode>, const Check
 export const make = <const Nodes extends ReadonlyArray<AnyNode>, const Checks extends ReadonlyArray<Check.Any> = readonly []>(
   config: Config<Nodes, Checks>
 ): Project<ProjectRequirements<Nodes, Checks>> => {
-  const result = build(config.assets, config.checks ?? [], config.freshness ?? [])
+  const result = build(config.assets, config.checks ?? [], config.freshness ?? [], config.automation)
   if (!isProject(result)) throw result
   return result as Project<ProjectRequirements<Nodes, Checks>>
 }
@@ -239,7 +255,8 @@ const freshnessPolicies = (
 const build = (
   input: ReadonlyArray<AnyNode>,
   checks: ReadonlyArray<Check.Any>,
-  policies: ReadonlyArray<FreshnessPolicy>
+  policies: ReadonlyArray<FreshnessPolicy>,
+  automationConfig?: Automation.Config
 ): Project<unknown> | ProjectError => {
   if (!Array.isArray(input)) throw new TypeError("Project.make: 'assets' must be an array of assets")
   const nodes: Array<AnyNode> = []
@@ -308,8 +325,12 @@ const build = (
   if (checkMap instanceof InvalidCheck) return checkMap
   const freshness = freshnessPolicies(policies, byKey)
   if (freshness instanceof InvalidDependency) return freshness
+  const partitionError = checkPartitions(nodes, byKey)
+  if (partitionError !== undefined) return partitionError
   const graph = AssetGraph.makeIndexed(nodes, position)
   if ("_tag" in graph) return new CycleDetected({ asset: graph.path[0]!, path: graph.path })
+  const automation = Automation.validate(graph, automationConfig)
+  if ("_tag" in automation) return automation
   let specs: ReadonlyArray<AssetSpec> | undefined
   return {
     [TypeId]: TypeId,
@@ -321,6 +342,7 @@ const build = (
       const i = graph.index.get(key)
       return i === undefined ? undefined : graph.nodes[i]
     },
-    specs: () => (specs ??= graph.nodes.map((node) => node.spec))
+    specs: () => (specs ??= graph.nodes.map((node) => node.spec)),
+    automation
   } as unknown as Project<unknown>
 }

@@ -30,6 +30,7 @@ import { EventBuffer } from "./internal/run/eventBuffer.ts"
 import { RunTally } from "./internal/run/runTally.ts"
 import { VersionBook } from "./internal/run/versionBook.ts"
 import { WriteOrder } from "./internal/run/writeOrder.ts"
+import * as Partitions from "./Partitions.ts"
 import type { Project } from "./Project.ts"
 import * as RetryPolicy from "./RetryPolicy.ts"
 import * as Staleness from "./Staleness.ts"
@@ -334,7 +335,8 @@ const attempt = (
       stepKind: step.stepKind,
       partitions: run.plan.partition === undefined ? [] : [run.plan.partition],
       attempt: number,
-      inputVersions: run.versions.inputsOf(upstreamKeys)
+      inputVersions: run.versions.inputsOf(upstreamKeys),
+      ...partitionFields(run.project, run.plan, key)
     }
     const request: StepRequest = step.check === undefined ? base : { ...base, check: step.check }
     const result = via === undefined ? Step.executeIn(run.environment, request) : remoteAttempt(run, via, request)
@@ -346,6 +348,19 @@ const attempt = (
       return delay > 0 ? Effect.andThen(Effect.sleep(delay), next) : next
     })
   })
+
+/** A partitioned step's fields of its request: its ranges and what resolves its definition. */
+const partitionFields = (project: Project<unknown>, plan: ExecutionPlan, key: AssetKey) => {
+  if (plan.resolvedAt === undefined) return {}
+  const step = plan.steps.find((candidate) => candidate.key === key)
+  const node = project.get(key)
+  if (step?.partitions === undefined || node?.partitions === undefined) return {}
+  return {
+    partitionSet: { fingerprint: Partitions.fingerprint(node.partitions), ranges: step.partitions },
+    resolvedAt: plan.resolvedAt,
+    ...(plan.dynamicKeys === undefined ? {} : { dynamicKeys: plan.dynamicKeys })
+  }
+}
 
 const remoteAttempt = (run: ActiveRun, via: RemoteStep, request: StepRequest): Effect.Effect<StepResult> =>
   Effect.map(via(request), (result) => {

@@ -21,7 +21,9 @@ import type { AnyNode, Any as AnyAsset, AssetContext } from "./Asset.ts"
 import type { AssetKey } from "./AssetKey.ts"
 import type { LogLevel, StrataEvent } from "./Event.ts"
 import { errorInfo } from "./Event.ts"
-import type { IOManager, StoreResult } from "./IOManager.ts"
+import type { InputContext, IOManager, StoreResult } from "./IOManager.ts"
+import type { StepPartitions } from "./partitions/stepPartitions.ts"
+import * as StepInputs from "./partitions/stepInputs.ts"
 import * as Metadata from "./Metadata.ts"
 import * as Output from "./Output.ts"
 import type { Project } from "./Project.ts"
@@ -89,11 +91,14 @@ export const execute = (request: StepRequest): Effect.Effect<StepResult, never, 
  *
  * @since 0.1.0
  */
-export const executeIn = (environment: StepEnvironmentShape, request: StepRequest): Effect.Effect<StepResult> =>
+export const executeIn = (environment: StepEnvironmentShape, given: StepRequest): Effect.Effect<StepResult> =>
   Effect.suspend(() => {
-    if (request.stepKind === "check") return checkStep(environment, request)
     const graph = environment.project.graph
-    const index = graph.index.get(request.assetKey)
+    const index = graph.index.get(given.assetKey)
+    const partitions = index === undefined ? undefined : StepInputs.partitionsOf(graph.nodes[index]!, given)
+    // the events' `partition` is the key, or first...last for a range
+    const request = partitions === undefined ? given : { ...given, partitions: [StepInputs.partitionText(partitions)] }
+    if (request.stepKind === "check") return checkStep(environment, request)
     const partition = request.partitions[0]
     const step = { runId: request.runId, key: request.assetKey, partition }
     const started = environment.now()
@@ -103,6 +108,7 @@ export const executeIn = (environment: StepEnvironmentShape, request: StepReques
       timestamp: started,
       assetKey: request.assetKey,
       partition,
+      ...setOf(request),
       attempt: request.attempt
     })
     if (index === undefined) {
@@ -111,7 +117,7 @@ export const executeIn = (environment: StepEnvironmentShape, request: StepReques
     const node = graph.nodes[index]!
     const run = request.stepKind === "observe"
       ? observe(environment, request, node as AnySource, started)
-      : materialize(environment, request, node as AnyAsset, graph.upstream[index]!.map((j) => graph.nodes[j]!.key), started)
+      : materialize(environment, request, node as AnyAsset, graph.upstream[index]!.map((j) => graph.nodes[j]!.key), started, partitions)
     return Effect.provideService(run, CurrentStep, step)
   })
 
@@ -130,6 +136,9 @@ const checkStep = (environment: StepEnvironmentShape, request: StepRequest): Eff
   const step = { runId: request.runId, key: request.assetKey, partition: request.partitions[0] }
   return Effect.provideService(executeCheck(environment, request, check), CurrentStep, step)
 }
+
+/** The `partitionSet` field of a partitioned step's events. */
+const setOf = (request: StepRequest) => request.partitionSet === undefined ? {} : { partitionSet: request.partitionSet }
 
 const unknownAsset = (request: StepRequest) =>
   new StepError({
@@ -155,6 +164,7 @@ const failed = (
     timestamp: at,
     assetKey: request.assetKey,
     partition: request.partitions[0],
+    ...setOf(request),
     attempt: request.attempt,
     durationMs: at - started,
     error: info,
@@ -182,6 +192,7 @@ const succeeded = (
     timestamp: recorded.timestamp,
     assetKey: request.assetKey,
     partition: request.partitions[0],
+    ...setOf(request),
     attempt: request.attempt,
     durationMs: recorded.timestamp - started
   })
@@ -219,7 +230,8 @@ const materialize = (
   request: StepRequest,
   asset: AnyAsset,
   upstreamKeys: ReadonlyArray<string>,
-  started: number
+  started: number,
+  partitions: StepPartitions | undefined
 ): Effect.Effect<StepResult> => {
   const missing = upstreamKeys.find((key) => request.inputVersions[key] === undefined)
   if (missing !== undefined) {
@@ -228,22 +240,24 @@ const materialize = (
     return Effect.succeed(failed(environment, request, started, error, false))
   }
   const partition = request.partitions[0]
-  const context: AssetContext = { key: asset.key, partition, runId: request.runId, attempt: request.attempt }
-  return Effect.matchCauseEffect(computeAndStore(environment.services, asset, context), {
+  const context: AssetContext = partitions === undefined
+    ? { key: asset.key, partition, runId: request.runId, attempt: request.attempt }
+    : { key: asset.key, partition, runId: request.runId, attempt: request.attempt, partitions }
+  return Effect.matchCauseEffect(computeAndStore(environment, request, asset, context), {
     onFailure: (cause) => {
       if (Cause.hasInterruptsOnly(cause)) return Effect.interrupt
       const error = Cause.squash(cause)
       return Effect.succeed(failed(environment, request, started, error, willRetry(asset, request.attempt, error)))
     },
     onSuccess: (stored) => {
-      const inputVersions: Record<string, string> = {}
-      for (const key of upstreamKeys) inputVersions[key] = request.inputVersions[key]!
+      const inputVersions = inputVersionsOf(request, upstreamKeys)
       return Effect.succeed(succeeded(environment, request, started, {
         type: "asset-materialized",
         runId: request.runId,
         timestamp: environment.now(),
         assetKey: asset.key,
         partition,
+        ...setOf(request),
         metadata: stored.metadata,
         dataVersion: stored.dataVersion,
         codeVersion: Version.ofAsset(asset),
@@ -251,6 +265,14 @@ const materialize = (
       }))
     }
   })
+}
+
+/** The request's input versions, reused when they are exactly the upstreams' (as the coordinator builds them). */
+const inputVersionsOf = (request: StepRequest, upstreamKeys: ReadonlyArray<string>): Record<string, string> => {
+  if (Object.keys(request.inputVersions).length === upstreamKeys.length) return request.inputVersions
+  const inputVersions: Record<string, string> = Object.create(null)
+  for (const key of upstreamKeys) inputVersions[key] = request.inputVersions[key]!
+  return inputVersions
 }
 
 const missingInput = (key: AssetKey, missing: string, isSource: boolean) =>
@@ -262,11 +284,19 @@ const missingInput = (key: AssetKey, missing: string, isSource: boolean) =>
     isRetryable: false
   })
 
-const computeAndStore = (services: Context.Context<never>, asset: AnyAsset, context: AssetContext) =>
+const computeAndStore = (
+  environment: StepEnvironmentShape,
+  request: StepRequest,
+  asset: AnyAsset,
+  context: AssetContext
+) =>
   Effect.suspend(() => {
+    const services = environment.services
     const inputs: Record<string, unknown> = {}
+    const names = Object.keys(asset.deps)
+    const contexts = names.map((name) => StepInputs.inputContext(environment.project, request, asset, asset.deps[name]!, context))
     return Effect.flatMap(
-      loadInputs(services, asset, Object.keys(asset.deps), inputs, 0, context.partition),
+      loadInputs(services, asset, names, contexts, inputs, 0),
       () =>
         Effect.flatMap(
           asset.compute(inputs, context) as Effect.Effect<unknown, unknown>,
@@ -279,30 +309,25 @@ const loadInputs = (
   services: Context.Context<never>,
   asset: AnyAsset,
   names: ReadonlyArray<string>,
+  contexts: ReadonlyArray<InputContext>,
   inputs: Record<string, unknown>,
-  k: number,
-  partition: string | undefined
+  k: number
 ): Effect.Effect<void, unknown> => {
   if (k === names.length) return Effect.void
   const name = names[k]!
-  return Effect.flatMap(loadInput(services, asset.deps[name]!, asset.key, partition), (value) => {
+  return Effect.flatMap(loadInput(services, asset.deps[name]!, contexts[k]!), (value) => {
     inputs[name] = value
-    return loadInputs(services, asset, names, inputs, k + 1, partition)
+    return loadInputs(services, asset, names, contexts, inputs, k + 1)
   })
 }
 
-const loadInput = (
-  services: Context.Context<never>,
-  dep: AnyNode,
-  downstream: AssetKey,
-  partition: string | undefined
-): Effect.Effect<unknown, unknown> => {
+const loadInput = (services: Context.Context<never>, dep: AnyNode, context: InputContext): Effect.Effect<unknown, unknown> => {
   if (dep.kind === "source") {
     const load = (dep as AnySource).load!
-    return load({ key: dep.key, partition, downstream }) as Effect.Effect<unknown, unknown>
+    return load({ key: dep.key, partition: context.partition, downstream: context.downstream }) as Effect.Effect<unknown, unknown>
   }
   const io = Context.getUnsafe(services, (dep as AnyAsset).io) as IOManager<unknown>
-  return io.load({ key: dep.key, partition, downstream, definitionMetadata: dep.spec.metadata })
+  return io.load(context)
 }
 
 const store = (services: Context.Context<never>, asset: AnyAsset, context: AssetContext, result: unknown) => {
@@ -313,7 +338,13 @@ const store = (services: Context.Context<never>, asset: AnyAsset, context: Asset
       { key: asset.key, partition: context.partition },
       output?.metadata,
       io.store(
-        { key: asset.key, partition: context.partition, runId: context.runId, definitionMetadata: asset.spec.metadata },
+        {
+          key: asset.key,
+          partition: context.partition,
+          ...(context.partitions === undefined ? {} : { partitions: context.partitions }),
+          runId: context.runId,
+          definitionMetadata: asset.spec.metadata
+        },
         output === undefined ? result : output.value
       )
     ),

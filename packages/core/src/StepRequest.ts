@@ -9,8 +9,10 @@
  * @since 0.1.0
  */
 import { Schema } from "effect"
-import type { ErrorInfo, StrataEvent } from "./Event.ts"
+import type { ErrorInfo, PartitionSet, StrataEvent } from "./Event.ts"
+import { PartitionSetSchema } from "./Event.ts"
 import type { StepKind } from "./ExecutionPlan.ts"
+import { PartitionKeySchema } from "./PartitionKey.ts"
 
 /**
  * One attempt of one step of a run.
@@ -32,6 +34,12 @@ export interface StepRequest {
    * missing upstream is absent. A check step reads its asset.
    */
   readonly inputVersions: Readonly<Record<string, string>>
+  /** A partitioned asset's step: its partitions as ranges over the asset's definition. */
+  readonly partitionSet?: PartitionSet | undefined
+  /** When the plan resolved the definitions (ms since the epoch): the step resolves them at the same instant. */
+  readonly resolvedAt?: number | undefined
+  /** The keys of the dynamic definitions involved, by name, by ordinal (`null`: deleted). */
+  readonly dynamicKeys?: Readonly<Record<string, ReadonlyArray<string | null>>> | undefined
 }
 
 /**
@@ -44,9 +52,13 @@ export const StepRequestSchema: Schema.Codec<StepRequest> = Schema.Struct({
   assetKey: Schema.String,
   stepKind: Schema.Literals(["materialize", "observe", "check"]),
   check: Schema.optional(Schema.String),
-  partitions: Schema.Array(Schema.String),
+  // a request may come from another process: its partitions are checked like a run's
+  partitions: Schema.Array(PartitionKeySchema),
   attempt: Schema.Number,
-  inputVersions: Schema.Record(Schema.String, Schema.String)
+  inputVersions: Schema.Record(Schema.String, Schema.String),
+  partitionSet: Schema.optional(Schema.UndefinedOr(PartitionSetSchema)),
+  resolvedAt: Schema.optional(Schema.UndefinedOr(Schema.Number)),
+  dynamicKeys: Schema.optional(Schema.UndefinedOr(Schema.Record(Schema.String, Schema.Array(Schema.NullOr(Schema.String)))))
 })
 
 /**

@@ -5,8 +5,9 @@
  * Each environment is a lazy thunk returning a Layer that must provide
  * everything the project's assets need (`R`: resources and I/O managers).
  * Providing less is a compile error at `define`. An environment may also
- * provide core's `Instance`; when it does not, the CLI uses the SQLite
- * instance at `.strata/instance.db` next to the config file. The asset code
+ * provide core's `Instance`; when it does not, the CLI uses the environment's
+ * own SQLite instance next to the config file (`.strata/instance.db` for the
+ * default environment, `.strata/<environment>/instance.db` for the others). The asset code
  * is the same in every environment: only the Layer differs.
  *
  * The environment is chosen with the `STRATA_ENV` variable, defaulting to
@@ -58,17 +59,46 @@ export interface EnvironmentContext {
 export type Environment<R> = (context: EnvironmentContext) => Layer.Layer<R, unknown, never>
 
 /**
- * What {@link define} accepts.
+ * The name of a service in a compile error: the key of a class-style service
+ * (`Context.Service<Self, Shape>()("my-project/Warehouse")`, `IOManager.Tag`).
  *
  * @since 0.1.0
  */
-export interface Options<R, Names extends string> {
+export type ServiceName<S> = S extends { readonly key: infer K extends string } ? K : "a service without a string key"
+
+/**
+ * What an environment's Layer must be, as a readable compile error when it is
+ * not: `T` (the Layer the environment returns) when it provides every service
+ * `R` of the project and needs nothing; otherwise a string literal type naming
+ * each missing service, which is what TypeScript prints (`Type 'Layer<...>' is
+ * not assignable to type '"this environment does not provide
+ * my-project/Warehouse"'`). When TypeScript could not infer the Layer (a thunk
+ * reading its context, `({ root }) => ...`, in a call that fails), the target
+ * is `Layer<R>` or a message per service the assets need, which the first
+ * line of the error lists.
+ *
+ * @since 0.1.0
+ */
+export type CheckEnvironment<R, T> = unknown extends T ? Layer.Layer<R, unknown, never> | `this environment's Layer must provide ${ServiceName<R>}`
+  : T extends Layer.Layer<infer Out, infer _E, infer In>
+  ? [In] extends [never] ? [Exclude<R, Out>] extends [never] ? T
+    : `this environment does not provide ${ServiceName<Exclude<R, Out>>}`
+  : `this environment's Layer still requires ${ServiceName<In>}; provide it inside the Layer`
+  : T
+
+/**
+ * What {@link define} accepts. `Layers` maps each environment's name to the
+ * Layer its thunk returns (inferred); each is checked by {@link CheckEnvironment}.
+ *
+ * @since 0.1.0
+ */
+export interface Options<R, Layers extends Record<string, any>> {
   /** The validated project (`Project.make`). */
   readonly project: Project<R>
   /** One Layer per environment, built lazily: only the chosen one runs. */
-  readonly environments: { readonly [K in Names]: Environment<NoInfer<R>> }
+  readonly environments: { readonly [K in keyof Layers]: (context: EnvironmentContext) => CheckEnvironment<R, Layers[K]> }
   /** The environment used when `STRATA_ENV` is not set. Default `local`. */
-  readonly defaultEnvironment?: NoInfer<Names> | undefined
+  readonly defaultEnvironment?: NoInfer<keyof Layers & string> | undefined
 }
 
 /**
@@ -100,11 +130,15 @@ export class UnknownEnvironment extends Schema.TaggedError<UnknownEnvironment>()
 
 /**
  * Declares a project configuration. `R` is inferred from the project, and
- * every environment's Layer must provide it.
+ * every environment's Layer must provide it: when one does not, the compile
+ * error names the environment and the missing service (see
+ * {@link CheckEnvironment}).
  *
  * @since 0.1.0
  */
-export const define = <R, const Names extends string = "local">(options: Options<R, Names>): StrataConfig<R> => {
+export const define = <R, const Layers extends Record<string, any>>(
+  options: Options<R, Layers>
+): StrataConfig<R> => {
   const names = Object.keys(options.environments)
   const defaultEnvironment = options.defaultEnvironment ?? "local"
   if (!names.includes(defaultEnvironment)) {
@@ -113,7 +147,7 @@ export const define = <R, const Names extends string = "local">(options: Options
   return {
     [TypeId]: TypeId,
     project: options.project,
-    environments: options.environments as Readonly<Record<string, Environment<R>>>,
+    environments: options.environments as unknown as Readonly<Record<string, Environment<R>>>,
     defaultEnvironment
   }
 }

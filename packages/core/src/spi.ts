@@ -19,3 +19,4 @@ export {
   stepKey
 } from "./internal/instanceRules.ts"
 export { exactJson } from "./FileSystemIO.ts"
+export * as StoragePath from "./StoragePath.ts"

@@ -8,3 +8,12 @@
  */
 export { instanceConformance } from "./testing/instanceConformance.ts"
 export type { InstanceConformanceOptions } from "./testing/instanceConformance.ts"
+export { ioManagerConformance } from "./testing/ioManagerConformance.ts"
+export type {
+  ConformanceStorage,
+  IOManagerCapabilities,
+  IOManagerConformanceOptions,
+  ValueKind
+} from "./testing/ioManagerConformance.ts"
+export { runAsset, runAssetOutput } from "./testing/runAsset.ts"
+export type { Remaining, RunAssetOptions } from "./testing/runAsset.ts"

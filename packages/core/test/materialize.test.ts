@@ -13,6 +13,7 @@ import {
   Materialize,
   Output,
   Project,
+  RetryPolicy,
   SourceAsset
 } from "../src/index.ts"
 
@@ -215,6 +216,32 @@ describe("failures", () => {
       yield* TestClock.adjust("1 millis")
       const result = yield* Fiber.join(fiber)
       expect(attempts).toEqual([1, 2, 3])
+      expect(result.status).toBe("succeeded")
+    }))
+
+  it.effect("linear backoff grows by the delay each retry and is capped by maxDelay (README: Retries)", () =>
+    Effect.gen(function*() {
+      const attempts: Array<number> = []
+      const policy = { maxRetries: 3, delay: "1 second", backoff: "linear", maxDelay: "1500 millis" } as const
+      expect([1, 2, 3].map((retry) => RetryPolicy.delayMs(RetryPolicy.make(policy), retry))).toEqual([1000, 1500, 1500])
+      const load = Asset.make("load", { retry: policy }, (_, ctx) =>
+        Effect.suspend(() => {
+          attempts.push(ctx.attempt)
+          return ctx.attempt <= 3 ? Effect.fail(new Flaky({ attempt: ctx.attempt })) : Effect.succeed(ctx.attempt)
+        }))
+      const fiber = yield* Effect.forkChild(Materialize.materializeInMemory(Project.make({ assets: [load] })))
+      yield* Effect.yieldNow
+      yield* TestClock.adjust("999 millis")
+      expect(attempts).toEqual([1])
+      yield* TestClock.adjust("1 millis") // retry 1: 1 s
+      expect(attempts).toEqual([1, 2])
+      yield* TestClock.adjust("1499 millis") // retry 2: 2 s, capped at 1.5 s
+      expect(attempts).toEqual([1, 2])
+      yield* TestClock.adjust("1 millis")
+      expect(attempts).toEqual([1, 2, 3])
+      yield* TestClock.adjust("1500 millis") // retry 3: 3 s, capped at 1.5 s
+      const result = yield* Fiber.join(fiber)
+      expect(attempts).toEqual([1, 2, 3, 4])
       expect(result.status).toBe("succeeded")
     }))
 

@@ -70,3 +70,14 @@ describe("StrataConfig.define", () => {
     })
   })
 })
+
+describe("StrataConfig.CheckEnvironment (the readable compile error)", () => {
+  it("is the Layer when it provides everything, else a message naming the missing service", () => {
+    type Complete = Layer.Layer<Clock2 | TableIO, never, never>
+    expectTypeOf<StrataConfig.CheckEnvironment<Clock2 | TableIO, Complete>>().toEqualTypeOf<Complete>()
+    expectTypeOf<StrataConfig.CheckEnvironment<Clock2 | TableIO, Layer.Layer<TableIO, never, never>>>()
+      .toEqualTypeOf<"this environment does not provide typetest/Clock2">()
+    expectTypeOf<StrataConfig.CheckEnvironment<TableIO, Layer.Layer<TableIO, never, Clock2>>>()
+      .toEqualTypeOf<"this environment's Layer still requires typetest/Clock2; provide it inside the Layer">()
+  })
+})

@@ -30,6 +30,34 @@ export class AssetsGroup extends HttpApiGroup.make("assets")
       success: Models.AssetList,
       error: [BadSelection, StorageError]
     }),
+    HttpApiEndpoint.get("page", "/api/assets/page", {
+      query: {
+        /** Words that must all appear in the key, description, group, owners or tags (case-insensitive). */
+        q: Schema.optional(Schema.String),
+        /** Statuses separated by commas: `stale,missing`. */
+        status: Schema.optional(Schema.String),
+        group: Schema.optional(Schema.String),
+        /** A kind the asset has (`parquet`). */
+        kind: Schema.optional(Schema.String),
+        owner: Schema.optional(Schema.String),
+        /** `name` or `name=value`. */
+        tag: Schema.optional(Schema.String),
+        sort: Schema.optional(Models.AssetSort),
+        order: Schema.optional(Schema.Literals(["asc", "desc"])),
+        offset: Schema.optional(Schema.NumberFromString.check(Schema.isInt(), Schema.isGreaterThanOrEqualTo(0))),
+        limit: Limit
+      },
+      success: Models.AssetPage,
+      error: [InvalidRequest, StorageError]
+    }),
+    HttpApiEndpoint.get("statuses", "/api/statuses", {
+      success: Models.StatusSnapshot,
+      error: StorageError
+    }),
+    HttpApiEndpoint.get("statusStream", "/api/statuses/stream", {
+      success: HttpApiSchema.StreamSse({ data: Models.StatusDelta, error: StorageError }),
+      error: StorageError
+    }),
     HttpApiEndpoint.get("get", "/api/asset", {
       query: { key: Schema.String },
       success: Models.AssetDetail,
@@ -79,7 +107,7 @@ export class RunsGroup extends HttpApiGroup.make("runs")
     HttpApiEndpoint.post("launch", "/api/runs", {
       payload: Models.LaunchRequest,
       success: Models.Launched,
-      error: [BadSelection, RunConflict, StorageError]
+      error: [BadSelection, InvalidRequest, RunConflict, StorageError]
     }),
     HttpApiEndpoint.post("cancel", "/api/runs/:runId/cancel", {
       params: { runId: Schema.String },
@@ -117,6 +145,33 @@ export class ProjectGroup extends HttpApiGroup.make("project")
 {}
 
 /**
+ * Automation: the daemon's ticks, an asset's evaluations (why it was or was
+ * not requested), what is on or off.
+ *
+ * @since 0.1.0
+ */
+export class AutomationGroup extends HttpApiGroup.make("automation")
+  .add(
+    HttpApiEndpoint.get("overview", "/api/automation", { success: Models.AutomationOverview, error: StorageError }),
+    HttpApiEndpoint.get("ticks", "/api/automation/ticks", {
+      query: { origin: Schema.optional(Schema.Literals(["conditions", "schedule", "sensor"])), name: Schema.optional(Schema.String), limit: Limit },
+      success: Models.AutomationTicks,
+      error: StorageError
+    }),
+    HttpApiEndpoint.get("asset", "/api/automation/asset", {
+      query: { key: Schema.String, limit: Limit },
+      success: Models.AssetAutomation,
+      error: [AssetNotFound, StorageError]
+    }),
+    HttpApiEndpoint.post("toggle", "/api/automation/toggle", {
+      payload: Schema.Struct({ target: Schema.String, enabled: Schema.Boolean }),
+      success: Models.AutomationOverview,
+      error: [InvalidRequest, StorageError]
+    })
+  )
+{}
+
+/**
  * The whole API.
  *
  * @since 0.1.0
@@ -125,8 +180,27 @@ export class CatalogApi extends HttpApi.make("strata-catalog")
   .add(AssetsGroup)
   .add(RunsGroup)
   .add(ProjectGroup)
+  .add(AutomationGroup)
   .annotateMerge(OpenApi.annotations({ title: "Strata catalog API" }))
 {}
+
+/**
+ * The query of `GET /api/assets/page`, for {@link paths}.assetPage.
+ *
+ * @since 0.2.0
+ */
+export interface AssetPageQuery {
+  readonly q?: string | undefined
+  readonly status?: string | undefined
+  readonly group?: string | undefined
+  readonly kind?: string | undefined
+  readonly owner?: string | undefined
+  readonly tag?: string | undefined
+  readonly sort?: Models.AssetSort | undefined
+  readonly order?: "asc" | "desc" | undefined
+  readonly offset?: number | undefined
+  readonly limit?: number | undefined
+}
 
 /**
  * The URLs of the API, for clients that use `fetch` (the UI).
@@ -136,6 +210,22 @@ export class CatalogApi extends HttpApi.make("strata-catalog")
 export const paths = {
   assets: (selection?: string): string =>
     selection === undefined ? "/api/assets" : `/api/assets?selection=${encodeURIComponent(selection)}`,
+  assetPage: (query: AssetPageQuery): string => {
+    const search = new URLSearchParams()
+    for (const [name, value] of Object.entries(query)) {
+      if (value !== undefined && value !== "") search.set(name, String(value))
+    }
+    const text = search.toString()
+    return text === "" ? "/api/assets/page" : `/api/assets/page?${text}`
+  },
+  /**
+   * The graph's shape (`Models.GraphStructure`), served with an `ETag` per
+   * project generation (`304` when unchanged). Outside `CatalogApi`: its body
+   * is serialized once per generation.
+   */
+  graph: "/api/graph",
+  statuses: "/api/statuses",
+  statusStream: "/api/statuses/stream",
   asset: (key: string): string => `/api/asset?key=${encodeURIComponent(key)}`,
   history: (key: string, limit?: number): string =>
     `/api/asset/history?key=${encodeURIComponent(key)}${limit === undefined ? "" : `&limit=${limit}`}`,

@@ -157,6 +157,105 @@ export const AssetList = Schema.Struct({
 export type AssetList = typeof AssetList.Type
 
 /**
+ * How `GET /api/assets/page` sorts: by key, group, status or time of the
+ * latest materialization. Without `sort` and with a search `q`, the best
+ * matches come first (exact key, key prefix, key contains, other fields).
+ *
+ * @since 0.2.0
+ */
+export const AssetSort = Schema.Literals(["key", "group", "status", "lastMaterializedAt"])
+
+/**
+ * @since 0.2.0
+ */
+export type AssetSort = typeof AssetSort.Type
+
+/**
+ * One page of the asset catalog (`GET /api/assets/page`): the assets matching
+ * the search and filters, sorted, from `offset`.
+ *
+ * @since 0.2.0
+ */
+export const AssetPage = Schema.Struct({
+  project: ProjectInfo,
+  /** How many assets match (all pages). */
+  total: Schema.Number,
+  offset: Schema.Number,
+  assets: Schema.Array(AssetNode),
+  /** Matching assets by status, over all pages. */
+  counts: Schema.Record(Schema.String, Schema.Number)
+})
+
+/**
+ * @since 0.2.0
+ */
+export type AssetPage = typeof AssetPage.Type
+
+/**
+ * The shape of the asset graph, without statuses (`GET /api/graph`): what the
+ * graph view lays out. It changes only when the project is (re)loaded, so
+ * the server serves it with an `ETag` of its generation and answers `304`
+ * to a client that has it; statuses come apart (`GET /api/statuses`).
+ * Arrays are parallel, one entry per asset in topological order.
+ *
+ * @since 0.2.0
+ */
+export const GraphStructure = Schema.Struct({
+  generation: Schema.Number,
+  keys: Schema.Array(Schema.String),
+  kind: Schema.Array(AssetKind),
+  group: Schema.Array(Schema.String),
+  kinds: Schema.Array(Schema.Array(Schema.String)),
+  /** Indexes (into `keys`) of each asset's upstream assets. */
+  upstream: Schema.Array(Schema.Array(Schema.Number))
+})
+
+/**
+ * @since 0.2.0
+ */
+export type GraphStructure = typeof GraphStructure.Type
+
+/**
+ * Statuses of every asset of a {@link GraphStructure} (same order), compact:
+ * `GET /api/statuses`.
+ *
+ * @since 0.2.0
+ */
+export const StatusSnapshot = Schema.Struct({
+  generation: Schema.Number,
+  status: Schema.Array(AssetStatus),
+  /** Milliseconds since the epoch of the latest materialization or observation; `null` when none. */
+  lastMaterializedAt: Schema.Array(Schema.NullOr(Schema.Number))
+})
+
+/**
+ * @since 0.2.0
+ */
+export type StatusSnapshot = typeof StatusSnapshot.Type
+
+/**
+ * A change of statuses, pushed by `GET /api/statuses/stream` (Server-Sent
+ * Events): the first message, and the first after a reload, is `full` (every
+ * asset, `index` 0..n-1); later ones carry only the assets whose status or
+ * materialization time changed.
+ *
+ * @since 0.2.0
+ */
+export const StatusDelta = Schema.Struct({
+  generation: Schema.Number,
+  full: Schema.Boolean,
+  /** Indexes into the {@link GraphStructure} of the same generation. */
+  index: Schema.Array(Schema.Number),
+  status: Schema.Array(AssetStatus),
+  lastMaterializedAt: Schema.Array(Schema.NullOr(Schema.Number))
+})
+
+/**
+ * @since 0.2.0
+ */
+export type StatusDelta = typeof StatusDelta.Type
+
+/**
  * A materialization of an asset.
  *
  * @since 0.1.0
@@ -403,7 +502,13 @@ export const Event = Schema.Union([
   Schema.Struct({ type: Schema.Literal("run-succeeded"), ...base }),
   Schema.Struct({ type: Schema.Literal("run-failed"), ...base, reason: Schema.String }),
   Schema.Struct({ type: Schema.Literal("run-canceled"), ...base, reason: Schema.String }),
-  Schema.Struct({ type: Schema.Literal("step-started"), ...step, attempt: Schema.Number }),
+  Schema.Struct({
+    type: Schema.Literal("step-started"),
+    ...step,
+    attempt: Schema.Number,
+    // the worker process that ran the step (steps on a queue of workers)
+    worker: Schema.optional(Schema.UndefinedOr(Schema.Struct({ id: Schema.String, host: Schema.String, pid: Schema.Number })))
+  }),
   Schema.Struct({ type: Schema.Literal("step-succeeded"), ...step, attempt: Schema.Number, durationMs: Schema.Number }),
   Schema.Struct({
     type: Schema.Literal("step-failed"),
@@ -479,6 +584,10 @@ export const LaunchRequest = Schema.Struct({
   selection: Schema.String,
   /** Only materialize stale or missing assets. */
   staleOnly: Schema.optional(Schema.Boolean),
+  /**
+   * The partition to materialize. An invalid key (empty, `.`, `..`, control
+   * characters, more than 128 characters...) is refused with `InvalidRequest` (400).
+   */
   partition: Schema.optional(Schema.String),
   tags: Schema.optional(Schema.Record(Schema.String, Schema.String))
 })
@@ -550,3 +659,96 @@ export type Canceled = typeof Canceled.Type
  */
 export const isTerminal = (status: RunStatus): boolean =>
   status === "succeeded" || status === "failed" || status === "canceled"
+
+/**
+ * One operand's or condition's outcome in an automation evaluation.
+ *
+ * @since 0.1.0
+ */
+export interface ConditionResult {
+  readonly label: string
+  readonly value: boolean
+  readonly matched?: ReadonlyArray<string> | undefined
+  readonly unmatched?: ReadonlyArray<string> | undefined
+  readonly children?: ReadonlyArray<ConditionResult> | undefined
+}
+
+/** @since 0.1.0 */
+export const ConditionResult: Schema.Codec<ConditionResult> = Schema.Struct({
+  label: Schema.String,
+  value: Schema.Boolean,
+  matched: Schema.optional(Schema.Array(Schema.String)),
+  unmatched: Schema.optional(Schema.Array(Schema.String)),
+  children: Schema.optional(Schema.Array(Schema.suspend((): Schema.Codec<ConditionResult> => ConditionResult)))
+})
+
+/**
+ * A daemon tick: what produced it, what it did, the runs it launched.
+ *
+ * @since 0.1.0
+ */
+export const AutomationTick = Schema.Struct({
+  tickId: Schema.String,
+  origin: Schema.Literals(["conditions", "schedule", "sensor"]),
+  name: Schema.String,
+  at: Schema.Number,
+  scheduledAt: Schema.optional(Schema.Number),
+  status: Schema.Literals(["requested", "launched", "skipped", "failed"]),
+  reason: Schema.optional(Schema.String),
+  runs: Schema.Array(Schema.Struct({
+    runId: Schema.String,
+    selection: Schema.String,
+    assetKeys: Schema.Array(Schema.String),
+    tags: Schema.Record(Schema.String, Schema.String),
+    runKey: Schema.optional(Schema.String)
+  })),
+  evaluated: Schema.Number,
+  requested: Schema.Number
+})
+
+/** @since 0.1.0 */
+export const AutomationTicks = Schema.Struct({ ticks: Schema.Array(AutomationTick) })
+
+/**
+ * An asset's recent evaluations: requested or not, and why (the Automation tab).
+ *
+ * @since 0.1.0
+ */
+export const AssetAutomation = Schema.Struct({
+  key: Schema.String,
+  hasCondition: Schema.Boolean,
+  enabled: Schema.Boolean,
+  evaluations: Schema.Array(Schema.Struct({
+    tickId: Schema.String,
+    at: Schema.Number,
+    requested: Schema.Boolean,
+    result: ConditionResult
+  }))
+})
+
+/**
+ * What automation acts on (conditions, assets, schedules with their next ticks, sensors), on or off,
+ * and which daemon holds the lease.
+ *
+ * @since 0.1.0
+ */
+export const AutomationOverview = Schema.Struct({
+  targets: Schema.Array(Schema.Struct({ target: Schema.String, enabled: Schema.Boolean })),
+  schedules: Schema.Array(Schema.Struct({
+    name: Schema.String,
+    cron: Schema.String,
+    timezone: Schema.String,
+    selection: Schema.String,
+    nextTicks: Schema.Array(Schema.Number)
+  })),
+  daemon: Schema.optional(Schema.Struct({ holder: Schema.String, expiresAt: Schema.Number }))
+})
+
+/** @since 0.1.0 */
+export type AutomationTick = typeof AutomationTick.Type
+/** @since 0.1.0 */
+export type AutomationTicks = typeof AutomationTicks.Type
+/** @since 0.1.0 */
+export type AssetAutomation = typeof AssetAutomation.Type
+/** @since 0.1.0 */
+export type AutomationOverview = typeof AutomationOverview.Type

@@ -64,11 +64,14 @@ describe("@strata/protocol", () => {
       "GET /api/asset",
       "GET /api/asset/history",
       "GET /api/assets",
+      "GET /api/assets/page",
       "GET /api/project",
       "GET /api/runs",
       "GET /api/runs/{runId}",
       "GET /api/runs/{runId}/events",
       "GET /api/selection",
+      "GET /api/statuses",
+      "GET /api/statuses/stream",
       "POST /api/project/reload",
       "POST /api/runs",
       "POST /api/runs/{runId}/cancel",
@@ -86,5 +89,8 @@ describe("@strata/protocol", () => {
     expect(paths.runs({ status: "queued,started", limit: 5 })).toBe("/api/runs?status=queued%2Cstarted&limit=5")
     expect(paths.runs()).toBe("/api/runs")
     expect(paths.runEvents("abc", 7)).toBe("/api/runs/abc/events?after=7")
+    expect(paths.assetPage({ q: "silver users", status: "stale,missing", sort: "key", offset: 0, group: undefined }))
+      .toBe("/api/assets/page?q=silver+users&status=stale%2Cmissing&sort=key&offset=0")
+    expect(paths.assetPage({})).toBe("/api/assets/page")
   })
 })

@@ -98,6 +98,13 @@ export class RunLauncher {
     return this.runs.size
   }
 
+  /** The steps pending in the runs this process executes, each with its run's id. */
+  runningSteps(): Map<string, string> {
+    const steps = new Map<string, string>()
+    for (const run of this.runs.values()) for (const key of run.pending) if (!steps.has(key)) steps.set(key, run.runId)
+    return steps
+  }
+
   /** The keys of the steps pending in the runs this process executes. */
   runningKeys(): Set<string> {
     const keys = new Set<string>()
@@ -107,11 +114,18 @@ export class RunLauncher {
 
   /**
    * Starts a plan on a generation; succeeds with the run id once the run is
-   * recorded as started (or fails with what stopped it first).
+   * recorded as started (or fails with what stopped it first). `runId` gives
+   * the id (the daemon records it with its tick first); a run with that id
+   * already in the instance fails the launch with `InstanceError` `invalid`.
    */
-  launch(generation: Generation, plan: ExecutionPlan.ExecutionPlan, tags: Readonly<Record<string, string>>) {
+  launch(
+    generation: Generation,
+    plan: ExecutionPlan.ExecutionPlan,
+    tags: Readonly<Record<string, string>>,
+    options?: { readonly runId?: string | undefined }
+  ) {
     return Effect.gen({ self: this }, function*() {
-      const runId = randomUUID()
+      const runId = options?.runId ?? randomUUID()
       const started = yield* Deferred.make<void>()
       const pending = new Set(plan.steps.map((step) => step.key))
       const program = RunCoordinator.execute(generation.project, plan, {

@@ -5,6 +5,7 @@
  *
  * @since 0.1.0
  */
+export * as Daemon from "./Daemon.ts"
 export * as ProjectHost from "./ProjectHost.ts"
 export * as RunLauncher from "./RunLauncher.ts"
 export * as Runtime from "./Runtime.ts"

@@ -1,3 +1,4 @@
+import { SCHEMA_VERSION } from "../src/internal/schema.ts"
 import { spawnSync } from "node:child_process"
 import { createHash } from "node:crypto"
 import * as fs from "node:fs"
@@ -57,7 +58,7 @@ describe("opening a database", () => {
       const db = new DatabaseSync(file, { readOnly: true })
       expect(db.prepare("PRAGMA journal_mode").get()).toEqual({ journal_mode: "wal" })
       expect(db.prepare("PRAGMA application_id").get()).toEqual({ application_id: 0x53545241 })
-      expect(db.prepare("PRAGMA user_version").get()).toEqual({ user_version: 3 })
+      expect(db.prepare("PRAGMA user_version").get()).toEqual({ user_version: SCHEMA_VERSION })
       expect(db.prepare("SELECT run_id FROM runs").all()).toEqual([{ run_id: "r1" }])
       db.close()
     }))
@@ -272,7 +273,7 @@ describe("opening a database", () => {
         expect([requested.status, requested.cancelRequestedAt, requested.cancelReason]).toEqual(["started", 2000, "after the upgrade"])
       }))
       const db = new DatabaseSync(file, { readOnly: true })
-      expect(db.prepare("PRAGMA user_version").get()).toEqual({ user_version: 3 })
+      expect(db.prepare("PRAGMA user_version").get()).toEqual({ user_version: SCHEMA_VERSION })
       expect(db.prepare("SELECT cancel_requested_at, cancel_reason FROM runs").all()).toEqual([
         { cancel_requested_at: 2000, cancel_reason: "after the upgrade" }
       ])

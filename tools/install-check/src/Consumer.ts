@@ -11,7 +11,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { packPackage } from "../../../scripts/pack.ts"
+import * as Workspace from "../../../apps/cli/src/init/Workspace.ts"
 import * as Resolution from "./Resolution.ts"
 
 /** The repository's root folder. */
@@ -21,11 +21,7 @@ export const repositoryRoot: string = fileURLToPath(new URL("../../../", import.
 const consumerFiles: string = fileURLToPath(new URL("../consumer/", import.meta.url))
 
 /** A workspace package that is published (not `"private": true`). */
-export interface PublishedPackage {
-  readonly name: string
-  readonly version: string
-  readonly directory: string
-}
+export type PublishedPackage = Workspace.PublishedPackage
 
 /** A step of the check that failed: names the step, the command and what it printed. */
 export class StepFailure extends Error {
@@ -41,32 +37,8 @@ interface Manifest {
 
 const readJson = <A>(file: string): A => JSON.parse(fs.readFileSync(file, "utf8")) as A
 
-/** The folders pnpm-workspace.yaml lists under `packages:` (`dir/*` globs and plain folders). */
-const workspaceFolders = (): Array<string> => {
-  const yaml = fs.readFileSync(path.join(repositoryRoot, "pnpm-workspace.yaml"), "utf8")
-  const block = /^packages:\n((?:[ \t]+-.*\n?)+)/m.exec(yaml)?.[1] ?? ""
-  const folders: Array<string> = []
-  for (const line of block.split("\n")) {
-    const pattern = /^\s*-\s*["']?([^"'#\s]+)["']?/.exec(line)?.[1]
-    if (pattern === undefined) continue
-    if (pattern.endsWith("/*")) {
-      const parent = path.join(repositoryRoot, pattern.slice(0, -2))
-      if (!fs.existsSync(parent)) continue
-      for (const entry of fs.readdirSync(parent, { withFileTypes: true })) {
-        if (entry.isDirectory()) folders.push(path.join(parent, entry.name))
-      }
-    } else folders.push(path.join(repositoryRoot, pattern))
-  }
-  return folders.filter((folder) => fs.existsSync(path.join(folder, "package.json")))
-}
-
-/** Every workspace package that is published, sorted by name. */
-export const publishedPackages = (): Array<PublishedPackage> =>
-  workspaceFolders()
-    .map((directory) => ({ directory, manifest: readJson<Manifest>(path.join(directory, "package.json")) }))
-    .filter(({ manifest }) => manifest.private !== true)
-    .map(({ directory, manifest }) => ({ name: manifest.name, version: manifest.version, directory }))
-    .sort((a, b) => a.name.localeCompare(b.name))
+/** Every workspace package that is published, sorted by name (the CLI's `strata init --from-checkout` finds them the same way). */
+export const publishedPackages = (): Array<PublishedPackage> => Workspace.publishedPackages(repositoryRoot)
 
 /** The version range the pnpm `catalog:` gives `name` (pnpm-workspace.yaml), for the consumer's own dependencies. */
 export const catalogRange = (name: string): string => {
@@ -152,7 +124,8 @@ export interface RunOptions {
   readonly timeoutMs?: number
 }
 
-const runIn = (directory: string, drift: () => string) =>
+/** Runs commands in `directory` (see {@link Consumer.run}); `drift` is appended to failure messages. */
+export const runIn = (directory: string, drift: () => string = () => "") =>
 (step: string, command: string, args: ReadonlyArray<string>, options: RunOptions = {}): Ran => {
   const started = Date.now()
   const result = spawnSync(command, args, {
@@ -234,7 +207,7 @@ const setUp = (directory: string, remove: () => void): Consumer => {
   const manifests: Array<Resolution.Manifest> = []
   for (const pkg of packages) {
     try {
-      const { tarball } = packPackage(pkg.directory, tarballs)
+      const { tarball } = Workspace.packPackage(pkg.directory, tarballs)
       dependencies[pkg.name] = `file:../tarballs/${path.basename(tarball)}`
       manifests.push(packedManifest(tarball))
     } catch (error) {

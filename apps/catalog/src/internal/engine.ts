@@ -5,11 +5,12 @@
  * and the instance into the protocol's models, and the runtime's and core's
  * errors into the protocol's. HTTP handlers are thin wrappers over this.
  */
-import { AssetGraph, ExecutionPlan, Instance, Selection, Staleness, Version } from "@strata/core"
+import { AssetGraph, AssetState, ExecutionPlan, Instance, type Partitions, Selection, Staleness, Version } from "@strata/core"
 import { Errors, Models } from "@strata/protocol"
 import { ProjectHost, Runtime } from "@strata/runtime"
 import { Context, Effect, Layer, Option, Stream } from "effect"
 import { assetChecks } from "./checks.ts"
+import * as AssetIndex from "./assetIndex.ts"
 import { readDefinition } from "./source.ts"
 
 type Generation = ProjectHost.Generation
@@ -37,8 +38,12 @@ const message = (error: unknown): string => {
 const storageError = (error: Instance.InstanceError): Errors.StorageError =>
   new Errors.StorageError({ operation: error.operation, message: error.message })
 
-const badSelection = (error: Selection.SelectionParseError | Selection.SelectionResolveError): Errors.BadSelection =>
-  error._tag === "@strata/core/SelectionParseError"
+const badSelection = (
+  error: Selection.SelectionParseError | Selection.SelectionResolveError | Partitions.InvalidPartitionKey
+): Errors.BadSelection =>
+  error._tag === "@strata/core/InvalidPartitionKey"
+    ? new Errors.BadSelection({ selection: error.key, problem: error.reason, suggestions: [], message: error.message })
+    : error._tag === "@strata/core/SelectionParseError"
     ? new Errors.BadSelection({
       selection: error.selection,
       position: error.position,
@@ -93,37 +98,26 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
   )
 
   /** Statuses of every node, indexed like `project.graph.nodes`. */
-  const statuses = (g: Generation) =>
+  const computeStatuses = (g: Generation) =>
     Effect.gen(function*() {
       const graph = g.project.graph
       const records = yield* g.instance.assets(graph.nodes.map((node) => node.key)).pipe(Effect.mapError(storageError))
-      const computed = Staleness.compute(g.project, records)
-      const running = launcher.runningKeys()
-      // runs of other processes sharing the instance (`strata materialize` in a terminal):
-      // their assets not yet materialized or failed by that run are running too
-      const others = yield* g.instance.listRuns({ status: ["queued", "started"], limit: 20 }).pipe(
+      // runs of other processes sharing the instance (`strata materialize` in a terminal): their assets not yet
+      // materialized or failed by that run are running too; this process's runs give their pending steps exactly
+      const others = yield* g.instance.listRuns({ status: ["queued", "started"], limit: AssetState.activeRunLimit }).pipe(
         Effect.mapError(storageError)
       )
-      for (const run of others) {
-        if (launcher.isExecuting(run.runId)) continue
-        for (const key of run.assetKeys) {
-          const record = records.get(key)
-          if (record?.materialization?.runId === run.runId || record?.failure?.runId === run.runId) continue
-          running.add(key)
-        }
-      }
+      const running = AssetState.runningSteps(records, others, (runId) => launcher.isExecuting(runId))
+      for (const [key, runId] of launcher.runningSteps()) running.set(key, runId)
+      // the states `strata status` shows too: one function in core
+      const states = AssetState.combine(Staleness.compute(g.project, records), records, running)
       const nodes: Array<Models.AssetNode> = new Array(graph.nodes.length)
       for (let i = 0; i < graph.nodes.length; i++) {
         const node = graph.nodes[i]!
         const spec = node.spec
         const record = records.get(node.key)
-        const status = computed[i]!
+        const status = states[i]!
         const latest = record?.materialization ?? record?.observation
-        const value: Models.AssetStatus = running.has(node.key)
-          ? "running"
-          : record?.failure !== undefined
-          ? "failed"
-          : status.status
         nodes[i] = stripUndefined({
           key: node.key,
           kind: node.kind,
@@ -133,14 +127,133 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
           owners: spec.owners,
           description: spec.description,
           upstream: graph.upstream[i]!.map((j) => graph.nodes[j]!.key),
-          status: value,
+          status: status.status,
           reasons: status.reasons.map(reason),
           lastMaterializedAt: latest?.timestamp,
           lastRunId: latest?.runId
         })
       }
-      return { nodes, records }
+      return { nodes, records: records as ReadonlyMap<string, Instance.AssetRecord> }
     })
+
+  /**
+   * The latest statuses snapshot, reused while nothing it depends on changed:
+   * the generation, the event log's newest id (every materialization,
+   * observation, failure and run start or end appends one) and the runs this
+   * process executes. At 50,000 assets computing statuses takes far longer
+   * than serving a page, so concurrent and repeated requests share one.
+   */
+  let snapshot:
+    | {
+      readonly version: string
+      readonly nodes: ReadonlyArray<Models.AssetNode>
+      readonly records: ReadonlyMap<string, Instance.AssetRecord>
+      orders?: AssetIndex.StatusOrders
+      counts?: Record<string, number>
+      compact?: Models.StatusSnapshot
+    }
+    | undefined
+  let searchIndex: { readonly generation: number; readonly index: AssetIndex.SearchIndex } | undefined
+  const statuses = (g: Generation) =>
+    Effect.gen(function*() {
+      const last = yield* g.instance.lastEventId().pipe(Effect.mapError(storageError))
+      const version = `${g.number}:${last}:${launcher.size}`
+      if (snapshot?.version === version) return snapshot
+      const computed = yield* computeStatuses(g)
+      snapshot = { version, ...computed }
+      return snapshot
+    })
+  const indexOf = (g: Generation, nodes: ReadonlyArray<Models.AssetNode>) => {
+    if (searchIndex?.generation !== g.number) searchIndex = { generation: g.number, index: AssetIndex.makeSearchIndex(nodes) }
+    return searchIndex.index
+  }
+
+  const assetPage = Effect.fn("Catalog.assetPage")(function*(query: Omit<AssetIndex.PageQuery, "status" | "offset" | "limit"> & {
+    readonly status?: string | undefined
+    readonly offset?: number | undefined
+    readonly limit?: number | undefined
+  }) {
+    const g = yield* generation
+    const status = query.status === undefined || query.status.trim() === "" ? undefined : query.status.split(",").map((s) => s.trim())
+    for (const value of status ?? []) {
+      if (!(Models.AssetStatus.literals as ReadonlyArray<string>).includes(value)) {
+        return yield* new Errors.InvalidRequest({
+          part: "Query",
+          message: `unknown asset status ${JSON.stringify(value.slice(0, 40))}; use ${Models.AssetStatus.literals.join(", ")}`
+        })
+      }
+    }
+    if ((query.q?.length ?? 0) > 1000) {
+      return yield* new Errors.InvalidRequest({ part: "Query", message: "the search q is longer than 1,000 characters" })
+    }
+    const current = yield* statuses(g)
+    const index = indexOf(g, current.nodes)
+    const orders = current.orders ??= AssetIndex.makeStatusOrders(index, current.nodes)
+    const offset = query.offset ?? 0
+    const result = AssetIndex.page({ ...query, status, offset, limit: query.limit ?? 100 }, index, orders, current.nodes, current)
+    return { project: info(g), offset, ...result } satisfies Models.AssetPage
+  })
+
+  /** The graph's shape, serialized once per generation, for `GET /api/graph`. */
+  let structure: { readonly generation: number; readonly body: string } | undefined
+  const graphStructure = Effect.map(generation, (g) => {
+    if (structure?.generation === g.number) return structure
+    const graph = g.project.graph
+    const value: Models.GraphStructure = {
+      generation: g.number,
+      keys: graph.nodes.map((node) => node.key),
+      kind: graph.nodes.map((node) => node.kind),
+      group: graph.nodes.map((node) => node.spec.group),
+      kinds: graph.nodes.map((node) => node.spec.kinds),
+      upstream: graph.nodes.map((_, i) => graph.upstream[i]!)
+    }
+    structure = { generation: g.number, body: JSON.stringify(value) }
+    return structure
+  })
+
+  const statusSnapshot = Effect.fn("Catalog.statusSnapshot")(function*() {
+    const g = yield* generation
+    const current = yield* statuses(g)
+    return current.compact ??= {
+      generation: g.number,
+      status: current.nodes.map((node) => node.status),
+      lastMaterializedAt: current.nodes.map((node) => node.lastMaterializedAt ?? null)
+    }
+  })
+
+  /**
+   * Status changes as they happen: a full snapshot first (and after a
+   * reload), then every 250 ms the assets whose status or time changed
+   * (nothing when none did). Recomputing is shared by every follower, see
+   * `statuses`. Ends when the client goes away.
+   */
+  const statusStream = Effect.fn("Catalog.statusStream")(function*() {
+    yield* generation
+    return Stream.paginate({ previous: undefined as Models.StatusSnapshot | undefined }, (state) =>
+      Effect.gen(function*() {
+        if (state.previous !== undefined) yield* Effect.sleep(250)
+        const next = yield* statusSnapshot()
+        const previous = state.previous
+        if (previous === undefined || previous.generation !== next.generation) {
+          const index = next.status.map((_, i) => i)
+          const full: Models.StatusDelta = { ...next, full: true, index }
+          return [[full], Option.some({ previous: next })] as const
+        }
+        if (previous === next) return [[], Option.some({ previous: next })] as const
+        const index: Array<number> = []
+        for (let i = 0; i < next.status.length; i++) {
+          if (next.status[i] !== previous.status[i] || next.lastMaterializedAt[i] !== previous.lastMaterializedAt[i]) index.push(i)
+        }
+        const delta: Models.StatusDelta = {
+          generation: next.generation,
+          full: false,
+          index,
+          status: index.map((i) => next.status[i]!),
+          lastMaterializedAt: index.map((i) => next.lastMaterializedAt[i]!)
+        }
+        return [index.length === 0 ? [] : [delta], Option.some({ previous: next })] as const
+      }))
+  })
 
   const listAssets = Effect.fn("Catalog.listAssets")(function*(selection: string | undefined) {
     const g = yield* generation
@@ -341,7 +454,11 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
       selection: request.selection,
       staleOnly: request.staleOnly,
       partition: request.partition
-    }).pipe(Effect.mapError(badSelection))
+    }).pipe(Effect.mapError((error) =>
+      error._tag === "@strata/core/InvalidPartitionKey"
+        ? new Errors.InvalidRequest({ part: "Payload", message: error.message })
+        : badSelection(error)
+    ))
     const runId = yield* launcher.launch(g, plan, { source: "catalog", ...request.tags }).pipe(Effect.mapError(launchError))
     return { runId, assetKeys: plan.steps.map((step) => step.key) } satisfies Models.Launched
   })
@@ -373,8 +490,14 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
 
   return {
     reload,
+    /** The current generation (the automation handlers read its instance). */
+    generation,
     info: Effect.map(generation, info),
     listAssets,
+    assetPage,
+    graphStructure,
+    statusSnapshot,
+    statusStream,
     getAsset,
     history,
     checks,

@@ -19,6 +19,7 @@ import {
   HttpStaticServer
 } from "effect/http"
 import { HttpApiBuilder, HttpApiError } from "effect/http-api"
+import * as Automation from "./automation.ts"
 import type { Engine } from "./engine.ts"
 import * as HostCheck from "./hostCheck.ts"
 
@@ -43,6 +44,9 @@ const handlersLayer = (engine: Engine) =>
     HttpApiBuilder.group(CatalogApi, "assets", (handlers) =>
       handlers
         .handle("list", ({ query }) => engine.listAssets(query.selection))
+        .handle("page", ({ query }) => engine.assetPage(query))
+        .handle("statuses", () => engine.statusSnapshot())
+        .handle("statusStream", () => engine.statusStream())
         .handle("get", ({ query }) => engine.getAsset(query.key))
         .handle("history", ({ query }) => engine.history(query.key, query.limit, query.before))
         .handle("checks", ({ query }) => engine.checks(query.key, query.limit))
@@ -58,7 +62,13 @@ const handlersLayer = (engine: Engine) =>
     HttpApiBuilder.group(CatalogApi, "project", (handlers) =>
       handlers
         .handle("info", () => engine.info)
-        .handle("reload", () => engine.reload))
+        .handle("reload", () => engine.reload)),
+    HttpApiBuilder.group(CatalogApi, "automation", (handlers) =>
+      handlers
+        .handle("overview", () => Effect.flatMap(engine.generation, Automation.overview))
+        .handle("ticks", ({ query }) => Effect.flatMap(engine.generation, (generation) => Automation.ticks(generation, query)))
+        .handle("asset", ({ query }) => Effect.flatMap(engine.generation, (generation) => Automation.asset(generation, query.key, query.limit)))
+        .handle("toggle", ({ payload }) => Effect.flatMap(engine.generation, (generation) => Automation.toggle(generation, payload.target, payload.enabled))))
   )
 
 /**
@@ -145,6 +155,25 @@ export const makeNodeServer = (): Server => {
   return server
 }
 
+/**
+ * `GET /api/graph`: the graph's shape, serialized once per project
+ * generation, with an `ETag` naming the generation; a client that sends it
+ * back (`If-None-Match`) gets an empty `304`.
+ */
+const graphRoute = (engine: Engine) =>
+  HttpRouter.add(
+    "GET",
+    "/api/graph",
+    Effect.gen(function*() {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      const { generation, body } = yield* engine.graphStructure
+      const etag = `"strata-graph-${generation}"`
+      const headers = { etag, "cache-control": "no-cache" }
+      if (request.headers["if-none-match"] === etag) return HttpServerResponse.empty({ status: 304, headers })
+      return HttpServerResponse.text(body, { contentType: "application/json", headers })
+    })
+  )
+
 /** Where the server listens, and the extra names it answers to. */
 export interface ServeOptions {
   readonly host: string
@@ -166,5 +195,5 @@ export const routes = (engine: Engine, uiDir: string | undefined, serve: ServeOp
         { status: 503 }
       )
     )
-  return Layer.mergeAll(api, ui, errorsAsJson, bodyLimit, hostGuard(serve.host, serve.allowedHosts))
+  return Layer.mergeAll(api, graphRoute(engine), ui, errorsAsJson, bodyLimit, hostGuard(serve.host, serve.allowedHosts))
 }

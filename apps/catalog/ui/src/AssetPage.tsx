@@ -1,33 +1,12 @@
-import { useCallback, useEffect, useMemo, useState } from "react"
+import { useCallback, useEffect, useState } from "react"
 import type { Models } from "./api.ts"
 import { api } from "./api.ts"
-import { Chart } from "./Chart.tsx"
 import { ChecksPanel } from "./ChecksPanel.tsx"
+import { Lineage } from "./Lineage.tsx"
+import { MetadataCharts, MetadataTable } from "./Metadata.tsx"
 import { dateTime, relativeTime, shortId } from "./format.ts"
 import { useLiveRefresh } from "./live.ts"
 import { assetPath, navigate, runPath } from "./router.ts"
-
-const Json = ({ value }: { readonly value: unknown }) =>
-  typeof value === "string" || typeof value === "number" || typeof value === "boolean"
-    ? <>{String(value)}</>
-    : <code>{JSON.stringify(value)}</code>
-
-const MetadataTable = ({ metadata, testId }: { readonly metadata: Models.Metadata; readonly testId: string }) => {
-  const entries = Object.entries(metadata)
-  if (entries.length === 0) return <p className="muted">No metadata.</p>
-  return (
-    <table className="metadata" data-testid={testId}>
-      <tbody>
-        {entries.map(([key, value]) => (
-          <tr key={key}>
-            <th>{key}</th>
-            <td data-metadata={key}><Json value={value} /></td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  )
-}
 
 const Refs = ({ title, refs }: { readonly title: string; readonly refs: ReadonlyArray<Models.AssetRef> }) => (
   <section className="refs">
@@ -66,11 +45,19 @@ const SourceView = ({ source }: { readonly source: Models.SourceCode }) => {
   )
 }
 
+type Tab = "overview" | "lineage" | "checks"
+const tabOf = (value: string | null): Tab => value === "lineage" || value === "checks" ? value : "overview"
+
 export const AssetPage = ({ assetKey }: { readonly assetKey: string }) => {
   const [detail, setDetail] = useState<Models.AssetDetail | undefined>()
   const [history, setHistory] = useState<Models.AssetHistory | undefined>()
   const [error, setError] = useState<string | undefined>()
   const [launchError, setLaunchError] = useState<string | undefined>()
+  const [tab, setTab] = useState<Tab>(() => tabOf(new URLSearchParams(window.location.search).get("tab")))
+  const showTab = (next: Tab) => {
+    setTab(next)
+    window.history.replaceState(null, "", next === "overview" ? window.location.pathname : `${window.location.pathname}?tab=${next}`)
+  }
 
   const load = useCallback(() => {
     api.asset(assetKey).then((value) => {
@@ -85,19 +72,6 @@ export const AssetPage = ({ assetKey }: { readonly assetKey: string }) => {
     load()
   }, [load])
   useLiveRefresh(load)
-
-  const series = useMemo(() => {
-    const result = new Map<string, Array<{ t: number; v: number }>>()
-    for (const m of history?.materializations ?? []) {
-      for (const [name, value] of Object.entries(m.metadata)) {
-        if (typeof value !== "number" || !Number.isFinite(value)) continue
-        let list = result.get(name)
-        if (list === undefined) result.set(name, list = [])
-        list.push({ t: m.timestamp, v: value })
-      }
-    }
-    return [...result.entries()]
-  }, [history])
 
   const materialize = async (selection: string) => {
     try {
@@ -144,6 +118,24 @@ export const AssetPage = ({ assetKey }: { readonly assetKey: string }) => {
           : null}
       </div>
       {launchError !== undefined ? <div className="error" role="alert">{launchError}</div> : null}
+      <div className="tabs" role="tablist">
+        <button role="tab" aria-selected={tab === "overview"} className={tab === "overview" ? "on" : ""} onClick={() => showTab("overview")}>
+          Overview
+        </button>
+        <button role="tab" aria-selected={tab === "lineage"} className={tab === "lineage" ? "on" : ""} onClick={() => showTab("lineage")}>
+          Lineage
+        </button>
+        {node.kind === "asset"
+          ? (
+            <button role="tab" aria-selected={tab === "checks"} className={tab === "checks" ? "on" : ""} onClick={() => showTab("checks")}>
+              Checks
+            </button>
+          )
+          : null}
+      </div>
+      {tab === "lineage" ? <Lineage assetKey={node.key} /> : null}
+      {tab === "checks" ? <ChecksPanel assetKey={assetKey} /> : null}
+      <div hidden={tab !== "overview"}>
       <div className="facts">
         <div><span className="label">Group</span>{node.group}</div>
         <div><span className="label">Kinds</span>{node.kinds.length > 0 ? node.kinds.map((k) => <span key={k} className="tag">{k}</span>) : "—"}</div>
@@ -203,7 +195,6 @@ export const AssetPage = ({ assetKey }: { readonly assetKey: string }) => {
           </section>
         )
         : null}
-      <ChecksPanel assetKey={assetKey} />
       <div className="columns">
         <div className="main-column">
           <section>
@@ -256,9 +247,7 @@ export const AssetPage = ({ assetKey }: { readonly assetKey: string }) => {
             : null}
           <section>
             <h2>Metadata over time</h2>
-            {series.length === 0
-              ? <p className="muted">No numeric metadata recorded yet.</p>
-              : <div className="charts">{series.map(([name, points]) => <Chart key={name} name={name} points={points} />)}</div>}
+            <MetadataCharts history={history} />
             {history !== undefined && history.materializations.length > 0
               ? (
                 <details>
@@ -273,7 +262,7 @@ export const AssetPage = ({ assetKey }: { readonly assetKey: string }) => {
                           <td>{dateTime(m.timestamp)}</td>
                           <td><a href={runPath(m.runId)} onClick={(event) => navigate(runPath(m.runId), event)}>{shortId(m.runId)}</a></td>
                           <td><code>{m.dataVersion}</code></td>
-                          <td><code>{JSON.stringify(m.metadata)}</code></td>
+                          <td className="wrap"><code>{JSON.stringify(m.metadata).slice(0, 400)}</code></td>
                         </tr>
                       ))}
                     </tbody>
@@ -302,6 +291,7 @@ export const AssetPage = ({ assetKey }: { readonly assetKey: string }) => {
           <Refs title="Downstream" refs={detail.downstream} />
           <Refs title="Affected if it fails" refs={detail.affected} />
         </aside>
+      </div>
       </div>
     </div>
   )

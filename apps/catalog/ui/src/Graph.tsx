@@ -15,6 +15,11 @@ interface Props {
   readonly highlighted: ReadonlySet<string> | undefined
   readonly onOpen: (key: string) => void
   readonly onToggle: (key: string) => void
+  /**
+   * Names the graph's shape (`generation 3`): the layout is kept while it is
+   * the same. Without it the shape is compared by keys and edges.
+   */
+  readonly structureKey?: string | undefined
 }
 
 interface View {
@@ -26,23 +31,36 @@ interface View {
 /** Cards are mounted from this zoom on, when at most `maxCards` are in view. */
 const cardZoom = 0.42
 const maxCards = 600
+/** From this many assets, the zoomed-out drawing is cached offscreen (see `drawCached`). */
+const cacheFrom = 3000
 
 declare global {
   interface Window {
-    __strataGraph?: { firstRenderMs: number; nodes: number; frames: number; lastFrameMs: number }
+    __strataGraph?: { firstRenderMs: number; nodes: number; frames: number; lastFrameMs: number; layoutMs?: number }
   }
 }
 
-export const Graph = ({ assets, selected, highlighted, onOpen, onToggle }: Props) => {
+/** How long the latest layout took (for the benchmark). */
+let lastLayoutMs = 0
+
+export const Graph = ({ assets, selected, highlighted, onOpen, onToggle, structureKey }: Props) => {
   const containerRef = useRef<HTMLDivElement>(null)
   const canvasRef = useRef<HTMLCanvasElement>(null)
   const worldRef = useRef<HTMLDivElement>(null)
   const viewRef = useRef<View>({ tx: 0, ty: 0, k: 1 })
   const frameRef = useRef<number | undefined>(undefined)
   const [cards, setCards] = useState<ReadonlyArray<number>>([])
-  const structure = useMemo(() => assets.map((a) => `${a.key}<${a.upstream.join(",")}`).join(";"), [assets])
+  const structure = useMemo(
+    () => structureKey ?? assets.map((a) => `${a.key}<${a.upstream.join(",")}`).join(";"),
+    [structureKey, structureKey === undefined ? assets : undefined] // eslint-disable-line react-hooks/exhaustive-deps
+  )
   // the layout depends on the graph's shape only, not on statuses
-  const geometry = useMemo(() => layout(assets), [structure]) // eslint-disable-line react-hooks/exhaustive-deps
+  const geometry = useMemo(() => {
+    const started = performance.now()
+    const result = layout(assets)
+    lastLayoutMs = performance.now() - started
+    return result
+  }, [structure]) // eslint-disable-line react-hooks/exhaustive-deps
   const assetsRef = useRef(assets)
   assetsRef.current = assets
   /** Indexes of the nodes mounted as DOM cards (empty when zoomed out). */
@@ -56,27 +74,14 @@ export const Graph = ({ assets, selected, highlighted, onOpen, onToggle }: Props
     return { x0: -tx / k, y0: -ty / k, x1: (element.clientWidth - tx) / k, y1: (element.clientHeight - ty) / k }
   }
 
-  const draw = useCallback(() => {
-    const canvas = canvasRef.current
-    const element = containerRef.current
-    if (canvas === null || element === null) return
-    const started = performance.now()
-    const width = element.clientWidth
-    const height = element.clientHeight
-    const ratio = window.devicePixelRatio || 1
-    if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio)) {
-      canvas.width = Math.round(width * ratio)
-      canvas.height = Math.round(height * ratio)
-      canvas.style.width = `${width}px`
-      canvas.style.height = `${height}px`
-    }
-    const context = canvas.getContext("2d")!
-    const { tx, ty, k } = viewRef.current
-    context.setTransform(ratio, 0, 0, ratio, 0, 0)
-    context.clearRect(0, 0, width, height)
-    context.translate(tx, ty)
-    context.scale(k, k)
-    const { x0, y0, x1, y1 } = visibleRect()
+  /** Draws edges (and, with `withNodes`, nodes as blocks) of the world rectangle on `context`, already transformed. */
+  const paintWorld = useCallback((
+    context: CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D,
+    rect: { x0: number; y0: number; x1: number; y1: number },
+    k: number,
+    withNodes: boolean
+  ) => {
+    const { x0, y0, x1, y1 } = rect
     const { x, y, edges } = geometry
     const list = assetsRef.current
     const { selected, highlighted } = stateRef.current
@@ -115,7 +120,7 @@ export const Graph = ({ assets, selected, highlighted, onOpen, onToggle }: Props
       context.strokeStyle = "#2f6fed"
       context.stroke(lineage)
     }
-    if (k < cardZoom || cardsRef.current.length === 0) {
+    if (withNodes) {
       // zoomed out: nodes as coloured blocks, batched into one path per style
       // (thousands of separate fill calls are what makes a software canvas slow)
       const tiny = k < 0.08
@@ -168,12 +173,104 @@ export const Graph = ({ assets, selected, highlighted, onOpen, onToggle }: Props
         }
       }
     }
+  }, [geometry])
+
+  /**
+   * Big graphs zoomed out: the drawing of a region around the view (the view
+   * plus half of it on each side) is kept in an offscreen canvas. Panning
+   * copies it (a few ms instead of drawing 50,000 nodes and their edges);
+   * zooming scales the copy until the wheel rests, then draws it again sharp.
+   */
+  const cacheRef = useRef<
+    | { canvas: OffscreenCanvas; k: number; wx: number; wy: number; w: number; h: number; ratio: number; version: ReadonlyArray<unknown> }
+    | undefined
+  >(undefined)
+  const sharpenTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined)
+  const drawCached = (
+    context: CanvasRenderingContext2D,
+    width: number,
+    height: number,
+    ratio: number,
+    rect: { x0: number; y0: number; x1: number; y1: number }
+  ) => {
+    const { tx, ty, k } = viewRef.current
+    const version = [geometry, assetsRef.current, stateRef.current.selected, stateRef.current.highlighted, width, height, ratio]
+    let cache = cacheRef.current
+    const fresh = cache !== undefined && cache.version.every((value, index) => value === version[index])
+    const covers = cache !== undefined && rect.x0 >= cache.wx && rect.y0 >= cache.wy &&
+      rect.x1 <= cache.wx + cache.w / cache.k && rect.y1 <= cache.wy + cache.h / cache.k
+    if (!fresh || (cache!.k === k && !covers) || (cache!.k !== k && forceSharp.current)) {
+      forceSharp.current = false
+      const w = width * 2
+      const h = height * 2
+      const wx = rect.x0 - (width / 2) / k
+      const wy = rect.y0 - (height / 2) / k
+      const canvas = cache !== undefined && cache.canvas.width === Math.round(w * ratio) && cache.canvas.height === Math.round(h * ratio)
+        ? cache.canvas
+        : new OffscreenCanvas(Math.round(w * ratio), Math.round(h * ratio))
+      const offscreen = canvas.getContext("2d")!
+      offscreen.setTransform(ratio, 0, 0, ratio, 0, 0)
+      offscreen.clearRect(0, 0, w, h)
+      offscreen.scale(k, k)
+      offscreen.translate(-wx, -wy)
+      paintWorld(offscreen, { x0: wx, y0: wy, x1: wx + w / k, y1: wy + h / k }, k, true)
+      cache = cacheRef.current = { canvas, k, wx, wy, w, h, ratio, version }
+    } else if (cache!.k !== k) {
+      // zooming: show the scaled copy now, draw it sharp once the wheel rests
+      if (sharpenTimer.current !== undefined) clearTimeout(sharpenTimer.current)
+      sharpenTimer.current = setTimeout(() => {
+        sharpenTimer.current = undefined
+        forceSharp.current = true
+        scheduleRef.current()
+      }, 150)
+    }
+    const c = cache!
+    context.setTransform(1, 0, 0, 1, 0, 0)
+    context.clearRect(0, 0, width * ratio, height * ratio)
+    const scale = k / c.k
+    const left = (tx + c.wx * k) * ratio
+    const top = (ty + c.wy * k) * ratio
+    if (scale === 1) context.drawImage(c.canvas, Math.round(left), Math.round(top))
+    else context.drawImage(c.canvas, left, top, c.canvas.width * scale, c.canvas.height * scale)
+  }
+  const forceSharp = useRef(false)
+  const scheduleRef = useRef<() => void>(() => undefined)
+
+  const draw = useCallback(() => {
+    const canvas = canvasRef.current
+    const element = containerRef.current
+    if (canvas === null || element === null) return
+    const started = performance.now()
+    const width = element.clientWidth
+    const height = element.clientHeight
+    // hidden (the page is kept mounted while another is shown): keep the last drawing
+    if (width === 0 || height === 0) return
+    const ratio = window.devicePixelRatio || 1
+    if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio)) {
+      canvas.width = Math.round(width * ratio)
+      canvas.height = Math.round(height * ratio)
+      canvas.style.width = `${width}px`
+      canvas.style.height = `${height}px`
+    }
+    const context = canvas.getContext("2d")!
+    const { tx, ty, k } = viewRef.current
+    const rect = visibleRect()
+    const zoomedOut = k < cardZoom || cardsRef.current.length === 0
+    if (zoomedOut && assetsRef.current.length >= cacheFrom) {
+      drawCached(context, width, height, ratio, rect)
+    } else {
+      context.setTransform(ratio, 0, 0, ratio, 0, 0)
+      context.clearRect(0, 0, width, height)
+      context.translate(tx, ty)
+      context.scale(k, k)
+      paintWorld(context, rect, k, zoomedOut)
+    }
     const stats = window.__strataGraph
     if (stats !== undefined) {
       stats.frames++
       stats.lastFrameMs = performance.now() - started
     }
-  }, [geometry])
+  }, [geometry, paintWorld])
 
   const updateCards = useCallback(() => {
     const { k } = viewRef.current
@@ -219,6 +316,7 @@ export const Graph = ({ assets, selected, highlighted, onOpen, onToggle }: Props
       draw()
     })
   }, [draw, updateCards])
+  scheduleRef.current = schedule
 
   // fit the graph in view when its shape changes
   useEffect(() => {
@@ -226,6 +324,7 @@ export const Graph = ({ assets, selected, highlighted, onOpen, onToggle }: Props
     if (element === null) return
     const width = element.clientWidth
     const height = element.clientHeight
+    if (width === 0) return
     const k = Math.min(1, (width - 40) / Math.max(geometry.width, 1), (height - 40) / Math.max(geometry.height, 1))
     const scale = Math.max(k, 0.005)
     viewRef.current = {
@@ -243,7 +342,7 @@ export const Graph = ({ assets, selected, highlighted, onOpen, onToggle }: Props
       requestAnimationFrame(() =>
         setTimeout(() => {
           if (window.__strataGraph !== undefined) return
-          window.__strataGraph = { firstRenderMs: performance.now(), nodes, frames: 0, lastFrameMs: 0 }
+          window.__strataGraph = { firstRenderMs: performance.now(), nodes, frames: 0, lastFrameMs: 0, layoutMs: lastLayoutMs }
           performance.mark("strata-graph-rendered")
         })
       )
@@ -293,12 +392,13 @@ export const Graph = ({ assets, selected, highlighted, onOpen, onToggle }: Props
       view.k = k
       schedule()
     }
-    const onResize = () => schedule()
+    // a resize, and the page shown again after being hidden
+    const observer = new ResizeObserver(() => schedule())
+    observer.observe(element)
     element.addEventListener("wheel", onWheel, { passive: false })
-    window.addEventListener("resize", onResize)
     return () => {
       element.removeEventListener("wheel", onWheel)
-      window.removeEventListener("resize", onResize)
+      observer.disconnect()
     }
   }, [schedule])
 

@@ -1,14 +1,115 @@
-import { useCallback, useEffect, useMemo, useState } from "react"
+import { useCallback, useEffect, useMemo, useRef, useState } from "react"
 import type { Models } from "./api.ts"
 import { api, ApiFailure } from "./api.ts"
 import { Graph } from "./Graph.tsx"
 import { assetPath, navigate, runPath } from "./router.ts"
-import { useLiveRefresh } from "./live.ts"
+import { Models as Protocol, paths } from "@strata/protocol"
+import { Schema } from "effect"
 
 const statuses: ReadonlyArray<Models.AssetStatus> = ["fresh", "stale", "missing", "failed", "running"]
 
-export const GraphPage = () => {
-  const [list, setList] = useState<Models.AssetList | undefined>(undefined)
+/** The graph's shape (kept while the generation is the same) with the latest statuses. */
+interface GraphData {
+  readonly generation: number
+  readonly structure: Models.GraphStructure
+  readonly statuses: Models.StatusSnapshot
+  readonly assets: ReadonlyArray<Models.AssetNode>
+  readonly project: Models.ProjectInfo
+}
+
+let lastStructure: { readonly structure: Models.GraphStructure; readonly base: ReadonlyArray<Models.AssetNode> } | undefined
+let lastStatuses: { readonly statuses: Models.StatusSnapshot; readonly assets: ReadonlyArray<Models.AssetNode> } | undefined
+
+/**
+ * The shape (`/api/graph`, revalidated with its ETag: a 304 while the project
+ * is the same) and the statuses (`/api/statuses`), merged into nodes. A
+ * status snapshot equal to the previous one keeps the previous nodes.
+ */
+const loadGraph = async (): Promise<GraphData> => {
+  for (let attempt = 0; ; attempt++) {
+    const [structure, statuses, project] = await Promise.all([api.graph(), api.statuses(), api.project()])
+    // a reload between the two answers: ask again
+    if (structure.generation !== statuses.generation && attempt < 3) continue
+    if (lastStructure?.structure.generation !== structure.generation) {
+      const { keys } = structure
+      lastStructure = {
+        structure,
+        base: keys.map((key, i) => ({
+          key,
+          kind: structure.kind[i]!,
+          group: structure.group[i]!,
+          kinds: structure.kinds[i]!,
+          tags: {},
+          owners: [],
+          upstream: structure.upstream[i]!.map((j) => keys[j]!),
+          status: "missing" as const,
+          reasons: []
+        }))
+      }
+      lastStatuses = undefined
+    }
+    const base = lastStructure.base
+    const same = lastStatuses !== undefined &&
+      lastStatuses.statuses.status.every((value, i) => value === statuses.status[i]) &&
+      lastStatuses.statuses.lastMaterializedAt.every((value, i) => value === statuses.lastMaterializedAt[i])
+    if (!same) {
+      lastStatuses = {
+        statuses,
+        assets: base.map((node, i) => {
+          const at = statuses.lastMaterializedAt[i]
+          return { ...node, status: statuses.status[i] ?? "missing", ...(at === null || at === undefined ? {} : { lastMaterializedAt: at }) }
+        })
+      }
+    }
+    return {
+      generation: structure.generation,
+      structure: lastStructure.structure,
+      statuses: lastStatuses!.statuses,
+      assets: lastStatuses!.assets,
+      project
+    }
+  }
+}
+
+const decodeDelta = Schema.decodeUnknownSync(Protocol.StatusDelta)
+
+/** Applies a delta to the latest statuses; `"reload"` when it is of another generation than the shape held. */
+const applyDelta = (delta: Models.StatusDelta): Omit<GraphData, "project"> | "reload" => {
+  const shape = lastStructure
+  if (shape === undefined || shape.structure.generation !== delta.generation) return "reload"
+  const previous = lastStatuses
+  // the full snapshot a (re)opened stream starts with is usually what the page already has:
+  // keep the same nodes, so the view neither re-renders nor redraws its cached drawing
+  if (delta.full && previous !== undefined && previous.statuses.generation === delta.generation &&
+    previous.statuses.status.length === delta.status.length &&
+    delta.status.every((value, i) => value === previous.statuses.status[i]) &&
+    delta.lastMaterializedAt.every((value, i) => value === previous.statuses.lastMaterializedAt[i])) {
+    return { generation: delta.generation, structure: shape.structure, statuses: previous.statuses, assets: previous.assets }
+  }
+  const status = delta.full || previous === undefined ? new Array(shape.base.length).fill("missing") : previous.statuses.status.slice()
+  const times = delta.full || previous === undefined ? new Array(shape.base.length).fill(null) : previous.statuses.lastMaterializedAt.slice()
+  const assets = delta.full || previous === undefined ? shape.base.slice() : previous.assets.slice()
+  for (let n = 0; n < delta.index.length; n++) {
+    const i = delta.index[n]!
+    status[i] = delta.status[n]!
+    times[i] = delta.lastMaterializedAt[n]!
+    const at = times[i]
+    const { lastMaterializedAt: _, ...node } = shape.base[i]!
+    assets[i] = { ...node, status: status[i], ...(at === null ? {} : { lastMaterializedAt: at }) }
+  }
+  lastStatuses = { statuses: { generation: delta.generation, status, lastMaterializedAt: times }, assets }
+  return { generation: delta.generation, structure: shape.structure, statuses: lastStatuses.statuses, assets }
+}
+
+/** Follows `GET /api/statuses/stream`; returns a function that stops. */
+const followStatuses = (onData: (data: Omit<GraphData, "project"> | "reload") => void): (() => void) => {
+  const source = new EventSource(paths.statusStream)
+  source.onmessage = (message) => onData(applyDelta(decodeDelta(JSON.parse(message.data))))
+  return () => source.close()
+}
+
+export const GraphPage = ({ hidden = false }: { readonly hidden?: boolean }) => {
+  const [list, setList] = useState<GraphData | undefined>(undefined)
   const [error, setError] = useState<string | undefined>(undefined)
   // the highlighted selection lives in the URL (`/?select=+gold_user_metrics`), so a view can be shared
   const [selection, setSelection] = useState(() => new URLSearchParams(window.location.search).get("select") ?? "")
@@ -17,18 +118,48 @@ export const GraphPage = () => {
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set())
   const [launching, setLaunching] = useState(false)
   const [staleOnly, setStaleOnly] = useState(false)
+  /** Lay out the highlighted assets on their own (a lineage view) instead of dimming the rest. */
+  const [only, setOnly] = useState(false)
+  /** The selection text behind `highlighted`: a run of exactly those assets records it instead of their keys. */
+  const applied = useRef("")
 
   const load = useCallback(() => {
-    api.assets().then((value) => {
-      setList(value)
+    loadGraph().then((value) => {
+      setList((previous) => previous?.structure === value.structure && previous.statuses === value.statuses ? previous : value)
       setError(undefined)
     }, (failure: unknown) => setError(String(failure instanceof Error ? failure.message : failure)))
   }, [])
+  // kept mounted while another page is shown (see routes.tsx): no refresh while hidden, one when shown again
+  useEffect(() => {
+    if (hidden) return
+    // shown again through a link that carries a selection (`/?select=2+key+1` from an asset's lineage)
+    const wanted = new URLSearchParams(window.location.search).get("select")
+    if (wanted !== null && wanted !== selection) {
+      setSelection(wanted)
+      void applySelection(wanted)
+    }
+  }, [hidden, load]) // eslint-disable-line react-hooks/exhaustive-deps
   useEffect(load, [load])
   useEffect(() => {
     if (selection.trim() !== "") void applySelection(selection)
   }, []) // eslint-disable-line react-hooks/exhaustive-deps
-  useLiveRefresh(load)
+  // live statuses: deltas pushed over SSE while the page is shown (a full snapshot first, so
+  // nothing is missed while it was hidden); a new generation (a reload) loads the shape again
+  const loaded = list !== undefined
+  useEffect(() => {
+    if (hidden || !loaded) return
+    return followStatuses((data) => {
+      if (data === "reload") load()
+      else {
+        setList((previous) =>
+          previous === undefined || previous.assets === data.assets ? previous : { ...data, project: previous.project })
+      }
+    })
+  }, [hidden, loaded, load])
+  useEffect(() => {
+    window.addEventListener("strata:reloaded", load)
+    return () => window.removeEventListener("strata:reloaded", load)
+  }, [load])
 
   const applySelection = async (text: string) => {
     const url = text.trim() === "" ? window.location.pathname : `${window.location.pathname}?select=${encodeURIComponent(text)}`
@@ -40,6 +171,7 @@ export const GraphPage = () => {
     }
     try {
       const result = await api.select(text)
+      applied.current = text
       setHighlighted(new Set(result.keys))
       setSelectionError(undefined)
     } catch (failure) {
@@ -62,6 +194,13 @@ export const GraphPage = () => {
   }, [])
   const open = useCallback((key: string) => navigate(assetPath(key)), [])
 
+  const shown = useMemo(
+    () => only && highlighted !== undefined && highlighted.size > 0 && list !== undefined
+      ? list.assets.filter((asset) => highlighted.has(asset.key))
+      : list?.assets ?? [],
+    [only, highlighted, list]
+  )
+
   const counts = useMemo(() => {
     const result: Record<string, number> = {}
     for (const asset of list?.assets ?? []) result[asset.status] = (result[asset.status] ?? 0) + 1
@@ -71,7 +210,8 @@ export const GraphPage = () => {
   const materialize = async () => {
     setLaunching(true)
     try {
-      const launched = await api.launch([...selected].join(", "), staleOnly)
+      const same = highlighted !== undefined && highlighted.size === selected.size && [...selected].every((key) => highlighted.has(key))
+      const launched = await api.launch(same ? applied.current : [...selected].join(", "), staleOnly)
       navigate(runPath(launched.runId))
     } catch (failure) {
       setError(failure instanceof Error ? failure.message : String(failure))
@@ -103,6 +243,13 @@ export const GraphPage = () => {
               <button type="button" onClick={() => setSelected(new Set(highlighted))}>
                 Select {highlighted.size}
               </button>
+            )
+            : null}
+          {highlighted !== undefined && highlighted.size > 0
+            ? (
+              <label className="check" title="lay out the highlighted assets on their own">
+                <input type="checkbox" name="only" checked={only} onChange={(event) => setOnly(event.target.checked)} /> only these
+              </label>
             )
             : null}
         </form>
@@ -143,7 +290,8 @@ export const GraphPage = () => {
         ? <div className="loading">Loading the asset graph…</div>
         : (
           <Graph
-            assets={list.assets}
+            assets={shown}
+            structureKey={only ? undefined : `generation ${list.generation}`}
             selected={selected}
             highlighted={highlighted}
             onOpen={open}

@@ -1,8 +1,20 @@
+import { LogView } from "./LogView.tsx"
 import { useCallback, useEffect, useMemo, useRef, useState } from "react"
 import { Models } from "@strata/protocol"
 import { api, followRun } from "./api.ts"
 import { dateTime, duration, relativeTime, shortId, statusColor } from "./format.ts"
 import { useLiveRefresh } from "./live.ts"
+
+/** A run's selection, cut at 160 characters (a run of 10,000 picked assets lists them all) with a way to see it whole. */
+const Selection = ({ text }: { readonly text: string }) =>
+  text.length <= 160
+    ? <code className="selection-text">{text}</code>
+    : (
+      <details className="selection-text">
+        <summary><code>{text.slice(0, 160)}…</code> <span className="muted">({text.length.toLocaleString("en")} characters)</span></summary>
+        <code>{text.slice(0, 20_000)}{text.length > 20_000 ? "…" : ""}</code>
+      </details>
+    )
 import { assetPath, navigate, runPath } from "./router.ts"
 
 const RunStatusBadge = ({ status }: { readonly status: Models.RunStatus }) => (
@@ -49,7 +61,7 @@ export const RunsPage = () => {
             <tr key={run.runId} data-run={run.runId}>
               <td><a href={runPath(run.runId)} onClick={(event) => navigate(runPath(run.runId), event)}>{shortId(run.runId)}</a></td>
               <td><RunStatusBadge status={run.status} /></td>
-              <td><code>{run.selection}</code>{run.parentRunId !== undefined ? <span className="tag">re-execution</span> : null}</td>
+              <td className="wrap"><Selection text={run.selection} /> <span className="muted">· {run.assetKeys.length} assets</span>{run.parentRunId !== undefined ? <span className="tag">re-execution</span> : null}</td>
               <td>{run.assetKeys.length}</td>
               <td title={dateTime(run.createdAt)}>{relativeTime(run.createdAt, now)}</td>
               <td>{run.endedAt !== undefined && run.startedAt !== undefined ? duration(run.endedAt - run.startedAt) : "—"}</td>
@@ -146,6 +158,10 @@ const stepsOf = (events: ReadonlyArray<Models.Event>): Array<Step> => {
 const stepColor = (status: Step["status"]) =>
   status === "skipped" ? "#b7bfcc" : statusColor(status === "running" ? "running" : status === "succeeded" ? "fresh" : "failed")
 
+const ganttRow = 26
+const ganttHeight = 520
+const virtualFrom = 200
+
 const Timeline = ({ steps, startedAt, endedAt, focus, onFocus }: {
   readonly steps: ReadonlyArray<Step>
   readonly startedAt: number
@@ -154,15 +170,19 @@ const Timeline = ({ steps, startedAt, endedAt, focus, onFocus }: {
   readonly onFocus: (key: string | undefined) => void
 }) => {
   const span = Math.max(endedAt - startedAt, 1)
-  return (
-    <div className="gantt" data-testid="timeline">
-      {steps.map((step) => {
+  // a big run (10,000 steps): rows in a scrolling box, only those near the view mounted
+  const [top, setTop] = useState(0)
+  const virtual = steps.length > virtualFrom
+  const first = virtual ? Math.max(0, Math.floor(top / ganttRow) - 10) : 0
+  const last = virtual ? Math.min(steps.length, first + Math.ceil(ganttHeight / ganttRow) + 20) : steps.length
+  const rows = steps.slice(first, last).map((step, n) => {
         const left = ((step.start - startedAt) / span) * 100
         const width = Math.max((((step.end ?? endedAt) - step.start) / span) * 100, 0.6)
         return (
           <div
             className={`gantt-row${focus === step.key ? " focused" : ""}`}
             key={step.key}
+            style={virtual ? { position: "absolute", left: 0, right: 0, top: (first + n) * ganttRow } : undefined}
             data-step={step.key}
             data-step-status={step.status}
             title="click to show only this step's events"
@@ -186,7 +206,16 @@ const Timeline = ({ steps, startedAt, endedAt, focus, onFocus }: {
             </span>
           </div>
         )
-      })}
+      })
+  return (
+    <div className="gantt" data-testid="timeline">
+      {virtual
+        ? (
+          <div className="gantt-scroll" style={{ height: ganttHeight }} onScroll={(event) => setTop(event.currentTarget.scrollTop)}>
+            <div style={{ position: "relative", height: steps.length * ganttRow }}>{rows}</div>
+          </div>
+        )
+        : rows}
       <div className="gantt-axis"><span>0</span><span>{duration(span)}</span></div>
     </div>
   )
@@ -215,14 +244,32 @@ export const RunPage = ({ runId }: { readonly runId: string }) => {
     setRun(undefined)
     setEvents([])
     let stop: (() => void) | undefined
+    let stopFlush: (() => void) | undefined
     let cancelled = false
     refresh().then((detail) => {
       if (cancelled || Models.isTerminal(detail.run.status)) return
       const last = detail.events.at(-1)?.id
+      // events arrive by thousands in a big run: append them once per frame, not one state update each
+      let pending: Array<Models.Event> = []
+      let frame: number | undefined
+      const flush = () => {
+        frame = undefined
+        const batch = pending
+        pending = []
+        setEvents((previous) => {
+          // a refresh may have brought some of them already
+          const newest = previous.at(-1)?.id ?? -1
+          return previous.concat(batch.filter((event) => event.id > newest))
+        })
+      }
+      stopFlush = () => {
+        if (frame !== undefined) cancelAnimationFrame(frame)
+      }
       stop = followRun(runId, last, (event) => {
         if (seen.current.has(event.id)) return
         seen.current.add(event.id)
-        setEvents((previous) => [...previous, event])
+        pending.push(event)
+        if (frame === undefined) frame = requestAnimationFrame(flush)
         if (event.type === "run-succeeded" || event.type === "run-failed" || event.type === "run-canceled") {
           void refresh()
         }
@@ -231,6 +278,7 @@ export const RunPage = ({ runId }: { readonly runId: string }) => {
     return () => {
       cancelled = true
       stop?.()
+      stopFlush?.()
     }
   }, [runId, refresh])
 
@@ -270,7 +318,7 @@ export const RunPage = ({ runId }: { readonly runId: string }) => {
           <div className="crumbs"><a href="/runs" onClick={(event) => navigate("/runs", event)}>Runs</a> / {shortId(run.runId)}</div>
           <h1>Run {shortId(run.runId)} <RunStatusBadge status={run.status} /></h1>
           <p className="muted">
-            <code>{run.selection}</code> · {run.assetKeys.length} steps · started {dateTime(startedAt)} ·{" "}
+            <Selection text={run.selection} /> · {run.assetKeys.length} steps · started {dateTime(startedAt)} ·{" "}
             {duration(endedAt - startedAt)}
             {run.parentRunId !== undefined
               ? (
@@ -347,17 +395,7 @@ export const RunPage = ({ runId }: { readonly runId: string }) => {
           {focus !== undefined ? <button className="ghost" onClick={() => setFocus(undefined)}>All steps</button> : null}
           <button className="ghost" onClick={() => setShowAll(!showAll)}>{showAll ? "Show logs only" : "Show all events"}</button>
         </h2>
-        <div className="events" data-testid="events">
-          {shown.map((event) => (
-            <div key={event.id} className={`event event-${event.type}`} data-event={event.type}>
-              <span className="event-time">{new Date(event.timestamp).toLocaleTimeString()}</span>
-              <span className="event-type">{event.type === "log" ? event.level : event.type}</span>
-              <span className="event-key">{"assetKey" in event && event.assetKey !== undefined ? event.assetKey : ""}</span>
-              <span className="event-text">{describe(event)}</span>
-            </div>
-          ))}
-          {!showAll && logs.length === 0 ? <p className="muted">No log lines.</p> : null}
-        </div>
+        <LogView events={shown} describe={describe} empty={showAll ? "No events." : "No log lines."} />
       </section>
     </div>
   )
@@ -376,7 +414,10 @@ const describe = (event: Models.Event): string => {
     case "step-succeeded":
       return duration(event.durationMs)
     case "step-started":
-      return event.attempt > 1 ? `attempt ${event.attempt}` : ""
+      return [
+        event.attempt > 1 ? `attempt ${event.attempt}` : "",
+        event.worker === undefined ? "" : `on worker ${event.worker.id} (pid ${event.worker.pid} on ${event.worker.host})`
+      ].filter((part) => part !== "").join(" ")
     case "asset-materialized":
     case "asset-observed":
       return JSON.stringify(event.metadata)

@@ -4,6 +4,7 @@
  * the server's message.
  */
 import { CheckModels, Errors, Models, paths } from "@strata/protocol"
+import type { AssetPageQuery } from "@strata/protocol"
 import { Schema } from "effect"
 
 export class ApiFailure extends Error {
@@ -40,7 +41,11 @@ const request = async <S extends Schema.Top>(
 }
 
 export const api = {
-  assets: () => request(Models.AssetList, paths.assets()),
+  assets: (selection?: string) => request(Models.AssetList, paths.assets(selection)),
+  graph: () => request(Models.GraphStructure, paths.graph),
+  statuses: () => request(Models.StatusSnapshot, paths.statuses),
+  project: () => request(Models.ProjectInfo, paths.project),
+  assetPage: (query: AssetPageQuery) => request(Models.AssetPage, paths.assetPage(query)),
   asset: (key: string) => request(Models.AssetDetail, paths.asset(key)),
   history: (key: string) => request(Models.AssetHistory, paths.history(key, 200)),
   select: (selection: string) => request(Models.SelectionResult, paths.selection(selection)),

@@ -1,24 +1,16 @@
-import { StrictMode, useEffect, useState } from "react"
+import { StrictMode, useEffect, useRef, useState } from "react"
 import { createRoot } from "react-dom/client"
-import { AssetPage } from "./AssetPage.tsx"
-import { GraphPage } from "./GraphPage.tsx"
 import { navigate, usePath } from "./router.ts"
-import { RunPage, RunsPage } from "./RunsPage.tsx"
+import { resolve, routes } from "./routes.tsx"
 import "./styles.css"
 
 const App = () => {
   const path = usePath()
   const [reloading, setReloading] = useState(false)
-  let page: React.ReactNode
-  if (path.startsWith("/asset/")) {
-    page = <AssetPage assetKey={decodeURIComponent(path.slice("/asset/".length))} />
-  } else if (path === "/runs") {
-    page = <RunsPage />
-  } else if (path.startsWith("/runs/")) {
-    page = <RunPage runId={decodeURIComponent(path.slice("/runs/".length))} />
-  } else {
-    page = <GraphPage />
-  }
+  const { route, params } = resolve(path)
+  // pages marked keepAlive stay mounted (hidden) once visited: the graph keeps its layout and view
+  const visited = useRef(new Set<string>())
+  if (route.keepAlive === true) visited.current.add(route.id)
   useEffect(() => {
     document.title = path === "/" ? "Strata catalog" : `${decodeURIComponent(path.split("/").pop() ?? "")} · Strata`
   }, [path])
@@ -27,10 +19,16 @@ const App = () => {
       <header className="top">
         <a className="brand" href="/" onClick={(event) => navigate("/", event)}>Strata</a>
         <nav>
-          <a href="/" className={path === "/" ? "active" : ""} onClick={(event) => navigate("/", event)}>Assets</a>
-          <a href="/runs" className={path.startsWith("/runs") ? "active" : ""} onClick={(event) => navigate("/runs", event)}>
-            Runs
-          </a>
+          {routes.filter((r) => r.tab !== undefined).map((r) => (
+            <a
+              key={r.id}
+              href={r.tab!.href}
+              className={r.tab!.active(path) ? "active" : ""}
+              onClick={(event) => navigate(r.tab!.href, event)}
+            >
+              {r.tab!.label}
+            </a>
+          ))}
         </nav>
         <button
           className="ghost"
@@ -46,7 +44,10 @@ const App = () => {
           {reloading ? "Reloading…" : "Reload project"}
         </button>
       </header>
-      <main>{page}</main>
+      {routes.filter((r) => r.keepAlive === true && visited.current.has(r.id)).map((r) => (
+        <main key={r.id} hidden={r !== route} data-page={r.id}>{r.render(r === route ? params : { hidden: "1" })}</main>
+      ))}
+      {route.keepAlive === true ? null : <main key={route.id} data-page={route.id}>{route.render(params)}</main>}
     </div>
   )
 }

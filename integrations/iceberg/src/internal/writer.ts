@@ -107,7 +107,9 @@ export const writeDataFiles = async (table: Table, target: Target): Promise<Arra
   let counter = 0
   for (const part of split(table, target)) {
     const partTable = new Table(table.schema, part.batches)
-    const folder = PartitionSpec.toPath(target.spec, target.schema, part.values)
+    // the folder is Hive-style (`name=value`, values %-escaped); in a location URI its `%` is escaped again, so that
+    // a value holding `/` (escaped `%2F`) stays one folder name instead of becoming a separator
+    const folder = PartitionSpec.toPath(target.spec, target.schema, part.values).replaceAll("%", "%25")
     for (const chunk of chunksOf(partTable, target.targetRows)) {
       if (chunk.numRows === 0) continue
       counter += 1

@@ -24,6 +24,8 @@ export const EXTENSION_NAME = "ARROW:extension:name"
 export const JSON_EXTENSION = "arrow.json"
 /** Field metadata recording the Postgres type a column was read from or should be stored as. */
 export const PG_TYPE = "strata:pg_type"
+/** Field metadata `exact`: JSON text kept byte for byte (see `@strata/arrow/TableIO`). */
+export const JSON_TEXT = "strata:json_text"
 
 /** A column whose values cannot be encoded: the caller turns it into an error naming the asset. */
 export class ColumnError extends Error {
@@ -55,7 +57,10 @@ export const sqlTypeOf = (field: Arrow.Field): string => {
     }
     case Arrow.Type.Utf8:
     case Arrow.Type.LargeUtf8:
-      if (field.metadata.get(EXTENSION_NAME) === JSON_EXTENSION) return pgType === "json" ? "json" : "jsonb"
+      if (field.metadata.get(EXTENSION_NAME) === JSON_EXTENSION) {
+        // exact JSON text (the values manager's JSON kind) is kept byte for byte: json, not jsonb
+        return pgType === "json" || field.metadata.get(JSON_TEXT) === "exact" ? "json" : "jsonb"
+      }
       return "text"
     case Arrow.Type.Dictionary: {
       const value = (type as Arrow.Dictionary).dictionary

@@ -260,7 +260,8 @@ export const sqlTypeOf = (field: Arrow.Field): string => {
     }
     case Arrow.Type.Utf8:
     case Arrow.Type.LargeUtf8:
-      return field.metadata.get(EXTENSION_NAME) === JSON_EXTENSION ? "VARIANT" : "VARCHAR"
+      // JSON kept byte for byte (the values manager's JSON kind) is text: a VARIANT would parse and re-serialise it
+      return field.metadata.get(EXTENSION_NAME) === JSON_EXTENSION && field.metadata.get("strata:json_text") !== "exact" ? "VARIANT" : "VARCHAR"
     case Arrow.Type.Dictionary:
       return "VARCHAR"
     case Arrow.Type.Bool:

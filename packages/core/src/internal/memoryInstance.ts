@@ -12,6 +12,7 @@ import { InstanceError } from "../Instance.ts"
 import { isTerminal, orphanedRunEnd, orphanedStepFailures, orphanReason } from "./instanceRules.ts"
 import { MemoryAssetIndex } from "./memory/assetIndex.ts"
 import { MemoryCheckStore } from "./memory/checks.ts"
+import { MemoryAutomation } from "./memory/automation.ts"
 import { MemoryRuns } from "./memory/runs.ts"
 
 /** The memory event log; appending maintains `runs` and `index`. */
@@ -119,11 +120,15 @@ export const makeMemoryInstance = (): InstanceShape => {
   const index = new MemoryAssetIndex()
   const checks = new MemoryCheckStore()
   const log = new MemoryEventLog(runs, index, checks)
+  const automation = new MemoryAutomation()
+  const events = log.domain()
   return {
     capabilities: { persistent: false, multiProcess: false },
     describe: "memory",
+    automation: automation.domain(),
     ...runs.storage(),
-    ...log.domain(),
+    ...events,
+    appendEvents: (batch) => Effect.tap(events.appendEvents(batch), () => Effect.sync(() => automation.notify())),
     ...index.domain(),
     ...checks.domain(),
     reapOrphanedRuns: ({ heartbeatTimeoutMs, host, now }) =>

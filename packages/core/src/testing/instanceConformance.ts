@@ -13,10 +13,12 @@ import { describe, expect } from "@effect/vitest"
 import { Effect, type Layer } from "effect"
 import type { Instance } from "../Instance.ts"
 import { assetIndexConformance } from "./conformance/assetIndex.ts"
+import { automationConformance } from "./conformance/automation.ts"
 import { cancelRequestsConformance } from "./conformance/cancelRequests.ts"
 import { checksConformance } from "./conformance/checks.ts"
 import { eventLogConformance } from "./conformance/eventLog.ts"
 import { orphanedRunsConformance } from "./conformance/orphanedRuns.ts"
+import { partitionStatusConformance } from "./conformance/partitionStatus.ts"
 import { persistenceConformance } from "./conformance/persistence.ts"
 import { retentionConformance } from "./conformance/retention.ts"
 import { runsConformance } from "./conformance/runs.ts"
@@ -30,6 +32,8 @@ import { conformanceTest } from "./conformance/shared.ts"
 export interface InstanceConformanceOptions {
   /** Per-test timeout in milliseconds (default 30 000). */
   readonly timeout?: number | undefined
+  /** The backend keeps partition status (`partitionStatus`); without it those cases are `todo`. Default true. */
+  readonly partitionStatus?: boolean | undefined
 }
 
 /**
@@ -72,6 +76,8 @@ export const instanceConformance = (
     checksConformance(test)
     retentionConformance(test)
     orphanedRunsConformance(test)
+    partitionStatusConformance(test, options?.partitionStatus ?? true)
     persistenceConformance(test)
+    automationConformance(test)
   })
 }

@@ -134,13 +134,91 @@ CREATE TABLE check_latest (
 ) STRICT, WITHOUT ROWID;
 `
 
+/**
+ * Partition status (`Instance.partitionStatus`): per partitioned asset, its
+ * materialized / failed / in-progress partitions as index ranges, one row per
+ * range, under the fingerprint of the definition the indexes belong to.
+ */
+const partitionStatusTable = `
+CREATE TABLE partition_status (
+  asset_key TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  status TEXT NOT NULL,
+  start INTEGER NOT NULL,
+  end INTEGER NOT NULL,
+  PRIMARY KEY (asset_key, status, start)
+) WITHOUT ROWID;
+`
+
+/**
+ * Automation (`instance.automation`): the daemon's lease, its ticks (one row
+ * each; `seq` orders them, `tick_id` is the deterministic id that makes a
+ * second record of the same tick a no-op), each tick's evaluations (one row
+ * per evaluated asset, the result tree as JSON), the cursors and per-asset
+ * states ticks carry, and the on/off switches.
+ */
+const automation = `
+CREATE TABLE automation_leases (
+  name TEXT PRIMARY KEY,
+  holder TEXT NOT NULL,
+  acquired_at REAL NOT NULL,
+  expires_at REAL NOT NULL
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE automation_ticks (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  tick_id TEXT NOT NULL UNIQUE,
+  origin TEXT NOT NULL,
+  name TEXT NOT NULL,
+  at REAL NOT NULL,
+  scheduled_at REAL,
+  status TEXT NOT NULL,
+  reason TEXT,
+  runs TEXT NOT NULL,
+  evaluated INTEGER NOT NULL,
+  requested INTEGER NOT NULL
+) STRICT;
+CREATE INDEX automation_ticks_by_name ON automation_ticks (origin, name, seq);
+CREATE INDEX automation_ticks_by_status ON automation_ticks (status, seq);
+
+CREATE TABLE automation_evaluations (
+  tick_seq INTEGER NOT NULL,
+  position INTEGER NOT NULL,
+  asset_key TEXT NOT NULL,
+  requested INTEGER NOT NULL,
+  result TEXT NOT NULL,
+  PRIMARY KEY (tick_seq, position)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX automation_evaluations_by_asset ON automation_evaluations (asset_key, tick_seq);
+
+CREATE TABLE automation_cursors (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT, WITHOUT ROWID;
+CREATE TABLE automation_asset_states (asset_key TEXT PRIMARY KEY, state TEXT NOT NULL) STRICT, WITHOUT ROWID;
+CREATE TABLE automation_switches (target TEXT PRIMARY KEY, enabled INTEGER NOT NULL, at REAL NOT NULL) STRICT, WITHOUT ROWID;
+`
+
 /** Migration `n` takes the schema from version `n` to `n + 1`; released ones never change. */
-export const migrations: ReadonlyArray<string> = [v1, v2, checkResults]
+export const migrations: ReadonlyArray<string> = [v1, v2, partitionStatusTable, automation, checkResults]
 
 /** The schema version this code writes. */
 export const SCHEMA_VERSION = migrations.length
 
-const TABLES = ["asset_partitions", "assets", "check_latest", "check_results", "events", "materializations", "observations", "runs"]
+const TABLES = [
+  "asset_partitions",
+  "assets",
+  "automation_asset_states",
+  "automation_cursors",
+  "automation_evaluations",
+  "automation_leases",
+  "automation_switches",
+  "automation_ticks",
+  "check_latest",
+  "check_results",
+  "events",
+  "materializations",
+  "observations",
+  "partition_status",
+  "runs"
+]
 
 /** What a database file holds, as far as Strata is concerned. */
 export type Inspection =

@@ -12,6 +12,7 @@ import { Connection } from "./connection.ts"
 import type { Database } from "./database.ts"
 import { SqliteAssetIndex } from "./domains/assetIndex.ts"
 import { SqliteCheckStore } from "./domains/checks.ts"
+import { SqliteAutomation } from "./domains/automation.ts"
 import { SqliteEventLog } from "./domains/eventLog.ts"
 import { SqliteRuns } from "./domains/runs.ts"
 
@@ -26,11 +27,15 @@ export const makeStore = (db: Database, options: StoreOptions): Instance.Instanc
   const index = new SqliteAssetIndex(c)
   const checks = new SqliteCheckStore(c)
   const log = new SqliteEventLog(c, runs, index, checks)
+  const automation = new SqliteAutomation(c)
+  const events = log.domain()
   return {
     capabilities: { persistent: options.persistent, multiProcess: options.persistent },
     describe: `sqlite ${options.path}`,
+    automation: automation.domain(),
     ...runs.domain(),
-    ...log.domain(),
+    ...events,
+    appendEvents: (batch) => Effect.tap(events.appendEvents(batch), () => Effect.sync(() => automation.notify())),
     ...index.domain(),
     ...checks.domain(),
     reapOrphanedRuns: (reap) =>
@@ -67,6 +72,7 @@ export const makeStore = (db: Database, options: StoreOptions): Instance.Instanc
           c.sql(`DELETE FROM check_latest WHERE asset_key IN ${selected}`).run(keys)
           c.sql(`DELETE FROM assets WHERE asset_key IN ${selected}`).run(keys)
           c.sql(`DELETE FROM asset_partitions WHERE asset_key IN ${selected}`).run(keys)
+          c.sql(`DELETE FROM partition_status WHERE asset_key IN ${selected}`).run(keys)
           index.forget(assetKeys)
         }))
   }

@@ -9,6 +9,7 @@ import type { EventProjection } from "@strata/core/spi"
 import { Effect } from "effect"
 import type { PgConnection } from "../../PgClient.ts"
 import type { PgInstanceContext } from "./context.ts"
+import * as PartitionStatus from "./partitionStatus.ts"
 import { decodeFailure, materializationOf, materializationRecordOf, observationRecordOf, withoutUndefined } from "./rows.ts"
 
 type AssetRecord = InstanceModule.AssetRecord
@@ -62,6 +63,7 @@ export class PgAssetIndex {
           ]
         )
       }
+      yield* PartitionStatus.apply(connection, s, delta.partitionStatus)
       const partitions = delta.partitions
       if (partitions.length > 0) {
         yield* connection.query(
@@ -152,6 +154,7 @@ export class PgAssetIndex {
       partitionCount: (assetKey) =>
         x.wrap("partitionCount")(this.count(`select count(*) as n from ${s}.asset_partitions where asset_key = $1`, [assetKey])),
       history: (assetKey, query) => x.wrap("history")(this.history(assetKey, query)),
+      partitionStatus: (assetKey) => x.wrap("partitionStatus")(PartitionStatus.read(x.client.query, s, assetKey)),
       wipeAssets: (keys) =>
         x.wrap("wipeAssets")(x.client.transaction((connection) =>
           Effect.gen(function*() {
@@ -159,6 +162,7 @@ export class PgAssetIndex {
             yield* connection.query(`delete from ${s}.asset_latest where asset_key = any($1::text[])`, [list])
             yield* connection.query(`delete from ${s}.asset_partitions where asset_key = any($1::text[])`, [list])
             yield* connection.query(`delete from ${s}.check_latest where asset_key = any($1::text[])`, [list])
+            yield* connection.query(`delete from ${s}.partition_status where asset_key = any($1::text[])`, [list])
             yield* connection.query(
               `delete from ${s}.events where type in ('asset-materialized', 'asset-observed', 'check-evaluated') and asset_key = any($1::text[])`,
               [list]

@@ -70,6 +70,11 @@ export class PgInstanceContext {
    * order: a reader tailing the log with an `after` cursor never skips an event that commits later with a
    * smaller id.
    */
+  /** The channel appends NOTIFY (at commit) and a daemon LISTENs on: `strata_events:<schema>`. */
+  get eventsChannel(): string {
+    return `strata_events:${this.schemaName}`.slice(0, 63)
+  }
+
   lockEvents(connection: PgConnection) {
     return connection.query("select pg_advisory_xact_lock(hashtext($1))", [`strata-events:${this.schemaName}`])
   }

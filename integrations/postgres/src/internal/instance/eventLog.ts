@@ -197,7 +197,8 @@ export class PgEventLog {
     return {
       appendEvents: (events) =>
         events.length === 0 ? Effect.void : x.wrap("appendEvents")(x.client.transaction((connection) =>
-          this.appendIn(connection, events)
+          // the notification is delivered at commit, to the daemons watching (instance.automation.watchEvents)
+          Effect.tap(this.appendIn(connection, events), () => connection.query("select pg_notify($1, '')", [x.eventsChannel]))
         )),
       runEvents: (runId, query) => x.wrap("runEvents")(this.eventsWhere("run_id = $1", [runId], query)),
       events: (query) => x.wrap("events")(this.eventsWhere("true", [], query)),

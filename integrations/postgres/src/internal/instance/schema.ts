@@ -82,6 +82,47 @@ export const migrations = (s: string): ReadonlyArray<{ readonly version: number;
       `create index asset_partitions_by_key on ${s}.asset_partitions (asset_key, partition collate "C")`
     ]
   },
+  partitionStatusTable(s),
+  {
+    // automation (instance.automation): the daemon's lease, its ticks and their evaluations, cursors, per-asset
+    // states and switches; JSON as text, decoded with core's schemas
+    version: 5,
+    statements: [
+      `create table ${s}.automation_leases (
+        name text primary key,
+        holder text not null,
+        acquired_at double precision not null,
+        expires_at double precision not null
+      )`,
+      `create table ${s}.automation_ticks (
+        seq bigint generated always as identity primary key,
+        tick_id text not null unique,
+        origin text not null,
+        name text not null,
+        at double precision not null,
+        scheduled_at double precision,
+        status text not null,
+        reason text,
+        runs text not null,
+        evaluated integer not null,
+        requested integer not null
+      )`,
+      `create index automation_ticks_by_name on ${s}.automation_ticks (origin, name, seq)`,
+      `create index automation_ticks_by_status on ${s}.automation_ticks (status, seq)`,
+      `create table ${s}.automation_evaluations (
+        tick_seq bigint not null,
+        position integer not null,
+        asset_key text not null,
+        requested boolean not null,
+        result text not null,
+        primary key (tick_seq, position)
+      )`,
+      `create index automation_evaluations_by_asset on ${s}.automation_evaluations (asset_key, tick_seq)`,
+      `create table ${s}.automation_cursors (key text primary key, value text not null)`,
+      `create table ${s}.automation_asset_states (asset_key text primary key, state text not null)`,
+      `create table ${s}.automation_switches (target text primary key, enabled boolean not null, at double precision not null)`
+    ]
+  },
   checkResults(s)
 ]
 
@@ -91,7 +132,7 @@ export const migrations = (s: string): ReadonlyArray<{ readonly version: number;
  * a partial index.
  */
 const checkResults = (s: string) => ({
-  version: 4,
+  version: 6,
   statements: [
     `create table ${s}.check_latest (
       asset_key text not null,
@@ -101,6 +142,24 @@ const checkResults = (s: string) => ({
       primary key (asset_key, check_name, partition_key)
     )`,
     `create index events_checks on ${s}.events (asset_key, id) where type = 'check-evaluated'`
+  ]
+})
+
+/**
+ * Partition status (`Instance.partitionStatus`): one row per index range of a
+ * partitioned asset's materialized / failed / in-progress partitions.
+ */
+const partitionStatusTable = (s: string) => ({
+  version: 4,
+  statements: [
+    `create table ${s}.partition_status (
+      asset_key text not null,
+      fingerprint text not null,
+      status text not null,
+      start_index bigint not null,
+      end_index bigint not null,
+      primary key (asset_key, status, start_index)
+    )`
   ]
 })
 

@@ -276,6 +276,26 @@ const swap = async (session: Session, tokens: ReadonlyArray<Token>): Promise<Sta
   return status("Statement executed successfully.")
 }
 
+/**
+ * `ALTER TABLE a RENAME TO [db.][schema.]b`: Snowflake takes a qualified new
+ * name (an unqualified one moves the table to the session's schema); DuckDB
+ * takes the bare name and keeps the schema, so a move to another schema is refused.
+ */
+const rename = async (session: Session, tokens: ReadonlyArray<Token>): Promise<StatementResult> => {
+  const ifExists = isWord(tokens[2], "IF")
+  const from = qualifiedName(tokens, ifExists ? 4 : 2)
+  const to = qualifiedName(tokens, from.next + 2)
+  const name = (parts: ReadonlyArray<string>) => parts.map(quote).join(".")
+  const target = to.parts[to.parts.length - 1]!
+  const fromSchema = from.parts.length > 1 ? from.parts[from.parts.length - 2] : undefined
+  const toSchema = to.parts.length > 1 ? to.parts[to.parts.length - 2] : undefined
+  if (toSchema !== undefined && fromSchema !== undefined && toSchema !== fromSchema) {
+    throw serverError("unsupported", "SQL compilation error:\nthe local Snowflake server cannot move a table to another schema")
+  }
+  await session.connection.run(`ALTER TABLE ${ifExists ? "IF EXISTS " : ""}${name(from.parts)} RENAME TO ${quote(target)}`)
+  return status("Statement executed successfully.")
+}
+
 const COPY_COLUMNS = ["file", "status", "rows_parsed", "rows_loaded", "error_limit", "errors_seen", "first_error", "first_error_line", "first_error_character", "first_error_column_name"]
 
 /** The files a COPY loads: FILES = (...) or PATTERN = '...' narrow the location's files. */
@@ -351,6 +371,12 @@ const copyInto = async (context: CommandContext, session: Session, tokens: Reado
   }
 }
 
+/** `ALTER TABLE ... RENAME TO a.b`: a rename whose new name is qualified. */
+const renamesQualified = (tokens: ReadonlyArray<Token>): boolean => {
+  const at = tokens.findIndex((token, index) => isWord(token, "RENAME") && isWord(tokens[index + 1], "TO"))
+  return at > 0 && tokens[at + 3]?.kind === "punct" && tokens[at + 3]!.text === "."
+}
+
 /**
  * Runs a statement the server handles itself, or returns undefined for one
  * DuckDB should run.
@@ -369,7 +395,8 @@ export const runCommand = (
   if (first === "GET") return Promise.reject(serverError("unsupported", "SQL compilation error:\nGET is not supported by the local Snowflake server"))
   if (first === "USE") return useCommand(context, session, tokens)
   if (first === "ALTER" && second === "SESSION") return Promise.resolve(alterSession(session, tokens))
-  if (first === "ALTER" && second === "TABLE" && words.includes("SWAP")) return swap(session, tokens)
+  if (first === "ALTER" && second === "TABLE" && tokens.some((token) => isWord(token, "SWAP"))) return swap(session, tokens)
+  if (first === "ALTER" && second === "TABLE" && renamesQualified(tokens)) return rename(session, tokens)
   if (first === "CREATE" && words.includes("DATABASE") && !words.includes("TABLE")) return createDatabaseCommand(context, session, tokens)
   if (first === "DROP" && second === "DATABASE") return dropDatabase(session, tokens)
   if (first === "CREATE" && words.includes("STAGE")) return Promise.resolve(createStage(context, tokens))

@@ -8,7 +8,7 @@
  * access becomes `json_extract`.
  */
 import type { Token } from "./tokens.ts"
-import { isWord, significant, stringLiteral } from "./tokens.ts"
+import { identifierName, isWord, significant, stringLiteral } from "./tokens.ts"
 
 /** Snowflake type name -> DuckDB type (when `undefined`: DECIMAL with the given or default precision). */
 const TYPES: Record<string, string | undefined> = {
@@ -181,6 +181,7 @@ const isTypePosition = (tokens: ReadonlyArray<Token>, index: number, state: Tran
 }
 
 interface TranslateState {
+  readonly readsInformationSchema: boolean
   depth: number
   /** Paren depths opened by `CAST(` / `TRY_CAST(`. */
   castDepths: Array<number>
@@ -243,12 +244,20 @@ export const translate = (tokens: ReadonlyArray<Token>): string => {
   const state: TranslateState = {
     depth: 0,
     castDepths: [],
-    definesColumns: (words[0] === "CREATE" && words.includes("TABLE")) || (words[0] === "ALTER" && words[1] === "TABLE")
+    definesColumns: (words[0] === "CREATE" && words.includes("TABLE")) || (words[0] === "ALTER" && words[1] === "TABLE"),
+    // Snowflake's INFORMATION_SCHEMA.TABLES.COMMENT is DuckDB's TABLE_COMMENT
+    readsInformationSchema: words[0] === "SELECT" && tokens.some((token) => token.kind === "word" && token.text.toUpperCase() === "INFORMATION_SCHEMA")
   }
   let out = ""
   let i = 0
   while (i < tokens.length) {
     const token = tokens[i]!
+    const view = state.readsInformationSchema ? databaseInformationSchema(tokens, i) : undefined
+    if (view !== undefined) {
+      out += view.text
+      i = view.end
+      continue
+    }
     switch (token.kind) {
       case "string":
         out += stringLiteral(token.text)
@@ -292,6 +301,23 @@ export const translate = (tokens: ReadonlyArray<Token>): string => {
   return out
 }
 
+/**
+ * `<db>.INFORMATION_SCHEMA.<view>`: DuckDB has one information schema for
+ * all catalogs, so the view is filtered to the database's rows.
+ */
+const databaseInformationSchema = (tokens: ReadonlyArray<Token>, i: number): { readonly text: string; readonly end: number } | undefined => {
+  const database = tokens[i]!
+  if (database.kind !== "word" && database.kind !== "quoted") return undefined
+  if (!isPunct(tokens[i + 1], ".") || !isWord(tokens[i + 2], "INFORMATION_SCHEMA") || !isPunct(tokens[i + 3], ".")) return undefined
+  const view = tokens[i + 4]
+  if (view === undefined || view.kind !== "word") return undefined
+  const name = identifierName(database)
+  return {
+    text: `(SELECT * FROM information_schema.${view.text.toLowerCase()} WHERE table_catalog = ${stringLiteral(name)})`,
+    end: i + 5
+  }
+}
+
 const variantAccess = (tokens: ReadonlyArray<Token>, column: string, path: { readonly end: number; readonly path: string }) => {
   // `v:a::string` wants the scalar, not the JSON text `"a"`
   const extract = isPunct(tokens[path.end], "::") ? "json_extract_string" : "json_extract"
@@ -312,6 +338,7 @@ const translateWord = (tokens: ReadonlyArray<Token>, i: number, state: Translate
     if (isCall && isPunct(tokens[close], ")")) return { text: SESSION_WORDS[upper]!, end: close + 1 }
     if (!isCall) return { text: SESSION_WORDS[upper]!, end: i + 1 }
   }
+  if (!isCall && upper === "COMMENT" && state.readsInformationSchema) return { text: "TABLE_COMMENT", end: i + 1 }
   if (!isCall) return { text: upper, end: i + 1 }
   if (upper === "CAST" || upper === "TRY_CAST") state.castDepths.push(state.depth + 1)
   const name = FUNCTIONS[upper] ?? upper

@@ -1,7 +1,8 @@
 /** The memory instance's asset index. */
 import { Effect } from "effect"
 import type { IndexDelta } from "../../EventProjection.ts"
-import type { AssetIndex, AssetRecord, FailureRecord, MaterializationRecord, ObservationRecord, Page, PageQuery } from "../../Instance.ts"
+import { applyStatus } from "../../EventProjection.ts"
+import type { AssetIndex, AssetRecord, PartitionStatus, FailureRecord, MaterializationRecord, ObservationRecord, Page, PageQuery } from "../../Instance.ts"
 
 interface MutableAssetRecord {
   assetKey: string
@@ -36,6 +37,7 @@ export class MemoryAssetIndex {
   readonly index = new Map<string, MutableAssetRecord>()
   readonly partitionIndex = new Map<string, Map<string, MaterializationRecord>>()
   readonly history = new Map<string, Array<MaterializationRecord>>()
+  readonly partitionStatus = new Map<string, PartitionStatus>()
 
   private record(key: string): MutableAssetRecord {
     let record = this.index.get(key)
@@ -54,6 +56,9 @@ export class MemoryAssetIndex {
       let partitions = this.partitionIndex.get(record.assetKey)
       if (partitions === undefined) this.partitionIndex.set(record.assetKey, partitions = new Map())
       partitions.set(record.partition!, record)
+    }
+    for (const change of delta.partitionStatus) {
+      this.partitionStatus.set(change.assetKey, applyStatus(this.partitionStatus.get(change.assetKey), change))
     }
     for (const record of delta.materializations) {
       let list = this.history.get(record.assetKey)
@@ -77,6 +82,7 @@ export class MemoryAssetIndex {
     for (const key of keys) {
       this.index.delete(key)
       this.partitionIndex.delete(key)
+      this.partitionStatus.delete(key)
       this.history.delete(key)
     }
   }
@@ -110,6 +116,7 @@ export class MemoryAssetIndex {
         Effect.sync(() => pageOf([...this.index.keys()].sort(byKey), query, (key) => ({ ...this.index.get(key)! }))),
       assetCount: () => Effect.sync(() => this.index.size),
       partitions: (assetKey) => Effect.sync(() => new Map(this.partitionIndex.get(assetKey) ?? [])),
+      partitionStatus: (assetKey) => Effect.sync(() => this.partitionStatus.get(assetKey)),
       partitionPage: (assetKey, query) =>
         Effect.sync(() => {
           const partitions = this.partitionIndex.get(assetKey) ?? new Map<string, MaterializationRecord>()

@@ -60,7 +60,9 @@ export class VersionBook {
 
   /** The known versions of these upstreams (a missing one is absent: the step fails on it). */
   inputsOf(upstreamKeys: ReadonlyArray<string>): Record<string, string> {
-    const inputs: Record<string, string> = {}
+    // a dictionary-mode object: keyed by asset keys, a plain literal would make V8 build a hidden class
+    // per distinct key set (thousands in a large graph), which cost more than the step's bookkeeping
+    const inputs: Record<string, string> = Object.create(null)
     for (const key of upstreamKeys) {
       const version = this.versions.get(key)
       if (version !== undefined) inputs[key] = version

@@ -11,6 +11,7 @@ import { type AssetRow, decodeAssetRow, decodeError, decodeEvent } from "../code
 import type { Connection } from "../connection.ts"
 import type { Statement } from "../database.ts"
 import { returnArrays, rollback } from "../database.ts"
+import * as PartitionStatus from "./partitionStatus.ts"
 
 type StoredEvent = Event.StoredEvent
 
@@ -86,6 +87,7 @@ export class SqliteAssetIndex {
     for (const r of delta.materializations) materialization.run(r.eventId, runSeq(r.runId), r.assetKey, r.partition ?? "")
     const observation = this.c.sql("INSERT INTO observations (event_id, run_seq, asset_key, partition) VALUES (?, ?, ?, ?)")
     for (const r of delta.observations) observation.run(r.eventId, runSeq(r.runId), r.assetKey, r.partition ?? "")
+    PartitionStatus.apply(this.c, delta.partitionStatus)
   }
 
   /** Whether (run, asset, partition) is already materialized: a step delivered twice records once. */
@@ -248,7 +250,8 @@ export class SqliteAssetIndex {
       partitionCount: (assetKey) =>
         c.attempt("partitionCount", () =>
           Number((c.sql("SELECT count(*) AS n FROM asset_partitions WHERE asset_key = ?").get(assetKey) as { n: number }).n)),
-      history: (assetKey, query) => c.attempt("history", () => this.history(assetKey, query))
+      history: (assetKey, query) => c.attempt("history", () => this.history(assetKey, query)),
+      partitionStatus: (assetKey) => c.attempt("partitionStatus", () => PartitionStatus.read(c, assetKey))
     }
   }
 }

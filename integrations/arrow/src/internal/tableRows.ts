@@ -1,12 +1,22 @@
 /**
- * Arrays of plain row objects <-> Arrow tables, for the rows I/O manager.
- * Column types are inferred from the values: number -> float64, bigint ->
- * int64, string -> utf8, boolean -> bool, Date -> timestamp (UTC,
- * microseconds), plain objects and arrays -> JSON (jsonb); null and
- * undefined are NULL. A column mixing kinds is refused.
+ * Arrays of plain row objects <-> Arrow tables, for the warehouse I/O
+ * managers' `rows` and `values` (see `TableIO`). Column types are inferred
+ * from the values: number -> float64, bigint -> int64, string -> utf8,
+ * boolean -> bool, Date -> timestamp (UTC, microseconds), plain objects and
+ * arrays -> JSON text marked with Arrow's canonical JSON extension (a
+ * warehouse stores it as its JSON type: jsonb, VARIANT); null and undefined
+ * are NULL. A column mixing kinds is refused.
  */
 import * as Arrow from "apache-arrow"
-import { EXTENSION_NAME, JSON_EXTENSION, PG_TYPE } from "./binaryCopy.ts"
+
+/** Field metadata naming JSON text (Arrow's canonical JSON extension type). */
+export const EXTENSION_NAME = "ARROW:extension:name"
+export const JSON_EXTENSION = "arrow.json"
+/**
+ * Field metadata `exact`: the JSON text must be kept byte for byte (a
+ * backend picks a type that does not normalise it: Postgres `json`, not `jsonb`).
+ */
+export const JSON_TEXT = "strata:json_text"
 
 /**
  * A row: column name to value.
@@ -89,7 +99,7 @@ const rowsToTableOrProblem = (rows: ReadonlyArray<Row>): Arrow.Table | string =>
         break
       case "json":
         type = new Arrow.Utf8()
-        metadata = new Map([[EXTENSION_NAME, JSON_EXTENSION], [PG_TYPE, "jsonb"]])
+        metadata = new Map([[EXTENSION_NAME, JSON_EXTENSION]])
         input = values.map((value) => value === null ? null : jsonText(value))
         break
     }
@@ -144,4 +154,14 @@ export const decimalText = (unscaled: bigint, scale: number): string => {
   const digits = (negative ? -unscaled : unscaled).toString().padStart(scale + 1, "0")
   const text = scale === 0 ? digits : `${digits.slice(0, digits.length - scale)}.${digits.slice(digits.length - scale)}`
   return negative ? `-${text}` : text
+}
+
+/** A one-row table with a JSON column `value` holding `json` exactly (the `values` manager's JSON kind). */
+export const jsonValueTable = (json: string): Arrow.Table => {
+  const field = new Arrow.Field("value", new Arrow.Utf8(), false, new Map([[EXTENSION_NAME, JSON_EXTENSION], [JSON_TEXT, "exact"]]))
+  const schema = new Arrow.Schema([field])
+  const bytes = Buffer.from(json, "utf8")
+  const column = Arrow.makeData({ type: new Arrow.Utf8(), length: 1, nullCount: 0, valueOffsets: Int32Array.from([0, bytes.length]), data: new Uint8Array(bytes) })
+  const data = Arrow.makeData({ type: new Arrow.Struct([field]), length: 1, nullCount: 0, children: [column] })
+  return new Arrow.Table(schema, [new Arrow.RecordBatch(schema, data)])
 }

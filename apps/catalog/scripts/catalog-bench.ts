@@ -1,0 +1,262 @@
+/// <reference lib="dom" />
+/**
+ * Measures the catalog at scale (default 50,000 assets) in real Chromium and
+ * over HTTP, for the figures in the README: the paged asset list under 32
+ * concurrent connections, the server's memory, time to first render of the
+ * graph, frame intervals while panning and zooming, typeahead in the catalog
+ * table, opening an asset page, going back to the graph, and a screenshot of
+ * one asset's lineage. Prints JSON.
+ *
+ *   node --conditions=@strata/source scripts/catalog-bench.ts [assets]
+ *
+ * Needs the built UI (`pnpm build:ui`) and Chromium.
+ */
+import { fileURLToPath } from "node:url"
+import { Worker } from "node:worker_threads"
+import { InMemoryIO, Instance } from "@strata/core"
+import { startCatalog } from "../src/index.ts"
+import { makeBigProject } from "../test/bigProject.ts"
+import { launchChromium } from "../test/browser.ts"
+import { readEvents } from "../test/helpers.ts"
+
+declare global {
+  interface Window {
+    __strataGraph?: { firstRenderMs: number; nodes: number; frames: number; lastFrameMs: number; layoutMs?: number }
+    __strataCatalog?: { query: string; startedAt: number; renderedAt: number; total: number }
+  }
+}
+
+const size = Number(process.argv.find((arg) => /^\d+$/.test(arg)) ?? 50_000)
+const round = (value: number) => Math.round(value * 10) / 10
+let peakRss = 0
+const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100)
+
+const { project, edges } = makeBigProject(size)
+const catalog = await startCatalog({
+  load: () => Promise.resolve({ project, layer: InMemoryIO.layer }),
+  instance: Instance.layerMemory,
+  port: 0,
+  concurrency: 8
+})
+const materializeStarted = performance.now()
+const launched = await (await fetch(`${catalog.url}/api/runs`, {
+  method: "POST",
+  headers: { "content-type": "application/json" },
+  body: JSON.stringify({ selection: "key:layer0*" })
+})).json() as { runId?: string; message?: string; assetKeys?: Array<string> }
+if (launched.runId === undefined) throw new Error(`cannot launch: ${launched.message}`)
+await readEvents(`${catalog.url}/api/runs/${launched.runId}/events`)
+const materializeMs = performance.now() - materializeStarted
+
+const timed = async (path: string) => {
+  const started = performance.now()
+  const body = await (await fetch(catalog.url + path)).text()
+  return { ms: Math.round(performance.now() - started), bytes: body.length }
+}
+const api = {
+  assetsFull: await timed("/api/assets"),
+  assetPageCold: await timed("/api/assets/page?limit=100"),
+  assetPageWarm: await timed("/api/assets/page?limit=100"),
+  search: await timed("/api/assets/page?q=asset_4242&limit=50"),
+  assetDetail: await timed(`/api/asset?key=${encodeURIComponent("layer10/asset_25000")}`)
+}
+
+/** `connections` keep-alive loops in a worker thread for `seconds`; latencies in ms. */
+const load = (path: string, connections: number, seconds: number) =>
+  new Promise<{ requests: number; perSecond: number; p50: number; p99: number; errors: number }>((resolve, reject) => {
+    const source = `
+      const { workerData, parentPort } = require("node:worker_threads")
+      const http = require("node:http")
+      const agent = new http.Agent({ keepAlive: true, maxSockets: workerData.connections })
+      const latencies = []
+      let errors = 0
+      const end = Date.now() + workerData.seconds * 1000
+      const one = () => new Promise((done) => {
+        const started = performance.now()
+        http.get(workerData.url, { agent }, (response) => {
+          response.resume()
+          response.on("end", () => {
+            if (response.statusCode !== 200) errors++
+            latencies.push(performance.now() - started)
+            done()
+          })
+        }).on("error", () => { errors++; done() })
+      })
+      const loop = async () => { while (Date.now() < end) await one() }
+      Promise.all(Array.from({ length: workerData.connections }, loop)).then(() => {
+        latencies.sort((a, b) => a - b)
+        const at = (p) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))]
+        parentPort.postMessage({ requests: latencies.length, perSecond: latencies.length / workerData.seconds, p50: at(0.5), p99: at(0.99), errors })
+        agent.destroy()
+      })
+    `
+    const worker = new Worker(source, { eval: true, workerData: { url: catalog.url + path, connections, seconds } })
+    worker.once("message", resolve)
+    worker.once("error", reject)
+  })
+const throughput = {
+  page: await load("/api/assets/page?limit=50", 32, 5),
+  search: await load("/api/assets/page?q=asset_42&limit=50", 32, 5)
+}
+
+const browser = await launchChromium()
+const page = await browser.newPage({ viewport: { width: 1440, height: 900 } })
+page.setDefaultTimeout(120_000)
+const firstRender: Array<number> = []
+const firstRenderParts: Array<Record<string, number>> = []
+for (let attempt = 0; attempt < 3; attempt++) {
+  await page.goto(`${catalog.url}/?attempt=${attempt}`)
+  await page.waitForFunction(() => window.__strataGraph !== undefined, undefined, { timeout: 120_000 })
+  firstRender.push(await page.evaluate(() => window.__strataGraph!.firstRenderMs))
+  // where the time goes: the answers (end times since navigation start) and the layout
+  firstRenderParts.push(await page.evaluate(() => {
+    const end = (path: string) =>
+      Math.round((performance.getEntriesByType("resource").find((entry) => entry.name.endsWith(path)) as PerformanceResourceTiming | undefined)?.responseEnd ?? -1)
+    return {
+      scriptsLoadedMs: Math.round(performance.getEntriesByType("navigation")[0] === undefined ? -1 : (performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming).domContentLoadedEventEnd),
+      graphAnsweredMs: end("/api/graph"),
+      statusesAnsweredMs: end("/api/statuses"),
+      layoutMs: Math.round(window.__strataGraph!.layoutMs ?? -1)
+    }
+  }))
+}
+
+const frames = await page.evaluate(async () => {
+  const element = document.querySelector<HTMLElement>("[data-testid=graph]")!
+  const rect = element.getBoundingClientRect()
+  const nextFrame = () => new Promise<number>((resolve) => requestAnimationFrame(resolve))
+  const phases: Record<string, Array<number>> = {}
+  const run = async (name: string, count: number, dispatch: (i: number) => void) => {
+    const list: Array<number> = (phases[name] = [])
+    let last = await nextFrame()
+    for (let i = 0; i < count; i++) {
+      dispatch(i)
+      const now = await nextFrame()
+      list.push(now - last)
+      last = now
+    }
+  }
+  const cx = rect.left + rect.width / 2
+  const cy = rect.top + rect.height / 2
+  const wheel = (deltaY: number) => () =>
+    element.dispatchEvent(new WheelEvent("wheel", { deltaY, clientX: cx, clientY: cy, bubbles: true, cancelable: true }))
+  const pan = (name: string) => {
+    element.dispatchEvent(new PointerEvent("pointerdown", { clientX: cx, clientY: cy, bubbles: true, pointerId: 1 }))
+    return run(name, 60, (i) =>
+      element.dispatchEvent(new PointerEvent("pointermove", { clientX: cx + 6 * (i + 1), clientY: cy + 2 * (i + 1), bubbles: true, pointerId: 1 }))).then(() =>
+        element.dispatchEvent(new PointerEvent("pointerup", { clientX: cx, clientY: cy, bubbles: true, pointerId: 1 })))
+  }
+  await pan("panFitted")
+  await run("zoomIn", 30, wheel(-60))
+  // let the zoomed drawing sharpen, then pan at that zoom
+  await new Promise((resolve) => setTimeout(resolve, 400))
+  await pan("panZoomedIn")
+  await run("zoomOut", 30, wheel(60))
+  const stats = (list: Array<number>) => {
+    const sorted = [...list].sort((a, b) => a - b)
+    return {
+      meanMs: list.reduce((a, b) => a + b, 0) / list.length,
+      p95Ms: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))]!,
+      maxMs: sorted[sorted.length - 1]!
+    }
+  }
+  return Object.fromEntries(Object.entries(phases).map(([name, list]) => [name, stats(list)]))
+})
+
+/** Navigates in the page as a link does, and waits for `ready`; the time in ms. */
+const navigation = (path: string | "back", ready: string) =>
+  page.evaluate(async ({ path, ready }) => {
+    const started = performance.now()
+    if (path === "back") history.back()
+    else {
+      history.pushState(null, "", path)
+      dispatchEvent(new PopStateEvent("popstate"))
+    }
+    for (;;) {
+      await new Promise((resolve) => requestAnimationFrame(resolve))
+      if (document.querySelector(ready) !== null) break
+    }
+    // the frame showing it has been painted
+    await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve)))
+    return performance.now() - started
+  }, { path, ready })
+
+const assetOpen: Array<number> = []
+const back: Array<number> = []
+for (const key of ["layer10/asset_25000", "layer03/asset_7777", "layer17/asset_43210"]) {
+  assetOpen.push(await navigation(`/asset/${key}`, `[data-page="asset"] [data-testid="asset-status"]`))
+  back.push(await navigation("back", `main[data-page="graph"]:not([hidden]) canvas`))
+}
+
+await page.goto(`${catalog.url}/catalog`)
+await page.waitForSelector(`[data-testid="catalog-total"]:has-text("${size.toLocaleString("en")} assets")`)
+const typeahead: Array<number> = []
+for (const query of ["a", "as", "asset_4", "asset_42", "asset_424", "layer12 asset_3", "group_3"]) {
+  typeahead.push(await page.evaluate(async (query) => {
+    const input = document.querySelector<HTMLInputElement>(`input[name="search"]`)!
+    const setter = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, "value")!.set!
+    const started = performance.now()
+    setter.call(input, query)
+    input.dispatchEvent(new Event("input", { bubbles: true }))
+    for (;;) {
+      await new Promise((resolve) => requestAnimationFrame(resolve))
+      if (window.__strataCatalog?.query === query) break
+    }
+    return performance.now() - started
+  }, query))
+}
+const scroll = await page.evaluate(async () => {
+  const element = document.querySelector<HTMLElement>(`[data-testid="catalog-scroll"]`)!
+  const input = document.querySelector<HTMLInputElement>(`input[name="search"]`)!
+  const setter = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, "value")!.set!
+  setter.call(input, "")
+  input.dispatchEvent(new Event("input", { bubbles: true }))
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  const list: Array<number> = []
+  let last = await new Promise<number>((resolve) => requestAnimationFrame(resolve))
+  for (let i = 0; i < 120; i++) {
+    element.scrollTop += 300
+    const now = await new Promise<number>((resolve) => requestAnimationFrame(resolve))
+    list.push(now - last)
+    last = now
+  }
+  list.sort((a, b) => a - b)
+  return { meanMs: list.reduce((a, b) => a + b, 0) / list.length, p95Ms: list[Math.floor(list.length * 0.95)]! }
+})
+
+await page.goto(`${catalog.url}/asset/layer10/asset_25000?tab=lineage`)
+await page.waitForSelector(`[data-testid="lineage"] .card`)
+await page.screenshot({ path: fileURLToPath(new URL("../screenshots/lineage-50k.png", import.meta.url)) })
+const lineageCards = await page.locator(`[data-testid="lineage"] .card`).count()
+await page.goto(catalog.url)
+await page.waitForFunction(() => window.__strataGraph !== undefined)
+await page.screenshot({ path: fileURLToPath(new URL("../screenshots/graph-50k.png", import.meta.url)) })
+
+await browser.close()
+await catalog.close()
+clearInterval(sampler)
+const median = (list: Array<number>) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)]!
+console.log(JSON.stringify({
+  assets: size,
+  edges,
+  materializedHalfMs: Math.round(materializeMs),
+  api,
+  throughput: Object.fromEntries(Object.entries(throughput).map(([name, value]) => [name, {
+    requests: value.requests,
+    perSecond: Math.round(value.perSecond),
+    p50Ms: round(value.p50),
+    p99Ms: round(value.p99),
+    errors: value.errors
+  }])),
+  serverPeakRssMB: Math.round(peakRss / 1024 / 1024),
+  firstRenderMs: { samples: firstRender.map(Math.round), median: Math.round(median(firstRender)), parts: firstRenderParts },
+  frames: Object.fromEntries(Object.entries(frames).map(([name, value]) => [name, {
+    meanMs: round(value.meanMs), p95Ms: round(value.p95Ms), maxMs: round(value.maxMs)
+  }])),
+  typeaheadMs: { samples: typeahead.map(Math.round), median: Math.round(median(typeahead)), max: Math.round(Math.max(...typeahead)) },
+  catalogScroll: { meanMs: round(scroll.meanMs), p95Ms: round(scroll.p95Ms) },
+  assetPageOpenMs: assetOpen.map(Math.round),
+  backToGraphMs: back.map(Math.round),
+  lineageCards,
+  loadAverage: (await import("node:os")).loadavg().map((value) => Math.round(value * 10) / 10)
+}, null, 2))

@@ -1,0 +1,208 @@
+/**
+ * The asset catalog's search and paging over a snapshot of statuses: built
+ * once per project generation (the text each asset is searched by, the key
+ * and group orders) and once per statuses snapshot (the status and time
+ * orders), so that a page request costs one pass over the assets at most and
+ * an unfiltered page only a slice.
+ */
+import type { Models } from "@strata/protocol"
+
+/** What is searched and sorted, per project generation. */
+export interface SearchIndex {
+  /** Lower-case `key \n description \n group \n owners \n tags` of each node. */
+  readonly text: ReadonlyArray<string>
+  /** Every `text` joined with `\u0000`: one `indexOf` scan finds a word's candidates. */
+  readonly all: string
+  /** Where each node's text starts in `all` (ascending). */
+  readonly starts: Int32Array
+  readonly keys: ReadonlyArray<string>
+  readonly byKey: Int32Array
+  readonly byGroup: Int32Array
+}
+
+/** The orders that depend on statuses, per snapshot. */
+export interface StatusOrders {
+  readonly byStatus: Int32Array
+  readonly byTime: Int32Array
+}
+
+export interface PageQuery {
+  readonly q?: string | undefined
+  readonly status?: ReadonlyArray<string> | undefined
+  readonly group?: string | undefined
+  readonly kind?: string | undefined
+  readonly owner?: string | undefined
+  readonly tag?: string | undefined
+  readonly sort?: Models.AssetSort | undefined
+  readonly order?: "asc" | "desc" | undefined
+  readonly offset: number
+  readonly limit: number
+}
+
+const order = (size: number, compare: (a: number, b: number) => number): Int32Array => {
+  const list = new Int32Array(size)
+  for (let i = 0; i < size; i++) list[i] = i
+  return list.sort(compare)
+}
+
+const ranks = new WeakMap<Int32Array, Int32Array>()
+/** The position of each node in `order`, computed once per order. */
+const rankOf = (order: Int32Array): Int32Array => {
+  let rank = ranks.get(order)
+  if (rank === undefined) {
+    rank = new Int32Array(order.length)
+    for (let p = 0; p < order.length; p++) rank[order[p]!] = p
+    ranks.set(order, rank)
+  }
+  return rank
+}
+
+const compareStrings = (a: string, b: string) => a < b ? -1 : a > b ? 1 : 0
+
+export const makeSearchIndex = (nodes: ReadonlyArray<Models.AssetNode>): SearchIndex => {
+  const text = nodes.map((node) =>
+    [
+      node.key,
+      node.description ?? "",
+      node.group,
+      node.owners.join(" "),
+      Object.entries(node.tags).map(([k, v]) => `${k}=${v}`).join(" "),
+      node.kinds.join(" ")
+    ].join("\n").toLowerCase()
+  )
+  const keys = nodes.map((node) => node.key)
+  const starts = new Int32Array(nodes.length)
+  let offset = 0
+  for (let i = 0; i < text.length; i++) {
+    starts[i] = offset
+    offset += text[i]!.length + 1
+  }
+  return {
+    text,
+    all: text.join("\u0000"),
+    starts,
+    keys,
+    byKey: order(nodes.length, (a, b) => compareStrings(keys[a]!, keys[b]!)),
+    byGroup: order(nodes.length, (a, b) => compareStrings(nodes[a]!.group, nodes[b]!.group) || compareStrings(keys[a]!, keys[b]!))
+  }
+}
+
+const statusRank: Record<Models.AssetStatus, number> = { failed: 0, running: 1, stale: 2, missing: 3, fresh: 4 }
+
+export const makeStatusOrders = (index: SearchIndex, nodes: ReadonlyArray<Models.AssetNode>): StatusOrders => ({
+  byStatus: order(nodes.length, (a, b) =>
+    statusRank[nodes[a]!.status] - statusRank[nodes[b]!.status] || compareStrings(index.keys[a]!, index.keys[b]!)),
+  byTime: order(nodes.length, (a, b) =>
+    (nodes[a]!.lastMaterializedAt ?? -1) - (nodes[b]!.lastMaterializedAt ?? -1) ||
+    compareStrings(index.keys[a]!, index.keys[b]!))
+})
+
+/** Relevance of a search hit: 0 exact key, 1 key prefix, 2 key contains the first word, 3 elsewhere. */
+const relevance = (key: string, first: string): number => {
+  const lower = key.toLowerCase()
+  if (lower === first) return 0
+  if (lower.startsWith(first) || lower.includes(`/${first}`)) return 1
+  return lower.includes(first) ? 2 : 3
+}
+
+const matcher = (query: PageQuery, index: SearchIndex, nodes: ReadonlyArray<Models.AssetNode>) => {
+  const words = (query.q ?? "").toLowerCase().split(/\s+/).filter((word) => word !== "").slice(0, 20)
+  const statuses = query.status === undefined || query.status.length === 0 ? undefined : new Set(query.status)
+  const [tagName, tagValue] = query.tag === undefined ? [undefined, undefined] : splitTag(query.tag)
+  if (words.length === 0 && statuses === undefined && query.group === undefined && query.kind === undefined &&
+    query.owner === undefined && tagName === undefined) return undefined
+  return (i: number): boolean => {
+    const node = nodes[i]!
+    if (statuses !== undefined && !statuses.has(node.status)) return false
+    if (query.group !== undefined && node.group !== query.group) return false
+    if (query.kind !== undefined && !node.kinds.includes(query.kind)) return false
+    if (query.owner !== undefined && !node.owners.includes(query.owner)) return false
+    if (tagName !== undefined && (node.tags[tagName] === undefined || (tagValue !== undefined && node.tags[tagName] !== tagValue))) {
+      return false
+    }
+    const text = index.text[i]!
+    for (const word of words) if (!text.includes(word)) return false
+    return true
+  }
+}
+
+const splitTag = (tag: string): readonly [string, string | undefined] => {
+  const at = tag.indexOf("=")
+  return at === -1 ? [tag, undefined] : [tag.slice(0, at), tag.slice(at + 1)]
+}
+
+/** The nodes whose text contains `word`, in index order: one scan of the joined text. */
+const candidates = (index: SearchIndex, word: string): Int32Array => {
+  const found: Array<number> = []
+  const { all, starts } = index
+  let at = all.indexOf(word)
+  let node = 0
+  while (at !== -1) {
+    // the node holding position `at`: starts are ascending and so are the hits
+    while (node + 1 < starts.length && starts[node + 1]! <= at) node++
+    found.push(node)
+    // the next hit in a later node
+    at = node + 1 < starts.length ? all.indexOf(word, starts[node + 1]!) : -1
+  }
+  return Int32Array.from(found)
+}
+
+/** The page of `query`: matching nodes in order, from `offset`, with the total and counts by status. */
+export const page = (
+  query: PageQuery,
+  index: SearchIndex,
+  orders: StatusOrders,
+  nodes: ReadonlyArray<Models.AssetNode>,
+  /** Where the counts of all nodes are kept between requests on the same snapshot. */
+  memo: { counts?: Record<string, number> } = {}
+): { readonly total: number; readonly assets: ReadonlyArray<Models.AssetNode>; readonly counts: Record<string, number> } => {
+  const base = query.sort === "group"
+    ? index.byGroup
+    : query.sort === "status"
+    ? orders.byStatus
+    : query.sort === "lastMaterializedAt"
+    ? orders.byTime
+    : index.byKey
+  const descending = query.order === "desc"
+  const at = (p: number) => base[descending ? base.length - 1 - p : p]!
+  const matches = matcher(query, index, nodes)
+  const counts: Record<string, number> = {}
+  if (matches === undefined) {
+    if (memo.counts === undefined) {
+      const all: Record<string, number> = {}
+      for (const node of nodes) all[node.status] = (all[node.status] ?? 0) + 1
+      memo.counts = all
+    }
+    const assets: Array<Models.AssetNode> = []
+    for (let p = query.offset; p < Math.min(base.length, query.offset + query.limit); p++) assets.push(nodes[at(p)]!)
+    return { total: nodes.length, assets, counts: memo.counts }
+  }
+  const hits: Array<number> = []
+  const firstWord = (query.q ?? "").toLowerCase().trim().split(/\s+/)[0] ?? ""
+  if (firstWord !== "" && !firstWord.includes("\u0000")) {
+    // a word narrows the candidates with one scan; they are then put in the page's order
+    const found = candidates(index, firstWord)
+    const rank = rankOf(base)
+    const sorted = found.sort((a, b) => descending ? rank[b]! - rank[a]! : rank[a]! - rank[b]!)
+    for (const i of sorted) {
+      if (!matches(i)) continue
+      hits.push(i)
+      counts[nodes[i]!.status] = (counts[nodes[i]!.status] ?? 0) + 1
+    }
+  } else {
+    for (let p = 0; p < base.length; p++) {
+      const i = at(p)
+      if (!matches(i)) continue
+      hits.push(i)
+      counts[nodes[i]!.status] = (counts[nodes[i]!.status] ?? 0) + 1
+    }
+  }
+  const first = (query.q ?? "").toLowerCase().trim().split(/\s+/)[0] ?? ""
+  if (query.sort === undefined && first !== "") {
+    // typeahead: best matches first; a stable sort keeps the key order within a rank
+    const rank = new Map<number, number>()
+    for (const i of hits) rank.set(i, relevance(index.keys[i]!, first))
+    hits.sort((a, b) => rank.get(a)! - rank.get(b)!)
+  }
+  return { total: hits.length, assets: hits.slice(query.offset, query.offset + query.limit).map((i) => nodes[i]!), counts }
+}

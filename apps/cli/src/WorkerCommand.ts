@@ -1,0 +1,76 @@
+/**
+ * `strata worker`: a worker process for environments whose steps run on a
+ * queue (`QueueExecutor.layer()` from `@strata/graphile-worker`). It loads the
+ * same `strata.config.ts`, builds the chosen environment's Layer once, and
+ * runs the steps it takes from the queue until SIGTERM / Ctrl-C (running steps
+ * may finish for `--shutdown-timeout` seconds, then go back to the queue).
+ *
+ * @since 0.1.0
+ */
+import { Effect, Option } from "effect"
+import { Command, Flag } from "effect/cli"
+import { runtime, usage } from "./CliError.ts"
+import * as ProjectLoader from "./ProjectLoader.ts"
+
+type LogLine = { readonly event: string; readonly level?: string | undefined; readonly message?: string | undefined; readonly [field: string]: unknown }
+
+const textLine = (line: LogLine): string => {
+  const { event, level, message, ...fields } = line
+  const rest = Object.entries(fields).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`).join(" ")
+  return `${new Date().toISOString()} ${(level ?? "info").padEnd(5)} ${event}${message === undefined ? "" : `: ${message}`}${rest === "" ? "" : ` ${rest}`}`
+}
+
+/**
+ * The command.
+ *
+ * @since 0.1.0
+ */
+export const worker = Command.make(
+  "worker",
+  {
+    file: Flag.String("file").pipe(
+      Flag.withAlias("f"),
+      Flag.withDescription("The project config file (default: strata.config.ts in the current folder)"),
+      Flag.optional
+    ),
+    concurrency: Flag.Int("concurrency").pipe(Flag.withAlias("c"), Flag.withDescription("Steps running at once (default 4)"), Flag.withDefault(4)),
+    queue: Flag.String("queue").pipe(Flag.withDescription("Take this queue's steps (default: the environment's queue)"), Flag.optional),
+    shutdownTimeout: Flag.Int("shutdown-timeout").pipe(
+      Flag.withDescription("Seconds running steps may finish after SIGTERM before they go back to the queue (default 25)"),
+      Flag.withDefault(25)
+    ),
+    verbose: Flag.Boolean("verbose").pipe(Flag.withDescription("Log every step's start and end"), Flag.withDefault(false)),
+    json: Flag.Boolean("json").pipe(Flag.withDescription("Log one JSON object per line on stdout"), Flag.withDefault(false))
+  },
+  (input) =>
+    Effect.scoped(Effect.gen(function*() {
+      if (input.concurrency < 1) return yield* usage(`--concurrency must be at least 1 (got ${input.concurrency})`)
+      if (input.shutdownTimeout < 0) return yield* usage(`--shutdown-timeout must be 0 or more seconds (got ${input.shutdownTimeout})`)
+      const loaded = yield* ProjectLoader.load({ file: Option.getOrUndefined(input.file) })
+      process.chdir(loaded.root)
+      const env = yield* ProjectLoader.buildEnvironment(loaded)
+      const { Worker } = yield* Effect.promise(() => import("@strata/graphile-worker"))
+      const log = (line: LogLine) => {
+        if (line.level === "debug" && !input.verbose) return
+        process.stdout.write(`${input.json ? JSON.stringify({ time: Date.now(), ...line }) : textLine(line)}\n`)
+      }
+      log({ event: "environment", level: "info", environment: env.name, instance: env.instance })
+      return yield* Worker.run({
+        project: loaded.project,
+        services: env.context,
+        concurrency: input.concurrency,
+        queue: Option.getOrUndefined(input.queue),
+        shutdownTimeoutMs: input.shutdownTimeout * 1000,
+        log
+      }).pipe(Effect.mapError((error) => runtime(`worker: ${error.message}`)))
+    }))
+).pipe(
+  Command.withDescription(
+    "Run steps for environments whose steps run on workers (QueueExecutor from @strata/graphile-worker): " +
+      "takes step jobs from the queue in the environment's Postgres until SIGTERM"
+  ),
+  Command.withExamples([
+    { command: "STRATA_ENV=distributed strata worker", description: "A worker with 4 steps at a time" },
+    { command: "strata worker --concurrency 8 --queue heavy --json", description: "8 at a time, the 'heavy' queue, JSON logs" }
+  ])
+)

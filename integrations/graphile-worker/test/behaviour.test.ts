@@ -1,0 +1,145 @@
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
+import { createTestDatabase, startWorker, stopWorkers, strata, type TestDatabase, type WorkerProcess } from "./support.ts"
+
+// Retries, cancel, version skew and start-up failures, with real workers and coordinators.
+
+let db: TestDatabase
+let folder: string
+const workers: Array<WorkerProcess> = []
+
+beforeAll(async () => {
+  db = await createTestDatabase()
+  folder = fs.mkdtempSync(path.join(os.tmpdir(), "strata-worker-behaviour-"))
+})
+
+afterEach(async () => {
+  await stopWorkers(workers.splice(0))
+})
+
+afterAll(async () => {
+  await db?.drop()
+  if (folder !== undefined) fs.rmSync(folder, { recursive: true, force: true })
+})
+
+type Event = Record<string, unknown> & { type: string; assetKey?: string; attempt?: number; error?: { tag: string; message: string } }
+
+const eventsOf = async (runId: string) =>
+  (await db.query<{ body: Event }>(`select body from strata.events where run_id = $1 order by id`, [runId])).map((row) => row.body)
+
+const baseEnv = () => ({ DATABASE_URL: db.url, STRATA_TEST_STORAGE: path.join(folder, "storage"), STRATA_TEST_ASSETS: "1" })
+
+describe("steps on workers", () => {
+  it("a failing step is retried by its asset's policy, each attempt a job of its own", async () => {
+    const env = { ...baseEnv(), STRATA_TEST_FLAKY: "1" }
+    workers.push(startWorker([], env), startWorker([], env))
+    await Promise.all(workers.map((w) => w.started))
+    const done = await strata(["materialize", "--json", "--select", "flaky"], { ...env, STRATA_ENV: "distributed" })
+    expect(done.code, done.stderr).toBe(0)
+    const result = JSON.parse(done.stdout) as { runId: string; status: string }
+    expect(result.status).toBe("succeeded")
+    const events = (await eventsOf(result.runId)).filter((e) => e.assetKey === "flaky")
+    expect(events.filter((e) => e.type === "step-started").map((e) => e.attempt)).toEqual([1, 2, 3])
+    expect(events.filter((e) => e.type === "step-failed").map((e) => [e.attempt, e.willRetry, e.error?.message])).toEqual([
+      [1, true, "flaky attempt 1 fails"],
+      [2, true, "flaky attempt 2 fails"]
+    ])
+    expect(events.filter((e) => e.type === "asset-materialized")).toHaveLength(1)
+    expect(JSON.parse(fs.readFileSync(path.join(folder, "storage", "distributed", "flaky.json"), "utf8"))).toEqual({ attempt: 3 })
+  })
+
+  it("a step naming an asset the workers' project lacks fails with a clear error (version skew)", async () => {
+    // the workers load an older project (without `late`); the coordinator plans it
+    workers.push(startWorker([], { ...baseEnv(), STRATA_TEST_SKEW: "1", STRATA_TEST_LATE: "1" }))
+    await Promise.all(workers.map((w) => w.started))
+    const done = await strata(["materialize", "--json", "--select", "late"], { ...baseEnv(), STRATA_TEST_LATE: "1", STRATA_ENV: "distributed" })
+    expect(done.code).toBe(1)
+    const result = JSON.parse(done.stdout) as { runId: string; status: string; failed: Array<{ key: string; error: { message: string } }> }
+    expect(result.status).toBe("failed")
+    expect(result.failed).toHaveLength(1)
+    expect(result.failed[0]!.key).toBe("late")
+    expect(result.failed[0]!.error.message).toContain("the project has no asset late")
+  })
+
+  it("canceling a run from the CLI interrupts its step on a worker", async () => {
+    const block = path.join(folder, "cancel-block")
+    fs.mkdirSync(block)
+    const env = { ...baseEnv(), STRATA_TEST_BLOCK: block }
+    workers.push(startWorker([], env))
+    await workers[0]!.started
+    const run = strata(["materialize", "--json", "--select", "+blocker"], { ...env, STRATA_ENV: "distributed" })
+    const deadline = Date.now() + 90_000
+    while (!fs.readdirSync(block).some((name) => name.startsWith("started-"))) {
+      if (Date.now() > deadline) throw new Error("blocker never started")
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    const [running] = await db.query<{ run_id: string }>(`select run_id from strata.runs where status = 'started'`)
+    const cancel = await strata(["runs", "cancel", running!.run_id, "--json"], { ...env, STRATA_ENV: "distributed" })
+    expect(cancel.code, cancel.stderr).toBe(0)
+    const done = await run
+    const result = JSON.parse(done.stdout) as { runId: string; status: string }
+    expect(result.status).toBe("canceled")
+    // the worker interrupted the step (it never saw the release file) and recorded nothing for it
+    const deadline2 = Date.now() + 30_000
+    while (!workers[0]!.lines.some((line) => line.event === "steps-interrupted")) {
+      if (Date.now() > deadline2) throw new Error(`the worker never interrupted the step: ${JSON.stringify(workers[0]!.lines)}`)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    const events = (await eventsOf(result.runId)).filter((e) => e.assetKey === "blocker")
+    expect(events.map((e) => e.type)).toEqual(["step-started", "step-failed"])
+    expect(events[1]!.error!.tag).toBe("Interrupted")
+    expect(fs.existsSync(path.join(folder, "storage", "distributed", "blocker.json"))).toBe(false)
+  })
+
+  it("SIGTERM: a step still running after the shutdown timeout goes back to the queue and runs on another worker", async () => {
+    const block = path.join(folder, "shutdown-block")
+    fs.mkdirSync(block)
+    const env = { ...baseEnv(), STRATA_TEST_BLOCK: block }
+    const first = startWorker(["--shutdown-timeout", "1"], env)
+    workers.push(first)
+    await first.started
+    const run = strata(["materialize", "--json", "--select", "+blocker"], { ...env, STRATA_ENV: "distributed" })
+    const deadline = Date.now() + 90_000
+    while (!fs.readdirSync(block).some((name) => name === `started-${first.pid}`)) {
+      if (Date.now() > deadline) throw new Error("blocker never started")
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    first.child.kill("SIGTERM")
+    await first.exited
+    expect(first.lines.map((line) => line.event)).toContain("worker-stopped")
+    const second = startWorker([], env)
+    workers.push(second)
+    await second.started
+    fs.writeFileSync(path.join(block, "release"), "")
+    const done = await run
+    expect(done.code, done.stderr).toBe(0)
+    const result = JSON.parse(done.stdout) as { runId: string; status: string }
+    expect(result.status).toBe("succeeded")
+    const events = (await eventsOf(result.runId)).filter((e) => e.assetKey === "blocker")
+    expect(events.filter((e) => e.type === "asset-materialized")).toHaveLength(1)
+    expect(events.filter((e) => e.type === "step-failed")).toHaveLength(0)
+    expect(JSON.parse(fs.readFileSync(path.join(folder, "storage", "distributed", "blocker.json"), "utf8")).pid).toBe(second.pid)
+  })
+
+  it("a worker that cannot reach Postgres exits non-zero and says so", async () => {
+    const env = { ...baseEnv(), DATABASE_URL: "postgres://postgres@127.0.0.1:1/nowhere" }
+    const worker = startWorker([], env)
+    expect(await worker.exited).not.toBe(0)
+    expect(worker.stderr()).toMatch(/environment distributed .* failed to start: .*(ECONNREFUSED|connect)/s)
+  })
+
+  it("a worker whose environment fails to build exits non-zero and names the environment", async () => {
+    const worker = startWorker([], { ...baseEnv(), STRATA_ENV: "broken" })
+    expect(await worker.exited).toBe(2)
+    expect(worker.stderr()).toContain("environment broken")
+    expect(worker.stderr()).toContain("the secret store is unreachable")
+  })
+
+  it("a worker in an environment without a queue refuses to start", async () => {
+    const worker = startWorker([], { ...baseEnv(), STRATA_ENV: "local" })
+    expect(await worker.exited).toBe(1)
+    expect(worker.stderr()).toContain("does not run steps on workers")
+  })
+})

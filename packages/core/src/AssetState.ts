@@ -1,0 +1,180 @@
+/**
+ * What a user is shown for each asset — `fresh`, `stale`, `missing`,
+ * `failed` or `running` — by `strata status` and the catalog alike: one
+ * function, so the two never disagree.
+ *
+ * - `running`: a step of the asset is planned by a run that is going on
+ *   (`queued` or `started`, in this process or another one sharing the
+ *   instance) and that run has not yet materialized it or failed it.
+ * - `failed`: its latest step failed after its retries (the instance's
+ *   `FailureRecord`, newer than its latest materialization), or, for a
+ *   source, it could not be observed (a deleted file), as recorded by
+ *   `Observe.sources(project, { recordFailures: true })`.
+ * - otherwise its staleness (`Staleness.compute`): `fresh`, `stale` or
+ *   `missing`, with the reasons, which are kept for the other states too.
+ *
+ * @since 0.1.0
+ */
+import { Effect } from "effect"
+import type { AnyNode } from "./Asset.ts"
+import type { AssetKey } from "./AssetKey.ts"
+import type { ErrorInfo } from "./Event.ts"
+import type { AssetRecord, InstanceError, RunRecord } from "./Instance.ts"
+import { Instance } from "./Instance.ts"
+import type { Project } from "./Project.ts"
+import * as Selection from "./Selection.ts"
+import * as Staleness from "./Staleness.ts"
+
+/**
+ * The state shown for an asset.
+ *
+ * @since 0.1.0
+ */
+export type State = Staleness.Status | "failed" | "running"
+
+/**
+ * The failure shown with a `failed` asset: the run it happened in and the
+ * error's first line (the rest, with the stack, is in `strata runs show`).
+ *
+ * @since 0.1.0
+ */
+export interface Failure {
+  readonly runId: string
+  readonly tag: string
+  readonly message: string
+  readonly timestamp: number
+}
+
+/**
+ * The state of one asset, with its staleness reasons.
+ *
+ * @since 0.1.0
+ */
+export interface AssetState {
+  readonly key: AssetKey
+  readonly kind: AnyNode["kind"]
+  readonly status: State
+  /** What its staleness alone says (the status when it is neither running nor failed). */
+  readonly staleness: Staleness.Status
+  readonly reasons: ReadonlyArray<Staleness.StaleReason>
+  /** Set when `failed`. */
+  readonly failure?: Failure | undefined
+  /** The run executing it, when `running`. */
+  readonly runId?: string | undefined
+}
+
+/**
+ * How many active runs are read to find `running` assets. Active runs are
+ * few (one per terminal or catalog); a longer list is a backlog of queued
+ * runs, whose assets are shown by the first ones.
+ *
+ * @since 0.1.0
+ */
+export const activeRunLimit = 20
+
+/**
+ * The first line of an error message.
+ *
+ * @since 0.1.0
+ */
+export const firstLine = (message: string): string => {
+  const end = message.indexOf("\n")
+  return (end === -1 ? message : message.slice(0, end)).trimEnd()
+}
+
+/**
+ * The assets running in `runs` (active runs), each with the run executing
+ * it: the run's steps it has not yet materialized or failed. Runs for which
+ * `skip` says true are left out (the catalog knows its own runs' pending
+ * steps exactly).
+ *
+ * @since 0.1.0
+ */
+export const runningSteps = (
+  records: ReadonlyMap<string, AssetRecord>,
+  runs: ReadonlyArray<RunRecord>,
+  skip?: ((runId: string) => boolean) | undefined
+): Map<string, string> => {
+  const running = new Map<string, string>()
+  for (const run of runs) {
+    if (run.status !== "queued" && run.status !== "started") continue
+    if (skip?.(run.runId) === true) continue
+    for (const key of run.assetKeys) {
+      const record = records.get(key)
+      if (record?.materialization?.runId === run.runId || record?.failure?.runId === run.runId) continue
+      if (!running.has(key)) running.set(key, run.runId)
+    }
+  }
+  return running
+}
+
+const failureOf = (error: ErrorInfo, runId: string, timestamp: number): Failure => ({
+  runId,
+  tag: error.tag,
+  message: firstLine(error.message),
+  timestamp
+})
+
+/**
+ * Combines staleness (`Staleness.compute`, in graph order), the asset
+ * index and the running assets into the states shown, in the same order.
+ *
+ * @since 0.1.0
+ */
+export const combine = (
+  statuses: ReadonlyArray<Staleness.AssetStatus>,
+  records: ReadonlyMap<string, AssetRecord>,
+  running: ReadonlyMap<string, string>
+): Array<AssetState> =>
+  statuses.map((s) => {
+    const runId = running.get(s.key)
+    if (runId !== undefined) return { ...base(s), status: "running", runId }
+    const failure = records.get(s.key)?.failure
+    if (failure !== undefined) {
+      return { ...base(s), status: "failed", failure: failureOf(failure.error, failure.runId, failure.timestamp) }
+    }
+    return base(s)
+  })
+
+const base = (s: Staleness.AssetStatus): AssetState => ({
+  key: s.key,
+  kind: s.kind,
+  status: s.status,
+  staleness: s.status,
+  reasons: s.reasons
+})
+
+/**
+ * Reads the asset index and the active runs, and computes every asset's
+ * state (optionally only a selection's), in graph order.
+ *
+ * @since 0.1.0
+ */
+export const read = (
+  project: Project<unknown>,
+  options?: { readonly selection?: string | undefined }
+): Effect.Effect<
+  ReadonlyArray<AssetState>,
+  InstanceError | Selection.SelectionParseError | Selection.SelectionResolveError,
+  Instance
+> =>
+  Effect.gen(function*() {
+    const instance = yield* Instance
+    const keep = options?.selection === undefined ? undefined : new Set(yield* Selection.resolve(project, options.selection))
+    const records = yield* instance.assets(project.graph.nodes.map((node) => node.key))
+    const active = yield* instance.listRuns({ status: ["queued", "started"], limit: activeRunLimit })
+    const all = combine(Staleness.compute(project, records), records, runningSteps(records, active))
+    return keep === undefined ? all : all.filter((s) => keep.has(s.key))
+  })
+
+/**
+ * A state's details as one line: the failure's first line and run, the run
+ * executing it, or the staleness reasons.
+ *
+ * @since 0.1.0
+ */
+export const describe = (state: AssetState): string => {
+  if (state.status === "failed" && state.failure !== undefined) return `${state.failure.message} (run ${state.failure.runId})`
+  if (state.status === "running" && state.runId !== undefined) return `in run ${state.runId}`
+  return state.reasons.map(Staleness.describe).join("; ")
+}

@@ -1,0 +1,85 @@
+/**
+ * The instance conformance suite: partition status as ranges. A backend
+ * without `partitionStatus` (SQLite and Postgres until they keep it) runs
+ * these cases as `todo`, so the suite says what remains.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import type { StrataEvent } from "../../Event.ts"
+import type { InstanceShape } from "../../Instance.ts"
+import type { ConformanceTest } from "./shared.ts"
+import { freshRunId, materialized, newRun } from "./shared.ts"
+
+const set = (ranges: ReadonlyArray<readonly [number, number]>, fingerprint = "days-1") => ({ fingerprint, ranges })
+
+const started = (runId: string, assetKey: string, ranges: ReadonlyArray<readonly [number, number]>): StrataEvent => ({
+  type: "step-started",
+  runId,
+  timestamp: Date.now(),
+  assetKey,
+  partitionSet: set(ranges),
+  attempt: 1
+})
+
+const failed = (runId: string, assetKey: string, ranges: ReadonlyArray<readonly [number, number]>, willRetry: boolean): StrataEvent => ({
+  type: "step-failed",
+  runId,
+  timestamp: Date.now(),
+  assetKey,
+  partitionSet: set(ranges),
+  attempt: 1,
+  durationMs: 1,
+  error: { tag: "Boom", message: "boom" },
+  willRetry
+})
+
+const done = (runId: string, assetKey: string, ranges: ReadonlyArray<readonly [number, number]>, fingerprint?: string): StrataEvent => ({
+  ...materialized(runId, assetKey, { partition: `${ranges[0]![0]}` }),
+  partitionSet: set(ranges, fingerprint)
+} as StrataEvent)
+
+const statusOf = (instance: InstanceShape, key: string) => instance.partitionStatus!(key)
+
+/** Registers the "partition status" tests. */
+export const partitionStatusConformance = (test: ConformanceTest, supported: boolean): void => {
+  describe("partition status", () => {
+    if (!supported) {
+      it.todo("keeps materialized / failed / in-progress partitions as ranges (this backend has no partitionStatus yet)")
+      return
+    }
+    test("started, materialized and failed partitions move between sets as ranges", (instance) =>
+      Effect.gen(function*() {
+        const r1 = freshRunId("ps1")
+        yield* instance.createRun(newRun(r1))
+        expect(yield* statusOf(instance, "days")).toBeUndefined()
+        yield* instance.appendEvents([started(r1, "days", [[0, 1_000_000]])])
+        yield* instance.appendEvents([done(r1, "days", [[0, 400_000]]), done(r1, "days", [[400_001, 999_000]])])
+        yield* instance.appendEvents([failed(r1, "days", [[400_000, 400_001]], true)])
+        let status = (yield* statusOf(instance, "days"))!
+        // a failure that will be retried changes nothing
+        expect(status.inProgress).toEqual([[400_000, 400_001], [999_000, 1_000_000]])
+        yield* instance.appendEvents([failed(r1, "days", [[400_000, 400_001]], false)])
+        status = (yield* statusOf(instance, "days"))!
+        expect(status).toEqual({
+          assetKey: "days",
+          fingerprint: "days-1",
+          materialized: [[0, 400_000], [400_001, 999_000]],
+          failed: [[400_000, 400_001]],
+          inProgress: [[999_000, 1_000_000]]
+        })
+        // the partitioned materialization is also the asset's latest
+        expect((yield* instance.assets(["days"])).get("days")!.materialization?.runId).toBe(r1)
+      }))
+
+    test("a materialization recorded under another definition starts the status afresh; wiping forgets it", (instance) =>
+      Effect.gen(function*() {
+        const r1 = freshRunId("ps2")
+        yield* instance.createRun(newRun(r1))
+        yield* instance.appendEvents([done(r1, "days", [[0, 10]])])
+        yield* instance.appendEvents([done(r1, "days", [[5, 6]], "days-2")])
+        expect((yield* statusOf(instance, "days"))!.materialized).toEqual([[5, 6]])
+        yield* instance.wipeAssets(["days"])
+        expect(yield* statusOf(instance, "days")).toBeUndefined()
+      }))
+  })
+}
