@@ -176,11 +176,11 @@ export type ProjectRequirements<Nodes extends ReadonlyArray<AnyNode>, Checks ext
  */
 export const validate = <const Nodes extends ReadonlyArray<AnyNode>, const Checks extends ReadonlyArray<Check.Any> = readonly []>(
   config: Config<Nodes, Checks>
-): Effect.Effect<Project<ProjectRequirements<Nodes, Checks>>, ProjectError> =>
+): Effect.Effect<Project<Requirements<Nodes[number]> | Check.Requirements<Checks[number]>>, ProjectError> =>
   Effect.suspend(() => {
     const result = build(config.assets, config.checks ?? [], config.freshness ?? [], config.automation)
     return isProject(result) ? Effect.succeed(result) : Effect.fail(result)
-  }) as Effect.Effect<Project<ProjectRequirements<Nodes, Checks>>, ProjectError>
+  }) as Effect.Effect<Project<Requirements<Nodes[number]> | Check.Requirements<Checks[number]>>, ProjectError>
 
 /**
  * Validates a project and returns it; throws a {@link ProjectError} (an
@@ -190,10 +190,10 @@ export const validate = <const Nodes extends ReadonlyArray<AnyNode>, const Check
  */
 export const make = <const Nodes extends ReadonlyArray<AnyNode>, const Checks extends ReadonlyArray<Check.Any> = readonly []>(
   config: Config<Nodes, Checks>
-): Project<ProjectRequirements<Nodes, Checks>> => {
+): Project<Requirements<Nodes[number]> | Check.Requirements<Checks[number]>> => {
   const result = build(config.assets, config.checks ?? [], config.freshness ?? [], config.automation)
   if (!isProject(result)) throw result
-  return result as Project<ProjectRequirements<Nodes, Checks>>
+  return result as Project<Requirements<Nodes[number]> | Check.Requirements<Checks[number]>>
 }
 
 /**

@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-export const SCHEMA_VERSION = 4
+export const SCHEMA_VERSION = 6
 
 // JSON columns are `json`, not `jsonb`: jsonb refuses the escape \u0000,
 // which metadata and log lines may legitimately contain.
