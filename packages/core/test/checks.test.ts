@@ -3,7 +3,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { Asset, Check, ExecutionPlan, FileSystemIO, Instance, Materialize, Output, Project, StepRequest } from "../src/index.ts"
+import { Asset, Check, ExecutionPlan, FileSystemIO, InMemoryIO, Instance, Materialize, Output, Partitions, Project, StepRequest } from "../src/index.ts"
 
 /** A memory instance and the file I/O manager over a fresh temporary folder (values really written and read back). */
 const env = () =>
@@ -227,4 +227,26 @@ describe("built-in checks", () => {
     expect(verdict(schema, undefined, { materialization: record({ schema: a }), previous: record({ schema: a }) }).passed).toBe(true)
     expect(verdict(schema, undefined, { materialization: record({ schema: b }), previous: record({ schema: a }) }).passed).toBe(false)
   })
+})
+
+describe("checks of a partitioned asset", () => {
+  it.effect("a check step carries its asset's partitions and records its result under the partition", () =>
+    Effect.gen(function*() {
+      const daily = Partitions.daily({ start: "2024-01-01" })
+      const events = Asset.make("events", { partitions: daily }, (_, context) =>
+        Effect.succeed(context.partitions.keys.map((day) => ({ day }))))
+      const hasRows = Check.make(events, "has_rows", { severity: "error" }, (rows) => Effect.succeed(rows.length > 0))
+      const project = Project.make({ assets: [events], checks: [hasRows] })
+      const now = Date.parse("2024-02-01T12:00:00Z")
+      const plan = ExecutionPlan.makeSync(project, { partition: "2024-01-03", now })
+      expect(plan.steps.map((step) => [step.stepKind, step.check, step.partitions])).toEqual([
+        ["materialize", undefined, [[2, 3]]],
+        ["check", "has_rows", [[2, 3]]]
+      ])
+      expect(() => ExecutionPlan.makeSync(project, { now })).toThrow(/no partition was chosen/)
+      const run = yield* Materialize.materialize(project, { partition: "2024-01-03", now }).pipe(
+        Effect.provide(Layer.mergeAll(InMemoryIO.layer, Instance.layerMemory))
+      )
+      expect(run.checks.map((check) => [check.check, check.passed])).toEqual([["has_rows", true]])
+    }))
 })
