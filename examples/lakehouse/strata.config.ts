@@ -34,7 +34,7 @@ import { IcebergCatalog, IcebergIO } from "@strata/iceberg"
 import { SnowflakeClient, SnowflakeIOManager } from "@strata/snowflake"
 import { DateDay, Field, Int32, Schema, Utf8 } from "apache-arrow"
 import { Layer } from "effect"
-import { assets, UsersIO } from "./src/assets.ts"
+import { assets, checks, UsersIO } from "./src/assets.ts"
 import { automation } from "./src/automation.ts"
 import type { User } from "./src/users.ts"
 
@@ -59,7 +59,7 @@ const usersTable = TypeHandler.rows<User>({
 })
 
 export default StrataConfig.define({
-  project: Project.make({ assets, automation }),
+  project: Project.make({ assets, checks, automation }),
   environments: {
     local: ({ root }) =>
       Layer.mergeAll(

@@ -8,12 +8,13 @@ import { hostname } from "node:os"
 import * as path from "node:path"
 import * as readline from "node:readline/promises"
 import type { Instance as InstanceModule } from "@strata/core"
-import { AssetState, ExecutionPlan, Instance, Materialize, Observe, RunCoordinator, Selection, Staleness, StrataConfig } from "@strata/core"
+import { AssetState, ExecutionPlan, Instance, Materialize, Observe, RunCoordinator, Selection, ShapeDiff, Staleness, StrataConfig } from "@strata/core"
 import { Runtime } from "@strata/runtime"
 import { Effect, Logger, Option } from "effect"
 import type { Layer } from "effect"
 import type { Scope } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
+import * as Checks from "./Checks.ts"
 import { automationCommands, startDaemon } from "./AutomationCommands.ts"
 import type { CliFailure } from "./CliError.ts"
 import { defaultInstanceLayer } from "./DefaultInstance.ts"
@@ -195,10 +196,13 @@ const printSummary = (out: Terminal, result: Materialize.RunResult) => {
   )
   if (result.materialized.length > 0) Output.line(out, `  materialized: ${result.materialized.join(", ")}`)
   for (const skipped of result.skipped) Output.line(out, `  skipped ${skipped.key}: ${skipped.reason}`)
+  Checks.printRunChecks(out, result.checks)
   for (const failed of result.failed) {
     Output.line(out, `  ${Output.red(out, "failed")} ${failed.key}: ${failed.error.tag}: ${failed.error.message}`)
   }
-  if (result.failed.length > 0) Output.line(out, `  details: strata runs show ${result.runId}`)
+  if (result.failed.length > 0 || result.checks.some((c) => !c.passed && c.severity === "error")) {
+    Output.line(out, `  details: strata runs show ${result.runId}`)
+  }
 }
 
 // ---------------------------------------------------------------------------------------------- status
@@ -221,12 +225,15 @@ const status = Command.make(
         Output.warn(out, `${Output.yellow(out, "warning")}: cannot observe ${failure.key}: ${AssetState.firstLine(failure.error.message)}`)
       }
       const partitions = yield* provided(environment, PartitionStatus.read(project, states.map((s) => s.key)))
+      const extras = yield* provided(environment, Checks.statusExtras(project, selection))
       if (input.json) {
         Output.json(out, {
           environment: environment.env.name,
           observed: { changed: observed.changed, failed: observed.failed, runId: observed.runId },
           assets: states.map((s) => ({ ...s, reasonText: s.reasons.map(Staleness.describe) })),
-          partitions
+          partitions,
+          failingChecks: extras.failing,
+          freshness: extras.freshness
         })
         return
       }
@@ -238,6 +245,7 @@ const status = Command.make(
       }
       printStates(out, states)
       PartitionStatus.print(out, partitions)
+      Checks.printStatusExtras(out, extras)
     }))
 ).pipe(
   Command.withDescription(
@@ -432,13 +440,13 @@ const runsShow = Command.make(
     Effect.scoped(Effect.gen(function*() {
       const out = term(input.json)
       const environment = yield* openProject(input.file)
-      const { events, run } = yield* provided(
+      const { events, run, shapes } = yield* provided(
         environment,
         Effect.gen(function*() {
           const instance = yield* Instance.Instance
           const run = yield* findRun(instance, input.runId)
-          if (run === undefined) return { run: undefined, events: [] }
-          return { run, events: yield* instance.runEvents(run.runId) }
+          if (run === undefined) return { run: undefined, events: [], shapes: [] }
+          return { run, events: yield* instance.runEvents(run.runId), shapes: yield* ShapeDiff.forRun(run.runId) }
         })
       )
       if (run === undefined) {
@@ -447,7 +455,7 @@ const runsShow = Command.make(
       const materializations = events.filter((e) => e.type === "asset-materialized")
       const logs = events.filter((e) => e.type === "log")
       if (input.json) {
-        Output.json(out, { run, events, materializations, logs })
+        Output.json(out, { run, events, materializations, logs, shapes })
         return
       }
       printRun(out, run)
@@ -466,6 +474,7 @@ const runsShow = Command.make(
           for (const [name, value] of Object.entries(m.metadata)) Output.line(out, `    ${name}: ${JSON.stringify(value)}`)
         }
       }
+      Checks.printShapes(out, shapes)
       if (logs.length > 0) {
         Output.line(out)
         Output.line(out, Output.bold(out, "Logs"))
@@ -612,6 +621,8 @@ const describeEvent = (event: import("@strata/core").Event.StoredEvent): string 
       return `${event.assetKey} data ${event.dataVersion}`
     case "asset-observed":
       return `${event.assetKey} data ${event.dataVersion}`
+    case "check-evaluated":
+      return `${event.assetKey}:${event.check} ${event.passed ? "passed" : `${event.severity === "error" ? "failed" : "warned"}: ${event.message ?? ""}`}`
     case "run-failed":
     case "run-canceled":
       return event.reason
@@ -764,6 +775,19 @@ const dev = Command.make(
   ])
 )
 
+// ---------------------------------------------------------------------------------------------- checks
+
+const checks = Checks.makeChecksCommand<Environment>({
+  fileFlag,
+  selectFlag,
+  jsonFlag,
+  openProject,
+  projectOf: (environment) => environment.loaded.project as never,
+  provided,
+  coreFailure,
+  term
+})
+
 // ---------------------------------------------------------------------------------------------- root
 
 /**
@@ -784,5 +808,5 @@ export const strata = Command.make("strata").pipe(
     { command: "strata init my-project", description: "A new project in ./my-project" },
     { command: "STRATA_ENV=prod strata materialize --stale-only", description: "In another environment" }
   ]),
-  Command.withSubcommands([materialize, status, list, runs, dev, worker, wipe, init, ...automationCommands])
+  Command.withSubcommands([materialize, status, list, runs, checks, dev, worker, wipe, init, ...automationCommands])
 )

@@ -92,6 +92,13 @@ export const make = (term: Terminal, total: number, now: () => number = Date.now
         done++
         print(`  ${dim(term, "-")} skipped      ${event.assetKey} ${dim(term, `(${event.reason})`)}`)
         break
+      case "check-evaluated": {
+        done++
+        const mark = event.passed ? green(term, "✓") : event.severity === "error" ? red(term, "✗") : yellow(term, "!")
+        const verdict = event.passed ? "passed" : `${event.severity === "error" ? "failed" : "warned"}: ${firstLine(event.message ?? "")}`
+        print(`  ${mark} check        ${event.assetKey}:${event.check} ${verdict}`)
+        break
+      }
       case "log":
         print(`    ${dim(term, `${event.level} ${event.assetKey ?? "-"}:`)} ${firstLine(event.message)}`)
         break

@@ -3,7 +3,7 @@
  * silver users (clean, typed, deduplicated) -> gold user metrics, read by a
  * growth dashboard outside Strata.
  */
-import { Asset, ExternalAsset, IOManager, Output, SourceAsset } from "@strata/core"
+import { Asset, Check, ExternalAsset, IOManager, Output, SourceAsset } from "@strata/core"
 import { Effect } from "effect"
 import type { User } from "./users.ts"
 import { clean, metrics, nullRate, parseCsv } from "./users.ts"
@@ -84,3 +84,15 @@ export const growthDashboard = ExternalAsset.make("dashboards/growth", {
 })
 
 export const assets = [rawUsers, silverUsers, goldUserMetrics, growthDashboard] as const
+
+/**
+ * The quality gates. silver's checks are blocking (`error`, the default): a
+ * failure stops gold in that run, naming the check. gold's row count must not
+ * drop by more than half from one materialization to the next.
+ */
+export const checks = [
+  Check.unique(silverUsers, "email", { description: "One row per normalised email" }),
+  Check.notNull(silverUsers, "email"),
+  Check.rowCountNotDropping(silverUsers, { maxDropPercent: 50 }, { description: "A raw drop that loses half the users is corrupt" }),
+  Check.rowCountNotDropping(goldUserMetrics, { maxDropPercent: 50 })
+] as const

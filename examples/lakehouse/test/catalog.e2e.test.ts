@@ -261,6 +261,35 @@ describe("the lakehouse example in the catalog UI", () => {
     expect(pageErrors).toEqual([])
   })
 
+  it("a corrupt raw drop: silver's blocking check fails and stops gold, shown on the asset pages and the run page", async () => {
+    expect(await runScript(["scripts/corrupt.ts", "--percent", "70"], dir)).toMatch(/corrupted the emails of \d+ of/)
+    // materialize exits 1 (a blocking check failed): run it directly and read its JSON
+    const materialize = node([cliSource, "materialize", "--json"], dir)
+    let stdout = ""
+    materialize.stdout!.on("data", (chunk) => (stdout += chunk))
+    expect(await new Promise((resolve) => materialize.on("close", resolve))).toBe(1)
+    const result = JSON.parse(stdout)
+    expect(result.skipped.map((s: { key: string; reason: string }) => `${s.key}: ${s.reason}`)).toEqual([
+      "gold_user_metrics: blocking check row_count_not_dropping of silver_users failed"
+    ])
+    await page.goto(`${dev.url}/asset/silver_users`)
+    await page.click("[role=tab]:text-is('Checks')")
+    await page.waitForSelector(`[data-testid="check-row_count_not_dropping"] >> text=failed`)
+    await page.waitForSelector(`[data-testid="check-row_count_not_dropping"] >> text=more than 50%`)
+    await page.waitForSelector(`[data-testid="check-email_unique"] >> text=passed`)
+    await page.screenshot({ path: path.join(screenshots, "lakehouse-checks.png") })
+    // gold was not rebuilt from the corrupt silver
+    await page.goto(`${dev.url}/asset/gold_user_metrics`)
+    await page.waitForSelector(`[data-testid="asset-status"]:text-is("stale")`)
+    await page.goto(`${dev.url}/runs/${result.runId}`)
+    await runStatus("failed")
+    await page.click("button:text-is('Show all events')")
+    await page.waitForSelector(`[data-event="step-skipped"] >> text=blocking check row_count_not_dropping of silver_users failed`)
+    await page.waitForSelector(`[data-event="check-evaluated"] >> text=FAILED (blocking)`)
+    await page.screenshot({ path: path.join(screenshots, "lakehouse-checks-run.png") })
+    expect(pageErrors).toEqual([])
+  })
+
   it("stops on Ctrl-C with the conventional code 130", async () => {
     expect(await stop(dev.child)).toBe(130)
   })

@@ -140,6 +140,35 @@ describe("the lakehouse demo", () => {
     ])
   })
 
+  it("a corrupt raw drop: silver's blocking check fails, gold is skipped naming it, runs show prints the shape diff", async () => {
+    const corrupted = await run(["scripts/corrupt.ts", "--percent", "70"], dir)
+    expect(corrupted.stdout).toMatch(/corrupted the emails of \d+ of 101000 rows/)
+    const failed = await run([cliSource, "materialize", "--json"], dir)
+    expect(failed.code).toBe(1)
+    const result = JSON.parse(failed.stdout)
+    expect(result.status).toBe("failed")
+    expect(result.materialized).toEqual(["silver_users"])
+    expect(result.skipped).toEqual([
+      { key: "gold_user_metrics", kind: "upstream-failed", reason: "blocking check row_count_not_dropping of silver_users failed" }
+    ])
+    // the checks run concurrently: sorted
+    expect(result.checks.map((c: { key: string; check: string; passed: boolean }) => `${c.key}:${c.check}:${c.passed}`).sort()).toEqual([
+      "silver_users:email_not_null:true",
+      "silver_users:email_unique:true",
+      "silver_users:row_count_not_dropping:false"
+    ])
+    const checks = await strata(["checks"], dir)
+    expect(checks.stdout).toMatch(/failed\s+silver_users\s+row_count_not_dropping\s+error\s+\S+ \S+\s+row count dropped \d+(\.\d+)?% \(\d+ -> \d+\), more than 50%/)
+    expect(checks.stdout).toMatch(/passed\s+silver_users\s+email_unique/)
+    const show = await strata(["runs", "show", result.runId], dir)
+    expect(show.stdout).toContain("silver_users: rejected by row_count_not_dropping")
+    // about 70% of the rows lost their '@' and were dropped as invalid
+    expect(show.stdout).toMatch(/row_count\s+9\d{4} -> 2\d{4} \(!! (69|7\d)%\)/)
+    expect(show.stdout).toMatch(/dropped_invalid\s+\d{4} -> 7\d{4}/)
+    // a good file again, for the tests that follow
+    expect((await run(["scripts/generate.ts"], dir)).stdout).toContain("wrote 100000 users (seed 1)")
+  })
+
   it("STRATA_ENV=prod materializes the same assets into Postgres (checked with psql)", async () => {
     const database = `strata_lakehouse_${process.pid}_${Math.floor(Math.random() * 1e6)}`
     const psql = (sql: string, db = "postgres") =>

@@ -25,6 +25,7 @@ import { Instance } from "@strata/core"
 import { Effect, Layer } from "effect"
 import { PgInstanceContext } from "./internal/instance/context.ts"
 import { PgAssetIndex } from "./internal/instance/assetIndex.ts"
+import { PgCheckStore } from "./internal/instance/checks.ts"
 import { PgEventLog } from "./internal/instance/eventLog.ts"
 import { PgAutomation } from "./internal/instance/automation.ts"
 import { PgRuns } from "./internal/instance/runs.ts"
@@ -91,7 +92,8 @@ export const make = Effect.fn("PostgresInstance.make")(function*(client: PgClien
   yield* migrate(x)
   const runs = new PgRuns(x)
   const index = new PgAssetIndex(x)
-  const log = new PgEventLog(x, runs, index)
+  const checks = new PgCheckStore(x)
+  const log = new PgEventLog(x, runs, index, checks)
   const shape: InstanceShape = {
     capabilities: { persistent: true, multiProcess: true },
     describe: x.describe,
@@ -99,6 +101,7 @@ export const make = Effect.fn("PostgresInstance.make")(function*(client: PgClien
     ...runs.domain(),
     ...log.domain(),
     ...index.domain(),
+    ...checks.domain(),
     reapOrphanedRuns: (options) => x.wrap("reapOrphanedRuns")(log.reap(options))
   }
   return shape
@@ -129,7 +132,7 @@ export class PostgresInstance {
   ): Effect.Effect<void, InstanceError> => {
     const x = new PgInstanceContext(client, options?.schema ?? "strata")
     const runs = new PgRuns(x)
-    const log = new PgEventLog(x, runs, new PgAssetIndex(x))
+    const log = new PgEventLog(x, runs, new PgAssetIndex(x), new PgCheckStore(x))
     return x.wrap("appendEvents")(log.appendIn(connection, events))
   }
 

@@ -22,19 +22,20 @@ layer(clientLayer, { timeout: 30_000 })("PostgresInstance migrations", (it) => {
       expect(versions).toEqual(Array.from({ length: SCHEMA_VERSION }, (_, i) => ({ version: i + 1 })))
     }))
 
-  it.effect("a schema at version 1 (before cancel requests and key-ordered listings) is migrated to the current version and keeps its runs", () =>
+  it.effect("a schema at version 1 (before cancel requests, key-ordered listings, partition status, automation and check results) is migrated to the current version and keeps its runs", () =>
     Effect.gen(function*() {
       const database = yield* TestDb
       const client = yield* PgClient
       yield* Effect.scoped(Layer.build(PostgresInstance.layerClient(database.config, { schema: "older" })))
       // take it back to what version 1 created
       yield* client.query(`alter table older.runs drop column cancel_requested_at, drop column cancel_reason`)
-      yield* client.query(`drop index older.asset_latest_by_key, older.asset_partitions_by_key`)
+      yield* client.query(`drop index older.asset_latest_by_key, older.asset_partitions_by_key, older.events_checks`)
       yield* client.query(`drop table older.partition_status`)
       yield* client.query(
         `drop table older.automation_leases, older.automation_ticks, older.automation_evaluations, older.automation_cursors,
            older.automation_asset_states, older.automation_switches`
       )
+      yield* client.query(`drop table older.check_latest`)
       yield* client.query(`delete from older.schema_migrations where version >= 2`)
       yield* client.query(
         `insert into older.runs (run_id, selection, asset_keys, stale_only, tags, created_at, status, started_at)
@@ -47,6 +48,11 @@ layer(clientLayer, { timeout: 30_000 })("PostgresInstance migrations", (it) => {
         expect([run.status, run.createdAt, run.startedAt, run.cancelRequestedAt]).toEqual(["started", 1000, 1001, undefined])
         const requested = yield* instance.requestCancel("old-run", { at: 2000, reason: "after the upgrade" })
         expect([requested.cancelRequestedAt, requested.cancelReason]).toEqual([2000, "after the upgrade"])
+        // check results (version 6) are stored after the upgrade
+        yield* instance.appendEvents([
+          { type: "check-evaluated", runId: "old-run", timestamp: 2001, assetKey: "a", check: "unique", passed: true, severity: "error", metadata: {} }
+        ])
+        expect((yield* instance.latestChecks()).get("a")!.map((r) => r.check)).toEqual(["unique"])
       }))
       const versions = yield* client.query(`select version from older.schema_migrations order by version`)
       expect(versions).toEqual(Array.from({ length: SCHEMA_VERSION }, (_, i) => ({ version: i + 1 })))

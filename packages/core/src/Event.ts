@@ -151,6 +151,26 @@ export interface AssetObserved extends StepBase {
   readonly metadata: Metadata
   readonly dataVersion: string
 }
+/**
+ * The verdict of an asset check (`Check.make`) on one materialization.
+ *
+ * @since 0.1.0
+ */
+export interface CheckEvaluated extends StepBase {
+  readonly type: "check-evaluated"
+  /** The check's name, unique per asset. */
+  readonly check: string
+  readonly passed: boolean
+  /** `error` checks block the asset's downstream when they fail. */
+  readonly severity: "warn" | "error"
+  /** What failed, in one line (absent when it passed). */
+  readonly message?: string | undefined
+  readonly metadata: Metadata
+  /** The data version of the materialization checked, when there was one. */
+  readonly dataVersion?: string | undefined
+  /** Set when the check could not be evaluated (it raised, or its value could not be loaded). */
+  readonly error?: ErrorInfo | undefined
+}
 /** @since 0.1.0 */
 export interface Log extends Base {
   readonly type: "log"
@@ -176,6 +196,7 @@ export type StrataEvent =
   | StepSkipped
   | AssetMaterialized
   | AssetObserved
+  | CheckEvaluated
   | Log
 
 /**
@@ -243,6 +264,17 @@ const makeMembers = <M extends Schema.Top, I extends Schema.Top>(metadata: M, in
     inputVersions
   }),
   Schema.Struct({ type: Schema.Literal("asset-observed"), ...step, metadata, dataVersion: Schema.String }),
+  Schema.Struct({
+    type: Schema.Literal("check-evaluated"),
+    ...step,
+    check: Schema.String,
+    passed: Schema.Boolean,
+    severity: Schema.Literals(["warn", "error"]),
+    message: Schema.optional(Schema.UndefinedOr(Schema.String)),
+    metadata,
+    dataVersion: Schema.optional(Schema.UndefinedOr(Schema.String)),
+    error: Schema.optional(Schema.UndefinedOr(ErrorInfoSchema))
+  }),
   Schema.Struct({
     type: Schema.Literal("log"),
     ...base,

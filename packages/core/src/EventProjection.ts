@@ -17,6 +17,8 @@
  * - A final `step-failed` (no retry follows) of an unpartitioned step becomes
  *   the asset's failure, until a later materialization or observation.
  * - Every materialization is kept in history (retention prunes it).
+ * - `check-evaluated` becomes the latest result of its (asset, check,
+ *   partition) and is kept in the check history.
  * - Partitioned steps (events with a `partitionSet`) keep per-asset status
  *   as ranges ({@link PartitionStatusChange}, applied with {@link applyStatus}):
  *   `step-started` makes their partitions in progress, `asset-materialized`
@@ -26,9 +28,16 @@
  * @since 0.1.0
  */
 import type { PartitionSet, StoredEvent, StrataEvent } from "./Event.ts"
-import type { FailureRecord, MaterializationRecord, ObservationRecord, PartitionStatus, RunStatus } from "./Instance.ts"
+import type {
+  CheckResultRecord,
+  FailureRecord,
+  MaterializationRecord,
+  ObservationRecord,
+  PartitionStatus,
+  RunStatus
+} from "./Instance.ts"
 import * as Ranges from "./partitions/Ranges.ts"
-import { materializationRecord, observationRecord, stepKey } from "./internal/instanceRules.ts"
+import { checkResultRecord, materializationRecord, observationRecord, stepKey } from "./internal/instanceRules.ts"
 
 /**
  * What a batch does to one run. `started` and `ended` apply only to a run
@@ -74,6 +83,8 @@ export interface IndexDelta {
   readonly materializations: ReadonlyArray<MaterializationRecord>
   /** Every observation of the batch, in order. */
   readonly observations: ReadonlyArray<ObservationRecord>
+  /** Every check result of the batch, in order (the last one of a check is its latest). */
+  readonly checks: ReadonlyArray<CheckResultRecord>
   /** Partition status changes of partitioned assets, in order ({@link applyStatus}). */
   readonly partitionStatus: ReadonlyArray<PartitionStatusChange>
 }
@@ -177,6 +188,7 @@ export const fold = (events: ReadonlyArray<StoredEvent>): IndexDelta => {
   const partitions = new Map<string, MaterializationRecord>()
   const materializations: Array<MaterializationRecord> = []
   const observations: Array<ObservationRecord> = []
+  const checks: Array<CheckResultRecord> = []
   const partitionStatus: Array<PartitionStatusChange> = []
   const status = (event: StoredEvent, to: PartitionStatusChange["status"]) => {
     const set = (event as { partitionSet?: PartitionSet | undefined }).partitionSet
@@ -232,6 +244,9 @@ export const fold = (events: ReadonlyArray<StoredEvent>): IndexDelta => {
         }
         break
       }
+      case "check-evaluated":
+        checks.push(checkResultRecord(event))
+        break
       case "step-started":
         status(event, "in-progress")
         break
@@ -243,5 +258,13 @@ export const fold = (events: ReadonlyArray<StoredEvent>): IndexDelta => {
         break
     }
   }
-  return { runs: [...runs.values()], assets: [...assets.values()], partitions: [...partitions.values()], materializations, observations, partitionStatus }
+  return {
+    runs: [...runs.values()],
+    assets: [...assets.values()],
+    partitions: [...partitions.values()],
+    materializations,
+    observations,
+    checks,
+    partitionStatus
+  }
 }

@@ -25,11 +25,12 @@ import type { Ranges } from "./partitions/Ranges.ts"
 import { stepPartitions } from "./partitions/planPartitions.ts"
 
 /**
- * What a step does: compute and store an asset, or observe a source.
+ * What a step does: compute and store an asset, observe a source, or evaluate
+ * one check of an asset (`Check.make`).
  *
  * @since 0.1.0
  */
-export type StepKind = "materialize" | "observe"
+export type StepKind = "materialize" | "observe" | "check"
 
 /**
  * One step of a plan.
@@ -39,6 +40,8 @@ export type StepKind = "materialize" | "observe"
 export interface PlanStep {
   readonly key: AssetKey
   readonly stepKind: StepKind
+  /** The check's name, for a `check` step (whose `key` is the checked asset). */
+  readonly check?: string | undefined
   /** Positions (in `steps`) of the steps that must finish first. */
   readonly upstream: ReadonlyArray<number>
   /** Positions of the steps waiting on this one. */
@@ -91,6 +94,12 @@ export interface Options {
   /** Default false. */
   readonly staleOnly?: boolean | undefined
   readonly parentRunId?: string | undefined
+  /**
+   * The checks of the selected assets: planned after their asset (`with`, the
+   * default), alone, against the stored values (`only`: no asset is
+   * materialized and no source observed), or not at all (`none`).
+   */
+  readonly checks?: "with" | "only" | "none" | undefined
 }
 
 /**
@@ -134,10 +143,16 @@ export const make = (
 export const makeSync = (project: Project<unknown>, options?: Options): ExecutionPlan => {
   const selection = options?.selection ?? "*"
   const mask = Selection.resolveMask(project, selection, Selection.parseSync(selection))
-  restrict(project, mask, options?.only, options?.observeSources ?? true)
-  const steps = stepsOf(project, mask)
+  const checks = project.checks.length === 0 ? "none" : options?.checks ?? "with"
+  restrict(project, mask, options?.only, checks !== "only" && (options?.observeSources ?? true))
+  const steps = (checks === "only"
+    ? checkStepsOnly(project, mask)
+    : checks === "with"
+    ? withChecks(project, stepsOf(project, mask))
+    : stepsOf(project, mask)) as Array<PlanStep & { partitions?: Ranges | undefined }>
   if (options?.partition !== undefined) checkPartition(options.partition, steps)
   const resolution = { now: options?.now ?? Date.now(), dynamicKeys: options?.dynamicKeys }
+  // check steps carry their asset's partitions: they are evaluated per partition
   const partitioned = stepPartitions(project, steps, options?.partition, resolution)
   return {
     selection,
@@ -151,7 +166,7 @@ export const makeSync = (project: Project<unknown>, options?: Options): Executio
 
 // where a partition key enters a run: refused before anything is recorded or stored
 const checkPartition = (partition: string, steps: ReadonlyArray<PlanStep>): void => {
-  const keys = steps.map((step) => step.key)
+  const keys = [...new Set(steps.map((step) => step.key))]
   const assets = keys.length <= 5 ? keys.join(", ") : `${keys.slice(0, 5).join(", ")} and ${keys.length - 5} more`
   const error = PartitionKey.check(partition, assets === "" ? undefined : assets)
   if (error !== undefined) throw error
@@ -224,19 +239,66 @@ const stepsOf = (project: Project<unknown>, mask: Uint8Array): Array<PlanStep> =
   return steps
 }
 
+/** Only the check steps of the selected computed assets (`checks: "only"`): no step waits on another. */
+const checkStepsOnly = (project: Project<unknown>, mask: Uint8Array): Array<PlanStep> => {
+  const steps: Array<PlanStep> = []
+  const nodes = project.graph.nodes
+  for (let i = 0; i < nodes.length; i++) {
+    if (mask[i] !== 1) continue
+    for (const check of project.checksOf(nodes[i]!.key)) {
+      steps.push({ key: nodes[i]!.key, stepKind: "check", check: check.spec.name, upstream: [], downstream: [] })
+    }
+  }
+  return steps
+}
+
+/**
+ * Inserts each planned asset's checks right after it. A check step waits on
+ * its asset's step; the asset's downstream steps also wait on its blocking
+ * (`error`) checks, so a failing one skips them (naming the check).
+ */
+const withChecks = (project: Project<unknown>, base: ReadonlyArray<PlanStep>): ReadonlyArray<PlanStep> => {
+  if (!base.some((step) => step.stepKind === "materialize" && project.checksOf(step.key).length > 0)) return base
+  const moved = new Int32Array(base.length)
+  const blocking: Array<ReadonlyArray<number>> = []
+  const steps: Array<{ key: AssetKey; stepKind: StepKind; check?: string; upstream: Array<number>; downstream: Array<number> }> = []
+  for (let p = 0; p < base.length; p++) {
+    const step = base[p]!
+    const here = steps.length
+    moved[p] = here
+    const upstream: Array<number> = []
+    for (const u of step.upstream) upstream.push(moved[u]!, ...blocking[u]!)
+    steps.push({ key: step.key, stepKind: step.stepKind, upstream, downstream: [] })
+    const gates: Array<number> = []
+    if (step.stepKind === "materialize") {
+      for (const check of project.checksOf(step.key)) {
+        if (check.spec.blocking) gates.push(steps.length)
+        steps.push({ key: step.key, stepKind: "check", check: check.spec.name, upstream: [here], downstream: [] })
+      }
+    }
+    blocking.push(gates)
+  }
+  for (let here = 0; here < steps.length; here++) for (const u of steps[here]!.upstream) steps[u]!.downstream.push(here)
+  return steps
+}
+
 /**
  * The keys of a run's steps that are done: they succeeded, or were skipped as
- * up to date (`not-stale`). Every other step (failed, skipped because an
- * upstream failed or the run was canceled, never started) is not.
+ * up to date (`not-stale`), and no blocking check of theirs failed in the run.
+ * Every other step (failed, skipped because an upstream failed or the run was
+ * canceled, never started) is not.
  *
  * @since 0.1.0
  */
 export const doneSteps = (events: ReadonlyArray<StoredEvent>): Set<string> => {
   const done = new Set<string>()
+  const blocked: Array<string> = []
   for (const event of events) {
     if (event.type === "step-succeeded") done.add(event.assetKey)
     else if (event.type === "step-skipped" && event.kind === "not-stale") done.add(event.assetKey)
+    else if (event.type === "check-evaluated" && !event.passed && event.severity === "error") blocked.push(event.assetKey)
   }
+  for (const key of blocked) done.delete(key)
   return done
 }
 

@@ -7,7 +7,9 @@
  *   scanning), with retention;
  * - {@link AssetIndex}: the latest materialization per asset and per
  *   partition, observations, failures and history, with paged and counted
- *   queries.
+ *   queries;
+ * - {@link CheckStore}: asset check results, the latest per check and their
+ *   history.
  * Appending events maintains the other two domains in the same transaction,
  * through the one projection every backend shares (`EventProjection`).
  *
@@ -130,6 +132,27 @@ export interface ObservationRecord {
   readonly timestamp: number
   readonly metadata: Metadata
   readonly dataVersion: string
+}
+
+/**
+ * One result of an asset check, as kept in the check store.
+ *
+ * @since 0.1.0
+ */
+export interface CheckResultRecord {
+  readonly eventId: number
+  readonly runId: string
+  readonly assetKey: string
+  readonly check: string
+  readonly partition?: string | undefined
+  readonly timestamp: number
+  readonly passed: boolean
+  readonly severity: "warn" | "error"
+  readonly message?: string | undefined
+  readonly metadata: Metadata
+  /** The data version of the materialization checked. */
+  readonly dataVersion?: string | undefined
+  readonly error?: ErrorInfo | undefined
 }
 
 /**
@@ -408,11 +431,39 @@ export interface AssetIndex {
 }
 
 /**
+ * Check results: the latest result of each check of each asset (and
+ * partition), and their history. Maintained from `check-evaluated` events.
+ *
+ * @since 0.1.0
+ */
+export interface CheckStore {
+  /**
+   * The latest result of every check of the given assets (or of every asset),
+   * unpartitioned and per partition, by asset key; within an asset, ordered by
+   * check name, then partition.
+   */
+  readonly latestChecks: (
+    assetKeys?: ReadonlyArray<string>
+  ) => Effect.Effect<ReadonlyMap<string, ReadonlyArray<CheckResultRecord>>, InstanceError>
+  /** Results of an asset's checks, newest first. */
+  readonly checkHistory: (
+    assetKey: string,
+    query?: {
+      readonly check?: string | undefined
+      readonly partition?: string | undefined
+      readonly limit?: number | undefined
+      /** Only results with an event id below this (the next page). */
+      readonly before?: number | undefined
+    }
+  ) => Effect.Effect<ReadonlyArray<CheckResultRecord>, InstanceError>
+}
+
+/**
  * The instance interface: its domains, and what the backend is.
  *
  * @since 0.1.0
  */
-export interface InstanceShape extends RunStorage, EventLog, AssetIndex {
+export interface InstanceShape extends RunStorage, EventLog, AssetIndex, CheckStore {
   readonly capabilities: Capabilities
   /** A short description for messages: `sqlite .strata/instance.db`, `memory`. */
   readonly describe: string

@@ -57,6 +57,8 @@ export interface Options extends RunCoordinator.Options {
   readonly dynamicKeys?: Readonly<Record<string, ReadonlyArray<string | null>>> | undefined
   /** Observe the sources read by the selected assets first. Default true. */
   readonly observeSources?: boolean | undefined
+  /** The selected assets' checks: after their asset (`with`, the default), alone (`only`), or not at all (`none`). */
+  readonly checks?: ExecutionPlan.Options["checks"]
   /** Re-execute an earlier run: everything (`all`) or only what is not done (`failure`, the default). */
   readonly reexecute?: { readonly runId: string; readonly from?: ExecutionPlan.ReexecuteFrom | undefined } | undefined
 }
@@ -121,7 +123,8 @@ export const plan = (
       now: options?.now,
       dynamicKeys: options?.dynamicKeys,
       observeSources: options?.observeSources,
-      staleOnly: options?.staleOnly
+      staleOnly: options?.staleOnly,
+      checks: options?.checks
     })
   }
   return Effect.gen(function*() {

@@ -21,6 +21,10 @@ import type { AnyNode, Requirements } from "./Asset.ts"
 import { isNode } from "./Asset.ts"
 import * as AssetGraph from "./AssetGraph.ts"
 import type { AssetSpec } from "./AssetSpec.ts"
+import type * as Check from "./Check.ts"
+import { isCheck } from "./Check.ts"
+import type { FreshnessPolicy } from "./Freshness.ts"
+import { isPolicy } from "./Freshness.ts"
 import type { PartitionMappingError } from "./PartitionMapping.ts"
 import type { PartitionDefinitionError } from "./Partitions.ts"
 import { checkPartitions } from "./partitions/checkProject.ts"
@@ -39,6 +43,12 @@ export interface Project<R = never> {
   /** The node with this key, if any. */
   readonly get: (key: string) => AnyNode | undefined
   readonly specs: () => ReadonlyArray<AssetSpec>
+  /** The asset checks, in the order given. */
+  readonly checks: ReadonlyArray<Check.Any>
+  /** The checks of one asset (empty when it has none). */
+  readonly checksOf: (key: string) => ReadonlyArray<Check.Any>
+  /** The freshness policies (`Freshness.policy`), one per asset at most. */
+  readonly freshness: ReadonlyArray<FreshnessPolicy>
   /** Conditions, schedules and sensors (see `Automation`); empty when none were declared. */
   readonly automation: Automation.Definitions
   readonly "~requirements": (_: never) => R
@@ -104,6 +114,22 @@ export class InvalidDependency extends Schema.TaggedError<InvalidDependency>()("
 }
 
 /**
+ * A check names an asset the project does not have (or another definition of
+ * its key), is not a computed asset, or repeats a check name of its asset.
+ *
+ * @since 0.1.0
+ */
+export class InvalidCheck extends Schema.TaggedError<InvalidCheck>()("@strata/core/InvalidCheck", {
+  asset: Schema.String,
+  check: Schema.String,
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `check ${this.check} of asset ${this.asset}: ${this.reason}`
+  }
+}
+
+/**
  * A project definition that is not valid.
  *
  * @since 0.1.0
@@ -113,6 +139,7 @@ export type ProjectError =
   | UnknownDependency
   | CycleDetected
   | InvalidDependency
+  | InvalidCheck
   | PartitionDefinitionError
   | PartitionMappingError
   | Automation.AutomationError
@@ -122,25 +149,38 @@ export type ProjectError =
  *
  * @since 0.1.0
  */
-export interface Config<Nodes extends ReadonlyArray<AnyNode>> {
+export interface Config<Nodes extends ReadonlyArray<AnyNode>, Checks extends ReadonlyArray<Check.Any> = readonly []> {
   /** Assets, source assets and external assets. */
   readonly assets: Nodes
+  /** Asset checks (`Check.make` and the built-ins); each names an asset of `assets`. */
+  readonly checks?: Checks | undefined
+  /** Freshness policies (`Freshness.policy`), at most one per asset of `assets`. */
+  readonly freshness?: ReadonlyArray<FreshnessPolicy> | undefined
   /** Conditions by asset key, schedules and sensors (see `Automation`). */
   readonly automation?: Automation.Config | undefined
 }
+
+/**
+ * The services a project's assets and checks need.
+ *
+ * @since 0.1.0
+ */
+export type ProjectRequirements<Nodes extends ReadonlyArray<AnyNode>, Checks extends ReadonlyArray<Check.Any>> =
+  | Requirements<Nodes[number]>
+  | Check.Requirements<Checks[number]>
 
 /**
  * Validates a project, failing with a {@link ProjectError} that names the asset.
  *
  * @since 0.1.0
  */
-export const validate = <const Nodes extends ReadonlyArray<AnyNode>>(
-  config: Config<Nodes>
-): Effect.Effect<Project<Requirements<Nodes[number]>>, ProjectError> =>
+export const validate = <const Nodes extends ReadonlyArray<AnyNode>, const Checks extends ReadonlyArray<Check.Any> = readonly []>(
+  config: Config<Nodes, Checks>
+): Effect.Effect<Project<Requirements<Nodes[number]> | Check.Requirements<Checks[number]>>, ProjectError> =>
   Effect.suspend(() => {
-    const result = build(config.assets, config.automation)
+    const result = build(config.assets, config.checks ?? [], config.freshness ?? [], config.automation)
     return isProject(result) ? Effect.succeed(result) : Effect.fail(result)
-  }) as Effect.Effect<Project<Requirements<Nodes[number]>>, ProjectError>
+  }) as Effect.Effect<Project<Requirements<Nodes[number]> | Check.Requirements<Checks[number]>>, ProjectError>
 
 /**
  * Validates a project and returns it; throws a {@link ProjectError} (an
@@ -148,12 +188,12 @@ export const validate = <const Nodes extends ReadonlyArray<AnyNode>>(
  *
  * @since 0.1.0
  */
-export const make = <const Nodes extends ReadonlyArray<AnyNode>>(
-  config: Config<Nodes>
-): Project<Requirements<Nodes[number]>> => {
-  const result = build(config.assets, config.automation)
+export const make = <const Nodes extends ReadonlyArray<AnyNode>, const Checks extends ReadonlyArray<Check.Any> = readonly []>(
+  config: Config<Nodes, Checks>
+): Project<Requirements<Nodes[number]> | Check.Requirements<Checks[number]>> => {
+  const result = build(config.assets, config.checks ?? [], config.freshness ?? [], config.automation)
   if (!isProject(result)) throw result
-  return result as Project<Requirements<Nodes[number]>>
+  return result as Project<Requirements<Nodes[number]> | Check.Requirements<Checks[number]>>
 }
 
 /**
@@ -164,12 +204,60 @@ export const make = <const Nodes extends ReadonlyArray<AnyNode>>(
 export const isProject = (u: unknown): u is Project<unknown> =>
   typeof u === "object" && u !== null && TypeId in u
 
+const noChecks: ReadonlyArray<Check.Any> = []
+
 const where = (node: AnyNode): string => {
   const location = node.spec.location
   return location === undefined ? "unknown place" : `${location.file}:${location.line}`
 }
 
-const build = (input: ReadonlyArray<AnyNode>, automationConfig?: Automation.Config): Project<unknown> | ProjectError => {
+/** The checks by asset key, or the first invalid one. */
+const checksByAsset = (
+  checks: ReadonlyArray<Check.Any>,
+  byKey: (key: string) => AnyNode | undefined
+): Map<string, Array<Check.Any>> | InvalidCheck => {
+  if (!Array.isArray(checks)) throw new TypeError("Project.make: 'checks' must be an array of checks")
+  const result = new Map<string, Array<Check.Any>>()
+  for (let i = 0; i < checks.length; i++) {
+    const check = checks[i]
+    if (!isCheck(check)) throw new TypeError(`Project.make: checks[${i}] is not a check (made by Check.make)`)
+    const { assetKey, name } = check.spec
+    const node = byKey(assetKey)
+    const invalid = (reason: string) => new InvalidCheck({ asset: assetKey, check: name, reason })
+    if (node === undefined) return invalid(`the project has no asset ${assetKey}; add it to Project.make({ assets })`)
+    if (node !== check.asset) return invalid(`it was made for another definition of ${assetKey} than the project's`)
+    if (node.kind !== "asset") return invalid(`${assetKey} is a ${node.kind} asset; checks run on computed assets`)
+    let list = result.get(assetKey)
+    if (list === undefined) result.set(assetKey, list = [])
+    if (list.some((other) => other.spec.name === name)) return invalid(`the asset has two checks named ${name}`)
+    list.push(check)
+  }
+  return result
+}
+
+/** The policies, or the first that names an asset the project does not have or repeats one. */
+const freshnessPolicies = (
+  policies: ReadonlyArray<FreshnessPolicy>,
+  byKey: (key: string) => AnyNode | undefined
+): ReadonlyArray<FreshnessPolicy> | InvalidDependency => {
+  const seen = new Set<string>()
+  for (let i = 0; i < policies.length; i++) {
+    const policy = policies[i]
+    if (!isPolicy(policy)) throw new TypeError(`Project.make: freshness[${i}] is not a policy (made by Freshness.policy)`)
+    const invalid = (reason: string) => new InvalidDependency({ asset: policy.assetKey, dependency: policy.assetKey, reason })
+    if (byKey(policy.assetKey) !== policy.asset) return invalid(`its freshness policy names an asset the project does not have`)
+    if (seen.has(policy.assetKey)) return invalid("it has two freshness policies; give it one")
+    seen.add(policy.assetKey)
+  }
+  return [...policies]
+}
+
+const build = (
+  input: ReadonlyArray<AnyNode>,
+  checks: ReadonlyArray<Check.Any>,
+  policies: ReadonlyArray<FreshnessPolicy>,
+  automationConfig?: Automation.Config
+): Project<unknown> | ProjectError => {
   if (!Array.isArray(input)) throw new TypeError("Project.make: 'assets' must be an array of assets")
   const nodes: Array<AnyNode> = []
   // key -> position in `nodes`; handed to the graph so the keys are hashed once
@@ -233,6 +321,10 @@ const build = (input: ReadonlyArray<AnyNode>, automationConfig?: Automation.Conf
       }
     }
   }
+  const checkMap = checksByAsset(checks, byKey)
+  if (checkMap instanceof InvalidCheck) return checkMap
+  const freshness = freshnessPolicies(policies, byKey)
+  if (freshness instanceof InvalidDependency) return freshness
   const partitionError = checkPartitions(nodes, byKey)
   if (partitionError !== undefined) return partitionError
   const graph = AssetGraph.makeIndexed(nodes, position)
@@ -243,11 +335,14 @@ const build = (input: ReadonlyArray<AnyNode>, automationConfig?: Automation.Conf
   return {
     [TypeId]: TypeId,
     graph,
-    get: (key) => {
+    checks: [...checks],
+    checksOf: (key: string) => checkMap.get(key) ?? noChecks,
+    freshness,
+    get: (key: string) => {
       const i = graph.index.get(key)
       return i === undefined ? undefined : graph.nodes[i]
     },
     specs: () => (specs ??= graph.nodes.map((node) => node.spec)),
     automation
-  } as Project<unknown>
+  } as unknown as Project<unknown>
 }

@@ -21,7 +21,7 @@ import { Cause, Clock, Effect, Exit, Fiber, Logger, Option } from "effect"
 import type { Any as AnyAsset } from "./Asset.ts"
 import type { AssetKey } from "./AssetKey.ts"
 import type { ErrorInfo, SkipKind, StrataEvent } from "./Event.ts"
-import type { ExecutionPlan } from "./ExecutionPlan.ts"
+import type { ExecutionPlan, PlanStep } from "./ExecutionPlan.ts"
 import type { Dispatch, RemoteStep, StepOutcome } from "./Executor.ts"
 import { Executor, inProcess } from "./Executor.ts"
 import type { InstanceError, InstanceShape, NewRun } from "./Instance.ts"
@@ -64,9 +64,24 @@ export interface RunResult {
   readonly observed: ReadonlyArray<AssetKey>
   readonly skipped: ReadonlyArray<{ readonly key: AssetKey; readonly kind: SkipKind; readonly reason: string }>
   readonly failed: ReadonlyArray<{ readonly key: AssetKey; readonly error: ErrorInfo }>
+  /** The checks evaluated, in order (a failed `error` check fails the run and skipped its asset's downstream). */
+  readonly checks: ReadonlyArray<CheckOutcome>
   readonly durationMs: number
   /** Why the run failed or was canceled (as recorded on the run); absent when it succeeded. */
   readonly reason?: string | undefined
+}
+
+/**
+ * One check evaluated by a run.
+ *
+ * @since 0.1.0
+ */
+export interface CheckOutcome {
+  readonly key: AssetKey
+  readonly check: string
+  readonly passed: boolean
+  readonly severity: "warn" | "error"
+  readonly message?: string | undefined
 }
 
 /**
@@ -211,7 +226,7 @@ export const newRun = (
 ): NewRun => ({
   runId,
   selection: plan.selection,
-  assetKeys: plan.steps.map((step) => step.key),
+  assetKeys: assetKeysOf(plan),
   partition: plan.partition,
   staleOnly: plan.staleOnly,
   parentRunId: plan.parentRunId,
@@ -220,6 +235,12 @@ export const newRun = (
   host: hostname(),
   pid: process.pid
 })
+
+/** The assets a plan's steps are about, in plan order, once each (a check step names its asset). */
+const assetKeysOf = (plan: ExecutionPlan): Array<string> => {
+  if (!plan.steps.some((step) => step.stepKind === "check")) return plan.steps.map((step) => step.key)
+  return [...new Set(plan.steps.map((step) => step.key))]
+}
 
 const failedOutcome = Effect.succeed("failed" as const)
 const skippedOutcome = Effect.succeed("skipped" as const)
@@ -236,8 +257,13 @@ const dispatchOf = (run: ActiveRun): Dispatch => ({
     }),
   skipStep: (position, failedUpstream) => {
     run.tally.ended(position)
-    const key = run.plan.steps[position]!.key
-    skip(run, key, "upstream-failed", `upstream ${run.plan.steps[failedUpstream]!.key} failed`)
+    const step = run.plan.steps[position]!
+    if (step.stepKind === "check") return // a check of an asset that did not materialize records nothing
+    const failed = run.plan.steps[failedUpstream]!
+    const reason = failed.stepKind === "check"
+      ? `blocking check ${failed.check} of ${failed.key} failed`
+      : `upstream ${failed.key} failed`
+    skip(run, step.key, "upstream-failed", reason)
   },
   afterBatch: run.buffer.flushIfDue
 })
@@ -248,6 +274,7 @@ const skip = (run: ActiveRun, key: AssetKey, kind: SkipKind, reason: string) =>
 /** A step to its end: skipped when up to date, else its attempts once earlier runs are done with its asset. */
 const runStep = (run: ActiveRun, position: number, via: RemoteStep | undefined): Effect.Effect<StepOutcome> => {
   const step = run.plan.steps[position]!
+  if (step.stepKind === "check") return runCheck(run, step, via)
   const graph = run.project.graph
   const index = graph.index.get(step.key)!
   const upstreamKeys = graph.upstream[index]!.map((j) => graph.nodes[j]!.key)
@@ -258,9 +285,25 @@ const runStep = (run: ActiveRun, position: number, via: RemoteStep | undefined):
       return skippedOutcome
     }
   }
-  const attempts = attempt(run, step.key, step.stepKind, upstreamKeys, 1, via)
+  const attempts = attempt(run, step, upstreamKeys, 1, via)
   if (!run.writeOrder.contests(step.key)) return attempts
   return Effect.andThen(run.writeOrder.waitFor(step.key, run.now), attempts).pipe(
+    Effect.catch((error) => Effect.sync(() => {
+      run.buffer.fatal ??= error
+      return "failed" as const
+    }))
+  )
+}
+
+/**
+ * A check step: skipped silently when its asset was up to date in a
+ * `staleOnly` run (nothing new to check); else, once the run's events so far
+ * are written (the check reads the materialization it checks from the
+ * instance), one attempt. A failed `error` check is a failed step.
+ */
+const runCheck = (run: ActiveRun, step: PlanStep, via: RemoteStep | undefined): Effect.Effect<StepOutcome> => {
+  if (run.tally.isUpToDate(step.key)) return skippedOutcome
+  return Effect.andThen(run.buffer.flush, attempt(run, step, [step.key], 1, via)).pipe(
     Effect.catch((error) => Effect.sync(() => {
       run.buffer.fatal ??= error
       return "failed" as const
@@ -279,27 +322,28 @@ const upToDate = (run: ActiveRun, asset: AnyAsset, upstreamKeys: ReadonlyArray<s
 /** One attempt, then the next one after the policy's delay when it failed and may be retried. */
 const attempt = (
   run: ActiveRun,
-  key: AssetKey,
-  stepKind: StepRequest["stepKind"],
+  step: PlanStep,
   upstreamKeys: ReadonlyArray<string>,
   number: number,
   via: RemoteStep | undefined
 ): Effect.Effect<StepOutcome> =>
   Effect.suspend(() => {
-    const request: StepRequest = {
+    const key = step.key
+    const base: StepRequest = {
       runId: run.runId,
       assetKey: key,
-      stepKind,
+      stepKind: step.stepKind,
       partitions: run.plan.partition === undefined ? [] : [run.plan.partition],
       attempt: number,
       inputVersions: run.versions.inputsOf(upstreamKeys),
       ...partitionFields(run.project, run.plan, key)
     }
+    const request: StepRequest = step.check === undefined ? base : { ...base, check: step.check }
     const result = via === undefined ? Step.executeIn(run.environment, request) : remoteAttempt(run, via, request)
     return Effect.flatMap(result, (result): Effect.Effect<StepOutcome> => {
       if (result.status === "succeeded") return Effect.succeed("succeeded")
       if (!result.willRetry) return failedOutcome
-      const next = attempt(run, key, stepKind, upstreamKeys, number + 1, via)
+      const next = attempt(run, step, upstreamKeys, number + 1, via)
       const delay = retryDelay(run, key, number)
       return delay > 0 ? Effect.andThen(Effect.sleep(delay), next) : next
     })
@@ -368,6 +412,7 @@ const cancelRemaining = (run: ActiveRun): Effect.Effect<void> =>
     const partition = run.plan.partition
     for (let p = 0; p < steps.length; p++) {
       const key = steps[p]!.key
+      if (steps[p]!.stepKind === "check") continue // a check that did not finish records nothing
       if (run.tally.isRunning(p)) {
         const error: ErrorInfo = { tag: "Interrupted", message: "the run was canceled while this step was running" }
         run.emit({ type: "step-failed", runId: run.runId, timestamp: at, assetKey: key, partition, attempt: 1, durationMs: 0, error, willRetry: false })
@@ -391,11 +436,11 @@ const finish = (run: ActiveRun, status: RunResult["status"], reason: string | un
   if (status === "succeeded") run.emit({ type: "run-succeeded", runId, timestamp: endedAt })
   else if (status === "failed") run.emit({ type: "run-failed", runId, timestamp: endedAt, reason: reason! })
   else run.emit({ type: "run-canceled", runId, timestamp: endedAt, reason: reason! })
-  const { failed, materialized, observed, skipped } = run.tally
+  const { checks, failed, materialized, observed, skipped } = run.tally
   const durationMs = endedAt - run.startedAt
   return reason === undefined
-    ? { runId, status, materialized, observed, skipped, failed, durationMs }
-    : { runId, status, materialized, observed, skipped, failed, durationMs, reason }
+    ? { runId, status, materialized, observed, skipped, failed, checks, durationMs }
+    : { runId, status, materialized, observed, skipped, failed, checks, durationMs, reason }
 }
 
 /** The run's result once its steps are done (or it was canceled, or writing its events failed). */
@@ -406,9 +451,21 @@ const conclude = (run: ActiveRun, exit: Exit.Exit<void>): Effect.Effect<RunResul
       if (!Cause.hasInterruptsOnly(exit.cause)) return Effect.failCause(exit.cause)
       return run.canceled !== undefined ? Effect.succeed(run.canceled) : Effect.map(cancelRemaining(run), () => run.canceled!)
     }
-    const failed = run.tally.failed
-    const result = failed.length > 0
-      ? finish(run, "failed", `${failed.length} step${failed.length === 1 ? "" : "s"} failed: ${failed.map((f) => f.key).join(", ")}`)
-      : finish(run, "succeeded", undefined)
+    const reason = failureReason(run)
+    const result = reason !== undefined ? finish(run, "failed", reason) : finish(run, "succeeded", undefined)
     return Effect.as(run.buffer.flush, result)
   })
+
+/** Why a run whose steps are done failed: failed steps, then failed blocking checks; `undefined` when it succeeded. */
+const failureReason = (run: ActiveRun): string | undefined => {
+  const failed = run.tally.failed
+  const blocking = run.tally.checks.filter((check) => !check.passed && check.severity === "error")
+  const parts: Array<string> = []
+  if (failed.length > 0) parts.push(`${failed.length} step${failed.length === 1 ? "" : "s"} failed: ${failed.map((f) => f.key).join(", ")}`)
+  if (blocking.length > 0) {
+    parts.push(
+      `${blocking.length} blocking check${blocking.length === 1 ? "" : "s"} failed: ${blocking.map((c) => `${c.key}:${c.check}`).join(", ")}`
+    )
+  }
+  return parts.length === 0 ? undefined : parts.join("; ")
+}

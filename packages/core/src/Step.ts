@@ -31,6 +31,7 @@ import * as RetryPolicy from "./RetryPolicy.ts"
 import type { Any as AnySource, Observation } from "./SourceAsset.ts"
 import type { StepRequest, StepResult } from "./StepRequest.ts"
 import * as Version from "./Version.ts"
+import { executeCheck } from "./internal/checks/evaluate.ts"
 
 /**
  * What a step runs against.
@@ -97,6 +98,7 @@ export const executeIn = (environment: StepEnvironmentShape, given: StepRequest)
     const partitions = index === undefined ? undefined : StepInputs.partitionsOf(graph.nodes[index]!, given)
     // the events' `partition` is the key, or first...last for a range
     const request = partitions === undefined ? given : { ...given, partitions: [StepInputs.partitionText(partitions)] }
+    if (request.stepKind === "check") return checkStep(environment, request)
     const partition = request.partitions[0]
     const step = { runId: request.runId, key: request.assetKey, partition }
     const started = environment.now()
@@ -118,6 +120,22 @@ export const executeIn = (environment: StepEnvironmentShape, given: StepRequest)
       : materialize(environment, request, node as AnyAsset, graph.upstream[index]!.map((j) => graph.nodes[j]!.key), started, partitions)
     return Effect.provideService(run, CurrentStep, step)
   })
+
+/** A check step: `check-evaluated` only (no `step-*` events: the asset's step has those). */
+const checkStep = (environment: StepEnvironmentShape, request: StepRequest): Effect.Effect<StepResult> => {
+  const check = environment.project.checksOf(request.assetKey).find((check) => check.spec.name === request.check)
+  if (check === undefined) {
+    const error = errorInfo(new StepError({
+      key: request.assetKey,
+      message: `the project has no check ${request.check} of asset ${request.assetKey} (the process running this step ` +
+        `loaded another version of the project than the one that planned the run)`,
+      isRetryable: false
+    }))
+    return Effect.succeed({ status: "failed", error, willRetry: false })
+  }
+  const step = { runId: request.runId, key: request.assetKey, partition: request.partitions[0] }
+  return Effect.provideService(executeCheck(environment, request, check), CurrentStep, step)
+}
 
 /** The `partitionSet` field of a partitioned step's events. */
 const setOf = (request: StepRequest) => request.partitionSet === undefined ? {} : { partitionSet: request.partitionSet }

@@ -23,11 +23,16 @@ export interface StepRequest {
   readonly runId: string
   readonly assetKey: string
   readonly stepKind: StepKind
+  /** The check to evaluate, for a `check` step (`assetKey` is the checked asset). */
+  readonly check?: string | undefined
   /** The partitions the step writes (or observes); empty for an unpartitioned asset. */
   readonly partitions: ReadonlyArray<string>
   /** 1 for the first attempt, 2 for the first retry... */
   readonly attempt: number
-  /** The current data version of each upstream the step reads, by key; a missing upstream is absent. */
+  /**
+   * The current data version of each upstream the step reads, by key; a
+   * missing upstream is absent. A check step reads its asset.
+   */
   readonly inputVersions: Readonly<Record<string, string>>
   /** A partitioned asset's step: its partitions as ranges over the asset's definition. */
   readonly partitionSet?: PartitionSet | undefined
@@ -45,7 +50,8 @@ export interface StepRequest {
 export const StepRequestSchema: Schema.Codec<StepRequest> = Schema.Struct({
   runId: Schema.String,
   assetKey: Schema.String,
-  stepKind: Schema.Literals(["materialize", "observe"]),
+  stepKind: Schema.Literals(["materialize", "observe", "check"]),
+  check: Schema.optional(Schema.String),
   // a request may come from another process: its partitions are checked like a run's
   partitions: Schema.Array(PartitionKeySchema),
   attempt: Schema.Number,

@@ -7,6 +7,8 @@
  */
 export * as EventProjection from "./EventProjection.ts"
 export {
+  checkKey,
+  checkResultRecord,
   isProcessAlive,
   isTerminal,
   materializationRecord,

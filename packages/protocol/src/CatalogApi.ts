@@ -12,6 +12,7 @@
 import { Schema } from "effect"
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "effect/http-api"
 import { AssetNotFound, BadSelection, InvalidRequest, ProjectLoadError, RunConflict, RunNotFound, StorageError } from "./Errors.ts"
+import * as CheckModels from "./CheckModels.ts"
 import * as Models from "./Models.ts"
 
 const Limit = Schema.optional(Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 1000 })))
@@ -65,6 +66,11 @@ export class AssetsGroup extends HttpApiGroup.make("assets")
     HttpApiEndpoint.get("history", "/api/asset/history", {
       query: { key: Schema.String, limit: Limit, before: Cursor },
       success: Models.AssetHistory,
+      error: [AssetNotFound, StorageError]
+    }),
+    HttpApiEndpoint.get("checks", "/api/asset/checks", {
+      query: { key: Schema.String, limit: Limit },
+      success: CheckModels.AssetChecks,
       error: [AssetNotFound, StorageError]
     }),
     HttpApiEndpoint.get("select", "/api/selection", {
@@ -224,6 +230,7 @@ export const paths = {
   history: (key: string, limit?: number): string =>
     `/api/asset/history?key=${encodeURIComponent(key)}${limit === undefined ? "" : `&limit=${limit}`}`,
   selection: (selection: string): string => `/api/selection?selection=${encodeURIComponent(selection)}`,
+  checks: (key: string): string => `/api/asset/checks?key=${encodeURIComponent(key)}`,
   runs: (options?: { readonly status?: string; readonly limit?: number; readonly before?: string }): string => {
     const query = new URLSearchParams()
     if (options?.status !== undefined) query.set("status", options.status)

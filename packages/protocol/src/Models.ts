@@ -534,6 +534,17 @@ export const Event = Schema.Union([
   }),
   Schema.Struct({ type: Schema.Literal("asset-observed"), ...step, metadata: Metadata, dataVersion: Schema.String }),
   Schema.Struct({
+    type: Schema.Literal("check-evaluated"),
+    ...step,
+    check: Schema.String,
+    passed: Schema.Boolean,
+    severity: Schema.Literals(["warn", "error"]),
+    message: Schema.optional(Schema.UndefinedOr(Schema.String)),
+    metadata: Metadata,
+    dataVersion: Schema.optional(Schema.UndefinedOr(Schema.String)),
+    error: Schema.optional(Schema.UndefinedOr(ErrorInfo))
+  }),
+  Schema.Struct({
     type: Schema.Literal("log"),
     ...base,
     assetKey: Schema.optional(Schema.UndefinedOr(Schema.String)),

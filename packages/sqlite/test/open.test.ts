@@ -348,7 +348,7 @@ describe("reading rows", () => {
         expect(error?.message).toContain("event 2")
       }))
       const again = new DatabaseSync(file)
-      again.exec(`UPDATE events SET body = '{"type":"check-evaluated","runId":"r1","timestamp":2}' WHERE type = 'log'`)
+      again.exec(`UPDATE events SET body = '{"type":"sensor-ticked","runId":"r1","timestamp":2}' WHERE type = 'log'`)
       again.close()
       yield* Effect.scoped(Effect.gen(function*() {
         const instance = yield* SqliteInstance.make({ path: file, reapOrphans: false })
@@ -357,7 +357,7 @@ describe("reading rows", () => {
           ? (exit.cause.reasons.find((reason) => reason._tag === "Fail") as unknown as { error: Instance.InstanceError }).error
           : undefined
         expect(error?.reason).toBe("unsupported-version")
-        expect(error?.message).toContain("check-evaluated")
+        expect(error?.message).toContain("sensor-ticked")
         // the rest of the instance still answers
         expect((yield* instance.getRun("r1"))!.status).toBe("started")
       }))

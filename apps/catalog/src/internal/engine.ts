@@ -9,6 +9,7 @@ import { AssetGraph, AssetState, ExecutionPlan, Instance, type Partitions, Selec
 import { Errors, Models } from "@strata/protocol"
 import { ProjectHost, Runtime } from "@strata/runtime"
 import { Context, Effect, Layer, Option, Stream } from "effect"
+import { assetChecks } from "./checks.ts"
 import * as AssetIndex from "./assetIndex.ts"
 import { readDefinition } from "./source.ts"
 
@@ -349,6 +350,12 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
     return { key, materializations: list.map((m) => stripUndefined({ ...m })) } satisfies Models.AssetHistory
   })
 
+  const checks = Effect.fn("Catalog.checks")(function*(key: string, limit: number | undefined) {
+    const g = yield* generation
+    if (!g.project.graph.index.has(key)) return yield* notFound(g, key)
+    return yield* assetChecks(g.project, g.instance, key, limit).pipe(Effect.mapError(storageError))
+  })
+
   const select = Effect.fn("Catalog.select")(function*(selection: string) {
     const g = yield* generation
     const keys = yield* Selection.resolve(g.project, selection).pipe(Effect.mapError(badSelection))
@@ -493,6 +500,7 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
     statusStream,
     getAsset,
     history,
+    checks,
     select,
     listRuns,
     getRun,

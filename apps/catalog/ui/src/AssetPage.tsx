@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from "react"
 import type { Models } from "./api.ts"
 import { api } from "./api.ts"
+import { ChecksPanel } from "./ChecksPanel.tsx"
 import { Lineage } from "./Lineage.tsx"
 import { MetadataCharts, MetadataTable } from "./Metadata.tsx"
 import { dateTime, relativeTime, shortId } from "./format.ts"
@@ -44,15 +45,18 @@ const SourceView = ({ source }: { readonly source: Models.SourceCode }) => {
   )
 }
 
+type Tab = "overview" | "lineage" | "checks"
+const tabOf = (value: string | null): Tab => value === "lineage" || value === "checks" ? value : "overview"
+
 export const AssetPage = ({ assetKey }: { readonly assetKey: string }) => {
   const [detail, setDetail] = useState<Models.AssetDetail | undefined>()
   const [history, setHistory] = useState<Models.AssetHistory | undefined>()
   const [error, setError] = useState<string | undefined>()
   const [launchError, setLaunchError] = useState<string | undefined>()
-  const [tab, setTab] = useState(() => new URLSearchParams(window.location.search).get("tab") === "lineage" ? "lineage" : "overview")
-  const showTab = (next: "overview" | "lineage") => {
+  const [tab, setTab] = useState<Tab>(() => tabOf(new URLSearchParams(window.location.search).get("tab")))
+  const showTab = (next: Tab) => {
     setTab(next)
-    window.history.replaceState(null, "", next === "lineage" ? `${window.location.pathname}?tab=lineage` : window.location.pathname)
+    window.history.replaceState(null, "", next === "overview" ? window.location.pathname : `${window.location.pathname}?tab=${next}`)
   }
 
   const load = useCallback(() => {
@@ -121,8 +125,16 @@ export const AssetPage = ({ assetKey }: { readonly assetKey: string }) => {
         <button role="tab" aria-selected={tab === "lineage"} className={tab === "lineage" ? "on" : ""} onClick={() => showTab("lineage")}>
           Lineage
         </button>
+        {node.kind === "asset"
+          ? (
+            <button role="tab" aria-selected={tab === "checks"} className={tab === "checks" ? "on" : ""} onClick={() => showTab("checks")}>
+              Checks
+            </button>
+          )
+          : null}
       </div>
       {tab === "lineage" ? <Lineage assetKey={node.key} /> : null}
+      {tab === "checks" ? <ChecksPanel assetKey={assetKey} /> : null}
       <div hidden={tab !== "overview"}>
       <div className="facts">
         <div><span className="label">Group</span>{node.group}</div>

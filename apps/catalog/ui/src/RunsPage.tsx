@@ -421,6 +421,8 @@ const describe = (event: Models.Event): string => {
     case "asset-materialized":
     case "asset-observed":
       return JSON.stringify(event.metadata)
+    case "check-evaluated":
+      return `${event.check} ${event.passed ? "passed" : `${event.severity === "error" ? "FAILED (blocking)" : "warning"}: ${event.message ?? ""}`}`
     default:
       return ""
   }

@@ -3,7 +3,7 @@
  * the protocol's Schemas (never cast), errors turned into `ApiFailure` with
  * the server's message.
  */
-import { Errors, Models, paths } from "@strata/protocol"
+import { CheckModels, Errors, Models, paths } from "@strata/protocol"
 import type { AssetPageQuery } from "@strata/protocol"
 import { Schema } from "effect"
 
@@ -49,6 +49,7 @@ export const api = {
   asset: (key: string) => request(Models.AssetDetail, paths.asset(key)),
   history: (key: string) => request(Models.AssetHistory, paths.history(key, 200)),
   select: (selection: string) => request(Models.SelectionResult, paths.selection(selection)),
+  checks: (key: string) => request(CheckModels.AssetChecks, paths.checks(key)),
   runs: (options?: { readonly status?: string; readonly limit?: number; readonly before?: string }) =>
     request(Models.RunList, paths.runs(options)),
   run: (runId: string) => request(Models.RunDetail, paths.run(runId)),
@@ -79,4 +80,4 @@ export const followRun = (
   return () => source.close()
 }
 
-export type { Models }
+export type { CheckModels, Models }

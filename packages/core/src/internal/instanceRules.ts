@@ -3,8 +3,8 @@
  * out-of-core implementations): what a terminal status is, how events map to
  * index records, how orphaned runs are recognised.
  */
-import type { AssetMaterialized, AssetObserved, RunCanceled, RunFailed, StepFailed, StoredEvent } from "../Event.ts"
-import type { MaterializationRecord, ObservationRecord, RunRecord, RunStatus } from "../Instance.ts"
+import type { AssetMaterialized, AssetObserved, CheckEvaluated, RunCanceled, RunFailed, StepFailed, StoredEvent } from "../Event.ts"
+import type { CheckResultRecord, MaterializationRecord, ObservationRecord, RunRecord, RunStatus } from "../Instance.ts"
 
 export const isTerminal = (status: RunStatus): boolean =>
   status === "succeeded" || status === "failed" || status === "canceled"
@@ -33,6 +33,30 @@ export const observationRecord = (event: AssetObserved & { readonly id: number }
   metadata: event.metadata,
   dataVersion: event.dataVersion
 })
+
+export const checkResultRecord = (event: CheckEvaluated & { readonly id: number }): CheckResultRecord => {
+  const record: {
+    -readonly [K in keyof CheckResultRecord]: CheckResultRecord[K]
+  } = {
+    eventId: event.id,
+    runId: event.runId,
+    assetKey: event.assetKey,
+    check: event.check,
+    partition: event.partition,
+    timestamp: event.timestamp,
+    passed: event.passed,
+    severity: event.severity,
+    metadata: event.metadata
+  }
+  if (event.message !== undefined) record.message = event.message
+  if (event.dataVersion !== undefined) record.dataVersion = event.dataVersion
+  if (event.error !== undefined) record.error = event.error
+  return record
+}
+
+/** The key of "the latest result of one check of one asset and partition". */
+export const checkKey = (assetKey: string, check: string, partition: string | undefined): string =>
+  `${assetKey}\u0000${check}\u0000${partition ?? ""}`
 
 /**
  * The steps an orphaned run left running, closed as failed: for each asset

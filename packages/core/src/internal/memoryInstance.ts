@@ -11,6 +11,7 @@ import type { EventLog, InstanceShape, PruneOptions, PruneResult, RunRecord } fr
 import { InstanceError } from "../Instance.ts"
 import { isTerminal, orphanedRunEnd, orphanedStepFailures, orphanReason } from "./instanceRules.ts"
 import { MemoryAssetIndex } from "./memory/assetIndex.ts"
+import { MemoryCheckStore } from "./memory/checks.ts"
 import { MemoryAutomation } from "./memory/automation.ts"
 import { MemoryRuns } from "./memory/runs.ts"
 
@@ -23,10 +24,12 @@ class MemoryEventLog {
   private nextId = 1
   private readonly runs: MemoryRuns
   private readonly index: MemoryAssetIndex
+  private readonly checks: MemoryCheckStore
 
-  constructor(runs: MemoryRuns, index: MemoryAssetIndex) {
+  constructor(runs: MemoryRuns, index: MemoryAssetIndex, checks: MemoryCheckStore) {
     this.runs = runs
     this.index = index
+    this.checks = checks
   }
 
   append(events: ReadonlyArray<StrataEvent>): Effect.Effect<void, InstanceError> {
@@ -43,6 +46,7 @@ class MemoryEventLog {
       const delta = EventProjection.fold(stored)
       for (const change of delta.runs) this.runs.apply(change)
       this.index.apply(delta)
+      this.checks.apply(delta)
       return Effect.void
     })
   }
@@ -70,6 +74,7 @@ class MemoryEventLog {
 
   prune(options: PruneOptions): PruneResult {
     const keep = this.index.latestIds()
+    this.checks.latestIds(keep)
     let removedRuns = 0
     const removed = new Set<number>()
     if (options.endedBefore !== undefined) {
@@ -94,6 +99,7 @@ class MemoryEventLog {
     }
     this.remove((event) => removed.has(event.id))
     for (const [key, list] of this.index.history) this.index.history.set(key, list.filter((r) => !removed.has(r.eventId)))
+    this.checks.removeEvents(removed)
     for (const runId of [...this.byRun.keys()]) if (!this.runs.has(runId) && this.byRun.get(runId)!.length === 0) this.byRun.delete(runId)
     return { runs: removedRuns, events: removed.size }
   }
@@ -112,7 +118,8 @@ class MemoryEventLog {
 export const makeMemoryInstance = (): InstanceShape => {
   const runs = new MemoryRuns()
   const index = new MemoryAssetIndex()
-  const log = new MemoryEventLog(runs, index)
+  const checks = new MemoryCheckStore()
+  const log = new MemoryEventLog(runs, index, checks)
   const automation = new MemoryAutomation()
   const events = log.domain()
   return {
@@ -123,6 +130,7 @@ export const makeMemoryInstance = (): InstanceShape => {
     ...events,
     appendEvents: (batch) => Effect.tap(events.appendEvents(batch), () => Effect.sync(() => automation.notify())),
     ...index.domain(),
+    ...checks.domain(),
     reapOrphanedRuns: ({ heartbeatTimeoutMs, host, now }) =>
       Effect.suspend(() => {
         const events: Array<StrataEvent> = []
@@ -141,7 +149,11 @@ export const makeMemoryInstance = (): InstanceShape => {
       Effect.sync(() => {
         const wiped = new Set(keys)
         index.wipe(keys)
-        log.remove((event) => (event.type === "asset-materialized" || event.type === "asset-observed") && wiped.has(event.assetKey))
+        checks.wipe(keys)
+        log.remove((event) =>
+          (event.type === "asset-materialized" || event.type === "asset-observed" || event.type === "check-evaluated") &&
+          wiped.has(event.assetKey)
+        )
       })
   }
 }

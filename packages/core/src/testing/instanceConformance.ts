@@ -2,8 +2,8 @@
  * The instance conformance suite: one set of tests that every
  * implementation of {@link Instance} runs (memory, SQLite, Postgres), so that
  * they agree on the contract. It is one suite per domain of the instance
- * (runs, cancel requests, the event log, the asset index, retention, orphaned
- * runs, persistence), each in `testing/conformance/`; every backend runs all of them. Differences between backends are expressed by
+ * (runs, cancel requests, the event log, the asset index, the check store,
+ * retention, orphaned runs, persistence), each in `testing/conformance/`; every backend runs all of them. Differences between backends are expressed by
  * `Capabilities` flags and checked, never skipped silently:
  * `persistent` decides what reopening must show; `multiProcess` needs other
  * processes opening the same storage, which only a backend's own tests know
@@ -15,6 +15,7 @@ import type { Instance } from "../Instance.ts"
 import { assetIndexConformance } from "./conformance/assetIndex.ts"
 import { automationConformance } from "./conformance/automation.ts"
 import { cancelRequestsConformance } from "./conformance/cancelRequests.ts"
+import { checksConformance } from "./conformance/checks.ts"
 import { eventLogConformance } from "./conformance/eventLog.ts"
 import { orphanedRunsConformance } from "./conformance/orphanedRuns.ts"
 import { partitionStatusConformance } from "./conformance/partitionStatus.ts"
@@ -72,6 +73,7 @@ export const instanceConformance = (
     cancelRequestsConformance(test)
     eventLogConformance(test)
     assetIndexConformance(test)
+    checksConformance(test)
     retentionConformance(test)
     orphanedRunsConformance(test)
     partitionStatusConformance(test, options?.partitionStatus ?? true)

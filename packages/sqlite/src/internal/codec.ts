@@ -206,6 +206,7 @@ const knownTypes: ReadonlySet<string> = new Set<Event.EventType>([
   "step-skipped",
   "asset-materialized",
   "asset-observed",
+  "check-evaluated",
   "log"
 ])
 

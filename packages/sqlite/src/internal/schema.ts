@@ -108,6 +108,33 @@ ALTER TABLE runs ADD COLUMN cancel_reason TEXT;
 `
 
 /**
+ * Check results (`check-evaluated` events): `check_results` has one row per
+ * result (history, retention, wiping; `partition` is '' when unpartitioned),
+ * `check_latest` the latest result of each (asset, check, partition), so that
+ * `latestChecks` never scans history.
+ */
+const checkResults = `
+CREATE TABLE check_results (
+  event_id INTEGER PRIMARY KEY,
+  run_seq INTEGER NOT NULL,
+  asset_key TEXT NOT NULL,
+  check_name TEXT NOT NULL,
+  partition TEXT NOT NULL
+) STRICT;
+CREATE INDEX check_results_by_asset ON check_results (asset_key, event_id);
+CREATE INDEX check_results_by_check ON check_results (asset_key, check_name, partition, event_id);
+CREATE INDEX check_results_by_run ON check_results (run_seq);
+
+CREATE TABLE check_latest (
+  asset_key TEXT NOT NULL,
+  check_name TEXT NOT NULL,
+  partition TEXT NOT NULL,
+  event_id INTEGER NOT NULL,
+  PRIMARY KEY (asset_key, check_name, partition)
+) STRICT, WITHOUT ROWID;
+`
+
+/**
  * Partition status (`Instance.partitionStatus`): per partitioned asset, its
  * materialized / failed / in-progress partitions as index ranges, one row per
  * range, under the fingerprint of the definition the indexes belong to.
@@ -170,12 +197,28 @@ CREATE TABLE automation_switches (target TEXT PRIMARY KEY, enabled INTEGER NOT N
 `
 
 /** Migration `n` takes the schema from version `n` to `n + 1`; released ones never change. */
-export const migrations: ReadonlyArray<string> = [v1, v2, partitionStatusTable, automation]
+export const migrations: ReadonlyArray<string> = [v1, v2, partitionStatusTable, automation, checkResults]
 
 /** The schema version this code writes. */
 export const SCHEMA_VERSION = migrations.length
 
-const TABLES = ["asset_partitions", "assets", "events", "materializations", "observations", "partition_status", "runs", "automation_ticks"]
+const TABLES = [
+  "asset_partitions",
+  "assets",
+  "automation_asset_states",
+  "automation_cursors",
+  "automation_evaluations",
+  "automation_leases",
+  "automation_switches",
+  "automation_ticks",
+  "check_latest",
+  "check_results",
+  "events",
+  "materializations",
+  "observations",
+  "partition_status",
+  "runs"
+]
 
 /** What a database file holds, as far as Strata is concerned. */
 export type Inspection =

@@ -11,6 +11,7 @@ import { Effect } from "effect"
 import { Connection } from "./connection.ts"
 import type { Database } from "./database.ts"
 import { SqliteAssetIndex } from "./domains/assetIndex.ts"
+import { SqliteCheckStore } from "./domains/checks.ts"
 import { SqliteAutomation } from "./domains/automation.ts"
 import { SqliteEventLog } from "./domains/eventLog.ts"
 import { SqliteRuns } from "./domains/runs.ts"
@@ -24,7 +25,8 @@ export const makeStore = (db: Database, options: StoreOptions): Instance.Instanc
   const c = new Connection(db, options.path)
   const runs = new SqliteRuns(c)
   const index = new SqliteAssetIndex(c)
-  const log = new SqliteEventLog(c, runs, index)
+  const checks = new SqliteCheckStore(c)
+  const log = new SqliteEventLog(c, runs, index, checks)
   const automation = new SqliteAutomation(c)
   const events = log.domain()
   return {
@@ -35,6 +37,7 @@ export const makeStore = (db: Database, options: StoreOptions): Instance.Instanc
     ...events,
     appendEvents: (batch) => Effect.tap(events.appendEvents(batch), () => Effect.sync(() => automation.notify())),
     ...index.domain(),
+    ...checks.domain(),
     reapOrphanedRuns: (reap) =>
       c.attempt("reapOrphanedRuns", () =>
         c.transaction(() => {
@@ -64,6 +67,9 @@ export const makeStore = (db: Database, options: StoreOptions): Instance.Instanc
           c.sql(`DELETE FROM events WHERE id IN (SELECT event_id FROM observations WHERE asset_key IN ${selected})`).run(keys)
           c.sql(`DELETE FROM materializations WHERE asset_key IN ${selected}`).run(keys)
           c.sql(`DELETE FROM observations WHERE asset_key IN ${selected}`).run(keys)
+          c.sql(`DELETE FROM events WHERE id IN (SELECT event_id FROM check_results WHERE asset_key IN ${selected})`).run(keys)
+          c.sql(`DELETE FROM check_results WHERE asset_key IN ${selected}`).run(keys)
+          c.sql(`DELETE FROM check_latest WHERE asset_key IN ${selected}`).run(keys)
           c.sql(`DELETE FROM assets WHERE asset_key IN ${selected}`).run(keys)
           c.sql(`DELETE FROM asset_partitions WHERE asset_key IN ${selected}`).run(keys)
           c.sql(`DELETE FROM partition_status WHERE asset_key IN ${selected}`).run(keys)

@@ -161,9 +161,10 @@ export class PgAssetIndex {
             const list = [...keys]
             yield* connection.query(`delete from ${s}.asset_latest where asset_key = any($1::text[])`, [list])
             yield* connection.query(`delete from ${s}.asset_partitions where asset_key = any($1::text[])`, [list])
+            yield* connection.query(`delete from ${s}.check_latest where asset_key = any($1::text[])`, [list])
             yield* connection.query(`delete from ${s}.partition_status where asset_key = any($1::text[])`, [list])
             yield* connection.query(
-              `delete from ${s}.events where type in ('asset-materialized', 'asset-observed') and asset_key = any($1::text[])`,
+              `delete from ${s}.events where type in ('asset-materialized', 'asset-observed', 'check-evaluated') and asset_key = any($1::text[])`,
               [list]
             )
           })

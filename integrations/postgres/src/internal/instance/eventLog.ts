@@ -13,6 +13,7 @@ import { Effect } from "effect"
 import type { PgConnection } from "../../PgClient.ts"
 import type { PgError } from "../../PgError.ts"
 import type { PgAssetIndex } from "./assetIndex.ts"
+import type { PgCheckStore } from "./checks.ts"
 import type { PgInstanceContext } from "./context.ts"
 import { runColumns, toRun, toStored } from "./rows.ts"
 import type { PgRuns } from "./runs.ts"
@@ -25,11 +26,13 @@ export class PgEventLog {
   private readonly x: PgInstanceContext
   private readonly runs: PgRuns
   private readonly index: PgAssetIndex
+  private readonly checks: PgCheckStore
 
-  constructor(context: PgInstanceContext, runs: PgRuns, index: PgAssetIndex) {
+  constructor(context: PgInstanceContext, runs: PgRuns, index: PgAssetIndex, checks: PgCheckStore) {
     this.x = context
     this.runs = runs
     this.index = index
+    this.checks = checks
   }
 
   /** Appends inside the caller's transaction. */
@@ -63,6 +66,7 @@ export class PgEventLog {
       const delta = EventProjection.fold(stored)
       yield* self.runs.apply(connection, delta.runs)
       yield* self.index.apply(connection, delta)
+      yield* self.checks.apply(connection, delta)
     })
   }
 
@@ -153,7 +157,8 @@ export class PgEventLog {
         yield* self.x.lockEvents(connection)
         const keep = `(select materialization_id from ${s}.asset_latest where materialization_id is not null
                        union all select observation_id from ${s}.asset_latest where observation_id is not null
-                       union all select event_id from ${s}.asset_partitions)`
+                       union all select event_id from ${s}.asset_partitions
+                       union all select event_id from ${s}.check_latest)`
         let runs = 0
         let events = 0
         if (options.endedBefore !== undefined) {

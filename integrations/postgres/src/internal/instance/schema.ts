@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-export const SCHEMA_VERSION = 5
+export const SCHEMA_VERSION = 6
 
 // JSON columns are `json`, not `jsonb`: jsonb refuses the escape \u0000,
 // which metadata and log lines may legitimately contain.
@@ -122,8 +122,28 @@ export const migrations = (s: string): ReadonlyArray<{ readonly version: number;
       `create table ${s}.automation_asset_states (asset_key text primary key, state text not null)`,
       `create table ${s}.automation_switches (target text primary key, enabled boolean not null, at double precision not null)`
     ]
-  }
+  },
+  checkResults(s)
 ]
+
+/**
+ * Check results (`check-evaluated` events): `check_latest` holds the latest
+ * result of each (asset, check, partition); history reads the events through
+ * a partial index.
+ */
+const checkResults = (s: string) => ({
+  version: 6,
+  statements: [
+    `create table ${s}.check_latest (
+      asset_key text not null,
+      check_name text not null,
+      partition_key text not null,
+      event_id bigint not null,
+      primary key (asset_key, check_name, partition_key)
+    )`,
+    `create index events_checks on ${s}.events (asset_key, id) where type = 'check-evaluated'`
+  ]
+})
 
 /**
  * Partition status (`Instance.partitionStatus`): one row per index range of a

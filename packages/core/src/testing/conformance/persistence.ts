@@ -21,6 +21,7 @@ export const persistenceConformance = (test: ConformanceTest): void => {
           materialized(runId, "a", { dataVersion: "a1" }),
           { type: "asset-observed", runId, timestamp: now, assetKey: "src", metadata: { n: 1 }, dataVersion: "o1" },
           stepFailed(runId, "b", false),
+          { type: "check-evaluated", runId, timestamp: now, assetKey: "a", check: "unique", passed: false, severity: "error", message: "2 duplicates", metadata: { n: 2 } },
           { type: "run-failed", runId, timestamp: now + 10, reason: "1 step failed: b" },
           { type: "run-started", runId: running, timestamp: now + 1 }
         ])
@@ -30,6 +31,8 @@ export const persistenceConformance = (test: ConformanceTest): void => {
         const runs = yield* instance.listRuns()
         const history = yield* instance.history("a")
         const partitions = yield* instance.partitions("a")
+        const checks = yield* instance.latestChecks()
+        expect(checks.get("a")!.length).toBe(1)
         const last = events.at(-1)!.id
         yield* Effect.scoped(Effect.gen(function*() {
           const again = yield* open(layer)
@@ -37,6 +40,7 @@ export const persistenceConformance = (test: ConformanceTest): void => {
           if (!again.capabilities.persistent) {
             expect(yield* again.events()).toEqual([])
             expect((yield* again.assets()).size).toBe(0)
+            expect((yield* again.latestChecks()).size).toBe(0)
             expect(yield* again.listRuns()).toEqual([])
             return
           }
@@ -45,6 +49,7 @@ export const persistenceConformance = (test: ConformanceTest): void => {
           expect(yield* again.listRuns()).toEqual(runs)
           expect(yield* again.history("a")).toEqual(history)
           expect(yield* again.partitions("a")).toEqual(partitions)
+          expect(defined([...(yield* again.latestChecks())])).toEqual(defined([...checks]))
           // the live run of this process is not mistaken for an orphan
           expect((yield* again.getRun(running))!.status).toBe("started")
           expect(defined(yield* again.cancelRequest(running))).toEqual({ at: now + 2, reason: "asked before the reopen" })

@@ -10,6 +10,7 @@ import { Effect } from "effect"
 import { Abort, decodeEvent } from "../codec.ts"
 import type { Connection } from "../connection.ts"
 import type { SqliteAssetIndex } from "./assetIndex.ts"
+import type { SqliteCheckStore } from "./checks.ts"
 import type { SqliteRuns } from "./runs.ts"
 import { TERMINAL } from "./runs.ts"
 
@@ -19,17 +20,20 @@ type StoredEvent = Event.StoredEvent
 // the event ids retention keeps: every latest record of the index
 const keepIds = `(SELECT materialization_id FROM assets WHERE materialization_id IS NOT NULL
   UNION ALL SELECT observation_id FROM assets WHERE observation_id IS NOT NULL
-  UNION ALL SELECT materialization_id FROM asset_partitions)`
+  UNION ALL SELECT materialization_id FROM asset_partitions
+  UNION ALL SELECT event_id FROM check_latest)`
 
 export class SqliteEventLog {
   private readonly c: Connection
   private readonly runs: SqliteRuns
   private readonly index: SqliteAssetIndex
+  private readonly checks: SqliteCheckStore
 
-  constructor(connection: Connection, runs: SqliteRuns, index: SqliteAssetIndex) {
+  constructor(connection: Connection, runs: SqliteRuns, index: SqliteAssetIndex, checks: SqliteCheckStore) {
     this.c = connection
     this.runs = runs
     this.index = index
+    this.checks = checks
   }
 
   private seqOf(runId: string): number {
@@ -61,6 +65,7 @@ export class SqliteEventLog {
     const delta = EventProjection.fold(stored)
     for (const change of delta.runs) this.runs.apply(change, this.seqOf(change.runId))
     this.index.apply(delta, (runId) => this.seqOf(runId))
+    this.checks.apply(delta, (runId) => this.seqOf(runId))
   }
 
   decode(rows: ReadonlyArray<unknown>, operation: string): Array<StoredEvent> {
@@ -98,6 +103,7 @@ export class SqliteEventLog {
     const events = Number(c.sql(`DELETE FROM events WHERE run_seq IN (SELECT seq FROM prune_runs) AND id NOT IN ${keepIds}`).run().changes)
     c.sql(`DELETE FROM materializations WHERE run_seq IN (SELECT seq FROM prune_runs) AND event_id NOT IN ${keepIds}`).run()
     c.sql(`DELETE FROM observations WHERE run_seq IN (SELECT seq FROM prune_runs) AND event_id NOT IN ${keepIds}`).run()
+    c.sql(`DELETE FROM check_results WHERE run_seq IN (SELECT seq FROM prune_runs) AND event_id NOT IN ${keepIds}`).run()
     const runs = Number(c.sql("DELETE FROM runs WHERE seq IN (SELECT seq FROM prune_runs)").run().changes)
     c.db.exec("DELETE FROM prune_runs")
     c.forgetRuns()

@@ -1,0 +1,74 @@
+import { Asset, Check, Freshness, InMemoryIO, Instance, Output, Project } from "@strata/core"
+import { CheckModels, Models } from "@strata/protocol"
+import { Effect, Schema } from "effect"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import type { RunningCatalog } from "../src/index.ts"
+import { startCatalog } from "../src/index.ts"
+import { testUiDir } from "./paths.ts"
+import { call, readEvents } from "./helpers.ts"
+
+const decode = <S extends Schema.Top>(schema: S, value: unknown): S["Type"] =>
+  Schema.decodeUnknownSync(schema as any)(value) as S["Type"]
+
+/** users (duplicates while `state.duplicate`) -> report; a blocking unique check, a warn check, a freshness policy. */
+const state = { duplicate: true }
+const users = Asset.make("users", {}, () =>
+  Effect.sync(() => {
+    const rows = [{ email: "a@x.org" }, { email: state.duplicate ? "a@x.org" : "b@x.org" }]
+    return Output.make(rows, { metadata: { row_count: rows.length } })
+  }))
+const report = Asset.make("report", { deps: { users } }, ({ users }) => Effect.succeed(users.length))
+const project = Project.make({
+  assets: [users, report],
+  checks: [Check.unique(users, "email"), Check.rowCount(users, { min: 3 }, { severity: "warn" })],
+  freshness: [Freshness.policy(users, { maxLag: "1 hour" })]
+})
+
+describe("GET /api/asset/checks", () => {
+  let catalog: RunningCatalog
+  beforeAll(async () => {
+    catalog = await startCatalog({
+      load: () => Promise.resolve({ project, layer: InMemoryIO.layer }),
+      instance: Instance.layerMemory,
+      uiDir: testUiDir,
+      port: 0
+    })
+  })
+  afterAll(() => catalog.close())
+
+  const run = async () => {
+    const launched = decode(Models.Launched, (await call(catalog.url, "/api/runs", { method: "POST", body: { selection: "*" } })).body)
+    await readEvents(`${catalog.url}/api/runs/${launched.runId}/events`)
+    return decode(Models.RunDetail, (await call(catalog.url, `/api/runs/${launched.runId}`)).body)
+  }
+
+  it("lists the checks (never run), then their latest results, history and the freshness", async () => {
+    const before = decode(CheckModels.AssetChecks, (await call(catalog.url, "/api/asset/checks?key=users")).body)
+    expect(before.checks.map((c) => [c.name, c.severity, c.blocking, c.latest.length])).toEqual([
+      ["email_unique", "error", true, 0],
+      ["row_count_in_range", "warn", false, 0]
+    ])
+    expect(before.freshness).toMatchObject({ status: "late", reason: "never updated", policy: "updated within 1h" })
+
+    const failed = await run()
+    expect(failed.run.status).toBe("failed")
+    const skipped = failed.events.find((e) => e.type === "step-skipped")
+    expect(skipped).toMatchObject({ assetKey: "report", reason: "blocking check email_unique of users failed" })
+    state.duplicate = false
+    const fixed = await run()
+    expect(fixed.run.status).toBe("succeeded")
+
+    const after = decode(CheckModels.AssetChecks, (await call(catalog.url, "/api/asset/checks?key=users")).body)
+    const unique = after.checks[0]!
+    expect(unique.latest.map((r) => r.passed)).toEqual([true])
+    expect(unique.history.map((r) => [r.runId, r.passed])).toEqual([[fixed.run.runId, true], [failed.run.runId, false]])
+    expect(unique.history[1]!.message).toBe("1 duplicate email value: \"a@x.org\"")
+    expect(after.checks[1]!.latest[0]).toMatchObject({ passed: false, severity: "warn", message: "2 rows, expected [3, inf]" })
+    expect(after.freshness!.status).toBe("fresh")
+    expect(after.freshness!.freshUntil).toBeGreaterThan(Date.now())
+
+    const none = decode(CheckModels.AssetChecks, (await call(catalog.url, "/api/asset/checks?key=report")).body)
+    expect(none).toEqual({ key: "report", checks: [] })
+    expect((await call(catalog.url, "/api/asset/checks?key=nope")).status).toBe(404)
+  })
+})
