@@ -32,12 +32,12 @@ describe("strata materialize --partition / --partitions", () => {
     expect(range.code, range.stderr).toBe(0)
     const storage = path.join(dir, ".strata", "storage")
     expect(fs.readdirSync(path.join(storage, "events")).sort()).toEqual(
-      ["01", "02", "03", "04", "05", "06", "07"].map((d) => `2024-01-${d}.json`)
+      ["01", "02", "03", "04", "05", "06", "07"].map((d) => `@2024-01-${d}.json`)
     )
-    expect(JSON.parse(fs.readFileSync(path.join(storage, "events", "2024-01-05.json"), "utf8"))).toEqual([{ day: "2024-01-05" }])
+    expect(JSON.parse(fs.readFileSync(path.join(storage, "events", "@2024-01-05.json"), "utf8"))).toEqual([{ day: "2024-01-05" }])
     const week = await strata(["materialize", "--select", "weekly", "--partition", "2024-01-01"], { cwd: dir })
     expect(week.code, week.stderr).toBe(0)
-    expect(JSON.parse(fs.readFileSync(path.join(storage, "weekly", "2024-01-01.json"), "utf8"))).toHaveLength(7)
+    expect(JSON.parse(fs.readFileSync(path.join(storage, "weekly", "@2024-01-01.json"), "utf8"))).toHaveLength(7)
 
     // status: counts and missing ranges from the instance's status ranges
     const status = await strata(["status", "--json"], { cwd: dir })
