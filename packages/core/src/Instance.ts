@@ -32,6 +32,7 @@
  */
 import { Context, Effect, Layer, Schema } from "effect"
 import type { AutomationStore } from "./AutomationStore.ts"
+import type { BackfillStore } from "./BackfillStore.ts"
 import type { ErrorInfo, StoredEvent, StrataEvent } from "./Event.ts"
 import type { Metadata } from "./Metadata.ts"
 import { makeMemoryInstance } from "./internal/memoryInstance.ts"
@@ -418,6 +419,8 @@ export interface InstanceShape extends RunStorage, EventLog, AssetIndex {
   readonly describe: string
   /** The automation domain: the daemon's lease, ticks, evaluations, cursors (see `AutomationStore`). */
   readonly automation: AutomationStore
+  /** The backfill domain: recorded backfills, their status and runs (see `BackfillStore`). */
+  readonly backfills: BackfillStore
 }
 
 /**

@@ -12,6 +12,7 @@ import { InstanceError } from "../Instance.ts"
 import { isTerminal, orphanedRunEnd, orphanedStepFailures, orphanReason } from "./instanceRules.ts"
 import { MemoryAssetIndex } from "./memory/assetIndex.ts"
 import { MemoryAutomation } from "./memory/automation.ts"
+import { MemoryBackfills } from "./memory/backfills.ts"
 import { MemoryRuns } from "./memory/runs.ts"
 
 /** The memory event log; appending maintains `runs` and `index`. */
@@ -119,6 +120,7 @@ export const makeMemoryInstance = (): InstanceShape => {
     capabilities: { persistent: false, multiProcess: false },
     describe: "memory",
     automation: automation.domain(),
+    backfills: new MemoryBackfills().domain(),
     ...runs.storage(),
     ...events,
     appendEvents: (batch) => Effect.tap(events.appendEvents(batch), () => Effect.sync(() => automation.notify())),
