@@ -103,7 +103,7 @@ export interface Progress {
 }
 
 /** @since 0.1.0 */
-export const progressOf = (plan: BackfillPlan): Progress => {
+export const progressOf = (plan: Assessment): Progress => {
   const total = Ranges.count(plan.requested)
   const materialized = Ranges.count(plan.done)
   return { total, materialized, failed: Ranges.count(plan.failed), missing: total - materialized }
@@ -123,16 +123,18 @@ export type PlanError =
   | Partitions.InvalidPartitionKey
 
 /**
- * Plans a backfill: the requested partitions of the reference definition that
- * are not done yet, cut into runs by the policy.
+ * What is requested, done and missing, without cutting runs: linear in the
+ * number of ranges (what progress is computed from).
  *
  * @since 0.1.0
  */
-export const plan = (
+export type Assessment = Omit<BackfillPlan, "runs">
+
+const assess = (
   project: Project<unknown>,
   instance: InstanceShape,
-  request: { readonly selection: string; readonly partitions: string; readonly policy: Policy; readonly now: number }
-): Effect.Effect<BackfillPlan, PlanError> =>
+  request: { readonly selection: string; readonly partitions: string; readonly now: number }
+): Effect.Effect<Assessment, PlanError> =>
   Effect.gen(function*() {
     const executionPlan = yield* ExecutionPlan.make(project, { selection: request.selection, partition: request.partitions, now: request.now })
     const steps = executionPlan.steps.filter((step) => step.stepKind === "materialize" && step.partitions !== undefined)
@@ -159,19 +161,32 @@ export const plan = (
       done = Ranges.intersection(done, current?.materialized ?? Ranges.empty)
       failed = Ranges.union(failed, Ranges.intersection(reference.requested, current?.failed ?? Ranges.empty))
     }
-    const missing = Ranges.difference(reference.requested, done)
-    const size = request.policy._tag === "per-partition" ? 1 : request.policy._tag === "max-per-run" ? request.policy.size : Math.max(1, Ranges.count(missing))
-    const space = reference.space
     return {
       assetKeys: executionPlan.steps.map((step) => step.key),
       referenceKeys,
-      space,
+      space: reference.space,
       requested: reference.requested,
       done,
       failed: Ranges.difference(failed, done),
-      missing,
-      runs: Ranges.chunks(missing, size).map((ranges) => ({ ranges, selection: selectionOf(space, ranges) }))
+      missing: Ranges.difference(reference.requested, done)
     }
+  })
+
+/**
+ * Plans a backfill: the requested partitions of the reference definition that
+ * are not done yet, cut into runs by the policy.
+ *
+ * @since 0.1.0
+ */
+export const plan = (
+  project: Project<unknown>,
+  instance: InstanceShape,
+  request: { readonly selection: string; readonly partitions: string; readonly policy: Policy; readonly now: number }
+): Effect.Effect<BackfillPlan, PlanError> =>
+  Effect.map(assess(project, instance, request), (assessment) => {
+    const { missing, space } = assessment
+    const size = request.policy._tag === "per-partition" ? 1 : request.policy._tag === "max-per-run" ? request.policy.size : Math.max(1, Ranges.count(missing))
+    return { ...assessment, runs: Ranges.chunks(missing, size).map((ranges) => ({ ranges, selection: selectionOf(space, ranges) })) }
   })
 
 /**
@@ -187,7 +202,7 @@ export const progress = (
 ): Effect.Effect<Progress, PlanError> => {
   const policy = parsePolicy(record.policy)
   if (policy instanceof BackfillError) return Effect.fail(new BackfillError({ message: policy.message, backfillId: record.backfillId }))
-  return Effect.map(plan(project, instance, { selection: record.selection, partitions: record.partitions, policy, now }), progressOf)
+  return Effect.map(assess(project, instance, { selection: record.selection, partitions: record.partitions, now }), progressOf)
 }
 
 /**
@@ -260,10 +275,10 @@ export const run = <R>(
         tags: { "strata/kind": "backfill", "strata/backfill": backfillId }
       })
       runs.push({ runId, selection: piece.selection, status: result.status })
-      const after = yield* plan(project as Project<unknown>, instance, { ...request, now: now() })
+      const after = yield* assess(project as Project<unknown>, instance, { ...request, now: now() })
       options?.onReport?.({ _tag: "run-ended", result, progress: progressOf(after) })
     }
-    const final = progressOf(yield* plan(project as Project<unknown>, instance, { ...request, now: now() }))
+    const final = progressOf(yield* assess(project as Project<unknown>, instance, { ...request, now: now() }))
     canceled ||= (yield* store.get(backfillId))?.cancelRequestedAt !== undefined && final.missing > 0
     const status = final.missing === 0 ? "completed" : canceled ? "canceled" : "failed"
     const reason = status === "completed" ? undefined : canceled ? "a cancel was requested" : `${final.missing} partition(s) not materialized`
