@@ -164,9 +164,14 @@ const cancel = Command.make(
         Output.line(out, `Backfill ${input.id} already ${record.status}; nothing to cancel`)
         return
       }
-      if (record.status === "requested" && record.runIds.length === 0) {
-        yield* opened.instance.backfills.setStatus(input.id, { status: "canceled", at: Date.now(), reason: "canceled before it started" }).pipe(Effect.mapError(failure))
-        Output.line(out, `Backfill ${input.id} canceled`)
+      // no process is running it: not started yet, or its last run has ended (its process was killed; opening
+      // the instance reaped that run) and nothing launched another
+      const last = record.runIds.at(-1)
+      const lastRun = last === undefined ? undefined : yield* opened.instance.getRun(last).pipe(Effect.mapError(failure))
+      if (last === undefined || lastRun === undefined || ["succeeded", "failed", "canceled"].includes(lastRun.status)) {
+        const reason = last === undefined ? "canceled before it started" : "canceled while no process was running it"
+        yield* opened.instance.backfills.setStatus(input.id, { status: "canceled", at: Date.now(), reason }).pipe(Effect.mapError(failure))
+        Output.line(out, `Backfill ${input.id} canceled (${reason})`)
         return
       }
       Output.line(out, `Cancel requested for backfill ${input.id}: the process running it stops after its current run`)

@@ -136,6 +136,11 @@ describe("strata backfill", () => {
     expect(row!.status).toBe("running")
     expect(JSON.parse(row!.run_ids)).toHaveLength(4)
     fs.writeFileSync(path.join(dir, "release.txt"), "")
+    // its process is gone (the run it left is reaped when the instance opens): canceling it takes effect at once
+    const cancel = await strata(["backfills", "cancel", row!.backfill_id], { cwd: dir })
+    expect(cancel.code, cancel.stderr).toBe(0)
+    expect(cancel.stdout).toContain("canceled while no process was running it")
+    expect(backfillRows(dir)[0]!.status).toBe("canceled")
 
     const resumed = await strata(["backfill", "--resume", row!.backfill_id, "--json"], { cwd: dir })
     expect(resumed.code, resumed.stderr).toBe(0)
