@@ -99,6 +99,34 @@ describe("backfills", () => {
       expect(computed.filter((entry) => entry.startsWith("events")).length).toBe(6)
     }).pipe(Effect.provide(setup())))
 
+  it.effect("plans over a million hourly partitions with scattered materializations from their ranges", () =>
+    Effect.gen(function*() {
+      const hours = Partitions.hourly({ start: "1900-01-01-00:00" })
+      const big = Asset.make("big", { partitions: hours }, () => Effect.succeed([]))
+      const bigProject = Project.make({ assets: [big] })
+      const instance = yield* Instance.Instance
+      const space = Partitions.resolve(hours, { now })
+      expect(space.size).toBeGreaterThan(1_000_000)
+      // 1,000 materialized stretches of 500 hours, every 1,000 hours
+      const ranges = Array.from({ length: 1_000 }, (_, i): readonly [number, number] => [i * 1_000, i * 1_000 + 500])
+      yield* instance.createRun({ runId: "seed", selection: "big", assetKeys: ["big"], staleOnly: false, tags: {}, createdAt: now })
+      yield* instance.appendEvents([{
+        type: "asset-materialized", runId: "seed", timestamp: now, assetKey: "big", partition: "seed", metadata: {},
+        dataVersion: "v", codeVersion: "c", inputVersions: {}, partitionSet: { fingerprint: Partitions.fingerprint(hours), ranges }
+      }])
+      const request = { selection: "big", partitions: `${space.keyAt(0)}...${space.keyAt(999_999)}`, now }
+      const planned = yield* Backfill.plan(bigProject, instance, { ...request, policy: { _tag: "max-per-run", size: 100_000 } })
+      expect(Backfill.progressOf(planned)).toEqual({ total: 1_000_000, materialized: 500_000, failed: 0, missing: 500_000 })
+      expect(planned.missing).toHaveLength(1_000)
+      expect(planned.runs).toHaveLength(5)
+      expect(planned.runs.map((run) => Partitions.Ranges.count(run.ranges))).toEqual([100_000, 100_000, 100_000, 100_000, 100_000])
+      // each run's selection names exactly its ranges
+      expect(Partitions.parseSelection(space, planned.runs[0]!.selection)).toEqual(planned.runs[0]!.ranges)
+      const single = yield* Backfill.plan(bigProject, instance, { ...request, policy: { _tag: "single-run" } })
+      expect(single.runs).toHaveLength(1)
+      expect(single.runs[0]!.ranges).toEqual(planned.missing)
+    }).pipe(Effect.provide(setup())))
+
   it.effect("a selection without partitioned assets, or an unknown backfill, is a BackfillError", () =>
     Effect.gen(function*() {
       const plain = Project.make({ assets: [Asset.make("plain", {}, () => Effect.succeed(1))] })
