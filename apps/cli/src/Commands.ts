@@ -16,6 +16,7 @@ import type { Scope } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import * as Checks from "./Checks.ts"
 import { automationCommands, startDaemon } from "./AutomationCommands.ts"
+import { backfillCommands } from "./Backfill.ts"
 import type { CliFailure } from "./CliError.ts"
 import { defaultInstanceLayer } from "./DefaultInstance.ts"
 import { init } from "./init/Command.ts"
@@ -808,5 +809,5 @@ export const strata = Command.make("strata").pipe(
     { command: "strata init my-project", description: "A new project in ./my-project" },
     { command: "STRATA_ENV=prod strata materialize --stale-only", description: "In another environment" }
   ]),
-  Command.withSubcommands([materialize, status, list, runs, checks, dev, worker, wipe, init, ...automationCommands])
+  Command.withSubcommands([materialize, status, list, runs, checks, dev, worker, wipe, init, ...automationCommands, ...backfillCommands])
 )

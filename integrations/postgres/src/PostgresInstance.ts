@@ -28,6 +28,7 @@ import { PgAssetIndex } from "./internal/instance/assetIndex.ts"
 import { PgCheckStore } from "./internal/instance/checks.ts"
 import { PgEventLog } from "./internal/instance/eventLog.ts"
 import { PgAutomation } from "./internal/instance/automation.ts"
+import { PgBackfills } from "./internal/instance/backfills.ts"
 import { PgRuns } from "./internal/instance/runs.ts"
 import { migrations, SCHEMA_VERSION } from "./internal/instance/schema.ts"
 import type { PgClientConfig, PgConnection } from "./PgClient.ts"
@@ -98,6 +99,7 @@ export const make = Effect.fn("PostgresInstance.make")(function*(client: PgClien
     capabilities: { persistent: true, multiProcess: true },
     describe: x.describe,
     automation: new PgAutomation(x).domain(),
+    backfills: new PgBackfills(x).domain(),
     ...runs.domain(),
     ...log.domain(),
     ...index.domain(),

@@ -34,6 +34,7 @@
  */
 import { Context, Effect, Layer, Schema } from "effect"
 import type { AutomationStore } from "./AutomationStore.ts"
+import type { BackfillStore } from "./BackfillStore.ts"
 import type { ErrorInfo, StoredEvent, StrataEvent } from "./Event.ts"
 import type { Metadata } from "./Metadata.ts"
 import { makeMemoryInstance } from "./internal/memoryInstance.ts"
@@ -469,6 +470,8 @@ export interface InstanceShape extends RunStorage, EventLog, AssetIndex, CheckSt
   readonly describe: string
   /** The automation domain: the daemon's lease, ticks, evaluations, cursors (see `AutomationStore`). */
   readonly automation: AutomationStore
+  /** The backfill domain: recorded backfills, their status and runs (see `BackfillStore`). */
+  readonly backfills: BackfillStore
 }
 
 /**

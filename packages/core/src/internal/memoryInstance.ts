@@ -13,6 +13,7 @@ import { isTerminal, orphanedRunEnd, orphanedStepFailures, orphanReason } from "
 import { MemoryAssetIndex } from "./memory/assetIndex.ts"
 import { MemoryCheckStore } from "./memory/checks.ts"
 import { MemoryAutomation } from "./memory/automation.ts"
+import { MemoryBackfills } from "./memory/backfills.ts"
 import { MemoryRuns } from "./memory/runs.ts"
 
 /** The memory event log; appending maintains `runs` and `index`. */
@@ -126,6 +127,7 @@ export const makeMemoryInstance = (): InstanceShape => {
     capabilities: { persistent: false, multiProcess: false },
     describe: "memory",
     automation: automation.domain(),
+    backfills: new MemoryBackfills().domain(),
     ...runs.storage(),
     ...events,
     appendEvents: (batch) => Effect.tap(events.appendEvents(batch), () => Effect.sync(() => automation.notify())),

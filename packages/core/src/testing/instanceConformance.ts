@@ -14,6 +14,7 @@ import { Effect, type Layer } from "effect"
 import type { Instance } from "../Instance.ts"
 import { assetIndexConformance } from "./conformance/assetIndex.ts"
 import { automationConformance } from "./conformance/automation.ts"
+import { backfillsConformance } from "./conformance/backfills.ts"
 import { cancelRequestsConformance } from "./conformance/cancelRequests.ts"
 import { checksConformance } from "./conformance/checks.ts"
 import { eventLogConformance } from "./conformance/eventLog.ts"
@@ -79,5 +80,6 @@ export const instanceConformance = (
     partitionStatusConformance(test, options?.partitionStatus ?? true)
     persistenceConformance(test)
     automationConformance(test)
+    backfillsConformance(test)
   })
 }

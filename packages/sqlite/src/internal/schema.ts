@@ -196,8 +196,30 @@ CREATE TABLE automation_asset_states (asset_key TEXT PRIMARY KEY, state TEXT NOT
 CREATE TABLE automation_switches (target TEXT PRIMARY KEY, enabled INTEGER NOT NULL, at REAL NOT NULL) STRICT, WITHOUT ROWID;
 `
 
+/**
+ * Backfills (`instance.backfills`): one row per backfill; `seq` orders them by
+ * creation, `run_ids` is the JSON array of the runs launched for it. Progress
+ * is not stored: it is derived from `partition_status`.
+ */
+const backfillsTable = `
+CREATE TABLE backfills (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  backfill_id TEXT NOT NULL UNIQUE,
+  selection TEXT NOT NULL,
+  partitions TEXT NOT NULL,
+  policy TEXT NOT NULL,
+  asset_keys TEXT NOT NULL,
+  created_at REAL NOT NULL,
+  status TEXT NOT NULL,
+  updated_at REAL NOT NULL,
+  run_ids TEXT NOT NULL,
+  reason TEXT,
+  cancel_requested_at REAL
+) STRICT;
+`
+
 /** Migration `n` takes the schema from version `n` to `n + 1`; released ones never change. */
-export const migrations: ReadonlyArray<string> = [v1, v2, partitionStatusTable, automation, checkResults]
+export const migrations: ReadonlyArray<string> = [v1, v2, partitionStatusTable, automation, checkResults, backfillsTable]
 
 /** The schema version this code writes. */
 export const SCHEMA_VERSION = migrations.length
@@ -211,6 +233,7 @@ const TABLES = [
   "automation_leases",
   "automation_switches",
   "automation_ticks",
+  "backfills",
   "check_latest",
   "check_results",
   "events",

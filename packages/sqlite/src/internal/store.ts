@@ -13,6 +13,7 @@ import type { Database } from "./database.ts"
 import { SqliteAssetIndex } from "./domains/assetIndex.ts"
 import { SqliteCheckStore } from "./domains/checks.ts"
 import { SqliteAutomation } from "./domains/automation.ts"
+import { SqliteBackfills } from "./domains/backfills.ts"
 import { SqliteEventLog } from "./domains/eventLog.ts"
 import { SqliteRuns } from "./domains/runs.ts"
 
@@ -33,6 +34,7 @@ export const makeStore = (db: Database, options: StoreOptions): Instance.Instanc
     capabilities: { persistent: options.persistent, multiProcess: options.persistent },
     describe: `sqlite ${options.path}`,
     automation: automation.domain(),
+    backfills: new SqliteBackfills(c).domain(),
     ...runs.domain(),
     ...events,
     appendEvents: (batch) => Effect.tap(events.appendEvents(batch), () => Effect.sync(() => automation.notify())),

@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-export const SCHEMA_VERSION = 6
+export const SCHEMA_VERSION = 7
 
 // JSON columns are `json`, not `jsonb`: jsonb refuses the escape \u0000,
 // which metadata and log lines may legitimately contain.
@@ -123,7 +123,8 @@ export const migrations = (s: string): ReadonlyArray<{ readonly version: number;
       `create table ${s}.automation_switches (target text primary key, enabled boolean not null, at double precision not null)`
     ]
   },
-  checkResults(s)
+  checkResults(s),
+  backfillsTable(s)
 ]
 
 /**
@@ -142,6 +143,31 @@ const checkResults = (s: string) => ({
       primary key (asset_key, check_name, partition_key)
     )`,
     `create index events_checks on ${s}.events (asset_key, id) where type = 'check-evaluated'`
+  ]
+})
+
+/**
+ * Backfills (`instance.backfills`): one row per backfill, `seq` orders them by
+ * creation, `run_ids` is the JSON array of its runs (as text).
+ */
+const backfillsTable = (s: string) => ({
+  version: 7,
+  statements: [
+    `create table ${s}.backfills (
+      seq bigint generated always as identity,
+      backfill_id text primary key,
+      selection text not null,
+      partitions text not null,
+      policy text not null,
+      asset_keys text not null,
+      created_at double precision not null,
+      status text not null,
+      updated_at double precision not null,
+      run_ids text not null,
+      reason text,
+      cancel_requested_at double precision
+    )`,
+    `create index backfills_by_seq on ${s}.backfills (seq)`
   ]
 })
 

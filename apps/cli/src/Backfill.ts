@@ -1,0 +1,229 @@
+/**
+ * The backfill commands: `strata backfill` (start or resume one),
+ * `strata backfills` (list them with progress) and `strata backfills cancel`.
+ * Progress goes to stderr; `--json` prints one JSON document on stdout.
+ *
+ * @since 0.1.0
+ */
+import type { BackfillStore, Instance as InstanceModule, Project } from "@strata/core"
+import { Backfill, Instance } from "@strata/core"
+import { Context, Effect, Logger, Option } from "effect"
+import type { Scope } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import type { CliFailure } from "./CliError.ts"
+import { internal, runtime, usage } from "./CliError.ts"
+import type { Terminal } from "./Output.ts"
+import * as Output from "./Output.ts"
+import * as ProjectLoader from "./ProjectLoader.ts"
+
+const fileFlag = Flag.String("file").pipe(
+  Flag.withAlias("f"),
+  Flag.withDescription("The project config file (default: strata.config.ts in the current folder)"),
+  Flag.optional
+)
+const jsonFlag = Flag.Boolean("json").pipe(Flag.withDescription("Print machine-readable JSON on stdout"), Flag.withDefault(false))
+
+interface Opened {
+  readonly project: Project.Project<unknown>
+  readonly instance: InstanceModule.InstanceShape
+  readonly context: Context.Context<never>
+  readonly describe: string
+}
+
+const open = (file: Option.Option<string>): Effect.Effect<Opened, CliFailure, Scope.Scope> =>
+  Effect.gen(function*() {
+    const loaded = yield* ProjectLoader.load({ file: Option.getOrUndefined(file) })
+    process.chdir(loaded.root)
+    const env = yield* ProjectLoader.buildEnvironment(loaded)
+    const instance = Context.get(env.context as Context.Context<InstanceModule.Instance>, Instance.Instance)
+    return { project: loaded.project as Project.Project<unknown>, instance, context: env.context, describe: `environment ${env.name} · instance ${env.instance}` }
+  })
+
+/** Core's typed failures as exit codes: bad requests are usage (2), the rest runtime (1). */
+const failure = (error: unknown): CliFailure => {
+  const tagged = error as { readonly _tag?: unknown; readonly message?: unknown } | null
+  const tag = typeof tagged?._tag === "string" ? tagged._tag : undefined
+  const message = typeof tagged?.message === "string" ? tagged.message : undefined
+  if (tag === undefined || message === undefined) return internal(error)
+  switch (tag) {
+    case "@strata/core/SelectionParseError":
+    case "@strata/core/SelectionResolveError":
+      return usage(`invalid --select: ${message}`)
+    case "@strata/core/InvalidPartitionKey":
+    case "@strata/core/BackfillError":
+      return usage(message)
+    case "@strata/core/InstanceError":
+      return runtime(`instance error: ${message}`)
+    default:
+      return runtime(message)
+  }
+}
+
+const counts = (progress: Backfill.Progress) =>
+  `${progress.materialized}/${progress.total} materialized` + (progress.failed > 0 ? `, ${progress.failed} failed` : "")
+
+const report = (out: Terminal) => (event: Backfill.Report): void => {
+  switch (event._tag) {
+    case "planned": {
+      const progress = Backfill.progressOf(event.plan)
+      Output.warn(out, `${event.plan.runs.length} run(s) for ${progress.missing} missing partition(s) of ${progress.total} (${counts(progress)})`)
+      return
+    }
+    case "run-started":
+      Output.warn(out, `[${event.index + 1}/${event.of}] run ${event.runId} · ${event.selection}`)
+      return
+    case "run-ended": {
+      const status = event.result.status === "succeeded" ? Output.green(out, "succeeded") : Output.red(out, event.result.status)
+      Output.warn(out, `      ${status} in ${Output.duration(event.result.durationMs)} · ${counts(event.progress)}`)
+    }
+  }
+}
+
+const backfill = Command.make(
+  "backfill",
+  {
+    file: fileFlag,
+    select: Flag.String("select").pipe(Flag.withAlias("s"), Flag.withDescription("The assets to backfill (selection syntax)"), Flag.optional),
+    partitions: Flag.String("partitions").pipe(Flag.withDescription("The partitions: keys and inclusive ranges, A...B,C"), Flag.optional),
+    policy: Flag.String("policy").pipe(
+      Flag.withDescription("How partitions are cut into runs: per-partition, single-run (one step over the whole range) or max-per-run=N"),
+      Flag.withDefault("per-partition")
+    ),
+    resume: Flag.String("resume").pipe(Flag.withDescription("Resume a backfill by id: runs only the partitions not materialized yet"), Flag.optional),
+    concurrency: Flag.Int("concurrency").pipe(Flag.withAlias("c"), Flag.withDescription("Steps running at once in each run (default 4)"), Flag.withDefault(4)),
+    json: jsonFlag
+  },
+  (input) =>
+    Effect.scoped(Effect.gen(function*() {
+      if (input.json) Output.reserveStdoutForJson()
+      const out = Output.processTerminal()
+      if (input.concurrency < 1) return yield* usage(`--concurrency must be at least 1 (got ${input.concurrency})`)
+      const resume = Option.getOrUndefined(input.resume)
+      if (resume === undefined && (Option.isNone(input.select) || Option.isNone(input.partitions))) {
+        return yield* usage("give --select and --partitions (or --resume ID)")
+      }
+      if (resume !== undefined && (Option.isSome(input.select) || Option.isSome(input.partitions))) {
+        return yield* usage("--resume takes the selection and partitions of the recorded backfill; give no --select or --partitions")
+      }
+      const opened = yield* open(input.file)
+      const provide = <A, E>(effect: Effect.Effect<A, E, unknown>) =>
+        (Effect.provide(effect, opened.context) as Effect.Effect<A, E>).pipe(Effect.mapError(failure))
+      const record = resume !== undefined
+        ? yield* Effect.flatMap(provide(opened.instance.backfills.get(resume)), (found) =>
+          found === undefined ? Effect.fail(usage(`backfill ${resume} does not exist; list them with 'strata backfills'`)) : Effect.succeed(found))
+        : yield* provide(Backfill.create(opened.project, {
+          selection: Option.getOrThrow(input.select),
+          partitions: Option.getOrThrow(input.partitions),
+          policy: input.policy,
+          now: Date.now()
+        }))
+      Output.warn(out, `${resume === undefined ? "Backfill" : "Resuming backfill"} ${record.backfillId} · ${record.selection} · ${record.partitions} · ${record.policy} · ${opened.describe}`)
+      const outcome = yield* provide(Backfill.run(opened.project, record.backfillId, { concurrency: input.concurrency, onReport: report(out) })).pipe(
+        Effect.provideService(Logger.CurrentLoggers, new Set())
+      )
+      if (input.json) Output.json(out, { backfill: outcome.record, progress: outcome.progress, runs: outcome.runs })
+      const ended = outcome.record.status
+      Output.warn(out, `Backfill ${record.backfillId} ${ended === "completed" ? Output.green(out, ended) : Output.red(out, ended)} · ${counts(outcome.progress)}`)
+      if (ended !== "completed") {
+        if (!input.json) Output.warn(out, `  resume it with: strata backfill --resume ${record.backfillId}`)
+        return yield* runtime(`backfill ${record.backfillId} ${ended}`, true)
+      }
+    }))
+).pipe(
+  Command.withDescription("Materialize the partitions of a selection not materialized yet, cut into runs, as a recorded and resumable backfill"),
+  Command.withExamples([
+    { command: "strata backfill --select '+daily_active_users' --partitions 2024-01-01...2024-01-07", description: "One run per missing day" },
+    { command: "strata backfill --select daily_active_users --partitions 2024-01-01...2024-03-31 --policy single-run", description: "One run, one step over the range" },
+    { command: "strata backfill --resume bf-1a2b3c4d", description: "Resume after a crash or a cancel" }
+  ])
+)
+
+const row = (record: BackfillStore.BackfillRecord, progress: Backfill.Progress | string) => ({ record, progress })
+
+const listed = (opened: Opened, limit: number) =>
+  Effect.gen(function*() {
+    const records = yield* opened.instance.backfills.list({ limit })
+    return yield* Effect.forEach(records, (record) =>
+      Backfill.progress(opened.project, opened.instance, record, Date.now()).pipe(
+        // a backfill of assets no longer in the project still lists, with why its progress is unknown
+        Effect.map((progress) => row(record, progress)),
+        Effect.catch((error) => error._tag === "@strata/core/InstanceError" ? Effect.fail(error) : Effect.succeed(row(record, error.message)))
+      ))
+  })
+
+const cancel = Command.make(
+  "cancel",
+  { file: fileFlag, id: Argument.String("id").pipe(Argument.withDescription("The backfill to cancel")) },
+  (input) =>
+    Effect.scoped(Effect.gen(function*() {
+      const out = Output.processTerminal()
+      const opened = yield* open(input.file)
+      const record = yield* opened.instance.backfills.requestCancel(input.id, Date.now()).pipe(Effect.mapError(failure))
+      if (record === undefined) return yield* usage(`backfill ${input.id} does not exist; list them with 'strata backfills'`)
+      if (finished(record.status)) {
+        Output.line(out, `Backfill ${input.id} already ${record.status}; nothing to cancel`)
+        return
+      }
+      // no process is running it: not started yet, or its last run has ended (its process was killed; opening
+      // the instance reaped that run) and nothing launched another
+      const last = record.runIds.at(-1)
+      const lastRun = last === undefined ? undefined : yield* opened.instance.getRun(last).pipe(Effect.mapError(failure))
+      if (last === undefined || lastRun === undefined || ["succeeded", "failed", "canceled"].includes(lastRun.status)) {
+        const reason = last === undefined ? "canceled before it started" : "canceled while no process was running it"
+        yield* opened.instance.backfills.setStatus(input.id, { status: "canceled", at: Date.now(), reason }).pipe(Effect.mapError(failure))
+        Output.line(out, `Backfill ${input.id} canceled (${reason})`)
+        return
+      }
+      Output.line(out, `Cancel requested for backfill ${input.id}: the process running it stops after its current run`)
+    }))
+).pipe(Command.withDescription("Cancel a backfill: the process running it stops after its current run"))
+
+const finished = (status: BackfillStore.BackfillStatus) => status === "completed" || status === "canceled" || status === "failed"
+
+const backfills = Command.make(
+  "backfills",
+  {
+    file: fileFlag,
+    limit: Flag.Int("limit").pipe(Flag.withAlias("n"), Flag.withDescription("At most this many backfills"), Flag.withDefault(20)),
+    json: jsonFlag
+  },
+  (input) =>
+    Effect.scoped(Effect.gen(function*() {
+      if (input.json) Output.reserveStdoutForJson()
+      const out = Output.processTerminal()
+      const opened = yield* open(input.file)
+      const rows = yield* listed(opened, input.limit).pipe(Effect.mapError(failure))
+      if (input.json) {
+        Output.json(out, rows.map(({ progress, record }) => ({ ...record, progress: typeof progress === "string" ? { error: progress } : progress })))
+        return
+      }
+      if (rows.length === 0) {
+        Output.line(out, "No backfills yet. Start one with `strata backfill --select X --partitions A...B`.")
+        return
+      }
+      const table = Output.table([
+        ["ID", "STATUS", "PROGRESS", "RUNS", "SELECTION", "PARTITIONS", "POLICY", "CREATED"],
+        ...rows.map(({ progress, record }) => [
+          record.backfillId,
+          record.status,
+          typeof progress === "string" ? `? (${progress.slice(0, 60)})` : counts(progress),
+          String(record.runIds.length),
+          record.selection,
+          record.partitions,
+          record.policy,
+          Output.timestamp(record.createdAt)
+        ])
+      ])
+      for (const line of table) Output.line(out, line)
+    }))
+).pipe(
+  Command.withDescription("List backfills, newest first, with their progress (from the partition status)"),
+  Command.withSubcommands([cancel])
+)
+
+/**
+ * The commands to register on `strata`.
+ *
+ * @since 0.1.0
+ */
+export const backfillCommands = [backfill, backfills] as const

@@ -1,0 +1,99 @@
+/**
+ * The lakehouse's partitioned chain, from the same world as the users CSV
+ * (ids 1..100,000, a calendar starting 2024-01-01, seeded):
+ *
+ * - `raw_events` (daily from 2024-01-01): the day's product events, generated
+ *   deterministically from the day (the same day always gives the same rows);
+ *   FileSystemIO writes one file per day (`.strata/storage/raw_events/2024-01-01.json`).
+ * - `daily_active_users` (daily): distinct users with an event that day.
+ * - `weekly_retention` (weekly, weeks starting Monday 2024-01-01): reads its 7
+ *   days of `raw_events` as one array through a time-window mapping, and
+ *   gives the share of the week's first-day users seen again later that week.
+ *
+ * A step over a range of partitions (a `single-run` or `max-per-run` backfill)
+ * returns one entry per partition key (see `perPartition`).
+ */
+import { Asset, PartitionMapping, Partitions } from "@strata/core"
+import { Effect } from "effect"
+
+export interface Event {
+  readonly day: string
+  readonly userId: number
+  readonly kind: "view" | "click" | "purchase"
+}
+
+/** The calendar of the users CSV (scripts/generate.ts). */
+export const days = Partitions.daily({ start: "2024-01-01" })
+export const weeks = Partitions.weekly({ start: "2024-01-01" })
+
+const USERS = 100_000
+const KINDS = ["view", "view", "view", "click", "click", "purchase"] as const
+
+// mulberry32, as scripts/generate.ts: deterministic on every platform
+const random = (seed: number) => {
+  let state = seed >>> 0
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/** The events of one day: 2,000 of them, from a pool of returning users (seeded by the day). */
+export const eventsOf = (day: string, count = 2_000): Array<Event> => {
+  const next = random(Number(day.replaceAll("-", "")))
+  const pool = 5_000
+  return Array.from({ length: count }, (): Event => ({
+    day,
+    // most activity comes from a stable core of users, so that retention is meaningful
+    userId: next() < 0.8 ? 1 + Math.floor(next() * pool) : 1 + Math.floor(next() * USERS),
+    kind: KINDS[Math.floor(next() * KINDS.length)]!
+  }))
+}
+
+/** One value per partition of the step: the value itself for one partition, else an object keyed by partition key. */
+export const perPartition = <A>(partitions: { readonly keys: ReadonlyArray<string> }, compute: (key: string) => A): A => {
+  if (partitions.keys.length === 1) return compute(partitions.keys[0]!)
+  return Object.fromEntries(partitions.keys.map((key) => [key, compute(key)])) as A
+}
+
+export const rawEvents = Asset.make("raw_events", {
+  partitions: days,
+  group: "events",
+  description: "The day's product events (generated from the day: one file per day)"
+}, (_, context) => Effect.sync(() => perPartition(context.partitions, (day) => eventsOf(day))))
+
+export const dailyActiveUsers = Asset.make("daily_active_users", {
+  deps: { rawEvents },
+  partitions: days,
+  group: "events",
+  description: "Distinct users with an event that day"
+}, ({ rawEvents }, context) =>
+  Effect.sync(() =>
+    perPartition(context.partitions, (day) => [{
+      day,
+      activeUsers: new Set(rawEvents.filter((event) => event.day === day).map((event) => event.userId)).size
+    }])))
+
+export const weeklyRetention = Asset.make("weekly_retention", {
+  deps: { rawEvents },
+  partitions: weeks,
+  partitionMappings: { rawEvents: PartitionMapping.timeWindow() },
+  group: "events",
+  description: "Share of the users of a week's first day seen again later that week (reads the 7 days)"
+}, ({ rawEvents }, context) =>
+  Effect.sync(() =>
+    perPartition(context.partitions, (week) => {
+      const inWeek = rawEvents.filter((event) => event.day >= week && event.day < nextWeek(week))
+      const first = new Set(inWeek.filter((event) => event.day === week).map((event) => event.userId))
+      const later = new Set(inWeek.filter((event) => event.day > week).map((event) => event.userId))
+      const returned = [...first].filter((user) => later.has(user)).length
+      return [{ week, days: new Set(inWeek.map((event) => event.day)).size, cohort: first.size, retention: first.size === 0 ? 0 : returned / first.size }]
+    })))
+
+const nextWeek = (week: string): string => new Date(Date.parse(`${week}T00:00:00Z`) + 7 * 86_400_000).toISOString().slice(0, 10)
+
+/** The partitioned chain. */
+export const eventAssets = [rawEvents, dailyActiveUsers, weeklyRetention] as const

@@ -1,0 +1,311 @@
+/**
+ * Backfills: materialize a range of partitions of a selection, cut into runs
+ * by a policy, recorded in the instance (`instance.backfills`) and resumable.
+ *
+ * Everything is computed on ranges, never on partitions one by one:
+ * - the *reference* definition is that of the first partitioned asset of the
+ *   plan that takes the partition selection (as `ExecutionPlan` does);
+ * - a partition is *done* when every selected asset of the reference
+ *   definition has it materialized (the instance's status ranges);
+ * - the *missing* partitions (requested minus done) are cut into runs by the
+ *   policy with `Ranges.chunks`: `per-partition` (one each), `max-per-run=N`,
+ *   or `single-run` (all of them, handed to one step per asset);
+ * - progress is derived the same way, so it is right after a crash.
+ *
+ * {@link run} launches the runs one after another and stops after the current
+ * run when a cancel was requested (`instance.backfills.requestCancel`).
+ * Resuming (or starting again) plans again: only what is still missing runs.
+ *
+ * @since 0.1.0
+ */
+import { randomUUID } from "node:crypto"
+import { Effect, Schema } from "effect"
+import type { BackfillRecord } from "./BackfillStore.ts"
+import * as ExecutionPlan from "./ExecutionPlan.ts"
+import { Instance } from "./Instance.ts"
+import type { InstanceError, InstanceShape } from "./Instance.ts"
+import type * as PartitionKey from "./PartitionKey.ts"
+import * as Partitions from "./Partitions.ts"
+import type { Project } from "./Project.ts"
+import * as RunCoordinator from "./RunCoordinator.ts"
+import type * as Selection from "./Selection.ts"
+
+const Ranges = Partitions.Ranges
+type Ranges = Partitions.Ranges.Ranges
+
+/**
+ * How the missing partitions are cut into runs.
+ *
+ * @since 0.1.0
+ */
+export type Policy =
+  | { readonly _tag: "per-partition" }
+  | { readonly _tag: "single-run" }
+  | { readonly _tag: "max-per-run"; readonly size: number }
+
+/**
+ * A backfill that cannot be planned or resumed: a bad policy, a selection
+ * without partitioned assets, an unknown backfill.
+ *
+ * @since 0.1.0
+ */
+export class BackfillError extends Schema.TaggedError<BackfillError>()("@strata/core/BackfillError", {
+  message: Schema.String,
+  backfillId: Schema.optional(Schema.String)
+}) {}
+
+/**
+ * Reads `per-partition`, `single-run` or `max-per-run=N` (N from 1 to 1,000,000).
+ *
+ * @since 0.1.0
+ */
+export const parsePolicy = (text: string): Policy | BackfillError => {
+  if (text === "per-partition" || text === "single-run") return { _tag: text }
+  const match = /^max-per-run=([1-9][0-9]{0,6})$/.exec(text)
+  if (match !== null && Number(match[1]) <= 1_000_000) return { _tag: "max-per-run", size: Number(match[1]) }
+  return new BackfillError({
+    message: `unknown policy ${JSON.stringify(text.slice(0, 60))}: use per-partition, single-run or max-per-run=N (N from 1 to 1000000)`
+  })
+}
+
+/** @since 0.1.0 */
+export const formatPolicy = (policy: Policy): string => policy._tag === "max-per-run" ? `max-per-run=${policy.size}` : policy._tag
+
+/**
+ * A backfill's plan at an instant.
+ *
+ * @since 0.1.0
+ */
+export interface BackfillPlan {
+  /** The selected asset keys, in plan order. */
+  readonly assetKeys: ReadonlyArray<string>
+  /** The assets whose status decides what is done (those of the reference definition). */
+  readonly referenceKeys: ReadonlyArray<string>
+  readonly space: Partitions.Space
+  readonly requested: Ranges
+  readonly done: Ranges
+  readonly failed: Ranges
+  readonly missing: Ranges
+  /** The runs to launch: each one's partitions, as ranges and as a selection. */
+  readonly runs: ReadonlyArray<{ readonly ranges: Ranges; readonly selection: string }>
+}
+
+/**
+ * Counts of a backfill's partitions (over its reference definition).
+ *
+ * @since 0.1.0
+ */
+export interface Progress {
+  readonly total: number
+  readonly materialized: number
+  readonly failed: number
+  readonly missing: number
+}
+
+/** @since 0.1.0 */
+export const progressOf = (plan: Assessment): Progress => {
+  const total = Ranges.count(plan.requested)
+  const materialized = Ranges.count(plan.done)
+  return { total, materialized, failed: Ranges.count(plan.failed), missing: total - materialized }
+}
+
+/** A selection naming exactly the set (no `…`): what a run is launched with. */
+const selectionOf = (space: Partitions.Space, set: Ranges): string =>
+  set.map(([s, e]) => e - s === 1 ? space.keyAt(s) : `${space.keyAt(s)}...${space.keyAt(e - 1)}`).join(",")
+
+/** @since 0.1.0 */
+export type PlanError =
+  | BackfillError
+  | InstanceError
+  | Selection.SelectionParseError
+  | Selection.SelectionResolveError
+  | PartitionKey.InvalidPartitionKey
+  | Partitions.InvalidPartitionKey
+
+/**
+ * What is requested, done and missing, without cutting runs: linear in the
+ * number of ranges (what progress is computed from).
+ *
+ * @since 0.1.0
+ */
+export type Assessment = Omit<BackfillPlan, "runs">
+
+const assess = (
+  project: Project<unknown>,
+  instance: InstanceShape,
+  request: { readonly selection: string; readonly partitions: string; readonly now: number }
+): Effect.Effect<Assessment, PlanError> =>
+  Effect.gen(function*() {
+    const executionPlan = yield* ExecutionPlan.make(project, { selection: request.selection, partition: request.partitions, now: request.now })
+    const steps = executionPlan.steps.filter((step) => step.stepKind === "materialize" && step.partitions !== undefined)
+    let reference: { space: Partitions.Space; requested: Ranges } | undefined
+    const referenceKeys: Array<string> = []
+    for (const step of steps) {
+      const space = Partitions.resolve(project.get(step.key)!.partitions!, { now: request.now })
+      if (reference === undefined) {
+        const parsed = Partitions.parseSelection(space, request.partitions, { asset: step.key })
+        if (parsed instanceof Partitions.InvalidPartitionKey) continue
+        reference = { space, requested: parsed }
+      }
+      if (Partitions.fingerprint(space.definition) === Partitions.fingerprint(reference.space.definition)) referenceKeys.push(step.key)
+    }
+    if (reference === undefined) {
+      return yield* new BackfillError({ message: `--select ${JSON.stringify(request.selection)} selects no partitioned asset to backfill` })
+    }
+    const fingerprint = Partitions.fingerprint(reference.space.definition)
+    let done = reference.requested
+    let failed: Ranges = Ranges.empty
+    for (const key of referenceKeys) {
+      const status = yield* (instance.partitionStatus?.(key) ?? Effect.succeed(undefined))
+      const current = status?.fingerprint === fingerprint ? status : undefined
+      done = Ranges.intersection(done, current?.materialized ?? Ranges.empty)
+      failed = Ranges.union(failed, Ranges.intersection(reference.requested, current?.failed ?? Ranges.empty))
+    }
+    return {
+      assetKeys: executionPlan.steps.map((step) => step.key),
+      referenceKeys,
+      space: reference.space,
+      requested: reference.requested,
+      done,
+      failed: Ranges.difference(failed, done),
+      missing: Ranges.difference(reference.requested, done)
+    }
+  })
+
+/**
+ * Plans a backfill: the requested partitions of the reference definition that
+ * are not done yet, cut into runs by the policy.
+ *
+ * @since 0.1.0
+ */
+export const plan = (
+  project: Project<unknown>,
+  instance: InstanceShape,
+  request: { readonly selection: string; readonly partitions: string; readonly policy: Policy; readonly now: number }
+): Effect.Effect<BackfillPlan, PlanError> =>
+  Effect.map(assess(project, instance, request), (assessment) => {
+    const { missing, space } = assessment
+    const size = request.policy._tag === "per-partition" ? 1 : request.policy._tag === "max-per-run" ? request.policy.size : Math.max(1, Ranges.count(missing))
+    return { ...assessment, runs: Ranges.chunks(missing, size).map((ranges) => ({ ranges, selection: selectionOf(space, ranges) })) }
+  })
+
+/**
+ * The progress of a recorded backfill, derived from the status ranges now.
+ *
+ * @since 0.1.0
+ */
+export const progress = (
+  project: Project<unknown>,
+  instance: InstanceShape,
+  record: BackfillRecord,
+  now: number
+): Effect.Effect<Progress, PlanError> => {
+  const policy = parsePolicy(record.policy)
+  if (policy instanceof BackfillError) return Effect.fail(new BackfillError({ message: policy.message, backfillId: record.backfillId }))
+  return Effect.map(assess(project, instance, { selection: record.selection, partitions: record.partitions, now }), progressOf)
+}
+
+/**
+ * What {@link run} reports as it goes.
+ *
+ * @since 0.1.0
+ */
+export type Report =
+  | { readonly _tag: "planned"; readonly plan: BackfillPlan }
+  | { readonly _tag: "run-started"; readonly runId: string; readonly index: number; readonly of: number; readonly selection: string }
+  | { readonly _tag: "run-ended"; readonly result: RunCoordinator.RunResult; readonly progress: Progress }
+
+/**
+ * How a backfill ended this time.
+ *
+ * @since 0.1.0
+ */
+export interface Outcome {
+  readonly record: BackfillRecord
+  readonly progress: Progress
+  readonly runs: ReadonlyArray<{ readonly runId: string; readonly selection: string; readonly status: RunCoordinator.RunResult["status"] }>
+}
+
+/**
+ * Runs a recorded backfill (new or resumed): plans what is missing, launches
+ * the runs one after another (each run's id is recorded before it starts),
+ * stops after the current run once a cancel was requested, and records the
+ * final status: `completed` when every requested partition is done, else
+ * `failed` (or `canceled`).
+ *
+ * @since 0.1.0
+ */
+export const run = <R>(
+  project: Project<R>,
+  backfillId: string,
+  options?: {
+    readonly concurrency?: number | undefined
+    readonly onReport?: ((report: Report) => void) | undefined
+    readonly now?: (() => number) | undefined
+  }
+): Effect.Effect<Outcome, PlanError, R | Instance> =>
+  Effect.gen(function*() {
+    const instance = yield* Instance
+    const now = options?.now ?? Date.now
+    const store = instance.backfills
+    const record = yield* store.get(backfillId)
+    if (record === undefined) {
+      return yield* new BackfillError({ backfillId, message: `backfill ${backfillId} does not exist; list them with 'strata backfills'` })
+    }
+    const policy = parsePolicy(record.policy)
+    if (policy instanceof BackfillError) return yield* policy
+    const request = { selection: record.selection, partitions: record.partitions, policy }
+    const planned = yield* plan(project as Project<unknown>, instance, { ...request, now: now() })
+    options?.onReport?.({ _tag: "planned", plan: planned })
+    yield* store.setStatus(backfillId, { status: "running", at: now(), resume: true })
+    const runs: Array<Outcome["runs"][number]> = []
+    let canceled = false
+    for (const [index, piece] of planned.runs.entries()) {
+      if ((yield* store.get(backfillId))?.cancelRequestedAt !== undefined) {
+        canceled = true
+        break
+      }
+      const runId = randomUUID()
+      yield* store.addRun(backfillId, runId, now())
+      options?.onReport?.({ _tag: "run-started", runId, index, of: planned.runs.length, selection: piece.selection })
+      const executionPlan = yield* ExecutionPlan.make(project as Project<unknown>, { selection: record.selection, partition: piece.selection, now: now() })
+      const result = yield* RunCoordinator.execute(project, executionPlan, {
+        runId,
+        concurrency: options?.concurrency,
+        tags: { "strata/kind": "backfill", "strata/backfill": backfillId }
+      })
+      runs.push({ runId, selection: piece.selection, status: result.status })
+      const after = yield* assess(project as Project<unknown>, instance, { ...request, now: now() })
+      options?.onReport?.({ _tag: "run-ended", result, progress: progressOf(after) })
+    }
+    const final = progressOf(yield* assess(project as Project<unknown>, instance, { ...request, now: now() }))
+    canceled ||= (yield* store.get(backfillId))?.cancelRequestedAt !== undefined && final.missing > 0
+    const status = final.missing === 0 ? "completed" : canceled ? "canceled" : "failed"
+    const reason = status === "completed" ? undefined : canceled ? "a cancel was requested" : `${final.missing} partition(s) not materialized`
+    const ended = yield* store.setStatus(backfillId, { status, at: now(), reason })
+    return { record: ended, progress: final, runs }
+  })
+
+/**
+ * Records a new backfill (and checks that it plans) without running it.
+ *
+ * @since 0.1.0
+ */
+export const create = (
+  project: Project<unknown>,
+  request: { readonly selection: string; readonly partitions: string; readonly policy: string; readonly now: number; readonly backfillId?: string | undefined }
+): Effect.Effect<BackfillRecord, PlanError, Instance> =>
+  Effect.gen(function*() {
+    const instance = yield* Instance
+    const policy = parsePolicy(request.policy)
+    if (policy instanceof BackfillError) return yield* policy
+    const planned = yield* plan(project, instance, { selection: request.selection, partitions: request.partitions, policy, now: request.now })
+    return yield* instance.backfills.create({
+      backfillId: request.backfillId ?? `bf-${randomUUID().slice(0, 8)}`,
+      selection: request.selection,
+      partitions: request.partitions,
+      policy: formatPolicy(policy),
+      assetKeys: planned.assetKeys,
+      createdAt: request.now
+    })
+  })

@@ -1,0 +1,138 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Layer } from "effect"
+import { Asset, Backfill, InMemoryIO, Instance, Materialize, Partitions, Project } from "../src/index.ts"
+
+const now = Date.parse("2024-02-01T12:00:00Z")
+const daily = Partitions.daily({ start: "2024-01-01" })
+
+// every partition each asset computed, in order: the test reads it back
+const computed: Array<string> = []
+
+const events = Asset.make("events", { partitions: daily }, (_, context) => {
+  for (const key of context.partitions.keys) computed.push(`events ${key}`)
+  const rows = context.partitions.keys.map((day) => ({ day }))
+  return Effect.succeed(rows.length === 1 ? rows : Object.fromEntries(rows.map((row) => [row.day, [row]])) as unknown as Array<{ day: string }>)
+})
+const users = Asset.make("users", { deps: { events }, partitions: daily }, ({ events }, context) => {
+  for (const key of context.partitions.keys) computed.push(`users ${key}`)
+  const counts = context.partitions.keys.map((day) => events.filter((row) => row.day === day).length)
+  return Effect.succeed(counts.length === 1 ? counts : Object.fromEntries(context.partitions.keys.map((day, i) => [day, counts[i]])) as unknown as Array<number>)
+})
+const project = Project.make({ assets: [events, users] })
+const setup = () => Layer.mergeAll(InMemoryIO.layer, Instance.layerMemory)
+
+const planOf = (policy: string) =>
+  Effect.flatMap(Effect.service(Instance.Instance), (instance) =>
+    Backfill.plan(project, instance, { selection: "+users", partitions: "2024-01-01...2024-01-07", policy: Backfill.parsePolicy(policy) as Backfill.Policy, now }))
+
+describe("backfills", () => {
+  it.effect("plans only the partitions not materialized for every selected asset, cut by the policy", () =>
+    Effect.gen(function*() {
+      expect((yield* Materialize.materialize(project, { selection: "+users", partition: "2024-01-03", now })).status).toBe("succeeded")
+      // events alone on the 4th: the 4th is not done for the selection
+      expect((yield* Materialize.materialize(project, { selection: "events", partition: "2024-01-04", now })).status).toBe("succeeded")
+      const perPartition = yield* planOf("per-partition")
+      expect(perPartition.referenceKeys).toEqual(["events", "users"])
+      expect(Backfill.progressOf(perPartition)).toEqual({ total: 7, materialized: 1, failed: 0, missing: 6 })
+      expect(perPartition.runs.map((run) => run.selection)).toEqual(["2024-01-01", "2024-01-02", "2024-01-04", "2024-01-05", "2024-01-06", "2024-01-07"])
+      const four = yield* planOf("max-per-run=4")
+      expect(four.runs.map((run) => run.selection)).toEqual(["2024-01-01...2024-01-02,2024-01-04...2024-01-05", "2024-01-06...2024-01-07"])
+      const single = yield* planOf("single-run")
+      expect(single.runs.map((run) => run.selection)).toEqual(["2024-01-01...2024-01-02,2024-01-04...2024-01-07"])
+    }).pipe(Effect.provide(setup())))
+
+  it("reads policies and refuses bad ones", () => {
+    expect(Backfill.parsePolicy("max-per-run=30")).toEqual({ _tag: "max-per-run", size: 30 })
+    expect(Backfill.parsePolicy("single-run")).toEqual({ _tag: "single-run" })
+    for (const bad of ["max-per-run=0", "max-per-run=2000000", "max-per-run=x", "daily", ""]) {
+      expect(Backfill.parsePolicy(bad)).toBeInstanceOf(Backfill.BackfillError)
+    }
+  })
+
+  it.effect("runs a recorded backfill run by run, each partition computed once, and completes it", () =>
+    Effect.gen(function*() {
+      computed.length = 0
+      const record = yield* Backfill.create(project, { selection: "+users", partitions: "2024-01-01...2024-01-05", policy: "max-per-run=2", now })
+      expect(record.status).toBe("requested")
+      expect(record.assetKeys).toEqual(["events", "users"])
+      const reports: Array<string> = []
+      const outcome = yield* Backfill.run(project, record.backfillId, {
+        now: () => now,
+        onReport: (report) => reports.push(report._tag === "run-ended" ? `ended ${report.progress.materialized}/${report.progress.total}` : report._tag)
+      })
+      expect(outcome.record.status).toBe("completed")
+      expect(outcome.progress).toEqual({ total: 5, materialized: 5, failed: 0, missing: 0 })
+      expect(outcome.runs.map((run) => [run.selection, run.status])).toEqual([
+        ["2024-01-01...2024-01-02", "succeeded"],
+        ["2024-01-03...2024-01-04", "succeeded"],
+        ["2024-01-05", "succeeded"]
+      ])
+      expect(outcome.record.runIds).toEqual(outcome.runs.map((run) => run.runId))
+      expect(reports).toEqual(["planned", "run-started", "ended 2/5", "run-started", "ended 4/5", "run-started", "ended 5/5"])
+      expect(computed.filter((entry) => entry.startsWith("users")).sort()).toEqual(
+        ["01", "02", "03", "04", "05"].map((day) => `users 2024-01-${day}`)
+      )
+      // a second run of the same backfill launches nothing
+      const again = yield* Backfill.run(project, record.backfillId, { now: () => now })
+      expect(again.runs).toEqual([])
+      expect(again.record.status).toBe("completed")
+    }).pipe(Effect.provide(setup())))
+
+  it.effect("a cancel request stops it after the current run; resuming runs only what is missing", () =>
+    Effect.gen(function*() {
+      computed.length = 0
+      const instance = yield* Instance.Instance
+      const record = yield* Backfill.create(project, { selection: "+users", partitions: "2024-01-01...2024-01-06", policy: "per-partition", now })
+      const first = yield* Backfill.run(project, record.backfillId, {
+        now: () => now,
+        onReport: (report) => {
+          if (report._tag === "run-started" && report.index === 1) Effect.runSync(instance.backfills.requestCancel(record.backfillId, now))
+        }
+      })
+      expect(first.record.status).toBe("canceled")
+      expect(first.runs.map((run) => run.selection)).toEqual(["2024-01-01", "2024-01-02"])
+      expect(first.progress).toEqual({ total: 6, materialized: 2, failed: 0, missing: 4 })
+      const resumed = yield* Backfill.run(project, record.backfillId, { now: () => now })
+      expect(resumed.record.status).toBe("completed")
+      expect(resumed.runs.map((run) => run.selection)).toEqual(["2024-01-03", "2024-01-04", "2024-01-05", "2024-01-06"])
+      expect(resumed.record.runIds).toHaveLength(6)
+      expect(computed.filter((entry) => entry.startsWith("events")).length).toBe(6)
+    }).pipe(Effect.provide(setup())))
+
+  it.effect("plans over a million hourly partitions with scattered materializations from their ranges", () =>
+    Effect.gen(function*() {
+      const hours = Partitions.hourly({ start: "1900-01-01-00:00" })
+      const big = Asset.make("big", { partitions: hours }, () => Effect.succeed([]))
+      const bigProject = Project.make({ assets: [big] })
+      const instance = yield* Instance.Instance
+      const space = Partitions.resolve(hours, { now })
+      expect(space.size).toBeGreaterThan(1_000_000)
+      // 1,000 materialized stretches of 500 hours, every 1,000 hours
+      const ranges = Array.from({ length: 1_000 }, (_, i): readonly [number, number] => [i * 1_000, i * 1_000 + 500])
+      yield* instance.createRun({ runId: "seed", selection: "big", assetKeys: ["big"], staleOnly: false, tags: {}, createdAt: now })
+      yield* instance.appendEvents([{
+        type: "asset-materialized", runId: "seed", timestamp: now, assetKey: "big", partition: "seed", metadata: {},
+        dataVersion: "v", codeVersion: "c", inputVersions: {}, partitionSet: { fingerprint: Partitions.fingerprint(hours), ranges }
+      }])
+      const request = { selection: "big", partitions: `${space.keyAt(0)}...${space.keyAt(999_999)}`, now }
+      const planned = yield* Backfill.plan(bigProject, instance, { ...request, policy: { _tag: "max-per-run", size: 100_000 } })
+      expect(Backfill.progressOf(planned)).toEqual({ total: 1_000_000, materialized: 500_000, failed: 0, missing: 500_000 })
+      expect(planned.missing).toHaveLength(1_000)
+      expect(planned.runs).toHaveLength(5)
+      expect(planned.runs.map((run) => Partitions.Ranges.count(run.ranges))).toEqual([100_000, 100_000, 100_000, 100_000, 100_000])
+      // each run's selection names exactly its ranges
+      expect(Partitions.parseSelection(space, planned.runs[0]!.selection)).toEqual(planned.runs[0]!.ranges)
+      const single = yield* Backfill.plan(bigProject, instance, { ...request, policy: { _tag: "single-run" } })
+      expect(single.runs).toHaveLength(1)
+      expect(single.runs[0]!.ranges).toEqual(planned.missing)
+    }).pipe(Effect.provide(setup())))
+
+  it.effect("a selection without partitioned assets, or an unknown backfill, is a BackfillError", () =>
+    Effect.gen(function*() {
+      const plain = Project.make({ assets: [Asset.make("plain", {}, () => Effect.succeed(1))] })
+      const error = yield* Effect.flip(Backfill.create(plain, { selection: "plain", partitions: "2024-01-01", policy: "single-run", now }))
+      expect(error._tag).toBe("@strata/core/BackfillError")
+      const unknown = yield* Effect.flip(Backfill.run(project, "bf-nope"))
+      expect(unknown.message).toContain("bf-nope does not exist")
+    }).pipe(Effect.provide(setup())))
+})
