@@ -62,6 +62,7 @@ describe("@strata/protocol", () => {
     ).sort()
     expect(operations).toEqual([
       "GET /api/asset",
+      "GET /api/asset/checks",
       "GET /api/asset/history",
       "GET /api/assets",
       "GET /api/assets/page",
