@@ -78,8 +78,12 @@ case "$job" in
     ;;
   test)
     setup
-    say "Type-checking and testing every package, and checking how each published package packs"
-    pnpm exec turbo run typecheck test check:package --concurrency=1 --output-logs=new-only
+    say "Type-checking every package and checking how each published package packs"
+    # read-only tasks: two at a time (they share no files; packs go to temporary folders)
+    pnpm exec turbo run typecheck check:package --concurrency=2 --output-logs=new-only
+    say "Testing every package"
+    # one package at a time: tests start servers, processes and Chromium, and some rebuild their package's dist
+    pnpm exec turbo run test --concurrency=1 --output-logs=new-only
     ;;
   init)
     [ $# -ge 2 ] || { echo "usage: bash scripts/dev.sh init DIR [--integration NAME] [--force]" >&2; exit 2; }
