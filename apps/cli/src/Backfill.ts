@@ -11,7 +11,7 @@ import { Context, Effect, Logger, Option } from "effect"
 import type { Scope } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import type { CliFailure } from "./CliError.ts"
-import { internal, runtime, usage } from "./CliError.ts"
+import { coreFailure as failure, runtime, usage } from "./CliError.ts"
 import type { Terminal } from "./Output.ts"
 import * as Output from "./Output.ts"
 import * as ProjectLoader from "./ProjectLoader.ts"
@@ -38,26 +38,6 @@ const open = (file: Option.Option<string>): Effect.Effect<Opened, CliFailure, Sc
     const instance = Context.get(env.context as Context.Context<InstanceModule.Instance>, Instance.Instance)
     return { project: loaded.project as Project.Project<unknown>, instance, context: env.context, describe: `environment ${env.name} · instance ${env.instance}` }
   })
-
-/** Core's typed failures as exit codes: bad requests are usage (2), the rest runtime (1). */
-const failure = (error: unknown): CliFailure => {
-  const tagged = error as { readonly _tag?: unknown; readonly message?: unknown } | null
-  const tag = typeof tagged?._tag === "string" ? tagged._tag : undefined
-  const message = typeof tagged?.message === "string" ? tagged.message : undefined
-  if (tag === undefined || message === undefined) return internal(error)
-  switch (tag) {
-    case "@strata/core/SelectionParseError":
-    case "@strata/core/SelectionResolveError":
-      return usage(`invalid --select: ${message}`)
-    case "@strata/core/InvalidPartitionKey":
-    case "@strata/core/BackfillError":
-      return usage(message)
-    case "@strata/core/InstanceError":
-      return runtime(`instance error: ${message}`)
-    default:
-      return runtime(message)
-  }
-}
 
 const counts = (progress: Backfill.Progress) =>
   `${progress.materialized}/${progress.total} materialized` + (progress.failed > 0 ? `, ${progress.failed} failed` : "")

@@ -79,3 +79,33 @@ export const internalMessage = (error: unknown): string => {
  */
 export const internal = (error: unknown): CliFailure =>
   new CliFailure({ message: internalMessage(error), exitCode: ExitCode.runFailed })
+
+/**
+ * Maps the failures of core's effects to exit codes: a bad request (a
+ * selection, a partition key, a re-execution or backfill that cannot be
+ * made) is usage (2), instance trouble is runtime (1), another typed error
+ * keeps its message (1), and a failure without a tag, which no typed API
+ * should produce, is an internal error (1) rather than a guess at what went
+ * wrong.
+ *
+ * @since 0.1.0
+ */
+export const coreFailure = (error: unknown): CliFailure => {
+  const tagged = error as { readonly _tag?: unknown; readonly message?: unknown } | null
+  const tag = typeof tagged?._tag === "string" ? tagged._tag : undefined
+  const message = typeof tagged?.message === "string" ? tagged.message : undefined
+  if (tag === undefined || message === undefined) return internal(error)
+  switch (tag) {
+    case "@strata/core/SelectionParseError":
+    case "@strata/core/SelectionResolveError":
+      return usage(`invalid --select: ${message}`)
+    case "@strata/core/ReexecutionError":
+    case "@strata/core/InvalidPartitionKey":
+    case "@strata/core/BackfillError":
+      return usage(message)
+    case "@strata/core/InstanceError":
+      return runtime(`instance error: ${message}`)
+    default:
+      return runtime(message)
+  }
+}

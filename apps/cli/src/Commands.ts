@@ -20,7 +20,7 @@ import { backfillCommands } from "./Backfill.ts"
 import type { CliFailure } from "./CliError.ts"
 import { defaultInstanceLayer } from "./DefaultInstance.ts"
 import { init } from "./init/Command.ts"
-import { internal, runtime, usage } from "./CliError.ts"
+import { coreFailure, internal, runtime, usage } from "./CliError.ts"
 import type { Terminal } from "./Output.ts"
 import * as Output from "./Output.ts"
 import * as PartitionFlags from "./PartitionFlags.ts"
@@ -56,31 +56,6 @@ const openProject = (file: Option.Option<string>): Effect.Effect<Environment, Cl
     const env = yield* ProjectLoader.buildEnvironment(loaded)
     return { loaded, env }
   })
-
-/**
- * Maps the failures of core's effects to exit codes: a bad selection is usage
- * (2), instance trouble is runtime (1), another typed error keeps its message
- * (1), and a failure without a tag, which no typed API should produce, is an
- * internal error (1) rather than a guess at what went wrong.
- */
-const coreFailure = (error: unknown): CliFailure => {
-  const tagged = error as { readonly _tag?: unknown; readonly message?: unknown } | null
-  const tag = typeof tagged?._tag === "string" ? tagged._tag : undefined
-  const message = typeof tagged?.message === "string" ? tagged.message : undefined
-  if (tag === undefined || message === undefined) return internal(error)
-  switch (tag) {
-    case "@strata/core/SelectionParseError":
-    case "@strata/core/SelectionResolveError":
-      return usage(`invalid --select: ${message}`)
-    case "@strata/core/ReexecutionError":
-    case "@strata/core/InvalidPartitionKey":
-      return usage(message)
-    case "@strata/core/InstanceError":
-      return runtime(`instance error: ${message}`)
-    default:
-      return runtime(message)
-  }
-}
 
 const provided = <A, E>(
   environment: Environment,
