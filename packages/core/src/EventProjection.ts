@@ -23,7 +23,9 @@
  *   as ranges ({@link PartitionStatusChange}, applied with {@link applyStatus}):
  *   `step-started` makes their partitions in progress, `asset-materialized`
  *   materialized, a final `step-failed` failed. Their materialization is also the
- *   asset's latest (what its downstream's versions and staleness read).
+ *   asset's latest (what its downstream's versions and staleness read), and
+ *   the latest version of each of its partitions ({@link applyVersions}):
+ *   what per-partition staleness reads.
  *
  * @since 0.1.0
  */
@@ -38,6 +40,10 @@ import type {
 } from "./Instance.ts"
 import * as Ranges from "./partitions/Ranges.ts"
 import { checkResultRecord, materializationRecord, observationRecord, stepKey } from "./internal/instanceRules.ts"
+import type { PartitionVersionChange } from "./partitions/versions.ts"
+
+export { applyVersions, versionsDiff } from "./partitions/versions.ts"
+export type { PartitionVersionChange } from "./partitions/versions.ts"
 
 /**
  * What a batch does to one run. `started` and `ended` apply only to a run
@@ -87,6 +93,8 @@ export interface IndexDelta {
   readonly checks: ReadonlyArray<CheckResultRecord>
   /** Partition status changes of partitioned assets, in order ({@link applyStatus}). */
   readonly partitionStatus: ReadonlyArray<PartitionStatusChange>
+  /** Partitions written by the batch's materializations, in order (`applyVersions`). */
+  readonly partitionVersions: ReadonlyArray<PartitionVersionChange>
 }
 
 /**
@@ -190,6 +198,7 @@ export const fold = (events: ReadonlyArray<StoredEvent>): IndexDelta => {
   const observations: Array<ObservationRecord> = []
   const checks: Array<CheckResultRecord> = []
   const partitionStatus: Array<PartitionStatusChange> = []
+  const partitionVersions: Array<PartitionVersionChange> = []
   const status = (event: StoredEvent, to: PartitionStatusChange["status"]) => {
     const set = (event as { partitionSet?: PartitionSet | undefined }).partitionSet
     if (set !== undefined) partitionStatus.push({ assetKey: (event as { assetKey: string }).assetKey, fingerprint: set.fingerprint, ranges: set.ranges, status: to })
@@ -226,6 +235,18 @@ export const fold = (events: ReadonlyArray<StoredEvent>): IndexDelta => {
         const record = materializationRecord(event)
         materializations.push(record)
         status(event, "materialized")
+        if (event.partitionSet !== undefined) {
+          partitionVersions.push({
+            assetKey: event.assetKey,
+            fingerprint: event.partitionSet.fingerprint,
+            ranges: event.partitionSet.ranges,
+            eventId: event.id,
+            runId: event.runId,
+            codeVersion: event.codeVersion,
+            dataVersion: event.dataVersion,
+            inputVersions: event.inputVersions
+          })
+        }
         if (event.partition === undefined || event.partitionSet !== undefined) {
           const change = asset(event.assetKey)
           change.materialization = record
@@ -265,6 +286,7 @@ export const fold = (events: ReadonlyArray<StoredEvent>): IndexDelta => {
     materializations,
     observations,
     checks,
-    partitionStatus
+    partitionStatus,
+    partitionVersions
   }
 }

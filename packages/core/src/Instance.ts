@@ -202,6 +202,40 @@ export interface PartitionStatus {
 }
 
 /**
+ * Partitions of an asset written by one materialization: the index range
+ * `[start, end)`, the event that wrote them, and the event at which their
+ * data last changed (`changedAt`: a re-materialization with the same data
+ * version keeps the earlier one, so it does not make the downstream stale).
+ *
+ * @since 0.1.0
+ */
+export interface PartitionVersion {
+  readonly start: number
+  readonly end: number
+  readonly eventId: number
+  readonly changedAt: number
+  readonly runId: string
+  readonly codeVersion: string
+  readonly dataVersion: string
+  /** The data versions of the inputs the materialization read (by upstream key). */
+  readonly inputVersions: Readonly<Record<string, string>>
+}
+
+/**
+ * The latest materialization of every materialized partition of an asset,
+ * as sorted, disjoint segments over its definition's index space
+ * (`fingerprint`). Its size grows with the number of materializations still
+ * current, never with the number of partitions they cover.
+ *
+ * @since 0.1.0
+ */
+export interface PartitionVersions {
+  readonly assetKey: string
+  readonly fingerprint: string
+  readonly segments: ReadonlyArray<PartitionVersion>
+}
+
+/**
  * A query of run records.
  *
  * @since 0.1.0
@@ -427,6 +461,12 @@ export interface AssetIndex {
    * partitions. Optional while the SQLite and Postgres backends do not keep it.
    */
   readonly partitionStatus?: ((assetKey: string) => Effect.Effect<PartitionStatus | undefined, InstanceError>) | undefined
+  /**
+   * The latest materialization of each partition of a partitioned asset, as
+   * segments of index ranges (`undefined` when none was recorded): what
+   * per-partition staleness reads.
+   */
+  readonly partitionVersions?: ((assetKey: string) => Effect.Effect<PartitionVersions | undefined, InstanceError>) | undefined
   /** Forgets everything recorded about these assets (their history and index entries). */
   readonly wipeAssets: (assetKeys: ReadonlyArray<string>) => Effect.Effect<void, InstanceError>
 }

@@ -16,6 +16,12 @@
  * {@link compute} is one pass over the graph in topological order, linear
  * in assets + edges, reading only the instance's asset index.
  *
+ * Partitioned assets also have a staleness per partition
+ * ({@link partitions}, {@link computePartitions}): which partitions are
+ * missing, and which are stale because their code version changed, an
+ * upstream partition they read got new data after them, or an upstream is
+ * stale or missing, each reason with its partitions as ranges.
+ *
  * @since 0.1.0
  */
 import { Effect } from "effect"
@@ -27,6 +33,15 @@ import type { InstanceError } from "./Instance.ts"
 import type { Project } from "./Project.ts"
 import * as Selection from "./Selection.ts"
 import * as Version from "./Version.ts"
+import type { PartitionVersions } from "./Instance.ts"
+import * as PartitionStaleness from "./partitions/staleness.ts"
+
+export type {
+  PartitionReasonRanges,
+  PartitionStaleness,
+  PartitionStaleReason
+} from "./partitions/staleness.ts"
+export { describeReason as describePartitionReason, reasonsAt as partitionReasonsAt } from "./partitions/staleness.ts"
 
 /**
  * A reason for staleness.
@@ -207,4 +222,53 @@ export const status = (
     const records = yield* instance.assets(project.graph.nodes.map((node) => node.key))
     const all = compute(project, records)
     return keep === undefined ? all : all.filter((s) => keep.has(s.key))
+  })
+
+/**
+ * The per-partition staleness of partitioned assets from what the instance
+ * holds (pure): see `partitions/staleness.ts` for the rules.
+ *
+ * @since 0.1.0
+ */
+export const computePartitions = PartitionStaleness.compute
+
+/**
+ * Reads the instance and computes the per-partition staleness of the
+ * project's partitioned assets (those of `selection` when given), in
+ * topological order. `now` (default: the current time) and `dynamicKeys`
+ * resolve the definitions.
+ *
+ * @since 0.1.0
+ */
+export const partitions = (
+  project: Project<unknown>,
+  options?: {
+    readonly selection?: string | undefined
+    readonly now?: number | undefined
+    readonly dynamicKeys?: Readonly<Record<string, ReadonlyArray<string | null>>> | undefined
+  }
+): Effect.Effect<
+  Array<PartitionStaleness.PartitionStaleness>,
+  InstanceError | Selection.SelectionParseError | Selection.SelectionResolveError,
+  Instance
+> =>
+  Effect.gen(function*() {
+    const instance = yield* Instance
+    const keep = options?.selection === undefined ? undefined : new Set(yield* Selection.resolve(project, options.selection))
+    const partitioned = project.graph.nodes.filter((node) => node.partitions !== undefined && node.kind === "asset")
+    if (partitioned.length === 0) return []
+    const records = yield* instance.assets(project.graph.nodes.map((node) => node.key))
+    const statuses = new Map<string, Status>(compute(project, records).map((s) => [s.key, s.status]))
+    const versions = new Map<string, PartitionVersions | undefined>()
+    for (const node of partitioned) {
+      versions.set(node.key, instance.partitionVersions === undefined ? undefined : yield* instance.partitionVersions(node.key))
+    }
+    const now = options?.now ?? Date.now()
+    const all = PartitionStaleness.compute(project, {
+      versions,
+      records,
+      assetStatus: (key) => statuses.get(key),
+      resolution: { now, dynamic: (name) => options?.dynamicKeys?.[name] }
+    })
+    return [...all.values()].filter((s) => keep === undefined || keep.has(s.key))
   })

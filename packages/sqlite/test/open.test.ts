@@ -211,11 +211,11 @@ describe("opening a database", () => {
     Effect.gen(function*() {
       const file = yield* instanceFile(folder())
       const bytes = fs.readFileSync(file)
-      bytes.writeUInt32BE(7, 60) // PRAGMA user_version, as a newer @strata/sqlite would have set it
+      bytes.writeUInt32BE(SCHEMA_VERSION + 1, 60) // PRAGMA user_version, as a newer @strata/sqlite would have set it
       fs.writeFileSync(file, bytes)
       const error = yield* refused(file)
       expect(error.reason).toBe("unsupported-version")
-      expect(error.message).toContain("schema version 7")
+      expect(error.message).toContain(`schema version ${SCHEMA_VERSION + 1}`)
       expect(error.message).toContain("upgrade @strata/sqlite")
     }))
 

@@ -218,8 +218,37 @@ CREATE TABLE backfills (
 ) STRICT;
 `
 
+/**
+ * Partition versions (`Instance.partitionVersions`): per partitioned asset,
+ * one row per segment of partitions written by one materialization (what
+ * per-partition staleness reads).
+ */
+const partitionVersionsTable = `
+CREATE TABLE partition_versions (
+  asset_key TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  start INTEGER NOT NULL,
+  end INTEGER NOT NULL,
+  event_id INTEGER NOT NULL,
+  changed_at INTEGER NOT NULL,
+  run_id TEXT NOT NULL,
+  code_version TEXT NOT NULL,
+  data_version TEXT NOT NULL,
+  input_versions TEXT NOT NULL,
+  PRIMARY KEY (asset_key, start)
+) STRICT, WITHOUT ROWID;
+`
+
 /** Migration `n` takes the schema from version `n` to `n + 1`; released ones never change. */
-export const migrations: ReadonlyArray<string> = [v1, v2, partitionStatusTable, automation, checkResults, backfillsTable]
+export const migrations: ReadonlyArray<string> = [
+  v1,
+  v2,
+  partitionStatusTable,
+  automation,
+  checkResults,
+  backfillsTable,
+  partitionVersionsTable
+]
 
 /** The schema version this code writes. */
 export const SCHEMA_VERSION = migrations.length
@@ -240,6 +269,7 @@ const TABLES = [
   "materializations",
   "observations",
   "partition_status",
+  "partition_versions",
   "runs"
 ]
 

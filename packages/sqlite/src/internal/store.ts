@@ -75,6 +75,7 @@ export const makeStore = (db: Database, options: StoreOptions): Instance.Instanc
           c.sql(`DELETE FROM assets WHERE asset_key IN ${selected}`).run(keys)
           c.sql(`DELETE FROM asset_partitions WHERE asset_key IN ${selected}`).run(keys)
           c.sql(`DELETE FROM partition_status WHERE asset_key IN ${selected}`).run(keys)
+          c.sql(`DELETE FROM partition_versions WHERE asset_key IN ${selected}`).run(keys)
           index.forget(assetKeys)
         }))
   }

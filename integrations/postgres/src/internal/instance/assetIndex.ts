@@ -10,6 +10,7 @@ import { Effect } from "effect"
 import type { PgConnection } from "../../PgClient.ts"
 import type { PgInstanceContext } from "./context.ts"
 import * as PartitionStatus from "./partitionStatus.ts"
+import * as PartitionVersions from "./partitionVersions.ts"
 import { decodeFailure, materializationOf, materializationRecordOf, observationRecordOf, withoutUndefined } from "./rows.ts"
 
 type AssetRecord = InstanceModule.AssetRecord
@@ -64,6 +65,7 @@ export class PgAssetIndex {
         )
       }
       yield* PartitionStatus.apply(connection, s, delta.partitionStatus)
+      yield* PartitionVersions.apply(connection, s, delta.partitionVersions)
       const partitions = delta.partitions
       if (partitions.length > 0) {
         yield* connection.query(
@@ -155,6 +157,7 @@ export class PgAssetIndex {
         x.wrap("partitionCount")(this.count(`select count(*) as n from ${s}.asset_partitions where asset_key = $1`, [assetKey])),
       history: (assetKey, query) => x.wrap("history")(this.history(assetKey, query)),
       partitionStatus: (assetKey) => x.wrap("partitionStatus")(PartitionStatus.read(x.client.query, s, assetKey)),
+      partitionVersions: (assetKey) => x.wrap("partitionVersions")(PartitionVersions.read(x.client.query, s, assetKey)),
       wipeAssets: (keys) =>
         x.wrap("wipeAssets")(x.client.transaction((connection) =>
           Effect.gen(function*() {
@@ -163,6 +166,7 @@ export class PgAssetIndex {
             yield* connection.query(`delete from ${s}.asset_partitions where asset_key = any($1::text[])`, [list])
             yield* connection.query(`delete from ${s}.check_latest where asset_key = any($1::text[])`, [list])
             yield* connection.query(`delete from ${s}.partition_status where asset_key = any($1::text[])`, [list])
+            yield* connection.query(`delete from ${s}.partition_versions where asset_key = any($1::text[])`, [list])
             yield* connection.query(
               `delete from ${s}.events where type in ('asset-materialized', 'asset-observed', 'check-evaluated') and asset_key = any($1::text[])`,
               [list]

@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-export const SCHEMA_VERSION = 7
+export const SCHEMA_VERSION = 8
 
 // JSON columns are `json`, not `jsonb`: jsonb refuses the escape \u0000,
 // which metadata and log lines may legitimately contain.
@@ -124,7 +124,8 @@ export const migrations = (s: string): ReadonlyArray<{ readonly version: number;
     ]
   },
   checkResults(s),
-  backfillsTable(s)
+  backfillsTable(s),
+  partitionVersionsTable(s)
 ]
 
 /**
@@ -189,3 +190,26 @@ const partitionStatusTable = (s: string) => ({
   ]
 })
 
+
+/**
+ * Partition versions (`Instance.partitionVersions`): one row per segment of a
+ * partitioned asset's partitions written by one materialization.
+ */
+const partitionVersionsTable = (s: string) => ({
+  version: 8,
+  statements: [
+    `create table ${s}.partition_versions (
+      asset_key text not null,
+      fingerprint text not null,
+      start_index bigint not null,
+      end_index bigint not null,
+      event_id bigint not null,
+      changed_at bigint not null,
+      run_id text not null,
+      code_version text not null,
+      data_version text not null,
+      input_versions text not null,
+      primary key (asset_key, start_index)
+    )`
+  ]
+})

@@ -1,8 +1,8 @@
 /** The memory instance's asset index. */
 import { Effect } from "effect"
 import type { IndexDelta } from "../../EventProjection.ts"
-import { applyStatus } from "../../EventProjection.ts"
-import type { AssetIndex, AssetRecord, PartitionStatus, FailureRecord, MaterializationRecord, ObservationRecord, Page, PageQuery } from "../../Instance.ts"
+import { applyStatus, applyVersions } from "../../EventProjection.ts"
+import type { AssetIndex, AssetRecord, PartitionStatus, PartitionVersions, FailureRecord, MaterializationRecord, ObservationRecord, Page, PageQuery } from "../../Instance.ts"
 
 interface MutableAssetRecord {
   assetKey: string
@@ -38,6 +38,7 @@ export class MemoryAssetIndex {
   readonly partitionIndex = new Map<string, Map<string, MaterializationRecord>>()
   readonly history = new Map<string, Array<MaterializationRecord>>()
   readonly partitionStatus = new Map<string, PartitionStatus>()
+  readonly partitionVersions = new Map<string, PartitionVersions>()
 
   private record(key: string): MutableAssetRecord {
     let record = this.index.get(key)
@@ -59,6 +60,9 @@ export class MemoryAssetIndex {
     }
     for (const change of delta.partitionStatus) {
       this.partitionStatus.set(change.assetKey, applyStatus(this.partitionStatus.get(change.assetKey), change))
+    }
+    for (const change of delta.partitionVersions) {
+      this.partitionVersions.set(change.assetKey, applyVersions(this.partitionVersions.get(change.assetKey), change))
     }
     for (const record of delta.materializations) {
       let list = this.history.get(record.assetKey)
@@ -83,6 +87,7 @@ export class MemoryAssetIndex {
       this.index.delete(key)
       this.partitionIndex.delete(key)
       this.partitionStatus.delete(key)
+      this.partitionVersions.delete(key)
       this.history.delete(key)
     }
   }
@@ -117,6 +122,7 @@ export class MemoryAssetIndex {
       assetCount: () => Effect.sync(() => this.index.size),
       partitions: (assetKey) => Effect.sync(() => new Map(this.partitionIndex.get(assetKey) ?? [])),
       partitionStatus: (assetKey) => Effect.sync(() => this.partitionStatus.get(assetKey)),
+      partitionVersions: (assetKey) => Effect.sync(() => this.partitionVersions.get(assetKey)),
       partitionPage: (assetKey, query) =>
         Effect.sync(() => {
           const partitions = this.partitionIndex.get(assetKey) ?? new Map<string, MaterializationRecord>()

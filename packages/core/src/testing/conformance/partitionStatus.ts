@@ -33,8 +33,14 @@ const failed = (runId: string, assetKey: string, ranges: ReadonlyArray<readonly 
   willRetry
 })
 
-const done = (runId: string, assetKey: string, ranges: ReadonlyArray<readonly [number, number]>, fingerprint?: string): StrataEvent => ({
-  ...materialized(runId, assetKey, { partition: `${ranges[0]![0]}` }),
+const done = (
+  runId: string,
+  assetKey: string,
+  ranges: ReadonlyArray<readonly [number, number]>,
+  fingerprint?: string,
+  dataVersion?: string
+): StrataEvent => ({
+  ...materialized(runId, assetKey, { partition: `${ranges[0]![0]}`, ...(dataVersion === undefined ? {} : { dataVersion }) }),
   partitionSet: set(ranges, fingerprint)
 } as StrataEvent)
 
@@ -80,6 +86,36 @@ export const partitionStatusConformance = (test: ConformanceTest, supported: boo
         expect((yield* statusOf(instance, "days"))!.materialized).toEqual([[5, 6]])
         yield* instance.wipeAssets(["days"])
         expect(yield* statusOf(instance, "days")).toBeUndefined()
+      }))
+
+    test("partition versions: each partition's latest materialization as segments; same data keeps changedAt", (instance) =>
+      Effect.gen(function*() {
+        const [r1, r2, r3] = [freshRunId("pv1"), freshRunId("pv2"), freshRunId("pv3")]
+        for (const r of [r1, r2, r3]) yield* instance.createRun(newRun(r))
+        const versionsOf = () => instance.partitionVersions!("days")
+        expect(yield* versionsOf()).toBeUndefined()
+        yield* instance.appendEvents([done(r1, "days", [[0, 1_000_000]], undefined, "a")])
+        const first = (yield* versionsOf())!.segments[0]!
+        yield* instance.appendEvents([done(r2, "days", [[10, 20], [500_000, 500_001]], undefined, "a")])
+        yield* instance.appendEvents([done(r3, "days", [[15, 30]], undefined, "b")])
+        const versions = (yield* versionsOf())!
+        expect(versions.fingerprint).toBe("days-1")
+        const shape = versions.segments.map((s) => [s.start, s.end, s.runId, s.dataVersion, s.changedAt === first.eventId])
+        expect(shape).toEqual([
+          [0, 10, r1, "a", true],
+          [10, 15, r2, "a", true],
+          [15, 30, r3, "b", false],
+          [30, 500_000, r1, "a", true],
+          [500_000, 500_001, r2, "a", true],
+          [500_001, 1_000_000, r1, "a", true]
+        ])
+        expect(versions.segments[2]!.codeVersion).toBe("code-1")
+        expect(versions.segments[2]!.inputVersions).toEqual({})
+        // another definition starts afresh; wiping forgets
+        yield* instance.appendEvents([done(r3, "days", [[0, 2]], "days-2", "c")])
+        expect((yield* versionsOf())!.segments.map((s) => [s.start, s.end])).toEqual([[0, 2]])
+        yield* instance.wipeAssets(["days"])
+        expect(yield* versionsOf()).toBeUndefined()
       }))
   })
 }

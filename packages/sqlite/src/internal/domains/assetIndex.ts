@@ -12,6 +12,7 @@ import type { Connection } from "../connection.ts"
 import type { Statement } from "../database.ts"
 import { returnArrays, rollback } from "../database.ts"
 import * as PartitionStatus from "./partitionStatus.ts"
+import * as PartitionVersions from "./partitionVersions.ts"
 
 type StoredEvent = Event.StoredEvent
 
@@ -88,6 +89,7 @@ export class SqliteAssetIndex {
     const observation = this.c.sql("INSERT INTO observations (event_id, run_seq, asset_key, partition) VALUES (?, ?, ?, ?)")
     for (const r of delta.observations) observation.run(r.eventId, runSeq(r.runId), r.assetKey, r.partition ?? "")
     PartitionStatus.apply(this.c, delta.partitionStatus)
+    PartitionVersions.apply(this.c, delta.partitionVersions)
   }
 
   /** Whether (run, asset, partition) is already materialized: a step delivered twice records once. */
@@ -251,7 +253,8 @@ export class SqliteAssetIndex {
         c.attempt("partitionCount", () =>
           Number((c.sql("SELECT count(*) AS n FROM asset_partitions WHERE asset_key = ?").get(assetKey) as { n: number }).n)),
       history: (assetKey, query) => c.attempt("history", () => this.history(assetKey, query)),
-      partitionStatus: (assetKey) => c.attempt("partitionStatus", () => PartitionStatus.read(c, assetKey))
+      partitionStatus: (assetKey) => c.attempt("partitionStatus", () => PartitionStatus.read(c, assetKey)),
+      partitionVersions: (assetKey) => c.attempt("partitionVersions", () => PartitionVersions.read(c, assetKey))
     }
   }
 }

@@ -1,0 +1,112 @@
+/**
+ * Partition versions: which materialization wrote each partition of an
+ * asset, kept as sorted, disjoint segments of index ranges. A new
+ * materialization overwrites the parts of the segments it covers; a part
+ * whose data version did not change keeps the event at which its data last
+ * changed (`changedAt`), so that an identical rebuild stops the staleness
+ * cascade. Linear in the number of segments; nothing is enumerated.
+ */
+import type { PartitionVersion, PartitionVersions } from "../Instance.ts"
+import type * as Ranges from "./Ranges.ts"
+
+/**
+ * Partitions of an asset written by one materialization.
+ *
+ * @since 0.1.0
+ */
+export interface PartitionVersionChange {
+  readonly assetKey: string
+  readonly fingerprint: string
+  readonly ranges: Ranges.Ranges
+  readonly eventId: number
+  readonly runId: string
+  readonly codeVersion: string
+  readonly dataVersion: string
+  readonly inputVersions: Readonly<Record<string, string>>
+}
+
+const stamp = (change: PartitionVersionChange, start: number, end: number, changedAt: number): PartitionVersion => ({
+  start,
+  end,
+  eventId: change.eventId,
+  changedAt,
+  runId: change.runId,
+  codeVersion: change.codeVersion,
+  dataVersion: change.dataVersion,
+  inputVersions: change.inputVersions
+})
+
+/** Joins touching segments written by the same event with the same `changedAt`. */
+const coalesce = (segments: ReadonlyArray<PartitionVersion>): Array<PartitionVersion> => {
+  const out: Array<PartitionVersion> = []
+  for (const segment of segments) {
+    const last = out[out.length - 1]
+    if (last !== undefined && last.end === segment.start && last.eventId === segment.eventId && last.changedAt === segment.changedAt) {
+      out[out.length - 1] = { ...last, end: segment.end }
+    } else out.push(segment)
+  }
+  return out
+}
+
+/**
+ * An asset's versions after a materialization. Versions recorded under
+ * another definition (another fingerprint) are dropped.
+ *
+ * @since 0.1.0
+ */
+export const applyVersions = (current: PartitionVersions | undefined, change: PartitionVersionChange): PartitionVersions => {
+  const old = current !== undefined && current.fingerprint === change.fingerprint ? [...current.segments] : []
+  const out: Array<PartitionVersion> = []
+  let i = 0
+  for (const [rs, re] of change.ranges) {
+    while (i < old.length && old[i]!.end <= rs) out.push(old[i++]!)
+    let cursor = rs
+    while (i < old.length && old[i]!.start < re) {
+      const segment = old[i]!
+      if (segment.start < rs) out.push({ ...segment, end: rs })
+      if (segment.start > cursor) out.push(stamp(change, cursor, segment.start, change.eventId))
+      const from = Math.max(segment.start, rs)
+      const to = Math.min(segment.end, re)
+      out.push(stamp(change, from, to, segment.dataVersion === change.dataVersion ? segment.changedAt : change.eventId))
+      cursor = to
+      if (segment.end > re) {
+        old[i] = { ...segment, start: re }
+        break
+      }
+      i++
+    }
+    if (cursor < re) out.push(stamp(change, cursor, re, change.eventId))
+  }
+  while (i < old.length) out.push(old[i++]!)
+  return { assetKey: change.assetKey, fingerprint: change.fingerprint, segments: coalesce(out) }
+}
+
+/**
+ * The key of a segment, to tell which stored rows a change left as they were.
+ *
+ * @since 0.1.0
+ */
+export const segmentKey = (segment: PartitionVersion): string =>
+  `${segment.start}:${segment.end}:${segment.eventId}:${segment.changedAt}`
+
+/**
+ * The segments to delete and to insert to go from `before` to `after` (rows
+ * not touched by a change stay): what SQL backends write.
+ *
+ * @since 0.1.0
+ */
+export const versionsDiff = (
+  before: PartitionVersions | undefined,
+  after: PartitionVersions
+): { readonly removeAll: boolean; readonly remove: Array<PartitionVersion>; readonly insert: Array<PartitionVersion> } => {
+  if (before === undefined || before.fingerprint !== after.fingerprint) {
+    return { removeAll: before !== undefined, remove: [], insert: [...after.segments] }
+  }
+  const kept = new Set(after.segments.map(segmentKey))
+  const had = new Set(before.segments.map(segmentKey))
+  return {
+    removeAll: false,
+    remove: before.segments.filter((segment) => !kept.has(segmentKey(segment))),
+    insert: after.segments.filter((segment) => !had.has(segmentKey(segment)))
+  }
+}

@@ -1,0 +1,158 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Layer } from "effect"
+import { Asset, InMemoryIO, Instance, Materialize, PartitionMapping, Partitions, Project, Staleness } from "../src/index.ts"
+import { EventProjection } from "../src/spi.ts"
+
+const now = Date.parse("2024-02-01T12:00:00Z")
+const daily = Partitions.daily({ start: "2024-01-01" })
+
+// what each day of `events` holds: the test changes a day's count to make new data
+const counts = new Map<string, number>()
+
+// one value per partition: the value itself for one key, an object keyed by partition for a range
+const perKey = <A>(keys: ReadonlyArray<string>, f: (key: string) => A): A =>
+  (keys.length === 1 ? f(keys[0]!) : Object.fromEntries(keys.map((key) => [key, f(key)]))) as A
+
+interface Row {
+  readonly day: string
+  readonly users: number
+}
+
+const makeProject = (options?: { dailyCode?: string }) => {
+  const events = Asset.make("events", { partitions: daily }, (_, context) =>
+    Effect.succeed(perKey(context.partitions.keys, (day): Array<Row> => [{ day, users: counts.get(day) ?? 1 }])))
+  const dailyUsers = Asset.make(
+    "daily_users",
+    { deps: { events }, partitions: daily, codeVersion: options?.dailyCode ?? "d1" },
+    ({ events }, context) =>
+      Effect.succeed(perKey(context.partitions.keys, (day) => events.filter((row) => row.day === day).length))
+  )
+  const weekly = Asset.make("weekly", {
+    deps: { daily_users: dailyUsers },
+    partitions: Partitions.weekly({ start: "2024-01-01" }),
+    partitionMappings: { daily_users: PartitionMapping.timeWindow() }
+  }, ({ daily_users }, context) => Effect.succeed(perKey(context.partitions.keys, () => daily_users)))
+  return Project.make({ assets: [events, dailyUsers, weekly] })
+}
+
+const run = (project: ReturnType<typeof makeProject>, selection: string, partition: string) =>
+  Effect.map(Materialize.materialize(project, { selection, partition, now }), (result) => {
+    expect(result.failed).toEqual([])
+    return result
+  })
+
+const byKey = (list: ReadonlyArray<Staleness.PartitionStaleness>) => Object.fromEntries(list.map((s) => [s.key, s]))
+
+const reasons = (s: Staleness.PartitionStaleness) => s.reasons.map((r) => `${r.partitions}: ${r.description}`)
+
+describe("per-partition staleness", () => {
+  it.effect("missing partitions, then upstream-updated partitions through identity and time-window mappings", () =>
+    Effect.gen(function*() {
+      counts.clear()
+      const project = makeProject()
+      let status = byKey(yield* Staleness.partitions(project, { now }))
+      // 31 days of January exist on Feb 1st; nothing materialized yet
+      expect(status.events!).toMatchObject({ total: 31, missing: 31, stale: 0, missingText: "2024-01-01...2024-01-31" })
+      yield* run(project, "*", "2024-01-01...2024-01-14")
+      status = byKey(yield* Staleness.partitions(project, { now }))
+      expect(status.daily_users!).toMatchObject({ stale: 0, missing: 17, fresh: 14, missingText: "2024-01-15...2024-01-31" })
+      expect(status.weekly!).toMatchObject({ stale: 0, fresh: 2 })
+
+      // new data for Jan 3rd: that day of daily_users and the first week are stale, nothing else
+      counts.set("2024-01-03", 5)
+      yield* run(project, "events", "2024-01-03")
+      status = byKey(yield* Staleness.partitions(project, { now }))
+      expect(status.events!.stale).toBe(0)
+      expect(status.daily_users!.staleText).toBe("2024-01-03")
+      expect(reasons(status.daily_users!)).toEqual(["2024-01-03: upstream events has new data"])
+      expect(status.weekly!.staleText).toBe("2024-01-01")
+      expect(reasons(status.weekly!)).toEqual(["2024-01-01: upstream daily_users is stale"])
+
+      // rebuilding the stale day alone: data versions are per step, so its version differs from the 14-day step's
+      // and the week reading it is stale because of new data upstream (no longer because upstream is stale)
+      yield* run(project, "daily_users", "2024-01-03")
+      status = byKey(yield* Staleness.partitions(project, { now }))
+      expect(status.daily_users!.stale).toBe(0)
+      expect(reasons(status.weekly!)).toEqual(["2024-01-01: upstream daily_users has new data"])
+      yield* run(project, "weekly", "2024-01-01")
+      status = byKey(yield* Staleness.partitions(project, { now }))
+      expect(status.weekly!).toMatchObject({ stale: 0, fresh: 2 })
+    }).pipe(Effect.provide(Layer.mergeAll(InMemoryIO.layer, Instance.layerMemory))))
+
+  it.effect("a rebuild with the same data stops the cascade; a changed code version names both versions", () =>
+    Effect.gen(function*() {
+      counts.clear()
+      const project = makeProject()
+      yield* run(project, "*", "2024-01-01...2024-01-07")
+      // the same data again: events' days keep their data, daily_users stays fresh
+      yield* run(project, "events", "2024-01-01...2024-01-07")
+      expect(byKey(yield* Staleness.partitions(project, { now })).daily_users!.stale).toBe(0)
+
+      const changed = makeProject({ dailyCode: "d2" })
+      const status = byKey(yield* Staleness.partitions(changed, { now }))
+      expect(reasons(status.daily_users!)).toEqual(["2024-01-01...2024-01-07: code version changed (d1 -> d2)"])
+      expect(reasons(status.weekly!)).toEqual(["2024-01-01: upstream daily_users is stale"])
+      expect(Staleness.partitionReasonsAt(status.daily_users!, 3)).toEqual([{ type: "code-changed", from: "d1", to: "d2" }])
+      expect(Staleness.partitionReasonsAt(status.daily_users!, 20)).toEqual([])
+    }).pipe(Effect.provide(Layer.mergeAll(InMemoryIO.layer, Instance.layerMemory))))
+
+  it("versions: a later materialization overwrites the parts it covers and keeps changedAt for the same data", () => {
+    const change = (ranges: ReadonlyArray<readonly [number, number]>, eventId: number, dataVersion: string) => ({
+      assetKey: "a",
+      fingerprint: "f",
+      ranges,
+      eventId,
+      runId: `r${eventId}`,
+      codeVersion: "c",
+      dataVersion,
+      inputVersions: {}
+    })
+    let versions = EventProjection.applyVersions(undefined, change([[0, 10]], 1, "x"))
+    versions = EventProjection.applyVersions(versions, change([[3, 5], [8, 12]], 2, "x"))
+    versions = EventProjection.applyVersions(versions, change([[4, 9]], 3, "y"))
+    const shape = versions.segments.map((s) => [s.start, s.end, s.eventId, s.changedAt])
+    expect(shape).toEqual([[0, 3, 1, 1], [3, 4, 2, 1], [4, 9, 3, 3], [9, 10, 2, 1], [10, 12, 2, 2]])
+    // a definition with another fingerprint starts afresh
+    expect(EventProjection.applyVersions(versions, { ...change([[0, 1]], 4, "z"), fingerprint: "g" }).segments).toHaveLength(1)
+    const diff = EventProjection.versionsDiff(versions, EventProjection.applyVersions(versions, change([[11, 12]], 5, "z")))
+    expect(diff.remove.map((s) => [s.start, s.end])).toEqual([[10, 12]])
+    expect(diff.insert.map((s) => [s.start, s.end])).toEqual([[10, 11], [11, 12]])
+  })
+
+  it("a million daily partitions with 10,000 scattered stretches: stale and missing partitions from ranges", () => {
+    const big = Partitions.daily({ start: "1000-01-01" })
+    const events = Asset.make("events", { partitions: big, codeVersion: "u1" }, () => Effect.succeed(1))
+    const users = Asset.make("users", { deps: { events }, partitions: big, codeVersion: "u1" }, () => Effect.succeed(1))
+    const project = Project.make({ assets: [events, users] })
+    const at = Date.parse("3800-01-01T00:00:00Z")
+    const space = Partitions.resolve(big, { now: at })
+    expect(space.size).toBeGreaterThan(1_000_000)
+    const fingerprint = Partitions.fingerprint(big)
+    // events: 10,000 stretches of 90 days written at event 1, every tenth rewritten with new data at event 3
+    let eventsVersions: Instance.PartitionVersions | undefined
+    let usersVersions: Instance.PartitionVersions | undefined
+    const stretches: Array<readonly [number, number]> = []
+    for (let i = 0; i < 10_000; i++) stretches.push([i * 100, i * 100 + 90])
+    const base = { fingerprint, runId: "r", codeVersion: "u1", inputVersions: {} }
+    eventsVersions = EventProjection.applyVersions(undefined, { ...base, assetKey: "events", ranges: stretches, eventId: 1, dataVersion: "e1" })
+    usersVersions = EventProjection.applyVersions(undefined, { ...base, assetKey: "users", ranges: stretches, eventId: 2, dataVersion: "u" })
+    eventsVersions = EventProjection.applyVersions(eventsVersions, {
+      ...base,
+      assetKey: "events",
+      ranges: stretches.filter((_, i) => i % 10 === 0),
+      eventId: 3,
+      dataVersion: "e2"
+    })
+    const result = Staleness.computePartitions(project, {
+      versions: new Map([["events", eventsVersions], ["users", usersVersions]]),
+      records: new Map(),
+      assetStatus: () => undefined,
+      resolution: { now: at }
+    })
+    const users_ = result.get("users")!
+    expect(users_.stale).toBe(1_000 * 90)
+    expect(users_.staleRanges).toHaveLength(1_000)
+    expect(users_.missing).toBe(space.size - 900_000)
+    expect(users_.reasons.map((r) => r.reason)).toEqual([{ type: "upstream-updated", upstream: "events" }])
+  })
+})
