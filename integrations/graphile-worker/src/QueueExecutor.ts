@@ -23,6 +23,7 @@ import { Context, Deferred, Effect, Layer, Schema } from "effect"
 import { Enqueuer } from "./internal/enqueuer.ts"
 import { listen } from "./internal/listener.ts"
 import { reap } from "./internal/leases.ts"
+import { warnIfNoWorker } from "./internal/noWorker.ts"
 import { RunTail } from "./internal/runTail.ts"
 import { migrate } from "./internal/schema.ts"
 import * as WorkerQueue from "./WorkerQueue.ts"
@@ -98,14 +99,14 @@ export const layer = (
       onReconnect: () => tails.wakeAll(),
       onError: () => {}
     }).pipe(Effect.mapError(setupError("cannot listen for step events")))
-    // once per heartbeat period while runs wait on workers: release the steps of dead workers, and read every
-    // run's tail in case a notification was missed
+    // once per heartbeat period while runs wait on workers: release the steps of dead workers, read every run's
+    // tail in case a notification was missed, and warn the runs waiting on a queue no live worker serves
     yield* Effect.forkScoped(Effect.forever(Effect.andThen(
       Effect.sleep(settings.heartbeatMs),
       Effect.suspend(() => {
         if (tails.byRun.size === 0) return Effect.void
         tails.wakeAll()
-        return Effect.ignore(reap(client, settings))
+        return Effect.andThen(Effect.ignore(reap(client, settings)), Effect.ignore(warnIfNoWorker(client, instance, settings, tails.byRun.values())))
       })
     )))
     const shape: Executor.ExecutorShape = {

@@ -63,6 +63,47 @@ describe("steps on workers", () => {
     expect(result.failed[0]!.error.message).toContain("the project has no asset late")
   })
 
+  it("a step whose asset has another code version on the worker fails with VersionSkew naming both versions", async () => {
+    // the worker loads the same asset key with other code (code version 2); the coordinator planned version 1
+    workers.push(startWorker([], { ...baseEnv(), STRATA_TEST_LATE: "1", STRATA_TEST_SKEW_CODE: "1" }))
+    await Promise.all(workers.map((w) => w.started))
+    const done = await strata(["materialize", "--json", "--select", "late"], { ...baseEnv(), STRATA_TEST_LATE: "1", STRATA_ENV: "distributed" })
+    expect(done.code).toBe(1)
+    const result = JSON.parse(done.stdout) as { runId: string; status: string; failed: Array<{ key: string; error: { tag: string; message: string } }> }
+    expect(result.status).toBe("failed")
+    expect(result.failed.map((f) => f.key)).toEqual(["late"])
+    expect(result.failed[0]!.error.tag).toBe("@strata/core/VersionSkew")
+    expect(result.failed[0]!.error.message).toContain("asset late: the run was planned with code version 1, but the process running this step loaded code version 2")
+    const events = (await eventsOf(result.runId)).filter((e) => e.assetKey === "late")
+    expect(events.map((e) => e.type)).toEqual(["step-started", "step-failed"])
+    expect(events[1]!.error!.tag).toBe("@strata/core/VersionSkew")
+    // the worker's code never ran: nothing stored
+    expect(fs.existsSync(path.join(folder, "storage", "distributed", "late.json"))).toBe(false)
+  })
+
+  it("a run waiting on a queue no live worker serves is warned, and goes on once a worker starts", async () => {
+    const env = { ...baseEnv(), STRATA_TEST_LEASE: "2000" }
+    const run = strata(["materialize", "--json", "--select", "a/n0"], { ...env, STRATA_ENV: "distributed" })
+    const deadline = Date.now() + 90_000
+    let warning: Event | undefined
+    while (warning === undefined) {
+      if (Date.now() > deadline) throw new Error("no warning was recorded")
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      // (the coordinator creates the tables as it starts)
+      const [row] = await db.query<{ body: Event }>(
+        `select e.body from strata.events e join strata.runs r using (run_id) where r.status = 'started' and e.type = 'log'`
+      ).catch(() => [])
+      warning = row?.body
+    }
+    expect(warning.level).toBe("warn")
+    expect(warning.message).toContain("1 step waits on queue default, which has no live worker")
+    expect(warning.message).toContain("strata worker")
+    workers.push(startWorker([], env))
+    const done = await run
+    expect(done.code, done.stderr).toBe(0)
+    expect((JSON.parse(done.stdout) as { status: string }).status).toBe("succeeded")
+  })
+
   it("canceling a run from the CLI interrupts its step on a worker", async () => {
     const block = path.join(folder, "cancel-block")
     fs.mkdirSync(block)

@@ -112,4 +112,62 @@ describe("a worker killed mid-step", () => {
     const live = await db.query<{ pid: number }>(`select pid from strata_workers.workers`)
     expect(live.map((row) => row.pid)).toEqual([survivor.pid])
   })
+
+  it("a step whose workers are SIGKILLed 3 times fails with WorkerLost and is not handed out again", async () => {
+    const block = path.join(folder, "lost-block")
+    fs.mkdirSync(block)
+    const env = {
+      DATABASE_URL: db.url,
+      STRATA_TEST_STORAGE: path.join(folder, "lost-storage"),
+      STRATA_TEST_ASSETS: "1",
+      STRATA_TEST_BLOCK: block,
+      STRATA_TEST_LEASE: "2000"
+    }
+    const run = strata(["materialize", "--json"], { ...env, STRATA_ENV: "distributed" })
+    // one worker at a time: each takes `blocker` (a new delivery of the same job), shows it started, and is killed
+    const victims: Array<number> = []
+    for (let delivery = 1; delivery <= 3; delivery++) {
+      const worker = startWorker([], env)
+      workers.push(worker)
+      await worker.started
+      await waitFor(`delivery ${delivery} of blocker`, () => fs.existsSync(path.join(block, `started-${worker.pid}`)) ? true : undefined)
+      for (const deadline = Date.now() + 60_000; ;) {
+        const started = await db.query(
+          `select 1 from strata.events where type = 'step-started' and asset_key = 'blocker' and (body->'worker'->>'pid')::int = $1`,
+          [worker.pid]
+        )
+        if (started.length > 0) break
+        if (Date.now() > deadline) throw new Error(`the step-started of delivery ${delivery} was never written`)
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+      worker.child.kill("SIGKILL")
+      expect(await worker.exited).toBe(null)
+      victims.push(worker.pid)
+    }
+    // the fourth delivery does not run the step: it records WorkerLost
+    const last = startWorker([], env)
+    workers.push(last)
+    await last.started
+    const done = await run
+    expect(done.code).toBe(1)
+    const result = JSON.parse(done.stdout) as { runId: string; status: string; failed: Array<{ key: string; error: { message: string } }> }
+    expect(result.status).toBe("failed")
+    expect(result.failed.map((f) => f.key)).toEqual(["blocker"])
+    expect(result.failed[0]!.error.message).toContain("given to a worker 3 times")
+    // the fourth worker never started the asset's code
+    expect(fs.existsSync(path.join(block, `started-${last.pid}`))).toBe(false)
+    const events = (await db.query<{ body: Event & { error?: { tag: string; message: string } } }>(
+      `select body from strata.events where run_id = $1 order by id`,
+      [result.runId]
+    )).map((row) => row.body)
+    const ofBlocker = events.filter((e) => e.assetKey === "blocker")
+    expect(ofBlocker.filter((e) => e.type === "step-started").map((e) => e.worker?.pid)).toEqual([...victims, last.pid])
+    const failed = ofBlocker.filter((e) => e.type === "step-failed")
+    expect(failed).toHaveLength(1)
+    expect(failed[0]!.error!.tag).toBe("@strata/graphile-worker/WorkerLost")
+    expect(ofBlocker.filter((e) => e.type === "asset-materialized")).toHaveLength(0)
+    // its downstream was skipped, and nothing was stored for either
+    expect(events.some((e) => e.type === "step-skipped" && e.assetKey === "after_blocker")).toBe(true)
+    expect(fs.existsSync(path.join(folder, "lost-storage", "distributed", "blocker.json"))).toBe(false)
+  })
 })

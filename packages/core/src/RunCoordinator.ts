@@ -34,6 +34,7 @@ import * as Partitions from "./Partitions.ts"
 import type { Project } from "./Project.ts"
 import * as RetryPolicy from "./RetryPolicy.ts"
 import * as Staleness from "./Staleness.ts"
+import * as Version from "./Version.ts"
 import * as Step from "./Step.ts"
 import type { StepRequest, StepResult } from "./StepRequest.ts"
 
@@ -338,7 +339,9 @@ const attempt = (
       inputVersions: run.versions.inputsOf(upstreamKeys),
       ...partitionFields(run.project, run.plan, key)
     }
-    const request: StepRequest = step.check === undefined ? base : { ...base, check: step.check }
+    const withCheck: StepRequest = step.check === undefined ? base : { ...base, check: step.check }
+    // a request sent to another process names the code version it was planned with (see `VersionSkew`)
+    const request = via === undefined || step.stepKind !== "materialize" ? withCheck : { ...withCheck, codeVersion: codeVersionOf(run.project, key) }
     const result = via === undefined ? Step.executeIn(run.environment, request) : remoteAttempt(run, via, request)
     return Effect.flatMap(result, (result): Effect.Effect<StepOutcome> => {
       if (result.status === "succeeded") return Effect.succeed("succeeded")
@@ -348,6 +351,11 @@ const attempt = (
       return delay > 0 ? Effect.andThen(Effect.sleep(delay), next) : next
     })
   })
+
+const codeVersionOf = (project: Project<unknown>, key: AssetKey): string | undefined => {
+  const node = project.get(key)
+  return node === undefined || node.kind !== "asset" ? undefined : Version.ofAsset(node as AnyAsset)
+}
 
 /** A partitioned step's fields of its request: its ranges and what resolves its definition. */
 const partitionFields = (project: Project<unknown>, plan: ExecutionPlan, key: AssetKey) => {

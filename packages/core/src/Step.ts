@@ -79,6 +79,30 @@ export class StepError extends Schema.TaggedError<StepError>()("@strata/core/Ste
 }) {}
 
 /**
+ * The process running a step loaded another version of the asset than the
+ * project that planned the run (a worker started on older or newer code):
+ * the step fails instead of running code the run did not plan. `planned` is
+ * the request's code version, `loaded` this process's (`Version.ofAsset`).
+ *
+ * @since 0.1.0
+ */
+export class VersionSkew extends Schema.TaggedError<VersionSkew>()("@strata/core/VersionSkew", {
+  key: Schema.String,
+  planned: Schema.String,
+  loaded: Schema.String,
+  message: Schema.String
+}) {}
+
+const versionSkew = (key: string, planned: string, loaded: string) =>
+  new VersionSkew({
+    key,
+    planned,
+    loaded,
+    message: `asset ${key}: the run was planned with code version ${planned}, but the process running this step loaded ` +
+      `code version ${loaded} (another version of the project); restart it on the same strata.config.ts`
+  })
+
+/**
  * Runs one attempt of the step a request names.
  *
  * @since 0.1.0
@@ -115,6 +139,12 @@ export const executeIn = (environment: StepEnvironmentShape, given: StepRequest)
       return Effect.succeed(failed(environment, request, started, unknownAsset(request), false))
     }
     const node = graph.nodes[index]!
+    if (request.codeVersion !== undefined && request.stepKind === "materialize") {
+      const loaded = Version.ofAsset(node as AnyAsset)
+      if (loaded !== request.codeVersion) {
+        return Effect.succeed(failed(environment, request, started, versionSkew(request.assetKey, request.codeVersion, loaded), false))
+      }
+    }
     const run = request.stepKind === "observe"
       ? observe(environment, request, node as AnySource, started)
       : materialize(environment, request, node as AnyAsset, graph.upstream[index]!.map((j) => graph.nodes[j]!.key), started, partitions)

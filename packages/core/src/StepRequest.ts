@@ -40,6 +40,14 @@ export interface StepRequest {
   readonly resolvedAt?: number | undefined
   /** The keys of the dynamic definitions involved, by name, by ordinal (`null`: deleted). */
   readonly dynamicKeys?: Readonly<Record<string, ReadonlyArray<string | null>>> | undefined
+  /**
+   * The asset's code version in the project that planned the run
+   * (`Version.ofAsset`: its `codeVersion`, or a hash of its compute
+   * function's source). Set for requests sent to another process; a process
+   * whose project has another version of the asset fails the step with
+   * `VersionSkew` instead of running other code than the run planned.
+   */
+  readonly codeVersion?: string | undefined
 }
 
 /**
@@ -58,7 +66,8 @@ export const StepRequestSchema: Schema.Codec<StepRequest> = Schema.Struct({
   inputVersions: Schema.Record(Schema.String, Schema.String),
   partitionSet: Schema.optional(Schema.UndefinedOr(PartitionSetSchema)),
   resolvedAt: Schema.optional(Schema.UndefinedOr(Schema.Number)),
-  dynamicKeys: Schema.optional(Schema.UndefinedOr(Schema.Record(Schema.String, Schema.Array(Schema.NullOr(Schema.String)))))
+  dynamicKeys: Schema.optional(Schema.UndefinedOr(Schema.Record(Schema.String, Schema.Array(Schema.NullOr(Schema.String))))),
+  codeVersion: Schema.optional(Schema.UndefinedOr(Schema.String))
 })
 
 /**

@@ -9,7 +9,7 @@
  * another) can no longer record anything, and learns it here.
  */
 import type { Event } from "@strata/core"
-import type { PgClient } from "@strata/postgres"
+import type { PgClient, PgConnection } from "@strata/postgres"
 import { PostgresInstance } from "@strata/postgres"
 import { Deferred, Effect, Exit, Queue, Schema } from "effect"
 import type { Settings } from "../WorkerQueue.ts"
@@ -107,8 +107,37 @@ export class EventWriter {
           )
           yield* connection.query(`select pg_notify($1, run) from unnest($2::text[]) as r(run)`, [channels(settings).events, runIds])
         }
-        yield* PostgresInstance.appendIn(client, connection, events, { schema: settings.instanceSchema })
+        const kept = yield* dropStartsOfEndedRuns(client, connection, settings, batch, events)
+        yield* PostgresInstance.appendIn(client, connection, kept, { schema: settings.instanceSchema })
       })
     )
   }
 }
+
+/**
+ * The `step-started` of a long step is written on its own, ahead of its end. If the step's run was asked to
+ * cancel (or ended) meanwhile, the coordinator records the step's failure itself: a start written after it
+ * would show the step running in a run that is over. So such starts are checked under the append lock (the
+ * cancel request commits before the coordinator's failure, which appends under that lock) and dropped.
+ */
+const dropStartsOfEndedRuns = (
+  client: PgClient["Service"],
+  connection: PgConnection,
+  settings: Settings,
+  batch: ReadonlyArray<Entry>,
+  events: ReadonlyArray<Event.StrataEvent>
+) =>
+  Effect.gen(function*() {
+    const starts = batch.filter((entry) => entry.outcome === undefined)
+    if (starts.length === 0) return events
+    yield* PostgresInstance.lockAppends(client, connection, { schema: settings.instanceSchema })
+    const runIds = [...new Set(starts.flatMap((entry) => entry.events.map((event) => event.runId)))]
+    const over = yield* connection.query<{ run_id: string }>(
+      `select run_id from ${settings.instanceSchema}.runs where run_id = any($1::text[])
+       and (status in ('succeeded', 'failed', 'canceled') or cancel_requested_at is not null)`,
+      [runIds]
+    )
+    if (over.length === 0) return events
+    const ended = new Set(over.map((row) => row.run_id))
+    return batch.flatMap((entry) => entry.outcome === undefined && entry.events.some((e) => ended.has(e.runId)) ? [] : entry.events)
+  })

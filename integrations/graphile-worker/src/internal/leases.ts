@@ -64,3 +64,14 @@ export const reap = (client: PgClient["Service"], settings: Settings) =>
       return ids
     })
   )
+
+/** How many workers of this queue are alive (heartbeat within the lease). */
+export const liveWorkers = (client: PgClient["Service"], settings: Settings) =>
+  Effect.map(
+    client.query<{ live: number }>(
+      `select count(*)::int as live from ${settings.schema}.workers
+       where queue = $1 and heartbeat_at >= now() - make_interval(secs => $2)`,
+      [settings.queue, settings.leaseMs / 1000]
+    ),
+    (rows) => rows[0]?.live ?? 0
+  )

@@ -25,6 +25,8 @@ export const stepKey = (assetKey: string, partition: string | undefined): string
 export class RunTail {
   runId: string | undefined
   cursor: number
+  /** When the run was last warned that no worker serves its queue. */
+  warnedAt: number | undefined = undefined
   readonly waiting = new Map<string, Waiter>()
   readonly signal: Queue.Queue<void>
   private readonly instance: Instance.InstanceShape
