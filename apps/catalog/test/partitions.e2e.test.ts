@@ -21,6 +21,9 @@ import { launchChromium } from "./browser.ts"
 import { call } from "./helpers.ts"
 import { testUiDir } from "./paths.ts"
 
+/** Polls a page condition; generous, for a loaded machine (no timing is asserted). */
+const poll = <A>(read: () => Promise<A>) => expect.poll(read, { timeout: 30_000, interval: 100 })
+
 const screenshots = fileURLToPath(new URL("../screenshots/", import.meta.url))
 const HOUR = 3_600_000
 const START = Date.UTC(1900, 0, 1)
@@ -104,7 +107,7 @@ describe("1,000,000 hourly partitions in Chromium", () => {
     expect(await page.evaluate(() => document.querySelectorAll("*").length)).toBeLessThan(1_500)
     const box = (await bar.locator("canvas").boundingBox())!
     await page.mouse.move(box.x + box.width * 0.0005, box.y + box.height / 2)
-    await expect.poll(() => page.getByTestId("partition-hover").first().innerText()).toBe(
+    await poll(() => page.getByTestId("partition-hover").first().innerText()).toBe(
       `1,000 partitions from ${keyAt(0)}: 10 failed, 500 materialized, 490 missing`
     )
     await page.screenshot({ path: join(screenshots, "partitions-1m.png") })
@@ -115,24 +118,24 @@ describe("1,000,000 hourly partitions in Chromium", () => {
     await page.getByRole("tab", { name: "Missing (1,101 ranges)" }).waitFor()
     await page.getByRole("tab", { name: "Failed (100 ranges)" }).waitFor()
     const firstRow = page.getByTestId("partition-ranges").locator("tbody tr").first()
-    await expect.poll(() => firstRow.innerText()).toContain(`${keyAt(500)}\t${keyAt(599)}\t100`)
+    await poll(() => firstRow.innerText()).toContain(`${keyAt(500)}\t${keyAt(599)}\t100`)
     expect(await page.getByTestId("range-page").innerText()).toBe("Ranges 1–100 of 1,101")
     await page.getByRole("button", { name: "Next" }).click()
-    await expect.poll(() => page.getByTestId("range-page").innerText()).toBe("Ranges 101–200 of 1,101")
+    await poll(() => page.getByTestId("range-page").innerText()).toBe("Ranges 101–200 of 1,101")
     // every tenth gap is split in two by a failed stretch: 11 ranges per 10 gaps, so the 101st range is gap 90's second half
-    await expect.poll(() => firstRow.innerText()).toContain(`${keyAt(90_610)}\t${keyAt(90_999)}\t390`)
+    await poll(() => firstRow.innerText()).toContain(`${keyAt(90_610)}\t${keyAt(90_999)}\t390`)
     await page.screenshot({ path: join(screenshots, "partitions-tab.png") })
 
     await page.getByLabel("partitions to materialize").fill(`${keyAt(500)}...${keyAt(502)}`)
     await page.getByRole("button", { name: "Materialize these partitions" }).click()
     await page.getByTestId("backfill-page").waitFor()
-    await expect.poll(() => page.getByTestId("backfill-status").first().innerText(), { timeout: 30_000 }).toBe("completed")
-    await expect.poll(() => page.getByTestId("backfill-segments").innerText()).toContain(`materialized\t${keyAt(500)}\t${keyAt(502)}\t3`)
+    await poll(() => page.getByTestId("backfill-status").first().innerText()).toBe("completed")
+    await poll(() => page.getByTestId("backfill-segments").innerText()).toContain(`materialized\t${keyAt(500)}\t${keyAt(502)}\t3`)
     expect(await page.getByTestId("partition-counts").innerText()).toContain("3 partitions")
     await page.screenshot({ path: join(screenshots, "backfill.png") })
     const after = await call(catalog.url, "/api/asset/partitions?key=big_hourly")
     expect(after.body.counts.materialized).toBe(500_003)
     await page.getByRole("link", { name: "Backfills" }).first().click()
-    await expect.poll(() => page.getByTestId("backfills").innerText()).toContain("3 / 3 materialized")
+    await poll(() => page.getByTestId("backfills").innerText()).toContain("3 / 3 materialized")
   })
 })

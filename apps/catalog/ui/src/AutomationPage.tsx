@@ -83,6 +83,11 @@ export const AutomationPage = () => {
   }, [])
   useEffect(load, [load])
   useLiveRefresh(load)
+  // the daemon's lease and the ticks move without any run: refresh every 5 s while the page is shown
+  useEffect(() => {
+    const timer = setInterval(load, 5_000)
+    return () => clearInterval(timer)
+  }, [load])
   if (error !== undefined) return <div className="page"><div className="error" role="alert">{error}</div></div>
   if (overview === undefined) return <div className="page loading">Loading automation…</div>
   const enabled = (target: string) => overview.targets.find((entry) => entry.target === target)?.enabled !== false
