@@ -12,7 +12,8 @@ const project = Project.make({
   assets: [a, b],
   automation: {
     conditions: { b: AutomationCondition.eager() },
-    schedules: [Automation.schedule({ name: "hourly", cron: "0 * * * *", selection: "a" })]
+    schedules: [Automation.schedule({ name: "hourly", cron: "0 * * * *", selection: "a" })],
+    sensors: [Automation.sensor({ name: "raw_folder", minimumIntervalMs: 5_000, evaluate: () => Effect.succeed({}) })]
   }
 })
 
@@ -28,8 +29,11 @@ describe("catalog automation API (real server, in-memory instance)", () => {
     expect(overview.targets).toEqual([
       { target: "conditions", enabled: true },
       { target: "asset/b", enabled: true },
-      { target: "schedule/hourly", enabled: true }
+      { target: "schedule/hourly", enabled: true },
+      { target: "sensor/raw_folder", enabled: true }
     ])
+    expect(overview.sensors).toEqual([{ name: "raw_folder", kind: "sensor", minimumIntervalMs: 5_000 }])
+    expect(overview.conditions).toEqual([{ key: "b", label: "eager" }])
     expect(overview.schedules[0]!.nextTicks).toHaveLength(5)
     expect(overview.schedules[0]!.nextTicks.every((tick) => tick % 3_600_000 === 0)).toBe(true)
     expect(overview.daemon).toBeUndefined()

@@ -423,7 +423,16 @@ const cancelRemaining = (run: ActiveRun): Effect.Effect<void> =>
       if (steps[p]!.stepKind === "check") continue // a check that did not finish records nothing
       if (run.tally.isRunning(p)) {
         const error: ErrorInfo = { tag: "Interrupted", message: "the run was canceled while this step was running" }
-        run.emit({ type: "step-failed", runId: run.runId, timestamp: at, assetKey: key, partition, attempt: 1, durationMs: 0, error, willRetry: false })
+        // with its partition set, so that the partitions it had in progress are recorded failed, not left in progress
+        const definition = run.project.get(key)?.partitions
+        const ranges = steps[p]!.partitions
+        const set = run.plan.resolvedAt === undefined || ranges === undefined || definition === undefined
+          ? undefined
+          : { fingerprint: Partitions.fingerprint(definition), ranges }
+        run.emit({
+          type: "step-failed", runId: run.runId, timestamp: at, assetKey: key, partition, attempt: 1, durationMs: 0, error, willRetry: false,
+          ...(set === undefined ? {} : { partitionSet: set })
+        })
       } else if (run.tally.isPending(p)) {
         skip(run, key, "canceled", "the run was canceled before this step started")
       }

@@ -14,6 +14,7 @@ import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "
 import { AssetNotFound, BadSelection, InvalidRequest, ProjectLoadError, RunConflict, RunNotFound, StorageError } from "./Errors.ts"
 import * as CheckModels from "./CheckModels.ts"
 import * as Models from "./Models.ts"
+import { PartitionsGroup } from "./PartitionsApi.ts"
 
 const Limit = Schema.optional(Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 1000 })))
 const Cursor = Schema.optional(Schema.NumberFromString.check(Schema.isInt()))
@@ -181,6 +182,7 @@ export class CatalogApi extends HttpApi.make("strata-catalog")
   .add(RunsGroup)
   .add(ProjectGroup)
   .add(AutomationGroup)
+  .add(PartitionsGroup)
   .annotateMerge(OpenApi.annotations({ title: "Strata catalog API" }))
 {}
 

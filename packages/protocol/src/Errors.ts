@@ -90,6 +90,26 @@ export class StorageError extends Schema.TaggedError<StorageError>()("@strata/pr
 }, { httpApiStatus: 503 }) {}
 
 /**
+ * No backfill has this id.
+ *
+ * @since 0.2.0
+ */
+export class BackfillNotFound extends Schema.TaggedError<BackfillNotFound>()("@strata/protocol/BackfillNotFound", {
+  backfillId: Schema.String,
+  message: Schema.String
+}, { httpApiStatus: 404 }) {}
+
+/**
+ * A backfill cannot do this now: resume one that is running, cancel one that ended.
+ *
+ * @since 0.2.0
+ */
+export class BackfillConflict extends Schema.TaggedError<BackfillConflict>()("@strata/protocol/BackfillConflict", {
+  backfillId: Schema.String,
+  message: Schema.String
+}, { httpApiStatus: 409 }) {}
+
+/**
  * Schema of any API error body, for clients decoding a non-2xx response.
  *
  * @since 0.1.0
@@ -101,7 +121,9 @@ export const ApiError = Schema.Union([
   RunConflict,
   InvalidRequest,
   ProjectLoadError,
-  StorageError
+  StorageError,
+  BackfillNotFound,
+  BackfillConflict
 ])
 
 /**

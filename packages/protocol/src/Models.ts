@@ -741,7 +741,16 @@ export const AutomationOverview = Schema.Struct({
     selection: Schema.String,
     nextTicks: Schema.Array(Schema.Number)
   })),
-  daemon: Schema.optional(Schema.Struct({ holder: Schema.String, expiresAt: Schema.Number }))
+  daemon: Schema.optional(Schema.Struct({ holder: Schema.String, expiresAt: Schema.Number })),
+  /** Sensors (`sensor`, with its minimum interval) and run-status sensors (`run-status`, with the statuses they react to). */
+  sensors: Schema.optional(Schema.Array(Schema.Struct({
+    name: Schema.String,
+    kind: Schema.Literals(["sensor", "run-status"]),
+    minimumIntervalMs: Schema.optional(Schema.Number),
+    statuses: Schema.optional(Schema.Array(Schema.String))
+  }))),
+  /** The assets with a declarative condition: the condition's label (`eager`, `on cron 0 6 * * *`, `any of`). */
+  conditions: Schema.optional(Schema.Array(Schema.Struct({ key: Schema.String, label: Schema.String })))
 })
 
 /** @since 0.1.0 */

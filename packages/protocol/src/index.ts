@@ -8,6 +8,8 @@
 export * as Errors from "./Errors.ts"
 export * as Models from "./Models.ts"
 export * as CheckModels from "./CheckModels.ts"
+export * as PartitionModels from "./PartitionModels.ts"
+export { PartitionsGroup, partitionPaths } from "./PartitionsApi.ts"
 export { CatalogApi, paths } from "./CatalogApi.ts"
 export type { AssetPageQuery } from "./CatalogApi.ts"
 export * as Api from "./CatalogApi.ts"

@@ -64,11 +64,15 @@ describe("@strata/protocol", () => {
       "GET /api/asset",
       "GET /api/asset/checks",
       "GET /api/asset/history",
+      "GET /api/asset/partitions",
+      "GET /api/asset/partitions/ranges",
       "GET /api/assets",
       "GET /api/assets/page",
       "GET /api/automation",
       "GET /api/automation/asset",
       "GET /api/automation/ticks",
+      "GET /api/backfills",
+      "GET /api/backfills/{backfillId}",
       "GET /api/project",
       "GET /api/runs",
       "GET /api/runs/{runId}",
@@ -77,6 +81,9 @@ describe("@strata/protocol", () => {
       "GET /api/statuses",
       "GET /api/statuses/stream",
       "POST /api/automation/toggle",
+      "POST /api/backfills",
+      "POST /api/backfills/{backfillId}/cancel",
+      "POST /api/backfills/{backfillId}/resume",
       "POST /api/project/reload",
       "POST /api/runs",
       "POST /api/runs/{runId}/cancel",
@@ -86,6 +93,8 @@ describe("@strata/protocol", () => {
     expect(Object.keys(launch.responses).sort()).toEqual(["200", "400", "409", "503"])
     const asset = (spec.paths["/api/asset"] as any).get
     expect(Object.keys(asset.responses)).toContain("404")
+    const resume = (spec.paths["/api/backfills/{backfillId}/resume"] as any).post
+    expect(Object.keys(resume.responses).sort()).toEqual(["200", "400", "404", "409", "503"])
   })
 
   it("builds URLs with keys and selections escaped", () => {

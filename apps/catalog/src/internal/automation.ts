@@ -4,7 +4,7 @@
  * read the instance of the current generation; the daemon itself runs beside
  * the catalog in `strata dev` (or as `strata daemon`).
  */
-import type { Instance } from "@strata/core"
+import type { AutomationCondition, Instance } from "@strata/core"
 import { Cron } from "@strata/core"
 import { Errors } from "@strata/protocol"
 import type { Models } from "@strata/protocol"
@@ -24,6 +24,26 @@ const targetsOf = (generation: ProjectHost.Generation, switches: ReadonlyMap<str
   ].map((target) => ({ target, enabled: switches.get(target) !== false }))
 }
 
+/** A condition as a user wrote it: its label, or its operator and operands (`not(missing)`). */
+const conditionLabel = (condition: AutomationCondition.Condition): string => {
+  if ("label" in condition && typeof condition.label === "string") return condition.label
+  switch (condition._tag) {
+    case "And":
+    case "Or":
+      return `${condition._tag === "And" ? "all of" : "any of"}(${condition.conditions.map(conditionLabel).join(", ")})`
+    case "Not":
+      return `not(${conditionLabel(condition.condition)})`
+    case "AnyUpstream":
+    case "AllUpstreams":
+      return `${condition._tag === "AnyUpstream" ? "any upstream" : "all upstreams"}(${conditionLabel(condition.condition)})`
+    case "CronTickPassed":
+    case "UpdatedSinceCronTick":
+      return `${condition._tag === "CronTickPassed" ? "cron tick passed" : "updated since cron tick"} ${condition.cron.expression}`
+    default:
+      return condition._tag.replace(/[A-Z]/g, (letter, at: number) => `${at === 0 ? "" : " "}${letter.toLowerCase()}`)
+  }
+}
+
 /** What automation acts on, with the schedules' next ticks and the daemon holding the lease. */
 export const overview = (generation: ProjectHost.Generation) =>
   Effect.gen(function*() {
@@ -40,6 +60,11 @@ export const overview = (generation: ProjectHost.Generation) =>
         selection: schedule.selection,
         nextTicks: [...Cron.next(schedule.cron, now, 5)]
       })),
+      sensors: [
+        ...generation.project.automation.sensors.map((sensor) => ({ name: sensor.name, kind: "sensor" as const, minimumIntervalMs: sensor.minimumIntervalMs })),
+        ...generation.project.automation.runStatusSensors.map((sensor) => ({ name: sensor.name, kind: "run-status" as const, statuses: sensor.statuses }))
+      ],
+      conditions: [...generation.project.automation.conditions].map(([key, condition]) => ({ key, label: conditionLabel(condition) })),
       ...(lease === undefined || lease.expiresAt <= now ? {} : { daemon: { holder: lease.holder, expiresAt: lease.expiresAt } })
     } satisfies Models.AutomationOverview
   }).pipe(Effect.mapError(storageError))

@@ -81,6 +81,8 @@ const loadError = (error: ProjectHost.ProjectLoadError) => new Errors.ProjectLoa
 export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
   const runtime = options.runtime ?? (yield* Runtime.make({ ...options, name: "the catalog" }).pipe(Effect.mapError(loadError)))
   const { host, launcher } = runtime
+  // where work launched from the catalog outlives its request (backfills)
+  const scope = yield* Effect.scope
   const generation = Effect.sync(() => host.current)
 
   const info = (g: Generation): Models.ProjectInfo =>
@@ -508,7 +510,9 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
     launch,
     reexecute,
     cancel,
-    activeRuns: () => launcher.size
+    activeRuns: () => launcher.size,
+    host,
+    scope
   }
 })
 

@@ -20,8 +20,10 @@ import {
 } from "effect/http"
 import { HttpApiBuilder, HttpApiError } from "effect/http-api"
 import * as Automation from "./automation.ts"
+import * as Backfills from "./backfills.ts"
 import type { Engine } from "./engine.ts"
 import * as HostCheck from "./hostCheck.ts"
+import * as Partitions from "./partitions.ts"
 
 /**
  * Request size limits. Every body the API takes is a small JSON object; the
@@ -39,8 +41,23 @@ export const requestLimits = {
   maxHeaderBytes: 16 * 1024
 } as const
 
+const partitionHandlers = (engine: Engine) => {
+  const runner = Backfills.makeRunner(engine.host, engine.scope)
+  const on = <A, E>(f: (generation: Effect.Success<Engine["generation"]>) => Effect.Effect<A, E>) => Effect.flatMap(engine.generation, f)
+  return HttpApiBuilder.group(CatalogApi, "partitions", (handlers) =>
+    handlers
+      .handle("asset", ({ query }) => on((g) => Partitions.asset(g, query.key, query.buckets)))
+      .handle("ranges", ({ query }) => on((g) => Partitions.ranges(g, query)))
+      .handle("backfills", ({ query }) => on((g) => Backfills.list(g, runner, query.limit)))
+      .handle("backfill", ({ params, query }) => on((g) => Backfills.detail(g, runner, params.backfillId, query)))
+      .handle("launchBackfill", ({ payload }) => on((g) => Backfills.launch(g, runner, payload)))
+      .handle("cancelBackfill", ({ params }) => on((g) => Backfills.cancel(g, runner, params.backfillId)))
+      .handle("resumeBackfill", ({ params }) => on((g) => Backfills.resume(g, runner, params.backfillId))))
+}
+
 const handlersLayer = (engine: Engine) =>
   Layer.mergeAll(
+    partitionHandlers(engine),
     HttpApiBuilder.group(CatalogApi, "assets", (handlers) =>
       handlers
         .handle("list", ({ query }) => engine.listAssets(query.selection))

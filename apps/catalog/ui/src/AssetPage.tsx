@@ -1,7 +1,9 @@
 import { useCallback, useEffect, useState } from "react"
 import type { Models } from "./api.ts"
 import { api } from "./api.ts"
+import { AssetAutomationPanel } from "./AutomationPanel.tsx"
 import { ChecksPanel } from "./ChecksPanel.tsx"
+import { PartitionsPanel, PartitionSummary, usePartitions } from "./PartitionsPanel.tsx"
 import { Lineage } from "./Lineage.tsx"
 import { MetadataCharts, MetadataTable } from "./Metadata.tsx"
 import { dateTime, relativeTime, shortId } from "./format.ts"
@@ -45,14 +47,16 @@ const SourceView = ({ source }: { readonly source: Models.SourceCode }) => {
   )
 }
 
-type Tab = "overview" | "lineage" | "checks"
-const tabOf = (value: string | null): Tab => value === "lineage" || value === "checks" ? value : "overview"
+type Tab = "overview" | "lineage" | "checks" | "partitions" | "automation"
+const tabOf = (value: string | null): Tab =>
+  value === "lineage" || value === "checks" || value === "partitions" || value === "automation" ? value : "overview"
 
 export const AssetPage = ({ assetKey }: { readonly assetKey: string }) => {
   const [detail, setDetail] = useState<Models.AssetDetail | undefined>()
   const [history, setHistory] = useState<Models.AssetHistory | undefined>()
   const [error, setError] = useState<string | undefined>()
   const [launchError, setLaunchError] = useState<string | undefined>()
+  const partitions = usePartitions(assetKey)
   const [tab, setTab] = useState<Tab>(() => tabOf(new URLSearchParams(window.location.search).get("tab")))
   const showTab = (next: Tab) => {
     setTab(next)
@@ -132,7 +136,16 @@ export const AssetPage = ({ assetKey }: { readonly assetKey: string }) => {
             </button>
           )
           : null}
+        {partitions !== undefined
+          ? <button role="tab" aria-selected={tab === "partitions"} className={tab === "partitions" ? "on" : ""} onClick={() => showTab("partitions")}>Partitions</button>
+          : null}
+        {node.kind === "asset"
+          ? <button role="tab" aria-selected={tab === "automation"} className={tab === "automation" ? "on" : ""} onClick={() => showTab("automation")}>Automation</button>
+          : null}
       </div>
+      {tab === "partitions" && partitions !== undefined ? <PartitionsPanel assetKey={assetKey} data={partitions} /> : null}
+      {tab === "automation" ? <AssetAutomationPanel assetKey={assetKey} /> : null}
+      {tab === "overview" && partitions !== undefined ? <PartitionSummary data={partitions} /> : null}
       {tab === "lineage" ? <Lineage assetKey={node.key} /> : null}
       {tab === "checks" ? <ChecksPanel assetKey={assetKey} /> : null}
       <div hidden={tab !== "overview"}>

@@ -19,7 +19,7 @@ export class ApiFailure extends Error {
 
 const decodeError = Schema.decodeUnknownOption(Errors.ApiError)
 
-const request = async <S extends Schema.Top>(
+export const request = async <S extends Schema.Top>(
   schema: S,
   path: string,
   init?: { readonly method?: string; readonly body?: unknown }

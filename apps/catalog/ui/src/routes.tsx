@@ -7,6 +7,8 @@
  */
 import type { ReactNode } from "react"
 import { AssetPage } from "./AssetPage.tsx"
+import { AutomationPage } from "./AutomationPage.tsx"
+import { BackfillPage, BackfillsPage } from "./BackfillsPage.tsx"
 import { CatalogPage } from "./CatalogPage.tsx"
 import { GraphPage } from "./GraphPage.tsx"
 import { RunPage, RunsPage } from "./RunsPage.tsx"
@@ -55,6 +57,19 @@ export const routes: ReadonlyArray<Route> = [
     id: "run",
     match: prefix("/runs/"),
     render: (params) => <RunPage runId={params["rest"]!} />
+  },
+  {
+    id: "backfills",
+    match: (path) => path === "/backfills" ? {} : undefined,
+    render: () => <BackfillsPage />,
+    tab: { label: "Backfills", href: "/backfills", active: (path) => path.startsWith("/backfills") }
+  },
+  { id: "backfill", match: prefix("/backfills/"), render: (params) => <BackfillPage backfillId={params["rest"]!} /> },
+  {
+    id: "automation",
+    match: (path) => path === "/automation" ? {} : undefined,
+    render: () => <AutomationPage />,
+    tab: { label: "Automation", href: "/automation", active: (path) => path === "/automation" }
   }
 ]
 

@@ -1,0 +1,195 @@
+/**
+ * The catalog's backfill handlers: list, one backfill with its status per
+ * partition range, launch, cancel and resume. A backfill launched or resumed
+ * here runs in the server (core's `Backfill.run`, its runs one after another)
+ * on the generation it was launched from; its progress is always derived from
+ * the assets' partition status ranges, so a backfill another process runs
+ * (`strata backfill`) shows the same way.
+ */
+import { Backfill, Partitions } from "@strata/core"
+import type { BackfillStore, Instance } from "@strata/core"
+import { Errors, Models } from "@strata/protocol"
+import type { PartitionModels } from "@strata/protocol"
+import type { ProjectHost } from "@strata/runtime"
+import { Clock, type Context, Effect, Logger, type Scope } from "effect"
+import * as View from "./partitionView.ts"
+
+type Generation = ProjectHost.Generation
+
+const storageError = (error: Instance.InstanceError) => new Errors.StorageError({ operation: error.operation, message: error.message })
+
+/** The backfills this server runs now (by id), and where it runs them. */
+export interface Runner {
+  readonly host: ProjectHost.ProjectHost
+  readonly scope: Scope.Scope
+  readonly executing: Set<string>
+}
+
+export const makeRunner = (host: ProjectHost.ProjectHost, scope: Scope.Scope): Runner => ({ host, scope, executing: new Set() })
+
+/** Runs a recorded backfill in the server's scope, on `generation`, until it ends. */
+const start = (runner: Runner, generation: Generation, backfillId: string) =>
+  Effect.gen(function*() {
+    runner.executing.add(backfillId)
+    const program = Backfill.run(generation.project, backfillId).pipe(
+      Effect.provideContext(generation.context as Context.Context<never>),
+      Effect.provideService(Logger.CurrentLoggers, new Set()),
+      Effect.catchCause((cause) => Effect.logError(`backfill ${backfillId} stopped`, cause)),
+      Effect.ensuring(Effect.sync(() => runner.executing.delete(backfillId)))
+    ) as Effect.Effect<unknown>
+    yield* Effect.forkIn(runner.host.hold(generation, program), runner.scope)
+  })
+
+/** The states of a backfill's requested partitions over its reference assets, now. */
+const statesOf = (generation: Generation, record: BackfillStore.BackfillRecord, now: number) =>
+  Effect.gen(function*() {
+    const request = { selection: record.selection, partitions: record.partitions, policy: { _tag: "single-run" } as const, now }
+    const plan = yield* Backfill.plan(generation.project, generation.instance, request)
+    const list: Array<View.States> = []
+    for (const key of plan.referenceKeys) {
+      const status = yield* (generation.instance.partitionStatus?.(key) ?? Effect.succeed(undefined))
+      list.push(View.statesOf(plan.space, status, plan.requested))
+    }
+    return { space: plan.space, requested: plan.requested, states: View.combine(list, plan.requested) }
+  })
+
+const summary = (generation: Generation, runner: Runner, record: BackfillStore.BackfillRecord, now: number) =>
+  Effect.map(
+    Effect.result(statesOf(generation, record, now)),
+    (result): PartitionModels.Backfill => ({
+      backfillId: record.backfillId,
+      selection: record.selection,
+      partitions: record.partitions,
+      policy: record.policy,
+      assetKeys: record.assetKeys,
+      status: record.status,
+      createdAt: record.createdAt,
+      updatedAt: record.updatedAt,
+      runCount: record.runIds.length,
+      ...(record.reason === undefined ? {} : { reason: record.reason }),
+      ...(record.cancelRequestedAt === undefined ? {} : { cancelRequestedAt: record.cancelRequestedAt }),
+      executing: runner.executing.has(record.backfillId),
+      // a backfill of assets no longer in the project still lists, with why its progress is unknown
+      ...(result._tag === "Success" ? { progress: View.counts(result.success.states) } : { progressError: result.failure.message })
+    })
+  )
+
+const find = (generation: Generation, backfillId: string) =>
+  Effect.flatMap(generation.instance.backfills.get(backfillId).pipe(Effect.mapError(storageError)), (record) =>
+    record === undefined
+      ? Effect.fail(new Errors.BackfillNotFound({ backfillId, message: `backfill ${backfillId} does not exist` }))
+      : Effect.succeed(record))
+
+/** `GET /api/backfills`: newest first (default 50). */
+export const list = (generation: Generation, runner: Runner, limit: number | undefined) =>
+  Effect.gen(function*() {
+    const now = yield* Clock.currentTimeMillis
+    const records = yield* generation.instance.backfills.list({ limit: limit ?? 50 }).pipe(Effect.mapError(storageError))
+    return { backfills: yield* Effect.forEach(records, (record) => summary(generation, runner, record, now)) }
+  })
+
+/** `GET /api/backfills/:id`: the backfill, its segments by state (default 500 from `offset`), a bar of 400 buckets, its newest 200 runs. */
+export const detail = (generation: Generation, runner: Runner, backfillId: string, query: { readonly offset?: number | undefined; readonly limit?: number | undefined }) =>
+  Effect.gen(function*() {
+    const now = yield* Clock.currentTimeMillis
+    const record = yield* find(generation, backfillId)
+    const backfill = yield* summary(generation, runner, record, now)
+    const view = yield* Effect.option(statesOf(generation, record, now))
+    const offset = query.offset ?? 0
+    const segments = view._tag === "Some"
+      ? View.segments(view.value.states, offset, query.limit ?? 500, view.value.space.keyAt)
+      : { total: 0, page: [] }
+    const runs = yield* Effect.forEach(record.runIds.slice(-200).reverse(), (runId) =>
+      Effect.map(generation.instance.getRun(runId).pipe(Effect.mapError(storageError)), (run) =>
+        run === undefined ? [] : [{ runId, status: run.status, createdAt: run.createdAt, ...(run.partition === undefined ? {} : { partition: run.partition }) }]))
+    const requested = view._tag === "Some" ? view.value.requested : Partitions.Ranges.empty
+    const from = requested[0]?.[0]
+    const to = requested[requested.length - 1]?.[1]
+    return {
+      backfill,
+      segments: segments.page,
+      segmentCount: segments.total,
+      offset,
+      ...(view._tag === "None" || from === undefined || to === undefined
+        ? {}
+        : { buckets: View.buckets(view.value.states, from, to, 400, view.value.space.keyAt) }),
+      runs: runs.flat()
+    } satisfies PartitionModels.BackfillDetail
+  })
+
+const planError = (error: Backfill.PlanError) => {
+  switch (error._tag) {
+    case "@strata/core/InstanceError":
+      return storageError(error)
+    case "@strata/core/SelectionParseError":
+    case "@strata/core/SelectionResolveError":
+      return new Errors.BadSelection({ selection: error.selection, problem: error.problem, suggestions: [], message: error.message })
+    default:
+      return new Errors.InvalidRequest({ part: "Payload", message: error.message })
+  }
+}
+
+/** `POST /api/backfills`: records the backfill (checking that it plans), then runs it in the server. */
+export const launch = (generation: Generation, runner: Runner, request: PartitionModels.LaunchBackfill) =>
+  Effect.gen(function*() {
+    const now = yield* Clock.currentTimeMillis
+    const create = Backfill.create(generation.project, { selection: request.selection, partitions: request.partitions, policy: request.policy ?? "per-partition", now })
+    const context = generation.context as Context.Context<Instance.Instance>
+    const record = yield* create.pipe(Effect.provideContext(context), Effect.mapError(planError))
+    yield* start(runner, generation, record.backfillId)
+    return yield* summary(generation, runner, record, now)
+  })
+
+/** The backfill's newest run, when it has not ended: the run a cancel must stop too. */
+const activeRun = (generation: Generation, record: BackfillStore.BackfillRecord) => {
+  const last = record.runIds[record.runIds.length - 1]
+  if (last === undefined) return Effect.succeed(undefined)
+  return Effect.map(generation.instance.getRun(last).pipe(Effect.mapError(storageError)), (run) =>
+    run !== undefined && !Models.isTerminal(run.status) ? run : undefined)
+}
+
+/** `POST /api/backfills/:id/cancel`: no further run starts, and the running one is canceled (in whichever process runs it). */
+export const cancel = (generation: Generation, runner: Runner, backfillId: string) =>
+  Effect.gen(function*() {
+    const now = yield* Clock.currentTimeMillis
+    const record = yield* find(generation, backfillId)
+    if (record.status === "completed" || record.status === "canceled" || record.status === "failed") {
+      return yield* new Errors.BackfillConflict({ backfillId, message: `backfill ${backfillId} has already ended (${record.status})` })
+    }
+    const updated = yield* generation.instance.backfills.requestCancel(backfillId, now).pipe(Effect.mapError(storageError))
+    const run = yield* activeRun(generation, record)
+    if (run !== undefined) {
+      yield* generation.instance.requestCancel(run.runId, { at: now, reason: `backfill ${backfillId} canceled from the catalog` }).pipe(Effect.ignore)
+    }
+    // a backfill recorded but run by no process (its process died) ends here
+    if (!runner.executing.has(backfillId) && run === undefined) {
+      const ended = yield* generation.instance.backfills.setStatus(backfillId, { status: "canceled", at: now, reason: "a cancel was requested" })
+        .pipe(Effect.mapError(storageError))
+      return yield* summary(generation, runner, ended, now)
+    }
+    return yield* summary(generation, runner, updated ?? record, now)
+  })
+
+/** `POST /api/backfills/:id/resume`: runs again what is not materialized yet, in the server. */
+export const resume = (generation: Generation, runner: Runner, backfillId: string) =>
+  Effect.gen(function*() {
+    const now = yield* Clock.currentTimeMillis
+    const record = yield* find(generation, backfillId)
+    if (runner.executing.has(backfillId)) {
+      return yield* new Errors.BackfillConflict({ backfillId, message: `backfill ${backfillId} is running in this server` })
+    }
+    const run = yield* activeRun(generation, record)
+    if (run !== undefined) {
+      return yield* new Errors.BackfillConflict({
+        backfillId,
+        message: `backfill ${backfillId} has run ${run.runId} still going (in another process?); cancel it or wait for it to end`
+      })
+    }
+    if (record.status === "completed") {
+      return yield* new Errors.BackfillConflict({ backfillId, message: `backfill ${backfillId} is completed: every partition is materialized` })
+    }
+    yield* Effect.mapError(statesOf(generation, record, now), (error) =>
+      error._tag === "@strata/core/InstanceError" ? storageError(error) : new Errors.InvalidRequest({ part: "Params", message: error.message }))
+    yield* start(runner, generation, backfillId)
+    return yield* summary(generation, runner, record, now)
+  })
