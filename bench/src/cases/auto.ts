@@ -5,7 +5,11 @@
  * - `eval_all_ms`: one conditions evaluation of all N assets, reading the
  *   instance (asset index, statuses, states, runs in progress) — the cost of
  *   a tick that evaluates everything (median of 5);
- * - `eval_pure_ms`: the pure evaluation alone, from records already read;
+ * - `eval_pure_ms`: the pure evaluation alone, from records already read,
+ *   explaining every asset (what the daemon's first evaluation does);
+ * - `tick_pure_ms` / `tick_pure_cpu_ms`: a later tick of all N assets where
+ *   no outcome changed (the daemon passes the previous outcomes: booleans
+ *   only, nothing explained), wall and CPU time, median of 21;
  * - `reaction_ms`: from the root's re-materialization committed (its run
  *   ended) to the daemon's run of the downstream cone created, and
  *   `reaction_started_ms` to that run started. The run's steps are checked
@@ -62,6 +66,22 @@ main(async () => {
 
     const evalAll: Array<number> = []
     const evalPure: Array<number> = []
+    const tickPure: Array<number> = []
+    const tickCpu: Array<number> = []
+    const records = yield* instance.assets()
+    const statuses = new Map(Staleness.compute(project, records).map((status) => [status.key, status] as const))
+    const input = { project, now: Date.now(), previousCursor: 0, cursor: 0, records, statuses, states: new Map(), inProgress: new Set<string>(), runId: "bench" }
+    const previous = AutomationEvaluation.evaluate(input).outcomes
+    for (let i = 0; i < 21; i++) {
+      // a tick of every asset where no outcome changed: booleans only, nothing explained
+      const cpu = process.cpuUsage()
+      const start = performance.now()
+      const output = AutomationEvaluation.evaluate({ ...input, previous })
+      tickPure.push(performance.now() - start)
+      const used = process.cpuUsage(cpu)
+      tickCpu.push((used.user + used.system) / 1000)
+      expectEqual("explained with nothing changed", output.evaluations.length, 0)
+    }
     for (let i = 0; i < 5; i++) {
       let start = performance.now()
       yield* AutomationEvaluation.read(project, { now: Date.now(), previousCursor: 0, cursor: yield* instance.lastEventId(), runId: "bench" }).pipe(
@@ -92,6 +112,8 @@ main(async () => {
       conditions: Object.keys(conditions).length,
       eval_all_ms: round(median(evalAll), 3),
       eval_pure_ms: round(median(evalPure), 3),
+      tick_pure_ms: round(median(tickPure), 3),
+      tick_pure_cpu_ms: round(median(tickCpu), 3),
       reaction_ms: round(automated.createdAt - changed.endedAt!, 1),
       reaction_started_ms: round(automated.startedAt! - changed.endedAt!, 1),
       cone: cone.size - 1,

@@ -257,6 +257,8 @@ export interface Context {
   readonly facts: (key: string) => Facts
   readonly inProgress: ReadonlySet<string>
   readonly requested: ReadonlySet<string>
+  /** The latest tick of a cron at `now`, memoized for the evaluation (computed when absent). */
+  readonly latestTick?: ((cron: Cron.Cron) => number | undefined) | undefined
 }
 
 /** The newest event id that updated an asset (materialization or observation). */
@@ -295,9 +297,74 @@ const operand = (label: string, value: boolean): Result => {
 export const handledTick = (state: AssetState | undefined, cron: Cron.Cron, now: number): number | undefined =>
   state?.cronHandled?.[Cron.id(cron)] ?? Cron.latest(cron, now)
 
+/** The latest tick of `cron` at `now`, once per evaluation when the context memoizes it. */
+const latestTick = (cron: Cron.Cron, context: Context): number | undefined =>
+  context.latestTick === undefined ? Cron.latest(cron, context.now) : context.latestTick(cron)
+
+/**
+ * Whether `condition` holds for `subject`, without explaining why: the same
+ * outcome as {@link evaluate}`(...).value`, without allocating, stopping at
+ * the first operand that decides. The daemon tests every candidate with it
+ * and explains (with `evaluate`) only the outcomes worth recording.
+ *
+ * @since 0.1.0
+ */
+export const holds = (condition: Condition, subject: Facts, context: Context, downstream?: Facts): boolean => {
+  switch (condition._tag) {
+    case "Missing":
+      return subject.status?.status === "missing"
+    case "InProgress":
+      return context.inProgress.has(subject.key)
+    case "Failed":
+      return subject.record?.failure !== undefined
+    case "Stale":
+      return subject.status?.status === "stale"
+    case "CodeVersionChanged":
+      return subject.status?.reasons.some((reason) => reason.type === "code-changed") === true
+    case "NewlyUpdated":
+      return updateId(subject.record) > context.previousCursor
+    case "NewlyRequested":
+      return context.requested.has(subject.key)
+    case "RequestedSinceUpdated": {
+      const at = subject.state?.requestedAt
+      return at !== undefined && at >= (subject.record?.materialization?.eventId ?? 0)
+    }
+    case "HasNewData":
+      return downstream !== undefined && newDataFor(subject, downstream)
+    case "CronTickPassed": {
+      const latest = latestTick(condition.cron, context)
+      const handled = subject.state?.cronHandled?.[Cron.id(condition.cron)] ?? latest
+      return latest !== undefined && handled !== undefined && latest > handled
+    }
+    case "UpdatedSinceCronTick": {
+      const latest = latestTick(condition.cron, context)
+      return latest === undefined || updateTime(subject.record) >= latest
+    }
+    case "AnyUpstream":
+    case "AllUpstreams": {
+      const any = condition._tag === "AnyUpstream"
+      const { allow, ignore } = condition.filter
+      for (const key of subject.upstream) {
+        if ((allow !== undefined && !allow.includes(key)) || ignore?.includes(key) === true) continue
+        if (holds(condition.condition, context.facts(key), context, subject) === any) return any
+      }
+      return !any
+    }
+    case "And":
+      for (const child of condition.conditions) if (!holds(child, subject, context, downstream)) return false
+      return true
+    case "Or":
+      for (const child of condition.conditions) if (holds(child, subject, context, downstream)) return true
+      return false
+    case "Not":
+      return !holds(condition.condition, subject, context, downstream)
+  }
+}
+
 /**
  * Evaluates `condition` for `subject` (`downstream`: the asset whose upstream
- * `subject` is, inside `anyUpstream` / `allUpstreams`). Pure.
+ * `subject` is, inside `anyUpstream` / `allUpstreams`), explaining each
+ * operand's outcome. Pure. {@link holds} gives the outcome alone, cheaply.
  *
  * @since 0.1.0
  */
@@ -324,12 +391,12 @@ export const evaluate = (condition: Condition, subject: Facts, context: Context,
     case "HasNewData":
       return operand("has new data", downstream !== undefined && newDataFor(subject, downstream))
     case "CronTickPassed": {
-      const latest = Cron.latest(condition.cron, context.now)
-      const handled = handledTick(subject.state, condition.cron, context.now)
+      const latest = latestTick(condition.cron, context)
+      const handled = subject.state?.cronHandled?.[Cron.id(condition.cron)] ?? latest
       return operand(`cron tick passed (${condition.cron.expression} ${condition.cron.timezone})`, latest !== undefined && handled !== undefined && latest > handled)
     }
     case "UpdatedSinceCronTick": {
-      const latest = Cron.latest(condition.cron, context.now)
+      const latest = latestTick(condition.cron, context)
       return operand(`updated since cron tick (${condition.cron.expression} ${condition.cron.timezone})`, latest === undefined || updateTime(subject.record) >= latest)
     }
     case "AnyUpstream":
@@ -387,6 +454,18 @@ const upstreams = (
  * @since 0.1.0
  */
 export const crons = (condition: Condition): ReadonlyArray<Cron.Cron> => {
+  let cached = cronsOf.get(condition)
+  if (cached === undefined) {
+    cached = findCrons(condition)
+    cronsOf.set(condition, cached)
+  }
+  return cached
+}
+
+// conditions are immutable values: their crons are found once per condition, not per tick
+const cronsOf = new WeakMap<Condition, ReadonlyArray<Cron.Cron>>()
+
+const findCrons = (condition: Condition): ReadonlyArray<Cron.Cron> => {
   const found = new Map<string, Cron.Cron>()
   const walk = (c: Condition): void => {
     switch (c._tag) {

@@ -12,6 +12,7 @@
  * @since 0.1.0
  */
 import { Effect } from "effect"
+import type * as AssetGraph from "./AssetGraph.ts"
 import type { AssetState, Condition, Facts, Result } from "./AutomationCondition.ts"
 import * as AutomationCondition from "./AutomationCondition.ts"
 import * as Cron from "./Cron.ts"
@@ -45,6 +46,11 @@ export interface Input {
   readonly disabled?: ReadonlySet<string> | undefined
   /** The run id the requested assets will be launched under. */
   readonly runId: string
+  /**
+   * Each asset's outcome in the previous evaluation (`Output.outcomes`): when
+   * given, only requested assets and changed outcomes are explained.
+   */
+  readonly previous?: ReadonlyMap<string, boolean> | undefined
 }
 
 /**
@@ -58,6 +64,8 @@ export interface Output {
   readonly requested: ReadonlyArray<string>
   /** States to store (requested assets, and crons seen for the first time). */
   readonly states: ReadonlyArray<{ readonly assetKey: string; readonly state: AssetState }>
+  /** Every evaluated asset's outcome (before the `disabled` switch), for the next evaluation's `previous`. */
+  readonly outcomes: ReadonlyMap<string, boolean>
 }
 
 /**
@@ -93,6 +101,27 @@ export const affected = (project: Project<unknown>, keys: Iterable<string>): Set
   return result
 }
 
+// per project (its definitions only change on load): each distinct cron with the assets whose conditions read it
+const cronIndexOf = new WeakMap<Project<unknown>["automation"], ReadonlyArray<{ readonly cron: Cron.Cron; readonly keys: ReadonlyArray<string> }>>()
+
+const cronIndex = (project: Project<unknown>) => {
+  let index = cronIndexOf.get(project.automation)
+  if (index === undefined) {
+    const byId = new Map<string, { cron: Cron.Cron; keys: Array<string> }>()
+    for (const [key, condition] of project.automation.conditions) {
+      for (const cron of AutomationCondition.crons(condition)) {
+        const id = Cron.id(cron)
+        const entry = byId.get(id) ?? { cron, keys: [] }
+        entry.keys.push(key)
+        byId.set(id, entry)
+      }
+    }
+    index = [...byId.values()]
+    cronIndexOf.set(project.automation, index)
+  }
+  return index
+}
+
 /**
  * The assets whose conditions read a cron with a tick in `(from, to]`.
  *
@@ -100,8 +129,8 @@ export const affected = (project: Project<unknown>, keys: Iterable<string>): Set
  */
 export const cronDue = (project: Project<unknown>, from: number, to: number): Set<string> => {
   const due = new Set<string>()
-  for (const [key, condition] of project.automation.conditions) {
-    if (AutomationCondition.crons(condition).some((cron) => Cron.between(cron, from, to, 1).length > 0)) due.add(key)
+  for (const { cron, keys } of cronIndex(project)) {
+    if (Cron.between(cron, from, to, 1).length > 0) for (const key of keys) due.add(key)
   }
   return due
 }
@@ -113,11 +142,9 @@ export const cronDue = (project: Project<unknown>, from: number, to: number): Se
  */
 export const nextCronTick = (project: Project<unknown>, after: number): number | undefined => {
   let next: number | undefined
-  for (const condition of project.automation.conditions.values()) {
-    for (const cron of AutomationCondition.crons(condition)) {
-      const [tick] = Cron.next(cron, after)
-      if (tick !== undefined && (next === undefined || tick < next)) next = tick
-    }
+  for (const { cron } of cronIndex(project)) {
+    const [tick] = Cron.next(cron, after)
+    if (tick !== undefined && (next === undefined || tick < next)) next = tick
   }
   return next
 }
@@ -126,14 +153,16 @@ const stateAfter = (
   condition: Condition,
   state: AssetState | undefined,
   now: number,
-  request: { readonly cursor: number; readonly runId: string } | undefined
+  request: { readonly cursor: number; readonly runId: string } | undefined,
+  context: AutomationCondition.Context
 ): AssetState | undefined => {
   const crons = AutomationCondition.crons(condition)
+  if (crons.length === 0 && request === undefined) return undefined
   let cronHandled = state?.cronHandled
   for (const cron of crons) {
     const id = Cron.id(cron)
     if (request === undefined && cronHandled?.[id] !== undefined) continue
-    const latest = Cron.latest(cron, now)
+    const latest = context.latestTick === undefined ? Cron.latest(cron, now) : context.latestTick(cron)
     if (latest !== undefined) cronHandled = { ...cronHandled, [id]: latest }
   }
   if (request === undefined && cronHandled === state?.cronHandled) return undefined
@@ -144,54 +173,125 @@ const stateAfter = (
   }
 }
 
+// what only changes when the project is loaded, computed once per graph: each node's upstream keys
+const upstreamKeysOf = new WeakMap<AssetGraph.AssetGraph, ReadonlyArray<ReadonlyArray<string>>>()
+
 /**
- * Evaluates the conditions of the candidate assets, upstream first.
+ * Each node's upstream keys (data deps then `after` deps), in graph order,
+ * computed once per graph.
+ *
+ * @since 0.1.0
+ */
+export const upstreamKeys = (graph: AssetGraph.AssetGraph): ReadonlyArray<ReadonlyArray<string>> => {
+  let keys = upstreamKeysOf.get(graph)
+  if (keys === undefined) {
+    keys = graph.upstream.map((ups) => ups.map((j) => graph.nodes[j]!.key))
+    upstreamKeysOf.set(graph, keys)
+  }
+  return keys
+}
+
+/** The per-evaluation view of the instance: facts built once per asset, cron ticks once per cron. */
+const contextOf = (input: Input, requested: Set<string>): AutomationCondition.Context => {
+  const graph = input.project.graph
+  const ups = upstreamKeys(graph)
+  const known: Array<Facts | undefined> = new Array(graph.nodes.length)
+  const ticks = new Map<Cron.Cron, number | undefined>()
+  return {
+    now: input.now,
+    previousCursor: input.previousCursor,
+    inProgress: input.inProgress,
+    requested,
+    facts: (key) => {
+      const i = graph.index.get(key)
+      if (i === undefined) return { key, upstream: [], record: input.records.get(key), status: input.statuses.get(key), state: input.states.get(key) }
+      return known[i] ??= { key, upstream: ups[i]!, record: input.records.get(key), status: input.statuses.get(key), state: input.states.get(key) }
+    },
+    latestTick: (cron) => {
+      if (ticks.has(cron)) return ticks.get(cron)
+      const tick = Cron.latest(cron, input.now)
+      ticks.set(cron, tick)
+      return tick
+    }
+  }
+}
+
+/**
+ * Evaluates the conditions of the candidate assets, upstream first. Each
+ * candidate's outcome is tested without building an explanation; the
+ * explanation (`evaluations`) is built for every candidate when
+ * `input.previous` is absent, else only for the requested ones and those
+ * whose outcome differs from `previous` (a tick where nothing changed
+ * explains nothing).
  *
  * @since 0.1.0
  */
 export const evaluate = (input: Input): Output => {
   const { project } = input
   const graph = project.graph
-  const conditions = project.automation.conditions
-  const order: Array<number> = []
-  for (const key of input.candidates ?? conditions.keys()) {
-    const i = graph.index.get(key)
-    if (i !== undefined && conditions.has(key)) order.push(i)
-  }
-  order.sort((a, b) => a - b)
-  const requested = new Set<string>()
-  // built once per asset and evaluation: an asset is read as a subject and as the upstream of each downstream
-  const known = new Map<string, Facts>()
-  const facts = (key: string): Facts => {
-    let found = known.get(key)
-    if (found === undefined) {
+  const all = conditionEntries(project)
+  let entries: ReadonlyArray<ConditionEntry> = all.list
+  if (input.candidates !== undefined) {
+    const some: Array<ConditionEntry> = []
+    for (const key of input.candidates) {
       const i = graph.index.get(key)
-      found = {
-        key,
-        upstream: i === undefined ? [] : graph.upstream[i]!.map((j) => graph.nodes[j]!.key),
-        record: input.records.get(key),
-        status: input.statuses.get(key),
-        state: input.states.get(key)
-      }
-      known.set(key, found)
+      const entry = i === undefined ? undefined : all.byIndex[i]
+      if (entry !== undefined) some.push(entry)
     }
-    return found
+    entries = some.sort((a, b) => a.index - b.index)
   }
-  const context = { now: input.now, previousCursor: input.previousCursor, facts, inProgress: input.inProgress, requested }
+  const requested = new Set<string>()
+  const context = contextOf(input, requested)
   const evaluations: Array<Output["evaluations"][number]> = []
   const states: Array<Output["states"][number]> = []
+  const outcomes = new Map<string, boolean>()
   const request = { cursor: input.cursor, runId: input.runId }
-  for (const i of order) {
-    const key = graph.nodes[i]!.key
-    const condition = conditions.get(key)!
-    const result = AutomationCondition.evaluate(condition, facts(key), context)
-    const isRequested = result.value && input.disabled?.has(key) !== true
+  const previous = input.previous
+  for (const { key, condition, readsCron } of entries) {
+    const subject = context.facts(key)
+    const value = AutomationCondition.holds(condition, subject, context)
+    const isRequested = value && input.disabled?.has(key) !== true
+    outcomes.set(key, value)
+    if (previous === undefined || value || previous.get(key) !== value) {
+      // explained before `key` joins `requested`: `newlyRequested` of the subject reads the same as in `holds`
+      evaluations.push({ assetKey: key, requested: isRequested, result: AutomationCondition.evaluate(condition, subject, context) })
+    }
     if (isRequested) requested.add(key)
-    evaluations.push({ assetKey: key, requested: isRequested, result })
-    const state = stateAfter(condition, input.states.get(key), input.now, isRequested ? request : undefined)
+    if (!readsCron && !isRequested) continue
+    const state = stateAfter(condition, input.states.get(key), input.now, isRequested ? request : undefined, context)
     if (state !== undefined) states.push({ assetKey: key, state })
   }
-  return { evaluations, requested: [...requested], states }
+  return { evaluations, requested: [...requested], states, outcomes }
+}
+
+interface ConditionEntry {
+  readonly index: number
+  readonly key: string
+  readonly condition: Condition
+  readonly readsCron: boolean
+}
+
+// per project, in graph (topological) order: what only changes when the project is loaded
+const entriesOf = new WeakMap<Project<unknown>["automation"], { list: ReadonlyArray<ConditionEntry>; byIndex: ReadonlyArray<ConditionEntry | undefined> }>()
+
+const conditionEntries = (project: Project<unknown>) => {
+  let found = entriesOf.get(project.automation)
+  if (found === undefined) {
+    const { graph } = project
+    const byIndex: Array<ConditionEntry | undefined> = new Array(graph.nodes.length)
+    const list: Array<ConditionEntry> = []
+    for (let index = 0; index < graph.nodes.length; index++) {
+      const key = graph.nodes[index]!.key
+      const condition = project.automation.conditions.get(key)
+      if (condition === undefined) continue
+      const entry = { index, key, condition, readsCron: AutomationCondition.crons(condition).length > 0 }
+      byIndex[index] = entry
+      list.push(entry)
+    }
+    found = { list, byIndex }
+    entriesOf.set(project.automation, found)
+  }
+  return found
 }
 
 /**
@@ -208,13 +308,47 @@ export const read = (
 ): Effect.Effect<Output, InstanceError, Instance> =>
   Effect.gen(function*() {
     const instance = yield* Instance
-    const records = yield* instance.assets(project.graph.nodes.map((node) => node.key))
+    const graph = project.graph
+    // a tick with candidates reads only them and their ancestors (what their statuses depend on)
+    const candidates = options.candidates === undefined ? undefined : [...options.candidates]
+    const only = candidates === undefined ? undefined : ancestors(project, candidates)
+    const keys = only === undefined ? graph.nodes.map((node) => node.key) : only.map((i) => graph.nodes[i]!.key)
+    const records = yield* instance.assets(keys)
     const statuses = new Map<string, AssetStatus>()
-    for (const status of Staleness.compute(project, records)) statuses.set(status.key, status)
-    const states = yield* instance.automation.assetStates()
+    for (const status of Staleness.compute(project, records, only)) statuses.set(status.key, status)
+    const states = yield* instance.automation.assetStates(only === undefined ? undefined : keys)
     const inProgress = new Set<string>()
     for (const run of yield* instance.listRuns({ status: ["queued", "started"], limit: 10_000 })) {
       for (const key of run.assetKeys) inProgress.add(key)
     }
-    return evaluate({ ...options, project, records, statuses, states, inProgress })
+    return evaluate({ ...options, candidates, project, records, statuses, states, inProgress })
   })
+
+/**
+ * The node indexes of `keys` and all their ancestors, in topological order.
+ *
+ * @since 0.1.0
+ */
+export const ancestors = (project: Project<unknown>, keys: Iterable<string>): Array<number> => {
+  const graph = project.graph
+  const seen = new Uint8Array(graph.nodes.length)
+  const stack: Array<number> = []
+  for (const key of keys) {
+    const i = graph.index.get(key)
+    if (i !== undefined && seen[i] === 0) {
+      seen[i] = 1
+      stack.push(i)
+    }
+  }
+  while (stack.length > 0) {
+    for (const j of graph.upstream[stack.pop()!]!) {
+      if (seen[j] === 0) {
+        seen[j] = 1
+        stack.push(j)
+      }
+    }
+  }
+  const result: Array<number> = []
+  for (let i = 0; i < seen.length; i++) if (seen[i] === 1) result.push(i)
+  return result
+}

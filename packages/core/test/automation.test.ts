@@ -198,3 +198,37 @@ describe("AutomationEvaluation", () => {
       expect(yield* evaluateAt(sunday + 86_400_000 + 1, "r5")).toEqual([])
     }).pipe(Effect.provide(Layer.mergeAll(InMemoryIO.layer, Instance.layerMemory))))
 })
+
+describe("AutomationEvaluation without explaining", () => {
+  it.effect("tests outcomes like evaluate does, reads only the candidates' ancestors, and explains only changes", () =>
+    Effect.gen(function*() {
+      rawVersion = "e1"
+      failLonely = false
+      const instance = yield* Instance.Instance
+      yield* Materialize.materialize(project)
+      rawVersion = "e2"
+      yield* Observe.sources(project)
+      const cursor = yield* instance.lastEventId()
+      const full = yield* AutomationEvaluation.read(project, { now: 0, previousCursor: 0, cursor, runId: "r" })
+      // every condition tested by `holds` has the outcome its explanation shows
+      for (const evaluation of full.evaluations) expect(full.outcomes.get(evaluation.assetKey)).toBe(evaluation.result.value)
+      expect(full.requested).toEqual(["silver", "gold"])
+      expect(full.outcomes.get("lonely")).toBe(false)
+      // candidates: the same outcomes for them, from their ancestors' records only
+      const some = yield* AutomationEvaluation.read(project, { now: 0, previousCursor: 0, cursor, runId: "r", candidates: new Set(["silver", "gold"]) })
+      expect(some.requested).toEqual(["silver", "gold"])
+      expect([...some.outcomes.keys()]).toEqual(["silver", "gold"])
+      expect(AutomationEvaluation.ancestors(project, ["gold"]).map((i) => project.graph.nodes[i]!.key)).toEqual(["raw", "silver", "gold"])
+      // with the previous outcomes: requested ones are explained, an unchanged `false` is not, a changed one is
+      const again = yield* AutomationEvaluation.read(project, {
+        now: 0,
+        previousCursor: 0,
+        cursor,
+        runId: "r",
+        previous: new Map([["silver", true], ["gold", true], ["lonely", true]])
+      })
+      expect(again.evaluations.map((e) => [e.assetKey, e.requested]).sort()).toEqual([["gold", true], ["lonely", false], ["silver", true]])
+      const quiet = yield* AutomationEvaluation.read(project, { now: 0, previousCursor: 0, cursor, runId: "r", previous: new Map([["lonely", false]]) })
+      expect(quiet.evaluations.map((e) => e.assetKey)).toEqual(["silver", "gold"])
+    }).pipe(Effect.provide(Layer.mergeAll(InMemoryIO.layer, Instance.layerMemory))))
+})

@@ -84,6 +84,10 @@ class Loop {
   lost = false
   cycles = 0
   lastPrune = 0
+  /** Each asset's outcome in the latest recorded evaluation: only changes are explained again. */
+  readonly outcomes = new Map<string, boolean>()
+  /** The generation those outcomes are of: a reload (new conditions) explains everything again. */
+  outcomesOf: Generation | undefined
 
   constructor(runtime: Runtime, options: Options | undefined) {
     this.runtime = runtime
@@ -150,7 +154,11 @@ const cycleOnce = (loop: Loop, generation: Generation, from: ConditionsCursor, f
       for (const key of AutomationEvaluation.cronDue(project, from.at, now)) candidates.add(key)
     }
     yield* runStatusTick(cycle, events)
-    yield* conditionsTick(cycle, from, to, candidates)
+    if (loop.outcomesOf !== generation) {
+      loop.outcomes.clear()
+      loop.outcomesOf = generation
+    }
+    yield* conditionsTick(cycle, from, to, candidates, loop.outcomes)
     const nextSchedule = yield* schedulesTick(cycle)
     const nextSensor = yield* sensorsTick(cycle)
     if (now - loop.lastPrune > 3_600_000) {
@@ -183,6 +191,9 @@ const act = (loop: Loop) =>
   Effect.scoped(Effect.gen(function*() {
     loop.lost = false
     loop.active = true
+    // another daemon may have acted meanwhile: explain everything once again
+    loop.outcomes.clear()
+    loop.outcomesOf = undefined
     yield* Effect.forkScoped(renewal(loop))
     yield* Effect.addFinalizer(() => Effect.sync(() => (loop.active = false)))
     let from = yield* startCursor(loop)

@@ -39,7 +39,8 @@ export const conditionsTick = (
   cycle: Cycle,
   from: ConditionsCursor,
   to: ConditionsCursor,
-  candidates: ReadonlySet<string> | undefined
+  candidates: ReadonlySet<string> | undefined,
+  outcomes: Map<string, boolean>
 ) =>
   Effect.gen(function*() {
     const { project } = cycle.generation
@@ -53,7 +54,9 @@ export const conditionsTick = (
       cursor: to.eventId,
       candidates,
       disabled,
-      runId
+      runId,
+      // the first evaluation of this daemon explains every asset; later ones what changed or is requested
+      previous: outcomes.size === 0 ? undefined : outcomes
     }).pipe(Effect.provideService(Instance.Instance, cycle.generation.instance))
     const tickId = `conditions/${to.eventId}/${cycle.now}`
     const runs = output.requested.length === 0 ? [] : [{
@@ -74,5 +77,6 @@ export const conditionsTick = (
       cursor: JSON.stringify(to),
       assetStates: output.states
     })
+    if (recorded) for (const [key, value] of output.outcomes) outcomes.set(key, value)
     if (recorded && runs.length > 0) yield* launchRuns(cycle, { tickId, origin: "conditions" }, runs)
   })
