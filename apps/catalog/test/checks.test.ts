@@ -54,6 +54,15 @@ describe("GET /api/asset/checks", () => {
     expect(failed.run.status).toBe("failed")
     const skipped = failed.events.find((e) => e.type === "step-skipped")
     expect(skipped).toMatchObject({ assetKey: "report", reason: "blocking check email_unique of users failed" })
+    // the graph's status field: users holds data its blocking check rejected (the warn check's failure does not count)
+    const nodes = decode(Models.AssetList, (await call(catalog.url, "/api/assets")).body).assets
+    const node = nodes.find((n) => n.key === "users")!
+    expect(node.status).toBe("check-failed")
+    expect(node.failedChecks).toEqual([
+      { check: "email_unique", message: "1 duplicate email value: \"a@x.org\"", runId: failed.run.runId, timestamp: expect.any(Number) }
+    ])
+    const statuses = decode(Models.StatusSnapshot, (await call(catalog.url, "/api/statuses")).body)
+    expect(statuses.status[nodes.indexOf(node)]).toBe("check-failed")
     state.duplicate = false
     const fixed = await run()
     expect(fixed.run.status).toBe("succeeded")
@@ -65,6 +74,9 @@ describe("GET /api/asset/checks", () => {
     expect(unique.history[1]!.message).toBe("1 duplicate email value: \"a@x.org\"")
     expect(after.checks[1]!.latest[0]).toMatchObject({ passed: false, severity: "warn", message: "2 rows, expected [3, inf]" })
     expect(after.freshness!.status).toBe("fresh")
+    const cleared = decode(Models.AssetList, (await call(catalog.url, "/api/assets")).body).assets.find((n) => n.key === "users")!
+    expect(cleared.status).toBe("fresh")
+    expect(cleared.failedChecks).toBeUndefined()
     expect(after.freshness!.freshUntil).toBeGreaterThan(Date.now())
 
     const none = decode(CheckModels.AssetChecks, (await call(catalog.url, "/api/asset/checks?key=report")).body)

@@ -3,7 +3,7 @@
  * statuses) without importing core, so that the UI bundle stays free of it.
  * These assertions fail `pnpm --filter @strata/catalog typecheck` when the two drift.
  */
-import type { Event, Instance, Staleness } from "@strata/core"
+import type { AssetState, Event, Instance, Staleness } from "@strata/core"
 import type { Models } from "@strata/protocol"
 
 type Assert<T extends true> = T
@@ -15,3 +15,4 @@ export type ReasonsFit = Assert<Extends<Staleness.StaleReason["type"], Models.St
 export type RunStatusesMatch = Assert<Extends<Instance.RunStatus, Models.RunStatus>>
 export type RunStatusesMatchBack = Assert<Extends<Models.RunStatus, Instance.RunStatus>>
 export type StatusesFit = Assert<Extends<Staleness.Status, Models.AssetStatus>>
+export type StatesFit = Assert<Extends<AssetState.State, Models.AssetStatus>>

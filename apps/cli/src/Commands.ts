@@ -235,21 +235,28 @@ const status = Command.make(
 
 const printStates = (out: Terminal, states: ReadonlyArray<AssetState.AssetState>) => {
   const paint = (s: AssetState.State) =>
-    s === "fresh" ? Output.green(out, s) : s === "stale" || s === "running" ? Output.yellow(out, s) : Output.red(out, s)
+    s === "fresh"
+      ? Output.green(out, s)
+      : s === "stale" || s === "running"
+      ? Output.yellow(out, s)
+      : Output.red(out, s === "check-failed" ? "check failed" : s)
   const rows = states.map((s) => [paint(s.status), s.key, s.kind, AssetState.describe(s)])
   for (const row of Output.table([["STATUS", "ASSET", "KIND", "REASONS"], ...rows])) Output.line(out, row)
   const count = (s: AssetState.State) => states.filter((x) => x.status === s).length
   Output.line(out)
+  const checkFailed = count("check-failed")
   Output.line(
     out,
     `${count("fresh")} fresh, ${count("stale")} stale, ${count("missing")} missing, ${count("failed")} failed, ` +
-      `${count("running")} running`
+      `${count("running")} running${checkFailed > 0 ? `, ${checkFailed} check failed` : ""}`
   )
   if (count("stale") + count("missing") + count("failed") > 0) {
     Output.line(out, "Run `strata materialize --stale-only` to bring them up to date.")
   }
   const failed = states.find((s) => s.failure !== undefined)
   if (failed?.failure !== undefined) Output.line(out, `Details of a failure: strata runs show ${failed.failure.runId}`)
+  const rejected = states.find((s) => s.status === "check-failed")?.failedChecks?.[0]
+  if (rejected !== undefined) Output.line(out, `A blocking check failed: strata runs show ${rejected.runId} shows the shape before it`)
 }
 
 // ---------------------------------------------------------------------------------------------- list

@@ -73,6 +73,10 @@ describe("checks in the CLI", () => {
       ["country_not_null", false]
     ])
     const status = await strata(["status"], { cwd: dir })
+    // users holds the data its blocking checks rejected: not "fresh"
+    expect(status.stdout).toMatch(/check failed\s+users\s+asset\s+check email_unique failed: 1 duplicate email value: "u0@x.org" \(run /)
+    expect(status.stdout).toContain("check row_count_not_dropping failed: row count dropped 60% (10 -> 4), more than 50%")
+    expect(status.stdout).toContain(", 1 check failed")
     expect(status.stdout).toContain("Failing checks")
     expect(status.stdout).toMatch(/failed users:email_unique 1 duplicate email value/)
     expect(status.stdout).toMatch(/on time\s+users\s+updated within 1h\s+fresh until/)
@@ -80,6 +84,10 @@ describe("checks in the CLI", () => {
     const statusJson = JSON.parse((await strata(["status", "--json"], { cwd: dir })).stdout)
     expect(statusJson.freshness.map((f: { key: string; status: string }) => [f.key, f.status])).toEqual([["users", "fresh"], ["report", "late"]])
     expect(statusJson.failingChecks.length).toBe(3)
+    const users = statusJson.assets.find((a: { key: string }) => a.key === "users")
+    expect(users.status).toBe("check-failed")
+    expect(users.staleness).toBe("fresh")
+    expect(users.failedChecks.map((c: { check: string }) => c.check)).toEqual(["email_unique", "row_count_not_dropping"])
   })
 
   it("strata checks run evaluates the checks alone against the stored value", async () => {

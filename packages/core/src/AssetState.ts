@@ -1,7 +1,7 @@
 /**
  * What a user is shown for each asset — `fresh`, `stale`, `missing`,
- * `failed` or `running` — by `strata status` and the catalog alike: one
- * function, so the two never disagree.
+ * `failed`, `check-failed` or `running` — by `strata status` and the catalog
+ * alike: one function, so the two never disagree.
  *
  * - `running`: a step of the asset is planned by a run that is going on
  *   (`queued` or `started`, in this process or another one sharing the
@@ -10,6 +10,11 @@
  *   `FailureRecord`, newer than its latest materialization), or, for a
  *   source, it could not be observed (a deleted file), as recorded by
  *   `Observe.sources(project, { recordFailures: true })`.
+ * - `check-failed`: the latest result of one of its blocking (`error`)
+ *   checks is a failure, about the data the asset holds now (the result's
+ *   data version is its latest materialization's; for a partitioned asset,
+ *   the partition's latest result). The failing checks are listed in
+ *   `failedChecks`. A warn check never changes the state.
  * - otherwise its staleness (`Staleness.compute`): `fresh`, `stale` or
  *   `missing`, with the reasons, which are kept for the other states too.
  *
@@ -19,7 +24,7 @@ import { Effect } from "effect"
 import type { AnyNode } from "./Asset.ts"
 import type { AssetKey } from "./AssetKey.ts"
 import type { ErrorInfo } from "./Event.ts"
-import type { AssetRecord, InstanceError, RunRecord } from "./Instance.ts"
+import type { AssetRecord, CheckResultRecord, InstanceError, RunRecord } from "./Instance.ts"
 import { Instance } from "./Instance.ts"
 import type { Project } from "./Project.ts"
 import * as Selection from "./Selection.ts"
@@ -30,7 +35,7 @@ import * as Staleness from "./Staleness.ts"
  *
  * @since 0.1.0
  */
-export type State = Staleness.Status | "failed" | "running"
+export type State = Staleness.Status | "failed" | "check-failed" | "running"
 
 /**
  * The failure shown with a `failed` asset: the run it happened in and the
@@ -42,6 +47,20 @@ export interface Failure {
   readonly runId: string
   readonly tag: string
   readonly message: string
+  readonly timestamp: number
+}
+
+/**
+ * A blocking check whose latest result failed, shown with a `check-failed` asset.
+ *
+ * @since 0.1.0
+ */
+export interface FailedCheck {
+  readonly check: string
+  /** The partition checked, for a partitioned asset. */
+  readonly partition?: string | undefined
+  readonly message: string
+  readonly runId: string
   readonly timestamp: number
 }
 
@@ -61,6 +80,8 @@ export interface AssetState {
   readonly failure?: Failure | undefined
   /** The run executing it, when `running`. */
   readonly runId?: string | undefined
+  /** Its blocking checks whose latest result failed (set whenever there are some, whatever the status). */
+  readonly failedChecks?: ReadonlyArray<FailedCheck> | undefined
 }
 
 /**
@@ -116,24 +137,68 @@ const failureOf = (error: ErrorInfo, runId: string, timestamp: number): Failure 
 })
 
 /**
+ * The blocking checks of each asset whose latest result failed, from the
+ * check store's latest results (`Instance.latestChecks`). Only checks the
+ * project still defines as `error` count, and only results about the data
+ * the asset holds now: an unpartitioned result whose data version is not the
+ * latest materialization's (the asset was materialized again without its
+ * checks) says nothing about the current data.
+ *
+ * @since 0.1.0
+ */
+export const failedBlockingChecks = (
+  project: Project<unknown>,
+  records: ReadonlyMap<string, AssetRecord>,
+  latest: ReadonlyMap<string, ReadonlyArray<CheckResultRecord>>
+): Map<string, Array<FailedCheck>> => {
+  const failing = new Map<string, Array<FailedCheck>>()
+  for (const [key, results] of latest) {
+    const blocking = project.checksOf(key).filter((check) => check.spec.blocking)
+    if (blocking.length === 0) continue
+    const current = records.get(key)?.materialization?.dataVersion
+    for (const result of results) {
+      if (result.passed || !blocking.some((check) => check.spec.name === result.check)) continue
+      if (result.partition === undefined && current !== undefined && result.dataVersion !== undefined && result.dataVersion !== current) continue
+      const failed: FailedCheck = {
+        check: result.check,
+        ...(result.partition === undefined ? {} : { partition: result.partition }),
+        message: firstLine(result.message ?? `check ${result.check} failed`),
+        runId: result.runId,
+        timestamp: result.timestamp
+      }
+      const list = failing.get(key)
+      if (list === undefined) failing.set(key, [failed])
+      else list.push(failed)
+    }
+  }
+  return failing
+}
+
+/**
  * Combines staleness (`Staleness.compute`, in graph order), the asset
- * index and the running assets into the states shown, in the same order.
+ * index, the running assets and the failing blocking checks
+ * ({@link failedBlockingChecks}) into the states shown, in the same order.
+ * Precedence: `running`, `failed`, `check-failed`, then staleness.
  *
  * @since 0.1.0
  */
 export const combine = (
   statuses: ReadonlyArray<Staleness.AssetStatus>,
   records: ReadonlyMap<string, AssetRecord>,
-  running: ReadonlyMap<string, string>
+  running: ReadonlyMap<string, string>,
+  failedChecks?: ReadonlyMap<string, ReadonlyArray<FailedCheck>>
 ): Array<AssetState> =>
   statuses.map((s) => {
+    const checks = failedChecks?.get(s.key)
+    const state = checks === undefined || checks.length === 0 ? base(s) : { ...base(s), failedChecks: checks }
     const runId = running.get(s.key)
-    if (runId !== undefined) return { ...base(s), status: "running", runId }
+    if (runId !== undefined) return { ...state, status: "running", runId }
     const failure = records.get(s.key)?.failure
     if (failure !== undefined) {
-      return { ...base(s), status: "failed", failure: failureOf(failure.error, failure.runId, failure.timestamp) }
+      return { ...state, status: "failed", failure: failureOf(failure.error, failure.runId, failure.timestamp) }
     }
-    return base(s)
+    if (state.failedChecks !== undefined) return { ...state, status: "check-failed" }
+    return state
   })
 
 const base = (s: Staleness.AssetStatus): AssetState => ({
@@ -163,9 +228,35 @@ export const read = (
     const keep = options?.selection === undefined ? undefined : new Set(yield* Selection.resolve(project, options.selection))
     const records = yield* instance.assets(project.graph.nodes.map((node) => node.key))
     const active = yield* instance.listRuns({ status: ["queued", "started"], limit: activeRunLimit })
-    const all = combine(Staleness.compute(project, records), records, runningSteps(records, active))
+    const checks = yield* latestBlockingChecks(project, records)
+    const all = combine(Staleness.compute(project, records), records, runningSteps(records, active), checks)
     return keep === undefined ? all : all.filter((s) => keep.has(s.key))
   })
+
+/**
+ * Reads the latest check results of the assets that have blocking checks and
+ * keeps the failing ones ({@link failedBlockingChecks}).
+ *
+ * @since 0.1.0
+ */
+export const latestBlockingChecks = (
+  project: Project<unknown>,
+  records: ReadonlyMap<string, AssetRecord>
+): Effect.Effect<Map<string, Array<FailedCheck>>, InstanceError, Instance> =>
+  Effect.gen(function*() {
+    const keys = [...new Set(project.checks.filter((check) => check.spec.blocking).map((check) => check.spec.assetKey))]
+    if (keys.length === 0) return new Map()
+    const latest = yield* (yield* Instance).latestChecks(keys)
+    return failedBlockingChecks(project, records, latest)
+  })
+
+/**
+ * A failed check as a phrase: `check email_unique [2024-01-01] failed: 3 duplicate email values (run r1)`.
+ *
+ * @since 0.1.0
+ */
+export const describeFailedCheck = (failed: FailedCheck): string =>
+  `check ${failed.check}${failed.partition === undefined ? "" : ` [${failed.partition}]`} failed: ${failed.message} (run ${failed.runId})`
 
 /**
  * A state's details as one line: the failure's first line and run, the run
@@ -176,5 +267,10 @@ export const read = (
 export const describe = (state: AssetState): string => {
   if (state.status === "failed" && state.failure !== undefined) return `${state.failure.message} (run ${state.failure.runId})`
   if (state.status === "running" && state.runId !== undefined) return `in run ${state.runId}`
+  if (state.status === "check-failed" && state.failedChecks !== undefined) {
+    const shown = state.failedChecks.slice(0, 3).map(describeFailedCheck)
+    const more = state.failedChecks.length - shown.length
+    return more > 0 ? `${shown.join("; ")}; and ${more} more` : shown.join("; ")
+  }
   return state.reasons.map(Staleness.describe).join("; ")
 }

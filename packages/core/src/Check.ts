@@ -27,11 +27,13 @@
  *
  * @since 0.1.0
  */
-import type { Effect } from "effect"
+import { Effect } from "effect"
 import type { Asset, Node } from "./Asset.ts"
 import type { AssetKey } from "./AssetKey.ts"
 import type { MaterializationRecord } from "./Instance.ts"
 import type { Metadata } from "./Metadata.ts"
+import type { Measure, MeasureResult } from "./TableMeasure.ts"
+import { compute } from "./TableMeasure.ts"
 
 const TypeId: unique symbol = Symbol.for("@strata/core/Check")
 
@@ -112,7 +114,23 @@ export interface Check<A, R = never> {
   readonly spec: CheckSpec
   readonly load: boolean
   readonly evaluate: (value: A, context: CheckContext) => Effect.Effect<CheckResult | boolean, unknown, R>
+  /**
+   * Set for checks judged on table measures ({@link fromMeasures}, the
+   * built-ins): the step asks the asset's I/O manager to compute them where
+   * the data lives (`IOManager.measure`) before loading the value.
+   */
+  readonly measured?: Measured | undefined
   readonly "~requirements": (_: never) => R
+}
+
+/**
+ * The measures a check needs and its verdict over their results.
+ *
+ * @since 0.1.0
+ */
+export interface Measured {
+  readonly measures: ReadonlyArray<Measure>
+  readonly verdict: (results: ReadonlyArray<MeasureResult>, context: CheckContext) => CheckResult
 }
 
 /**
@@ -163,6 +181,41 @@ export const make = <A, E, RA, R = never>(
     load: options.load ?? true,
     evaluate
   } as Check<A, R>
+}
+
+/**
+ * A check judged on table measures (`TableMeasure`): where the asset's I/O
+ * manager can compute them in place (`IOManager.measure`, e.g. SQL in
+ * Postgres), nothing is loaded; otherwise the value is loaded and the same
+ * measures are computed in memory. Either way `verdict` sees the same results.
+ *
+ * @example
+ * ```ts
+ * import { Asset, Check } from "@strata/core"
+ * import { Effect } from "effect"
+ *
+ * const orders = Asset.make("orders", {}, () => Effect.succeed([{ id: 1, amount: 5 }]))
+ * const fewRefunds = Check.fromMeasures(orders, "few_negative_amounts", { severity: "warn" },
+ *   [{ type: "outside-range", column: "amount", min: 0 }],
+ *   ([amounts]) => amounts!.count <= amounts!.rows / 100 ? Check.pass() : Check.fail(`${amounts!.count} negative amounts`))
+ * ```
+ * @since 0.1.0
+ */
+export const fromMeasures = <A, E, RA>(
+  asset: Asset<A, E, RA>,
+  name: string,
+  options: Omit<Options, "load">,
+  measures: ReadonlyArray<Measure>,
+  verdict: Measured["verdict"]
+): Check<A> => {
+  const evaluate = (value: A, context: CheckContext) =>
+    Effect.sync(() => {
+      const results = compute(value, measures)
+      return results === undefined
+        ? fail(`the value is not a table (an array of rows or a columnar table with numRows/getChild); got ${typeof value}`)
+        : verdict(results, context)
+    })
+  return { ...make(asset, name, { ...options, load: true }, evaluate), measured: { measures, verdict } }
 }
 
 /**

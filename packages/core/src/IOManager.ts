@@ -13,6 +13,7 @@ import { Context, Schema } from "effect"
 import type * as Effect from "effect/Effect"
 import type { AssetKey } from "./AssetKey.ts"
 import type { Metadata } from "./Metadata.ts"
+import type { Measure, MeasureResult } from "./TableMeasure.ts"
 import type { StepPartitions } from "./partitions/stepPartitions.ts"
 
 /**
@@ -95,6 +96,15 @@ export interface IOManager<A> {
   readonly name: string
   store(context: OutputContext, value: A): Effect.Effect<StoreResult, IOError>
   load(context: InputContext): Effect.Effect<A, IOError>
+  /**
+   * Optional capability: computes table measures (`TableMeasure`) where the
+   * stored value lives (a SQL query in the warehouse) instead of loading it,
+   * for checks declared with measures (the built-ins). Answers one result per
+   * measure, in order, equal to `TableMeasure.compute` over what `load` would
+   * return; or `undefined` when it cannot compute them all (the check step
+   * then loads the value and computes them in memory).
+   */
+  measure?(context: InputContext, measures: ReadonlyArray<Measure>): Effect.Effect<ReadonlyArray<MeasureResult> | undefined, IOError>
 }
 
 /**

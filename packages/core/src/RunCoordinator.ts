@@ -26,6 +26,7 @@ import type { Dispatch, RemoteStep, StepOutcome } from "./Executor.ts"
 import { Executor, inProcess } from "./Executor.ts"
 import type { InstanceError, InstanceShape, NewRun } from "./Instance.ts"
 import { Instance } from "./Instance.ts"
+import { SharedLoads } from "./internal/checks/sharedLoads.ts"
 import { EventBuffer } from "./internal/run/eventBuffer.ts"
 import { RunTally } from "./internal/run/runTally.ts"
 import { VersionBook } from "./internal/run/versionBook.ts"
@@ -134,7 +135,13 @@ export class ActiveRun {
     this.startedAt = fields.startedAt
     this.onEvent = fields.onEvent
     this.tally = new RunTally(fields.plan)
-    this.environment = { project: fields.project, services: fields.services, emit: (event) => this.emit(event), now: fields.now }
+    this.environment = {
+      project: fields.project,
+      services: fields.services,
+      emit: (event) => this.emit(event),
+      now: fields.now,
+      checkLoads: new SharedLoads()
+    }
   }
 
   /** Buffers an event for the instance and learns from it. */
@@ -463,6 +470,7 @@ const finish = (run: ActiveRun, status: RunResult["status"], reason: string | un
 /** The run's result once its steps are done (or it was canceled, or writing its events failed). */
 const conclude = (run: ActiveRun, exit: Exit.Exit<void>): Effect.Effect<RunResult, InstanceError> =>
   Effect.suspend(() => {
+    run.environment.checkLoads?.clear()
     if (run.buffer.fatal !== undefined) return Effect.fail(run.buffer.fatal)
     if (Exit.isFailure(exit)) {
       if (!Cause.hasInterruptsOnly(exit.cause)) return Effect.failCause(exit.cause)

@@ -32,6 +32,7 @@ import type { Any as AnySource, Observation } from "./SourceAsset.ts"
 import type { StepRequest, StepResult } from "./StepRequest.ts"
 import * as Version from "./Version.ts"
 import { executeCheck } from "./internal/checks/evaluate.ts"
+import type { SharedLoads } from "./internal/checks/sharedLoads.ts"
 
 /**
  * What a step runs against.
@@ -46,6 +47,11 @@ export interface StepEnvironmentShape {
   readonly emit: (event: StrataEvent) => void
   /** Milliseconds since the epoch. */
   readonly now: () => number
+  /**
+   * Shares the values the checks of a run load (one load per asset and data
+   * version for all its checks). Absent: each check step loads on its own.
+   */
+  readonly checkLoads?: SharedLoads | undefined
 }
 
 /**

@@ -37,11 +37,13 @@ export type AssetKind = typeof AssetKind.Type
 /**
  * The catalog's status of an asset. `fresh`, `stale` and `missing` come from
  * staleness; `failed` when its latest step failed after its latest
- * materialization; `running` while a run of this server plans or runs it.
+ * materialization; `check-failed` when the latest result of one of its
+ * blocking checks failed on the data it holds (see `AssetNode.failedChecks`);
+ * `running` while a run plans or runs it.
  *
  * @since 0.1.0
  */
-export const AssetStatus = Schema.Literals(["fresh", "stale", "missing", "failed", "running"])
+export const AssetStatus = Schema.Literals(["fresh", "stale", "missing", "failed", "check-failed", "running"])
 
 /**
  * @since 0.1.0
@@ -92,6 +94,24 @@ export const ErrorInfo = Schema.Struct({
 export type ErrorInfo = typeof ErrorInfo.Type
 
 /**
+ * A blocking check whose latest result failed (mirrors `AssetState.FailedCheck` of `@strata/core`).
+ *
+ * @since 0.2.0
+ */
+export const FailedCheck = Schema.Struct({
+  check: Schema.String,
+  partition: Schema.optional(Schema.String),
+  message: Schema.String,
+  runId: Schema.String,
+  timestamp: Schema.Number
+})
+
+/**
+ * @since 0.2.0
+ */
+export type FailedCheck = typeof FailedCheck.Type
+
+/**
  * One node of the asset graph, as listed by `GET /api/assets`: what the graph
  * view needs to draw and filter it.
  *
@@ -109,6 +129,8 @@ export const AssetNode = Schema.Struct({
   upstream: Schema.Array(Schema.String),
   status: AssetStatus,
   reasons: Schema.Array(StaleReason),
+  /** Its blocking checks whose latest result failed (why it is `check-failed`); absent when none. */
+  failedChecks: Schema.optional(Schema.Array(FailedCheck)),
   /** Milliseconds since the epoch of the latest materialization (or observation, for sources). */
   lastMaterializedAt: Schema.optional(Schema.Number),
   lastRunId: Schema.optional(Schema.String)

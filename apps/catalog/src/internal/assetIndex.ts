@@ -87,7 +87,7 @@ export const makeSearchIndex = (nodes: ReadonlyArray<Models.AssetNode>): SearchI
   }
 }
 
-const statusRank: Record<Models.AssetStatus, number> = { failed: 0, running: 1, stale: 2, missing: 3, fresh: 4 }
+const statusRank: Record<Models.AssetStatus, number> = { failed: 0, "check-failed": 1, running: 2, stale: 3, missing: 4, fresh: 5 }
 
 export const makeStatusOrders = (index: SearchIndex, nodes: ReadonlyArray<Models.AssetNode>): StatusOrders => ({
   byStatus: order(nodes.length, (a, b) =>

@@ -112,7 +112,11 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
       const running = AssetState.runningSteps(records, others, (runId) => launcher.isExecuting(runId))
       for (const [key, runId] of launcher.runningSteps()) running.set(key, runId)
       // the states `strata status` shows too: one function in core
-      const states = AssetState.combine(Staleness.compute(g.project, records), records, running)
+      const failedChecks = yield* AssetState.latestBlockingChecks(g.project, records).pipe(
+        Effect.provideService(Instance.Instance, g.instance),
+        Effect.mapError(storageError)
+      )
+      const states = AssetState.combine(Staleness.compute(g.project, records), records, running, failedChecks)
       const nodes: Array<Models.AssetNode> = new Array(graph.nodes.length)
       for (let i = 0; i < graph.nodes.length; i++) {
         const node = graph.nodes[i]!
@@ -131,6 +135,7 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
           upstream: graph.upstream[i]!.map((j) => graph.nodes[j]!.key),
           status: status.status,
           reasons: status.reasons.map(reason),
+          failedChecks: status.failedChecks,
           lastMaterializedAt: latest?.timestamp,
           lastRunId: latest?.runId
         })

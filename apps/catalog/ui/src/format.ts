@@ -11,6 +11,7 @@ export const statusColor = (status: Models.AssetStatus | Models.RunStatus): stri
     case "queued":
       return "#8a93a6"
     case "failed":
+    case "check-failed":
       return "#d64545"
     case "running":
     case "started":

@@ -1,15 +1,17 @@
 /**
- * The built-in checks: one line each, on the asset's loaded value (an array of
- * row objects, or a columnar table such as an Apache Arrow `Table`: anything
- * with `numRows` and `getChild(name)`), or on the metadata the I/O managers
- * record (`row_count`, `schema`). Each is a plain `Check.make` with a default
+ * The built-in checks: one line each, judged on table measures (`TableMeasure`:
+ * computed by the asset's I/O manager where the table lives when it can, else
+ * in memory over the loaded value, an array of row objects or a columnar table
+ * such as an Apache Arrow `Table`), or on the metadata the I/O managers record
+ * (`row_count`, `schema`). Each is a plain `Check.make` with a default
  * name (`email_unique`, `row_count_not_dropping`...) that `options.name` replaces.
  */
 import { Effect } from "effect"
 import type { Asset } from "../../Asset.ts"
 import type { Check, CheckResult, Severity } from "../../Check.ts"
-import { fail, make, pass } from "../../Check.ts"
+import { fail, fromMeasures, make, pass } from "../../Check.ts"
 import type { Metadata } from "../../Metadata.ts"
+import type { Measure, MeasureResult } from "../../TableMeasure.ts"
 
 /**
  * Options every built-in takes.
@@ -26,61 +28,14 @@ export interface BuiltinOptions {
 
 type AnyAsset = Asset<any, any, any>
 
-/** Column access over rows or a columnar table. */
-interface TableView {
-  readonly rowCount: number
-  readonly column: (name: string) => ((row: number) => unknown) | undefined
-}
-
-const viewOf = (value: unknown): TableView | undefined => {
-  if (Array.isArray(value)) {
-    return {
-      rowCount: value.length,
-      column: (name) =>
-        value.length > 0 && !value.some((row) => typeof row === "object" && row !== null && name in row) ? undefined : (row) => {
-        const record = value[row] as Record<string, unknown> | null | undefined
-        return record === null || record === undefined ? undefined : record[name]
-      }
-    }
-  }
-  if (typeof value === "object" && value !== null && "numRows" in value && "getChild" in value) {
-    const table = value as { numRows: number; getChild: (name: string) => { get: (i: number) => unknown } | null }
-    return {
-      rowCount: table.numRows,
-      column: (name) => {
-        const vector = table.getChild(name)
-        return vector === null ? undefined : (row) => vector.get(row)
-      }
-    }
-  }
-  return undefined
-}
-
-const notATable = (value: unknown): CheckResult =>
-  fail(`the value is not a table (an array of rows or a columnar table with numRows/getChild); got ${typeof value}`)
-
-const noColumn = (column: string): CheckResult => fail(`the table has no column ${column}`)
-
-/** Runs `body` over a column of the value, or fails for a value that is not a table or lacks the column. */
-const overColumn = (value: unknown, column: string, body: (get: (row: number) => unknown, rows: number) => CheckResult) => {
-  const view = viewOf(value)
-  if (view === undefined) return notATable(value)
-  const get = view.column(column)
-  return get === undefined ? noColumn(column) : body(get, view.rowCount)
-}
-
-const isNull = (v: unknown) => v === null || v === undefined || (typeof v === "number" && Number.isNaN(v))
-
-/** A comparable, hashable form of a cell (dates by time, objects as JSON). */
-const cellKey = (v: unknown): unknown =>
-  v instanceof Date ? v.getTime() : typeof v === "object" && v !== null ? JSON.stringify(v) : v
-
 const show = (v: unknown): string => {
   const text = v instanceof Date ? v.toISOString() : typeof v === "string" ? JSON.stringify(v) : String(v)
   return text.length > 60 ? `${text.slice(0, 57)}...` : text
 }
 
-const examples = (values: ReadonlyArray<unknown>): string => values.slice(0, 5).map(show).join(", ")
+const examples = (values: ReadonlyArray<unknown> | undefined): string => (values ?? []).slice(0, 5).map(show).join(", ")
+
+const noColumn = (column: string): CheckResult => fail(`the table has no column ${column}`)
 
 const checkOf = <A>(
   asset: AnyAsset,
@@ -91,21 +46,27 @@ const checkOf = <A>(
 ): Check<A> =>
   make(asset, options?.name ?? defaultName, { severity: options?.severity, description: options?.description, load }, evaluate) as Check<A>
 
+/** A built-in judged on one measure of one column. */
+const measuredOf = (
+  asset: AnyAsset,
+  defaultName: string,
+  options: BuiltinOptions | undefined,
+  measure: Measure,
+  verdict: (result: MeasureResult) => CheckResult
+): Check<unknown> =>
+  fromMeasures(asset, options?.name ?? defaultName, { severity: options?.severity, description: options?.description }, [measure], ([result]) =>
+    result!.missingColumn === true && "column" in measure ? noColumn(measure.column) : verdict(result!)) as Check<unknown>
+
 /**
  * No null (or `undefined`, or `NaN`) in a column.
  *
  * @since 0.1.0
  */
 export const notNull = (asset: AnyAsset, column: string, options?: BuiltinOptions): Check<unknown> =>
-  checkOf(asset, `${column}_not_null`, options, true, (value) =>
-    Effect.sync(() =>
-      overColumn(value, column, (get, rows) => {
-        let nulls = 0
-        for (let i = 0; i < rows; i++) if (isNull(get(i))) nulls++
-        const metadata = { null_count: nulls, row_count: rows }
-        return nulls === 0 ? pass(metadata) : fail(`${nulls} of ${rows} rows have no ${column}`, metadata)
-      })
-    ))
+  measuredOf(asset, `${column}_not_null`, options, { type: "null-count", column }, ({ count, rows }) => {
+    const metadata = { null_count: count, row_count: rows }
+    return count === 0 ? pass(metadata) : fail(`${count} of ${rows} rows have no ${column}`, metadata)
+  })
 
 /**
  * Every non-null value of a column appears once.
@@ -113,25 +74,13 @@ export const notNull = (asset: AnyAsset, column: string, options?: BuiltinOption
  * @since 0.1.0
  */
 export const unique = (asset: AnyAsset, column: string, options?: BuiltinOptions): Check<unknown> =>
-  checkOf(asset, `${column}_unique`, options, true, (value) =>
-    Effect.sync(() =>
-      overColumn(value, column, (get, rows) => {
-        const seen = new Set<unknown>()
-        const duplicates: Array<unknown> = []
-        let count = 0
-        for (let i = 0; i < rows; i++) {
-          const cell = get(i)
-          if (isNull(cell)) continue
-          const key = cellKey(cell)
-          if (!seen.has(key)) seen.add(key)
-          else if (++count <= 5) duplicates.push(cell)
-        }
-        const metadata = { duplicate_count: count, distinct_count: seen.size, row_count: rows }
-        return count === 0
-          ? pass(metadata)
-          : fail(`${count} duplicate ${column} value${count === 1 ? "" : "s"}: ${examples(duplicates)}`, metadata)
-      })
-    ))
+  measuredOf(asset, `${column}_unique`, options, { type: "duplicates", column, examples: 5 }, (result) => {
+    const { count, rows } = result
+    const metadata = { duplicate_count: count, distinct_count: result.distinct ?? 0, row_count: rows }
+    return count === 0
+      ? pass(metadata)
+      : fail(`${count} duplicate ${column} value${count === 1 ? "" : "s"}: ${examples(result.examples)}`, metadata)
+  })
 
 /**
  * Every non-null value of a column is one of `values`.
@@ -144,24 +93,13 @@ export const acceptedValues = (
   values: ReadonlyArray<string | number | boolean>,
   options?: BuiltinOptions
 ): Check<unknown> =>
-  checkOf(asset, `${column}_accepted_values`, options, true, (value) =>
-    Effect.sync(() =>
-      overColumn(value, column, (get, rows) => {
-        const accepted = new Set<unknown>(values)
-        const others = new Map<unknown, number>()
-        let count = 0
-        for (let i = 0; i < rows; i++) {
-          const cell = get(i)
-          if (isNull(cell) || accepted.has(cell)) continue
-          count++
-          others.set(cell, (others.get(cell) ?? 0) + 1)
-        }
-        const metadata = { unexpected_count: count, row_count: rows }
-        return count === 0
-          ? pass(metadata)
-          : fail(`${count} ${column} value${count === 1 ? "" : "s"} outside ${JSON.stringify(values)}: ${examples([...others.keys()])}`, metadata)
-      })
-    ))
+  measuredOf(asset, `${column}_accepted_values`, options, { type: "outside-values", column, values, examples: 5 }, (result) => {
+    const { count, rows } = result
+    const metadata = { unexpected_count: count, row_count: rows }
+    return count === 0
+      ? pass(metadata)
+      : fail(`${count} ${column} value${count === 1 ? "" : "s"} outside ${JSON.stringify(values)}: ${examples(result.examples)}`, metadata)
+  })
 
 /**
  * Every non-null value of a column lies in `[min, max]` (numbers, strings or dates).
@@ -174,25 +112,13 @@ export const columnRange = (
   range: { readonly min?: number | string | Date | undefined; readonly max?: number | string | Date | undefined },
   options?: BuiltinOptions
 ): Check<unknown> =>
-  checkOf(asset, `${column}_in_range`, options, true, (value) =>
-    Effect.sync(() =>
-      overColumn(value, column, (get, rows) => {
-        const min = range.min === undefined ? undefined : cellKey(range.min) as number | string
-        const max = range.max === undefined ? undefined : cellKey(range.max) as number | string
-        let below = 0
-        let above = 0
-        for (let i = 0; i < rows; i++) {
-          const cell = get(i)
-          if (isNull(cell)) continue
-          const key = (typeof cell === "bigint" ? Number(cell) : cellKey(cell)) as number | string
-          if (min !== undefined && key < min) below++
-          else if (max !== undefined && key > max) above++
-        }
-        const metadata = { below_count: below, above_count: above, row_count: rows }
-        const bounds = `[${range.min === undefined ? "-inf" : show(range.min)}, ${range.max === undefined ? "inf" : show(range.max)}]`
-        return below + above === 0 ? pass(metadata) : fail(`${below + above} ${column} values outside ${bounds}`, metadata)
-      })
-    ))
+  measuredOf(asset, `${column}_in_range`, options, { type: "outside-range", column, min: range.min, max: range.max }, (result) => {
+    const below = result.below ?? 0
+    const above = result.above ?? 0
+    const metadata = { below_count: below, above_count: above, row_count: result.rows }
+    const bounds = `[${range.min === undefined ? "-inf" : show(range.min)}, ${range.max === undefined ? "inf" : show(range.max)}]`
+    return below + above === 0 ? pass(metadata) : fail(`${below + above} ${column} values outside ${bounds}`, metadata)
+  })
 
 const rowCountOf = (metadata: Metadata | undefined): number | undefined => {
   const value = metadata?.["row_count"] ?? metadata?.["rows"]
@@ -209,13 +135,10 @@ export const rowCount = (
   range: { readonly min?: number | undefined; readonly max?: number | undefined },
   options?: BuiltinOptions
 ): Check<unknown> =>
-  checkOf(asset, "row_count_in_range", options, true, (value) =>
-    Effect.sync(() => {
-      const rows = viewOf(value)?.rowCount
-      if (rows === undefined) return notATable(value)
-      const ok = (range.min === undefined || rows >= range.min) && (range.max === undefined || rows <= range.max)
-      return ok ? pass({ row_count: rows }) : fail(`${rows} rows, expected [${range.min ?? 0}, ${range.max ?? "inf"}]`, { row_count: rows })
-    }))
+  measuredOf(asset, "row_count_in_range", options, { type: "row-count" }, ({ rows }) => {
+    const ok = (range.min === undefined || rows >= range.min) && (range.max === undefined || rows <= range.max)
+    return ok ? pass({ row_count: rows }) : fail(`${rows} rows, expected [${range.min ?? 0}, ${range.max ?? "inf"}]`, { row_count: rows })
+  })
 
 /**
  * The row count (`row_count` in the materialization's metadata) did not drop

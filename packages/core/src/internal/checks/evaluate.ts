@@ -1,7 +1,8 @@
 /**
  * A check step: reads the materialization it checks (and the one before) from
- * the instance, loads the asset's value through its I/O manager when the check
- * wants it, evaluates the check and emits one `check-evaluated` event. A check
+ * the instance, has the asset's I/O manager measure the table in place for a
+ * measured check (the built-ins) when it can, else loads the asset's value
+ * through it (shared with the run's other checks of the asset), evaluates the check and emits one `check-evaluated` event. A check
  * that raises, or whose value cannot be loaded, is recorded as failed with the
  * error. A failed `error` check is a failed step (its asset's downstream is
  * skipped); a `warn` check's step always succeeds.
@@ -14,7 +15,7 @@ import type { CheckEvaluated, ErrorInfo } from "../../Event.ts"
 import { errorInfo } from "../../Event.ts"
 import type { MaterializationRecord } from "../../Instance.ts"
 import { Instance } from "../../Instance.ts"
-import type { IOManager } from "../../IOManager.ts"
+import type { InputContext, IOError, IOManager } from "../../IOManager.ts"
 import * as Metadata from "../../Metadata.ts"
 import type { StepEnvironmentShape } from "../../Step.ts"
 import type { StepRequest, StepResult } from "../../StepRequest.ts"
@@ -39,10 +40,59 @@ const materializations = (
   )
 }
 
-const loadValue = (services: Context.Context<never>, asset: AnyAsset, check: Check.Any, partition: string | undefined) => {
-  if (!check.load) return Effect.succeed(undefined)
-  const io = Context.getUnsafe(services, asset.io) as IOManager<unknown>
-  return io.load({ key: asset.key, partition, downstream: asset.key, definitionMetadata: asset.spec.metadata })
+/**
+ * The asset's value for a check: through the run's shared loads when the
+ * environment has them (one load per asset, partition and data version for
+ * all the checks of the run), else straight from its I/O manager.
+ */
+const loadValue = (
+  environment: StepEnvironmentShape,
+  asset: AnyAsset,
+  partition: string | undefined,
+  checked: MaterializationRecord | undefined,
+  runId: string
+): Effect.Effect<unknown, IOError> => {
+  const io = Context.getUnsafe(environment.services, asset.io) as IOManager<unknown>
+  const load = Effect.suspend(() => io.load(inputOf(asset, partition)))
+  const loads = environment.checkLoads
+  if (loads === undefined) return load
+  // with a manager that measures in place, the measured checks do not load (unless it declines)
+  const users = environment.project.checksOf(asset.key)
+    .filter((check) => check.load && (io.measure === undefined || check.measured === undefined)).length
+  return loads.get(`${runId}\u0000${asset.key}\u0000${partition ?? ""}\u0000${checked?.dataVersion ?? ""}`, users, load)
+}
+
+const inputOf = (asset: AnyAsset, partition: string | undefined): InputContext => ({
+  key: asset.key,
+  partition,
+  downstream: asset.key,
+  definitionMetadata: asset.spec.metadata
+})
+
+/**
+ * Runs the check: a measured check asks the I/O manager to measure in place
+ * first (its result then records `pushed_down_to`: the manager's name); any
+ * other, or when the manager cannot, loads the value and evaluates it.
+ */
+const runCheck = (
+  environment: StepEnvironmentShape,
+  asset: AnyAsset,
+  check: Check.Any,
+  context: Check.CheckContext
+): Effect.Effect<Check.CheckResult | boolean, unknown, unknown> => {
+  const loadAndEvaluate = check.load
+    ? Effect.flatMap(loadValue(environment, asset, context.partition, context.materialization, context.runId), (value) =>
+      check.evaluate(value, context))
+    : check.evaluate(undefined, context)
+  const measured = check.measured
+  if (measured === undefined) return loadAndEvaluate
+  const io = Option.getOrUndefined(Context.getOption(environment.services, asset.io)) as IOManager<unknown> | undefined
+  if (io?.measure === undefined) return loadAndEvaluate
+  return Effect.flatMap(io.measure(inputOf(asset, context.partition), measured.measures), (results) => {
+    if (results === undefined) return loadAndEvaluate
+    const result = measured.verdict(results, context)
+    return Effect.succeed({ ...result, metadata: { ...result.metadata, pushed_down_to: io.name } })
+  })
 }
 
 const evaluate = (environment: StepEnvironmentShape, request: StepRequest, check: Check.Any): Effect.Effect<Verdict> => {
@@ -63,8 +113,7 @@ const evaluate = (environment: StepEnvironmentShape, request: StepRequest, check
         materialization: current,
         previous
       }
-      const run = Effect.flatMap(loadValue(environment.services, asset, check, partition), (value) =>
-        check.evaluate(value, context) as Effect.Effect<Check.CheckResult | boolean, unknown>)
+      const run = runCheck(environment, asset, check, context) as Effect.Effect<Check.CheckResult | boolean, unknown>
       return Effect.matchCauseEffect(Effect.provideContext(run, environment.services), {
         onFailure: (cause) => {
           if (Cause.hasInterruptsOnly(cause)) return Effect.interrupt
