@@ -1,3 +1,5 @@
+import * as fs from "node:fs"
+import * as os from "node:os"
 import { describe, expect, it } from "@effect/vitest"
 import { AssetGraph, Project } from "@strata/core"
 import { runScript } from "../src/runner.ts"
@@ -38,6 +40,25 @@ describe("case scripts (real node processes, sources)", () => {
     const figures = await runScript("bench/src/cases/mem.ts", 100, { source: true, timeoutMs: 30_000 })
     expect(figures.materialize_s).toBeTypeOf("number")
     expect(figures.per_asset_ms).toBeCloseTo(((figures.materialize_s as number) * 1000) / 100, 2)
+  })
+
+  it("mat reports its system time and what creating a file cost in its folder", async () => {
+    const figures = await runScript("bench/src/cases/mat.ts", 100, { source: true, timeoutMs: 30_000 })
+    expect(figures.materialize_sys_s).toBeLessThanOrEqual(figures.materialize_cpu_s as number)
+    expect(figures.file_create_sys_us).toBeTypeOf("number")
+    expect(figures.file_create_wall_us).toBeGreaterThan(0)
+  })
+
+  it("files creates files in fresh folders and leaves none behind", async () => {
+    const before = new Set(fs.readdirSync(os.tmpdir()).filter((name) => name.startsWith("strata-bench-files-")))
+    const figures = await runScript("bench/src/cases/files.ts", 50, { source: false, timeoutMs: 30_000 })
+    expect(figures.n).toBe(50)
+    for (const name of ["create_cpu_us", "create_sys_us", "create_after_delete_cpu_us", "create_after_delete_sys_us"]) {
+      expect(figures[name]).toBeGreaterThanOrEqual(0)
+    }
+    expect(figures.create_wall_us).toBeGreaterThan(0)
+    const left = fs.readdirSync(os.tmpdir()).filter((name) => name.startsWith("strata-bench-files-") && !before.has(name))
+    expect(left).toEqual([])
   })
 
   it("stale (memory) finds nothing stale after a full run and exactly the cone after a root change", async () => {

@@ -7,6 +7,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { Materialize, Project } from "@strata/core"
+import { createFiles } from "../fileCreate.ts"
 import * as Runtime from "../runtime.ts"
 import { cpuSince, expectEqual, peakRssMb, round, since } from "../script.ts"
 import * as Workload from "../workload.ts"
@@ -25,6 +26,7 @@ export const run = async (n: number, storage: Runtime.Storage): Promise<Record<s
     const result = await bench.runtime.runPromise(Materialize.materialize(project))
     const materialize_s = since(start)
     const materialize_cpu_s = cpuSince(cpu)
+    const materialize_sys_s = round(process.cpuUsage(cpu).system / 1e6)
     expectEqual("run status", result.status, "succeeded")
     expectEqual("materialized assets", result.materialized.length, n)
     if (bench.folder !== undefined) {
@@ -33,11 +35,15 @@ export const run = async (n: number, storage: Runtime.Storage): Promise<Record<s
       const stored = JSON.parse(fs.readFileSync(file, "utf8")) as unknown
       expectEqual(`value stored in ${file}`, stored, Workload.expectedValue(Workload.LAYERS - 1))
     }
+    // what creating a file costs in this folder right after the run (the disk's share of materialize_sys_s)
+    const probe = bench.folder === undefined ? undefined : createFiles(bench.folder, 200, true)
     return {
       n,
       materialize_s,
       per_asset_ms: round((materialize_s * 1000) / n, 4),
       materialize_cpu_s,
+      materialize_sys_s,
+      ...(probe === undefined ? {} : { file_create_sys_us: probe.sys_us, file_create_wall_us: probe.wall_us }),
       setup_s: round(bench.setup_s),
       peak_rss_mb: peakRssMb()
     }

@@ -95,8 +95,18 @@ export const make = (options?: Options): IOManagerShape<unknown> => {
   const madeDirs = new Set<string>()
   let sequence = 0
 
-  // the shared mapping: no key or partition escapes the base or lands on another's file
-  const location = (key: string, partition: string | undefined): string => StoragePath.stem(base, key, partition)
+  // the shared mapping: no key or partition escapes the base or lands on another's file. An asset's stem is
+  // kept (bounded by the project's assets): a run stores each asset once and loads it once per downstream
+  const stems = new Map<string, string>()
+  const location = (key: string, partition: string | undefined): string => {
+    if (partition !== undefined) return StoragePath.stem(base, key, partition)
+    let stem = stems.get(key)
+    if (stem === undefined) {
+      stem = StoragePath.stem(base, key, undefined)
+      stems.set(key, stem)
+    }
+    return stem
+  }
 
   const encode = (value: unknown): { bytes: Uint8Array | string; ext: "json" | "v8" } => {
     if (format !== "v8") {
