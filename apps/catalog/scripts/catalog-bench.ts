@@ -7,10 +7,11 @@
  * table, opening an asset page, going back to the graph, and a screenshot of
  * one asset's lineage. Prints JSON.
  *
- *   node --conditions=@strata/source scripts/catalog-bench.ts [assets]
+ *   node --conditions=@strata/source scripts/catalog-bench.ts [assets] [--parts=api,graph,catalog,nav]
  *
  * Needs the built UI (`pnpm build:ui`) and Chromium.
  */
+import { loadavg } from "node:os"
 import { fileURLToPath } from "node:url"
 import { Worker } from "node:worker_threads"
 import { InMemoryIO, Instance } from "@strata/core"
@@ -21,12 +22,15 @@ import { readEvents } from "../test/helpers.ts"
 
 declare global {
   interface Window {
-    __strataGraph?: { firstRenderMs: number; nodes: number; frames: number; lastFrameMs: number; layoutMs?: number }
+    __strataGraph?: { firstRenderMs: number; nodes: number; boxes?: number; frames: number; lastFrameMs: number; layoutMs?: number }
     __strataCatalog?: { query: string; startedAt: number; renderedAt: number; total: number }
+    __strataGroupLayouts?: Array<{ group: string; source: "cache" | "worker"; ms: number; layoutMs?: number }>
   }
 }
 
 const size = Number(process.argv.find((arg) => /^\d+$/.test(arg)) ?? 50_000)
+/** Which measurements to take (all by default): `api` (HTTP), `graph`, `catalog` (table), `nav` (asset page and back). */
+const parts = new Set((process.argv.find((arg) => arg.startsWith("--parts="))?.slice(8) ?? "api,graph,catalog,nav").split(","))
 const round = (value: number) => Math.round(value * 10) / 10
 let peakRss = 0
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100)
@@ -38,6 +42,10 @@ const catalog = await startCatalog({
   port: 0,
   concurrency: 8
 })
+/** The machine's 1-minute load average when each part starts (the machine is shared: figures are upper bounds). */
+const loadAt: Record<string, number> = {}
+const markLoad = (name: string) => (loadAt[name] = Math.round(loadavg()[0]! * 10) / 10)
+markLoad("start")
 const materializeStarted = performance.now()
 const launched = await (await fetch(`${catalog.url}/api/runs`, {
   method: "POST",
@@ -53,7 +61,7 @@ const timed = async (path: string) => {
   const body = await (await fetch(catalog.url + path)).text()
   return { ms: Math.round(performance.now() - started), bytes: body.length }
 }
-const api = {
+const api = !parts.has("api") ? {} : {
   assetsFull: await timed("/api/assets"),
   assetPageCold: await timed("/api/assets/page?limit=100"),
   assetPageWarm: await timed("/api/assets/page?limit=100"),
@@ -94,7 +102,8 @@ const load = (path: string, connections: number, seconds: number) =>
     worker.once("message", resolve)
     worker.once("error", reject)
   })
-const throughput = {
+if (parts.has("api")) markLoad("api")
+const throughput = !parts.has("api") ? {} : {
   page: await load("/api/assets/page?limit=50", 32, 5),
   search: await load("/api/assets/page?q=asset_42&limit=50", 32, 5)
 }
@@ -104,24 +113,50 @@ const page = await browser.newPage({ viewport: { width: 1440, height: 900 } })
 page.setDefaultTimeout(120_000)
 const firstRender: Array<number> = []
 const firstRenderParts: Array<Record<string, number>> = []
-for (let attempt = 0; attempt < 3; attempt++) {
-  await page.goto(`${catalog.url}/?attempt=${attempt}`)
-  await page.waitForFunction(() => window.__strataGraph !== undefined, undefined, { timeout: 120_000 })
-  firstRender.push(await page.evaluate(() => window.__strataGraph!.firstRenderMs))
-  // where the time goes: the answers (end times since navigation start) and the layout
-  firstRenderParts.push(await page.evaluate(() => {
-    const end = (path: string) =>
-      Math.round((performance.getEntriesByType("resource").find((entry) => entry.name.endsWith(path)) as PerformanceResourceTiming | undefined)?.responseEnd ?? -1)
-    return {
-      scriptsLoadedMs: Math.round(performance.getEntriesByType("navigation")[0] === undefined ? -1 : (performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming).domContentLoadedEventEnd),
-      graphAnsweredMs: end("/api/graph"),
-      statusesAnsweredMs: end("/api/statuses"),
-      layoutMs: Math.round(window.__strataGraph!.layoutMs ?? -1)
-    }
-  }))
-}
+const groupOpen: Array<Record<string, unknown>> = []
+let frames: Record<string, { meanMs: number; p95Ms: number; maxMs: number }> = {}
 
-const frames = await page.evaluate(async () => {
+/** Opens a group from the group list and waits until its assets are drawn; the time in ms and where the layout came from. */
+const openGroup = (name: string) =>
+  page.evaluate(async (name) => {
+    const before = window.__strataGroupLayouts?.length ?? 0
+    const started = performance.now()
+    document.querySelector<HTMLButtonElement>(`[data-group="${name}"]`)!.click()
+    for (;;) {
+      await new Promise((resolve) => requestAnimationFrame(resolve))
+      if ((window.__strataGroupLayouts?.length ?? 0) > before &&
+        document.querySelector(`[data-group="${name}"][aria-pressed="true"]`)?.textContent?.endsWith("…") === false) break
+    }
+    await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve)))
+    const entry = window.__strataGroupLayouts![before]!
+    return { group: name, ms: Math.round(performance.now() - started), source: entry.source, layoutMs: Math.round(entry.layoutMs ?? -1) }
+  }, name)
+
+if (parts.has("graph")) {
+  markLoad("graph")
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await page.goto(`${catalog.url}/?attempt=${attempt}`)
+    await page.waitForFunction(() => window.__strataGraph !== undefined, undefined, { timeout: 120_000 })
+    firstRender.push(await page.evaluate(() => window.__strataGraph!.firstRenderMs))
+    // where the time goes: the answers (end times since navigation start) and the layout
+    firstRenderParts.push(await page.evaluate(() => {
+      const end = (path: string) =>
+        Math.round((performance.getEntriesByType("resource").find((entry) => entry.name.endsWith(path)) as PerformanceResourceTiming | undefined)?.responseEnd ?? -1)
+      return {
+        scriptsLoadedMs: Math.round(performance.getEntriesByType("navigation")[0] === undefined ? -1 : (performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming).domContentLoadedEventEnd),
+        graphAnsweredMs: end("/api/graph"),
+        statusesAnsweredMs: end("/api/statuses"),
+        layoutMs: Math.round(window.__strataGraph!.layoutMs ?? -1)
+      }
+    }))
+    // a group laid out in the worker the first time, read back from IndexedDB after
+    if (attempt < 2) groupOpen.push(await openGroup("group_2"))
+  }
+  await page.screenshot({ path: fileURLToPath(new URL("../screenshots/graph-50k-group.png", import.meta.url)) })
+  frames = await measureFrames()
+}
+function measureFrames() {
+  return page.evaluate(async () => {
   const element = document.querySelector<HTMLElement>("[data-testid=graph]")!
   const rect = element.getBoundingClientRect()
   const nextFrame = () => new Promise<number>((resolve) => requestAnimationFrame(resolve))
@@ -161,7 +196,8 @@ const frames = await page.evaluate(async () => {
     }
   }
   return Object.fromEntries(Object.entries(phases).map(([name, list]) => [name, stats(list)]))
-})
+  })
+}
 
 /** Navigates in the page as a link does, and waits for `ready`; the time in ms. */
 const navigation = (path: string | "back", ready: string) =>
@@ -183,14 +219,24 @@ const navigation = (path: string | "back", ready: string) =>
 
 const assetOpen: Array<number> = []
 const back: Array<number> = []
-for (const key of ["layer10/asset_25000", "layer03/asset_7777", "layer17/asset_43210"]) {
-  assetOpen.push(await navigation(`/asset/${key}`, `[data-page="asset"] [data-testid="asset-status"]`))
-  back.push(await navigation("back", `main[data-page="graph"]:not([hidden]) canvas`))
+if (parts.has("nav")) {
+  if (!parts.has("graph")) {
+    await page.goto(catalog.url)
+    await page.waitForFunction(() => window.__strataGraph !== undefined)
+  }
+  markLoad("nav")
+  for (const key of ["layer10/asset_25000", "layer03/asset_7777", "layer17/asset_43210"]) {
+    assetOpen.push(await navigation(`/asset/${key}`, `[data-page="asset"] [data-testid="asset-status"]`))
+    back.push(await navigation("back", `main[data-page="graph"]:not([hidden]) canvas`))
+  }
 }
 
+const typeahead: Array<number> = []
+let scroll = { meanMs: -1, p95Ms: -1 }
+if (parts.has("catalog")) {
+markLoad("catalog")
 await page.goto(`${catalog.url}/catalog`)
 await page.waitForSelector(`[data-testid="catalog-total"]:has-text("${size.toLocaleString("en")} assets")`)
-const typeahead: Array<number> = []
 for (const query of ["a", "as", "asset_4", "asset_42", "asset_424", "layer12 asset_3", "group_3"]) {
   typeahead.push(await page.evaluate(async (query) => {
     const input = document.querySelector<HTMLInputElement>(`input[name="search"]`)!
@@ -205,7 +251,7 @@ for (const query of ["a", "as", "asset_4", "asset_42", "asset_424", "layer12 ass
     return performance.now() - started
   }, query))
 }
-const scroll = await page.evaluate(async () => {
+scroll = await page.evaluate(async () => {
   const element = document.querySelector<HTMLElement>(`[data-testid="catalog-scroll"]`)!
   const input = document.querySelector<HTMLInputElement>(`input[name="search"]`)!
   const setter = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, "value")!.set!
@@ -223,14 +269,21 @@ const scroll = await page.evaluate(async () => {
   list.sort((a, b) => a - b)
   return { meanMs: list.reduce((a, b) => a + b, 0) / list.length, p95Ms: list[Math.floor(list.length * 0.95)]! }
 })
+}
 
-await page.goto(`${catalog.url}/asset/layer10/asset_25000?tab=lineage`)
-await page.waitForSelector(`[data-testid="lineage"] .card`)
-await page.screenshot({ path: fileURLToPath(new URL("../screenshots/lineage-50k.png", import.meta.url)) })
-const lineageCards = await page.locator(`[data-testid="lineage"] .card`).count()
-await page.goto(catalog.url)
-await page.waitForFunction(() => window.__strataGraph !== undefined)
-await page.screenshot({ path: fileURLToPath(new URL("../screenshots/graph-50k.png", import.meta.url)) })
+let lineageCards = -1
+if (parts.has("nav")) {
+  await page.goto(`${catalog.url}/asset/layer10/asset_25000?tab=lineage`)
+  await page.waitForSelector(`[data-testid="lineage"] .card`)
+  await page.screenshot({ path: fileURLToPath(new URL("../screenshots/lineage-50k.png", import.meta.url)) })
+  lineageCards = await page.locator(`[data-testid="lineage"] .card`).count()
+}
+if (parts.has("graph")) {
+  await page.goto(catalog.url)
+  await page.waitForFunction(() => window.__strataGraph !== undefined)
+  await page.screenshot({ path: fileURLToPath(new URL("../screenshots/graph-50k.png", import.meta.url)) })
+}
+markLoad("end")
 
 await browser.close()
 await catalog.close()
@@ -250,13 +303,14 @@ console.log(JSON.stringify({
   }])),
   serverPeakRssMB: Math.round(peakRss / 1024 / 1024),
   firstRenderMs: { samples: firstRender.map(Math.round), median: Math.round(median(firstRender)), parts: firstRenderParts },
+  groupOpen,
   frames: Object.fromEntries(Object.entries(frames).map(([name, value]) => [name, {
     meanMs: round(value.meanMs), p95Ms: round(value.p95Ms), maxMs: round(value.maxMs)
   }])),
-  typeaheadMs: { samples: typeahead.map(Math.round), median: Math.round(median(typeahead)), max: Math.round(Math.max(...typeahead)) },
+  typeaheadMs: typeahead.length === 0 ? {} : { samples: typeahead.map(Math.round), median: Math.round(median(typeahead)), max: Math.round(Math.max(...typeahead)) },
   catalogScroll: { meanMs: round(scroll.meanMs), p95Ms: round(scroll.p95Ms) },
   assetPageOpenMs: assetOpen.map(Math.round),
   backToGraphMs: back.map(Math.round),
   lineageCards,
-  loadAverage: (await import("node:os")).loadavg().map((value) => Math.round(value * 10) / 10)
+  loadAverage: loadAt
 }, null, 2))

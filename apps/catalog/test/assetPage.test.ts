@@ -78,7 +78,7 @@ describe("GET /api/assets/page", () => {
     const first = await fetch(`${catalog.url}/api/graph`)
     expect(first.status).toBe(200)
     const etag = first.headers.get("etag")
-    expect(etag).toMatch(/^"strata-graph-\d+"$/)
+    expect(etag).toMatch(/^"strata-graph-\d+-[0-9a-f]{16}"$/)
     const structure = Schema.decodeUnknownSync(Models.GraphStructure)(await first.json())
     expect(structure.keys).toHaveLength(5000)
     // topological order: every upstream index before its asset

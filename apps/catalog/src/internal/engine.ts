@@ -5,6 +5,7 @@
  * and the instance into the protocol's models, and the runtime's and core's
  * errors into the protocol's. HTTP handlers are thin wrappers over this.
  */
+import { createHash } from "node:crypto"
 import { AssetGraph, AssetState, ExecutionPlan, Instance, type Partitions, Selection, Staleness, Version } from "@strata/core"
 import { Errors, Models } from "@strata/protocol"
 import { ProjectHost, Runtime } from "@strata/runtime"
@@ -202,7 +203,7 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
   })
 
   /** The graph's shape, serialized once per generation, for `GET /api/graph`. */
-  let structure: { readonly generation: number; readonly body: string } | undefined
+  let structure: { readonly generation: number; readonly body: string; readonly hash: string } | undefined
   const graphStructure = Effect.map(generation, (g) => {
     if (structure?.generation === g.number) return structure
     const graph = g.project.graph
@@ -214,7 +215,10 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
       kinds: graph.nodes.map((node) => node.spec.kinds),
       upstream: graph.nodes.map((_, i) => graph.upstream[i]!)
     }
-    structure = { generation: g.number, body: JSON.stringify(value) }
+    const { generation: _, ...shape } = value
+    // the shape's content (not the generation) names cached layouts in the browser: same graph, same hash
+    const hash = createHash("sha256").update(JSON.stringify(shape)).digest("hex").slice(0, 16)
+    structure = { generation: g.number, body: JSON.stringify(value), hash }
     return structure
   })
 

@@ -183,8 +183,8 @@ const graphRoute = (engine: Engine) =>
     "/api/graph",
     Effect.gen(function*() {
       const request = yield* HttpServerRequest.HttpServerRequest
-      const { generation, body } = yield* engine.graphStructure
-      const etag = `"strata-graph-${generation}"`
+      const { generation, body, hash } = yield* engine.graphStructure
+      const etag = `"strata-graph-${generation}-${hash}"`
       const headers = { etag, "cache-control": "no-cache" }
       if (request.headers["if-none-match"] === etag) return HttpServerResponse.empty({ status: 304, headers })
       return HttpServerResponse.text(body, { contentType: "application/json", headers })

@@ -6,8 +6,11 @@
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from "react"
 import type { Models } from "./api.ts"
+import type { Layout } from "./layout.ts"
 import { layout, nodeHeight, nodeWidth } from "./layout.ts"
 import { relativeTime, statusColor } from "./format.ts"
+import type { BoxView } from "./GroupBoxes.ts"
+import { boxClick, boxToExpand, paintBoxes } from "./GroupBoxes.ts"
 
 interface Props {
   readonly assets: ReadonlyArray<Models.AssetNode>
@@ -20,6 +23,16 @@ interface Props {
    * the same. Without it the shape is compared by keys and edges.
    */
   readonly structureKey?: string | undefined
+  /** A layout computed elsewhere (per group, in a worker) for exactly `assets`; without it the graph lays `assets` out itself. */
+  readonly geometry?: Layout | undefined
+  /** Group boxes drawn under the assets, with the edges between groups (pairs of box indexes). */
+  readonly boxes?: { readonly list: ReadonlyArray<BoxView>; readonly edges: Int32Array } | undefined
+  /** A click on a collapsed box (or an expanded one's title), or zooming into a collapsed box. */
+  readonly onBox?: ((group: number) => void) | undefined
+  /** The view is fitted when this changes (default: when the layout changes). */
+  readonly fitKey?: unknown
+  /** A world rectangle to bring into view when it changes (a group just expanded). */
+  readonly focus?: { readonly x: number; readonly y: number; readonly w: number; readonly h: number } | undefined
 }
 
 interface View {
@@ -36,14 +49,17 @@ const cacheFrom = 3000
 
 declare global {
   interface Window {
-    __strataGraph?: { firstRenderMs: number; nodes: number; frames: number; lastFrameMs: number; layoutMs?: number }
+    /** Drawn assets and group boxes at the first render; `layoutMs`: its layout on the main thread (0 when laid out elsewhere). */
+    __strataGraph?: { firstRenderMs: number; nodes: number; boxes?: number; frames: number; lastFrameMs: number; layoutMs?: number }
   }
 }
 
 /** How long the latest layout took (for the benchmark). */
 let lastLayoutMs = 0
 
-export const Graph = ({ assets, selected, highlighted, onOpen, onToggle, structureKey }: Props) => {
+export const Graph = (
+  { assets, selected, highlighted, onOpen, onToggle, structureKey, geometry: given, boxes, onBox, fitKey, focus }: Props
+) => {
   const containerRef = useRef<HTMLDivElement>(null)
   const canvasRef = useRef<HTMLCanvasElement>(null)
   const worldRef = useRef<HTMLDivElement>(null)
@@ -56,17 +72,18 @@ export const Graph = ({ assets, selected, highlighted, onOpen, onToggle, structu
   )
   // the layout depends on the graph's shape only, not on statuses
   const geometry = useMemo(() => {
+    if (given !== undefined) return given
     const started = performance.now()
     const result = layout(assets)
     lastLayoutMs = performance.now() - started
     return result
-  }, [structure]) // eslint-disable-line react-hooks/exhaustive-deps
+  }, [given ?? structure]) // eslint-disable-line react-hooks/exhaustive-deps
   const assetsRef = useRef(assets)
   assetsRef.current = assets
   /** Indexes of the nodes mounted as DOM cards (empty when zoomed out). */
   const cardsRef = useRef<ReadonlyArray<number>>([])
-  const stateRef = useRef({ selected, highlighted })
-  stateRef.current = { selected, highlighted }
+  const stateRef = useRef({ selected, highlighted, boxes })
+  stateRef.current = { selected, highlighted, boxes }
 
   const visibleRect = () => {
     const element = containerRef.current!
@@ -84,8 +101,9 @@ export const Graph = ({ assets, selected, highlighted, onOpen, onToggle, structu
     const { x0, y0, x1, y1 } = rect
     const { x, y, edges } = geometry
     const list = assetsRef.current
-    const { selected, highlighted } = stateRef.current
+    const { selected, highlighted, boxes } = stateRef.current
     const half = nodeHeight / 2
+    if (boxes !== undefined) paintBoxes(context, boxes.list, boxes.edges, rect, k)
     // exactly one device pixel: Skia's hairline fast path, much cheaper than wider strokes on a software canvas
     context.lineWidth = 1 / k
     const curved = k > 0.15
@@ -194,7 +212,7 @@ export const Graph = ({ assets, selected, highlighted, onOpen, onToggle, structu
     rect: { x0: number; y0: number; x1: number; y1: number }
   ) => {
     const { tx, ty, k } = viewRef.current
-    const version = [geometry, assetsRef.current, stateRef.current.selected, stateRef.current.highlighted, width, height, ratio]
+    const version = [geometry, assetsRef.current, stateRef.current.selected, stateRef.current.highlighted, stateRef.current.boxes, width, height, ratio]
     let cache = cacheRef.current
     const fresh = cache !== undefined && cache.version.every((value, index) => value === version[index])
     const covers = cache !== undefined && rect.x0 >= cache.wx && rect.y0 >= cache.wy &&
@@ -336,18 +354,36 @@ export const Graph = ({ assets, selected, highlighted, onOpen, onToggle, structu
     if (worldRef.current !== null) worldRef.current.style.transform = `translate(${tx}px, ${ty}px) scale(${scale})`
     updateCards()
     draw()
-    if (window.__strataGraph === undefined && assets.length > 0) {
+    if (window.__strataGraph === undefined && (assets.length > 0 || (boxes?.list.length ?? 0) > 0)) {
       // recorded after the frame holding the first drawing has been painted (rAF, then a task)
       const nodes = assets.length
       requestAnimationFrame(() =>
         setTimeout(() => {
           if (window.__strataGraph !== undefined) return
-          window.__strataGraph = { firstRenderMs: performance.now(), nodes, frames: 0, lastFrameMs: 0, layoutMs: lastLayoutMs }
+          window.__strataGraph = {
+            firstRenderMs: performance.now(),
+            nodes,
+            boxes: stateRef.current.boxes?.list.length ?? 0,
+            frames: 0,
+            lastFrameMs: 0,
+            layoutMs: given === undefined ? lastLayoutMs : 0
+          }
           performance.mark("strata-graph-rendered")
         })
       )
     }
-  }, [geometry]) // eslint-disable-line react-hooks/exhaustive-deps
+  }, [fitKey ?? geometry]) // eslint-disable-line react-hooks/exhaustive-deps
+
+  // a group just expanded: show it whole
+  useEffect(() => {
+    const element = containerRef.current
+    if (element === null || focus === undefined) return
+    const width = element.clientWidth
+    const height = element.clientHeight
+    const k = Math.max(0.005, Math.min(1, (width - 80) / focus.w, (height - 80) / focus.h))
+    viewRef.current = { k, tx: width / 2 - (focus.x + focus.w / 2) * k, ty: height / 2 - (focus.y + focus.h / 2) * k }
+    schedule()
+  }, [focus]) // eslint-disable-line react-hooks/exhaustive-deps
 
   // a new highlight: bring the matching assets into view (what a search does on a 10,000-asset graph)
   useEffect(() => {
@@ -371,7 +407,8 @@ export const Graph = ({ assets, selected, highlighted, onOpen, onToggle, structu
     const k = Math.max(0.005, Math.min(1, (width - 80) / (maxX - minX), (height - 80) / (maxY - minY)))
     viewRef.current = { k, tx: width / 2 - ((minX + maxX) / 2) * k, ty: height / 2 - ((minY + maxY) / 2) * k }
     schedule()
-  }, [highlighted]) // eslint-disable-line react-hooks/exhaustive-deps
+    // again when the layout changes: a highlight in a collapsed group is placed once the group is laid out
+  }, [highlighted, geometry]) // eslint-disable-line react-hooks/exhaustive-deps
 
   // statuses or selection changed: redraw
   useEffect(() => {
@@ -391,6 +428,12 @@ export const Graph = ({ assets, selected, highlighted, onOpen, onToggle, structu
       view.ty = my - ((my - view.ty) * k) / view.k
       view.k = k
       schedule()
+      // zooming into a collapsed group until it fills half the view expands it
+      const list = stateRef.current.boxes?.list
+      if (event.deltaY < 0 && list !== undefined && onBoxRef.current !== undefined) {
+        const box = boxToExpand(list, (mx - view.tx) / k, (my - view.ty) / k, k, element.clientWidth)
+        if (box !== undefined) onBoxRef.current(box.group)
+      }
     }
     // a resize, and the page shown again after being hidden
     const observer = new ResizeObserver(() => schedule())
@@ -402,6 +445,8 @@ export const Graph = ({ assets, selected, highlighted, onOpen, onToggle, structu
     }
   }, [schedule])
 
+  const onBoxRef = useRef(onBox)
+  onBoxRef.current = onBox
   const drag = useRef<{ x: number; y: number; tx: number; ty: number; moved: boolean } | undefined>(undefined)
   const onPointerDown = (event: React.PointerEvent) => {
     if ((event.target as HTMLElement).closest("input, a, button") !== null) return
@@ -438,7 +483,13 @@ export const Graph = ({ assets, selected, highlighted, onOpen, onToggle, structu
         }
       }
     }
-    if (key === undefined) return
+    if (key === undefined) {
+      const rect = containerRef.current!.getBoundingClientRect()
+      const { tx, ty, k } = viewRef.current
+      const box = boxClick(stateRef.current.boxes?.list ?? [], (event.clientX - rect.left - tx) / k, (event.clientY - rect.top - ty) / k)
+      if (box !== undefined) onBox?.(box.group)
+      return
+    }
     if (event.shiftKey || event.metaKey || event.ctrlKey) onToggle(key)
     else onOpen(key)
   }

@@ -2,6 +2,9 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react"
 import type { Models } from "./api.ts"
 import { api, ApiFailure } from "./api.ts"
 import { Graph } from "./Graph.tsx"
+import { fetchGraph } from "./graphShape.ts"
+import { GroupedGraph } from "./GroupedGraph.tsx"
+import { collapseFrom } from "./groups.ts"
 import { assetPath, navigate, runPath } from "./router.ts"
 import { Models as Protocol, paths } from "@strata/protocol"
 import { Schema } from "effect"
@@ -12,12 +15,14 @@ const statuses: ReadonlyArray<Models.AssetStatus> = ["fresh", "stale", "missing"
 interface GraphData {
   readonly generation: number
   readonly structure: Models.GraphStructure
+  /** The shape's content hash (from the ETag), naming cached layouts. */
+  readonly hash: string
   readonly statuses: Models.StatusSnapshot
   readonly assets: ReadonlyArray<Models.AssetNode>
   readonly project: Models.ProjectInfo
 }
 
-let lastStructure: { readonly structure: Models.GraphStructure; readonly base: ReadonlyArray<Models.AssetNode> } | undefined
+let lastStructure: { readonly structure: Models.GraphStructure; readonly hash: string; readonly base: ReadonlyArray<Models.AssetNode> } | undefined
 let lastStatuses: { readonly statuses: Models.StatusSnapshot; readonly assets: ReadonlyArray<Models.AssetNode> } | undefined
 
 /**
@@ -27,13 +32,14 @@ let lastStatuses: { readonly statuses: Models.StatusSnapshot; readonly assets: R
  */
 const loadGraph = async (): Promise<GraphData> => {
   for (let attempt = 0; ; attempt++) {
-    const [structure, statuses, project] = await Promise.all([api.graph(), api.statuses(), api.project()])
+    const [{ structure, hash }, statuses, project] = await Promise.all([fetchGraph(), api.statuses(), api.project()])
     // a reload between the two answers: ask again
     if (structure.generation !== statuses.generation && attempt < 3) continue
     if (lastStructure?.structure.generation !== structure.generation) {
       const { keys } = structure
       lastStructure = {
         structure,
+        hash,
         base: keys.map((key, i) => ({
           key,
           kind: structure.kind[i]!,
@@ -64,6 +70,7 @@ const loadGraph = async (): Promise<GraphData> => {
     return {
       generation: structure.generation,
       structure: lastStructure.structure,
+      hash: lastStructure.hash,
       statuses: lastStatuses!.statuses,
       assets: lastStatuses!.assets,
       project
@@ -74,7 +81,7 @@ const loadGraph = async (): Promise<GraphData> => {
 const decodeDelta = Schema.decodeUnknownSync(Protocol.StatusDelta)
 
 /** Applies a delta to the latest statuses; `"reload"` when it is of another generation than the shape held. */
-const applyDelta = (delta: Models.StatusDelta): Omit<GraphData, "project"> | "reload" => {
+const applyDelta = (delta: Models.StatusDelta): Omit<GraphData, "project" | "hash"> | "reload" => {
   const shape = lastStructure
   if (shape === undefined || shape.structure.generation !== delta.generation) return "reload"
   const previous = lastStatuses
@@ -102,11 +109,13 @@ const applyDelta = (delta: Models.StatusDelta): Omit<GraphData, "project"> | "re
 }
 
 /** Follows `GET /api/statuses/stream`; returns a function that stops. */
-const followStatuses = (onData: (data: Omit<GraphData, "project"> | "reload") => void): (() => void) => {
+const followStatuses = (onData: (data: Omit<GraphData, "project" | "hash"> | "reload") => void): (() => void) => {
   const source = new EventSource(paths.statusStream)
   source.onmessage = (message) => onData(applyDelta(decodeDelta(JSON.parse(message.data))))
   return () => source.close()
 }
+
+const noChecks: ReadonlySet<string> = new Set()
 
 export const GraphPage = ({ hidden = false }: { readonly hidden?: boolean }) => {
   const [list, setList] = useState<GraphData | undefined>(undefined)
@@ -152,7 +161,7 @@ export const GraphPage = ({ hidden = false }: { readonly hidden?: boolean }) => 
       if (data === "reload") load()
       else {
         setList((previous) =>
-          previous === undefined || previous.assets === data.assets ? previous : { ...data, project: previous.project })
+          previous === undefined || previous.assets === data.assets ? previous : { ...data, project: previous.project, hash: previous.hash })
       }
     })
   }, [hidden, loaded, load])
@@ -288,6 +297,20 @@ export const GraphPage = ({ hidden = false }: { readonly hidden?: boolean }) => 
         : null}
       {list === undefined
         ? <div className="loading">Loading the asset graph…</div>
+        : !only && list.assets.length >= collapseFrom
+        ? (
+          <GroupedGraph
+            key={list.hash}
+            shape={list.structure}
+            hash={list.hash}
+            assets={list.assets}
+            failingChecks={noChecks}
+            selected={selected}
+            highlighted={highlighted}
+            onOpen={open}
+            onToggle={toggle}
+          />
+        )
         : (
           <Graph
             assets={shown}
