@@ -35,6 +35,8 @@ import type { Row } from "./internal/tableRows.ts"
 
 export { EXTENSION_NAME, JSON_EXTENSION, rowsToTable, tableToRows } from "./internal/tableRows.ts"
 export type { Row }
+export { layers } from "./internal/tableLayers.ts"
+export type { LayerFor, Layers } from "./internal/tableLayers.ts"
 
 type InputContext = IOManager.InputContext
 type OutputContext = IOManager.OutputContext

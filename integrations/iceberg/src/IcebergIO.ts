@@ -25,7 +25,6 @@
 import * as TableIO from "@strata/arrow/TableIO"
 import { IOManager } from "@strata/core"
 import * as Arrow from "apache-arrow"
-import type { Context } from "effect"
 import { Effect, Layer } from "effect"
 import { IcebergCatalog } from "./IcebergCatalog.ts"
 import type { IcebergCatalogShape } from "./IcebergCatalog.ts"
@@ -49,6 +48,8 @@ export interface Options {
   readonly write?: Omit<IcebergTable.WriteOptions, "partitionBy" | "summary"> | undefined
 }
 
+const layers = TableIO.layers(IcebergCatalog, (client: Parameters<typeof make>[0], options?: Options) => make(client, options))
+
 /**
  * An I/O manager key for Arrow tables stored as Iceberg tables.
  *
@@ -59,35 +60,16 @@ export class IcebergIO extends IOManager.Tag<IcebergIO, Arrow.Table>()("@strata/
   static readonly make = (catalog: IcebergCatalogShape, options?: Options): TableIO.Managers => make(catalog, options)
 
   /** The Iceberg I/O manager for Arrow tables, behind {@link IcebergIO}. */
-  static readonly layer = (options?: Options): Layer.Layer<IcebergIO, never, IcebergCatalog> =>
-    Layer.effect(IcebergIO, Effect.gen(function*() {
-      return make(yield* IcebergCatalog, options).tables
-    }))
+  static readonly layer = (options?: Options): Layer.Layer<IcebergIO, never, IcebergCatalog> => layers.layerFor(IcebergIO, options)
 
   /** Iceberg behind core's `DefaultIO`: Arrow tables, arrays of row objects and JSON values. */
-  static readonly layerDefault = (options?: Options): Layer.Layer<IOManager.DefaultIO, never, IcebergCatalog> =>
-    Layer.effect(IOManager.DefaultIO, Effect.gen(function*() {
-      return make(yield* IcebergCatalog, options).values
-    }))
+  static readonly layerDefault = layers.layerDefault
 
-  /** The Iceberg I/O manager behind another key; a `handler` converts values that are not Arrow tables. */
-  static layerFor<Id>(key: Context.Key<Id, IOManager.IOManager<Arrow.Table>>, options?: Options): Layer.Layer<Id, never, IcebergCatalog>
-  static layerFor<Id, A>(
-    key: Context.Key<Id, IOManager.IOManager<A>>,
-    options: Options & { readonly handler: TableIO.TableHandler<A> }
-  ): Layer.Layer<Id, never, IcebergCatalog>
-  static layerFor<Id, A>(
-    key: Context.Key<Id, IOManager.IOManager<A>>,
-    options?: Options & { readonly handler?: TableIO.TableHandler<A> | undefined }
-  ): Layer.Layer<Id, never, IcebergCatalog> {
-    return Layer.effect(
-      key,
-      Effect.gen(function*() {
-        const managers = make(yield* IcebergCatalog, options)
-        return options?.handler === undefined ? managers.tables as unknown as IOManager.IOManager<A> : managers.withHandler(options.handler)
-      })
-    )
-  }
+  /**
+   * The Iceberg I/O manager behind another key (the project's own
+   * `TableIO`, say); a `handler` converts values that are not Arrow tables.
+   */
+  static readonly layerFor = layers.layerFor
 }
 
 /**

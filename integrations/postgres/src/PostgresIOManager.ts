@@ -39,10 +39,8 @@ import { createHash, randomBytes } from "node:crypto"
 import * as TableIO from "@strata/arrow/TableIO"
 import { IOManager } from "@strata/core"
 import type * as Arrow from "apache-arrow"
-import type { Context } from "effect"
 import { Effect, Layer, Schema } from "effect"
 
-type IOManagerShape<A> = IOManager.IOManager<A>
 type InputContext = IOManager.InputContext
 type OutputContext = IOManager.OutputContext
 import type { PgConnection, PgServerInfo } from "./PgClient.ts"
@@ -77,6 +75,8 @@ export interface TableName {
   readonly table: string
 }
 
+const layers = TableIO.layers(PgClient, (client: PgClient["Service"], options?: Options) => make(client, options))
+
 /**
  * An I/O manager key for Arrow tables stored in Postgres.
  *
@@ -93,10 +93,7 @@ export class PostgresIOManager extends IOManager.Tag<PostgresIOManager, Arrow.Ta
   static readonly make = (client: PgClient["Service"], options?: Options) => make(client, options)
 
   /** The Postgres I/O manager for Arrow tables, behind {@link PostgresIOManager}. */
-  static readonly layer = (options?: Options): Layer.Layer<PostgresIOManager, never, PgClient> =>
-    Layer.effect(PostgresIOManager, Effect.gen(function*() {
-      return make(yield* PgClient, options).tables
-    }))
+  static readonly layer = (options?: Options): Layer.Layer<PostgresIOManager, never, PgClient> => layers.layerFor(PostgresIOManager, options)
 
   /**
    * The Postgres I/O manager behind another key: how a project whose assets
@@ -110,25 +107,7 @@ export class PostgresIOManager extends IOManager.Tag<PostgresIOManager, Arrow.Ta
    * const production = PostgresIOManager.layerFor(TableIO, { schema: "lakehouse" }).pipe(Layer.provide(PgClient.layerConfig))
    * ```
    */
-  static layerFor<Id>(key: Context.Key<Id, IOManagerShape<Arrow.Table>>, options?: Options): Layer.Layer<Id, never, PgClient>
-  static layerFor<Id, A>(
-    key: Context.Key<Id, IOManagerShape<A>>,
-    options: Options & { readonly handler: TableHandler<A> }
-  ): Layer.Layer<Id, never, PgClient>
-  static layerFor<Id, A>(
-    key: Context.Key<Id, IOManagerShape<A>>,
-    options?: Options & { readonly handler?: TableHandler<A> | undefined }
-  ): Layer.Layer<Id, never, PgClient> {
-    return Layer.effect(
-      key,
-      Effect.gen(function*() {
-        const managers = make(yield* PgClient, options)
-        return options?.handler === undefined
-          ? managers.tables as unknown as IOManagerShape<A>
-          : managers.withHandler(options.handler)
-      })
-    )
-  }
+  static readonly layerFor = layers.layerFor
 }
 
 /**
@@ -140,13 +119,7 @@ export class PostgresIOManager extends IOManager.Tag<PostgresIOManager, Arrow.Ta
  *
  * @since 0.1.0
  */
-export const layerDefault = (options?: Options): Layer.Layer<IOManager.DefaultIO, never, PgClient> =>
-  Layer.effect(
-    IOManager.DefaultIO,
-    Effect.gen(function*() {
-      return make(yield* PgClient, options).values
-    })
-  )
+export const layerDefault = (options?: Options): Layer.Layer<IOManager.DefaultIO, never, PgClient> => layers.layerDefault(options)
 
 /**
  * Converts an asset's values to and from Arrow tables (the shape of

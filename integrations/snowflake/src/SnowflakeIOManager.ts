@@ -36,7 +36,6 @@ import { randomBytes } from "node:crypto"
 import * as TableIO from "@strata/arrow/TableIO"
 import { IOManager } from "@strata/core"
 import * as Arrow from "apache-arrow"
-import type { Context } from "effect"
 import { Effect, Layer } from "effect"
 import type { SnowflakeClientShape, SnowflakeConnection } from "./SnowflakeClient.ts"
 import { quoteIdentifier, SnowflakeClient } from "./SnowflakeClient.ts"
@@ -60,6 +59,8 @@ export interface Options {
   readonly method?: "binds" | "stage" | undefined
 }
 
+const layers = TableIO.layers(SnowflakeClient, (client: Parameters<typeof make>[0], options?: Options) => make(client, options))
+
 /**
  * An I/O manager key for Arrow tables stored in Snowflake.
  *
@@ -70,38 +71,16 @@ export class SnowflakeIOManager extends IOManager.Tag<SnowflakeIOManager, Arrow.
   static readonly make = (client: SnowflakeClientShape, options?: Options): TableIO.Managers => make(client, options)
 
   /** The Snowflake I/O manager for Arrow tables, behind {@link SnowflakeIOManager}. */
-  static readonly layer = (options?: Options): Layer.Layer<SnowflakeIOManager, never, SnowflakeClient> =>
-    Layer.effect(SnowflakeIOManager, Effect.gen(function*() {
-      return make(yield* SnowflakeClient, options).tables
-    }))
+  static readonly layer = (options?: Options): Layer.Layer<SnowflakeIOManager, never, SnowflakeClient> => layers.layerFor(SnowflakeIOManager, options)
 
   /** Snowflake behind core's `DefaultIO`: Arrow tables, arrays of row objects and JSON values. */
-  static readonly layerDefault = (options?: Options): Layer.Layer<IOManager.DefaultIO, never, SnowflakeClient> =>
-    Layer.effect(IOManager.DefaultIO, Effect.gen(function*() {
-      return make(yield* SnowflakeClient, options).values
-    }))
+  static readonly layerDefault = layers.layerDefault
 
   /**
    * The Snowflake I/O manager behind another key (the project's own
    * `TableIO`, say); a `handler` converts values that are not Arrow tables.
    */
-  static layerFor<Id>(key: Context.Key<Id, IOManager.IOManager<Arrow.Table>>, options?: Options): Layer.Layer<Id, never, SnowflakeClient>
-  static layerFor<Id, A>(
-    key: Context.Key<Id, IOManager.IOManager<A>>,
-    options: Options & { readonly handler: TableIO.TableHandler<A> }
-  ): Layer.Layer<Id, never, SnowflakeClient>
-  static layerFor<Id, A>(
-    key: Context.Key<Id, IOManager.IOManager<A>>,
-    options?: Options & { readonly handler?: TableIO.TableHandler<A> | undefined }
-  ): Layer.Layer<Id, never, SnowflakeClient> {
-    return Layer.effect(
-      key,
-      Effect.gen(function*() {
-        const managers = make(yield* SnowflakeClient, options)
-        return options?.handler === undefined ? managers.tables as unknown as IOManager.IOManager<A> : managers.withHandler(options.handler)
-      })
-    )
-  }
+  static readonly layerFor = layers.layerFor
 }
 
 /** Snowflake identifiers are at most 255 characters. */
