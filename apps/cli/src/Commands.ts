@@ -98,9 +98,11 @@ const materialize = Command.make(
       const project = environment.loaded.project
       const selection = Option.getOrUndefined(input.select)
       // planned once: the plan counted here is the plan the run executes
-      const plan = yield* ExecutionPlan.make(project, { selection, staleOnly: input.staleOnly, partition }).pipe(
+      const planned = yield* ExecutionPlan.make(project, { selection, staleOnly: input.staleOnly, partition }).pipe(
         Effect.mapError(coreFailure)
       )
+      // --stale-only: a partitioned asset's step keeps only its stale and missing partitions
+      const plan = yield* provided(environment, ExecutionPlan.narrowToStale(project, planned))
       if (plan.steps.length === 0) return yield* usage(`--select ${JSON.stringify(selection)} selects no asset`)
       if (!input.json) {
         Output.line(
@@ -116,6 +118,10 @@ const materialize = Command.make(
   Command.withExamples([
     { command: "strata materialize", description: "Materialize every asset" },
     { command: "strata materialize --stale-only", description: "Only what is stale or missing" },
+    {
+      command: "strata materialize --select daily_active_users --stale-only",
+      description: "Only the stale and missing partitions of a partitioned asset"
+    },
     { command: "strata materialize --select '+gold_user_metrics'", description: "An asset and its direct upstreams" },
     { command: "strata materialize --select 'group:silver' --json", description: "A group, printing the result as JSON" },
     { command: "strata materialize --select daily_active_users --partition 2024-01-01", description: "One partition" },
@@ -200,7 +206,7 @@ const status = Command.make(
       for (const failure of observed.failed) {
         Output.warn(out, `${Output.yellow(out, "warning")}: cannot observe ${failure.key}: ${AssetState.firstLine(failure.error.message)}`)
       }
-      const partitions = yield* provided(environment, PartitionStatus.read(project, states.map((s) => s.key)))
+      const partitions = yield* provided(environment, PartitionStatus.read(project, states.map((s) => s.key), selection))
       const extras = yield* provided(environment, Checks.statusExtras(project, selection))
       if (input.json) {
         Output.json(out, {

@@ -1,40 +1,73 @@
 /**
  * `strata status` for partitioned assets: how many partitions are
- * materialized, failed, running and missing, and which are missing (as
- * ranges), read from the instance's status ranges.
+ * materialized, failed, running, missing and stale, which are missing (as
+ * ranges), and which are stale and why, read from the instance's status
+ * ranges and partition versions.
  *
  * @since 0.1.0
  */
-import { Instance, Partitions } from "@strata/core"
+import { Instance, Partitions, Staleness } from "@strata/core"
 import type { Project } from "@strata/core"
 import { Effect } from "effect"
 import type { Terminal } from "./Output.ts"
 import * as Output from "./Output.ts"
 
 /**
- * The summaries of the partitioned assets among `keys`.
+ * A partitioned asset's summary with its staleness.
  *
  * @since 0.1.0
  */
-export const read = (project: Project.Project<unknown>, keys: ReadonlyArray<string>) =>
-  Effect.flatMap(Effect.service(Instance.Instance), (instance) =>
-    Partitions.summaries(project, instance, { keys: new Set(keys) }))
+export interface PartitionReport extends Partitions.PartitionSummary {
+  readonly stale: number
+  readonly staleRanges: ReadonlyArray<readonly [number, number]>
+  readonly staleText: string
+  /** Each reason with its partitions (as ranges and as a selection). */
+  readonly staleReasons: ReadonlyArray<Staleness.PartitionReasonRanges>
+}
+
+/**
+ * The summaries of the partitioned assets among `keys`, with their staleness.
+ *
+ * @since 0.1.0
+ */
+export const read = (project: Project.Project<unknown>, keys: ReadonlyArray<string>, selection?: string | undefined) =>
+  Effect.gen(function*() {
+    const instance = yield* Instance.Instance
+    const now = Date.now()
+    const summaries = yield* Partitions.summaries(project, instance, { keys: new Set(keys), now })
+    const staleness = new Map((yield* Staleness.partitions(project, { selection, now })).map((s) => [s.key, s] as const))
+    return summaries.map((summary): PartitionReport => {
+      const stale = staleness.get(summary.key)
+      return {
+        ...summary,
+        stale: stale?.stale ?? 0,
+        staleRanges: stale?.staleRanges ?? [],
+        staleText: stale?.staleText ?? "",
+        staleReasons: stale?.reasons ?? []
+      }
+    })
+  })
 
 /**
  * Prints one block per partitioned asset.
  *
  * @since 0.1.0
  */
-export const print = (out: Terminal, summaries: ReadonlyArray<Partitions.PartitionSummary>): void => {
-  if (summaries.length === 0) return
+export const print = (out: Terminal, reports: ReadonlyArray<PartitionReport>): void => {
+  if (reports.length === 0) return
   Output.line(out)
   Output.line(out, "Partitions:")
-  for (const s of summaries) {
+  for (const s of reports) {
     Output.line(
       out,
-      `  ${s.key}: ${s.materialized} of ${s.total} materialized, ${s.failed} failed, ${s.inProgress} in progress, ${s.missing} missing`
+      `  ${s.key}: ${s.materialized} of ${s.total} materialized, ${s.stale} stale, ${s.failed} failed, ` +
+        `${s.inProgress} in progress, ${s.missing} missing`
     )
     if (s.missing > 0) Output.line(out, `    missing: ${s.missingText}`)
     if (s.failed > 0) Output.line(out, `    failed: ${s.failedText}`)
+    for (const reason of s.staleReasons) Output.line(out, `    stale: ${reason.partitions} (${reason.description})`)
+  }
+  if (reports.some((s) => s.stale > 0)) {
+    Output.line(out, "Run `strata materialize --select ASSET --stale-only` to rebuild only the stale and missing partitions.")
   }
 }

@@ -51,7 +51,7 @@ describe("strata materialize --partition / --partitions", () => {
     expect(events.missingRanges).toHaveLength(1)
     expect(summaries.find((s) => s.key === "weekly")!.materialized).toBe(1)
     const text = await strata(["status"], { cwd: dir })
-    expect(text.stdout).toMatch(/events: 7 of \d+ materialized, 0 failed, 0 in progress, \d+ missing/)
+    expect(text.stdout).toMatch(/events: 7 of \d+ materialized, 0 stale, 0 failed, 0 in progress, \d+ missing/)
     expect(text.stdout).toContain("missing: 2024-01-08...")
 
     const bad = await strata(["materialize", "--select", "events", "--partition", "2024-13-01"], { cwd: dir })
@@ -64,4 +64,65 @@ describe("strata materialize --partition / --partitions", () => {
     expect(both.code).toBe(2)
     expect(both.stderr).toContain("give --partition or --partitions, not both")
   }, 300_000) // nine CLI processes, each loading the project
+})
+
+// a chain whose events' data the test controls through a file: raw/<day>.json holds a count
+const staleConfig = `import * as fs from "node:fs"
+import { Asset, FileSystemIO, Partitions, Project, StrataConfig } from "@strata/core"
+import { Effect } from "effect"
+
+const days = Partitions.daily({ start: "2024-01-01", end: "2024-01-11" })
+const count = (day: string) => fs.existsSync("raw/" + day) ? Number(fs.readFileSync("raw/" + day, "utf8")) : 1
+const perKey = (keys: ReadonlyArray<string>, f: (key: string) => unknown) =>
+  keys.length === 1 ? f(keys[0]!) : Object.fromEntries(keys.map((key) => [key, f(key)]))
+const events = Asset.make("events", { partitions: days }, (_, context) =>
+  Effect.succeed(perKey(context.partitions.keys, (day) => [{ day, users: count(day) }]) as Array<{ day: string; users: number }>))
+const dailyUsers = Asset.make("daily_users", { deps: { events }, partitions: days }, ({ events }, context) => {
+  fs.appendFileSync("built.log", context.partitions.keys.join(",") + "\\n")
+  return Effect.succeed(perKey(context.partitions.keys, (day) => events.filter((row) => row.day === day).map((row) => row.users)))
+})
+
+export default StrataConfig.define({
+  project: Project.make({ assets: [events, dailyUsers] }),
+  environments: { local: () => FileSystemIO.layer() }
+})
+`
+
+describe("per-partition staleness in strata status and materialize --stale-only", () => {
+  it("status names the stale partitions and why; --stale-only rebuilds exactly those and the missing ones", async () => {
+    const dir = project({ "strata.config.ts": staleConfig, "raw/.keep": "" })
+    const first = await strata(["materialize", "--select", "*", "--partitions", "2024-01-01...2024-01-06"], { cwd: dir })
+    expect(first.code, first.stderr).toBe(0)
+    fs.writeFileSync(path.join(dir, "raw", "2024-01-03"), "7")
+    const again = await strata(["materialize", "--select", "events", "--partition", "2024-01-03"], { cwd: dir })
+    expect(again.code, again.stderr).toBe(0)
+
+    const status = await strata(["status", "--json"], { cwd: dir })
+    expect(status.code, status.stderr).toBe(0)
+    const users = (JSON.parse(status.stdout).partitions as Array<Record<string, unknown>>).find((s) => s.key === "daily_users")!
+    expect(users).toMatchObject({ total: 10, materialized: 6, stale: 1, staleText: "2024-01-03", staleRanges: [[2, 3]] })
+    expect(users.staleReasons).toEqual([
+      expect.objectContaining({ reason: { type: "upstream-updated", upstream: "events" }, partitions: "2024-01-03", count: 1 })
+    ])
+    const text = await strata(["status"], { cwd: dir })
+    expect(text.stdout).toContain("daily_users: 6 of 10 materialized, 1 stale, 0 failed, 0 in progress, 4 missing")
+    expect(text.stdout).toContain("stale: 2024-01-03 (upstream events has new data)")
+
+    fs.rmSync(path.join(dir, "built.log"))
+    // events' missing days are built first, then daily_users' stale day and the days that were missing
+    const stale = await strata(["materialize", "--select", "*", "--stale-only", "--json"], { cwd: dir })
+    expect(stale.code, stale.stderr).toBe(0)
+    // one step over the stale day and the four missing ones
+    expect(fs.readFileSync(path.join(dir, "built.log"), "utf8").trim()).toBe("2024-01-03,2024-01-07,2024-01-08,2024-01-09,2024-01-10")
+    const stored = JSON.parse(fs.readFileSync(path.join(dir, ".strata", "storage", "daily_users", "@2024-01-03.json"), "utf8"))
+    expect(stored).toEqual([7])
+
+    const none = await strata(["materialize", "--select", "*", "--stale-only", "--json"], { cwd: dir })
+    expect(none.code, none.stderr).toBe(0)
+    expect(JSON.parse(none.stdout).skipped).toEqual(["events", "daily_users"].map((key) => ({
+      key,
+      kind: "not-stale",
+      reason: "up to date: no partition is stale or missing"
+    })))
+  }, 600_000) // six CLI processes
 })

@@ -16,12 +16,14 @@
 import { Effect, Schema } from "effect"
 import type { AssetKey } from "./AssetKey.ts"
 import type { StoredEvent } from "./Event.ts"
-import type { RunRecord } from "./Instance.ts"
+import type { InstanceError, RunRecord } from "./Instance.ts"
+import type { Instance } from "./Instance.ts"
+import * as Ranges from "./partitions/Ranges.ts"
+import { partitions as partitionStaleness } from "./Staleness.ts"
 import * as PartitionKey from "./PartitionKey.ts"
 import type { Project } from "./Project.ts"
 import * as Selection from "./Selection.ts"
 import { InvalidPartitionKey } from "./Partitions.ts"
-import type { Ranges } from "./partitions/Ranges.ts"
 import { stepPartitions } from "./partitions/planPartitions.ts"
 
 /**
@@ -47,7 +49,7 @@ export interface PlanStep {
   /** Positions of the steps waiting on this one. */
   readonly downstream: ReadonlyArray<number>
   /** A partitioned asset's partitions in this run, as ranges over its definition. */
-  readonly partitions?: Ranges | undefined
+  readonly partitions?: Ranges.Ranges | undefined
 }
 
 /**
@@ -149,11 +151,11 @@ export const makeSync = (project: Project<unknown>, options?: Options): Executio
     ? checkStepsOnly(project, mask)
     : checks === "with"
     ? withChecks(project, stepsOf(project, mask))
-    : stepsOf(project, mask)) as Array<PlanStep & { partitions?: Ranges | undefined }>
+    : stepsOf(project, mask)) as Array<PlanStep & { partitions?: Ranges.Ranges | undefined }>
   if (options?.partition !== undefined) checkPartition(options.partition, steps)
   const resolution = { now: options?.now ?? Date.now(), dynamicKeys: options?.dynamicKeys }
   // check steps carry their asset's partitions: they are evaluated per partition
-  const partitioned = stepPartitions(project, steps, options?.partition, resolution)
+  const partitioned = stepPartitions(project, steps, options?.partition, resolution, options?.staleOnly ?? false)
   return {
     selection,
     partition: options?.partition,
@@ -206,7 +208,7 @@ const stepsOf = (project: Project<unknown>, mask: Uint8Array): Array<PlanStep> =
   const size = graph.nodes.length
   const position = new Int32Array(size).fill(-1)
   const steps: Array<
-    { key: AssetKey; stepKind: StepKind; upstream: Array<number>; downstream: Array<number>; partitions?: Ranges }
+    { key: AssetKey; stepKind: StepKind; upstream: Array<number>; downstream: Array<number>; partitions?: Ranges.Ranges }
   > = []
   const downCount: Array<number> = []
   for (let i = 0; i < size; i++) {
@@ -360,3 +362,31 @@ export const fromRun = (
       )
     )
   })
+
+/**
+ * A `staleOnly` plan narrowed to the stale and missing partitions of its
+ * partitioned assets (within the partitions it names, or all of them when it
+ * names none), read from the instance (`Staleness.partitions`). A
+ * partitioned step left with no partition is skipped as up to date when the
+ * run executes. Other plans are returned as they are.
+ *
+ * @since 0.1.0
+ */
+export const narrowToStale = (
+  project: Project<unknown>,
+  plan: ExecutionPlan
+): Effect.Effect<ExecutionPlan, InstanceError | Selection.SelectionParseError | Selection.SelectionResolveError, Instance> => {
+  if (!plan.staleOnly || plan.resolvedAt === undefined) return Effect.succeed(plan)
+  return Effect.map(
+    partitionStaleness(project, { now: plan.resolvedAt, dynamicKeys: plan.dynamicKeys }),
+    (list) => {
+      const wanted = new Map(list.map((s) => [s.key, Ranges.union(s.staleRanges, s.missingRanges)] as const))
+      const steps = plan.steps.map((step) => {
+        const stale = wanted.get(step.key)
+        if (step.partitions === undefined || stale === undefined) return step
+        return { ...step, partitions: Ranges.intersection(step.partitions, stale) }
+      })
+      return { ...plan, steps }
+    }
+  )
+}

@@ -117,15 +117,18 @@ export const plan = (
 ): Effect.Effect<ExecutionPlan.ExecutionPlan, MaterializeError, Instance> => {
   const reexecute = options?.reexecute
   if (reexecute === undefined) {
-    return ExecutionPlan.make(project, {
-      selection: options?.selection,
-      partition: options?.partition,
-      now: options?.now,
-      dynamicKeys: options?.dynamicKeys,
-      observeSources: options?.observeSources,
-      staleOnly: options?.staleOnly,
-      checks: options?.checks
-    })
+    return Effect.flatMap(
+      ExecutionPlan.make(project, {
+        selection: options?.selection,
+        partition: options?.partition,
+        now: options?.now,
+        dynamicKeys: options?.dynamicKeys,
+        observeSources: options?.observeSources,
+        staleOnly: options?.staleOnly,
+        checks: options?.checks
+      }),
+      (plan) => ExecutionPlan.narrowToStale(project, plan)
+    )
   }
   return Effect.gen(function*() {
     const instance = yield* Instance

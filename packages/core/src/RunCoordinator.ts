@@ -287,7 +287,10 @@ const runStep = (run: ActiveRun, position: number, via: RemoteStep | undefined):
   const index = graph.index.get(step.key)!
   const upstreamKeys = graph.upstream[index]!.map((j) => graph.nodes[j]!.key)
   if (step.stepKind === "materialize" && run.plan.staleOnly) {
-    const reason = upToDate(run, graph.nodes[index] as AnyAsset, upstreamKeys)
+    // a partitioned step of a stale-only plan holds only its stale partitions (ExecutionPlan.narrowToStale)
+    const reason = step.partitions !== undefined
+      ? step.partitions.length === 0 ? "up to date: no partition is stale or missing" : undefined
+      : upToDate(run, graph.nodes[index] as AnyAsset, upstreamKeys)
     if (reason !== undefined) {
       skip(run, step.key, "not-stale", reason)
       return skippedOutcome

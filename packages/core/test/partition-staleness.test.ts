@@ -8,6 +8,8 @@ const daily = Partitions.daily({ start: "2024-01-01" })
 
 // what each day of `events` holds: the test changes a day's count to make new data
 const counts = new Map<string, number>()
+// the partitions daily_users computed, per step
+const computed: Array<ReadonlyArray<string>> = []
 
 // one value per partition: the value itself for one key, an object keyed by partition for a range
 const perKey = <A>(keys: ReadonlyArray<string>, f: (key: string) => A): A =>
@@ -24,8 +26,10 @@ const makeProject = (options?: { dailyCode?: string }) => {
   const dailyUsers = Asset.make(
     "daily_users",
     { deps: { events }, partitions: daily, codeVersion: options?.dailyCode ?? "d1" },
-    ({ events }, context) =>
-      Effect.succeed(perKey(context.partitions.keys, (day) => events.filter((row) => row.day === day).length))
+    ({ events }, context) => {
+      computed.push(context.partitions.keys)
+      return Effect.succeed(perKey(context.partitions.keys, (day) => events.filter((row) => row.day === day).length))
+    }
   )
   const weekly = Asset.make("weekly", {
     deps: { daily_users: dailyUsers },
@@ -94,6 +98,30 @@ describe("per-partition staleness", () => {
       expect(reasons(status.weekly!)).toEqual(["2024-01-01: upstream daily_users is stale"])
       expect(Staleness.partitionReasonsAt(status.daily_users!, 3)).toEqual([{ type: "code-changed", from: "d1", to: "d2" }])
       expect(Staleness.partitionReasonsAt(status.daily_users!, 20)).toEqual([])
+    }).pipe(Effect.provide(Layer.mergeAll(InMemoryIO.layer, Instance.layerMemory))))
+
+  it.effect("stale only: a run rebuilds exactly the stale and missing partitions, then skips the asset", () =>
+    Effect.gen(function*() {
+      counts.clear()
+      const project = makeProject()
+      yield* run(project, "events,daily_users", "2024-01-01...2024-01-10")
+      counts.set("2024-01-04", 3)
+      counts.set("2024-01-06", 3)
+      yield* run(project, "events", "2024-01-04")
+      yield* run(project, "events", "2024-01-06")
+      yield* run(project, "events", "2024-01-11...2024-01-31")
+      computed.length = 0
+      // no --partition: every partition is considered, the stale ones are chosen
+      const result = yield* Materialize.materialize(project, { selection: "daily_users", staleOnly: true, now })
+      expect(result.status).toBe("succeeded")
+      const keys = computed.flat()
+      expect(keys).toEqual(["2024-01-04", "2024-01-06", ...Array.from({ length: 21 }, (_, i) => `2024-01-${String(i + 11).padStart(2, "0")}`)])
+      expect(byKey(yield* Staleness.partitions(project, { now })).daily_users!).toMatchObject({ stale: 0, missing: 0 })
+      // within a selection, and nothing left: the step is skipped as up to date
+      computed.length = 0
+      const again = yield* Materialize.materialize(project, { selection: "daily_users", staleOnly: true, partition: "2024-01-01...2024-01-07", now })
+      expect(computed).toEqual([])
+      expect(again.skipped).toEqual([{ key: "daily_users", kind: "not-stale", reason: "up to date: no partition is stale or missing" }])
     }).pipe(Effect.provide(Layer.mergeAll(InMemoryIO.layer, Instance.layerMemory))))
 
   it("versions: a later materialization overwrites the parts it covers and keeps changedAt for the same data", () => {

@@ -34,7 +34,9 @@ export const stepPartitions = (
   project: Project<unknown>,
   steps: ReadonlyArray<{ readonly key: string; partitions?: Ranges | undefined }>,
   selection: string | undefined,
-  resolution: PlanResolution
+  resolution: PlanResolution,
+  // a stale-only plan without a selection takes every partition; the stale ones are chosen from the instance later
+  staleOnly = false
 ): boolean => {
   let any = false
   // the first step whose definition took the selection: time windows that do not take it (a weekly asset
@@ -45,6 +47,10 @@ export const stepPartitions = (
     const space = spaceOf(node, resolution)
     if (space === undefined) continue
     any = true
+    if (selection === undefined && staleOnly) {
+      step.partitions = space.all
+      continue
+    }
     if (selection === undefined) {
       throw new Partitions.InvalidPartitionKey({
         asset: step.key,
