@@ -27,13 +27,17 @@
  */
 import { createHash } from "node:crypto"
 import { IOManager } from "@strata/core"
+import type { TableMeasure } from "@strata/core"
 import { exactJson } from "@strata/core/spi"
 import * as Arrow from "apache-arrow"
 import { Effect } from "effect"
+import { measure as measureWithSql } from "./internal/measureSql.ts"
+import type { SqlDialect, SqlQuery, SqlTable } from "./internal/measureSql.ts"
 import { jsonValueTable, rowsToTable, tableToRows } from "./internal/tableRows.ts"
 import type { Row } from "./internal/tableRows.ts"
 
 export { EXTENSION_NAME, JSON_EXTENSION, rowsToTable, tableToRows } from "./internal/tableRows.ts"
+export type { ColumnFamily, SqlDialect, SqlQuery, SqlTable } from "./internal/measureSql.ts"
 export type { Row }
 export { layers } from "./internal/tableLayers.ts"
 export type { LayerFor, Layers } from "./internal/tableLayers.ts"
@@ -176,6 +180,27 @@ export interface Backend {
   readonly read: (
     request: ReadRequest
   ) => Effect.Effect<{ readonly table: Arrow.Table; readonly kind: StoredKind } | undefined, IOManager.IOError>
+  /**
+   * Optional: SQL in the warehouse, for the managers' `measure` capability
+   * (the built-in checks run as queries instead of loading the table).
+   */
+  readonly sql?: SqlAccess | undefined
+}
+
+/**
+ * How the skeleton runs SQL against a stored table: the backend's dialect,
+ * and a consistent read of the table (opened like a load, so a concurrent
+ * replacement is seen whole or not at all) in which `use` sends its queries;
+ * `undefined` when the table does not exist.
+ *
+ * @since 0.1.0
+ */
+export interface SqlAccess {
+  readonly dialect: SqlDialect
+  readonly read: <A>(
+    request: ReadRequest,
+    use: (table: SqlTable & { readonly kind: StoredKind }, query: SqlQuery) => Effect.Effect<A, IOManager.IOError>
+  ) => Effect.Effect<A | undefined, IOManager.IOError>
 }
 
 /**
@@ -375,6 +400,31 @@ const loadValue = (backend: Backend, context: InputContext) =>
   })
 
 /**
+ * Table measures in SQL (`IOManager.measure`): answered in the warehouse for
+ * tables and rows; `undefined` (load instead) for a JSON value, or a measure
+ * SQL cannot compute like JavaScript on that column.
+ */
+const measureStored = (backend: Backend, sql: SqlAccess, context: InputContext, measures: ReadonlyArray<TableMeasure.Measure>) =>
+  Effect.gen(function*() {
+    const name = yield* resolveName(backend, "load", context)
+    const uri = backend.uriOf(name)
+    const answer = yield* sql.read({ context, name, uri }, (table, query) =>
+      table.kind === "json"
+        ? Effect.succeed({ results: undefined })
+        : Effect.map(measureWithSql(sql.dialect, table, query, measures), (results) => ({ results })))
+    if (answer === undefined) {
+      return yield* ioError("load", context, uri, `asset ${context.key} has no table ${uri}; materialize it first`, false)
+    }
+    return answer.results
+  })
+
+const withMeasure = <A>(backend: Backend, manager: Manager<A>): Manager<A> => {
+  const sql = backend.sql
+  if (sql === undefined) return manager
+  return { ...manager, measure: (context, measures) => measureStored(backend, sql, context, measures) }
+}
+
+/**
  * The I/O managers of a backend.
  *
  * @since 0.1.0
@@ -403,24 +453,24 @@ export const make = (backend: Backend): Managers => {
         convert("load", context, `cannot convert asset ${context.key} from a table (${handler.name})`, () => handler.fromTable(table)))
   })
   return {
-    tables: {
+    tables: withMeasure(backend, {
       name: backend.name,
       store: (context, table) => storeTable(backend, context, table, "table"),
       load: (context) => Effect.map(loadStored(backend, context), (stored) => stored.table)
-    },
-    rows: {
+    }),
+    rows: withMeasure(backend, {
       name: `${backend.name} (rows)`,
       store: (context, rows) =>
         convert("store", context, `cannot store asset ${context.key} as rows`, () => rowsToTable(rows)).pipe(
           Effect.flatMap((table) => storeTable(backend, context, table, "rows"))
         ),
       load: (context) => Effect.map(loadStored(backend, context), (stored) => tableToRows(stored.table))
-    },
-    values: {
+    }),
+    values: withMeasure(backend, {
       name: `${backend.name} (values)`,
       store: (context, value) => storeValue(backend, context, value),
       load: (context) => loadValue(backend, context)
-    },
+    }),
     withHandler
   }
 }

@@ -47,7 +47,7 @@ import type { PgConnection, PgServerInfo } from "./PgClient.ts"
 import { PgClient, quoteIdentifier, quoteLiteral } from "./PgClient.ts"
 import type { PgError } from "./PgError.ts"
 import type { PgColumn } from "./internal/binaryCopy.ts"
-import { ColumnError, encodeTable, isNative, makeTableDecoder, sqlTypeOf } from "./internal/binaryCopy.ts"
+import { ColumnError, encodeTable, isNative, makeTableDecoder, OID, sqlTypeOf } from "./internal/binaryCopy.ts"
 
 type Row = TableIO.Row
 
@@ -282,9 +282,86 @@ const backend = (client: PgClient["Service"], options?: Options): TableIO.Backen
     uriOf: (name) => uriOf(client.info, name),
     columnType: sqlTypeOf,
     write: (request) => writeTable(client, request, partitionColumn, options?.dataVersion ?? "content"),
-    read: (request) => readTable(client, request, partitionColumn)
+    read: (request) => readTable(client, request, partitionColumn),
+    sql: { dialect, read: (request, use) => sqlRead(client, request, partitionColumn, use) }
   }
 }
+
+/** Postgres SQL for the skeleton's table measures (the built-in checks pushed down). */
+const dialect: TableIO.SqlDialect = {
+  quoteIdentifier,
+  placeholder: (index) => `$${index}`,
+  isNaN: (expression) => `${expression} = 'NaN'::float8`,
+  binaryCollation: ` collate "C"`,
+  typedParameter: (placeholder, family) =>
+    family === "integer"
+      ? `${placeholder}::numeric`
+      : family === "float"
+      ? `${placeholder}::float8`
+      : family === "string"
+      ? `${placeholder}::text`
+      : family === "boolean"
+      ? `${placeholder}::boolean`
+      : placeholder
+}
+
+/** How SQL may compare a column like the loaded cells: only the types a load decodes natively to those values. */
+const familyOf = (column: PgColumn): TableIO.ColumnFamily => {
+  switch (column.oid) {
+    case OID.int2:
+    case OID.int4:
+    case OID.int8:
+      return "integer"
+    case OID.float8:
+      return "float"
+    case OID.text:
+    case OID.varchar:
+      return "string"
+    case OID.bool:
+      return "boolean"
+    default:
+      return "other"
+  }
+}
+
+/**
+ * A consistent read of a table for SQL measures: opened like a load (locked
+ * against replacement, then described), the queries of `use` in the same
+ * transaction; `undefined` when the table does not exist.
+ */
+const sqlRead = <A>(
+  client: PgClient["Service"],
+  request: TableIO.ReadRequest,
+  partitionColumn: string,
+  use: (table: TableIO.SqlTable & { readonly kind: TableIO.StoredKind }, query: TableIO.SqlQuery) => Effect.Effect<A, IOManager.IOError>
+): Effect.Effect<A | undefined, IOManager.IOError> =>
+  client.withConnection((connection) =>
+    Effect.gen(function*() {
+      const { context, name, uri } = request
+      const described = yield* lockAndDescribe(connection, name)
+      if (described === undefined) {
+        yield* connection.query("rollback")
+        return undefined
+      }
+      if (context.partition !== undefined && !described.columns.some((column) => column.name === partitionColumn)) {
+        return yield* TableIO.ioError("load", context, uri, `table ${uri} has no partition column ${JSON.stringify(partitionColumn)}, so partition ${context.partition} cannot be measured`, false)
+      }
+      const columns = described.columns
+        .filter((column) => context.partition === undefined || column.name !== partitionColumn)
+        .map((column) => ({ name: column.name, family: familyOf(column) }))
+      const table = {
+        sql: qualified(name),
+        columns,
+        kind: TableIO.kindOfComment(described.comment),
+        partition: context.partition === undefined ? undefined : { column: partitionColumn, value: context.partition }
+      }
+      const result = yield* use(table, (sql, params) =>
+        connection.query(sql, params).pipe(Effect.mapError(fromPg("load", context, uri, "measuring"))))
+      yield* connection.query("commit")
+      return result
+    })
+  ).pipe(mapFailures("load", request.context, request.uri))
+
 
 const fromPg = (operation: "store" | "load", context: OutputContext | InputContext, uri: string, what: string) => (error: PgError) =>
   // a value the encoder refused surfaces through the COPY stream: report it as bad input, not as a server error

@@ -56,9 +56,9 @@ const loadValue = (
   const load = Effect.suspend(() => io.load(inputOf(asset, partition)))
   const loads = environment.checkLoads
   if (loads === undefined) return load
-  // with a manager that measures in place, the measured checks do not load (unless it declines)
-  const users = environment.project.checksOf(asset.key)
-    .filter((check) => check.load && (io.measure === undefined || check.measured === undefined)).length
+  // every check that may load: with a manager that measures in place, the measured checks load only when it
+  // declines, so the value may then be held until the run ends (an entry exists only once something loaded)
+  const users = environment.project.checksOf(asset.key).filter((check) => check.load).length
   return loads.get(`${runId}\u0000${asset.key}\u0000${partition ?? ""}\u0000${checked?.dataVersion ?? ""}`, users, load)
 }
 
