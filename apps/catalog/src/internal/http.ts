@@ -22,6 +22,7 @@ import { HttpApiBuilder, HttpApiError } from "effect/http-api"
 import * as Automation from "./automation.ts"
 import type { Engine } from "./engine.ts"
 import * as HostCheck from "./hostCheck.ts"
+import * as PageCache from "./pageCache.ts"
 
 /**
  * Request size limits. Every body the API takes is a small JSON object; the
@@ -39,12 +40,12 @@ export const requestLimits = {
   maxHeaderBytes: 16 * 1024
 } as const
 
-const handlersLayer = (engine: Engine) =>
+const handlersLayer = (engine: Engine, pages = PageCache.make()) =>
   Layer.mergeAll(
     HttpApiBuilder.group(CatalogApi, "assets", (handlers) =>
       handlers
         .handle("list", ({ query }) => engine.listAssets(query.selection))
-        .handle("page", ({ query }) => engine.assetPage(query))
+        .handle("page", ({ query }) => PageCache.answer(pages, engine, query))
         .handle("statuses", () => engine.statusSnapshot())
         .handle("statusStream", () => engine.statusStream())
         .handle("get", ({ query }) => engine.getAsset(query.key))
