@@ -16,6 +16,8 @@ export interface SearchIndex {
   /** Where each node's text starts in `all` (ascending). */
   readonly starts: Int32Array
   readonly keys: ReadonlyArray<string>
+  /** Lower-case keys, for ranking typeahead hits without lower-casing per request. */
+  readonly lowerKeys: ReadonlyArray<string>
   readonly byKey: Int32Array
   readonly byGroup: Int32Array
 }
@@ -45,18 +47,6 @@ const order = (size: number, compare: (a: number, b: number) => number): Int32Ar
   return list.sort(compare)
 }
 
-const ranks = new WeakMap<Int32Array, Int32Array>()
-/** The position of each node in `order`, computed once per order. */
-const rankOf = (order: Int32Array): Int32Array => {
-  let rank = ranks.get(order)
-  if (rank === undefined) {
-    rank = new Int32Array(order.length)
-    for (let p = 0; p < order.length; p++) rank[order[p]!] = p
-    ranks.set(order, rank)
-  }
-  return rank
-}
-
 const compareStrings = (a: string, b: string) => a < b ? -1 : a > b ? 1 : 0
 
 export const makeSearchIndex = (nodes: ReadonlyArray<Models.AssetNode>): SearchIndex => {
@@ -82,6 +72,7 @@ export const makeSearchIndex = (nodes: ReadonlyArray<Models.AssetNode>): SearchI
     all: text.join("\u0000"),
     starts,
     keys,
+    lowerKeys: keys.map((key) => key.toLowerCase()),
     byKey: order(nodes.length, (a, b) => compareStrings(keys[a]!, keys[b]!)),
     byGroup: order(nodes.length, (a, b) => compareStrings(nodes[a]!.group, nodes[b]!.group) || compareStrings(keys[a]!, keys[b]!))
   }
@@ -98,8 +89,7 @@ export const makeStatusOrders = (index: SearchIndex, nodes: ReadonlyArray<Models
 })
 
 /** Relevance of a search hit: 0 exact key, 1 key prefix, 2 key contains the first word, 3 elsewhere. */
-const relevance = (key: string, first: string): number => {
-  const lower = key.toLowerCase()
+const relevance = (lower: string, first: string): number => {
   if (lower === first) return 0
   if (lower.startsWith(first) || lower.includes(`/${first}`)) return 1
   return lower.includes(first) ? 2 : 3
@@ -131,20 +121,20 @@ const splitTag = (tag: string): readonly [string, string | undefined] => {
   return at === -1 ? [tag, undefined] : [tag.slice(0, at), tag.slice(at + 1)]
 }
 
-/** The nodes whose text contains `word`, in index order: one scan of the joined text. */
-const candidates = (index: SearchIndex, word: string): Int32Array => {
-  const found: Array<number> = []
+/** The nodes whose text contains `word` (a flag per node): one scan of the joined text. */
+const candidates = (index: SearchIndex, word: string): Uint8Array => {
+  const found = new Uint8Array(index.starts.length)
   const { all, starts } = index
   let at = all.indexOf(word)
   let node = 0
   while (at !== -1) {
     // the node holding position `at`: starts are ascending and so are the hits
     while (node + 1 < starts.length && starts[node + 1]! <= at) node++
-    found.push(node)
+    found[node] = 1
     // the next hit in a later node
     at = node + 1 < starts.length ? all.indexOf(word, starts[node + 1]!) : -1
   }
-  return Int32Array.from(found)
+  return found
 }
 
 /** The page of `query`: matching nodes in order, from `offset`, with the total and counts by status. */
@@ -177,32 +167,21 @@ export const page = (
     for (let p = query.offset; p < Math.min(base.length, query.offset + query.limit); p++) assets.push(nodes[at(p)]!)
     return { total: nodes.length, assets, counts: memo.counts }
   }
-  const hits: Array<number> = []
-  const firstWord = (query.q ?? "").toLowerCase().trim().split(/\s+/)[0] ?? ""
-  if (firstWord !== "" && !firstWord.includes("\u0000")) {
-    // a word narrows the candidates with one scan; they are then put in the page's order
-    const found = candidates(index, firstWord)
-    const rank = rankOf(base)
-    const sorted = found.sort((a, b) => descending ? rank[b]! - rank[a]! : rank[a]! - rank[b]!)
-    for (const i of sorted) {
-      if (!matches(i)) continue
-      hits.push(i)
-      counts[nodes[i]!.status] = (counts[nodes[i]!.status] ?? 0) + 1
-    }
-  } else {
-    for (let p = 0; p < base.length; p++) {
-      const i = at(p)
-      if (!matches(i)) continue
-      hits.push(i)
-      counts[nodes[i]!.status] = (counts[nodes[i]!.status] ?? 0) + 1
-    }
-  }
+  // one pass in the page's order; typeahead (a search without a sort) puts hits in four buckets by
+  // relevance, which keeps the order within each: no comparison sort per request
   const first = (query.q ?? "").toLowerCase().trim().split(/\s+/)[0] ?? ""
-  if (query.sort === undefined && first !== "") {
-    // typeahead: best matches first; a stable sort keeps the key order within a rank
-    const rank = new Map<number, number>()
-    for (const i of hits) rank.set(i, relevance(index.keys[i]!, first))
-    hits.sort((a, b) => rank.get(a)! - rank.get(b)!)
+  const ranked = query.sort === undefined && first !== ""
+  const buckets: Array<Array<number>> = ranked ? [[], [], [], []] : [[]]
+  // a word narrows the candidates with one scan of the joined text
+  const flags = first !== "" && !first.includes("\u0000") ? candidates(index, first) : undefined
+  for (let p = 0; p < base.length; p++) {
+    const i = at(p)
+    if (flags !== undefined && flags[i] === 0) continue
+    if (!matches(i)) continue
+    buckets[ranked ? relevance(index.lowerKeys[i]!, first) : 0]!.push(i)
+    const status = nodes[i]!.status
+    counts[status] = (counts[status] ?? 0) + 1
   }
+  const hits = buckets.length === 1 ? buckets[0]! : buckets.flat()
   return { total: hits.length, assets: hits.slice(query.offset, query.offset + query.limit).map((i) => nodes[i]!), counts }
 }

@@ -162,10 +162,13 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
     }
     | undefined
   let searchIndex: { readonly generation: number; readonly index: AssetIndex.SearchIndex } | undefined
+  /** What the statuses snapshot depends on; answers computed from a snapshot may be reused while it is the same. */
+  const versionOf = (g: Generation) =>
+    Effect.map(g.instance.lastEventId().pipe(Effect.mapError(storageError)), (last) => `${g.number}:${last}:${launcher.size}`)
+  const statusVersion = Effect.flatMap(generation, versionOf)
   const statuses = (g: Generation) =>
     Effect.gen(function*() {
-      const last = yield* g.instance.lastEventId().pipe(Effect.mapError(storageError))
-      const version = `${g.number}:${last}:${launcher.size}`
+      const version = yield* versionOf(g)
       if (snapshot?.version === version) return snapshot
       const computed = yield* computeStatuses(g)
       snapshot = { version, ...computed }
@@ -506,6 +509,7 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
     info: Effect.map(generation, info),
     listAssets,
     assetPage,
+    statusVersion,
     graphStructure,
     statusSnapshot,
     statusStream,

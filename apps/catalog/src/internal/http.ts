@@ -23,6 +23,7 @@ import * as Automation from "./automation.ts"
 import * as Backfills from "./backfills.ts"
 import type { Engine } from "./engine.ts"
 import * as HostCheck from "./hostCheck.ts"
+import * as PageCache from "./pageCache.ts"
 import * as Partitions from "./partitions.ts"
 
 /**
@@ -55,13 +56,13 @@ const partitionHandlers = (engine: Engine) => {
       .handle("resumeBackfill", ({ params }) => on((g) => Backfills.resume(g, runner, params.backfillId))))
 }
 
-const handlersLayer = (engine: Engine) =>
+const handlersLayer = (engine: Engine, pages = PageCache.make()) =>
   Layer.mergeAll(
     partitionHandlers(engine),
     HttpApiBuilder.group(CatalogApi, "assets", (handlers) =>
       handlers
         .handle("list", ({ query }) => engine.listAssets(query.selection))
-        .handle("page", ({ query }) => engine.assetPage(query))
+        .handle("page", ({ query }) => PageCache.answer(pages, engine, query))
         .handle("statuses", () => engine.statusSnapshot())
         .handle("statusStream", () => engine.statusStream())
         .handle("get", ({ query }) => engine.getAsset(query.key))
