@@ -33,7 +33,14 @@ const keyAt = (i: number) => new Date(START + i * HOUR).toISOString().slice(0, 1
 const hours = Partitions.hourly({ start: "1900-01-01-00:00", end: keyAt(N) })
 const big = Asset.make("big_hourly", { partitions: hours }, (_, context) =>
   Effect.succeed(Object.fromEntries(context.partitions.keys.map((key) => [key, 1])) as unknown as number))
-const project = Project.make({ assets: [big] })
+const slow = { ms: 0 }
+const days = Partitions.daily({ start: "2024-01-01", end: "2024-01-08" })
+const daily = Asset.make("slow_daily", { partitions: days }, (_, context) =>
+  Effect.gen(function*() {
+    if (slow.ms > 0) yield* Effect.sleep(slow.ms)
+    return context.partitions.count
+  }))
+const project = Project.make({ assets: [big, daily] })
 
 const materialized = Array.from({ length: 1_000 }, (_, i): readonly [number, number] => [i * 1_000, i * 1_000 + 500])
 const failed = Array.from({ length: 100 }, (_, i): readonly [number, number] => [i * 10_000 + 600, i * 10_000 + 610])
@@ -137,5 +144,28 @@ describe("1,000,000 hourly partitions in Chromium", () => {
     expect(after.body.counts.materialized).toBe(500_003)
     await page.getByRole("link", { name: "Backfills" }).first().click()
     await poll(() => page.getByTestId("backfills").innerText()).toContain("3 / 3 materialized")
+  })
+
+  it("the backfill page cancels a running backfill (its running run too) and resumes it", async () => {
+    slow.ms = 60_000
+    const launched = await call(catalog.url, "/api/backfills", {
+      method: "POST",
+      body: { selection: "slow_daily", partitions: "2024-01-01...2024-01-07", policy: "per-partition" }
+    })
+    expect(launched.status).toBe(200)
+    await page.goto(`${catalog.url}/backfills/${launched.body.backfillId}`)
+    await poll(() => page.getByTestId("backfill-segments").innerText()).toContain("in-progress\t2024-01-01\t2024-01-01\t1")
+    await page.getByRole("button", { name: "Cancel" }).click()
+    await poll(() => page.getByTestId("backfill-status").first().innerText()).toBe("canceled")
+    slow.ms = 0
+    // the interrupted partition is failed, the six never started are missing
+    await poll(() => page.getByTestId("backfill-segments").innerText()).toContain("failed\t2024-01-01\t2024-01-01\t1")
+    expect(await page.getByTestId("backfill-segments").innerText()).toContain("missing\t2024-01-02\t2024-01-07\t6")
+    expect(await page.getByTestId("backfill-runs").innerText()).toContain("canceled")
+    await page.getByRole("button", { name: "Resume" }).click()
+    await poll(() => page.getByTestId("backfill-status").first().innerText()).toBe("completed")
+    await poll(() => page.getByTestId("backfill-segments").innerText()).toContain("materialized\t2024-01-01\t2024-01-07\t7")
+    expect(await page.getByTestId("backfill-runs").locator("tbody tr").count()).toBe(8)
+    await page.screenshot({ path: join(screenshots, "backfill-resumed.png"), fullPage: true })
   })
 })

@@ -69,7 +69,7 @@ export const BackfillsPage = () => {
 
 const Segments = ({ detail, onPage }: { readonly detail: PartitionModels.BackfillDetail; readonly onPage: (offset: number) => void }) => (
   <section>
-    <h2>Partitions by status <span className="muted">({detail.segmentCount.toLocaleString()} ranges)</span></h2>
+    <h2>Partitions by status <span className="muted">({detail.segmentCount.toLocaleString()} {detail.segmentCount === 1 ? "range" : "ranges"})</span></h2>
     <table className="history" data-testid="backfill-segments">
       <thead><tr><th>Status</th><th>From</th><th>To</th><th>Partitions</th></tr></thead>
       <tbody>
