@@ -224,13 +224,10 @@ export const read = (
   Instance
 > =>
   Effect.gen(function*() {
-    const instance = yield* Instance
-    const keep = options?.selection === undefined ? undefined : new Set(yield* Selection.resolve(project, options.selection))
-    const records = yield* instance.assets(project.graph.nodes.map((node) => node.key))
+    const { instance, records, selected } = yield* Staleness.readSelected(project, options)
     const active = yield* instance.listRuns({ status: ["queued", "started"], limit: activeRunLimit })
     const checks = yield* latestBlockingChecks(project, records)
-    const all = combine(Staleness.compute(project, records), records, runningSteps(records, active), checks)
-    return keep === undefined ? all : all.filter((s) => keep.has(s.key))
+    return selected(combine(Staleness.compute(project, records), records, runningSteps(records, active), checks))
   })
 
 /**

@@ -221,12 +221,35 @@ export const status = (
   InstanceError | Selection.SelectionParseError | Selection.SelectionResolveError,
   Instance
 > =>
+  Effect.map(readSelected(project, options), ({ records, selected }) => selected(compute(project, records)))
+
+/**
+ * What every status read starts with: the instance, the asset index's
+ * records of all the project's assets (staleness needs the upstream ones of
+ * a selection too), and a filter keeping what the selection names (all of
+ * it without a selection), in the order given.
+ *
+ * @since 0.1.0
+ */
+export const readSelected = (
+  project: Project<unknown>,
+  options?: { readonly selection?: string | undefined }
+): Effect.Effect<
+  {
+    readonly instance: Instance["Service"]
+    readonly records: ReadonlyMap<string, AssetRecord>
+    readonly selected: <A extends { readonly key: string }>(all: ReadonlyArray<A>) => ReadonlyArray<A>
+  },
+  InstanceError | Selection.SelectionParseError | Selection.SelectionResolveError,
+  Instance
+> =>
   Effect.gen(function*() {
     const instance = yield* Instance
     const keep = options?.selection === undefined ? undefined : new Set(yield* Selection.resolve(project, options.selection))
     const records = yield* instance.assets(project.graph.nodes.map((node) => node.key))
-    const all = compute(project, records)
-    return keep === undefined ? all : all.filter((s) => keep.has(s.key))
+    const selected = <A extends { readonly key: string }>(all: ReadonlyArray<A>) =>
+      keep === undefined ? all : all.filter((s) => keep.has(s.key))
+    return { instance, records, selected }
   })
 
 /**
@@ -258,11 +281,9 @@ export const partitions = (
   Instance
 > =>
   Effect.gen(function*() {
-    const instance = yield* Instance
-    const keep = options?.selection === undefined ? undefined : new Set(yield* Selection.resolve(project, options.selection))
     const partitioned = project.graph.nodes.filter((node) => node.partitions !== undefined && node.kind === "asset")
     if (partitioned.length === 0) return []
-    const records = yield* instance.assets(project.graph.nodes.map((node) => node.key))
+    const { instance, records, selected } = yield* readSelected(project, options)
     const statuses = new Map<string, Status>(compute(project, records).map((s) => [s.key, s.status]))
     const versions = new Map<string, PartitionVersions | undefined>()
     for (const node of partitioned) {
@@ -275,5 +296,5 @@ export const partitions = (
       assetStatus: (key) => statuses.get(key),
       resolution: { now, dynamic: (name) => options?.dynamicKeys?.[name] }
     })
-    return [...all.values()].filter((s) => keep === undefined || keep.has(s.key))
+    return [...selected([...all.values()])]
   })
