@@ -29,6 +29,7 @@ import { PgCheckStore } from "./internal/instance/checks.ts"
 import { PgEventLog } from "./internal/instance/eventLog.ts"
 import { PgAutomation } from "./internal/instance/automation.ts"
 import { PgBackfills } from "./internal/instance/backfills.ts"
+import { PgDynamicPartitions } from "./internal/instance/dynamicPartitions.ts"
 import { PgRuns } from "./internal/instance/runs.ts"
 import { migrations, SCHEMA_VERSION } from "./internal/instance/schema.ts"
 import type { PgClientConfig, PgConnection } from "./PgClient.ts"
@@ -100,6 +101,7 @@ export const make = Effect.fn("PostgresInstance.make")(function*(client: PgClien
     describe: x.describe,
     automation: new PgAutomation(x).domain(),
     backfills: new PgBackfills(x).domain(),
+    dynamicPartitions: new PgDynamicPartitions(x).domain(),
     ...runs.domain(),
     ...log.domain(),
     ...index.domain(),

@@ -42,6 +42,7 @@ layer(clientLayer, { timeout: 30_000 })("PostgresInstance migrations", (it) => {
       yield* client.query(`drop table older.check_latest`)
       yield* client.query(`drop table older.backfills`)
       yield* client.query(`drop table older.partition_versions`)
+      yield* client.query(`drop table older.dynamic_partitions`)
       yield* client.query(`delete from older.schema_migrations where version >= 2`)
       yield* client.query(
         `insert into older.runs (run_id, selection, asset_keys, stale_only, tags, created_at, status, started_at)

@@ -35,6 +35,7 @@
 import { Context, Effect, Layer, Schema } from "effect"
 import type { AutomationStore } from "./AutomationStore.ts"
 import type { BackfillStore } from "./BackfillStore.ts"
+import type { DynamicPartitionStore } from "./DynamicPartitionStore.ts"
 import type { ErrorInfo, StoredEvent, StrataEvent } from "./Event.ts"
 import type { Metadata } from "./Metadata.ts"
 import { makeMemoryInstance } from "./internal/memoryInstance.ts"
@@ -512,6 +513,8 @@ export interface InstanceShape extends RunStorage, EventLog, AssetIndex, CheckSt
   readonly automation: AutomationStore
   /** The backfill domain: recorded backfills, their status and runs (see `BackfillStore`). */
   readonly backfills: BackfillStore
+  /** The keys of dynamic partitions definitions, by name (see `DynamicPartitionStore`). */
+  readonly dynamicPartitions: DynamicPartitionStore
 }
 
 /**

@@ -14,6 +14,7 @@ import { MemoryAssetIndex } from "./memory/assetIndex.ts"
 import { MemoryCheckStore } from "./memory/checks.ts"
 import { MemoryAutomation } from "./memory/automation.ts"
 import { MemoryBackfills } from "./memory/backfills.ts"
+import { MemoryDynamicPartitions } from "./memory/dynamicPartitions.ts"
 import { MemoryRuns } from "./memory/runs.ts"
 
 /** The memory event log; appending maintains `runs` and `index`. */
@@ -128,6 +129,7 @@ export const makeMemoryInstance = (): InstanceShape => {
     describe: "memory",
     automation: automation.domain(),
     backfills: new MemoryBackfills().domain(),
+    dynamicPartitions: new MemoryDynamicPartitions().domain(),
     ...runs.storage(),
     ...events,
     appendEvents: (batch) => Effect.tap(events.appendEvents(batch), () => Effect.sync(() => automation.notify())),

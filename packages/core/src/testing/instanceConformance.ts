@@ -20,6 +20,7 @@ import { checksConformance } from "./conformance/checks.ts"
 import { eventLogConformance } from "./conformance/eventLog.ts"
 import { orphanedRunsConformance } from "./conformance/orphanedRuns.ts"
 import { partitionStatusConformance } from "./conformance/partitionStatus.ts"
+import { dynamicPartitionsConformance } from "./conformance/dynamicPartitions.ts"
 import { persistenceConformance } from "./conformance/persistence.ts"
 import { retentionConformance } from "./conformance/retention.ts"
 import { runsConformance } from "./conformance/runs.ts"
@@ -81,5 +82,6 @@ export const instanceConformance = (
     persistenceConformance(test)
     automationConformance(test)
     backfillsConformance(test)
+    dynamicPartitionsConformance(test)
   })
 }

@@ -239,6 +239,22 @@ CREATE TABLE partition_versions (
 ) STRICT, WITHOUT ROWID;
 `
 
+/**
+ * Dynamic partitions (`instance.dynamicPartitions`): one row per key of a
+ * `Partitions.dynamic(name)` definition, with the ordinal it was added with;
+ * a removed key keeps its row (`removed = 1`), so ordinals never move.
+ */
+const dynamicPartitionsTable = `
+CREATE TABLE dynamic_partitions (
+  name TEXT NOT NULL,
+  ordinal INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  removed INTEGER NOT NULL,
+  PRIMARY KEY (name, ordinal)
+) STRICT, WITHOUT ROWID;
+CREATE UNIQUE INDEX dynamic_partitions_present ON dynamic_partitions (name, key) WHERE removed = 0;
+`
+
 /** Migration `n` takes the schema from version `n` to `n + 1`; released ones never change. */
 export const migrations: ReadonlyArray<string> = [
   v1,
@@ -247,7 +263,8 @@ export const migrations: ReadonlyArray<string> = [
   automation,
   checkResults,
   backfillsTable,
-  partitionVersionsTable
+  partitionVersionsTable,
+  dynamicPartitionsTable
 ]
 
 /** The schema version this code writes. */
@@ -265,6 +282,7 @@ const TABLES = [
   "backfills",
   "check_latest",
   "check_results",
+  "dynamic_partitions",
   "events",
   "materializations",
   "observations",

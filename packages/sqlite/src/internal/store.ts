@@ -14,6 +14,7 @@ import { SqliteAssetIndex } from "./domains/assetIndex.ts"
 import { SqliteCheckStore } from "./domains/checks.ts"
 import { SqliteAutomation } from "./domains/automation.ts"
 import { SqliteBackfills } from "./domains/backfills.ts"
+import { SqliteDynamicPartitions } from "./domains/dynamicPartitions.ts"
 import { SqliteEventLog } from "./domains/eventLog.ts"
 import { SqliteRuns } from "./domains/runs.ts"
 
@@ -35,6 +36,7 @@ export const makeStore = (db: Database, options: StoreOptions): Instance.Instanc
     describe: `sqlite ${options.path}`,
     automation: automation.domain(),
     backfills: new SqliteBackfills(c).domain(),
+    dynamicPartitions: new SqliteDynamicPartitions(c).domain(),
     ...runs.domain(),
     ...events,
     appendEvents: (batch) => Effect.tap(events.appendEvents(batch), () => Effect.sync(() => automation.notify())),

@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-export const SCHEMA_VERSION = 8
+export const SCHEMA_VERSION = 9
 
 // JSON columns are `json`, not `jsonb`: jsonb refuses the escape \u0000,
 // which metadata and log lines may legitimately contain.
@@ -125,7 +125,8 @@ export const migrations = (s: string): ReadonlyArray<{ readonly version: number;
   },
   checkResults(s),
   backfillsTable(s),
-  partitionVersionsTable(s)
+  partitionVersionsTable(s),
+  dynamicPartitionsTable(s)
 ]
 
 /**
@@ -211,5 +212,24 @@ const partitionVersionsTable = (s: string) => ({
       input_versions text not null,
       primary key (asset_key, start_index)
     )`
+  ]
+})
+
+/**
+ * Dynamic partitions (`instance.dynamicPartitions`): one row per key of a
+ * dynamic definition with the ordinal it was added with; a removed key keeps
+ * its row (`removed`), so ordinals never move.
+ */
+const dynamicPartitionsTable = (s: string) => ({
+  version: 9,
+  statements: [
+    `create table ${s}.dynamic_partitions (
+      name text not null,
+      ordinal bigint not null,
+      key text not null,
+      removed boolean not null,
+      primary key (name, ordinal)
+    )`,
+    `create unique index dynamic_partitions_present on ${s}.dynamic_partitions (name, key) where not removed`
   ]
 })
