@@ -3,12 +3,13 @@
  *
  * @since 0.1.0
  */
+import { randomUUID } from "node:crypto"
 import * as fs from "node:fs"
 import { hostname } from "node:os"
 import * as path from "node:path"
 import * as readline from "node:readline/promises"
 import type { Instance as InstanceModule } from "@strata/core"
-import { AssetState, ExecutionPlan, Instance, Materialize, Observe, RunCoordinator, Selection, ShapeDiff, Staleness, StrataConfig } from "@strata/core"
+import { AssetState, ExecutionPlan, Instance, Materialize, Observe, RunCoordinator, RunQueue, Selection, ShapeDiff, Staleness, StrataConfig } from "@strata/core"
 import { Runtime } from "@strata/runtime"
 import { Effect, Logger, Option } from "effect"
 import type { Layer } from "effect"
@@ -87,12 +88,26 @@ const materialize = Command.make(
     ),
     partition: PartitionFlags.partitionFlag,
     partitions: PartitionFlags.partitionsFlag,
+    queue: Flag.Boolean("queue").pipe(
+      Flag.withDescription("Record the run as queued and return: the daemon (strata daemon, strata dev) starts it when the run queue's limits allow"),
+      Flag.withDefault(false)
+    ),
+    priority: Flag.Int("priority").pipe(Flag.withDescription("With --queue: the run's priority (higher starts first; default 0)"), Flag.optional),
+    tag: Flag.String("tag").pipe(Flag.withDescription("A run tag key=value (repeatable); the run queue's tag limits read them"), Flag.atLeast(0)),
     json: jsonFlag
   },
   (input) =>
     Effect.scoped(Effect.gen(function*() {
       const out = term(input.json)
       if (input.concurrency < 1) return yield* usage(`--concurrency must be at least 1 (got ${input.concurrency})`)
+      const tags: Record<string, string> = {}
+      for (const tag of input.tag) {
+        const at = tag.indexOf("=")
+        if (at <= 0) return yield* usage(`--tag ${JSON.stringify(tag)} must be key=value`)
+        tags[tag.slice(0, at)] = tag.slice(at + 1)
+      }
+      const priority = Option.getOrUndefined(input.priority)
+      if (priority !== undefined && !input.queue) return yield* usage("--priority needs --queue")
       const partition = yield* PartitionFlags.selection(input.partition, input.partitions)
       const environment = yield* openProject(input.file)
       const project = environment.loaded.project
@@ -104,6 +119,7 @@ const materialize = Command.make(
       // --stale-only: a partitioned asset's step keeps only its stale and missing partitions
       const plan = yield* provided(environment, ExecutionPlan.narrowToStale(project, planned))
       if (plan.steps.length === 0) return yield* usage(`--select ${JSON.stringify(selection)} selects no asset`)
+      if (input.queue) return yield* queueRun(out, environment, plan, { json: input.json, tags, priority })
       if (!input.json) {
         Output.line(
           out,
@@ -111,7 +127,7 @@ const materialize = Command.make(
             ` · environment ${environment.env.name} · instance ${environment.env.instance}`
         )
       }
-      return yield* executePlan(out, environment, plan, { json: input.json, concurrency: input.concurrency })
+      return yield* executePlan(out, environment, plan, { json: input.json, concurrency: input.concurrency, tags })
     }))
 ).pipe(
   Command.withDescription("Materialize assets (all of them by default) and record the run"),
@@ -122,6 +138,7 @@ const materialize = Command.make(
       command: "strata materialize --select daily_active_users --stale-only",
       description: "Only the stale and missing partitions of a partitioned asset"
     },
+    { command: "strata materialize --select gold --queue --priority 5 --tag database=snowflake", description: "Queue a run for the daemon" },
     { command: "strata materialize --select '+gold_user_metrics'", description: "An asset and its direct upstreams" },
     { command: "strata materialize --select 'group:silver' --json", description: "A group, printing the result as JSON" },
     { command: "strata materialize --select daily_active_users --partition 2024-01-01", description: "One partition" },
@@ -131,6 +148,25 @@ const materialize = Command.make(
     }
   ])
 )
+
+/** Records a plan as a queued run (`RunQueue.enqueue`) and prints its id: the daemon starts it. */
+const queueRun = (
+  out: Terminal,
+  environment: Environment,
+  plan: ExecutionPlan.ExecutionPlan,
+  options: { readonly json: boolean; readonly tags: Readonly<Record<string, string>>; readonly priority: number | undefined }
+): Effect.Effect<void, CliFailure> =>
+  Effect.gen(function*() {
+    const run = yield* provided(
+      environment,
+      Effect.gen(function*() {
+        const instance = yield* Instance.Instance
+        return yield* RunQueue.enqueue(instance, plan, { runId: randomUUID(), origin: "cli", tags: options.tags, priority: options.priority, at: Date.now() })
+      })
+    )
+    if (options.json) Output.json(out, run)
+    else Output.line(out, `Queued run ${run.runId} (${plan.steps.length} step${plan.steps.length === 1 ? "" : "s"}); the daemon starts it when the run queue allows`)
+  })
 
 /**
  * Runs a plan the way `materialize` does (live progress or JSON, the summary) and fails with exit code 1 when

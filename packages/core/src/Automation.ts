@@ -30,6 +30,7 @@ import type { Condition } from "./AutomationCondition.ts"
 import * as AutomationCondition from "./AutomationCondition.ts"
 import * as Cron from "./Cron.ts"
 import type { RunRecord } from "./Instance.ts"
+import * as RunQueue from "./RunQueue.ts"
 
 /**
  * A run to launch: a selection, optional tags, and a run key that a sensor
@@ -125,6 +126,8 @@ export interface Config {
   readonly conditions?: Readonly<Record<string, Condition>> | undefined
   readonly schedules?: ReadonlyArray<Schedule> | undefined
   readonly sensors?: ReadonlyArray<Sensor | RunStatusSensor> | undefined
+  /** Limits of the run queue the daemon starts queued runs through (`RunQueue.make`); none by default. */
+  readonly runQueue?: RunQueue.Config | undefined
 }
 
 /**
@@ -137,6 +140,8 @@ export interface Definitions {
   readonly schedules: ReadonlyArray<Schedule>
   readonly sensors: ReadonlyArray<Sensor>
   readonly runStatusSensors: ReadonlyArray<RunStatusSensor>
+  /** The run queue's limits (absent: none). */
+  readonly runQueue?: RunQueue.Config | undefined
 }
 
 /** No automation. @since 0.1.0 */
@@ -271,6 +276,7 @@ export const validate = (graph: AssetGraph, config: Config | undefined): Definit
     conditions,
     schedules: config.schedules ?? [],
     sensors: (config.sensors ?? []).filter((s): s is Sensor => s._tag === "Sensor"),
-    runStatusSensors: (config.sensors ?? []).filter((s): s is RunStatusSensor => s._tag === "RunStatusSensor")
+    runStatusSensors: (config.sensors ?? []).filter((s): s is RunStatusSensor => s._tag === "RunStatusSensor"),
+    ...(config.runQueue === undefined ? {} : { runQueue: RunQueue.make(config.runQueue) })
   }
 }

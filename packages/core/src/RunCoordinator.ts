@@ -24,8 +24,8 @@ import type { ErrorInfo, SkipKind, StrataEvent } from "./Event.ts"
 import type { ExecutionPlan, PlanStep } from "./ExecutionPlan.ts"
 import type { Dispatch, RemoteStep, StepOutcome } from "./Executor.ts"
 import { Executor, inProcess } from "./Executor.ts"
-import type { InstanceError, InstanceShape, NewRun } from "./Instance.ts"
-import { Instance } from "./Instance.ts"
+import type { InstanceShape, NewRun } from "./Instance.ts"
+import { Instance, InstanceError } from "./Instance.ts"
 import { SharedLoads } from "./internal/checks/sharedLoads.ts"
 import { EventBuffer } from "./internal/run/eventBuffer.ts"
 import { RunTally } from "./internal/run/runTally.ts"
@@ -52,6 +52,12 @@ export interface Options {
   readonly runId?: string | undefined
   /** Called synchronously for every event, before it is written: for live progress. */
   readonly onEvent?: ((event: StrataEvent) => void) | undefined
+  /**
+   * The run is recorded already, `queued` in the run queue (`RunQueue`), under
+   * `runId`: it is started instead of created. Fails with `InstanceError`
+   * `invalid` when no such queued run exists (started by someone else, or canceled).
+   */
+  readonly fromQueue?: boolean | undefined
 }
 
 /**
@@ -210,13 +216,28 @@ const start = (project: Project<unknown>, plan: ExecutionPlan, options: Options 
     const now = () => clock.currentTimeMillisUnsafe()
     const runId = options?.runId ?? randomUUID()
     const startedAt = now()
-    yield* instance.createRun(newRun(plan, runId, startedAt, options?.tags ?? {}))
+    if (options?.fromQueue === true) yield* queuedRun(instance, runId)
+    else yield* instance.createRun(newRun(plan, runId, startedAt, options?.tags ?? {}))
     const versions = yield* VersionBook.read(instance, project, plan)
-    const writeOrder = yield* WriteOrder.read(instance, runId, plan)
+    const writeOrder = yield* WriteOrder.read(instance, runId, plan, options?.fromQueue === true)
     const buffer = yield* EventBuffer.make(instance)
     const run = new ActiveRun({ runId, project, plan, instance, buffer, versions, writeOrder, now, startedAt, services, onEvent: options?.onEvent })
     run.emit({ type: "run-started", runId, timestamp: startedAt })
     yield* buffer.flush
+    return run
+  })
+
+/** The queued run a `fromQueue` execution starts: it must still be waiting, without a cancel request. */
+const queuedRun = (instance: InstanceShape, runId: string) =>
+  Effect.gen(function*() {
+    const run = yield* instance.getRun(runId)
+    if (run === undefined || run.status !== "queued" || run.cancelRequestedAt !== undefined) {
+      return yield* new InstanceError({
+        reason: "invalid",
+        operation: "execute",
+        message: `run ${runId} is not waiting in the run queue (${run === undefined ? "unknown" : run.cancelRequestedAt !== undefined ? "cancel requested" : run.status})`
+      })
+    }
     return run
   })
 

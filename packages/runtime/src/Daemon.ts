@@ -16,6 +16,10 @@
  *   daemon that died before launching is launched by the next one.
  * - **Why.** Each conditions tick stores, per evaluated asset, whether it was
  *   requested and the result of every operand (`strata automation why`).
+ * - **Run queue.** Requested runs are recorded `queued` and started when the
+ *   project's `runQueue` limits allow (`RunQueue`: max concurrent runs, tag
+ *   limits, priorities); each cycle starts what a run that ended made room
+ *   for, and ends queued runs whose cancel was requested.
  * - **Graceful shutdown.** Closing its scope stops evaluating and releases the
  *   lease at once, so another daemon takes over without waiting for the TTL.
  *
@@ -30,6 +34,7 @@ import { AutomationEvaluation } from "@strata/core"
 import { Clock, Effect, Fiber, Latch, type Scope } from "effect"
 import type { ConditionsCursor } from "./internal/daemon/conditions.ts"
 import { conditionsTick, CURSOR_KEY, touchedKeys } from "./internal/daemon/conditions.ts"
+import { queueTick } from "./internal/daemon/queue.ts"
 import { schedulesTick } from "./internal/daemon/schedules.ts"
 import { runStatusTick, sensorsTick } from "./internal/daemon/sensors.ts"
 import type { Cycle } from "./internal/daemon/ticks.ts"
@@ -161,6 +166,8 @@ const cycleOnce = (loop: Loop, generation: Generation, from: ConditionsCursor, f
     yield* conditionsTick(cycle, from, to, candidates, loop.outcomes)
     const nextSchedule = yield* schedulesTick(cycle)
     const nextSensor = yield* sensorsTick(cycle)
+    // runs that wait for a slot (freed by a run that ended) or were queued by another process
+    yield* queueTick(generation, loop.runtime.launcher, now)
     if (now - loop.lastPrune > 3_600_000) {
       loop.lastPrune = now
       yield* instance.automation.pruneTicks({ before: now - loop.retentionMs, keep: 100 })

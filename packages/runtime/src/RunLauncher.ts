@@ -116,13 +116,15 @@ export class RunLauncher {
    * Starts a plan on a generation; succeeds with the run id once the run is
    * recorded as started (or fails with what stopped it first). `runId` gives
    * the id (the daemon records it with its tick first); a run with that id
-   * already in the instance fails the launch with `InstanceError` `invalid`.
+   * already in the instance fails the launch with `InstanceError` `invalid`,
+   * unless `fromQueue`: then the run is the queued one recorded under `runId`
+   * (`RunQueue`), and it is started.
    */
   launch(
     generation: Generation,
     plan: ExecutionPlan.ExecutionPlan,
     tags: Readonly<Record<string, string>>,
-    options?: { readonly runId?: string | undefined }
+    options?: { readonly runId?: string | undefined; readonly fromQueue?: boolean | undefined }
   ) {
     return Effect.gen({ self: this }, function*() {
       const runId = options?.runId ?? randomUUID()
@@ -131,6 +133,7 @@ export class RunLauncher {
       const program = RunCoordinator.execute(generation.project, plan, {
         runId,
         tags,
+        fromQueue: options?.fromQueue,
         concurrency: this.concurrency,
         onEvent: tracker({ pending }, started)
       }).pipe(

@@ -114,6 +114,8 @@ export const orphanReason = (
   options: { readonly now: number; readonly heartbeatTimeoutMs: number; readonly host: string }
 ): string | undefined => {
   if (isTerminal(run.status)) return undefined
+  // a run waiting in the run queue has no process yet: the daemon starts it when the limits allow
+  if (run.status === "queued" && run.tags["strata/queued"] !== undefined) return undefined
   if (run.host === options.host && run.pid !== undefined && !isProcessAlive(run.pid)) {
     return `the process running it (pid ${run.pid} on ${options.host}) exited before the run finished`
   }

@@ -62,6 +62,9 @@ class EarlierRun {
   }
 }
 
+/** Queued in the run queue (`RunQueue.isQueued`) and not started yet. */
+const waitsInQueue = (run: RunRecord): boolean => run.status === "queued" && run.tags["strata/queued"] !== undefined
+
 const isGone = (run: RunRecord, now: number): boolean =>
   isTerminal(run.status) || orphanReason(run, { now, heartbeatTimeoutMs, host: hostname() }) !== undefined
 
@@ -75,15 +78,24 @@ export class WriteOrder {
     this.contested = contested
   }
 
-  /** Lists the earlier active runs that plan some of this run's assets; call it once the run is recorded. */
-  static read = (instance: InstanceShape, runId: string, plan: ExecutionPlan): Effect.Effect<WriteOrder, InstanceError> =>
+  /**
+   * Lists the earlier active runs that plan some of this run's assets; call it
+   * once the run is recorded. A run waiting in the run queue has not started:
+   * it is not waited for (it waits for this one when it starts). A run started
+   * from the queue (`fromQueue`) also waits for the runs that started while it
+   * was queued, though recorded after it.
+   */
+  static read = (instance: InstanceShape, runId: string, plan: ExecutionPlan, fromQueue = false): Effect.Effect<WriteOrder, InstanceError> =>
     Effect.map(instance.listRuns({ status: ["queued", "started"], limit: 1000 }), (active) => {
       const contested = new Map<string, Array<EarlierRun>>()
       const mine = active.findIndex((run) => run.runId === runId)
-      if (mine === -1 || mine === active.length - 1) return new WriteOrder(instance, contested)
+      if (mine === -1) return new WriteOrder(instance, contested)
       const planned = new Set<string>()
       for (const step of plan.steps) if (step.stepKind === "materialize") planned.add(step.key)
-      for (const run of active.slice(mine + 1)) {
+      const earlierRuns = active.filter((run, i) =>
+        run.runId !== runId && !waitsInQueue(run) && (i > mine || (fromQueue && run.status === "started"))
+      )
+      for (const run of earlierRuns) {
         if (run.partition !== plan.partition) continue
         const earlier = new EarlierRun(run.runId)
         for (const key of run.assetKeys) {

@@ -3,11 +3,12 @@
  * switches), recording a tick fenced by the daemon's lease, and launching the
  * runs a recorded tick asked for under the ids it recorded.
  */
-import { ExecutionPlan } from "@strata/core"
+import { ExecutionPlan, RunQueue } from "@strata/core"
 import type { AutomationStore, Instance } from "@strata/core"
 import { Data, Effect } from "effect"
 import type { Generation } from "../../ProjectHost.ts"
 import type { RunLauncher } from "../../RunLauncher.ts"
+import { queueTick } from "./queue.ts"
 
 /** The lease name: one daemon acts per instance. */
 export const LEASE = "daemon"
@@ -36,9 +37,9 @@ export const record = (cycle: Cycle, tick: AutomationStore.NewTick): Effect.Effe
   })
 
 /**
- * Launches a recorded tick's runs under their recorded ids, then marks it
- * launched. A run id already in the instance (launched before a crash) is
- * left alone. A selection that no longer resolves is logged. Conditions runs
+ * Queues a recorded tick's runs under their recorded ids (`RunQueue`), marks
+ * it launched, and starts what the queue's limits allow. A run id already in
+ * the instance (queued before a crash) is left alone. A selection that no longer resolves is logged. Conditions runs
  * do not observe sources first: the observations that triggered them are
  * recorded already, so the run is exactly the requested assets.
  */
@@ -51,12 +52,15 @@ export const launchRuns = (
     const { generation, launcher } = cycle
     for (const run of runs) {
       if ((yield* generation.instance.getRun(run.runId)) !== undefined) continue
-      yield* ExecutionPlan.make(generation.project, { selection: run.selection, observeSources: tick.origin !== "conditions" }).pipe(
-        Effect.flatMap((plan) => launcher.launch(generation, plan, run.tags, { runId: run.runId })),
-        Effect.catch((error) => Effect.logWarning(`tick ${tick.tickId}: run ${run.runId} (${run.selection}) did not launch: ${error.message}`))
+      const observeSources = tick.origin !== "conditions"
+      yield* ExecutionPlan.make(generation.project, { selection: run.selection, observeSources }).pipe(
+        Effect.flatMap((plan) => RunQueue.enqueue(generation.instance, plan, { runId: run.runId, origin: tick.origin, tags: run.tags, observeSources, at: cycle.now })),
+        Effect.catch((error) => Effect.logWarning(`tick ${tick.tickId}: run ${run.runId} (${run.selection}) was not queued: ${error.message}`))
       )
     }
     yield* generation.instance.automation.markLaunched(tick.tickId)
+    // the queue starts what the limits allow at once: a request with no limit in the way starts in this cycle
+    yield* queueTick(generation, launcher, cycle.now)
   })
 
 /** Finishes the ticks a previous daemon recorded but did not launch (it died in between). */
