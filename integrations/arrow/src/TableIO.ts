@@ -14,6 +14,10 @@
  * any exact-JSON value, the kind recorded by the backend beside the table so
  * a load returns what was stored).
  *
+ * Every store records the table's profile (`TableMetadata.describe`: per
+ * column null count and rate, min/max, distinct estimate) beside the row
+ * count, schema and null counts.
+ *
  * This module imports only `apache-arrow`, `effect` and `@strata/core`, so a
  * warehouse integration can depend on it without loading Parquet.
  *
@@ -35,6 +39,7 @@ import { measure as measureWithSql } from "./internal/measureSql.ts"
 import type { SqlDialect, SqlQuery, SqlTable } from "./internal/measureSql.ts"
 import { jsonValueTable, rowsToTable, tableToRows } from "./internal/tableRows.ts"
 import type { Row } from "./internal/tableRows.ts"
+import * as TableMetadata from "./TableMetadata.ts"
 
 export { EXTENSION_NAME, JSON_EXTENSION, rowsToTable, tableToRows } from "./internal/tableRows.ts"
 export type { ColumnFamily, SqlDialect, SqlQuery, SqlTable } from "./internal/measureSql.ts"
@@ -323,6 +328,7 @@ const storeTable = (backend: Backend, context: OutputContext, table: Arrow.Table
       return yield* ioError("store", context, uri, `the server loaded ${written.rows} rows of ${table.numRows}`, true)
     }
     const fields = table.schema.fields
+    const profile = TableMetadata.describe(table)
     const result: IOManager.StoreResult = {
       metadata: {
         row_count: table.numRows,
@@ -331,6 +337,11 @@ const storeTable = (backend: Backend, context: OutputContext, table: Arrow.Table
         table: `${name.schema}.${name.table}`,
         schema: fields.map((field, index) => ({ name: field.name, type: types[index]!, nullable: field.nullable })),
         null_counts: nullCounts(table),
+        // the same table profile as ArrowIO's: per column null count and rate, min/max (numbers, dates, times),
+        // a distinct estimate (strings), so the shape diff and the catalog's plots work on every warehouse
+        column_count: profile["column_count"]!,
+        null_count: profile["null_count"]!,
+        columns: profile["columns"]!,
         ...written.metadata
       },
       dataVersion: written.dataVersion ?? contentVersion(table)

@@ -120,6 +120,20 @@ describe("built-in checks pushed down to Postgres", () => {
         expect(verdict("nope_not_null").message).toBe("the table has no column nope")
       }))
 
+    it.effect("every store records the same table profile as ArrowIO's (null counts and rates, min/max per column)", () =>
+      Effect.gen(function*() {
+        const manager = PostgresIOManager.make(yield* PgClient, { schema: "pushdown" }).tables
+        const output = { key: AssetKey.make("pushdown/profiled"), partition: undefined, runId: "r1", definitionMetadata: {} }
+        const stored = yield* manager.store(output, table())
+        const onFile = yield* ArrowIO.make({ base: folder }).store(output, table())
+        const columns = stored.metadata?.["columns"] as Record<string, Record<string, unknown>>
+        expect(columns).toEqual(onFile.metadata?.["columns"])
+        expect(stored.metadata).toMatchObject({ row_count: 7, column_count: 6, null_count: 6 })
+        expect(columns["small"]).toMatchObject({ null_count: 1, min: -4, max: 9 })
+        expect(columns["email"]).toMatchObject({ null_count: 1, null_rate: 1 / 7 })
+        expect(columns["signup"]!["min"]).toBeDefined()
+      }))
+
     it.effect("a table never stored is an IOError naming the asset, from the measure as from a load", () =>
       Effect.gen(function*() {
         const manager = PostgresIOManager.make(yield* PgClient, { schema: "pushdown" }).tables
