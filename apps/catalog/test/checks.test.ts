@@ -49,8 +49,12 @@ describe("GET /api/asset/checks", () => {
       ["row_count_in_range", "warn", false, 0]
     ])
     expect(before.freshness).toMatchObject({ status: "late", reason: "never updated", policy: "updated within 1h" })
+    // the bulk summary (the catalog table's checks column, the graph's badges): only assets with checks
+    const summary = async () => decode(CheckModels.CheckSummary, (await call(catalog.url, "/api/checks/summary")).body).assets
+    expect(await summary()).toEqual([{ key: "users", checks: 2, passed: 0, failed: 0, warned: 0, pending: 2 }])
 
     const failed = await run()
+    expect(await summary()).toMatchObject([{ key: "users", checks: 2, passed: 0, failed: 1, warned: 1, pending: 0 }])
     expect(failed.run.status).toBe("failed")
     const skipped = failed.events.find((e) => e.type === "step-skipped")
     expect(skipped).toMatchObject({ assetKey: "report", reason: "blocking check email_unique of users failed" })
@@ -66,6 +70,9 @@ describe("GET /api/asset/checks", () => {
     state.duplicate = false
     const fixed = await run()
     expect(fixed.run.status).toBe("succeeded")
+    const [users] = await summary()
+    expect(users).toMatchObject({ key: "users", checks: 2, passed: 1, failed: 0, warned: 1, pending: 0 })
+    expect(users!.lastEvaluatedAt).toBeGreaterThan(Date.now() - 60_000)
 
     const after = decode(CheckModels.AssetChecks, (await call(catalog.url, "/api/asset/checks?key=users")).body)
     const unique = after.checks[0]!

@@ -74,6 +74,10 @@ export class AssetsGroup extends HttpApiGroup.make("assets")
       success: CheckModels.AssetChecks,
       error: [AssetNotFound, StorageError]
     }),
+    HttpApiEndpoint.get("checkSummary", "/api/checks/summary", {
+      success: CheckModels.CheckSummary,
+      error: StorageError
+    }),
     HttpApiEndpoint.get("select", "/api/selection", {
       query: { selection: Schema.String },
       success: Models.SelectionResult,
@@ -95,7 +99,15 @@ export class RunsGroup extends HttpApiGroup.make("runs")
         status: Schema.optional(Schema.String),
         limit: Limit,
         /** The `next` of the previous page. */
-        before: Schema.optional(Schema.String)
+        before: Schema.optional(Schema.String),
+        /** Only runs whose plan has this asset. */
+        asset: Schema.optional(Schema.String),
+        /** Only runs with this tag: `name` or `name=value`. */
+        tag: Schema.optional(Schema.String),
+        /** Only runs created at or after this time (milliseconds since the epoch). */
+        from: Cursor,
+        /** Only runs created before this time (milliseconds since the epoch). */
+        to: Cursor
       },
       success: Models.RunList,
       error: [InvalidRequest, StorageError]
@@ -233,9 +245,22 @@ export const paths = {
     `/api/asset/history?key=${encodeURIComponent(key)}${limit === undefined ? "" : `&limit=${limit}`}`,
   selection: (selection: string): string => `/api/selection?selection=${encodeURIComponent(selection)}`,
   checks: (key: string): string => `/api/asset/checks?key=${encodeURIComponent(key)}`,
-  runs: (options?: { readonly status?: string; readonly limit?: number; readonly before?: string }): string => {
+  checkSummary: "/api/checks/summary",
+  runs: (options?: {
+    readonly status?: string
+    readonly limit?: number
+    readonly before?: string
+    readonly asset?: string
+    readonly tag?: string
+    readonly from?: number
+    readonly to?: number
+  }): string => {
     const query = new URLSearchParams()
     if (options?.status !== undefined) query.set("status", options.status)
+    if (options?.asset !== undefined) query.set("asset", options.asset)
+    if (options?.tag !== undefined) query.set("tag", options.tag)
+    if (options?.from !== undefined) query.set("from", String(options.from))
+    if (options?.to !== undefined) query.set("to", String(options.to))
     if (options?.limit !== undefined) query.set("limit", String(options.limit))
     if (options?.before !== undefined) query.set("before", options.before)
     const text = query.toString()

@@ -82,3 +82,41 @@ export const AssetChecks = Schema.Struct({
  * @since 0.1.0
  */
 export type AssetChecks = typeof AssetChecks.Type
+
+/**
+ * The checks of one asset in a few numbers: how many it defines and how many
+ * of their latest results (all partitions) passed, failed (`error` severity)
+ * or warned; `pending` counts checks with no result yet.
+ *
+ * @since 0.2.0
+ */
+export const AssetCheckSummary = Schema.Struct({
+  key: Schema.String,
+  checks: Schema.Number,
+  passed: Schema.Number,
+  failed: Schema.Number,
+  warned: Schema.Number,
+  pending: Schema.Number,
+  /** When the newest of those results was recorded. */
+  lastEvaluatedAt: Schema.optional(Schema.Number)
+})
+
+/**
+ * @since 0.2.0
+ */
+export type AssetCheckSummary = typeof AssetCheckSummary.Type
+
+/**
+ * What `GET /api/checks/summary` returns: every asset that has checks, in
+ * the project's order (assets without checks are left out).
+ *
+ * @since 0.2.0
+ */
+export const CheckSummary = Schema.Struct({
+  assets: Schema.Array(AssetCheckSummary)
+})
+
+/**
+ * @since 0.2.0
+ */
+export type CheckSummary = typeof CheckSummary.Type

@@ -50,3 +50,34 @@ export const assetChecks = (
       })
     }
   })
+
+/** Every asset with checks, in the project's order, with its latest results counted (`GET /api/checks/summary`). */
+export const checkSummary = (
+  project: Project.Project<unknown>,
+  instance: Instance.InstanceShape
+): Effect.Effect<CheckModels.CheckSummary, Instance.InstanceError> =>
+  Effect.gen(function*() {
+    const keys = project.graph.nodes.map((node) => node.key).filter((key) => project.checksOf(key).length > 0)
+    if (keys.length === 0) return { assets: [] }
+    const latest = yield* instance.latestChecks(keys)
+    return {
+      assets: keys.map((key) => {
+        const defined = project.checksOf(key)
+        const results = latest.get(key) ?? []
+        let passed = 0
+        let failed = 0
+        let warned = 0
+        let last: number | undefined
+        const seen = new Set<string>()
+        for (const result of results) {
+          seen.add(result.check)
+          if (result.passed) passed++
+          else if (result.severity === "error") failed++
+          else warned++
+          if (last === undefined || result.timestamp > last) last = result.timestamp
+        }
+        const pending = defined.filter((check) => !seen.has(check.spec.name)).length
+        return { key, checks: defined.length, passed, failed, warned, pending, ...(last === undefined ? {} : { lastEvaluatedAt: last }) }
+      })
+    }
+  })

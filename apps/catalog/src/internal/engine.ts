@@ -10,8 +10,9 @@ import { AssetGraph, AssetState, ExecutionPlan, Instance, type Partitions, Selec
 import { Errors, Models } from "@strata/protocol"
 import { ProjectHost, Runtime } from "@strata/runtime"
 import { Context, Effect, Layer, Option, Stream } from "effect"
-import { assetChecks } from "./checks.ts"
+import { assetChecks, checkSummary } from "./checks.ts"
 import * as AssetIndex from "./assetIndex.ts"
+import * as RunFilter from "./runFilter.ts"
 import { readDefinition } from "./source.ts"
 
 type Generation = ProjectHost.Generation
@@ -370,6 +371,11 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
     return yield* assetChecks(g.project, g.instance, key, limit).pipe(Effect.mapError(storageError))
   })
 
+  const summary = Effect.fn("Catalog.checkSummary")(function*() {
+    const g = yield* generation
+    return yield* checkSummary(g.project, g.instance).pipe(Effect.mapError(storageError))
+  })
+
   const select = Effect.fn("Catalog.select")(function*(selection: string) {
     const g = yield* generation
     const keys = yield* Selection.resolve(g.project, selection).pipe(Effect.mapError(badSelection))
@@ -396,7 +402,8 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
     })
 
   const listRuns = Effect.fn("Catalog.listRuns")(function*(
-    query: { readonly status?: string | undefined; readonly limit?: number | undefined; readonly before?: string | undefined }
+    query: { readonly status?: string | undefined; readonly limit?: number | undefined; readonly before?: string | undefined } &
+      RunFilter.RunFilter
   ) {
     const g = yield* generation
     let status: Array<Models.RunStatus> | undefined
@@ -414,6 +421,12 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
       }
     }
     const limit = query.limit ?? 50
+    if (!RunFilter.isEmpty(query)) {
+      const result = yield* RunFilter.filtered(g.instance.listRuns, { status, before: query.before, limit }, query).pipe(
+        Effect.mapError(storageError)
+      )
+      return stripUndefined({ runs: result.runs.map(toRun), next: result.next }) satisfies Models.RunList
+    }
     const list = yield* g.instance.listRuns({ status, limit: limit + 1, before: query.before }).pipe(
       Effect.mapError(storageError)
     )
@@ -516,6 +529,7 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
     getAsset,
     history,
     checks,
+    checkSummary: summary,
     select,
     listRuns,
     getRun,

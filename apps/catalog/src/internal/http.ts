@@ -68,6 +68,7 @@ const handlersLayer = (engine: Engine, pages = PageCache.make()) =>
         .handle("get", ({ query }) => engine.getAsset(query.key))
         .handle("history", ({ query }) => engine.history(query.key, query.limit, query.before))
         .handle("checks", ({ query }) => engine.checks(query.key, query.limit))
+        .handle("checkSummary", () => engine.checkSummary())
         .handle("select", ({ query }) => engine.select(query.selection))),
     HttpApiBuilder.group(CatalogApi, "runs", (handlers) =>
       handlers

@@ -12,6 +12,7 @@ import { api } from "./api.ts"
 import { relativeTime } from "./format.ts"
 import { useLiveRefresh } from "./live.ts"
 import { assetPath, navigate } from "./router.ts"
+import { CheckBadge, useCheckSummary } from "./checkSummary.tsx"
 
 const rowHeight = 34
 const chunk = 200
@@ -57,6 +58,7 @@ export const CatalogPage = () => {
   const generation = useRef(0)
   const loading = useRef(new Set<number>())
   const typedAt = useRef(performance.now())
+  const checks = useCheckSummary()
 
   const queryOf = useCallback((offset: number, limit: number) => {
     const { q, filters } = parseSearch(text)
@@ -197,6 +199,7 @@ export const CatalogPage = () => {
           <span className="th">Kinds</span>
           <span className="th">Owners</span>
           {header("Status", "status")}
+          <span className="th">Checks</span>
           {header("Last materialized", "lastMaterializedAt")}
         </div>
         <div className="catalog-scroll" ref={scrollRef} onScroll={onScroll} data-testid="catalog-scroll">
@@ -222,6 +225,7 @@ export const CatalogPage = () => {
                         <span className="cell">{node.kinds.join(", ")}</span>
                         <span className="cell">{node.owners.join(", ")}</span>
                         <span className="cell"><span className={`badge status-${node.status}`}>{node.status}</span></span>
+                        <span className="cell" data-testid="checks-cell"><CheckBadge summary={checks.get(node.key)} /></span>
                         <span className="cell">
                           {node.lastMaterializedAt === undefined ? "never" : relativeTime(node.lastMaterializedAt, now)}
                         </span>

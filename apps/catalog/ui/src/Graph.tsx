@@ -10,6 +10,8 @@ import type { Layout } from "./layout.ts"
 import { layout, nodeHeight, nodeWidth } from "./layout.ts"
 import { relativeTime, statusColor } from "./format.ts"
 import type { BoxView } from "./GroupBoxes.ts"
+import type { CheckModels } from "./api.ts"
+import { CheckBadge } from "./checkSummary.tsx"
 import { boxClick, boxToExpand, paintBoxes } from "./GroupBoxes.ts"
 
 interface Props {
@@ -33,6 +35,8 @@ interface Props {
   readonly fitKey?: unknown
   /** A world rectangle to bring into view when it changes (a group just expanded). */
   readonly focus?: { readonly x: number; readonly y: number; readonly w: number; readonly h: number } | undefined
+  /** Check results by asset key: a badge on cards, a red corner on blocks of assets whose check failed. */
+  readonly checks?: ReadonlyMap<string, CheckModels.AssetCheckSummary> | undefined
 }
 
 interface View {
@@ -58,7 +62,7 @@ declare global {
 let lastLayoutMs = 0
 
 export const Graph = (
-  { assets, selected, highlighted, onOpen, onToggle, structureKey, geometry: given, boxes, onBox, fitKey, focus }: Props
+  { assets, selected, highlighted, onOpen, onToggle, structureKey, geometry: given, boxes, onBox, fitKey, focus, checks }: Props
 ) => {
   const containerRef = useRef<HTMLDivElement>(null)
   const canvasRef = useRef<HTMLCanvasElement>(null)
@@ -82,8 +86,8 @@ export const Graph = (
   assetsRef.current = assets
   /** Indexes of the nodes mounted as DOM cards (empty when zoomed out). */
   const cardsRef = useRef<ReadonlyArray<number>>([])
-  const stateRef = useRef({ selected, highlighted, boxes })
-  stateRef.current = { selected, highlighted, boxes }
+  const stateRef = useRef({ selected, highlighted, boxes, checks })
+  stateRef.current = { selected, highlighted, boxes, checks }
 
   const visibleRect = () => {
     const element = containerRef.current!
@@ -101,7 +105,7 @@ export const Graph = (
     const { x0, y0, x1, y1 } = rect
     const { x, y, edges } = geometry
     const list = assetsRef.current
-    const { selected, highlighted, boxes } = stateRef.current
+    const { selected, highlighted, boxes, checks } = stateRef.current
     const half = nodeHeight / 2
     if (boxes !== undefined) paintBoxes(context, boxes.list, boxes.edges, rect, k)
     // exactly one device pixel: Skia's hairline fast path, much cheaper than wider strokes on a software canvas
@@ -147,6 +151,7 @@ export const Graph = (
       const buckets = new Map<string, Path2D>()
       const outlines = new Path2D()
       const chosen = new Path2D()
+      const failing = new Path2D()
       const labelled: Array<number> = []
       for (let i = 0; i < list.length; i++) {
         const nx = x[i]!
@@ -166,6 +171,7 @@ export const Graph = (
           if (labels) labelled.push(i)
         }
         if (selected.has(node.key)) chosen.rect(nx, ny, nodeWidth, nodeHeight)
+        if ((checks?.get(node.key)?.failed ?? 0) > 0) failing.rect(nx + nodeWidth - 40, ny, 40, 18)
       }
       if (!tiny) {
         context.fillStyle = "#ffffff"
@@ -178,6 +184,8 @@ export const Graph = (
         context.fillStyle = style
         context.fill(path)
       }
+      context.fillStyle = "#d64545"
+      context.fill(failing)
       context.strokeStyle = "#2f6fed"
       context.lineWidth = 4 / k
       context.stroke(chosen)
@@ -212,7 +220,7 @@ export const Graph = (
     rect: { x0: number; y0: number; x1: number; y1: number }
   ) => {
     const { tx, ty, k } = viewRef.current
-    const version = [geometry, assetsRef.current, stateRef.current.selected, stateRef.current.highlighted, stateRef.current.boxes, width, height, ratio]
+    const version = [geometry, assetsRef.current, stateRef.current.selected, stateRef.current.highlighted, stateRef.current.boxes, stateRef.current.checks, width, height, ratio]
     let cache = cacheRef.current
     const fresh = cache !== undefined && cache.version.every((value, index) => value === version[index])
     const covers = cache !== undefined && rect.x0 >= cache.wx && rect.y0 >= cache.wy &&
@@ -413,7 +421,7 @@ export const Graph = (
   // statuses or selection changed: redraw
   useEffect(() => {
     schedule()
-  }, [assets, selected, highlighted, cards, schedule])
+  }, [assets, selected, highlighted, cards, checks, schedule])
 
   useEffect(() => {
     const element = containerRef.current!
@@ -536,6 +544,7 @@ export const Graph = (
               </div>
               <div className="card-bottom">
                 <span className={`badge status-${node.status}`}>{node.status}</span>
+                <CheckBadge summary={checks?.get(node.key)} />
                 <span className="card-time">
                   {node.lastMaterializedAt === undefined ? "never" : relativeTime(node.lastMaterializedAt, now)}
                 </span>

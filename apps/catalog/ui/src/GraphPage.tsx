@@ -5,6 +5,7 @@ import { Graph } from "./Graph.tsx"
 import { fetchGraph } from "./graphShape.ts"
 import { GroupedGraph } from "./GroupedGraph.tsx"
 import { collapseFrom } from "./groups.ts"
+import { useCheckSummary } from "./checkSummary.tsx"
 import { assetPath, navigate, runPath } from "./router.ts"
 import { Models as Protocol, paths } from "@strata/protocol"
 import { Schema } from "effect"
@@ -115,8 +116,6 @@ const followStatuses = (onData: (data: Omit<GraphData, "project" | "hash"> | "re
   return () => source.close()
 }
 
-const noChecks: ReadonlySet<string> = new Set()
-
 export const GraphPage = ({ hidden = false }: { readonly hidden?: boolean }) => {
   const [list, setList] = useState<GraphData | undefined>(undefined)
   const [error, setError] = useState<string | undefined>(undefined)
@@ -131,6 +130,7 @@ export const GraphPage = ({ hidden = false }: { readonly hidden?: boolean }) => 
   const [only, setOnly] = useState(false)
   /** The selection text behind `highlighted`: a run of exactly those assets records it instead of their keys. */
   const applied = useRef("")
+  const checks = useCheckSummary()
 
   const load = useCallback(() => {
     loadGraph().then((value) => {
@@ -304,7 +304,7 @@ export const GraphPage = ({ hidden = false }: { readonly hidden?: boolean }) => 
             shape={list.structure}
             hash={list.hash}
             assets={list.assets}
-            failingChecks={noChecks}
+            checks={checks}
             selected={selected}
             highlighted={highlighted}
             onOpen={open}
@@ -319,6 +319,7 @@ export const GraphPage = ({ hidden = false }: { readonly hidden?: boolean }) => 
             highlighted={highlighted}
             onOpen={open}
             onToggle={toggle}
+            checks={checks}
           />
         )}
       <div className="hint">Click an asset to open it · shift-click or tick to select · drag to pan · wheel to zoom</div>

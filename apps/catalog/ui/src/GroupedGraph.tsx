@@ -5,7 +5,7 @@
  * drawn inside its box. A graph with a single group opens that group.
  */
 import { useCallback, useEffect, useMemo, useState } from "react"
-import type { Models } from "./api.ts"
+import type { CheckModels, Models } from "./api.ts"
 import { Graph } from "./Graph.tsx"
 import type { BoxView } from "./GroupBoxes.ts"
 import type { Layout } from "./layout.ts"
@@ -26,8 +26,8 @@ interface Props {
   readonly hash: string
   /** Every asset with its status, indexed like `shape`. */
   readonly assets: ReadonlyArray<Models.AssetNode>
-  /** Keys of assets with a failing check (counted on the boxes). */
-  readonly failingChecks: ReadonlySet<string>
+  /** Check results by asset key (failing ones counted on the boxes, badges on the assets). */
+  readonly checks: ReadonlyMap<string, CheckModels.AssetCheckSummary>
   readonly selected: ReadonlySet<string>
   readonly highlighted: ReadonlySet<string> | undefined
   readonly onOpen: (key: string) => void
@@ -37,7 +37,7 @@ interface Props {
 /** A highlight of at most this many assets opens their groups. */
 const highlightOpenLimit = 5_000
 
-export const GroupedGraph = ({ shape, hash, assets, failingChecks, selected, highlighted, onOpen, onToggle }: Props) => {
+export const GroupedGraph = ({ shape, hash, assets, checks, selected, highlighted, onOpen, onToggle }: Props) => {
   const groups = useMemo(() => groupsOf(shape), [shape])
   const [expanded, setExpanded] = useState<ReadonlySet<number>>(() => new Set(groups.names.length === 1 ? [0] : []))
   const [layouts, setLayouts] = useState<ReadonlyMap<number, Layout>>(new Map())
@@ -108,11 +108,11 @@ export const GroupedGraph = ({ shape, hash, assets, failingChecks, selected, hig
     for (let i = 0; i < assets.length; i++) {
       const own = counts[groups.groupOf[i]!]!
       own[assets[i]!.status] = (own[assets[i]!.status] ?? 0) + 1
-      if (failingChecks.has(assets[i]!.key)) failing[groups.groupOf[i]!]!++
+      if ((checks.get(assets[i]!.key)?.failed ?? 0) > 0) failing[groups.groupOf[i]!]!++
     }
     const list: Array<BoxView> = arrangement.boxes.map((box) => ({ ...box, counts: counts[box.group]!, failingChecks: failing[box.group]! }))
     return { list, edges: arrangement.boxEdges }
-  }, [arrangement, assets, groups, failingChecks])
+  }, [arrangement, assets, groups, checks])
 
   const onBox = (group: number) => {
     if (!expanded.has(group)) setLastExpanded(group)
@@ -127,6 +127,7 @@ export const GroupedGraph = ({ shape, hash, assets, failingChecks, selected, hig
         onBox={onBox}
         fitKey={groups}
         focus={focus}
+        checks={checks}
         selected={selected}
         highlighted={highlighted}
         onOpen={onOpen}

@@ -4,6 +4,7 @@ import { Models } from "@strata/protocol"
 import { api, followRun } from "./api.ts"
 import { dateTime, duration, relativeTime, shortId, statusColor } from "./format.ts"
 import { useLiveRefresh } from "./live.ts"
+import { readFilters, RunFilters, runQuery } from "./RunFilters.tsx"
 
 /** A run's selection, cut at 160 characters (a run of 10,000 picked assets lists them all) with a way to see it whole. */
 const Selection = ({ text }: { readonly text: string }) =>
@@ -23,14 +24,15 @@ const RunStatusBadge = ({ status }: { readonly status: Models.RunStatus }) => (
 
 export const RunsPage = () => {
   const [status, setStatus] = useState("")
+  const [filters, setFilters] = useState(readFilters)
   const [pages, setPages] = useState<ReadonlyArray<Models.RunList>>([])
   const [error, setError] = useState<string | undefined>()
   const load = useCallback(() => {
-    api.runs({ ...(status === "" ? {} : { status }), limit: 25 }).then((first) => {
+    api.runs({ ...(status === "" ? {} : { status }), ...runQuery(filters), limit: 25 }).then((first) => {
       setPages([first])
       setError(undefined)
     }, (failure: unknown) => setError(failure instanceof Error ? failure.message : String(failure)))
-  }, [status])
+  }, [status, filters])
   useEffect(load, [load])
   useLiveRefresh(load)
   const runs = pages.flatMap((page) => page.runs)
@@ -50,6 +52,7 @@ export const RunsPage = () => {
             <option value="canceled">canceled</option>
           </select>
         </label>
+        <RunFilters values={filters} onChange={setFilters} />
       </div>
       {error !== undefined ? <div className="error" role="alert">{error}</div> : null}
       <table className="runs">
@@ -69,12 +72,12 @@ export const RunsPage = () => {
           ))}
         </tbody>
       </table>
-      {runs.length === 0 ? <p className="muted">No runs yet. Select assets in the graph and materialize them.</p> : null}
+      {runs.length === 0 ? <p className="muted">{Object.keys(runQuery(filters)).length > 0 ? "No run matches these filters." : "No runs yet. Select assets in the graph and materialize them."}</p> : null}
       {next !== undefined
         ? (
           <button
             onClick={() =>
-              void api.runs({ ...(status === "" ? {} : { status }), limit: 25, before: next }).then((page) =>
+              void api.runs({ ...(status === "" ? {} : { status }), ...runQuery(filters), limit: 25, before: next }).then((page) =>
                 setPages((previous) => [...previous, page])
               )}
           >

@@ -50,8 +50,7 @@ export const api = {
   history: (key: string) => request(Models.AssetHistory, paths.history(key, 200)),
   select: (selection: string) => request(Models.SelectionResult, paths.selection(selection)),
   checks: (key: string) => request(CheckModels.AssetChecks, paths.checks(key)),
-  runs: (options?: { readonly status?: string; readonly limit?: number; readonly before?: string }) =>
-    request(Models.RunList, paths.runs(options)),
+  runs: (options?: Parameters<typeof paths.runs>[0]) => request(Models.RunList, paths.runs(options)),
   run: (runId: string) => request(Models.RunDetail, paths.run(runId)),
   launch: (selection: string, staleOnly = false) =>
     request(Models.Launched, paths.launch, { method: "POST", body: { selection, staleOnly } }),
