@@ -130,7 +130,15 @@ export type PlanError =
  */
 export type Assessment = Omit<BackfillPlan, "runs">
 
-const assess = (
+/**
+ * What is requested, done, failed and missing now, over the reference
+ * definition, without cutting runs (what progress and the catalog's backfill
+ * page are computed from): linear in the number of ranges, and it names no
+ * partition, so it stays cheap at a million partitions.
+ *
+ * @since 0.2.0
+ */
+export const assess = (
   project: Project<unknown>,
   instance: InstanceShape,
   request: { readonly selection: string; readonly partitions: string; readonly now: number }

@@ -43,8 +43,8 @@ const start = (runner: Runner, generation: Generation, backfillId: string) =>
 /** The states of a backfill's requested partitions over its reference assets, now. */
 const statesOf = (generation: Generation, record: BackfillStore.BackfillRecord, now: number) =>
   Effect.gen(function*() {
-    const request = { selection: record.selection, partitions: record.partitions, policy: { _tag: "single-run" } as const, now }
-    const plan = yield* Backfill.plan(generation.project, generation.instance, request)
+    // `assess`, not `plan`: cutting runs names each run's partitions, which costs a key per range end
+    const plan = yield* Backfill.assess(generation.project, generation.instance, { selection: record.selection, partitions: record.partitions, now })
     const list: Array<View.States> = []
     for (const key of plan.referenceKeys) {
       const status = yield* (generation.instance.partitionStatus?.(key) ?? Effect.succeed(undefined))
@@ -53,26 +53,28 @@ const statesOf = (generation: Generation, record: BackfillStore.BackfillRecord, 
     return { space: plan.space, requested: plan.requested, states: View.combine(list, plan.requested) }
   })
 
+type View = Effect.Success<ReturnType<typeof statesOf>>
+type ViewResult = { readonly _tag: "Success"; readonly success: View } | { readonly _tag: "Failure"; readonly failure: { readonly message: string } }
+
 const summary = (generation: Generation, runner: Runner, record: BackfillStore.BackfillRecord, now: number) =>
-  Effect.map(
-    Effect.result(statesOf(generation, record, now)),
-    (result): PartitionModels.Backfill => ({
-      backfillId: record.backfillId,
-      selection: record.selection,
-      partitions: record.partitions,
-      policy: record.policy,
-      assetKeys: record.assetKeys,
-      status: record.status,
-      createdAt: record.createdAt,
-      updatedAt: record.updatedAt,
-      runCount: record.runIds.length,
-      ...(record.reason === undefined ? {} : { reason: record.reason }),
-      ...(record.cancelRequestedAt === undefined ? {} : { cancelRequestedAt: record.cancelRequestedAt }),
-      executing: runner.executing.has(record.backfillId),
-      // a backfill of assets no longer in the project still lists, with why its progress is unknown
-      ...(result._tag === "Success" ? { progress: View.counts(result.success.states) } : { progressError: result.failure.message })
-    })
-  )
+  Effect.map(Effect.result(statesOf(generation, record, now)), (result) => summaryOf(runner, record, result))
+
+const summaryOf = (runner: Runner, record: BackfillStore.BackfillRecord, result: ViewResult): PartitionModels.Backfill => ({
+  backfillId: record.backfillId,
+  selection: record.selection,
+  partitions: record.partitions,
+  policy: record.policy,
+  assetKeys: record.assetKeys,
+  status: record.status,
+  createdAt: record.createdAt,
+  updatedAt: record.updatedAt,
+  runCount: record.runIds.length,
+  ...(record.reason === undefined ? {} : { reason: record.reason }),
+  ...(record.cancelRequestedAt === undefined ? {} : { cancelRequestedAt: record.cancelRequestedAt }),
+  executing: runner.executing.has(record.backfillId),
+  // a backfill of assets no longer in the project still lists, with why its progress is unknown
+  ...(result._tag === "Success" ? { progress: View.counts(result.success.states) } : { progressError: result.failure.message })
+})
 
 const find = (generation: Generation, backfillId: string) =>
   Effect.flatMap(generation.instance.backfills.get(backfillId).pipe(Effect.mapError(storageError)), (record) =>
@@ -93,8 +95,9 @@ export const detail = (generation: Generation, runner: Runner, backfillId: strin
   Effect.gen(function*() {
     const now = yield* Clock.currentTimeMillis
     const record = yield* find(generation, backfillId)
-    const backfill = yield* summary(generation, runner, record, now)
-    const view = yield* Effect.option(statesOf(generation, record, now))
+    const result = yield* Effect.result(statesOf(generation, record, now))
+    const backfill = summaryOf(runner, record, result)
+    const view = result._tag === "Success" ? { _tag: "Some" as const, value: result.success } : { _tag: "None" as const }
     const offset = query.offset ?? 0
     const segments = view._tag === "Some"
       ? View.segments(view.value.states, offset, query.limit ?? 500, view.value.space.keyAt)

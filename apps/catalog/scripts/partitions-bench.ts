@@ -1,0 +1,88 @@
+/**
+ * Measures the partition views at scale: an hourly asset of N partitions
+ * (default 1,000,000) with S materialized stretches (default 10,000) and S/10
+ * failed ones, seeded into a SQLite file as status ranges. Times (medians of
+ * 15 requests, over HTTP, one at a time) the asset's partitions (counts and a
+ * 1,000-bucket bar), a page of its missing ranges, and a backfill's page over
+ * the whole range; with Chromium (`--browser`), navigation to the asset page
+ * until its counts are shown. Prints JSON.
+ *
+ *   node --conditions=@strata/source scripts/partitions-bench.ts [N] [S] [--browser]
+ */
+import { mkdtemp, rm } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { Asset, InMemoryIO, Instance, Partitions, Project } from "@strata/core"
+import { SqliteInstance } from "@strata/sqlite"
+import { Effect } from "effect"
+import { startCatalog } from "../src/index.ts"
+import { launchChromium } from "../test/browser.ts"
+import { testUiDir } from "../test/paths.ts"
+
+const numbers = process.argv.filter((arg) => /^\d+$/.test(arg)).map(Number)
+const size = numbers[0] ?? 1_000_000
+const stretches = numbers[1] ?? 10_000
+const keyAt = (i: number) => new Date(Date.UTC(1900, 0, 1) + i * 3_600_000).toISOString().slice(0, 16).replace("T", "-")
+const hours = Partitions.hourly({ start: "1900-01-01-00:00", end: keyAt(size) })
+const big = Asset.make("big_hourly", { partitions: hours }, () => Effect.succeed(1))
+const project = Project.make({ assets: [big] })
+const step = Math.floor(size / stretches)
+
+const seed = (path: string) =>
+  Effect.gen(function*() {
+    const instance = yield* Instance.Instance
+    const set = (ranges: ReadonlyArray<readonly [number, number]>) => ({ fingerprint: Partitions.fingerprint(hours), ranges })
+    const done = Array.from({ length: stretches }, (_, i): readonly [number, number] => [i * step, i * step + Math.floor(step / 2)])
+    const failed = Array.from({ length: Math.floor(stretches / 10) }, (_, i): readonly [number, number] => [i * step * 10 + Math.floor(step * 0.75), i * step * 10 + Math.floor(step * 0.75) + 1])
+    const now = Date.now()
+    yield* instance.createRun({ runId: "seed", selection: "big_hourly", assetKeys: ["big_hourly"], staleOnly: false, tags: {}, createdAt: now })
+    yield* instance.appendEvents([
+      { type: "asset-materialized", runId: "seed", timestamp: now, assetKey: "big_hourly", partition: "seed", metadata: {}, dataVersion: "v", codeVersion: "c", inputVersions: {}, partitionSet: set(done) },
+      { type: "step-failed", runId: "seed", timestamp: now, assetKey: "big_hourly", attempt: 1, durationMs: 1, error: { tag: "Error", message: "x" }, willRetry: false, partitionSet: set(failed) }
+    ])
+    yield* instance.backfills.create({ backfillId: "bf-all", selection: "big_hourly", partitions: `${keyAt(0)}...${keyAt(size - 1)}`, policy: "single-run", assetKeys: ["big_hourly"], createdAt: now })
+  }).pipe(Effect.provide(SqliteInstance.layer({ path })))
+
+const median = async (url: string) => {
+  const times: Array<number> = []
+  let bytes = 0
+  for (let i = 0; i < 15; i++) {
+    const start = performance.now()
+    const response = await fetch(url)
+    bytes = (await response.arrayBuffer()).byteLength
+    if (!response.ok) throw new Error(`${url}: ${response.status}`)
+    times.push(performance.now() - start)
+  }
+  times.sort((a, b) => a - b)
+  return { median_ms: Math.round(times[7]! * 10) / 10, bytes }
+}
+
+const dir = await mkdtemp(join(tmpdir(), "strata-partitions-bench-"))
+try {
+  const path = join(dir, "instance.db")
+  await Effect.runPromise(seed(path))
+  const catalog = await startCatalog({ load: () => Promise.resolve({ project, layer: InMemoryIO.layer }), instance: SqliteInstance.layer({ path }), uiDir: testUiDir, port: 0 })
+  const result: Record<string, unknown> = { partitions: size, materialized_stretches: stretches }
+  result["asset_partitions"] = await median(`${catalog.url}/api/asset/partitions?key=big_hourly`)
+  result["missing_ranges_page"] = await median(`${catalog.url}/api/asset/partitions/ranges?key=big_hourly&state=missing&offset=5000&limit=100`)
+  result["backfill_page"] = await median(`${catalog.url}/api/backfills/bf-all`)
+  if (process.argv.includes("--browser")) {
+    const browser = await launchChromium()
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
+    const times: Array<number> = []
+    for (let i = 0; i < 5; i++) {
+      const start = performance.now()
+      await page.goto(`${catalog.url}/asset/big_hourly`)
+      await page.getByTestId("partition-counts").waitFor()
+      times.push(performance.now() - start)
+    }
+    times.sort((a, b) => a - b)
+    result["asset_page_counts_shown_ms"] = Math.round(times[2]!)
+    result["dom_nodes"] = await page.evaluate(() => document.querySelectorAll("*").length)
+    await browser.close()
+  }
+  await catalog.close()
+  console.log(JSON.stringify(result, null, 2))
+} finally {
+  await rm(dir, { recursive: true, force: true })
+}
