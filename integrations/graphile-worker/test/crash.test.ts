@@ -114,6 +114,8 @@ describe("a worker killed mid-step", () => {
   })
 
   it("a step whose workers are SIGKILLed 3 times fails with WorkerLost and is not handed out again", async () => {
+    // the workers of the test before (its survivor) would take this run's step too: only this test's workers run
+    await stopWorkers(workers.splice(0))
     const block = path.join(folder, "lost-block")
     fs.mkdirSync(block)
     const env = {
