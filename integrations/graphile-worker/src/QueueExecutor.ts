@@ -113,7 +113,7 @@ export const layer = (
       name: `graphile-worker (queue ${settings.queue})`,
       execute: (plan, dispatch, { concurrency }) =>
         Effect.scoped(Effect.gen(function*() {
-          const tail = yield* RunTail.make(instance)
+          const tail = yield* RunTail.make(client, settings)
           yield* Effect.forkScoped(tail.follow())
           yield* Effect.addFinalizer(() => Effect.sync(() => tail.runId !== undefined && tails.byRun.delete(tail.runId)))
           const via = (request: StepRequest.StepRequest) => attemptOnWorker(client, enqueuer, instance, settings, tails, tail, request)

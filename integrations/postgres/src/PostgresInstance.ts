@@ -140,22 +140,6 @@ export class PostgresInstance {
     return x.wrap("appendEvents")(log.appendIn(connection, events))
   }
 
-  /**
-   * Takes the instance's append lock inside a caller's transaction (the lock
-   * `appendEvents` and {@link appendIn} take, held to the end of the
-   * transaction; taking it again in it is free). A caller that must decide
-   * what to append from the instance's state (is the run still going?) takes
-   * it first, so no other append commits between its read and its append.
-   */
-  static readonly lockAppends = (
-    client: PgClient["Service"],
-    connection: PgConnection,
-    options?: Options
-  ): Effect.Effect<void, InstanceError> => {
-    const x = new PgInstanceContext(client, options?.schema ?? "strata")
-    return x.wrap("appendEvents")(Effect.asVoid(x.lockEvents(connection)))
-  }
-
   /** The instance over the {@link PgClient} in context (migrated when the layer is built). */
   static readonly layer = (options?: Options): Layer.Layer<Instance.Instance, InstanceError, PgClient> =>
     Layer.effect(

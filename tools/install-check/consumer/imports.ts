@@ -9,6 +9,7 @@ const entries = [
   "@strata/sqlite",
   "@strata/arrow",
   "@strata/postgres",
+  "@strata/graphile-worker",
   "@strata/runtime",
   "@strata/snowflake",
   "@strata/iceberg",

@@ -292,4 +292,23 @@ describe("the published packages, installed with npm in a project outside the re
       rows: [{ id: 1, amount: 30 }, { id: 2, amount: 12.5 }, { id: 3, amount: 7 }]
     })
   })
+
+  it("runs steps on a `strata worker` process through @strata/graphile-worker", () => {
+    const prefix = `strata_install_check_dist_${process.pid}`
+    const host = process.env["STRATA_TEST_PGHOST"] ?? "127.0.0.1"
+    const port = process.env["STRATA_TEST_PGPORT"] ?? "5432"
+    const user = process.env["STRATA_TEST_PGUSER"] ?? "postgres"
+    const ran = consumer.run(`node distributed.ts (Postgres on ${host}:${port})`, process.execPath, ["distributed.ts", prefix], {
+      environment: { DATABASE_URL: `postgres://${user}@${host}:${port}/postgres` },
+      timeoutMs: 180_000
+    })
+    expect(Consumer.parseJson("node distributed.ts", ran)).toEqual({
+      status: "succeeded",
+      materialized: ["numbers", "total"],
+      // each step started on the worker process (its pid), not in the coordinator
+      startedOnWorker: [["numbers", true], ["total", true]],
+      total: 6,
+      workerExit: 0
+    })
+  })
 })

@@ -1,16 +1,16 @@
 /**
  * A worker's writes, committed in groups: each transaction takes every entry
  * queued meanwhile (the `step-started` of steps that began, the events of
- * steps that ended), appends their events to the instance in order, records
- * the ended jobs in `step_outcomes` and notifies each run's coordinator, so
- * that a step's events, its outcome row and the notification commit
- * together. The transaction first takes a share lock on the worker's own row:
+ * steps that ended), writes each entry's events as one row of `step_events`
+ * for the run's coordinator to append to the instance (workers never take the
+ * instance's append lock), records the ended jobs in `step_outcomes` and
+ * notifies each run's coordinator, so that a step's events, its outcome row
+ * and the notification commit together. The transaction first takes a share lock on the worker's own row:
  * a worker that was taken for dead (its row deleted, its steps handed to
  * another) can no longer record anything, and learns it here.
  */
 import type { Event } from "@strata/core"
-import type { PgClient, PgConnection } from "@strata/postgres"
-import { PostgresInstance } from "@strata/postgres"
+import type { PgClient } from "@strata/postgres"
 import { Deferred, Effect, Exit, Queue, Schema } from "effect"
 import type { Settings } from "../WorkerQueue.ts"
 import { channels } from "../WorkerQueue.ts"
@@ -83,9 +83,7 @@ export class EventWriter {
 
   private write(batch: ReadonlyArray<Entry>) {
     const { client, settings, workerId } = this
-    const events = batch.flatMap((entry) => entry.events)
     const outcomes = batch.flatMap((entry) => entry.outcome === undefined ? [] : [entry.outcome])
-    const runIds = [...new Set(outcomes.map((outcome) => outcome.runId))]
     return client.transaction((connection) =>
       Effect.gen(function*() {
         // `for key share`: a concurrent heartbeat (an update of a non-key column) does not wait for this
@@ -97,47 +95,23 @@ export class EventWriter {
               "for dead; its steps were given to other workers, and this one stops without recording them"
           })
         }
-        // the outcome rows and the notifications first: the instance's append lock, taken by `appendIn`, is then
-        // held for the append's own statements only (notifications are sent at commit whatever their order)
         if (outcomes.length > 0) {
           yield* connection.query(
             `insert into ${settings.schema}.step_outcomes (job_key, run_id, worker_id)
              select key, run, $3 from unnest($1::text[], $2::text[]) as o(key, run) on conflict do nothing`,
             [outcomes.map((o) => o.jobKey), outcomes.map((o) => o.runId), workerId]
           )
-          yield* connection.query(`select pg_notify($1, run) from unnest($2::text[]) as r(run)`, [channels(settings).events, runIds])
         }
-        const kept = yield* dropStartsOfEndedRuns(client, connection, settings, batch, events)
-        yield* PostgresInstance.appendIn(client, connection, kept, { schema: settings.instanceSchema })
+        // the events go to the run's coordinator, which appends them to the instance (no instance-wide lock here)
+        const rows = batch.filter((entry) => entry.events.length > 0)
+        yield* connection.query(
+          `insert into ${settings.schema}.step_events (run_id, events)
+           select run, events from unnest($1::text[], $2::json[]) with ordinality as r(run, events, position) order by position`,
+          [rows.map((entry) => entry.events[0]!.runId), rows.map((entry) => JSON.stringify(entry.events))]
+        )
+        const runIds = [...new Set(rows.map((entry) => entry.events[0]!.runId))]
+        yield* connection.query(`select pg_notify($1, run) from unnest($2::text[]) as r(run)`, [channels(settings).events, runIds])
       })
     )
   }
 }
-
-/**
- * The `step-started` of a long step is written on its own, ahead of its end. If the step's run was asked to
- * cancel (or ended) meanwhile, the coordinator records the step's failure itself: a start written after it
- * would show the step running in a run that is over. So such starts are checked under the append lock (the
- * cancel request commits before the coordinator's failure, which appends under that lock) and dropped.
- */
-const dropStartsOfEndedRuns = (
-  client: PgClient["Service"],
-  connection: PgConnection,
-  settings: Settings,
-  batch: ReadonlyArray<Entry>,
-  events: ReadonlyArray<Event.StrataEvent>
-) =>
-  Effect.gen(function*() {
-    const starts = batch.filter((entry) => entry.outcome === undefined)
-    if (starts.length === 0) return events
-    yield* PostgresInstance.lockAppends(client, connection, { schema: settings.instanceSchema })
-    const runIds = [...new Set(starts.flatMap((entry) => entry.events.map((event) => event.runId)))]
-    const over = yield* connection.query<{ run_id: string }>(
-      `select run_id from ${settings.instanceSchema}.runs where run_id = any($1::text[])
-       and (status in ('succeeded', 'failed', 'canceled') or cancel_requested_at is not null)`,
-      [runIds]
-    )
-    if (over.length === 0) return events
-    const ended = new Set(over.map((row) => row.run_id))
-    return batch.flatMap((entry) => entry.outcome === undefined && entry.events.some((e) => ended.has(e.runId)) ? [] : entry.events)
-  })

@@ -61,6 +61,8 @@ export const reap = (client: PgClient["Service"], settings: Settings) =>
       yield* connection.query(`select ${settings.graphileSchema}.force_unlock_workers($1::text[])`, [ids])
       yield* connection.query(`delete from ${settings.schema}.workers where worker_id = any($1::text[])`, [ids])
       yield* connection.query(`delete from ${settings.schema}.step_outcomes where finished_at < now() - interval '1 day'`)
+      // events no coordinator took (its process died): the run was failed by the instance's orphan reaping
+      yield* connection.query(`delete from ${settings.schema}.step_events where written_at < now() - interval '1 day'`)
       return ids
     })
   )

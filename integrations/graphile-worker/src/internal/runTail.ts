@@ -1,48 +1,55 @@
 /**
  * The coordinator's view of one run's steps on workers: the attempts it waits
- * for, and the run's event log tailed from a cursor. Workers append a step's
- * events and notify the run's channel in the same transaction; each
+ * for, and the step events workers wrote for the run (`step_events`). Workers
+ * write a step's events and notify the run's channel in one transaction; each
  * notification (and the periodic tick, in case one was missed) wakes the tail,
- * which reads the run's events after its cursor (one indexed query per wake,
- * however many steps ended) and ends the attempts whose end event arrived.
+ * which takes the run's rows and appends their events to the instance in one
+ * transaction (the rows are deleted in it: each event is appended once), then
+ * ends the attempts whose end event arrived. The instance's append lock is
+ * taken by the run's coordinator only, once per wake however many steps
+ * ended, never by the workers.
+ *
+ * Events of a step the coordinator no longer waits for (its run was canceled
+ * and the coordinator recorded the step's failure; an attempt superseded) are
+ * dropped: a start written after the step's recorded end would show it
+ * running in a run that is over.
  */
-import type { Event, Instance, StepRequest } from "@strata/core"
+import type { Event, StepRequest } from "@strata/core"
+import type { PgClient } from "@strata/postgres"
+import { PostgresInstance } from "@strata/postgres"
 import { Deferred, Effect, Queue } from "effect"
+import type { Settings } from "../WorkerQueue.ts"
 
-type StoredEvent = Event.StoredEvent
+type StrataEvent = Event.StrataEvent
 type StepResult = StepRequest.StepResult
 
 interface Waiter {
   readonly attempt: number
-  readonly events: Array<StoredEvent>
+  readonly events: Array<StrataEvent>
   readonly deferred: Deferred.Deferred<StepResult>
 }
 
-const pageSize = 1_000
+const pageSize = 2_000
 
 export const stepKey = (assetKey: string, partition: string | undefined): string => `${assetKey}\u0000${partition ?? ""}`
 
 export class RunTail {
-  runId: string | undefined
-  cursor: number
+  runId: string | undefined = undefined
   /** When the run was last warned that no worker serves its queue. */
   warnedAt: number | undefined = undefined
   readonly waiting = new Map<string, Waiter>()
   readonly signal: Queue.Queue<void>
-  private readonly instance: Instance.InstanceShape
+  private readonly client: PgClient["Service"]
+  private readonly settings: Settings
 
-  constructor(instance: Instance.InstanceShape, cursor: number, signal: Queue.Queue<void>) {
-    this.instance = instance
-    this.cursor = cursor
+  constructor(client: PgClient["Service"], settings: Settings, signal: Queue.Queue<void>) {
+    this.client = client
+    this.settings = settings
     this.signal = signal
   }
 
-  static make = (instance: Instance.InstanceShape): Effect.Effect<RunTail, Instance.InstanceError> =>
-    Effect.gen(function*() {
-      // events of steps enqueued from now on are appended after this id (ids follow commit order)
-      const cursor = yield* instance.lastEventId()
-      return new RunTail(instance, cursor, yield* Queue.unbounded<void>())
-    })
+  static make = (client: PgClient["Service"], settings: Settings): Effect.Effect<RunTail> =>
+    Effect.map(Queue.unbounded<void>(), (signal) => new RunTail(client, settings, signal))
 
   wake(): void {
     Queue.offerUnsafe(this.signal, undefined)
@@ -57,7 +64,7 @@ export class RunTail {
     this.waiting.delete(stepKey(assetKey, partition))
   }
 
-  /** Reads the events after the cursor, whenever woken, until the scope closes. */
+  /** Moves the run's step events into the instance whenever woken, until the scope closes. */
   follow(): Effect.Effect<never> {
     const self = this
     return Effect.forever(
@@ -67,30 +74,67 @@ export class RunTail {
         const runId = self.runId
         if (runId === undefined || self.waiting.size === 0) return
         for (;;) {
-          const events = yield* self.instance.runEvents(runId, { after: self.cursor, limit: pageSize })
-          for (const event of events) self.accept(event)
-          if (events.length < pageSize) return
+          const taken = yield* self.take(runId)
+          if (taken < pageSize) return
         }
       }).pipe(Effect.catch(() => Effect.sleep(100)))
     )
   }
 
-  private accept(event: StoredEvent): void {
-    this.cursor = event.id
-    if (!("assetKey" in event) || event.assetKey === undefined) return
-    const waiter = this.waiting.get(stepKey(event.assetKey, event.partition))
-    if (waiter === undefined) return
-    if ((event.type === "step-succeeded" || event.type === "step-failed") && event.attempt === waiter.attempt) {
+  /** One transaction: take up to a page of the run's rows, append the events still wanted; then end the attempts. */
+  private take(runId: string): Effect.Effect<number, unknown> {
+    const { client, settings } = this
+    const self = this
+    return Effect.gen(function*() {
+      const accepted: Array<{ readonly waiter: Waiter; readonly events: ReadonlyArray<StrataEvent> }> = []
+      const count = yield* client.transaction((connection) =>
+        Effect.gen(function*() {
+          accepted.length = 0
+          const rows = yield* connection.query<{ seq: string; events: ReadonlyArray<StrataEvent> }>(
+            `delete from ${settings.schema}.step_events where seq in (
+               select seq from ${settings.schema}.step_events where run_id = $1 order by seq limit $2
+             ) returning seq, events`,
+            [runId, pageSize]
+          )
+          for (const row of [...rows].sort((a, b) => Number(a.seq) - Number(b.seq))) {
+            const waiter = self.waiterOf(row.events)
+            if (waiter !== undefined) accepted.push({ waiter, events: row.events })
+          }
+          const events = accepted.flatMap((entry) => entry.events)
+          if (events.length > 0) yield* PostgresInstance.appendIn(client, connection, events, { schema: settings.instanceSchema })
+          return rows.length
+        })
+      )
+      for (const { waiter, events } of accepted) self.deliver(waiter, events)
+      return count
+    })
+  }
+
+  /** The waiter a worker's row of events belongs to, if it still waits for that attempt. */
+  private waiterOf(events: ReadonlyArray<StrataEvent>): Waiter | undefined {
+    const first = events.find((event) => "assetKey" in event && event.assetKey !== undefined) as
+      | (StrataEvent & { readonly assetKey: string; readonly partition?: string | undefined; readonly attempt?: number })
+      | undefined
+    if (first === undefined) return undefined
+    const waiter = this.waiting.get(stepKey(first.assetKey, first.partition))
+    if (waiter === undefined) return undefined
+    const attempt = events.find((event): event is StrataEvent & { attempt: number } => "attempt" in event && typeof event.attempt === "number")
+    return attempt === undefined || attempt.attempt === waiter.attempt ? waiter : undefined
+  }
+
+  private deliver(waiter: Waiter, events: ReadonlyArray<StrataEvent>): void {
+    for (const event of events) {
       waiter.events.push(event)
-      this.forget(event.assetKey, event.partition)
-      Deferred.doneUnsafe(waiter.deferred, Effect.succeed(resultOf(waiter.events, event)))
-    } else if (event.type === "step-started" ? event.attempt === waiter.attempt : true) {
-      waiter.events.push(event)
+      if (event.type === "step-succeeded" || event.type === "step-failed") {
+        this.forget(event.assetKey, event.partition)
+        Deferred.doneUnsafe(waiter.deferred, Effect.succeed(resultOf(waiter.events, event)))
+        return
+      }
     }
   }
 }
 
-const resultOf = (events: ReadonlyArray<StoredEvent>, end: StoredEvent): StepResult => {
+const resultOf = (events: ReadonlyArray<StrataEvent>, end: StrataEvent): StepResult => {
   if (end.type === "step-failed") return { status: "failed", error: end.error, willRetry: end.willRetry, events }
   const recorded = events.find((event) => event.type === "asset-materialized" || event.type === "asset-observed")
   return {

@@ -8,6 +8,10 @@
  *   written in the same transaction as those events, so a job delivered
  *   again after its events committed (its worker died before telling
  *   graphile-worker it was done) is not run twice.
+ * - `step_events`: the events workers wrote, one row per step (or per early
+ *   `step-started`), until the run's coordinator moves them into the
+ *   instance's event log (it deletes the rows in the transaction that
+ *   appends them).
  */
 import type { PgClient } from "@strata/postgres"
 import { Effect } from "effect"
@@ -33,7 +37,15 @@ export const migrations = (s: string): ReadonlyArray<string> => [
     worker_id text not null,
     finished_at timestamptz not null default now()
   )`,
-  `create index if not exists step_outcomes_finished on ${s}.step_outcomes (finished_at)`
+  `create index if not exists step_outcomes_finished on ${s}.step_outcomes (finished_at)`,
+  // a step's events, written by its worker, until the run's coordinator appends them to the instance
+  `create table if not exists ${s}.step_events (
+    seq bigserial primary key,
+    run_id text not null,
+    events json not null,
+    written_at timestamptz not null default now()
+  )`,
+  `create index if not exists step_events_run on ${s}.step_events (run_id, seq)`
 ]
 
 /** Migrates graphile-worker's schema and this package's (once, under an advisory lock, when processes start together). */
