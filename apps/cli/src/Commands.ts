@@ -9,7 +9,7 @@ import { hostname } from "node:os"
 import * as path from "node:path"
 import * as readline from "node:readline/promises"
 import type { Instance as InstanceModule } from "@strata/core"
-import { AssetState, ExecutionPlan, Instance, Materialize, Observe, RunCoordinator, RunQueue, Selection, ShapeDiff, Staleness, StrataConfig } from "@strata/core"
+import { AssetState, DynamicPartitionStore, ExecutionPlan, Instance, Materialize, Observe, RunCoordinator, RunQueue, Selection, ShapeDiff, Staleness, StrataConfig } from "@strata/core"
 import { Runtime } from "@strata/runtime"
 import { Effect, Logger, Option } from "effect"
 import type { Layer } from "effect"
@@ -17,6 +17,7 @@ import type { Scope } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import * as Checks from "./Checks.ts"
 import { automationCommands, startDaemon } from "./AutomationCommands.ts"
+import { partitionsCommand } from "./PartitionsCommand.ts"
 import { backfillCommands } from "./Backfill.ts"
 import type { CliFailure } from "./CliError.ts"
 import { defaultInstanceLayer } from "./DefaultInstance.ts"
@@ -113,7 +114,11 @@ const materialize = Command.make(
       const project = environment.loaded.project
       const selection = Option.getOrUndefined(input.select)
       // planned once: the plan counted here is the plan the run executes
-      const planned = yield* ExecutionPlan.make(project, { selection, staleOnly: input.staleOnly, partition }).pipe(
+      const dynamicKeys = yield* provided(
+        environment,
+        Effect.flatMap(Effect.service(Instance.Instance), (instance) => DynamicPartitionStore.keysFor(project, instance))
+      )
+      const planned = yield* ExecutionPlan.make(project, { selection, staleOnly: input.staleOnly, partition, dynamicKeys }).pipe(
         Effect.mapError(coreFailure)
       )
       // --stale-only: a partitioned asset's step keeps only its stale and missing partitions
@@ -833,5 +838,5 @@ export const strata = Command.make("strata").pipe(
     { command: "strata init my-project", description: "A new project in ./my-project" },
     { command: "STRATA_ENV=prod strata materialize --stale-only", description: "In another environment" }
   ]),
-  Command.withSubcommands([materialize, status, list, runs, checks, dev, worker, wipe, init, ...automationCommands, ...backfillCommands])
+  Command.withSubcommands([materialize, status, list, runs, checks, dev, worker, wipe, init, ...automationCommands, ...backfillCommands, partitionsCommand])
 )

@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { Instance, Partitions, Staleness } from "@strata/core"
+import { DynamicPartitionStore, Instance, Partitions, Staleness } from "@strata/core"
 import type { Project } from "@strata/core"
 import { Effect } from "effect"
 import type { Terminal } from "./Output.ts"
@@ -34,8 +34,9 @@ export const read = (project: Project.Project<unknown>, keys: ReadonlyArray<stri
   Effect.gen(function*() {
     const instance = yield* Instance.Instance
     const now = Date.now()
-    const summaries = yield* Partitions.summaries(project, instance, { keys: new Set(keys), now })
-    const staleness = new Map((yield* Staleness.partitions(project, { selection, now })).map((s) => [s.key, s] as const))
+    const dynamicKeys = yield* DynamicPartitionStore.keysFor(project, instance)
+    const summaries = yield* Partitions.summaries(project, instance, { keys: new Set(keys), now, dynamicKeys })
+    const staleness = new Map((yield* Staleness.partitions(project, { selection, now, dynamicKeys })).map((s) => [s.key, s] as const))
     return summaries.map((summary): PartitionReport => {
       const stale = staleness.get(summary.key)
       return {

@@ -21,6 +21,7 @@
 import { randomUUID } from "node:crypto"
 import { Effect, Schema } from "effect"
 import type { BackfillRecord } from "./BackfillStore.ts"
+import * as DynamicPartitionStore from "./DynamicPartitionStore.ts"
 import * as ExecutionPlan from "./ExecutionPlan.ts"
 import { Instance } from "./Instance.ts"
 import type { InstanceError, InstanceShape } from "./Instance.ts"
@@ -144,12 +145,19 @@ export const assess = (
   request: { readonly selection: string; readonly partitions: string; readonly now: number }
 ): Effect.Effect<Assessment, PlanError> =>
   Effect.gen(function*() {
-    const executionPlan = yield* ExecutionPlan.make(project, { selection: request.selection, partition: request.partitions, now: request.now })
+    // dynamic definitions resolve with the keys stored in the instance
+    const dynamicKeys = yield* DynamicPartitionStore.keysFor(project, instance)
+    const executionPlan = yield* ExecutionPlan.make(project, {
+      selection: request.selection,
+      partition: request.partitions,
+      now: request.now,
+      dynamicKeys
+    })
     const steps = executionPlan.steps.filter((step) => step.stepKind === "materialize" && step.partitions !== undefined)
     let reference: { space: Partitions.Space; requested: Ranges } | undefined
     const referenceKeys: Array<string> = []
     for (const step of steps) {
-      const space = Partitions.resolve(project.get(step.key)!.partitions!, { now: request.now })
+      const space = Partitions.resolve(project.get(step.key)!.partitions!, { now: request.now, dynamic: (name) => dynamicKeys?.[name] })
       if (reference === undefined) {
         const parsed = Partitions.parseSelection(space, request.partitions, { asset: step.key })
         if (parsed instanceof Partitions.InvalidPartitionKey) continue
@@ -276,7 +284,12 @@ export const run = <R>(
       const runId = randomUUID()
       yield* store.addRun(backfillId, runId, now())
       options?.onReport?.({ _tag: "run-started", runId, index, of: planned.runs.length, selection: piece.selection })
-      const executionPlan = yield* ExecutionPlan.make(project as Project<unknown>, { selection: record.selection, partition: piece.selection, now: now() })
+      const executionPlan = yield* ExecutionPlan.make(project as Project<unknown>, {
+        selection: record.selection,
+        partition: piece.selection,
+        now: now(),
+        dynamicKeys: yield* DynamicPartitionStore.keysFor(project as Project<unknown>, instance)
+      })
       const result = yield* RunCoordinator.execute(project, executionPlan, {
         runId,
         concurrency: options?.concurrency,

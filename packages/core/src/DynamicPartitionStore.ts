@@ -19,10 +19,11 @@
  *
  * @since 0.1.0
  */
-import type { Effect } from "effect"
-import { Schema } from "effect"
-import type { InstanceError } from "./Instance.ts"
+import { Effect, Schema } from "effect"
+import type { InstanceError, InstanceShape } from "./Instance.ts"
+import type { PartitionsDefinition } from "./Partitions.ts"
 import { keyProblem } from "./Partitions.ts"
+import type { Project } from "./Project.ts"
 
 /** At most this many keys in one `add` or `remove`. @since 0.1.0 */
 export const MAX_KEYS_PER_CALL = 10_000
@@ -143,3 +144,36 @@ export const planAdd = (present: ReadonlySet<string>, keys: ReadonlyArray<string
   }
   return { added, existing }
 }
+
+const namesOf = (definition: PartitionsDefinition | undefined, into: Set<string>): void => {
+  if (definition?._tag === "Dynamic") into.add(definition.name)
+  else if (definition?._tag === "Multi") for (const d of definition.dimensions) namesOf(d.partitions, into)
+}
+
+/**
+ * The names of the dynamic definitions a project uses, by asset key.
+ *
+ * @since 0.1.0
+ */
+export const definitionsOf = (project: Project<unknown>): Map<string, ReadonlySet<string>> => {
+  const byAsset = new Map<string, ReadonlySet<string>>()
+  for (const node of project.graph.nodes) {
+    const names = new Set<string>()
+    namesOf(node.partitions, names)
+    if (names.size > 0) byAsset.set(node.key, names)
+  }
+  return byAsset
+}
+
+/**
+ * The stored keys of the project's dynamic definitions, by name, as a plan
+ * takes them (`ExecutionPlan.make({ dynamicKeys })`); `undefined` when the
+ * project has none (nothing is read).
+ *
+ * @since 0.1.0
+ */
+export const keysFor = (
+  project: Project<unknown>,
+  instance: InstanceShape
+): Effect.Effect<Readonly<Record<string, ReadonlyArray<string | null>>> | undefined, InstanceError> =>
+  definitionsOf(project).size === 0 ? Effect.succeed(undefined) : instance.dynamicPartitions.all()

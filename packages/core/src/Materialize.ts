@@ -27,6 +27,7 @@
  */
 import { Effect } from "effect"
 import type { Node } from "./Asset.ts"
+import * as DynamicPartitionStore from "./DynamicPartitionStore.ts"
 import * as ExecutionPlan from "./ExecutionPlan.ts"
 import * as InMemoryIO from "./InMemoryIO.ts"
 import type { InstanceError } from "./Instance.ts"
@@ -117,18 +118,20 @@ export const plan = (
 ): Effect.Effect<ExecutionPlan.ExecutionPlan, MaterializeError, Instance> => {
   const reexecute = options?.reexecute
   if (reexecute === undefined) {
-    return Effect.flatMap(
-      ExecutionPlan.make(project, {
+    return Effect.gen(function*() {
+      // dynamic partition keys come from the instance unless given
+      const dynamicKeys = options?.dynamicKeys ?? (yield* DynamicPartitionStore.keysFor(project, yield* Instance))
+      const plan = yield* ExecutionPlan.make(project, {
         selection: options?.selection,
         partition: options?.partition,
         now: options?.now,
-        dynamicKeys: options?.dynamicKeys,
+        dynamicKeys,
         observeSources: options?.observeSources,
         staleOnly: options?.staleOnly,
         checks: options?.checks
-      }),
-      (plan) => ExecutionPlan.narrowToStale(project, plan)
-    )
+      })
+      return yield* ExecutionPlan.narrowToStale(project, plan)
+    })
   }
   return Effect.gen(function*() {
     const instance = yield* Instance

@@ -35,6 +35,7 @@ import * as Selection from "./Selection.ts"
 import * as Version from "./Version.ts"
 import type { PartitionVersions } from "./Instance.ts"
 import * as PartitionStaleness from "./partitions/staleness.ts"
+import * as DynamicPartitionStore from "./DynamicPartitionStore.ts"
 
 export type {
   PartitionReasonRanges,
@@ -290,11 +291,12 @@ export const partitions = (
       versions.set(node.key, instance.partitionVersions === undefined ? undefined : yield* instance.partitionVersions(node.key))
     }
     const now = options?.now ?? Date.now()
+    const dynamicKeys = options?.dynamicKeys ?? (yield* DynamicPartitionStore.keysFor(project, instance))
     const all = PartitionStaleness.compute(project, {
       versions,
       records,
       assetStatus: (key) => statuses.get(key),
-      resolution: { now, dynamic: (name) => options?.dynamicKeys?.[name] }
+      resolution: { now, dynamic: (name) => dynamicKeys?.[name] }
     })
     return [...selected([...all.values()])]
   })

@@ -60,12 +60,20 @@ export const summarize = (key: string, space: Partitions.Space, status: Partitio
 export const summaries = (
   project: Project<unknown>,
   instance: InstanceShape,
-  options?: { readonly now?: number | undefined; readonly keys?: ReadonlySet<string> | undefined }
+  options?: {
+    readonly now?: number | undefined
+    readonly keys?: ReadonlySet<string> | undefined
+    /** Keys of dynamic definitions by name (`instance.dynamicPartitions.all()`). */
+    readonly dynamicKeys?: Readonly<Record<string, ReadonlyArray<string | null>>> | undefined
+  }
 ): Effect.Effect<Array<PartitionSummary>, InstanceError> =>
   Effect.forEach(
     project.graph.nodes.filter((node) => node.partitions !== undefined && (options?.keys?.has(node.key) ?? true)),
     (node) => {
-      const space = Partitions.resolve(node.partitions!, { now: options?.now ?? Date.now() })
+      const space = Partitions.resolve(node.partitions!, {
+        now: options?.now ?? Date.now(),
+        dynamic: (name) => options?.dynamicKeys?.[name]
+      })
       const read = instance.partitionStatus?.(node.key) ?? Effect.succeed(undefined)
       return Effect.map(read, (status) => summarize(node.key, space, status))
     }
