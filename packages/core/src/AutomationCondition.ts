@@ -14,6 +14,7 @@
  *   of a chain), so one eager chain becomes one run;
  * - `requestedSinceUpdated`: the daemon requested it and it has not
  *   materialized since (the request is pending, or its run failed);
+ * - `freshnessLate`: its freshness policy says it is late now;
  * - `hasNewData` (inside `anyUpstream` / `allUpstreams`): the upstream was
  *   updated after the downstream last materialized or was requested, by a run
  *   other than the one requested for the downstream;
@@ -24,7 +25,7 @@
  * - `anyUpstream(condition, { allow, ignore })`, `allUpstreams(...)`: the
  *   condition on the asset's direct upstreams (allow/ignore: asset keys).
  *
- * Built-ins: {@link onMissing}, {@link eager}, {@link onCron}. Evaluation
+ * Built-ins: {@link onMissing}, {@link eager}, {@link onCron}, {@link onLate}. Evaluation
  * results ({@link Result}) say which operand was true or false: the daemon
  * stores them so `strata automation why` can answer.
  *
@@ -44,6 +45,8 @@
  */
 import { Schema } from "effect"
 import * as Cron from "./Cron.ts"
+import type { FreshnessPolicy } from "./Freshness.ts"
+import * as Freshness from "./Freshness.ts"
 import type { AssetRecord } from "./Instance.ts"
 import type { AssetStatus } from "./Staleness.ts"
 
@@ -62,6 +65,7 @@ export type Condition =
   | { readonly _tag: "NewlyRequested" }
   | { readonly _tag: "RequestedSinceUpdated" }
   | { readonly _tag: "HasNewData" }
+  | { readonly _tag: "FreshnessLate" }
   | { readonly _tag: "CronTickPassed"; readonly cron: Cron.Cron }
   | { readonly _tag: "UpdatedSinceCronTick"; readonly cron: Cron.Cron }
   | { readonly _tag: "AnyUpstream"; readonly condition: Condition; readonly filter: UpstreamFilter }
@@ -99,6 +103,13 @@ export const newlyRequested: Condition = { _tag: "NewlyRequested" }
 export const requestedSinceUpdated: Condition = { _tag: "RequestedSinceUpdated" }
 /** @since 0.1.0 */
 export const hasNewData: Condition = { _tag: "HasNewData" }
+/**
+ * The asset's freshness policy (`Freshness.policy`) says it is late now;
+ * false for an asset without a policy.
+ *
+ * @since 0.1.0
+ */
+export const freshnessLate: Condition = { _tag: "FreshnessLate" }
 
 /**
  * A tick of `expression` (in `timezone`, default UTC) passed that the asset
@@ -142,6 +153,19 @@ export const onMissing = (): Condition => ({
   _tag: "And",
   label: "on missing",
   conditions: [missing, not(inProgress), not(requestedSinceUpdated)]
+})
+
+/**
+ * Requested once when its freshness policy says it is late: late, not in
+ * progress, not requested already since it last materialized (a failed run
+ * is not retried in a loop).
+ *
+ * @since 0.1.0
+ */
+export const onLate = (): Condition => ({
+  _tag: "And",
+  label: "on late",
+  conditions: [freshnessLate, not(inProgress), not(requestedSinceUpdated)]
 })
 
 /**
@@ -190,6 +214,9 @@ export interface AssetState {
   readonly requestRunId?: string | undefined
   /** Per cron (`Cron.id`), the latest tick handled (ms since the epoch). */
   readonly cronHandled?: Readonly<Record<string, number>> | undefined
+  /** The freshness the daemon last recorded for the asset's policy, and since when. */
+  readonly freshness?: "fresh" | "late" | undefined
+  readonly freshnessSince?: number | undefined
 }
 
 /**
@@ -200,7 +227,9 @@ export interface AssetState {
 export const AssetStateSchema = Schema.Struct({
   requestedAt: Schema.optional(Schema.Number),
   requestRunId: Schema.optional(Schema.String),
-  cronHandled: Schema.optional(Schema.Record(Schema.String, Schema.Number))
+  cronHandled: Schema.optional(Schema.Record(Schema.String, Schema.Number)),
+  freshness: Schema.optional(Schema.Literals(["fresh", "late"])),
+  freshnessSince: Schema.optional(Schema.Number)
 })
 
 /**
@@ -242,6 +271,8 @@ export interface Facts {
   readonly record: AssetRecord | undefined
   readonly status: AssetStatus | undefined
   readonly state: AssetState | undefined
+  /** The asset's freshness policy, if it has one. */
+  readonly freshness?: FreshnessPolicy | undefined
 }
 
 /**
@@ -297,6 +328,9 @@ const operand = (label: string, value: boolean): Result => {
 export const handledTick = (state: AssetState | undefined, cron: Cron.Cron, now: number): number | undefined =>
   state?.cronHandled?.[Cron.id(cron)] ?? Cron.latest(cron, now)
 
+const isLate = (subject: Facts, now: number): boolean =>
+  subject.freshness !== undefined && Freshness.evaluate(subject.freshness, Freshness.lastUpdated(subject.record), now).status === "late"
+
 /** The latest tick of `cron` at `now`, once per evaluation when the context memoizes it. */
 const latestTick = (cron: Cron.Cron, context: Context): number | undefined =>
   context.latestTick === undefined ? Cron.latest(cron, context.now) : context.latestTick(cron)
@@ -331,6 +365,8 @@ export const holds = (condition: Condition, subject: Facts, context: Context, do
     }
     case "HasNewData":
       return downstream !== undefined && newDataFor(subject, downstream)
+    case "FreshnessLate":
+      return isLate(subject, context.now)
     case "CronTickPassed": {
       const latest = latestTick(condition.cron, context)
       const handled = subject.state?.cronHandled?.[Cron.id(condition.cron)] ?? latest
@@ -390,6 +426,8 @@ export const evaluate = (condition: Condition, subject: Facts, context: Context,
     }
     case "HasNewData":
       return operand("has new data", downstream !== undefined && newDataFor(subject, downstream))
+    case "FreshnessLate":
+      return operand(subject.freshness === undefined ? "freshness late (no policy)" : `freshness late (${subject.freshness.description})`, isLate(subject, context.now))
     case "CronTickPassed": {
       const latest = latestTick(condition.cron, context)
       const handled = subject.state?.cronHandled?.[Cron.id(condition.cron)] ?? latest

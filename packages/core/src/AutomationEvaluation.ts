@@ -16,6 +16,7 @@ import type * as AssetGraph from "./AssetGraph.ts"
 import type { AssetState, Condition, Facts, Result } from "./AutomationCondition.ts"
 import * as AutomationCondition from "./AutomationCondition.ts"
 import * as Cron from "./Cron.ts"
+import type { FreshnessPolicy } from "./Freshness.ts"
 import type { AssetRecord, InstanceError } from "./Instance.ts"
 import { Instance } from "./Instance.ts"
 import type { Project } from "./Project.ts"
@@ -191,11 +192,23 @@ export const upstreamKeys = (graph: AssetGraph.AssetGraph): ReadonlyArray<Readon
   return keys
 }
 
+const policiesByProject = new WeakMap<Project<unknown>, ReadonlyMap<string, FreshnessPolicy>>()
+
+const policiesOf = (project: Project<unknown>): ReadonlyMap<string, FreshnessPolicy> => {
+  let policies = policiesByProject.get(project)
+  if (policies === undefined) {
+    policies = new Map(project.freshness.map((policy) => [policy.assetKey, policy] as const))
+    policiesByProject.set(project, policies)
+  }
+  return policies
+}
+
 /** The per-evaluation view of the instance: facts built once per asset, cron ticks once per cron. */
 const contextOf = (input: Input, requested: Set<string>): AutomationCondition.Context => {
   const graph = input.project.graph
   const ups = upstreamKeys(graph)
   const known: Array<Facts | undefined> = new Array(graph.nodes.length)
+  const policies = policiesOf(input.project)
   const ticks = new Map<Cron.Cron, number | undefined>()
   return {
     now: input.now,
@@ -205,7 +218,14 @@ const contextOf = (input: Input, requested: Set<string>): AutomationCondition.Co
     facts: (key) => {
       const i = graph.index.get(key)
       if (i === undefined) return { key, upstream: [], record: input.records.get(key), status: input.statuses.get(key), state: input.states.get(key) }
-      return known[i] ??= { key, upstream: ups[i]!, record: input.records.get(key), status: input.statuses.get(key), state: input.states.get(key) }
+      return known[i] ??= {
+        key,
+        upstream: ups[i]!,
+        record: input.records.get(key),
+        status: input.statuses.get(key),
+        state: input.states.get(key),
+        freshness: policies.get(key)
+      }
     },
     latestTick: (cron) => {
       if (ticks.has(cron)) return ticks.get(cron)

@@ -7,8 +7,8 @@
  * latest tick of the `cron` deadline (`"0 6 * * *"`: updated every day by 06:00),
  * and says since when; a `fresh` asset says until when it stays fresh.
  *
- * `strata status` evaluates the policies (the daemon will, when it exists), and
- * `evaluate` is a pure function usable as an automation operand.
+ * `strata status` evaluates the policies, the daemon records when an asset turns late or fresh again (`changes`), and
+ * `AutomationCondition.freshnessLate` / `onLate()` request an asset when it is late.
  *
  * @example
  * ```ts
@@ -186,3 +186,41 @@ export const status = (
     const now = options?.now ?? Date.now()
     return policies.map((p) => evaluate(p, lastUpdated(records.get(p.assetKey)), now))
   })
+
+/**
+ * A policy whose status differs from the one last recorded (`previous`):
+ * `late`, `fresh again` (late before), or first seen.
+ *
+ * @since 0.1.0
+ */
+export interface Change {
+  readonly status: FreshnessStatus
+  readonly previous: "fresh" | "late" | undefined
+  /** Worth telling: late, or fresh again after late (a first `fresh` is only recorded). */
+  readonly notable: boolean
+}
+
+/**
+ * What the daemon does with freshness at `now`, as a pure function: the
+ * policies whose status changed since the one recorded for their asset, and
+ * when the next fresh asset turns late (to wake then).
+ *
+ * @since 0.1.0
+ */
+export const changes = (
+  policies: ReadonlyArray<FreshnessPolicy>,
+  records: ReadonlyMap<string, AssetRecord>,
+  recorded: (key: string) => "fresh" | "late" | undefined,
+  now: number
+): { readonly changes: ReadonlyArray<Change>; readonly nextCheck: number | undefined } => {
+  const found: Array<Change> = []
+  let nextCheck: number | undefined
+  for (const p of policies) {
+    const status = evaluate(p, lastUpdated(records.get(p.assetKey)), now)
+    if (status.freshUntil !== undefined && (nextCheck === undefined || status.freshUntil < nextCheck)) nextCheck = status.freshUntil
+    const previous = recorded(p.assetKey)
+    if (previous === status.status) continue
+    found.push({ status, previous, notable: status.status === "late" || previous === "late" })
+  }
+  return { changes: found, nextCheck: nextCheck === undefined ? undefined : nextCheck + 1 }
+}

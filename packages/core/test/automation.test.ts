@@ -7,6 +7,7 @@ import {
   AutomationCondition as C,
   AutomationEvaluation,
   Cron,
+  Freshness,
   InMemoryIO,
   Instance,
   Materialize,
@@ -231,4 +232,27 @@ describe("AutomationEvaluation without explaining", () => {
       const quiet = yield* AutomationEvaluation.read(project, { now: 0, previousCursor: 0, cursor, runId: "r", previous: new Map([["lonely", false]]) })
       expect(quiet.evaluations.map((e) => e.assetKey)).toEqual(["silver", "gold"])
     }).pipe(Effect.provide(Layer.mergeAll(InMemoryIO.layer, Instance.layerMemory))))
+})
+
+describe("freshness as an operand", () => {
+  it("freshnessLate reads the asset's policy at the evaluation's time; Freshness.changes tells what changed", () => {
+    const report = Asset.make("report", {}, () => Effect.succeed(1))
+    const policy = Freshness.policy(report, { maxLag: "1 hour" })
+    const reportProject = Project.make({ assets: [report], freshness: [policy], automation: { conditions: { report: C.onLate() } } })
+    const materializedAt = Date.UTC(2026, 0, 1)
+    const records = new Map([["report", {
+      assetKey: "report",
+      materialization: { eventId: 1, runId: "r", assetKey: "report", timestamp: materializedAt, metadata: {}, dataVersion: "d", codeVersion: "c", inputVersions: {} }
+    }]])
+    const at = (now: number) =>
+      AutomationEvaluation.evaluate({ project: reportProject, now, previousCursor: 1, cursor: 1, records, statuses: new Map(), states: new Map(), inProgress: new Set(), runId: "r" })
+    expect(at(materializedAt + 1_000).requested).toEqual([])
+    const late = at(materializedAt + 3_600_001)
+    expect(late.requested).toEqual(["report"])
+    expect(late.evaluations[0]!.result.children![0]).toEqual({ label: "freshness late (updated within 1h)", value: true })
+    const changed = Freshness.changes([policy], records, () => "fresh", materializedAt + 3_600_001)
+    expect(changed.changes.map((change) => [change.status.status, change.previous, change.notable])).toEqual([["late", "fresh", true]])
+    const quiet = Freshness.changes([policy], records, () => "fresh", materializedAt + 1_000)
+    expect(quiet).toEqual({ changes: [], nextCheck: materializedAt + 3_600_001 })
+  })
 })

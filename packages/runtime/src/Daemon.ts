@@ -16,6 +16,10 @@
  *   daemon that died before launching is launched by the next one.
  * - **Why.** Each conditions tick stores, per evaluated asset, whether it was
  *   requested and the result of every operand (`strata automation why`).
+ * - **Freshness.** Each cycle evaluates the freshness policies; an asset that
+ *   turned late or fresh again is recorded as a `freshness/<asset>/<at>` tick
+ *   (with the verdict) and its condition evaluated (`freshnessLate`,
+ *   `onLate()`); it wakes when the next fresh asset turns late.
  * - **Run queue.** Requested runs are recorded `queued` and started when the
  *   project's `runQueue` limits allow (`RunQueue`: max concurrent runs, tag
  *   limits, priorities); each cycle starts what a run that ended made room
@@ -34,6 +38,7 @@ import { AutomationEvaluation } from "@strata/core"
 import { Clock, Effect, Fiber, Latch, type Scope } from "effect"
 import type { ConditionsCursor } from "./internal/daemon/conditions.ts"
 import { conditionsTick, CURSOR_KEY, touchedKeys } from "./internal/daemon/conditions.ts"
+import { freshnessTick } from "./internal/daemon/freshness.ts"
 import { queueTick } from "./internal/daemon/queue.ts"
 import { schedulesTick } from "./internal/daemon/schedules.ts"
 import { runStatusTick, sensorsTick } from "./internal/daemon/sensors.ts"
@@ -159,6 +164,9 @@ const cycleOnce = (loop: Loop, generation: Generation, from: ConditionsCursor, f
       for (const key of AutomationEvaluation.cronDue(project, from.at, now)) candidates.add(key)
     }
     yield* runStatusTick(cycle, events)
+    // an asset turning late (or fresh again) is recorded, and its condition evaluated in this cycle
+    const freshness = yield* freshnessTick(cycle)
+    if (candidates !== undefined) for (const key of AutomationEvaluation.affected(project, freshness.changed)) candidates.add(key)
     if (loop.outcomesOf !== generation) {
       loop.outcomes.clear()
       loop.outcomesOf = generation
@@ -173,7 +181,7 @@ const cycleOnce = (loop: Loop, generation: Generation, from: ConditionsCursor, f
       yield* instance.automation.pruneTicks({ before: now - loop.retentionMs, keep: 100 })
     }
     loop.cycles++
-    const wakeAt = minimum(nextSchedule, nextSensor, AutomationEvaluation.nextCronTick(project, now), now + loop.fallbackMs)!
+    const wakeAt = minimum(nextSchedule, nextSensor, AutomationEvaluation.nextCronTick(project, now), freshness.nextCheck, now + loop.fallbackMs)!
     // more events than one cycle reads: go on at once
     return { to, wakeAt: events.length === EVENTS_PER_CYCLE ? now : wakeAt }
   })
