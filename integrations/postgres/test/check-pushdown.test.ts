@@ -12,7 +12,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, layer } from "@effect/vitest"
 import { ArrowIO } from "@strata/arrow"
-import { Asset, AssetKey, Check, Instance, IOManager, Materialize, Project } from "@strata/core"
+import { Asset, AssetKey, Check, Instance, IOManager, Materialize, Partitions, Project } from "@strata/core"
 import * as Arrow from "apache-arrow"
 import { Effect, Layer } from "effect"
 import { afterAll } from "vitest"
@@ -118,6 +118,26 @@ describe("built-in checks pushed down to Postgres", () => {
         expect(verdict("score_in_range").metadata).toEqual({ below_count: 1, above_count: 1, row_count: 7 })
         expect(verdict("email_in_range").metadata).toEqual({ below_count: 1, above_count: 1, row_count: 7 })
         expect(verdict("nope_not_null").message).toBe("the table has no column nope")
+      }))
+
+    it.effect("a partition's checks measure that partition's rows only", () =>
+      Effect.gen(function*() {
+        const regional = Asset.make("pushdown/regional", { io: TableIO, partitions: Partitions.staticKeys(["eu", "us"]) }, (_, context) =>
+          Effect.sync(() => {
+            const emails = context.partitions.keys[0] === "eu" ? ["a@x", "a@x", "b@x"] : ["c@x", "d@x"]
+            return new Arrow.Table({ email: Arrow.vectorFromArray(emails, new Arrow.Utf8()) })
+          }))
+        const partitioned = Project.make({ assets: [regional], checks: [Check.unique(regional, "email", warn), Check.rowCount(regional, { min: 3 }, warn)] })
+        postgresLoads.length = 0
+        for (const partition of ["eu", "us"]) yield* Materialize.materialize(partitioned, { partition })
+        const latest = (yield* (yield* Instance.Instance).latestChecks(["pushdown/regional"])).get("pushdown/regional")!
+        expect(latest.map((r) => [r.check, r.partition, r.passed, r.message, r.metadata["pushed_down_to"]])).toEqual([
+          ["email_unique", "eu", false, "1 duplicate email value: \"a@x\"", "postgres"],
+          ["email_unique", "us", true, undefined, "postgres"],
+          ["row_count_in_range", "eu", true, undefined, "postgres"],
+          ["row_count_in_range", "us", false, "2 rows, expected [3, inf]", "postgres"]
+        ])
+        expect(postgresLoads).toEqual([])
       }))
 
     it.effect("every store records the same table profile as ArrowIO's (null counts and rates, min/max per column)", () =>

@@ -103,22 +103,22 @@ const boundFits = (bound: unknown, family: ColumnFamily): boolean =>
 const plan = (dialect: SqlDialect, table: SqlTable, measure: Measure) => {
   const statement = new Statement(dialect)
   if (measure.type === "row-count") {
-    return { statement, sql: `select count(*) as rows from ${table.sql}${where(statement, table)}` }
+    return { statement, sql: `select count(*) as total_rows from ${table.sql}${where(statement, table)}` }
   }
   const column = table.columns.find((candidate) => candidate.name === measure.column)
-  if (column === undefined) return { statement, sql: `select count(*) as rows from ${table.sql}${where(statement, table)}`, missing: true }
+  if (column === undefined) return { statement, sql: `select count(*) as total_rows from ${table.sql}${where(statement, table)}`, missing: true }
   const family = column.family
   const base = { statement, family }
   const c = dialect.quoteIdentifier(column.name)
   const ok = present(dialect, c, family)
   switch (measure.type) {
     case "null-count":
-      return { ...base, sql: `select count(*) as rows, count(case when not (${ok}) then 1 end) as count from ${table.sql}${where(statement, table)}` }
+      return { ...base, sql: `select count(*) as total_rows, count(case when not (${ok}) then 1 end) as hits from ${table.sql}${where(statement, table)}` }
     case "duplicates":
       if (!comparable(family)) return undefined
       return {
         ...base,
-        sql: `select count(*) as rows, count(case when ${ok} then 1 end) - count(distinct case when ${ok} then ${c} end) as count, ` +
+        sql: `select count(*) as total_rows, count(case when ${ok} then 1 end) - count(distinct case when ${ok} then ${c} end) as hits, ` +
           `count(distinct case when ${ok} then ${c} end) as distinct_count from ${table.sql}${where(statement, table)}`,
         examples: (examples: Statement) =>
           `select ${c} as value from ${table.sql}${where(examples, table, ok)} group by ${c} having count(*) > 1 ` +
@@ -132,7 +132,7 @@ const plan = (dialect: SqlDialect, table: SqlTable, measure: Measure) => {
       const partition = where(statement, table)
       return {
         ...base,
-        sql: `select count(*) as rows, count(case when ${outside(statement)} then 1 end) as count from ${table.sql}${partition}`,
+        sql: `select count(*) as total_rows, count(case when ${outside(statement)} then 1 end) as hits from ${table.sql}${partition}`,
         examples: (examples: Statement) =>
           `select ${c} as value from ${table.sql}${where(examples, table, outside(examples))} group by ${c} ` +
           `order by ${c}${family === "string" ? dialect.binaryCollation : ""} limit ${measure.examples}`
@@ -145,7 +145,7 @@ const plan = (dialect: SqlDialect, table: SqlTable, measure: Measure) => {
       const above = measure.max === undefined ? "false" : `not (${below}) and ${collated} > ${statement.param(measure.max, family)}`
       return {
         ...base,
-        sql: `select count(*) as rows, count(case when ${ok} and ${below} then 1 end) as below, ` +
+        sql: `select count(*) as total_rows, count(case when ${ok} and ${below} then 1 end) as below, ` +
           `count(case when ${ok} and ${above} then 1 end) as above from ${table.sql}${where(statement, table)}`
       }
     }
@@ -168,7 +168,7 @@ export const measure = (
     Effect.gen(function*() {
       const { statement, sql } = p!
       const [row] = yield* query(sql, statement.params)
-      const rows = numberOf(row?.["rows"] ?? 0)
+      const rows = numberOf(row?.["total_rows"] ?? 0)
       if ("missing" in p! && p.missing === true) return { rows, count: 0, missingColumn: true } satisfies MeasureResult
       const below = row?.["below"]
       if (below !== undefined) {
@@ -176,7 +176,7 @@ export const measure = (
         const a = numberOf(row?.["above"])
         return { rows, count: b + a, below: b, above: a } satisfies MeasureResult
       }
-      const count = numberOf(row?.["count"] ?? 0)
+      const count = numberOf(row?.["hits"] ?? 0)
       const distinct = row?.["distinct_count"] === undefined ? undefined : numberOf(row["distinct_count"])
       if (!("examples" in p!) || p.examples === undefined) return { rows, count } satisfies MeasureResult
       const examples = new Statement(dialect)
