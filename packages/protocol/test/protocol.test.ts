@@ -73,6 +73,7 @@ describe("@strata/protocol", () => {
       "GET /api/automation/ticks",
       "GET /api/backfills",
       "GET /api/backfills/{backfillId}",
+      "GET /api/checks/summary",
       "GET /api/project",
       "GET /api/runs",
       "GET /api/runs/{runId}",
@@ -102,6 +103,7 @@ describe("@strata/protocol", () => {
     expect(paths.assets("+gold, tag:tier=gold")).toBe("/api/assets?selection=%2Bgold%2C%20tag%3Atier%3Dgold")
     expect(paths.runs({ status: "queued,started", limit: 5 })).toBe("/api/runs?status=queued%2Cstarted&limit=5")
     expect(paths.runs()).toBe("/api/runs")
+    expect(paths.runs({ asset: "a/b", tag: "team=data", from: 1, to: 2 })).toBe("/api/runs?asset=a%2Fb&tag=team%3Ddata&from=1&to=2")
     expect(paths.runEvents("abc", 7)).toBe("/api/runs/abc/events?after=7")
     expect(paths.assetPage({ q: "silver users", status: "stale,missing", sort: "key", offset: 0, group: undefined }))
       .toBe("/api/assets/page?q=silver+users&status=stale%2Cmissing&sort=key&offset=0")
