@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { Deferred, Effect, Fiber, Layer } from "effect"
 import { Asset, Backfill, InMemoryIO, Instance, Materialize, Partitions, Project } from "../src/index.ts"
 
 const now = Date.parse("2024-02-01T12:00:00Z")
@@ -134,5 +134,19 @@ describe("backfills", () => {
       expect(error._tag).toBe("@strata/core/BackfillError")
       const unknown = yield* Effect.flip(Backfill.run(project, "bf-nope"))
       expect(unknown.message).toContain("bf-nope does not exist")
+    }).pipe(Effect.provide(setup())))
+
+  it.effect("a partitioned step interrupted by a cancel leaves its partitions failed, not in progress", () =>
+    Effect.gen(function*() {
+      const started = yield* Deferred.make<void>()
+      const hanging = Asset.make("hanging", { partitions: daily }, () => Effect.andThen(Deferred.succeed(started, undefined), Effect.never))
+      const hangingProject = Project.make({ assets: [hanging] })
+      const instance = yield* Instance.Instance
+      const fiber = yield* Effect.forkChild(Materialize.materialize(hangingProject, { selection: "hanging", partition: "2024-01-01...2024-01-03", now }))
+      yield* Deferred.await(started)
+      yield* Fiber.interrupt(fiber)
+      const status = yield* instance.partitionStatus!("hanging")
+      expect(status?.inProgress).toEqual([])
+      expect(status?.failed).toEqual([[0, 3]])
     }).pipe(Effect.provide(setup())))
 })
