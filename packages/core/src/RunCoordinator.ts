@@ -19,6 +19,7 @@ import { hostname } from "node:os"
 import type { Context } from "effect"
 import { Cause, Clock, Effect, Exit, Fiber, Logger, Option } from "effect"
 import type { Any as AnyAsset } from "./Asset.ts"
+import * as AssetGraph from "./AssetGraph.ts"
 import type { AssetKey } from "./AssetKey.ts"
 import type { ErrorInfo, SkipKind, StrataEvent } from "./Event.ts"
 import type { ExecutionPlan, PlanStep } from "./ExecutionPlan.ts"
@@ -253,6 +254,7 @@ const assetKeysOf = (plan: ExecutionPlan): Array<string> => {
 const failedOutcome = Effect.succeed("failed" as const)
 const skippedOutcome = Effect.succeed("skipped" as const)
 const succeededOutcome = Effect.succeed("succeeded" as const)
+const noPartitions: ReadonlyArray<string> = []
 
 const dispatchOf = (run: ActiveRun): Dispatch => ({
   runStep: (position, via) =>
@@ -286,7 +288,7 @@ const runStep = (run: ActiveRun, position: number, via: RemoteStep | undefined):
   if (step.stepKind === "check") return runCheck(run, step, via)
   const graph = run.project.graph
   const index = graph.index.get(step.key)!
-  const upstreamKeys = graph.upstream[index]!.map((j) => graph.nodes[j]!.key)
+  const upstreamKeys = AssetGraph.upstreamKeysOf(graph)[index]!
   if (step.stepKind === "materialize" && run.plan.staleOnly) {
     // a partitioned step of a stale-only plan holds only its stale partitions (ExecutionPlan.narrowToStale)
     const reason = step.partitions !== undefined
@@ -354,7 +356,7 @@ const attemptNow = (
     runId: run.runId,
     assetKey: key,
     stepKind: step.stepKind,
-    partitions: run.plan.partition === undefined ? [] : [run.plan.partition],
+    partitions: run.plan.partition === undefined ? noPartitions : [run.plan.partition],
     attempt: number,
     inputVersions: run.versions.inputsOf(upstreamKeys)
   }

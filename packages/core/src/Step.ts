@@ -18,6 +18,7 @@
 import { formatWithOptions } from "node:util"
 import { Cause, Context, Effect, Logger, Schema } from "effect"
 import type { AnyNode, Any as AnyAsset, AssetContext } from "./Asset.ts"
+import * as AssetGraph from "./AssetGraph.ts"
 import type { AssetKey } from "./AssetKey.ts"
 import type { LogLevel, StrataEvent } from "./Event.ts"
 import { errorInfo } from "./Event.ts"
@@ -161,7 +162,7 @@ export const executeNow = (environment: StepEnvironmentShape, given: StepRequest
   }
   const run = request.stepKind === "observe"
     ? observe(environment, request, node as AnySource, started)
-    : materialize(environment, request, node as AnyAsset, graph.upstream[index]!.map((j) => graph.nodes[j]!.key), started, partitions)
+    : materialize(environment, request, node as AnyAsset, AssetGraph.upstreamKeysOf(graph)[index]!, started, partitions)
   return Effect.provideService(run, CurrentStep, step)
 }
 
@@ -182,7 +183,8 @@ const checkStep = (environment: StepEnvironmentShape, request: StepRequest): Eff
 }
 
 /** The `partitionSet` field of a partitioned step's events. */
-const setOf = (request: StepRequest) => request.partitionSet === undefined ? {} : { partitionSet: request.partitionSet }
+const setOf = (request: StepRequest) => request.partitionSet === undefined ? noSet : { partitionSet: request.partitionSet }
+const noSet: { readonly partitionSet?: never } = {}
 
 const unknownAsset = (request: StepRequest) =>
   new StepError({
