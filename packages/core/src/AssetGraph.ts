@@ -231,3 +231,21 @@ export const downstreamKeys = (graph: AssetGraph, key: string): ReadonlyArray<As
   const i = graph.index.get(key)
   return i === undefined ? [] : graph.downstream[i]!.map((j) => graph.nodes[j]!.key)
 }
+
+// what only changes when the project is loaded, computed once per graph: each node's upstream keys
+const upstreamKeysCache = new WeakMap<AssetGraph, ReadonlyArray<ReadonlyArray<string>>>()
+
+/**
+ * Each node's upstream keys (data deps then `after` deps), by node index,
+ * computed once per graph (every step of a run reads its asset's).
+ *
+ * @since 0.1.0
+ */
+export const upstreamKeysOf = (graph: AssetGraph): ReadonlyArray<ReadonlyArray<string>> => {
+  let keys = upstreamKeysCache.get(graph)
+  if (keys === undefined) {
+    keys = graph.upstream.map((ups) => ups.map((j) => graph.nodes[j]!.key))
+    upstreamKeysCache.set(graph, keys)
+  }
+  return keys
+}

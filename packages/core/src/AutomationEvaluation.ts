@@ -12,7 +12,7 @@
  * @since 0.1.0
  */
 import { Effect } from "effect"
-import type * as AssetGraph from "./AssetGraph.ts"
+import * as AssetGraph from "./AssetGraph.ts"
 import type { AssetState, Condition, Facts, Result } from "./AutomationCondition.ts"
 import * as AutomationCondition from "./AutomationCondition.ts"
 import * as Cron from "./Cron.ts"
@@ -174,23 +174,13 @@ const stateAfter = (
   }
 }
 
-// what only changes when the project is loaded, computed once per graph: each node's upstream keys
-const upstreamKeysOf = new WeakMap<AssetGraph.AssetGraph, ReadonlyArray<ReadonlyArray<string>>>()
-
 /**
  * Each node's upstream keys (data deps then `after` deps), in graph order,
  * computed once per graph.
  *
  * @since 0.1.0
  */
-export const upstreamKeys = (graph: AssetGraph.AssetGraph): ReadonlyArray<ReadonlyArray<string>> => {
-  let keys = upstreamKeysOf.get(graph)
-  if (keys === undefined) {
-    keys = graph.upstream.map((ups) => ups.map((j) => graph.nodes[j]!.key))
-    upstreamKeysOf.set(graph, keys)
-  }
-  return keys
-}
+export const upstreamKeys = (graph: AssetGraph.AssetGraph): ReadonlyArray<ReadonlyArray<string>> => AssetGraph.upstreamKeysOf(graph)
 
 const policiesByProject = new WeakMap<Project<unknown>, ReadonlyMap<string, FreshnessPolicy>>()
 

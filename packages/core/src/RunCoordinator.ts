@@ -19,6 +19,7 @@ import { hostname } from "node:os"
 import type { Context } from "effect"
 import { Cause, Clock, Effect, Exit, Fiber, Logger, Option } from "effect"
 import type { Any as AnyAsset } from "./Asset.ts"
+import * as AssetGraph from "./AssetGraph.ts"
 import type { AssetKey } from "./AssetKey.ts"
 import type { ErrorInfo, SkipKind, StrataEvent } from "./Event.ts"
 import type { ExecutionPlan, PlanStep } from "./ExecutionPlan.ts"
@@ -273,6 +274,8 @@ const assetKeysOf = (plan: ExecutionPlan): Array<string> => {
 
 const failedOutcome = Effect.succeed("failed" as const)
 const skippedOutcome = Effect.succeed("skipped" as const)
+const succeededOutcome = Effect.succeed("succeeded" as const)
+const noPartitions: ReadonlyArray<string> = []
 
 const dispatchOf = (run: ActiveRun): Dispatch => ({
   runStep: (position, via) =>
@@ -306,7 +309,7 @@ const runStep = (run: ActiveRun, position: number, via: RemoteStep | undefined):
   if (step.stepKind === "check") return runCheck(run, step, via)
   const graph = run.project.graph
   const index = graph.index.get(step.key)!
-  const upstreamKeys = graph.upstream[index]!.map((j) => graph.nodes[j]!.key)
+  const upstreamKeys = AssetGraph.upstreamKeysOf(graph)[index]!
   if (step.stepKind === "materialize" && run.plan.staleOnly) {
     // a partitioned step of a stale-only plan holds only its stale partitions (ExecutionPlan.narrowToStale)
     const reason = step.partitions !== undefined
@@ -317,9 +320,9 @@ const runStep = (run: ActiveRun, position: number, via: RemoteStep | undefined):
       return skippedOutcome
     }
   }
-  const attempts = attempt(run, step, upstreamKeys, 1, via)
-  if (!run.writeOrder.contests(step.key)) return attempts
-  return Effect.andThen(run.writeOrder.waitFor(step.key, run.now), attempts).pipe(
+  // `runStep` runs inside the dispatch's `Effect.suspend`: the first attempt is built now
+  if (!run.writeOrder.contests(step.key)) return attemptNow(run, step, upstreamKeys, 1, via)
+  return Effect.andThen(run.writeOrder.waitFor(step.key, run.now), attempt(run, step, upstreamKeys, 1, via)).pipe(
     Effect.catch((error) => Effect.sync(() => {
       run.buffer.fatal ??= error
       return "failed" as const
@@ -359,29 +362,39 @@ const attempt = (
   number: number,
   via: RemoteStep | undefined
 ): Effect.Effect<StepOutcome> =>
-  Effect.suspend(() => {
-    const key = step.key
-    const base: StepRequest = {
-      runId: run.runId,
-      assetKey: key,
-      stepKind: step.stepKind,
-      partitions: run.plan.partition === undefined ? [] : [run.plan.partition],
-      attempt: number,
-      inputVersions: run.versions.inputsOf(upstreamKeys),
-      ...partitionFields(run.project, run.plan, key)
-    }
-    const withCheck: StepRequest = step.check === undefined ? base : { ...base, check: step.check }
-    // a request sent to another process names the code version it was planned with (see `VersionSkew`)
-    const request = via === undefined || step.stepKind !== "materialize" ? withCheck : { ...withCheck, codeVersion: codeVersionOf(run.project, key) }
-    const result = via === undefined ? Step.executeIn(run.environment, request) : remoteAttempt(run, via, request)
-    return Effect.flatMap(result, (result): Effect.Effect<StepOutcome> => {
-      if (result.status === "succeeded") return Effect.succeed("succeeded")
-      if (!result.willRetry) return failedOutcome
-      const next = attempt(run, step, upstreamKeys, number + 1, via)
-      const delay = retryDelay(run, key, number)
-      return delay > 0 ? Effect.andThen(Effect.sleep(delay), next) : next
-    })
+  Effect.suspend(() => attemptNow(run, step, upstreamKeys, number, via))
+
+/** {@link attempt}, built now: for callers already running lazily (inside an `Effect.suspend` or a continuation). */
+const attemptNow = (
+  run: ActiveRun,
+  step: PlanStep,
+  upstreamKeys: ReadonlyArray<string>,
+  number: number,
+  via: RemoteStep | undefined
+): Effect.Effect<StepOutcome> => {
+  const key = step.key
+  const plain: StepRequest = {
+    runId: run.runId,
+    assetKey: key,
+    stepKind: step.stepKind,
+    partitions: run.plan.partition === undefined ? noPartitions : [run.plan.partition],
+    attempt: number,
+    inputVersions: run.versions.inputsOf(upstreamKeys)
+  }
+  // only a partitioned plan's requests carry partition fields (no spread of an empty object on every step)
+  const base: StepRequest = run.plan.resolvedAt === undefined ? plain : { ...plain, ...partitionFields(run.project, run.plan, step) }
+  const withCheck: StepRequest = step.check === undefined ? base : { ...base, check: step.check }
+  // a request sent to another process names the code version it was planned with (see `VersionSkew`)
+  const request = via === undefined || step.stepKind !== "materialize" ? withCheck : { ...withCheck, codeVersion: codeVersionOf(run.project, key) }
+  const result = via === undefined ? Step.executeNow(run.environment, request) : remoteAttempt(run, via, request)
+  return Effect.flatMap(result, (result): Effect.Effect<StepOutcome> => {
+    if (result.status === "succeeded") return succeededOutcome
+    if (!result.willRetry) return failedOutcome
+    const next = attempt(run, step, upstreamKeys, number + 1, via)
+    const delay = retryDelay(run, key, number)
+    return delay > 0 ? Effect.andThen(Effect.sleep(delay), next) : next
   })
+}
 
 const codeVersionOf = (project: Project<unknown>, key: AssetKey): string | undefined => {
   const node = project.get(key)
@@ -389,9 +402,11 @@ const codeVersionOf = (project: Project<unknown>, key: AssetKey): string | undef
 }
 
 /** A partitioned step's fields of its request: its ranges and what resolves its definition. */
-const partitionFields = (project: Project<unknown>, plan: ExecutionPlan, key: AssetKey) => {
+const partitionFields = (project: Project<unknown>, plan: ExecutionPlan, planned: PlanStep) => {
   if (plan.resolvedAt === undefined) return {}
-  const step = plan.steps.find((candidate) => candidate.key === key)
+  const key = planned.key
+  // a check step's ranges are its asset's step's (the first step of that key); no search for any other step
+  const step = planned.stepKind === "check" ? plan.steps.find((candidate) => candidate.key === key) : planned
   const node = project.get(key)
   if (step?.partitions === undefined || node?.partitions === undefined) return {}
   return {

@@ -18,6 +18,7 @@
 import { formatWithOptions } from "node:util"
 import { Cause, Context, Effect, Logger, Schema } from "effect"
 import type { AnyNode, Any as AnyAsset, AssetContext } from "./Asset.ts"
+import * as AssetGraph from "./AssetGraph.ts"
 import type { AssetKey } from "./AssetKey.ts"
 import type { LogLevel, StrataEvent } from "./Event.ts"
 import { errorInfo } from "./Event.ts"
@@ -122,40 +123,48 @@ export const execute = (request: StepRequest): Effect.Effect<StepResult, never, 
  * @since 0.1.0
  */
 export const executeIn = (environment: StepEnvironmentShape, given: StepRequest): Effect.Effect<StepResult> =>
-  Effect.suspend(() => {
-    const graph = environment.project.graph
-    const index = graph.index.get(given.assetKey)
-    const partitions = index === undefined ? undefined : StepInputs.partitionsOf(graph.nodes[index]!, given)
-    // the events' `partition` is the key, or first...last for a range
-    const request = partitions === undefined ? given : { ...given, partitions: [StepInputs.partitionText(partitions)] }
-    if (request.stepKind === "check") return checkStep(environment, request)
-    const partition = request.partitions[0]
-    const step = { runId: request.runId, key: request.assetKey, partition }
-    const started = environment.now()
-    environment.emit({
-      type: "step-started",
-      runId: request.runId,
-      timestamp: started,
-      assetKey: request.assetKey,
-      partition,
-      ...setOf(request),
-      attempt: request.attempt
-    })
-    if (index === undefined) {
-      return Effect.succeed(failed(environment, request, started, unknownAsset(request), false))
-    }
-    const node = graph.nodes[index]!
-    if (request.codeVersion !== undefined && request.stepKind === "materialize") {
-      const loaded = Version.ofAsset(node as AnyAsset)
-      if (loaded !== request.codeVersion) {
-        return Effect.succeed(failed(environment, request, started, versionSkew(request.assetKey, request.codeVersion, loaded), false))
-      }
-    }
-    const run = request.stepKind === "observe"
-      ? observe(environment, request, node as AnySource, started)
-      : materialize(environment, request, node as AnyAsset, graph.upstream[index]!.map((j) => graph.nodes[j]!.key), started, partitions)
-    return Effect.provideService(run, CurrentStep, step)
+  Effect.suspend(() => executeNow(environment, given))
+
+/**
+ * {@link executeIn}, started now: emits `step-started` when called, for a
+ * caller already running lazily (the run coordinator, once per attempt).
+ *
+ * @since 0.1.0
+ */
+export const executeNow = (environment: StepEnvironmentShape, given: StepRequest): Effect.Effect<StepResult> => {
+  const graph = environment.project.graph
+  const index = graph.index.get(given.assetKey)
+  const partitions = index === undefined ? undefined : StepInputs.partitionsOf(graph.nodes[index]!, given)
+  // the events' `partition` is the key, or first...last for a range
+  const request = partitions === undefined ? given : { ...given, partitions: [StepInputs.partitionText(partitions)] }
+  if (request.stepKind === "check") return checkStep(environment, request)
+  const partition = request.partitions[0]
+  const step = { runId: request.runId, key: request.assetKey, partition }
+  const started = environment.now()
+  environment.emit({
+    type: "step-started",
+    runId: request.runId,
+    timestamp: started,
+    assetKey: request.assetKey,
+    partition,
+    ...setOf(request),
+    attempt: request.attempt
   })
+  if (index === undefined) {
+    return Effect.succeed(failed(environment, request, started, unknownAsset(request), false))
+  }
+  const node = graph.nodes[index]!
+  if (request.codeVersion !== undefined && request.stepKind === "materialize") {
+    const loaded = Version.ofAsset(node as AnyAsset)
+    if (loaded !== request.codeVersion) {
+      return Effect.succeed(failed(environment, request, started, versionSkew(request.assetKey, request.codeVersion, loaded), false))
+    }
+  }
+  const run = request.stepKind === "observe"
+    ? observe(environment, request, node as AnySource, started)
+    : materialize(environment, request, node as AnyAsset, AssetGraph.upstreamKeysOf(graph)[index]!, started, partitions)
+  return Effect.provideService(run, CurrentStep, step)
+}
 
 /** A check step: `check-evaluated` only (no `step-*` events: the asset's step has those). */
 const checkStep = (environment: StepEnvironmentShape, request: StepRequest): Effect.Effect<StepResult> => {
@@ -174,7 +183,8 @@ const checkStep = (environment: StepEnvironmentShape, request: StepRequest): Eff
 }
 
 /** The `partitionSet` field of a partitioned step's events. */
-const setOf = (request: StepRequest) => request.partitionSet === undefined ? {} : { partitionSet: request.partitionSet }
+const setOf = (request: StepRequest) => request.partitionSet === undefined ? noSet : { partitionSet: request.partitionSet }
+const noSet: { readonly partitionSet?: never } = {}
 
 const unknownAsset = (request: StepRequest) =>
   new StepError({

@@ -36,7 +36,10 @@ class MemoryEventLog {
 
   append(events: ReadonlyArray<StrataEvent>): Effect.Effect<void, InstanceError> {
     return Effect.suspend(() => {
-      const unknown = events.find((event) => !this.runs.has(event.runId))
+      let unknown: StrataEvent | undefined
+      for (let i = 0; i < events.length && unknown === undefined; i++) {
+        if (!this.runs.has(events[i]!.runId)) unknown = events[i]
+      }
       if (unknown !== undefined) {
         return Effect.fail(new InstanceError({
           operation: "appendEvents",
@@ -44,7 +47,10 @@ class MemoryEventLog {
           message: `event ${unknown.type} refers to run ${unknown.runId}, which does not exist; create the run first`
         }))
       }
-      const stored = EventProjection.keep(events, (key) => this.held.has(key)).map((event) => this.store(event))
+      // a key not held yet is held from here: `keep` keeps that event, and it is stored below
+      const kept = EventProjection.keep(events, (key) => this.held.has(key) || (this.held.add(key), false))
+      const stored: Array<StoredEvent> = new Array(kept.length)
+      for (let i = 0; i < kept.length; i++) stored[i] = this.store(kept[i]!)
       const delta = EventProjection.fold(stored)
       for (const change of delta.runs) this.runs.apply(change)
       this.index.apply(delta)
@@ -54,8 +60,6 @@ class MemoryEventLog {
   }
 
   private store(event: StrataEvent): StoredEvent {
-    const key = EventProjection.dedupeKey(event)
-    if (key !== undefined) this.held.add(key)
     const stored = { ...event, id: this.nextId++ } as StoredEvent
     this.log.push(stored)
     let list = this.byRun.get(event.runId)

@@ -36,11 +36,17 @@ export const inputContext = (
   dep: AnyNode,
   context: AssetContext
 ): InputContext => {
-  const base = { key: dep.key, downstream: asset.key, definitionMetadata: dep.spec.metadata }
   if (dep.partitions === undefined) {
-    // an unpartitioned upstream: as before, the run's partition (if any) is passed along
-    return { ...base, partition: dep.kind === "asset" && asset.partitions !== undefined ? undefined : context.partition }
+    // an unpartitioned upstream: as before, the run's partition (if any) is passed along (built without a spread:
+    // this is on every step's path)
+    return {
+      key: dep.key,
+      downstream: asset.key,
+      definitionMetadata: dep.spec.metadata,
+      partition: dep.kind === "asset" && asset.partitions !== undefined ? undefined : context.partition
+    }
   }
+  const base = { key: dep.key, downstream: asset.key, definitionMetadata: dep.spec.metadata }
   const mapping = mappingOf(project.get(asset.key)!, dep)!
   const at = resolution(request)
   const upstream = Partitions.resolve(dep.partitions, at)
