@@ -1,7 +1,7 @@
 // @strata/graphile-worker as a user runs it: `strata worker` (the installed CLI) started on
 // distributed.config.ts, then `strata materialize`, whose steps the worker runs. Prints one line of
-// JSON: the run's status and assets, the worker each step started on, the stored total, the worker's exit
-// code after SIGTERM. Connection from DATABASE_URL; the schema prefix is the first argument (dropped after).
+// JSON: the run's status and assets, the worker each step started on, the stored total, how the worker stopped
+// after SIGTERM. Connection from DATABASE_URL; the schema prefix is the first argument (dropped after).
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -18,11 +18,13 @@ const env = { ...process.env, STRATA_SCHEMA_PREFIX: prefix, STRATA_ENV: "distrib
 
 const worker = spawn(bin, ["worker", "--json", "--concurrency", "2", "-f", config], { env, stdio: ["ignore", "pipe", "pipe"] })
 let workerErr = ""
+const workerEvents: Array<string> = []
 worker.stderr.on("data", (chunk) => (workerErr += chunk))
 const exited = new Promise<number | null>((resolve) => worker.on("exit", (code) => resolve(code)))
 const started = await new Promise<{ pid: number }>((resolve, reject) => {
   readline.createInterface({ input: worker.stdout }).on("line", (text) => {
     const line = JSON.parse(text) as { event?: string; pid?: number }
+    workerEvents.push(line.event ?? "")
     if (line.event === "worker-started") resolve({ pid: line.pid! })
   })
   void exited.then((code) => reject(new Error(`strata worker exited with ${code} before starting: ${workerErr}`)))
@@ -58,5 +60,7 @@ console.log(JSON.stringify({
   materialized: [...result.materialized].sort(),
   startedOnWorker: starts.map((row) => [row.asset_key, row.pid === started.pid]),
   total: JSON.parse(fs.readFileSync(path.join(here, ".strata", "distributed", "total.json"), "utf8")) as number,
+  // SIGTERM is a graceful stop: the worker says so and exits 130 (interrupted), as the CLI does on Ctrl-C
+  workerStopped: workerEvents.includes("worker-stopped"),
   workerExit
 }))

@@ -308,7 +308,8 @@ describe("the published packages, installed with npm in a project outside the re
       // each step started on the worker process (its pid), not in the coordinator
       startedOnWorker: [["numbers", true], ["total", true]],
       total: 6,
-      workerExit: 0
+      workerStopped: true,
+      workerExit: 130
     })
   })
 })
