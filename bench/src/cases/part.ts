@@ -6,7 +6,10 @@
  * and the missing-range computation (`Partitions.summarize`), a plan over
  * 100,000 partitions (`ExecutionPlan.makeSync` with `A...B`) and the
  * per-partition cut of what it misses (`Ranges.chunks`), and checks that the
- * instance stores one row per range, not per partition.
+ * instance stores one row per range, not per partition. Then per-partition
+ * staleness: `daily_users` (identity on `daily`) written over the same
+ * stretches, every tenth stretch of `daily` rewritten with new data after it:
+ * the partition versions read from SQLite and `Staleness.computePartitions`.
  *
  * `node part.ts <N>`
  *
@@ -15,7 +18,7 @@
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { Asset, Event, ExecutionPlan, Instance, Partitions, Project } from "@strata/core"
+import { Asset, Event, ExecutionPlan, Instance, Partitions, Project, Staleness } from "@strata/core"
 import { SqliteInstance } from "@strata/sqlite"
 import { Effect, ManagedRuntime } from "effect"
 import { argumentN, CheckFailed, expectEqual, main, peakRssMb, since } from "../script.ts"
@@ -59,6 +62,59 @@ const record = (runId: string, assetKey: string, fingerprint: string, n: number)
       willRetry: false
     }
   ]
+}
+
+/** Per-partition staleness over the scattered stretches (see the module doc). */
+const staleness = async (
+  runtime: ManagedRuntime.ManagedRuntime<Instance.Instance, unknown>,
+  days: Partitions.PartitionsDefinition,
+  now: number,
+  materialized: ReadonlyArray<readonly [number, number]>
+) => {
+  const daily = Asset.make("daily", { partitions: days, codeVersion: "c1" }, () => Effect.succeed(1))
+  const users = Asset.make("daily_users", { deps: { daily }, partitions: days, codeVersion: "c1" }, () => Effect.succeed(1))
+  const project = Project.make({ assets: [daily, users] })
+  const fingerprint = Partitions.fingerprint(days)
+  const rewritten = materialized.filter((_, i) => i % 10 === 0)
+  const event = (assetKey: string, ranges: ReadonlyArray<readonly [number, number]>, dataVersion: string): Event.StrataEvent => ({
+    type: "asset-materialized",
+    runId: "bench",
+    timestamp: Date.now(),
+    assetKey,
+    partition: `${assetKey}-${dataVersion}`,
+    partitionSet: { fingerprint, ranges },
+    metadata: {},
+    dataVersion,
+    codeVersion: "c1",
+    inputVersions: {}
+  })
+  const read = await runtime.runPromise(Effect.gen(function*() {
+    const instance = yield* Instance.Instance
+    yield* instance.appendEvents([event("daily_users", materialized, "u1")])
+    yield* instance.appendEvents([event("daily", rewritten, "v2")])
+    const start = performance.now()
+    const versions = new Map([["daily", yield* instance.partitionVersions!("daily")], ["daily_users", yield* instance.partitionVersions!("daily_users")]])
+    return { versions, seconds: since(start) }
+  }))
+  const cpu = process.cpuUsage()
+  const start = performance.now()
+  const result = Staleness.computePartitions(project, {
+    versions: read.versions,
+    records: new Map(),
+    assetStatus: () => undefined,
+    resolution: { now }
+  })
+  const stale_compute_s = since(start)
+  const used = process.cpuUsage(cpu)
+  const usersStale = result.get("daily_users")!
+  expectEqual("stale partitions", usersStale.stale, rewritten.length * 50)
+  return {
+    versions_read_s: read.seconds,
+    stale_compute_s,
+    stale_compute_cpu_s: Number(((used.user + used.system) / 1e6).toFixed(6)),
+    stale_partitions: usersStale.stale,
+    version_segments: read.versions.get("daily")!.segments.length + read.versions.get("daily_users")!.segments.length
+  }
 }
 
 main(async () => {
@@ -132,9 +188,11 @@ main(async () => {
       return status.materialized.length + status.failed.length + status.inProgress.length
     }))
     expectEqual("status ranges", rows, materialized.length + failed.length)
+    const stale = await staleness(runtime, days, dayNow, materialized)
     return {
       n,
       record_s,
+      ...stale,
       ...figures,
       plan_partitions: span,
       plan_100k_s,
