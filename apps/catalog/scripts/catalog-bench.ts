@@ -132,6 +132,9 @@ const openGroup = (name: string) =>
       if ((window.__strataGroupLayouts?.length ?? 0) > before &&
         document.querySelector(`[data-group="${name}"][aria-pressed="true"]`)?.textContent?.endsWith("…") === false) break
     }
+    // the group's assets are drawn in a frame after the one that placed them
+    const frames = window.__strataGraph?.frames ?? 0
+    while ((window.__strataGraph?.frames ?? 0) <= frames) await new Promise((resolve) => requestAnimationFrame(resolve))
     await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve)))
     const entry = window.__strataGroupLayouts![before]!
     return { group: name, ms: Math.round(performance.now() - started), source: entry.source, layoutMs: Math.round(entry.layoutMs ?? -1) }
