@@ -33,7 +33,7 @@ describe("@strata/protocol", () => {
   })
 
   it("keeps asset statuses and run statuses closed", () => {
-    expect(Models.AssetStatus.literals).toEqual(["fresh", "stale", "missing", "failed", "running"])
+    expect(Models.AssetStatus.literals).toEqual(["fresh", "stale", "missing", "failed", "check-failed", "running"])
     expect(Schema.is(Models.RunStatus)("started")).toBe(true)
     expect(Schema.is(Models.RunStatus)("running")).toBe(false)
     expect(Models.isTerminal("canceled")).toBe(true)

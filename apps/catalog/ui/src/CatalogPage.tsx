@@ -16,7 +16,7 @@ import { CheckBadge, useCheckSummary } from "./checkSummary.tsx"
 
 const rowHeight = 34
 const chunk = 200
-const statuses: ReadonlyArray<Models.AssetStatus> = ["fresh", "stale", "missing", "failed", "running"]
+const statuses: ReadonlyArray<Models.AssetStatus> = ["fresh", "stale", "missing", "failed", "check-failed", "running"]
 type Sort = Models.AssetSort | undefined
 
 declare global {

@@ -10,7 +10,7 @@ import { assetPath, navigate, runPath } from "./router.ts"
 import { Models as Protocol, paths } from "@strata/protocol"
 import { Schema } from "effect"
 
-const statuses: ReadonlyArray<Models.AssetStatus> = ["fresh", "stale", "missing", "failed", "running"]
+const statuses: ReadonlyArray<Models.AssetStatus> = ["fresh", "stale", "missing", "failed", "check-failed", "running"]
 
 /** The graph's shape (kept while the generation is the same) with the latest statuses. */
 interface GraphData {

@@ -14,7 +14,7 @@ export interface BoxView extends Box {
   readonly failingChecks: number
 }
 
-const order = ["failed", "running", "stale", "missing", "fresh"] as const
+const order = ["failed", "check-failed", "running", "stale", "missing", "fresh"] as const
 type Context2D = CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D
 
 export const paintBoxes = (
