@@ -28,6 +28,9 @@ export const POOL_TAG = "strata/pool"
 /** How long a slot's lease lasts without renewal, by default (ms). @since 0.1.0 */
 export const DEFAULT_TTL_MS = 30_000
 
+/** How often, at most, a step waiting for a slot tries again (ms). @since 0.1.0 */
+export const POLL_MS = 200
+
 /** The pool an asset's tags name, if any. @since 0.1.0 */
 export const poolOf = (tags: Readonly<Record<string, string>>): string | undefined => tags[POOL_TAG]
 

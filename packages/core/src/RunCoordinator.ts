@@ -343,12 +343,13 @@ const pooled = (run: ActiveRun, step: PlanStep, pool: string, attempts: Effect.E
   const limit = runQueue?.pools?.[pool]
   const ordered = run.writeOrder.contests(step.key) ? Effect.andThen(run.writeOrder.waitFor(step.key, run.now), attempts) : attempts
   if (limit === undefined) return ordered.pipe(Effect.catch((error) => failStep(run, error)))
+  const ttlMs = runQueue?.poolLeaseTtlMs ?? Pool.DEFAULT_TTL_MS
   const request: Pool.SlotRequest = {
     pool,
     limit,
     holder: `${run.runId}/${step.key}/${run.plan.partition ?? ""}`,
-    ttlMs: runQueue?.poolLeaseTtlMs ?? Pool.DEFAULT_TTL_MS,
-    pollMs: Math.min(1000, Math.max(50, Math.floor((runQueue?.poolLeaseTtlMs ?? Pool.DEFAULT_TTL_MS) / 10))),
+    ttlMs,
+    pollMs: Math.min(Pool.POLL_MS, Math.max(10, Math.floor(ttlMs / 10))),
     now: run.now
   }
   const onWait = (held: number) =>
