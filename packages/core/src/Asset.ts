@@ -33,6 +33,7 @@ import * as MetadataModule from "./Metadata.ts"
 import type { Output, ValueOf } from "./Output.ts"
 import type { PartitionMapping } from "./PartitionMapping.ts"
 import type { PartitionsDefinition } from "./Partitions.ts"
+import { POOL_TAG } from "./Pool.ts"
 import * as PartitionsModule from "./Partitions.ts"
 import type { StepPartitions } from "./partitions/stepPartitions.ts"
 import * as RetryPolicy from "./RetryPolicy.ts"
@@ -168,6 +169,11 @@ export interface Options<D extends Readonly<Record<string, AnyNode>>, IOId, IOA,
   /** The group shown in the catalog and usable in selections (`group:silver`). Default: `default`. */
   readonly group?: string | undefined
   readonly tags?: Readonly<Record<string, string>> | undefined
+  /**
+   * The concurrency pool its steps take a slot of (kept as tag `strata/pool`);
+   * the project declares the pool's limit (`runQueue: { pools }`, see `Pool`).
+   */
+  readonly pool?: string | undefined
   /** What the asset is made of or stored in (`postgres`, `parquet`, `python`): catalog icons and `kind:` selections. */
   readonly kinds?: ReadonlyArray<string> | undefined
   /** Owners: e-mail addresses or `team:name`. */
@@ -328,7 +334,7 @@ export const NodeTypeId: typeof TypeId = TypeId
  * - `key`: a path such as `silver/users` (see `AssetKey`).
  * - `options`: `deps` (upstream assets whose values are passed in), `after`,
  *   `group`, `tags`, `kinds`, `owners`, `description`, `codeVersion`, `io`,
- *   `retry`, `metadata`.
+ *   `retry`, `metadata`, `pool`.
  * - `compute(inputs, context)`: returns an `Effect` of the value, or of
  *   `Output.make(value, { metadata })`.
  *
@@ -352,7 +358,11 @@ export const make = <
 ): Asset<ValueOf<Out>, E, R | IOId, Inputs<D>> => {
   const site = captureCallSite(make)
   const io = (options.io ?? DefaultIOKey) as unknown as Context.Key<unknown, IOManager<unknown>>
-  const { after, spec } = makeSpec(key, "asset", options, io.key, site)
+  if (options.pool !== undefined && (typeof options.pool !== "string" || options.pool.length === 0)) {
+    throw new TypeError(`asset ${key}: 'pool' must be a non-empty string (got ${describe(options.pool)})`)
+  }
+  const tagged = options.pool === undefined ? options : { ...options, tags: { ...options.tags, [POOL_TAG]: options.pool } }
+  const { after, spec } = makeSpec(key, "asset", tagged, io.key, site)
   if (options.partitions !== undefined) PartitionsModule.validate(options.partitions, spec.key)
   const partitionMappings: Record<string, PartitionMapping> = {}
   for (const name in options.partitionMappings ?? {}) {

@@ -29,6 +29,7 @@ import type { PartitionMappingError } from "./PartitionMapping.ts"
 import type { PartitionDefinitionError } from "./Partitions.ts"
 import { checkPartitions } from "./partitions/checkProject.ts"
 import * as Automation from "./Automation.ts"
+import * as Pool from "./Pool.ts"
 
 const TypeId: unique symbol = Symbol.for("@strata/core/Project")
 
@@ -252,6 +253,19 @@ const freshnessPolicies = (
   return [...policies]
 }
 
+/** Every pool an asset names must be declared with a limit: a misspelled pool would otherwise limit nothing. */
+const checkPools = (nodes: ReadonlyArray<AnyNode>, pools: Readonly<Record<string, number>> | undefined): void => {
+  for (let n = 0; n < nodes.length; n++) {
+    const pool = Pool.poolOf(nodes[n]!.spec.tags)
+    if (pool === undefined || pools?.[pool] !== undefined) continue
+    const declared = Object.keys(pools ?? {})
+    throw new TypeError(
+      `asset ${nodes[n]!.key} names pool '${pool}', which the project does not declare ` +
+        `(declare its limit in automation.runQueue.pools${declared.length > 0 ? `; declared: ${declared.join(", ")}` : ""})`
+    )
+  }
+}
+
 const build = (
   input: ReadonlyArray<AnyNode>,
   checks: ReadonlyArray<Check.Any>,
@@ -331,6 +345,7 @@ const build = (
   if ("_tag" in graph) return new CycleDetected({ asset: graph.path[0]!, path: graph.path })
   const automation = Automation.validate(graph, automationConfig)
   if ("_tag" in automation) return automation
+  checkPools(nodes, automation.runQueue?.pools)
   let specs: ReadonlyArray<AssetSpec> | undefined
   return {
     [TypeId]: TypeId,

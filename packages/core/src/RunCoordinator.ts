@@ -33,6 +33,7 @@ import { RunTally } from "./internal/run/runTally.ts"
 import { VersionBook } from "./internal/run/versionBook.ts"
 import { WriteOrder } from "./internal/run/writeOrder.ts"
 import * as Partitions from "./Partitions.ts"
+import * as Pool from "./Pool.ts"
 import type { Project } from "./Project.ts"
 import * as RetryPolicy from "./RetryPolicy.ts"
 import * as Staleness from "./Staleness.ts"
@@ -320,6 +321,8 @@ const runStep = (run: ActiveRun, position: number, via: RemoteStep | undefined):
       return skippedOutcome
     }
   }
+  const pool = Pool.poolOf(graph.nodes[index]!.spec.tags)
+  if (pool !== undefined) return pooled(run, step, pool, attempt(run, step, upstreamKeys, 1, via))
   // `runStep` runs inside the dispatch's `Effect.suspend`: the first attempt is built now
   if (!run.writeOrder.contests(step.key)) return attemptNow(run, step, upstreamKeys, 1, via)
   return Effect.andThen(run.writeOrder.waitFor(step.key, run.now), attempt(run, step, upstreamKeys, 1, via)).pipe(
@@ -329,6 +332,49 @@ const runStep = (run: ActiveRun, position: number, via: RemoteStep | undefined):
     }))
   )
 }
+
+/**
+ * A step of an asset in a concurrency pool: its attempts run holding a slot
+ * of the pool (see `Pool`), taken once earlier runs are done with its asset.
+ * A pool the project declares no limit for does not limit.
+ */
+const pooled = (run: ActiveRun, step: PlanStep, pool: string, attempts: Effect.Effect<StepOutcome>): Effect.Effect<StepOutcome> => {
+  const runQueue = run.project.automation.runQueue
+  const limit = runQueue?.pools?.[pool]
+  const ordered = run.writeOrder.contests(step.key) ? Effect.andThen(run.writeOrder.waitFor(step.key, run.now), attempts) : attempts
+  if (limit === undefined) return ordered.pipe(Effect.catch((error) => failStep(run, error)))
+  const ttlMs = runQueue?.poolLeaseTtlMs ?? Pool.DEFAULT_TTL_MS
+  const request: Pool.SlotRequest = {
+    pool,
+    limit,
+    holder: `${run.runId}/${step.key}/${run.plan.partition ?? ""}`,
+    ttlMs,
+    pollMs: Math.min(Pool.POLL_MS, Math.max(10, Math.floor(ttlMs / 10))),
+    now: run.now
+  }
+  const onWait = (held: number) =>
+    Effect.andThen(
+      Effect.sync(() =>
+        run.emit({
+          type: "log",
+          runId: run.runId,
+          timestamp: run.now(),
+          assetKey: step.key,
+          partition: run.plan.partition,
+          level: "info",
+          message: `waiting for pool ${pool} (${held}/${limit} held)`
+        })
+      ),
+      Effect.ignore(run.buffer.flush)
+    )
+  return Pool.withSlot(run.instance.automation, request, onWait, ordered).pipe(Effect.catch((error) => failStep(run, error)))
+}
+
+const failStep = (run: ActiveRun, error: InstanceError) =>
+  Effect.sync(() => {
+    run.buffer.fatal ??= error
+    return "failed" as const
+  })
 
 /**
  * A check step: skipped silently when its asset was up to date in a

@@ -30,6 +30,7 @@
 import type { Effect } from "effect"
 import type { ExecutionPlan } from "./ExecutionPlan.ts"
 import type { InstanceError, InstanceShape, RunRecord } from "./Instance.ts"
+import * as Pool from "./Pool.ts"
 import { newRun } from "./RunCoordinator.ts"
 
 /** The tag that marks a run as waiting in the queue. @since 0.1.0 */
@@ -86,6 +87,14 @@ export interface TagLimit {
 export interface Config {
   readonly maxConcurrentRuns?: number | undefined
   readonly tagLimits?: ReadonlyArray<TagLimit> | undefined
+  /**
+   * Concurrency pools: at most `limit` steps of the assets in pool `name`
+   * (`Asset.make(key, { pool: name })`) run at once in the instance, across
+   * runs and processes (see `Pool`). Applies to every run, queued or not.
+   */
+  readonly pools?: Readonly<Record<string, number>> | undefined
+  /** How long a pool slot's lease lasts without renewal (ms, default 30 000). */
+  readonly poolLeaseTtlMs?: number | undefined
 }
 
 /** No limits. @since 0.1.0 */
@@ -106,6 +115,10 @@ export const make = (config: Config): Config => {
   for (const tag of config.tagLimits ?? []) {
     if (typeof tag.key !== "string" || tag.key.length === 0) throw new TypeError("run queue: a tag limit needs a non-empty key")
     checkLimit(tag.limit, `the limit of tag ${tag.key}${tag.value === undefined ? "" : `=${tag.value}`}`)
+  }
+  if (config.pools !== undefined) Pool.validateLimits(config.pools)
+  if (config.poolLeaseTtlMs !== undefined && (!Number.isInteger(config.poolLeaseTtlMs) || config.poolLeaseTtlMs < 1)) {
+    throw new TypeError(`run queue: poolLeaseTtlMs must be a whole number >= 1, got ${String(config.poolLeaseTtlMs)}`)
   }
   return config
 }
