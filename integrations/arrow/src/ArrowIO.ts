@@ -577,6 +577,8 @@ export const make = (options?: Options): ArrowIOShape => {
     return table.select(columns as Array<string>)
   })
 
+  const readRange = rangeLoader(read)
+
   return {
     name: format,
     format,
@@ -591,12 +593,42 @@ export const make = (options?: Options): ArrowIOShape => {
       }).pipe(Effect.mapError(ArrowError.toIOError("store", context.key, context.partition)))
     },
     load(context) {
+      const range = context.partitions
+      if (range !== undefined && range.count > 1) return readRange(context.key, range.keys)
       return read(context.key, { partition: context.partition }).pipe(
         Effect.mapError(ArrowError.toIOError("load", context.key, context.partition))
       )
     }
   }
 }
+
+/**
+ * A range of partitions as one table: each partition's file read (in
+ * partition order), their record batches concatenated. A missing partition
+ * fails naming it. The tables must have the same columns.
+ */
+const rangeLoader = (read: ArrowIOShape["read"]) => (key: string, partitions: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const tables: Array<Table> = []
+    for (const partition of partitions) {
+      tables.push(yield* read(key, { partition }).pipe(Effect.mapError(ArrowError.toIOError("load", key, partition))))
+    }
+    const first = tables[0]!
+    const shape = first.schema.fields.map((field) => `${field.name}: ${field.type}`).join(", ")
+    for (const [index, table] of tables.entries()) {
+      const other = table.schema.fields.map((field) => `${field.name}: ${field.type}`).join(", ")
+      if (other !== shape) {
+        return yield* Effect.fail(ArrowError.toIOError("load", key, partitions[index])(ArrowError.make({
+          reason: "schema-changed",
+          key,
+          partition: partitions[index],
+          detail: `partition ${partitions[index]} has columns (${other}) but ${partitions[0]} has (${shape}): ` +
+            "a range loads as one table, so every partition must have the same columns (re-materialize the older ones)"
+        })))
+      }
+    }
+    return first.concat(...tables.slice(1))
+  })
 
 /**
  * Makes an I/O manager for values of type `A`, converted to and from Arrow
