@@ -2,9 +2,12 @@
  * The lakehouse's partitioned chain, from the same world as the users CSV
  * (ids 1..100,000, a calendar starting 2024-01-01, seeded):
  *
- * - `raw_events` (daily from 2024-01-01): the day's product events, generated
- *   deterministically from the day (the same day always gives the same rows);
- *   FileSystemIO writes one file per day (`.strata/storage/raw_events/2024-01-01.json`).
+ * - `raw_events` (daily from 2024-01-01): the day's product events, ingested
+ *   from the day's drop `data/events/<day>.json` when one was written
+ *   (`scripts/change-day.ts`), else the generator's events of that day (seed 1,
+ *   the same bytes a drop of that day holds); FileSystemIO writes one file per
+ *   day (`.strata/storage/raw_events/2024-01-01.json`). A drop rewritten later
+ *   is seen once that day's partition is ingested again.
  * - `daily_active_users` (daily): distinct users with an event that day.
  * - `weekly_retention` (weekly, weeks starting Monday 2024-01-01): reads its 7
  *   days of `raw_events` as one array through a time-window mapping, and
@@ -13,8 +16,10 @@
  * A step over a range of partitions (a `single-run` or `max-per-run` backfill)
  * returns one entry per partition key (see `perPartition`).
  */
+import * as fs from "node:fs"
+import * as path from "node:path"
 import { Asset, PartitionMapping, Partitions } from "@strata/core"
-import { Effect } from "effect"
+import { Data, Effect } from "effect"
 
 export interface Event {
   readonly day: string
@@ -41,9 +46,13 @@ const random = (seed: number) => {
   }
 }
 
-/** The events of one day: 2,000 of them, from a pool of returning users (seeded by the day). */
-export const eventsOf = (day: string, count = 2_000): Array<Event> => {
-  const next = random(Number(day.replaceAll("-", "")))
+/**
+ * The events of one day: 2,000 of them, from a pool of returning users, seeded
+ * by the day and `seed` (seed 1 is the day's first drop; another seed is a
+ * rewritten drop of the same day).
+ */
+export const eventsOf = (day: string, seed = 1, count = 2_000): Array<Event> => {
+  const next = random(Number(day.replaceAll("-", "")) ^ Math.imul(seed - 1, 0x9e3779b9))
   const pool = 5_000
   return Array.from({ length: count }, (): Event => ({
     day,
@@ -59,11 +68,49 @@ export const perPartition = <A>(partitions: { readonly keys: ReadonlyArray<strin
   return Object.fromEntries(partitions.keys.map((key) => [key, compute(key)])) as A
 }
 
+/** Where the day's drop lands, relative to the project folder (the working directory). */
+export const dropFile = (day: string, root = process.cwd()): string => path.join(root, "data", "events", `${day}.json`)
+
+/** A drop that is not a JSON array of events. */
+export class DropUnreadable extends Data.TaggedError("DropUnreadable")<{
+  readonly asset: string
+  readonly partition: string
+  readonly file: string
+  readonly message: string
+}> {}
+
+/** The day's drop if one was written, else the generator's events of the day. */
+export const readDrop = (day: string): Effect.Effect<Array<Event>, DropUnreadable> => {
+  const file = dropFile(day)
+  if (!fs.existsSync(file)) return Effect.sync(() => eventsOf(day))
+  return Effect.try({
+    try: () => {
+      const rows: unknown = JSON.parse(fs.readFileSync(file, "utf8"))
+      if (!Array.isArray(rows)) throw new Error("expected a JSON array of events")
+      return rows as Array<Event>
+    },
+    catch: (cause) =>
+      new DropUnreadable({
+        asset: "raw_events",
+        partition: day,
+        file,
+        message: `raw_events partition ${day}: drop ${file} is unreadable: ${cause instanceof Error ? cause.message : String(cause)}`
+      })
+  })
+}
+
 export const rawEvents = Asset.make("raw_events", {
   partitions: days,
   group: "events",
-  description: "The day's product events (generated from the day: one file per day)"
-}, (_, context) => Effect.sync(() => perPartition(context.partitions, (day) => eventsOf(day))))
+  description: "The day's product events (ingested from the day's drop, data/events/<day>.json: one file per day)"
+}, (_, context) =>
+  Effect.map(
+    Effect.forEach(context.partitions.keys, (day) => Effect.map(readDrop(day), (rows) => [day, rows] as const)),
+    (pairs) => {
+      const byDay = new Map(pairs)
+      return perPartition(context.partitions, (day) => byDay.get(day)!)
+    }
+  ))
 
 export const dailyActiveUsers = Asset.make("daily_active_users", {
   deps: { rawEvents },

@@ -56,9 +56,10 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
 import type { Asset, IOManager, Metadata } from "@strata/core"
-import { AssetKey } from "@strata/core"
+import { AssetKey, Version } from "@strata/core"
 import { isProcessAlive, StoragePath } from "@strata/core/spi"
 import type { Schema, Table } from "apache-arrow"
+import * as Arrow from "apache-arrow"
 import { DataType, tableFromIPC, tableToIPC, util } from "apache-arrow"
 import { Context, Effect, Exit, Layer } from "effect"
 import * as ArrowError from "./ArrowError.ts"
@@ -577,6 +578,9 @@ export const make = (options?: Options): ArrowIOShape => {
     return table.select(columns as Array<string>)
   })
 
+  const readRange = rangeLoader(read)
+  const writeRange = rangeWriter(write)
+
   return {
     name: format,
     format,
@@ -585,18 +589,92 @@ export const make = (options?: Options): ArrowIOShape => {
     read,
     write,
     store(context, value) {
+      const range = context.partitions
+      if (range !== undefined && range.count > 1) return writeRange(context, range.keys, value)
       return write(context.key, value, {
         partition: context.partition,
         schemaChange: schemaChangeOf(context.definitionMetadata)
       }).pipe(Effect.mapError(ArrowError.toIOError("store", context.key, context.partition)))
     },
     load(context) {
+      const range = context.partitions
+      if (range !== undefined && range.count > 1) return readRange(context.key, range.keys)
       return read(context.key, { partition: context.partition }).pipe(
         Effect.mapError(ArrowError.toIOError("load", context.key, context.partition))
       )
     }
   }
 }
+
+/**
+ * A step over several partitions (a single-run backfill) stores one table per
+ * partition: its value is an object with exactly one table per partition key,
+ * each written to its partition's file. The data version covers them all.
+ */
+const rangeWriter = (write: ArrowIOShape["write"]) =>
+(
+  context: IOManager.OutputContext,
+  keys: ReadonlyArray<string>,
+  value: unknown
+): Effect.Effect<IOManager.StoreResult, IOManager.IOError> => {
+  const byKey = value as Record<string, unknown>
+  const valid = typeof value === "object" && value !== null && Object.getPrototypeOf(value) === Object.prototype &&
+    Object.keys(byKey).length === keys.length && keys.every((key) => byKey[key] instanceof Arrow.Table)
+  if (!valid) {
+    return Effect.fail(ArrowError.toIOError("store", context.key, context.partition)(ArrowError.make({
+      reason: "invalid-value",
+      key: context.key,
+      partition: context.partition,
+      detail: `asset ${context.key} was computed for ${keys.length} partitions (${context.partition}) and ArrowIO stores one ` +
+        `table per partition: return an object with exactly one table per partition key ` +
+        `(${keys.slice(0, 3).join(", ")}${keys.length > 3 ? ", …" : ""}), or run one partition per step`
+    })))
+  }
+  return Effect.map(
+    Effect.forEach(keys, (partition) =>
+      write(context.key, byKey[partition] as Table, { partition, schemaChange: schemaChangeOf(context.definitionMetadata) }).pipe(
+        Effect.mapError(ArrowError.toIOError("store", context.key, partition))
+      )),
+    (results): IOManager.StoreResult => ({
+      dataVersion: Version.hash(results.map((result, i) => `${keys[i]}=${result.dataVersion ?? ""}`).join("\n")),
+      // the first partition's metadata, with the totals of the range
+      metadata: {
+        ...(results[0]?.metadata ?? {}),
+        partitions: results.length,
+        row_count: results.reduce((sum, result) => sum + Number(result.metadata?.row_count ?? 0), 0),
+        bytes: results.reduce((sum, result) => sum + Number(result.metadata?.bytes ?? 0), 0)
+      }
+    })
+  )
+}
+
+/**
+ * A range of partitions as one table: each partition's file read (in
+ * partition order), their record batches concatenated. A missing partition
+ * fails naming it. The tables must have the same columns.
+ */
+const rangeLoader = (read: ArrowIOShape["read"]) => (key: string, partitions: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const tables: Array<Table> = []
+    for (const partition of partitions) {
+      tables.push(yield* read(key, { partition }).pipe(Effect.mapError(ArrowError.toIOError("load", key, partition))))
+    }
+    const first = tables[0]!
+    const shape = first.schema.fields.map((field) => `${field.name}: ${field.type}`).join(", ")
+    for (const [index, table] of tables.entries()) {
+      const other = table.schema.fields.map((field) => `${field.name}: ${field.type}`).join(", ")
+      if (other !== shape) {
+        return yield* Effect.fail(ArrowError.toIOError("load", key, partitions[index])(ArrowError.make({
+          reason: "schema-changed",
+          key,
+          partition: partitions[index],
+          detail: `partition ${partitions[index]} has columns (${other}) but ${partitions[0]} has (${shape}): ` +
+            "a range loads as one table, so every partition must have the same columns (re-materialize the older ones)"
+        })))
+      }
+    }
+    return first.concat(...tables.slice(1))
+  })
 
 /**
  * Makes an I/O manager for values of type `A`, converted to and from Arrow

@@ -181,6 +181,12 @@ export interface Backend {
   readonly columnType: (field: Arrow.Field) => string
   /** Replaces the table (or the context's partition of it) atomically. */
   readonly write: (request: WriteRequest) => Effect.Effect<Written, IOManager.IOError>
+  /**
+   * Optional: `read` loads a range of partitions (`context.partitions` with
+   * several keys) as one table, their rows in partition order, in one query.
+   * Without it, a range is read partition by partition and concatenated.
+   */
+  readonly readsRanges?: boolean | undefined
   /** The stored table (the context's partition only, without the partition column), or undefined when none exists. */
   readonly read: (
     request: ReadRequest
@@ -349,8 +355,16 @@ const storeTable = (backend: Backend, context: OutputContext, table: Arrow.Table
     return result
   })
 
-const loadStored = (backend: Backend, context: InputContext) =>
+const loadStored = (backend: Backend, context: InputContext): Effect.Effect<
+  { readonly table: Arrow.Table; readonly kind: StoredKind; readonly uri: string },
+  IOManager.IOError
+> =>
   Effect.gen(function*() {
+    const range = context.partitions
+    if (range !== undefined && range.count > 1 && backend.readsRanges !== true) {
+      const parts = yield* Effect.forEach(range.keys, (partition) => loadStored(backend, { ...context, partition, partitions: undefined }))
+      return { table: parts[0]!.table.concat(...parts.slice(1).map((part) => part.table)), kind: parts[0]!.kind, uri: parts[0]!.uri }
+    }
     const name = yield* resolveName(backend, "load", context)
     const uri = backend.uriOf(name)
     const stored = yield* backend.read({ context, name, uri })

@@ -24,9 +24,12 @@ for (const format of ["parquet", "ipc"] as const) {
     make: ({ base }) => Effect.sync(() => ArrowIO.make({ base, format })),
     sample,
     same,
+    concat: (tables) => tables[0]!.concat(...tables.slice(1)),
     capabilities: {
       values: [],
       partitions: true,
+      // a range of partitions loads as one table: each partition's file, in partition order
+      partitionRanges: true,
       concurrentReaders: true,
       persistent: true,
       // Parquet is encoded deterministically. Arrow IPC files carry the dictionary ids apache-arrow

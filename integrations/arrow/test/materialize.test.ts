@@ -1,7 +1,7 @@
 import * as fs from "node:fs"
 import { describe, expect, it } from "@effect/vitest"
 import type { Event } from "@strata/core"
-import { Asset, InMemoryIO, Instance, IOManager, Materialize, Output, Project } from "@strata/core"
+import { Asset, InMemoryIO, Instance, IOManager, Materialize, Output, PartitionMapping, Partitions, Project } from "@strata/core"
 import { Field, Int32, Schema, type Table, Utf8 } from "apache-arrow"
 import { Effect, Layer } from "effect"
 import { ArrowIO, Sql, Tables, TypeHandler } from "../src/index.ts"
@@ -130,6 +130,39 @@ describe("materializing assets stored by ArrowIO", () => {
       }
       expect(fs.readdirSync(`${io.base}/daily`).sort()).toEqual(["@2024-01-01.parquet", "@2024-01-02.parquet"])
       expect(Tables.toRows(yield* io.read("daily", { partition: "2024-01-02" }))).toEqual([{ day: "2024-01-02", n: 1 }])
+    }).pipe(Effect.provide(Layer.mergeAll(Instance.layerMemory, ArrowIO.layer({ base: tempFolder() })))))
+
+  it.effect("a weekly asset reading its 7 daily partitions through a time-window mapping gets one table of the 7 files", () =>
+    Effect.gen(function*() {
+      const io = yield* ArrowIO
+      const days = Partitions.daily({ start: "2024-01-01" })
+      // one step over the 7 days (as a single-run backfill): one table per day, one file per day
+      const daily = Asset.make("daily", { io: ArrowIO, partitions: days }, (_, context) =>
+        Effect.succeed(Object.fromEntries(context.partitions.keys.map((day) => [
+          day,
+          Tables.fromRows([0, 1].map((i) => ({ day, n: i })), { types: { n: new Int32() } })
+        ])) as unknown as Table))
+      const seen: Array<{ readonly rows: number; readonly days: ReadonlyArray<string> }> = []
+      const weekly = Asset.make("weekly", {
+        io: ArrowIO,
+        deps: { daily },
+        partitions: Partitions.weekly({ start: "2024-01-01" }),
+        partitionMappings: { daily: PartitionMapping.timeWindow() }
+      }, ({ daily }) =>
+        Effect.sync(() => {
+          const rows = Tables.toRows(daily) as Array<{ day: string; n: number }>
+          seen.push({ rows: daily.numRows, days: rows.map((row) => row.day) })
+          return Tables.fromRows([{ days: new Set(rows.map((row) => row.day)).size }], { types: { days: new Int32() } })
+        }))
+      const project = Project.make({ assets: [daily, weekly] })
+      const built = yield* Materialize.materialize(project, { selection: "daily", partition: "2024-01-01...2024-01-07" })
+      expect(built.status).toBe("succeeded")
+      expect(fs.readdirSync(`${io.base}/daily`)).toHaveLength(7)
+      const week = yield* Materialize.materialize(project, { selection: "weekly", partition: "2024-01-01" })
+      expect(week.status).toBe("succeeded")
+      const expected = Array.from({ length: 7 }, (_, i) => `2024-01-0${i + 1}`)
+      expect(seen).toEqual([{ rows: 14, days: expected.flatMap((day) => [day, day]) }])
+      expect(Tables.toRows(yield* io.read("weekly", { partition: "2024-01-01" }))).toEqual([{ days: 7 }])
     }).pipe(Effect.provide(Layer.mergeAll(Instance.layerMemory, ArrowIO.layer({ base: tempFolder() })))))
 })
 

@@ -40,6 +40,8 @@ ioManagerConformance("PostgresIOManager (DefaultIO: JSON values, rows, tables)",
     partitions: true,
     // partitions share one table (a partition column), so a partition never stored reads as zero rows
     emptyMissingPartitions: true,
+    // a range of partitions loads with one query, in partition order
+    partitionRanges: true,
     concurrentReaders: true,
     persistent: true,
     dataVersion: "content",
@@ -73,10 +75,13 @@ ioManagerConformance("PostgresIOManager (Arrow tables)", {
     }),
   sample: table,
   same: sameTable,
+  concat: (tables) => tables[0]!.concat(...tables.slice(1)),
   capabilities: {
     values: [],
     partitions: true,
     emptyMissingPartitions: true,
+    // a range of partitions loads with one query, in partition order
+    partitionRanges: true,
     concurrentReaders: true,
     persistent: true,
     dataVersion: "content",

@@ -57,4 +57,11 @@ describe("the I/O manager conformance suite fails broken managers, saying what i
     expect(message).toContain("the sentinel parted/b, stored first, was overwritten by a hostile key (it loads another value)")
     expect(of("raw-paths", "round-trips json values").status).toBe("passed")
   })
+
+  it("a manager that declares partitionRanges but loads a range as one key fails the range test, naming the range", () => {
+    const range = of("range-as-key", "partition ranges: a range loads as one value")
+    expect(range.status).toBe("failed")
+    expect(range.failureMessages.join("\n")).toContain("range-as-key declares partitionRanges: loading 2024-06-01...2024-06-03 failed")
+    expect(of("range-as-key", "each partition round-trips apart").status).toBe("passed")
+  })
 })

@@ -7,6 +7,8 @@ ioManagerConformance("FileSystemIO", {
   capabilities: {
     values: ["json", "structured"],
     partitions: true,
+    // a range loads each partition and combines them (partitions/partitionedValues.ts)
+    partitionRanges: true,
     concurrentReaders: true,
     persistent: true,
     dataVersion: "content",
@@ -19,6 +21,8 @@ ioManagerConformance("InMemoryIO", {
   capabilities: {
     values: ["json", "structured"],
     partitions: true,
+    // a range loads each partition and combines them (partitions/partitionedValues.ts)
+    partitionRanges: true,
     concurrentReaders: true,
     persistent: false,
     dataVersion: "content",

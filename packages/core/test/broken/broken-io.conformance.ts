@@ -7,6 +7,8 @@
  *   rename), so a reader can see half of it.
  * - `raw-paths`: builds paths by joining the key and the partition as they
  *   are, so `..` walks out of the base and `a` partition `b` is asset `a/b`.
+ * - `range-as-key`: declares `partitionRanges` but loads a range as one
+ *   partition named by the range's text (`first...last`).
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -77,4 +79,10 @@ ioManagerConformance("raw-paths", {
       }
     }),
   capabilities
+})
+
+ioManagerConformance("range-as-key", {
+  make: ({ base }) =>
+    Effect.sync(() => jsonFiles("range-as-key", (key, partition) => path.join(base, `${encodeURIComponent(key)}@${encodeURIComponent(partition ?? "")}.json`))),
+  capabilities: { ...capabilities, concurrentReaders: false, partitionRanges: true }
 })

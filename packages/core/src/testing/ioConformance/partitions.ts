@@ -6,6 +6,8 @@
  */
 import { describe, expect } from "@effect/vitest"
 import { Effect } from "effect"
+import * as Partitions from "../../Partitions.ts"
+import * as StepPartitions from "../../partitions/stepPartitions.ts"
 import type { IOTest } from "./shared.ts"
 import { describe as describeOutcome, load, loadOk, store, storeOk } from "./shared.ts"
 
@@ -61,12 +63,48 @@ export const partitionsConformance = <A>(
       }
     }
 
-    test(`partition ranges: ${ranges ? "declared, but core has no range loads yet" : "not declared (range loads are checked once core has them)"}`, ({ io }) =>
-      Effect.sync(() => {
-        expect(
-          ranges,
-          `${io.name} declares partitionRanges, which this version of the suite cannot check yet: remove the declaration`
-        ).toBe(false)
-      }))
+    if (ranges) rangeConformance(test, emptyMissing)
+    else {
+      test("partition ranges: not declared (core loads a range partition by partition when the manager is wrapped to)", ({ io }) =>
+        Effect.sync(() => expect(io.name.length).toBeGreaterThan(0)))
+    }
   })
+}
+
+/** The step partitions of `first...last` over daily partitions of June 2024, as core hands them to a load. */
+const range = (first: number, last: number): StepPartitions.StepPartitions =>
+  StepPartitions.make(Partitions.resolve(Partitions.daily({ start: "2024-06-01", end: "2024-07-01" }), { now: Date.UTC(2024, 6, 1) }), [[first, last + 1]])
+
+/** Declared range loads: several partitions as one value, in partition order; a missing one named. */
+const rangeConformance = <A>(test: IOTest<A>, emptyMissing: boolean): void => {
+  test("partition ranges: a range loads as one value, the partitions' values in partition order (declared)", ({ concat, io, same, sample }) =>
+    Effect.gen(function*() {
+      // stored out of order, and a partition outside the range
+      for (const index of [2, 0, 1, 3]) yield* storeOk(io, "daily", `2024-06-0${index + 1}`, sample(30 + index, "small"))
+      const partitions = range(0, 2)
+      const result = yield* load(io, "daily", "2024-06-01...2024-06-03", partitions)
+      if (result._tag !== "ok") {
+        expect.fail(`${io.name} declares partitionRanges: loading 2024-06-01...2024-06-03 failed: ${describeOutcome(result)}`)
+        return
+      }
+      const expected = concat([sample(30, "small"), sample(31, "small"), sample(32, "small")])
+      expect(same(result.value, expected), `${io.name}: the range does not load as its three partitions in order`).toBe(true)
+      const one = yield* load(io, "daily", "2024-06-02", range(1, 1))
+      expect(one._tag === "ok" && same(one.value, sample(31, "small")), `${io.name}: a range of one partition loads it`).toBe(true)
+    }))
+
+  if (!emptyMissing) {
+    test("partition ranges: a range with a partition never stored fails with an IOError naming that partition", ({ io, sample }) =>
+      Effect.gen(function*() {
+        yield* storeOk(io, "daily", "2024-06-01", sample(1, "small"))
+        yield* storeOk(io, "daily", "2024-06-03", sample(3, "small"))
+        const result = yield* load(io, "daily", "2024-06-01...2024-06-03", range(0, 2))
+        if (result._tag !== "io-error") {
+          expect.fail(`${io.name}: a range holding a partition never stored must fail with an IOError: ${describeOutcome(result)}`)
+          return
+        }
+        expect(result.error.key).toBe("daily")
+        expect(result.error.partition, "IOError.partition names the missing partition").toBe("2024-06-02")
+      }))
+  }
 }

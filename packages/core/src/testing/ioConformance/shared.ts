@@ -13,6 +13,7 @@ import { Cause, Effect, Exit } from "effect"
 import type { AssetKey } from "../../AssetKey.ts"
 import type { IOManager, StoreResult } from "../../IOManager.ts"
 import { IOError } from "../../IOManager.ts"
+import type { StepPartitions } from "../../partitions/stepPartitions.ts"
 
 /**
  * A kind of value the suite has samples of: `json` (values JSON represents
@@ -45,9 +46,11 @@ export interface IOManagerCapabilities {
    */
   readonly emptyMissingPartitions?: boolean | undefined
   /**
-   * Loads a range of partitions at once. Reserved: range loads come with
-   * partition definitions; declaring it before the suite checks it fails.
-   * Default false.
+   * Loads a range of partitions as one value (`InputContext.partitions`
+   * holding several keys, as when a downstream asset reads a range through a
+   * partition mapping): the partitions' values in partition order, combined
+   * by the options' `concat`. Default false (core then loads the partitions
+   * one by one, when the manager is wrapped to do so).
    */
   readonly partitionRanges?: boolean | undefined
   /** A load while the same asset is overwritten gets the old or the new value, never a part or nothing. */
@@ -100,6 +103,11 @@ export interface IOManagerConformanceOptions<A> {
    * `json` in `values`).
    */
   readonly sample?: ((n: number, size: "small" | "large") => A) | undefined
+  /**
+   * One value of several partitions' values in partition order, as a range
+   * load must return it (`partitionRanges`). Default: JSON rows concatenated.
+   */
+  readonly concat?: ((values: ReadonlyArray<A>) => A) | undefined
   /** `true` when a loaded value equals the stored one. Default: vitest's `toEqual`. */
   readonly same?: ((loaded: A, stored: A) => boolean) | undefined
   /** Per-test timeout in milliseconds (default 60 000). */
@@ -117,6 +125,7 @@ export interface Harness<A> {
   readonly capabilities: IOManagerCapabilities
   readonly sample: (n: number, size: "small" | "large") => A
   readonly same: (loaded: A, stored: A) => boolean
+  readonly concat: (values: ReadonlyArray<A>) => A
 }
 
 /** Registers one test over a fresh manager. */
@@ -159,7 +168,8 @@ export const ioTest = <A>(options: IOManagerConformanceOptions<A>): IOTest<A> =>
         reopen: options.make(storage),
         capabilities: options.capabilities,
         sample: options.sample ?? (defaultSample as (n: number, size: "small" | "large") => A),
-        same: options.same ?? equalByExpect
+        same: options.same ?? equalByExpect,
+        concat: options.concat ?? ((values) => (values as ReadonlyArray<ReadonlyArray<unknown>>).flat() as A)
       })
     })), options.timeout ?? 60_000)
 
@@ -191,9 +201,20 @@ export const store = <A>(io: IOManager<A>, key: string, partition: string | unde
     Effect.map((exit) => outcome<StoreResult>(exit))
   )
 
-/** Loads a value; a defect or an error other than `IOError` is an outcome too. */
-export const load = <A>(io: IOManager<A>, key: string, partition: string | undefined) =>
-  Effect.suspend(() => io.load({ key: key as AssetKey, partition, downstream: undefined, definitionMetadata: {} })).pipe(
+/**
+ * Loads a value; a defect or an error other than `IOError` is an outcome too.
+ * `partitions` (several keys) asks for a range load.
+ */
+export const load = <A>(io: IOManager<A>, key: string, partition: string | undefined, partitions?: StepPartitions | undefined) =>
+  Effect.suspend(() =>
+    io.load({
+      key: key as AssetKey,
+      partition,
+      ...(partitions === undefined ? {} : { partitions }),
+      downstream: undefined,
+      definitionMetadata: {}
+    })
+  ).pipe(
     Effect.exit,
     Effect.map((exit) => outcome<A>(exit))
   )
