@@ -77,23 +77,7 @@ export interface Output {
  */
 export const affected = (project: Project<unknown>, keys: Iterable<string>): Set<string> => {
   const graph = project.graph
-  const seen = new Uint8Array(graph.nodes.length)
-  const stack: Array<number> = []
-  for (const key of keys) {
-    const i = graph.index.get(key)
-    if (i !== undefined && seen[i] === 0) {
-      seen[i] = 1
-      stack.push(i)
-    }
-  }
-  while (stack.length > 0) {
-    for (const j of graph.downstream[stack.pop()!]!) {
-      if (seen[j] === 0) {
-        seen[j] = 1
-        stack.push(j)
-      }
-    }
-  }
+  const seen = reach(graph, keys, graph.downstream)
   const result = new Set<string>()
   for (let i = 0; i < seen.length; i++) {
     const key = graph.nodes[i]!.key
@@ -340,25 +324,30 @@ export const read = (
  * @since 0.1.0
  */
 export const ancestors = (project: Project<unknown>, keys: Iterable<string>): Array<number> => {
-  const graph = project.graph
+  const seen = reach(project.graph, keys, project.graph.upstream)
+  const result: Array<number> = []
+  for (let i = 0; i < seen.length; i++) if (seen[i] === 1) result.push(i)
+  return result
+}
+
+/** Marks `keys` and every node reachable from them along `edges` (1 = reached), by node index. */
+const reach = (
+  graph: Project<unknown>["graph"],
+  keys: Iterable<string>,
+  edges: ReadonlyArray<ReadonlyArray<number>>
+): Uint8Array => {
   const seen = new Uint8Array(graph.nodes.length)
   const stack: Array<number> = []
-  for (const key of keys) {
-    const i = graph.index.get(key)
-    if (i !== undefined && seen[i] === 0) {
+  const visit = (i: number) => {
+    if (seen[i] === 0) {
       seen[i] = 1
       stack.push(i)
     }
   }
-  while (stack.length > 0) {
-    for (const j of graph.upstream[stack.pop()!]!) {
-      if (seen[j] === 0) {
-        seen[j] = 1
-        stack.push(j)
-      }
-    }
+  for (const key of keys) {
+    const i = graph.index.get(key)
+    if (i !== undefined) visit(i)
   }
-  const result: Array<number> = []
-  for (let i = 0; i < seen.length; i++) if (seen[i] === 1) result.push(i)
-  return result
+  while (stack.length > 0) for (const j of edges[stack.pop()!]!) visit(j)
+  return seen
 }
