@@ -1,10 +1,10 @@
-import { type ChildProcess, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "@effect/vitest"
 import { FileSystemIO, Instance, Observe } from "@strata/core"
+import { TestProcess } from "@strata/core/testing"
 import { PostgresInstance } from "@strata/postgres"
 import { SqliteInstance } from "@strata/sqlite"
 import { Context, Effect, Layer } from "effect"
@@ -35,21 +35,14 @@ const conditionRuns = (instance: Instance.InstanceShape) =>
   Effect.map(instance.listRuns({ limit: 100 }), (runs) => runs.filter((run) => run.tags["strata/automation"] === "conditions"))
 
 const child = (dir: string, backend: string, holder: string, ttlMs: number, schedule: boolean) =>
-  Effect.acquireRelease(
-    Effect.callback<ChildProcess>((resume) => {
-      const process = spawn(
-        "node",
-        ["--conditions=@strata/source", path.join(here, "fixtures", "daemonChild.ts"), dir, backend, holder, String(ttlMs), schedule ? "yes" : "no"],
-        { stdio: ["ignore", "pipe", "pipe"] }
-      )
-      let errors = ""
-      process.stderr!.on("data", (chunk) => (errors += String(chunk)))
-      process.stdout!.on("data", (chunk) => {
-        if (String(chunk).includes("\"ready\":true")) resume(Effect.succeed(process))
-      })
-      process.on("exit", (code) => resume(Effect.die(new Error(`daemon ${holder} exited (${code}) before it was ready: ${errors}`))))
-    }),
-    (process) => Effect.sync(() => process.exitCode === null && process.kill("SIGKILL"))
+  Effect.map(
+    TestProcess.scoped(
+      "node",
+      ["--conditions=@strata/source", path.join(here, "fixtures", "daemonChild.ts"), dir, backend, holder, String(ttlMs), schedule ? "yes" : "no"],
+      (line) => line.includes("\"ready\":true"),
+      { name: `daemon ${holder}` }
+    ),
+    (started) => started.child
   )
 
 describe("Daemon", () => {
