@@ -12,15 +12,6 @@ import { makeQueueProject } from "./fixtures/queueProject.ts"
 const here = path.dirname(fileURLToPath(import.meta.url))
 const BOUND = 60_000
 
-const waitUntil = <A>(what: string, check: Effect.Effect<A | undefined, unknown>) =>
-  Effect.gen(function*() {
-    while (true) {
-      const value = yield* check
-      if (value !== undefined) return value
-      yield* Effect.sleep(100)
-    }
-  }).pipe(Effect.timeoutOrElse({ duration: BOUND, orElse: () => Effect.die(new Error(`gave up waiting for ${what}`)) }))
-
 const daemonProcess = (dir: string, file: string) =>
   Effect.map(
     TestProcess.scoped(
@@ -87,7 +78,7 @@ describe("the run queue in the daemon", () => {
       expect(yield* instance.reapOrphanedRuns({ now: Date.now() + 3_600_000, heartbeatTimeoutMs: 1_000, host: os.hostname() })).toEqual([])
 
       const daemon = yield* daemonProcess(dir, file)
-      const runs = yield* waitUntil("every queued run to end", Effect.map(instance.listRuns({ limit: 10 }), (all) =>
+      const runs = yield* TestProcess.waitUntil("every queued run to end", Effect.map(instance.listRuns({ limit: 10 }), (all) =>
         all.length === 5 && all.every((run) => run.endedAt !== undefined) ? all : undefined))
       const byId = new Map(runs.map((run) => [run.runId, run]))
       expect(byId.get("run-e")).toMatchObject({ status: "canceled", reason: "not needed" })

@@ -169,3 +169,51 @@ export const scoped = (
     Effect.promise(() => start(command, args, ready, options)),
     (started) => Effect.sync(() => kill(started.child))
   )
+
+/**
+ * Options of {@link until} and {@link waitUntil}.
+ *
+ * @since 0.1.0
+ */
+export interface WaitOptions {
+  /** Give up after this many milliseconds. Default 60,000: a bound for a loaded machine, never a timing assertion. */
+  readonly timeoutMs?: number | undefined
+  /** Check again after this many milliseconds. Default 100. */
+  readonly intervalMs?: number | undefined
+}
+
+/**
+ * Waits until `check` returns a value (what a process did: a lease taken, a
+ * run recorded), checking again every `intervalMs`; fails with `gave up
+ * waiting for <what>` after `timeoutMs`.
+ *
+ * @since 0.1.0
+ */
+export const until = async <A>(what: string, check: () => Promise<A | undefined>, options: WaitOptions = {}): Promise<A> => {
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000)
+  while (true) {
+    const value = await check()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 100))
+  }
+}
+
+/**
+ * {@link until} as an Effect: a defect `gave up waiting for <what>` after `timeoutMs`.
+ *
+ * @since 0.1.0
+ */
+export const waitUntil = <A, E, R>(what: string, check: Effect.Effect<A | undefined, E, R>, options: WaitOptions = {}): Effect.Effect<A, E, R> =>
+  Effect.gen(function*() {
+    while (true) {
+      const value = yield* check
+      if (value !== undefined) return value
+      yield* Effect.sleep(options.intervalMs ?? 100)
+    }
+  }).pipe(
+    Effect.timeoutOrElse({
+      duration: options.timeoutMs ?? 60_000,
+      orElse: () => Effect.die(new Error(`gave up waiting for ${what}`))
+    })
+  )
