@@ -8,11 +8,7 @@
  * process start-up is not counted), steps per second, wall milliseconds per
  * step, and the enqueue-to-start latency of every step (the worker's clock at
  * the start minus the coordinator's at the enqueue; one machine, one clock):
- * p50 and p95. Also the transactions (each statement outside a transaction block
- * counts as one) committed in the benchmark's database
- * per step (`pg_stat_database.xact_commit` before the workers start and after
- * they stop: the coordinator's and the workers' together, start-up included),
- * a figure the machine's load does not change.
+ * p50 and p95.
  *
  * Usage: node integrations/graphile-worker/bench/dist.bench.ts [N=1000]
  * Server: 127.0.0.1:5432 as user postgres (trust auth), or STRATA_TEST_PG*.
@@ -35,9 +31,6 @@ const percentile = (values: ReadonlyArray<number>, p: number) => {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!
 }
 
-const commits = async () =>
-  Number((await db.query<{ n: string }>(`select xact_commit as n from pg_stat_database where datname = current_database()`))[0]!.n)
-
 const materialize = async (environment: string) => {
   const done = await strata(["materialize", "--json", "--concurrency", "32"], { ...env, STRATA_ENV: environment })
   if (done.code !== 0) throw new Error(`materialize (${environment}) exited ${done.code}: ${done.stderr}`)
@@ -51,15 +44,11 @@ try {
   figures.in_process_s = local / 1000
   figures.in_process_steps_per_s = Math.round(n / (local / 1000))
   for (const count of settings) {
-    const commitsBefore = await commits()
     const workers: Array<WorkerProcess> = []
     for (let i = 0; i < count; i++) workers.push(startWorker(["--concurrency", "8", "--verbose"], env))
     await Promise.all(workers.map((w) => w.started))
     const ms = await materialize("distributed")
     await stopWorkers(workers)
-    // a backend reports its counts when it exits; the last ones may still be closing
-    await new Promise((resolve) => setTimeout(resolve, 1_500))
-    const committed = (await commits()) - commitsBefore
     const latencies = workers.flatMap((w) => w.lines.filter((l) => l.event === "step-started").map((l) => l.queuedMs as number))
     if (latencies.length !== n) throw new Error(`${latencies.length} steps started on workers, expected ${n}`)
     const name = `w${count}`
@@ -68,7 +57,6 @@ try {
     figures[`${name}_ms_per_step`] = Number((ms / n).toFixed(3))
     figures[`${name}_enqueue_to_start_p50_ms`] = percentile(latencies, 0.5)
     figures[`${name}_enqueue_to_start_p95_ms`] = percentile(latencies, 0.95)
-    figures[`${name}_transactions_per_step`] = Number((committed / n).toFixed(2))
   }
   console.log(JSON.stringify(figures))
 } finally {
