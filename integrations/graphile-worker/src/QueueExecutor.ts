@@ -49,6 +49,8 @@ export class QueueSetupError extends Schema.TaggedError<QueueSetupError>()("@str
 export interface JobPayload {
   readonly request: unknown
   readonly enqueuedAt: number
+  /** Enqueued again after the coordinator lost its connection: the attempt may already be recorded. */
+  readonly again?: boolean | undefined
 }
 
 /** The runs with steps on workers, by run id, for the notifications to reach. */
@@ -61,6 +63,17 @@ class Tails {
 
   wakeAll(): void {
     for (const tail of this.byRun.values()) tail.wake()
+  }
+
+  /**
+   * After the notification connection was lost: enqueues again every attempt still awaited, in case the
+   * connection broke because the server crashed and lost an enqueue not yet flushed (see the enqueuer).
+   * A job that exists is kept (same key); an attempt already recorded is skipped by its worker.
+   */
+  enqueueAgain(enqueuer: Enqueuer): void {
+    for (const tail of this.byRun.values()) for (const job of tail.jobs()) {
+      enqueuer.push(JSON.stringify({ ...job.payload, again: true }), job.key)
+    }
   }
 }
 
@@ -96,7 +109,10 @@ export const layer = (
       pool: client.pool,
       channels: [channels.events],
       onNotification: (_channel, runId) => tails.wake(runId),
-      onReconnect: () => tails.wakeAll(),
+      onReconnect: () => {
+        tails.enqueueAgain(enqueuer)
+        tails.wakeAll()
+      },
       onError: () => {}
     }).pipe(Effect.mapError(setupError("cannot listen for step events")))
     // once per heartbeat period while runs wait on workers: release the steps of dead workers, read every run's
@@ -140,8 +156,9 @@ const attemptOnWorker = (
     }
     const key = WorkerQueue.jobKey(request)
     return Effect.flatMap(Deferred.make<StepResult>(), (deferred) => {
-      tail.expect(request, deferred)
-      return enqueuer.add(JSON.stringify(payloadOf(request)), key).pipe(
+      const payload = payloadOf(request)
+      tail.expect(request, { key, payload }, deferred)
+      return enqueuer.add(JSON.stringify(payload), key).pipe(
         Effect.andThen(Deferred.await(deferred)),
         Effect.onInterrupt(() => takeBack(client, settings, request.runId, key)),
         Effect.catch((error) => recordFailure(instance, request, error)),

@@ -26,12 +26,14 @@ import { Instance, Step, StepRequest } from "@strata/core"
 import { PgClient } from "@strata/postgres"
 import { Context, Deferred, Effect, Exit, Fiber, Logger, Schema } from "effect"
 import type { Scope } from "effect"
+import type pg from "pg"
 import type { JobHelpers, Runner, WorkerEvents } from "graphile-worker"
 import { run as runGraphile } from "graphile-worker"
 import { EventWriter, WorkerFenced } from "./internal/eventWriter.ts"
 import { heartbeat, reap, register, unregister, type WorkerIdentity } from "./internal/leases.ts"
-import { listen } from "./internal/listener.ts"
+import { ensurePoolHandlers, listen } from "./internal/listener.ts"
 import { graphileLogger, type LogLine } from "./internal/logging.ts"
+import { RunChecks } from "./internal/runChecks.ts"
 import { migrate } from "./internal/schema.ts"
 import type { JobPayload } from "./QueueExecutor.ts"
 import * as WorkerQueue from "./WorkerQueue.ts"
@@ -80,6 +82,7 @@ interface WorkerState {
   readonly client: PgClient["Service"]
   readonly identity: WorkerIdentity
   readonly writer: EventWriter
+  readonly checks: RunChecks
   readonly running: Map<string, Set<Fiber.Fiber<void, unknown>>>
   readonly stats: Stats
   readonly log: (line: LogLine) => void
@@ -133,7 +136,7 @@ export const run = (options: Options): Effect.Effect<never, WorkerError> =>
     yield* Effect.addFinalizer(() => Effect.ignore(unregister(client, settings, identity.id)))
     const writer = yield* EventWriter.make(client, settings, identity.id)
     yield* Effect.forkScoped(writer.loop())
-    const state: WorkerState = { options, settings, client, identity, writer, running: new Map(), stats: { completed: 0, failed: 0, skipped: 0 }, log }
+    const state: WorkerState = { options, settings, client, identity, writer, checks: new RunChecks(client, settings), running: new Map(), stats: { completed: 0, failed: 0, skipped: 0 }, log }
     // the runner stops first (finalizers run in reverse): running steps still write through the writer
     yield* Effect.addFinalizer(() =>
       Effect.sync(() => log({ event: "worker-stopping", level: "info", worker: identity.id, message: "no new steps; running ones may finish" })).pipe(
@@ -143,7 +146,10 @@ export const run = (options: Options): Effect.Effect<never, WorkerError> =>
     yield* listen({
       pool: client.pool,
       channels: [WorkerQueue.channels(settings).cancel],
-      onNotification: (_channel, runId) => interruptRun(state, runId, "the run was canceled"),
+      onNotification: (_channel, runId) => {
+        state.checks.stopped(runId, "its run is being canceled")
+        interruptRun(state, runId, "the run was canceled")
+      },
       onReconnect: () => {},
       onError: (error) => log({ event: "listen-error", level: "warn", message: String(error) })
     }).pipe(Effect.mapError((error) => fail(error.message)))
@@ -156,6 +162,32 @@ export const run = (options: Options): Effect.Effect<never, WorkerError> =>
     return yield* Effect.raceFirst(Fiber.join(lease), poolEnded)
   }))
 
+/**
+ * graphile-worker's own connections (its fetches, job completions and `LISTEN`), with `synchronous_commit` off: a
+ * fetch that locks jobs and a completion that deletes them then commit without waiting for a disk flush, which
+ * was a flush on the way from enqueue to start. Nothing depends on those commits surviving a crash of the server:
+ * a step's events and outcome are written durably by the worker's own statement (on the environment's pool)
+ * before its job completes, and that flush covers every earlier commit; a lost lock or completion only means
+ * that the job is taken again, and a job already recorded is not run twice. Same server and pg as `PgClient`'s
+ * pool (its constructor and settings).
+ */
+const graphilePool = (client: PgClient["Service"]): Effect.Effect<pg.Pool, never, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const Pool = client.pool.constructor as new(config: pg.PoolConfig) => pg.Pool
+      const base = client.pool.options as pg.PoolConfig
+      const pool = new Pool({
+        ...base,
+        // a fetch, a completion batch and the `LISTEN` connection at once, and one spare
+        max: 4,
+        options: `${base.options ?? ""} -c synchronous_commit=off`.trim()
+      })
+      ensurePoolHandlers(pool)
+      return pool
+    }),
+    (pool) => Effect.promise(() => pool.end().catch(() => {}))
+  )
+
 const startGraphile = (
   settings: WorkerQueue.Settings,
   client: PgClient["Service"],
@@ -164,7 +196,7 @@ const startGraphile = (
   ready: Deferred.Deferred<WorkerState>,
   log: (line: LogLine) => void
 ): Effect.Effect<{ readonly runner: Runner; readonly poolId: string }, WorkerError, Scope.Scope> =>
-  Effect.tryPromise({
+  Effect.flatMap(graphilePool(client), (pgPool) => Effect.tryPromise({
     try: async () => {
       const events: WorkerEvents = new EventEmitter() as WorkerEvents
       let poolId: string | undefined
@@ -173,7 +205,7 @@ const startGraphile = (
       })
       const waitReady = Effect.runPromise(Deferred.await(ready))
       const runner = await runGraphile({
-        pgPool: client.pool,
+        pgPool,
         schema: settings.graphileSchema,
         concurrency,
         noHandleSignals: true,
@@ -193,7 +225,7 @@ const startGraphile = (
       return { runner, poolId }
     },
     catch: (error) => fail(`cannot start graphile-worker: ${error instanceof Error ? error.message : String(error)}`)
-  })
+  }))
 
 /** The job handler: runs the step in a fiber the cancel and shutdown paths can interrupt. */
 const handle = async (state: WorkerState, payload: JobPayload, helpers: JobHelpers): Promise<void> => {
@@ -235,30 +267,14 @@ const interruptRun = (state: WorkerState, runId: string, why: string): void => {
   for (const fiber of fibers) fiber.interruptUnsafe()
 }
 
-const terminal = new Set(["succeeded", "failed", "canceled"])
-
 /** How long a step runs before its `step-started` is written on its own. */
 const startedWriteDelayMs = 100
 
 const runJob = (state: WorkerState, request: StepRequest.StepRequest, payload: JobPayload, delivery: number) =>
   Effect.gen(function*() {
-    const { client, settings, identity, writer } = state
+    const { settings, identity, writer } = state
     const jobKey = WorkerQueue.jobKey(request)
-    const [row] = yield* client.query<{ status: string | null; cancel: unknown; done: boolean }>(
-      `select (select status from ${settings.instanceSchema}.runs where run_id = $1) as status,
-              (select cancel_requested_at from ${settings.instanceSchema}.runs where run_id = $1) as cancel,
-              exists (select 1 from ${settings.schema}.step_outcomes where job_key = $2) as done`,
-      [request.runId, jobKey]
-    )
-    const skip = row!.done
-      ? "its events were already recorded"
-      : row!.status === null
-      ? "its run does not exist"
-      : terminal.has(row!.status)
-      ? `its run already ${row!.status}`
-      : row!.cancel !== null
-      ? "its run is being canceled"
-      : undefined
+    const skip = yield* state.checks.skipReason({ runId: request.runId, jobKey, mayHaveRun: delivery > 1 || payload.again === true })
     if (skip !== undefined) {
       state.stats.skipped++
       state.log({ event: "step-dropped", level: "info", runId: request.runId, asset: request.assetKey, attempt: request.attempt, message: skip })
@@ -336,7 +352,10 @@ const leaseLoop = (state: WorkerState): Effect.Effect<never, WorkerError> =>
          and (status in ('succeeded', 'failed', 'canceled') or cancel_requested_at is not null)`,
         [runIds]
       ).pipe(Effect.orElseSucceed(() => []))
-      for (const { run_id } of ended) interruptRun(state, run_id, "the run ended or was asked to cancel")
+      for (const { run_id } of ended) {
+        state.checks.stopped(run_id, "its run ended or is being canceled")
+        interruptRun(state, run_id, "the run ended or was asked to cancel")
+      }
     }
     const dead = yield* reap(client, settings).pipe(Effect.orElseSucceed(() => [] as Array<string>))
     if (dead.length > 0) state.log({ event: "workers-reaped", level: "warn", workers: dead, message: `released the steps of ${dead.length} dead worker(s)` })

@@ -104,6 +104,32 @@ describe("steps on workers", () => {
     expect((JSON.parse(done.stdout) as { status: string }).status).toBe("succeeded")
   })
 
+  it("an enqueue lost with the server (not yet flushed) is made again when the coordinator's notification connection returns", async () => {
+    const env = { ...baseEnv(), STRATA_TEST_LEASE: "2000" }
+    const run = strata(["materialize", "--json", "--select", "a/n0"], { ...env, STRATA_ENV: "distributed" })
+    const key = `%${JSON.stringify("a/n0")}%`
+    const deadline = Date.now() + 90_000
+    while ((await db.query(`select id from graphile_worker._private_jobs where key like $1`, [key]).catch(() => [])).length === 0) {
+      if (Date.now() > deadline) throw new Error("the step was never enqueued")
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    // what a crash of the server does to an enqueue committed without a flush: the job is gone, and every
+    // connection (the coordinator's LISTEN among them) is cut
+    await db.query(`delete from graphile_worker._private_jobs where key like $1`, [key])
+    const cut = await db.query<{ pid: number }>(
+      `select pid from pg_stat_activity where datname = current_database() and query like 'listen %'`
+    )
+    expect(cut).toHaveLength(1)
+    await db.query(`select pg_terminate_backend($1)`, [cut[0]!.pid])
+    workers.push(startWorker([], env))
+    const done = await run
+    expect(done.code, done.stderr).toBe(0)
+    const result = JSON.parse(done.stdout) as { runId: string; status: string }
+    expect(result.status).toBe("succeeded")
+    const events = (await eventsOf(result.runId)).filter((e) => e.assetKey === "a/n0")
+    expect(events.map((e) => e.type)).toEqual(["step-started", "asset-materialized", "step-succeeded"])
+  })
+
   it("canceling a run from the CLI interrupts its step on a worker", async () => {
     const block = path.join(folder, "cancel-block")
     fs.mkdirSync(block)

@@ -1,11 +1,16 @@
 /**
- * A worker's writes, committed in groups: each transaction takes every entry
+ * A worker's writes, committed in groups: each write takes every entry
  * queued meanwhile (the `step-started` of steps that began, the events of
  * steps that ended), writes each entry's events as one row of `step_events`
  * for the run's coordinator to append to the instance (workers never take the
- * instance's append lock), records the ended jobs in `step_outcomes` and
- * notifies each run's coordinator, so that a step's events, its outcome row
- * and the notification commit together. The transaction first takes a share lock on the worker's own row:
+ * instance's append lock) and records the ended jobs in `step_outcomes`, so
+ * that a step's events and its outcome row commit together; then it notifies
+ * each run's coordinator. The notification is a statement of its own, after
+ * the commit: Postgres serializes the commits of notifying transactions (a
+ * database-wide lock held through the WAL flush), so a notifying write could
+ * not share its disk flush with any other, while a plain one joins the next
+ * group flush. A notification lost with a worker that dies just after its
+ * commit is made up by the coordinator's periodic read. The write first takes a share lock on the worker's own row:
  * a worker that was taken for dead (its row deleted, its steps handed to
  * another) can no longer record anything, and learns it here.
  */
@@ -81,37 +86,44 @@ export class EventWriter {
     }))
   }
 
+  /** One statement (one round trip, one commit), then the notifications. */
   private write(batch: ReadonlyArray<Entry>) {
     const { client, settings, workerId } = this
     const outcomes = batch.flatMap((entry) => entry.outcome === undefined ? [] : [entry.outcome])
-    return client.transaction((connection) =>
-      Effect.gen(function*() {
-        // `for key share`: a concurrent heartbeat (an update of a non-key column) does not wait for this
-        // transaction, a reaper's delete of the row does
-        const mine = yield* connection.query(`select 1 from ${settings.schema}.workers where worker_id = $1 for key share`, [workerId])
-        if (mine.length === 0) {
-          return yield* new WorkerFenced({
+    const rows = batch.filter((entry) => entry.events.length > 0)
+    const runIds = [...new Set(rows.map((entry) => entry.events[0]!.runId))]
+    // `for key share` on the worker's own row: a concurrent heartbeat (an update of a non-key column) does not wait
+    // for this statement, a reaper's delete of the row does; a row already deleted writes nothing. The events go to
+    // the run's coordinator, which appends them to the instance (no instance-wide lock here).
+    const written = client.query<{ mine: number }>(
+      `with mine as (select worker_id from ${settings.schema}.workers where worker_id = $1 for key share),
+       outcomes as (
+         insert into ${settings.schema}.step_outcomes (job_key, run_id, worker_id)
+         select key, run, $1 from unnest($2::text[], $3::text[]) as o(key, run) where exists (select 1 from mine)
+         on conflict do nothing
+       ),
+       events as (
+         insert into ${settings.schema}.step_events (run_id, events)
+         select run, events from unnest($4::text[], $5::json[]) with ordinality as r(run, events, position)
+         where exists (select 1 from mine) order by position
+       )
+       select count(*)::int as mine from mine`,
+      [
+        workerId,
+        outcomes.map((o) => o.jobKey),
+        outcomes.map((o) => o.runId),
+        rows.map((entry) => entry.events[0]!.runId),
+        rows.map((entry) => JSON.stringify(entry.events))
+      ]
+    )
+    return Effect.flatMap(written, ([row]) =>
+      row!.mine === 0
+        ? Effect.fail(
+          new WorkerFenced({
             message: `worker ${workerId} missed its heartbeats for longer than the lease (${settings.leaseMs} ms) and was taken ` +
               "for dead; its steps were given to other workers, and this one stops without recording them"
           })
-        }
-        if (outcomes.length > 0) {
-          yield* connection.query(
-            `insert into ${settings.schema}.step_outcomes (job_key, run_id, worker_id)
-             select key, run, $3 from unnest($1::text[], $2::text[]) as o(key, run) on conflict do nothing`,
-            [outcomes.map((o) => o.jobKey), outcomes.map((o) => o.runId), workerId]
-          )
-        }
-        // the events go to the run's coordinator, which appends them to the instance (no instance-wide lock here)
-        const rows = batch.filter((entry) => entry.events.length > 0)
-        yield* connection.query(
-          `insert into ${settings.schema}.step_events (run_id, events)
-           select run, events from unnest($1::text[], $2::json[]) with ordinality as r(run, events, position) order by position`,
-          [rows.map((entry) => entry.events[0]!.runId), rows.map((entry) => JSON.stringify(entry.events))]
         )
-        const runIds = [...new Set(rows.map((entry) => entry.events[0]!.runId))]
-        yield* connection.query(`select pg_notify($1, run) from unnest($2::text[]) as r(run)`, [channels(settings).events, runIds])
-      })
-    )
+        : Effect.ignore(client.query(`select pg_notify($1, run) from unnest($2::text[]) as r(run)`, [channels(settings).events, runIds])))
   }
 }

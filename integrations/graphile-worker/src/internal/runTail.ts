@@ -25,11 +25,19 @@ type StepResult = StepRequest.StepResult
 
 interface Waiter {
   readonly attempt: number
+  /** The attempt's job, to enqueue again after a reconnect. */
+  readonly job: QueuedJob
   readonly events: Array<StrataEvent>
   readonly deferred: Deferred.Deferred<StepResult>
 }
 
 const pageSize = 2_000
+
+/** A job as the coordinator enqueued it: its key and payload. */
+export interface QueuedJob {
+  readonly key: string
+  readonly payload: object
+}
 
 export const stepKey = (assetKey: string, partition: string | undefined): string => `${assetKey}\u0000${partition ?? ""}`
 
@@ -56,8 +64,13 @@ export class RunTail {
   }
 
   /** Waits for the end of this attempt (the caller enqueues it after calling this). */
-  expect(request: StepRequest.StepRequest, deferred: Deferred.Deferred<StepResult>): void {
-    this.waiting.set(stepKey(request.assetKey, request.partitions[0]), { attempt: request.attempt, events: [], deferred })
+  expect(request: StepRequest.StepRequest, job: QueuedJob, deferred: Deferred.Deferred<StepResult>): void {
+    this.waiting.set(stepKey(request.assetKey, request.partitions[0]), { attempt: request.attempt, job, events: [], deferred })
+  }
+
+  /** The jobs of the attempts still awaited. */
+  jobs(): ReadonlyArray<QueuedJob> {
+    return [...this.waiting.values()].map((waiter) => waiter.job)
   }
 
   forget(assetKey: string, partition: string | undefined): void {
