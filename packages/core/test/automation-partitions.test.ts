@@ -45,7 +45,7 @@ const project = Project.make({
 const layer = Layer.mergeAll(InMemoryIO.layer, Instance.layerMemory)
 
 /** One evaluation at `at`, recorded like the daemon does (states), from the previous cursor. */
-const evaluator = (p: Project<unknown>) => {
+const evaluator = (p: typeof project) => {
   let previous = 0
   let ticks = 0
   return (at: number) =>
@@ -63,7 +63,7 @@ const evaluator = (p: Project<unknown>) => {
     })
 }
 
-const materialize = (p: Project<unknown>, selection: string, partition: string) =>
+const materialize = (p: typeof project, selection: string, partition: string) =>
   Effect.map(Materialize.materialize(p, { selection, partition, now, observeSources: false }), (result) => {
     expect(result.failed).toEqual([])
   })
