@@ -43,6 +43,40 @@ export const POLL_MS = 200
 /** The pool an asset's tags name, if any. @since 0.1.0 */
 export const poolOf = (tags: Readonly<Record<string, string>>): string | undefined => tags[POOL_TAG]
 
+/**
+ * The run, step and partition a slot's holder names (`<runId>/<step>/<partition>`,
+ * as the run coordinator writes it; a step key may hold `/`).
+ *
+ * @since 0.1.0
+ */
+export const parseHolder = (holder: string): { readonly runId: string; readonly step: string; readonly partition?: string | undefined } => {
+  const first = holder.indexOf("/")
+  const last = holder.lastIndexOf("/")
+  if (first < 0 || last === first) return { runId: holder, step: "" }
+  const partition = holder.slice(last + 1)
+  return { runId: holder.slice(0, first), step: holder.slice(first + 1, last), ...(partition === "" ? {} : { partition }) }
+}
+
+/**
+ * The live holders of a pool's slots (expired leases are free slots).
+ *
+ * @since 0.1.0
+ */
+export const holders = (
+  store: AutomationStore,
+  pool: string,
+  limit: number,
+  now: number
+): EffectType.Effect<Array<{ readonly slot: number; readonly holder: string; readonly expiresAt: number }>, InstanceError> =>
+  Effect.gen(function*() {
+    const out: Array<{ slot: number; holder: string; expiresAt: number }> = []
+    for (let slot = 0; slot < limit; slot++) {
+      const lease = yield* store.lease(slotLease(pool, slot))
+      if (lease !== undefined && lease.expiresAt > now) out.push({ slot, holder: lease.holder, expiresAt: lease.expiresAt })
+    }
+    return out
+  })
+
 /** The lease name of slot `slot` of `pool`. @since 0.1.0 */
 export const slotLease = (pool: string, slot: number): string => `pool/${pool}/${slot}`
 

@@ -776,7 +776,19 @@ export const AutomationOverview = Schema.Struct({
     statuses: Schema.optional(Schema.Array(Schema.String))
   }))),
   /** The assets with a declarative condition: the condition's label (`eager`, `on cron 0 6 * * *`, `any of`). */
-  conditions: Schema.optional(Schema.Array(Schema.Struct({ key: Schema.String, label: Schema.String })))
+  conditions: Schema.optional(Schema.Array(Schema.Struct({ key: Schema.String, label: Schema.String }))),
+  /** Concurrency pools: the limit and the steps holding a slot now (run, step, partition, lease expiry). */
+  pools: Schema.optional(Schema.Array(Schema.Struct({
+    pool: Schema.String,
+    limit: Schema.Number,
+    holders: Schema.Array(Schema.Struct({
+      slot: Schema.Number,
+      runId: Schema.String,
+      step: Schema.String,
+      partition: Schema.optional(Schema.String),
+      expiresAt: Schema.Number
+    }))
+  })))
 })
 
 /** @since 0.1.0 */
