@@ -81,9 +81,19 @@ case "$job" in
     say "Type-checking every package and checking how each published package packs"
     # read-only tasks: two at a time (they share no files; packs go to temporary folders)
     pnpm exec turbo run typecheck check:package --concurrency=2 --output-logs=new-only
-    say "Testing every package"
-    # one package at a time: tests start servers, processes and Chromium, and some rebuild their package's dist
-    pnpm exec turbo run test --concurrency=1 --output-logs=new-only
+    say "Testing every package, in two streams of one package at a time"
+    # Most tests wait on processes, servers and Chromium rather than compute, so two packages run side by side.
+    # Stream A holds every package that runs or rebuilds the CLI's dist or the catalog's UI (the CLI's dist test
+    # rebuilds it; the example and install-check run it), so none of them reads a build another one is writing.
+    # setup built everything: `--only` runs the tests without their builds.
+    local_a=(--filter=@strata/catalog --filter=@strata/cli --filter=lakehouse --filter=@strata/install-check)
+    local_b=(--filter='!@strata/catalog' --filter='!@strata/cli' --filter='!lakehouse' --filter='!@strata/install-check')
+    pnpm exec turbo run test --only --concurrency=1 --output-logs=new-only "${local_a[@]}" & stream_a=$!
+    pnpm exec turbo run test --only --concurrency=1 --output-logs=new-only "${local_b[@]}" & stream_b=$!
+    failed=0
+    wait "$stream_a" || { failed=1; say "stream A (catalog, cli, lakehouse, install-check) failed"; }
+    wait "$stream_b" || { failed=1; say "stream B (every other package) failed"; }
+    exit "$failed"
     ;;
   init)
     [ $# -ge 2 ] || { echo "usage: bash scripts/dev.sh init DIR [--integration NAME] [--force]" >&2; exit 2; }

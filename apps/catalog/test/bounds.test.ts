@@ -4,14 +4,11 @@
  * (DNS rebinding) and defects each get a bounded, explained answer, and the
  * server keeps answering others.
  */
-import type { ChildProcess } from "node:child_process"
-import { spawn } from "node:child_process"
-import { once } from "node:events"
 import { request } from "node:http"
-import { createInterface } from "node:readline"
 import { fileURLToPath } from "node:url"
 import { Errors } from "@strata/protocol"
 import { Instance } from "@strata/core"
+import { TestProcess } from "@strata/core/testing"
 import { Effect, Layer, Schema } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { RunningCatalog } from "../src/index.ts"
@@ -56,17 +53,18 @@ const decodeInvalidRequest = Schema.decodeUnknownSync(Errors.InvalidRequest)
 describe("a pathological selection over 50,000 assets", () => {
   // The server runs in a child process: were its event loop blocked (as it was), this test's own timers still
   // fire, so it fails with "no answer" instead of hanging with the server.
-  let server: ChildProcess
+  let server: TestProcess.Started
   let port: number
   beforeAll(async () => {
-    server = spawn(process.execPath, ["--conditions=@strata/source", fileURLToPath(new URL("serveBig.ts", import.meta.url)), "50000"], {
-      stdio: ["ignore", "pipe", "inherit"]
-    })
-    const [line] = await once(createInterface({ input: server.stdout! }), "line") as [string]
-    port = Number(new URL(line).port)
+    server = await TestProcess.start(
+      process.execPath,
+      ["--conditions=@strata/source", fileURLToPath(new URL("serveBig.ts", import.meta.url)), "50000"],
+      () => true
+    )
+    port = Number(new URL(server.readyLine).port)
   })
   afterAll(() => {
-    server.kill("SIGKILL")
+    TestProcess.kill(server.child)
   })
 
   it("is answered at once, and the server answers other requests meanwhile", async () => {

@@ -5,7 +5,13 @@
 // (the condition must be set when Node starts).
 import { spawnSync } from "node:child_process"
 import { existsSync } from "node:fs"
+import * as nodeModule from "node:module"
 import { fileURLToPath } from "node:url"
+
+// V8's compile cache (Node >= 22.1): every command is a fresh process, and compiling Strata, Effect and the
+// project's modules is much of a short command's start-up. The cache lives in the OS temp folder, is keyed by
+// file content, and is skipped when NODE_DISABLE_COMPILE_CACHE is set.
+nodeModule.enableCompileCache?.()
 
 const dist = new URL("../dist/bin.js", import.meta.url)
 if (existsSync(fileURLToPath(dist))) {

@@ -5,15 +5,16 @@
  * @since 0.1.0
  */
 import * as path from "node:path"
-import type { AutomationCondition, AutomationStore, Instance as InstanceModule, Project } from "@strata/core"
-import { Cron, Instance, StrataConfig } from "@strata/core"
+import type { AutomationCondition, AutomationStore, Project } from "@strata/core"
+import { Cron, StrataConfig } from "@strata/core"
 import { Daemon, Runtime } from "@strata/runtime"
-import { Context, Effect, Option } from "effect"
+import { Effect, Option } from "effect"
 import type { Layer, Scope } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import type { CliFailure } from "./CliError.ts"
 import { runtime as runtimeFailure, usage } from "./CliError.ts"
 import { defaultInstanceLayer } from "./DefaultInstance.ts"
+import * as OpenProject from "./OpenProject.ts"
 import type { Terminal } from "./Output.ts"
 import * as Output from "./Output.ts"
 import * as ProjectLoader from "./ProjectLoader.ts"
@@ -28,16 +29,6 @@ const limitFlag = (fallback: number) =>
   Flag.Int("limit").pipe(Flag.withAlias("n"), Flag.withDescription("At most this many entries"), Flag.withDefault(fallback))
 
 const term = (): Terminal => Output.processTerminal()
-
-/** The project and its instance, as the read-only commands need them. */
-const openInstance = (file: Option.Option<string>) =>
-  Effect.gen(function*() {
-    const loaded = yield* ProjectLoader.load({ file: Option.getOrUndefined(file) })
-    process.chdir(loaded.root)
-    const env = yield* ProjectLoader.buildEnvironment(loaded)
-    const instance: InstanceModule.InstanceShape = Context.get(env.context as Context.Context<InstanceModule.Instance>, Instance.Instance)
-    return { project: loaded.project as Project.Project<unknown>, instance }
-  })
 
 const instanceFailure = (error: { readonly message: string }): CliFailure => runtimeFailure(`instance error: ${error.message}`)
 
@@ -134,7 +125,7 @@ const ticksCommand = Command.make(
   (input) =>
     Effect.scoped(Effect.gen(function*() {
       const out = term()
-      const { instance } = yield* openInstance(input.file)
+      const { instance } = yield* OpenProject.openInstance(input.file)
       const ticks = yield* instance.automation.ticks({
         limit: input.limit,
         origin: Option.getOrUndefined(input.origin),
@@ -152,7 +143,7 @@ const tickCommand = Command.make(
   (input) =>
     Effect.scoped(Effect.gen(function*() {
       const out = term()
-      const { instance } = yield* openInstance(input.file)
+      const { instance } = yield* OpenProject.openInstance(input.file)
       const found = yield* instance.automation.tick(input.tickId).pipe(Effect.mapError(instanceFailure))
       if (found === undefined) return yield* usage(`tick ${input.tickId} does not exist; list ticks with 'strata automation ticks'`)
       if (input.json) return Output.json(out, found)
@@ -171,7 +162,7 @@ const why = Command.make(
   (input) =>
     Effect.scoped(Effect.gen(function*() {
       const out = term()
-      const { instance, project } = yield* openInstance(input.file)
+      const { instance, project } = yield* OpenProject.openInstance(input.file)
       if (project.get(input.asset) === undefined) return yield* usage(`asset ${input.asset} is not in the project`)
       const condition = project.automation.conditions.has(input.asset)
       const evaluations = yield* instance.automation.evaluations(input.asset, { limit: input.limit }).pipe(Effect.mapError(instanceFailure))
@@ -206,7 +197,7 @@ const list = Command.make(
   (input) =>
     Effect.scoped(Effect.gen(function*() {
       const out = term()
-      const { instance, project } = yield* openInstance(input.file)
+      const { instance, project } = yield* OpenProject.openInstance(input.file)
       const switches = yield* instance.automation.enabled().pipe(Effect.mapError(instanceFailure))
       const lease = yield* instance.automation.lease(Daemon.LEASE).pipe(Effect.mapError(instanceFailure))
       const listed = targets(project, switches)
@@ -223,7 +214,7 @@ const toggle = (name: "on" | "off") =>
     (input) =>
       Effect.scoped(Effect.gen(function*() {
         const out = term()
-        const { instance, project } = yield* openInstance(input.file)
+        const { instance, project } = yield* OpenProject.openInstance(input.file)
         const known = targets(project, new Map()).map((entry) => entry.target)
         if (!known.includes(input.target)) {
           return yield* usage(`unknown target ${input.target}; one of: ${known.slice(0, 20).join(", ") || "(the project declares no automation)"}`)

@@ -5,16 +5,15 @@
  *
  * @since 0.1.0
  */
-import type { BackfillStore, Instance as InstanceModule, Project } from "@strata/core"
-import { Backfill, Instance } from "@strata/core"
-import { Context, Effect, Logger, Option } from "effect"
-import type { Scope } from "effect"
+import type { BackfillStore } from "@strata/core"
+import { Backfill } from "@strata/core"
+import { Effect, Logger, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import type { CliFailure } from "./CliError.ts"
 import { coreFailure as failure, runtime, usage } from "./CliError.ts"
 import type { Terminal } from "./Output.ts"
+import type { Opened } from "./OpenProject.ts"
+import * as OpenProject from "./OpenProject.ts"
 import * as Output from "./Output.ts"
-import * as ProjectLoader from "./ProjectLoader.ts"
 
 const fileFlag = Flag.String("file").pipe(
   Flag.withAlias("f"),
@@ -22,22 +21,6 @@ const fileFlag = Flag.String("file").pipe(
   Flag.optional
 )
 const jsonFlag = Flag.Boolean("json").pipe(Flag.withDescription("Print machine-readable JSON on stdout"), Flag.withDefault(false))
-
-interface Opened {
-  readonly project: Project.Project<unknown>
-  readonly instance: InstanceModule.InstanceShape
-  readonly context: Context.Context<never>
-  readonly describe: string
-}
-
-const open = (file: Option.Option<string>): Effect.Effect<Opened, CliFailure, Scope.Scope> =>
-  Effect.gen(function*() {
-    const loaded = yield* ProjectLoader.load({ file: Option.getOrUndefined(file) })
-    process.chdir(loaded.root)
-    const env = yield* ProjectLoader.buildEnvironment(loaded)
-    const instance = Context.get(env.context as Context.Context<InstanceModule.Instance>, Instance.Instance)
-    return { project: loaded.project as Project.Project<unknown>, instance, context: env.context, describe: `environment ${env.name} · instance ${env.instance}` }
-  })
 
 const counts = (progress: Backfill.Progress) =>
   `${progress.materialized}/${progress.total} materialized` + (progress.failed > 0 ? `, ${progress.failed} failed` : "")
@@ -85,7 +68,7 @@ const backfill = Command.make(
       if (resume !== undefined && (Option.isSome(input.select) || Option.isSome(input.partitions))) {
         return yield* usage("--resume takes the selection and partitions of the recorded backfill; give no --select or --partitions")
       }
-      const opened = yield* open(input.file)
+      const opened = yield* OpenProject.openInstance(input.file)
       const provide = <A, E>(effect: Effect.Effect<A, E, unknown>) =>
         (Effect.provide(effect, opened.context) as Effect.Effect<A, E>).pipe(Effect.mapError(failure))
       const record = resume !== undefined
@@ -137,7 +120,7 @@ const cancel = Command.make(
   (input) =>
     Effect.scoped(Effect.gen(function*() {
       const out = Output.processTerminal()
-      const opened = yield* open(input.file)
+      const opened = yield* OpenProject.openInstance(input.file)
       const record = yield* opened.instance.backfills.requestCancel(input.id, Date.now()).pipe(Effect.mapError(failure))
       if (record === undefined) return yield* usage(`backfill ${input.id} does not exist; list them with 'strata backfills'`)
       if (finished(record.status)) {
@@ -171,7 +154,7 @@ const backfills = Command.make(
     Effect.scoped(Effect.gen(function*() {
       if (input.json) Output.reserveStdoutForJson()
       const out = Output.processTerminal()
-      const opened = yield* open(input.file)
+      const opened = yield* OpenProject.openInstance(input.file)
       const rows = yield* listed(opened, input.limit).pipe(Effect.mapError(failure))
       if (input.json) {
         Output.json(out, rows.map(({ progress, record }) => ({ ...record, progress: typeof progress === "string" ? { error: progress } : progress })))

@@ -13,7 +13,6 @@ import { AssetState, DynamicPartitionStore, ExecutionPlan, Instance, Materialize
 import { Runtime } from "@strata/runtime"
 import { Effect, Logger, Option } from "effect"
 import type { Layer } from "effect"
-import type { Scope } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import * as Checks from "./Checks.ts"
 import { automationCommands, startDaemon } from "./AutomationCommands.ts"
@@ -27,6 +26,8 @@ import type { Terminal } from "./Output.ts"
 import * as Output from "./Output.ts"
 import * as PartitionFlags from "./PartitionFlags.ts"
 import * as PartitionStatus from "./PartitionStatus.ts"
+import type { Environment } from "./OpenProject.ts"
+import * as OpenProject from "./OpenProject.ts"
 import * as Progress from "./Progress.ts"
 import type { LoadedConfig } from "./ProjectLoader.ts"
 import * as ProjectLoader from "./ProjectLoader.ts"
@@ -44,20 +45,6 @@ const selectFlag = Flag.String("select").pipe(
     "*key, key*, group:x, tag:k=v, kind:x, 'a, b' (union), 'a and b', 'not a'"),
   Flag.optional
 )
-
-interface Environment {
-  readonly loaded: LoadedConfig
-  readonly env: { readonly name: string; readonly context: import("effect").Context.Context<never>; readonly instance: string }
-}
-
-const openProject = (file: Option.Option<string>): Effect.Effect<Environment, CliFailure, Scope.Scope> =>
-  Effect.gen(function*() {
-    const loaded = yield* ProjectLoader.load({ file: Option.getOrUndefined(file) })
-    // paths in the project (FileSystemIO's default base, relative source files) are relative to the config's folder
-    process.chdir(loaded.root)
-    const env = yield* ProjectLoader.buildEnvironment(loaded)
-    return { loaded, env }
-  })
 
 const provided = <A, E>(
   environment: Environment,
@@ -110,7 +97,7 @@ const materialize = Command.make(
       const priority = Option.getOrUndefined(input.priority)
       if (priority !== undefined && !input.queue) return yield* usage("--priority needs --queue")
       const partition = yield* PartitionFlags.selection(input.partition, input.partitions)
-      const environment = yield* openProject(input.file)
+      const environment = yield* OpenProject.open(input.file)
       const project = environment.loaded.project
       const selection = Option.getOrUndefined(input.select)
       // planned once: the plan counted here is the plan the run executes
@@ -236,7 +223,7 @@ const status = Command.make(
   (input) =>
     Effect.scoped(Effect.gen(function*() {
       const out = term(input.json)
-      const environment = yield* openProject(input.file)
+      const environment = yield* OpenProject.open(input.file)
       const project = environment.loaded.project
       const selection = Option.getOrUndefined(input.select)
       // a bad selection is reported before anything is observed or recorded
@@ -397,7 +384,7 @@ const runsCancel = Command.make(
     Effect.scoped(Effect.gen(function*() {
       const out = term(input.json)
       if (input.timeout < 1) return yield* usage(`--timeout must be at least 1 second (got ${input.timeout})`)
-      const environment = yield* openProject(input.file)
+      const environment = yield* OpenProject.open(input.file)
       const reason = `canceled from the CLI (pid ${process.pid} on ${hostname()})`
       const outcome = yield* provided(
         environment,
@@ -469,7 +456,7 @@ const runsShow = Command.make(
   (input) =>
     Effect.scoped(Effect.gen(function*() {
       const out = term(input.json)
-      const environment = yield* openProject(input.file)
+      const environment = yield* OpenProject.open(input.file)
       const { events, run, shapes } = yield* provided(
         environment,
         Effect.gen(function*() {
@@ -539,7 +526,7 @@ const runsReexecute = Command.make(
     Effect.scoped(Effect.gen(function*() {
       const out = term(input.json)
       if (input.concurrency < 1) return yield* usage(`--concurrency must be at least 1 (got ${input.concurrency})`)
-      const environment = yield* openProject(input.file)
+      const environment = yield* OpenProject.open(input.file)
       const project = environment.loaded.project
       const from = input.fromFailure ? "failure" : "all"
       // core's one re-execution rule (ExecutionPlan.fromRun), as the catalog uses it
@@ -584,7 +571,7 @@ const runs = Command.make(
     Effect.scoped(Effect.gen(function*() {
       const out = term(input.json)
       if (input.limit < 1) return yield* usage(`--limit must be at least 1 (got ${input.limit})`)
-      const environment = yield* openProject(input.file)
+      const environment = yield* OpenProject.open(input.file)
       const list = yield* provided(
         environment,
         Effect.flatMap(Instance.Instance, (instance) =>
@@ -811,7 +798,7 @@ const checks = Checks.makeChecksCommand<Environment>({
   fileFlag,
   selectFlag,
   jsonFlag,
-  openProject,
+  openProject: OpenProject.open,
   projectOf: (environment) => environment.loaded.project as never,
   provided,
   coreFailure,

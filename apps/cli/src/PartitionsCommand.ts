@@ -6,14 +6,14 @@
  *
  * @since 0.1.0
  */
-import type { Instance as InstanceModule, Project } from "@strata/core"
-import { DynamicPartitionStore, Instance } from "@strata/core"
-import { Context, Effect, Option } from "effect"
+import type { Project } from "@strata/core"
+import { DynamicPartitionStore } from "@strata/core"
+import { Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import type { CliFailure } from "./CliError.ts"
 import { runtime, usage } from "./CliError.ts"
+import * as OpenProject from "./OpenProject.ts"
 import * as Output from "./Output.ts"
-import * as ProjectLoader from "./ProjectLoader.ts"
 
 const fileFlag = Flag.String("file").pipe(
   Flag.withAlias("f"),
@@ -24,15 +24,6 @@ const jsonFlag = Flag.Boolean("json").pipe(Flag.withDescription("Print machine-r
 const targetArgument = Argument.String("target").pipe(
   Argument.withDescription("An asset with dynamic partitions, or the dynamic partitions definition's name")
 )
-
-const open = (file: Option.Option<string>) =>
-  Effect.gen(function*() {
-    const loaded = yield* ProjectLoader.load({ file: Option.getOrUndefined(file) })
-    process.chdir(loaded.root)
-    const env = yield* ProjectLoader.buildEnvironment(loaded)
-    const instance: InstanceModule.InstanceShape = Context.get(env.context as Context.Context<InstanceModule.Instance>, Instance.Instance)
-    return { project: loaded.project as Project.Project<unknown>, instance }
-  })
 
 /** The definition name a target stands for, or a usage error listing what exists. */
 const definitionName = (project: Project.Project<unknown>, target: string): string | CliFailure => {
@@ -58,7 +49,7 @@ const change = (verb: "add" | "remove") =>
       Effect.scoped(Effect.gen(function*() {
         if (input.json) Output.reserveStdoutForJson()
         const out = Output.processTerminal()
-        const { project, instance } = yield* open(input.file)
+        const { project, instance } = yield* OpenProject.openInstance(input.file)
         const name = definitionName(project, input.target)
         if (typeof name !== "string") return yield* name
         const store = instance.dynamicPartitions
@@ -83,7 +74,7 @@ const list = Command.make(
     Effect.scoped(Effect.gen(function*() {
       if (input.json) Output.reserveStdoutForJson()
       const out = Output.processTerminal()
-      const { project, instance } = yield* open(input.file)
+      const { project, instance } = yield* OpenProject.openInstance(input.file)
       const target = Option.getOrUndefined(input.target)
       const named = target === undefined ? undefined : definitionName(project, target)
       if (named !== undefined && typeof named !== "string") return yield* named

@@ -1,6 +1,7 @@
 import type { ChildProcess } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
+import { TestProcess } from "@strata/core/testing"
 import { afterAll, describe, expect, it } from "vitest"
 import { projectsOfThisFile, strata } from "./helpers.ts"
 
@@ -25,16 +26,6 @@ export default StrataConfig.define({
 })
 `
 
-/** Runs a command until `done` says its output is complete; the result of the waiting is the output. */
-const poll = async <A>(what: string, check: () => Promise<A | undefined>): Promise<A> => {
-  for (let attempt = 0; attempt < 600; attempt++) {
-    const value = await check()
-    if (value !== undefined) return value
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  throw new Error(`gave up waiting for ${what}`)
-}
-
 describe("strata daemon and strata automation", () => {
   let daemon: ChildProcess | undefined
   afterAll(() => void daemon?.kill("SIGKILL"))
@@ -42,13 +33,13 @@ describe("strata daemon and strata automation", () => {
   it("the daemon launches the eager chain after a source change; ticks, why, list, on/off and preview report it", async () => {
     const dir = project({ "strata.config.ts": config, "raw.csv": "a\nb\n" })
     const exited = strata(["daemon"], { cwd: dir, onSpawn: (child) => (daemon = child) })
-    await poll("the daemon's lease", async () => {
+    await TestProcess.until("the daemon's lease", async () => {
       const listed = await strata(["automation", "list", "--json"], { cwd: dir })
       return listed.code === 0 && JSON.parse(listed.stdout).lease !== null ? true : undefined
     })
     // strata status observes the source (another process): the daemon sees the commit and launches silver and gold
     expect((await strata(["status"], { cwd: dir })).code).toBe(0)
-    const run = await poll("the automation run", async () => {
+    const run = await TestProcess.until("the automation run", async () => {
       const runs = JSON.parse((await strata(["runs", "--json"], { cwd: dir })).stdout) as Array<{ status: string; tags: Record<string, string>; assetKeys: Array<string> }>
       return runs.find((r) => r.tags["strata/automation"] === "conditions" && r.status === "succeeded")
     })

@@ -83,7 +83,8 @@ describe("on a TTY", () => {
     expect(result.stdout).toContain("\x1b[32msucceeded\x1b[0m")
   })
 
-  it("wipe asks, and only deletes on yes", async () => {
+  // three CLI processes from sources behind a pseudo-terminal: 53 s at load 27, so it gets twice the default
+  it("wipe asks, and only deletes on yes", { timeout: 120_000 }, async () => {
     const dir = project({ "strata.config.ts": basicConfig })
     expect((await strata(["materialize"], { cwd: dir })).code).toBe(0)
     const no = await strataTty(["wipe"], { cwd: dir, prompt: "[y/N]", answer: "n" })

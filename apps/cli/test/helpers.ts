@@ -1,7 +1,7 @@
-import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import { TestProcess } from "@strata/core/testing"
 import { afterAll } from "vitest"
 
 const cliRoot = path.resolve(import.meta.dirname, "..")
@@ -9,12 +9,7 @@ const cliRoot = path.resolve(import.meta.dirname, "..")
 /** The CLI's sources, run by Node's type stripping with the workspace's source condition: no build needed. */
 export const sourceBin = path.join(cliRoot, "src", "bin.ts")
 
-export interface Result {
-  readonly code: number | null
-  readonly signal: NodeJS.Signals | null
-  readonly stdout: string
-  readonly stderr: string
-}
+export type Result = TestProcess.Finished
 
 export interface RunOptions {
   readonly cwd: string
@@ -26,23 +21,10 @@ export interface RunOptions {
 
 /** Runs `strata <args>` in a real child process. */
 export const strata = (args: ReadonlyArray<string>, options: RunOptions): Promise<Result> =>
-  new Promise((resolve, reject) => {
-    const env: Record<string, string> = {}
-    for (const [name, value] of Object.entries({ ...process.env, NO_COLOR: "1", STRATA_ENV: undefined, ...options.env })) {
-      if (value !== undefined) env[name] = value
-    }
-    const child = spawn(process.execPath, ["--conditions=@strata/source", options.bin ?? sourceBin, ...args], {
-      cwd: options.cwd,
-      env,
-      stdio: ["ignore", "pipe", "pipe"]
-    })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (chunk) => (stdout += chunk))
-    child.stderr.on("data", (chunk) => (stderr += chunk))
-    child.on("error", reject)
-    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }))
-    options.onSpawn?.(child)
+  TestProcess.run(process.execPath, ["--conditions=@strata/source", options.bin ?? sourceBin, ...args], {
+    cwd: options.cwd,
+    env: { NO_COLOR: "1", STRATA_ENV: undefined, ...options.env },
+    onSpawn: options.onSpawn
   })
 
 /**
@@ -101,26 +83,21 @@ export default StrataConfig.define({
 export const strataTty = (
   args: ReadonlyArray<string>,
   options: { readonly cwd: string; readonly prompt?: string; readonly answer?: string }
-): Promise<Result> =>
-  new Promise((resolve, reject) => {
-    const quote = (s: string) => `'${s.replace(/'/g, "'\\''")}'`
-    const command = [process.execPath, "--conditions=@strata/source", sourceBin, ...args].map(quote).join(" ")
-    const env: Record<string, string> = {}
-    for (const [name, value] of Object.entries({ ...process.env, STRATA_ENV: undefined, NO_COLOR: undefined, TERM: "xterm" })) {
-      if (value !== undefined) env[name] = value
-    }
-    const child = spawn("script", ["-qfec", command, "/dev/null"], { cwd: options.cwd, env, stdio: ["pipe", "pipe", "pipe"] })
-    let stdout = ""
-    let answered = false
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk
+): Promise<Result> => {
+  const quote = (s: string) => `'${s.replace(/'/g, "'\\''")}'`
+  const command = [process.execPath, "--conditions=@strata/source", sourceBin, ...args].map(quote).join(" ")
+  let stdout = ""
+  let answered = false
+  return TestProcess.run("script", ["-qfec", command, "/dev/null"], {
+    cwd: options.cwd,
+    env: { STRATA_ENV: undefined, NO_COLOR: undefined, TERM: "xterm" },
+    stdin: "pipe",
+    onStdout: (text, child) => {
+      stdout += text
       if (!answered && options.prompt !== undefined && stdout.includes(options.prompt)) {
         answered = true
-        child.stdin.write(`${options.answer ?? ""}\n`)
+        child.stdin!.write(`${options.answer ?? ""}\n`)
       }
-    })
-    let stderr = ""
-    child.stderr.on("data", (chunk) => (stderr += chunk))
-    child.on("error", reject)
-    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }))
+    }
   })
+}

@@ -1,4 +1,5 @@
 import type { ChildProcess } from "node:child_process"
+import { TestProcess } from "@strata/core/testing"
 import { afterAll, describe, expect, it } from "vitest"
 import { projectsOfThisFile, strata } from "./helpers.ts"
 
@@ -14,15 +15,6 @@ export default StrataConfig.define({
   environments: { local: () => FileSystemIO.layer() }
 })
 `
-
-const poll = async <A>(what: string, check: () => Promise<A | undefined>): Promise<A> => {
-  for (let attempt = 0; attempt < 600; attempt++) {
-    const value = await check()
-    if (value !== undefined) return value
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  throw new Error(`gave up waiting for ${what}`)
-}
 
 interface Run {
   readonly runId: string
@@ -51,7 +43,7 @@ describe("strata materialize --queue", () => {
     expect(badTag.stderr).toContain("--tag \"database\" must be key=value")
 
     strata(["daemon"], { cwd: dir, onSpawn: (child) => (daemon = child) })
-    const done = await poll("the queued run to succeed", async () => {
+    const done = await TestProcess.until("the queued run to succeed", async () => {
       const runs = JSON.parse((await strata(["runs", "--json"], { cwd: dir })).stdout) as Array<Run>
       return runs.find((r) => r.runId === run.runId && r.status === "succeeded")
     })

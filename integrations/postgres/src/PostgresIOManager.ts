@@ -265,6 +265,40 @@ const lockAndDescribe = (connection: Pick<PgConnection, "query">, name: TableNam
 }
 
 /**
+ * The opening of a load and of a measure: the table locked and described
+ * ({@link lockAndDescribe}), with the columns a read selects (a partition's
+ * read leaves out the partition column); `undefined`, its transaction rolled
+ * back, when the table does not exist. A partition's read of a table without
+ * the partition column fails: the partition "cannot be" `purpose`.
+ */
+const openRead = (
+  connection: PgConnection,
+  request: TableIO.ReadRequest,
+  partitionColumn: string,
+  purpose: "loaded from it" | "measured"
+): Effect.Effect<{ readonly comment: string; readonly columns: ReadonlyArray<PgColumn> } | undefined, PgError | IOManager.IOError> =>
+  Effect.gen(function*() {
+    const { context, name, uri } = request
+    const described = yield* lockAndDescribe(connection, name)
+    if (described === undefined) {
+      // the failed lock aborted the load's transaction: end it before the connection goes back to the pool
+      yield* connection.query("rollback")
+      return undefined
+    }
+    if (context.partition === undefined) return described
+    if (!described.columns.some((column) => column.name === partitionColumn)) {
+      return yield* TableIO.ioError(
+        "load",
+        context,
+        uri,
+        `table ${uri} has no partition column ${JSON.stringify(partitionColumn)}, so partition ${context.partition} cannot be ${purpose}`,
+        false
+      )
+    }
+    return { comment: described.comment, columns: described.columns.filter((column) => column.name !== partitionColumn) }
+  })
+
+/**
  * Builds the Postgres I/O managers (tables, rows, values, withHandler) over a
  * client: the Postgres {@link TableIO.Backend} behind `@strata/arrow`'s
  * shared table I/O skeleton.
@@ -340,17 +374,9 @@ const sqlRead = <A>(
   client.withConnection((connection) =>
     Effect.gen(function*() {
       const { context, name, uri } = request
-      const described = yield* lockAndDescribe(connection, name)
-      if (described === undefined) {
-        yield* connection.query("rollback")
-        return undefined
-      }
-      if (context.partition !== undefined && !described.columns.some((column) => column.name === partitionColumn)) {
-        return yield* TableIO.ioError("load", context, uri, `table ${uri} has no partition column ${JSON.stringify(partitionColumn)}, so partition ${context.partition} cannot be measured`, false)
-      }
-      const columns = described.columns
-        .filter((column) => context.partition === undefined || column.name !== partitionColumn)
-        .map((column) => ({ name: column.name, family: familyOf(column) }))
+      const described = yield* openRead(connection, request, partitionColumn, "measured")
+      if (described === undefined) return undefined
+      const columns = described.columns.map((column) => ({ name: column.name, family: familyOf(column) }))
       const table = {
         sql: qualified(name),
         columns,
@@ -513,25 +539,10 @@ const replacePartition = (
 const readTable = (client: PgClient["Service"], request: TableIO.ReadRequest, partitionColumn: string) =>
   client.withConnection((connection) =>
     Effect.gen(function*() {
-      const { context, name, uri } = request
-      const described = yield* lockAndDescribe(connection, name)
-      if (described === undefined) {
-        // the failed lock aborted the load's transaction: end it before the connection goes back to the pool
-        yield* connection.query("rollback")
-        return undefined
-      }
-      const { columns, comment } = described
-      const hasPartition = columns.some((column) => column.name === partitionColumn)
-      if (context.partition !== undefined && !hasPartition) {
-        return yield* Effect.fail(TableIO.ioError(
-          "load",
-          context,
-          uri,
-          `table ${uri} has no partition column ${JSON.stringify(partitionColumn)}, so partition ${context.partition} cannot be loaded from it`,
-          false
-        ))
-      }
-      const selected = context.partition !== undefined ? columns.filter((column) => column.name !== partitionColumn) : columns
+      const { context, name } = request
+      const described = yield* openRead(connection, request, partitionColumn, "loaded from it")
+      if (described === undefined) return undefined
+      const { columns: selected, comment } = described
       const list = selected.map((column) =>
         isNative(column) ? quoteIdentifier(column.name) : `${quoteIdentifier(column.name)}::text as ${quoteIdentifier(column.name)}`
       ).join(", ")

@@ -42,8 +42,8 @@ import * as Ranges from "./partitions/Ranges.ts"
 import { checkResultRecord, materializationRecord, observationRecord, stepKey } from "./internal/instanceRules.ts"
 import type { PartitionVersionChange } from "./partitions/versions.ts"
 
-export { applyVersions, versionsDiff } from "./partitions/versions.ts"
-export type { PartitionVersionChange } from "./partitions/versions.ts"
+export { applyVersions, versionsDiff, versionsOfRows } from "./partitions/versions.ts"
+export type { PartitionVersionChange, PartitionVersionRow } from "./partitions/versions.ts"
 
 /**
  * What a batch does to one run. `started` and `ended` apply only to a run

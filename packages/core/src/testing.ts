@@ -17,3 +17,4 @@ export type {
 } from "./testing/ioManagerConformance.ts"
 export { runAsset, runAssetOutput } from "./testing/runAsset.ts"
 export type { Remaining, RunAssetOptions } from "./testing/runAsset.ts"
+export * as TestProcess from "./testing/testProcess.ts"

@@ -1,10 +1,10 @@
-import { type ChildProcess, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "@effect/vitest"
 import { FileSystemIO, Instance, Materialize, Observe } from "@strata/core"
+import { TestProcess } from "@strata/core/testing"
 import { PostgresInstance } from "@strata/postgres"
 import { SqliteInstance } from "@strata/sqlite"
 import { Context, Effect, Layer } from "effect"
@@ -18,16 +18,6 @@ const BOUND = 60_000
 
 const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), "strata-daemon-"))
 
-/** Waits until `check` returns a value, reading again every 100 ms: an event wait with a generous bound, never a timing assertion. */
-const waitUntil = <A>(what: string, check: Effect.Effect<A | undefined, unknown>) =>
-  Effect.gen(function*() {
-    while (true) {
-      const value = yield* check
-      if (value !== undefined) return value
-      yield* Effect.sleep(100)
-    }
-  }).pipe(Effect.timeoutOrElse({ duration: BOUND, orElse: () => Effect.die(new Error(`gave up waiting for ${what}`)) }))
-
 const openInstance = (layer: Layer.Layer<Instance.Instance, unknown>) =>
   Effect.map(Layer.build(layer), (context) => Context.get(context, Instance.Instance))
 
@@ -36,21 +26,14 @@ const conditionRuns = (instance: Instance.InstanceShape) =>
   Effect.map(instance.listRuns({ limit: 100 }), (runs) => runs.filter((run) => run.tags["strata/automation"] === "conditions"))
 
 const child = (dir: string, backend: string, holder: string, ttlMs: number, schedule: boolean | "partitions") =>
-  Effect.acquireRelease(
-    Effect.callback<ChildProcess>((resume) => {
-      const process = spawn(
-        "node",
-        ["--conditions=@strata/source", path.join(here, "fixtures", "daemonChild.ts"), dir, backend, holder, String(ttlMs), schedule === "partitions" ? schedule : schedule ? "yes" : "no"],
-        { stdio: ["ignore", "pipe", "pipe"] }
-      )
-      let errors = ""
-      process.stderr!.on("data", (chunk) => (errors += String(chunk)))
-      process.stdout!.on("data", (chunk) => {
-        if (String(chunk).includes("\"ready\":true")) resume(Effect.succeed(process))
-      })
-      process.on("exit", (code) => resume(Effect.die(new Error(`daemon ${holder} exited (${code}) before it was ready: ${errors}`))))
-    }),
-    (process) => Effect.sync(() => process.exitCode === null && process.kill("SIGKILL"))
+  Effect.map(
+    TestProcess.scoped(
+      "node",
+      ["--conditions=@strata/source", path.join(here, "fixtures", "daemonChild.ts"), dir, backend, holder, String(ttlMs), schedule === "partitions" ? schedule : schedule ? "yes" : "no"],
+      (line) => line.includes("\"ready\":true"),
+      { name: `daemon ${holder}` }
+    ),
+    (started) => started.child
   )
 
 describe("Daemon", () => {
@@ -65,15 +48,15 @@ describe("Daemon", () => {
       })
       const instance = runtime.host.current.instance
       const daemon = yield* Daemon.start(runtime, { leaseTtlMs: 5_000 })
-      yield* waitUntil("the lease", Effect.sync(() => daemon.isActive() || undefined))
+      yield* TestProcess.waitUntil("the lease", Effect.sync(() => daemon.isActive() || undefined))
       // first observation: raw is new, so silver and gold (never built) are requested as one run
       yield* Observe.sources(project).pipe(Effect.provideService(Instance.Instance, instance), Effect.provide(FileSystemIO.layer({ base: path.join(dir, "storage") })))
-      const first = yield* waitUntil("the first automation run", Effect.map(conditionRuns(instance), (runs) => runs.find((run) => run.status === "succeeded")))
+      const first = yield* TestProcess.waitUntil("the first automation run", Effect.map(conditionRuns(instance), (runs) => runs.find((run) => run.status === "succeeded")))
       expect(first.assetKeys).toEqual(["silver", "gold"])
       // a change of the raw file: one more run, of exactly silver and gold
       fs.writeFileSync(path.join(dir, "raw.csv"), "a\nb\nc\n")
       yield* Observe.sources(project).pipe(Effect.provideService(Instance.Instance, instance), Effect.provide(FileSystemIO.layer({ base: path.join(dir, "storage") })))
-      const second = yield* waitUntil("the second automation run", Effect.map(conditionRuns(instance), (runs) =>
+      const second = yield* TestProcess.waitUntil("the second automation run", Effect.map(conditionRuns(instance), (runs) =>
         runs.length >= 2 && runs[0]!.status === "succeeded" ? runs[0] : undefined))
       expect(second.assetKeys).toEqual(["silver", "gold"])
       const why = yield* instance.automation.evaluations("gold", { limit: 50 })
@@ -94,13 +77,13 @@ describe("Daemon", () => {
       const file = path.join(dir, "instance.db")
       const instance = yield* openInstance(SqliteInstance.layer({ path: file }))
       yield* child(dir, `sqlite:${file}`, "solo", 5_000, false)
-      yield* waitUntil("the child's lease", Effect.map(instance.automation.lease(Daemon.LEASE), (lease) => lease?.holder === "solo" || undefined))
+      yield* TestProcess.waitUntil("the child's lease", Effect.map(instance.automation.lease(Daemon.LEASE), (lease) => lease?.holder === "solo" || undefined))
       // this process observes the source: the daemon process sees the commit through the file, not by a click
       yield* Observe.sources(makeProject(dir, { schedule: false })).pipe(
         Effect.provideService(Instance.Instance, instance),
         Effect.provide(FileSystemIO.layer({ base: path.join(dir, "storage") }))
       )
-      const run = yield* waitUntil("the daemon's run", Effect.map(conditionRuns(instance), (runs) => runs.find((r) => r.status === "succeeded")))
+      const run = yield* TestProcess.waitUntil("the daemon's run", Effect.map(conditionRuns(instance), (runs) => runs.find((r) => r.status === "succeeded")))
       expect(run.assetKeys).toEqual(["silver", "gold"])
       expect(run.pid).not.toBe(process.pid)
     })), BOUND * 3)
@@ -123,14 +106,14 @@ describe("Daemon", () => {
       yield* materialize("*", "2026-11-01...2026-11-10")
       yield* child(dir, `sqlite:${file}`, "parts", 5_000, "partitions")
       // the daemon's first evaluation: what it saw then is not new to daily_users
-      yield* waitUntil("the first conditions tick", Effect.map(instance.automation.ticks({ origin: "conditions" }), (ticks) => ticks.length > 0 || undefined))
+      yield* TestProcess.waitUntil("the first conditions tick", Effect.map(instance.automation.ticks({ origin: "conditions" }), (ticks) => ticks.length > 0 || undefined))
       counts["2026-11-03"] = 5
       counts["2026-11-07"] = 8
       write()
       yield* materialize("events", "2026-11-03")
       yield* materialize("events", "2026-11-07")
       // the daemon may react to each materialization on its own: one run, or one per day
-      const runs = yield* waitUntil("the daemon's partition runs", Effect.map(conditionRuns(instance), (runs) => {
+      const runs = yield* TestProcess.waitUntil("the daemon's partition runs", Effect.map(conditionRuns(instance), (runs) => {
         const done = runs.filter((r) => r.status === "succeeded")
         const days = new Set(done.flatMap((r) => (r.partition ?? "").split(",")))
         return done.length === runs.length && days.has("2026-11-03") && days.has("2026-11-07") ? done : undefined
@@ -156,16 +139,16 @@ describe("Daemon", () => {
       const { layer, spec } = yield* backend()
       const instance = yield* openInstance(layer)
       const first = yield* child(dir, spec, "first", 3_000, true)
-      yield* waitUntil("the first daemon's lease", Effect.map(instance.automation.lease(Daemon.LEASE), (lease) => lease?.holder === "first" || undefined))
+      yield* TestProcess.waitUntil("the first daemon's lease", Effect.map(instance.automation.lease(Daemon.LEASE), (lease) => lease?.holder === "first" || undefined))
       yield* child(dir, spec, "second", 3_000, true)
       const launched = () => instance.automation.ticks({ origin: "schedule", status: "launched", limit: 1000 })
-      yield* waitUntil("three launched schedule ticks", Effect.map(launched(), (ticks) => ticks.length >= 3 || undefined))
+      yield* TestProcess.waitUntil("three launched schedule ticks", Effect.map(launched(), (ticks) => ticks.length >= 3 || undefined))
       // the second daemon waited: every tick so far is the first's
       expect((yield* instance.automation.lease(Daemon.LEASE))!.holder).toBe("first")
       first.kill("SIGKILL")
-      yield* waitUntil("the second daemon to take over", Effect.map(instance.automation.lease(Daemon.LEASE), (lease) => lease?.holder === "second" || undefined))
+      yield* TestProcess.waitUntil("the second daemon to take over", Effect.map(instance.automation.lease(Daemon.LEASE), (lease) => lease?.holder === "second" || undefined))
       const before = (yield* launched()).length
-      yield* waitUntil("three more launched ticks", Effect.map(launched(), (ticks) => ticks.length >= before + 3 || undefined))
+      yield* TestProcess.waitUntil("three more launched ticks", Effect.map(launched(), (ticks) => ticks.length >= before + 3 || undefined))
       // no tick twice: one tick per scheduled second, one run per tick, every run recorded once
       const ticks = (yield* instance.automation.ticks({ origin: "schedule", limit: 1000 })).filter((tick) => tick.scheduledAt !== undefined && tick.status !== "skipped")
       const seconds = ticks.map((tick) => tick.scheduledAt)

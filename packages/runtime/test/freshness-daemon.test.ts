@@ -3,20 +3,12 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Asset, AutomationCondition, ExecutionPlan, FileSystemIO, Freshness, Project } from "@strata/core"
+import { TestProcess } from "@strata/core/testing"
 import { SqliteInstance } from "@strata/sqlite"
 import { Effect } from "effect"
 import { Daemon, Runtime } from "../src/index.ts"
 
 const BOUND = 60_000
-
-const waitUntil = <A>(what: string, check: Effect.Effect<A | undefined, unknown>) =>
-  Effect.gen(function*() {
-    while (true) {
-      const value = yield* check
-      if (value !== undefined) return value
-      yield* Effect.sleep(100)
-    }
-  }).pipe(Effect.timeoutOrElse({ duration: BOUND, orElse: () => Effect.die(new Error(`gave up waiting for ${what}`)) }))
 
 describe("freshness in the daemon", () => {
   it.live("an asset past its max lag is recorded late, its onLate condition runs it, and it is recorded fresh again", () =>
@@ -37,16 +29,16 @@ describe("freshness in the daemon", () => {
       const instance = generation.instance
       // materialized by hand first: fresh for 2 s
       yield* runtime.launcher.launch(generation, ExecutionPlan.makeSync(project, { selection: "report" }), {})
-      yield* waitUntil("the first run", Effect.map(instance.listRuns({}), (runs) => runs.find((run) => run.status === "succeeded")))
+      yield* TestProcess.waitUntil("the first run", Effect.map(instance.listRuns({}), (runs) => runs.find((run) => run.status === "succeeded")))
       yield* Daemon.start(runtime, { leaseTtlMs: 5_000 })
       const freshnessTicks = Effect.map(instance.automation.ticks({ name: "freshness", limit: 100 }), (ticks) => [...ticks].reverse())
-      const late = yield* waitUntil("report recorded late", Effect.map(freshnessTicks, (ticks) => ticks.find((tick) => tick.reason?.startsWith("report late since"))))
+      const late = yield* TestProcess.waitUntil("report recorded late", Effect.map(freshnessTicks, (ticks) => ticks.find((tick) => tick.reason?.startsWith("report late since"))))
       expect(late.reason).toContain("not updated for more than 2s")
       // the late asset's condition requested a run of it, which made it fresh again
-      const run = yield* waitUntil("the onLate run", Effect.map(instance.listRuns({}), (runs) =>
+      const run = yield* TestProcess.waitUntil("the onLate run", Effect.map(instance.listRuns({}), (runs) =>
         runs.find((run) => run.tags["strata/automation"] === "conditions" && run.status === "succeeded")))
       expect(run.assetKeys).toEqual(["report"])
-      const again = yield* waitUntil("report fresh again", Effect.map(freshnessTicks, (ticks) =>
+      const again = yield* TestProcess.waitUntil("report fresh again", Effect.map(freshnessTicks, (ticks) =>
         ticks.find((tick) => tick.at > late.at && tick.reason?.startsWith("report fresh again"))))
       expect(again.reason).toMatch(/fresh again: fresh until/)
       const why = yield* instance.automation.evaluations("report", { limit: 50 })

@@ -1,10 +1,10 @@
-import { type ChildProcess, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "@effect/vitest"
 import { ExecutionPlan, Instance, RunQueue } from "@strata/core"
+import { TestProcess } from "@strata/core/testing"
 import { SqliteInstance } from "@strata/sqlite"
 import { Context, Effect, Layer } from "effect"
 import { makeQueueProject } from "./fixtures/queueProject.ts"
@@ -12,31 +12,15 @@ import { makeQueueProject } from "./fixtures/queueProject.ts"
 const here = path.dirname(fileURLToPath(import.meta.url))
 const BOUND = 60_000
 
-const waitUntil = <A>(what: string, check: Effect.Effect<A | undefined, unknown>) =>
-  Effect.gen(function*() {
-    while (true) {
-      const value = yield* check
-      if (value !== undefined) return value
-      yield* Effect.sleep(100)
-    }
-  }).pipe(Effect.timeoutOrElse({ duration: BOUND, orElse: () => Effect.die(new Error(`gave up waiting for ${what}`)) }))
-
 const daemonProcess = (dir: string, file: string) =>
-  Effect.acquireRelease(
-    Effect.callback<ChildProcess>((resume) => {
-      const child = spawn(
-        "node",
-        ["--conditions=@strata/source", path.join(here, "fixtures", "daemonChild.ts"), dir, `sqlite:${file}`, "queue-daemon", "5000", "queue"],
-        { stdio: ["ignore", "pipe", "pipe"] }
-      )
-      let errors = ""
-      child.stderr!.on("data", (chunk) => (errors += String(chunk)))
-      child.stdout!.on("data", (chunk) => {
-        if (String(chunk).includes("\"ready\":true")) resume(Effect.succeed(child))
-      })
-      child.on("exit", (code) => resume(Effect.die(new Error(`the daemon exited (${code}) before it was ready: ${errors}`))))
-    }),
-    (child) => Effect.sync(() => child.exitCode === null && child.kill("SIGKILL"))
+  Effect.map(
+    TestProcess.scoped(
+      "node",
+      ["--conditions=@strata/source", path.join(here, "fixtures", "daemonChild.ts"), dir, `sqlite:${file}`, "queue-daemon", "5000", "queue"],
+      (line) => line.includes("\"ready\":true"),
+      { name: "the daemon" }
+    ),
+    (started) => started.child
   )
 
 /** The most runs that were started at once among `runs`, from their recorded start and end times. */
@@ -94,7 +78,7 @@ describe("the run queue in the daemon", () => {
       expect(yield* instance.reapOrphanedRuns({ now: Date.now() + 3_600_000, heartbeatTimeoutMs: 1_000, host: os.hostname() })).toEqual([])
 
       const daemon = yield* daemonProcess(dir, file)
-      const runs = yield* waitUntil("every queued run to end", Effect.map(instance.listRuns({ limit: 10 }), (all) =>
+      const runs = yield* TestProcess.waitUntil("every queued run to end", Effect.map(instance.listRuns({ limit: 10 }), (all) =>
         all.length === 5 && all.every((run) => run.endedAt !== undefined) ? all : undefined))
       const byId = new Map(runs.map((run) => [run.runId, run]))
       expect(byId.get("run-e")).toMatchObject({ status: "canceled", reason: "not needed" })

@@ -181,151 +181,206 @@ const bytesWriter = (bytes: (row: number) => Uint8Array | null, validity: (row: 
     writer.position += value.length
   }
 
+/** A batch's column being encoded: its field, its data, and whether a row holds a value. */
+interface ColumnSource {
+  readonly field: Arrow.Field
+  readonly data: Arrow.Data
+  readonly valid: (row: number) => boolean
+}
+
+/** A writer of a fixed-width binary format: `width` bytes after the length, NULL where the row holds none. */
+const fixedWriter = (
+  valid: (row: number) => boolean,
+  width: number,
+  write: (buffer: Buffer, position: number, row: number) => void
+): FieldWriter =>
+(writer, row) => {
+  if (!valid(row)) return writeNull(writer)
+  writer.ensure(4 + width)
+  const buffer = writer.buffer
+  buffer.writeInt32BE(width, writer.position)
+  write(buffer, writer.position + 4, row)
+  writer.position += 4 + width
+}
+
+/** The writer of a column, by its Arrow type's family. */
 const fieldWriter = (field: Arrow.Field, data: Arrow.Data): FieldWriter => {
   const type = data.type as Arrow.DataType
   const bitmap = data.nullCount > 0 ? data.nullBitmap : undefined
   const offset = data.offset
-  const valid = (row: number) => isValid(bitmap, offset, row)
-  const name = field.name
-
-  const fixed = (width: number, write: (buffer: Buffer, position: number, row: number) => void): FieldWriter => (writer, row) => {
-    if (!valid(row)) return writeNull(writer)
-    writer.ensure(4 + width)
-    const buffer = writer.buffer
-    buffer.writeInt32BE(width, writer.position)
-    write(buffer, writer.position + 4, row)
-    writer.position += 4 + width
-  }
-
+  const source: ColumnSource = { field, data, valid: (row: number) => isValid(bitmap, offset, row) }
   switch (type.typeId) {
-    case Arrow.Type.Int: {
-      const int = type as Arrow.Int
-      const values = data.values as ArrayLike<number | bigint> & { buffer: ArrayBufferLike; byteOffset: number; length: number }
-      if (int.bitWidth === 64) {
-        const words = int64Words(values)
-        if (!int.isSigned) {
-          return bytesWriter((row) => encodeNumeric(BigInt.asUintN(64, (values as BigUint64Array)[row]!), 0), valid)
-        }
-        return fixed(8, (buffer, position, row) => {
-          buffer.writeInt32BE(words[row * 2 + 1]!, position)
-          buffer.writeInt32BE(words[row * 2]!, position + 4)
-        })
-      }
-      const numbers = values as ArrayLike<number>
-      if (int.isSigned ? int.bitWidth <= 16 : int.bitWidth <= 8) {
-        return fixed(2, (buffer, position, row) => buffer.writeInt16BE(numbers[row]!, position))
-      }
-      if (int.isSigned ? int.bitWidth === 32 : int.bitWidth === 16) {
-        return fixed(4, (buffer, position, row) => buffer.writeInt32BE(numbers[row]!, position))
-      }
-      return fixed(8, (buffer, position, row) => writeInt64Number(buffer, position, numbers[row]!))
-    }
-    case Arrow.Type.Float: {
-      const float = type as Arrow.Float
-      if (float.precision === Arrow.Precision.DOUBLE) {
-        const values = data.values as Float64Array
-        return fixed(8, (buffer, position, row) => buffer.writeDoubleBE(values[row]!, position))
-      }
-      if (float.precision === Arrow.Precision.SINGLE) {
-        const values = data.values as Float32Array
-        return fixed(4, (buffer, position, row) => buffer.writeFloatBE(values[row]!, position))
-      }
-      const vector = Arrow.makeVector(data) as Arrow.Vector<Arrow.Float16>
-      return fixed(4, (buffer, position, row) => buffer.writeFloatBE(vector.get(row) as number, position))
-    }
-    case Arrow.Type.Decimal: {
-      const decimal = type as Arrow.Decimal
-      const wordCount = decimal.bitWidth / 32
-      const words = data.values as Uint32Array
-      return bytesWriter((row) => encodeNumeric(numericWords(words, row, wordCount), decimal.scale), valid)
-    }
+    case Arrow.Type.Int:
+      return integerWriter(source)
+    case Arrow.Type.Float:
+      return floatWriter(source)
+    case Arrow.Type.Decimal:
+      return decimalWriter(source)
     case Arrow.Type.Utf8:
     case Arrow.Type.LargeUtf8:
     case Arrow.Type.Binary:
-    case Arrow.Type.LargeBinary: {
-      const offsets = data.valueOffsets as Int32Array | BigInt64Array
-      const bytes = data.values as Uint8Array
-      const large = type.typeId === Arrow.Type.LargeUtf8 || type.typeId === Arrow.Type.LargeBinary
-      const jsonb = field.metadata.get(EXTENSION_NAME) === JSON_EXTENSION && sqlTypeOf(field) === "jsonb"
-      if (!large && !jsonb) {
-        const small = offsets as Int32Array
-        return (writer, row) => {
-          if (!valid(row)) return writeNull(writer)
-          const start = small[row]!
-          const length = small[row + 1]! - start
-          writer.ensure(4 + length)
-          writer.buffer.writeInt32BE(length, writer.position)
-          writer.buffer.set(bytes.subarray(start, start + length), writer.position + 4)
-          writer.position += 4 + length
-        }
-      }
-      return bytesWriter(
-        (row) => bytes.subarray(Number(offsets[row]!), Number(offsets[row + 1]!)),
-        valid,
-        jsonb ? 1 : undefined
-      )
-    }
-    case Arrow.Type.Dictionary: {
-      const dictionary = (data.dictionary as Arrow.Vector | undefined)
-      const encoded: Array<Uint8Array | null> = []
-      if (dictionary !== undefined) for (const value of dictionary) encoded.push(value == null ? null : Buffer.from(String(value), "utf8"))
-      const indices = data.values as ArrayLike<number | bigint>
-      return bytesWriter((row) => encoded[Number(indices[row]!)] ?? null, valid)
-    }
-    case Arrow.Type.Bool: {
-      const bits = data.values as Uint8Array
-      return fixed(1, (buffer, position, row) => {
-        const bit = offset + row
-        buffer[position] = (bits[bit >> 3]! >> (bit & 7)) & 1
-      })
-    }
-    case Arrow.Type.Date: {
-      if ((type as Arrow.Date_).unit === Arrow.DateUnit.DAY) {
-        const days = data.values as Int32Array
-        return fixed(4, (buffer, position, row) => buffer.writeInt32BE(days[row]! - EPOCH_DAYS, position))
-      }
-      const words = int64Words(data.values as BigInt64Array)
-      return fixed(4, (buffer, position, row) => {
-        const millis = words[row * 2 + 1]! * TWO_32 + (words[row * 2]! >>> 0)
-        if (millis % 86_400_000 !== 0) {
-          throw new ColumnError(name, `column ${JSON.stringify(name)} (date in milliseconds) has a value that is not a whole day at row ${row}`)
-        }
-        buffer.writeInt32BE(millis / 86_400_000 - EPOCH_DAYS, position)
-      })
-    }
-    case Arrow.Type.Timestamp: {
-      const unit = (type as Arrow.Timestamp).unit
-      const words = int64Words(data.values as BigInt64Array)
-      const values = data.values as BigInt64Array
-      const factor = unit === Arrow.TimeUnit.SECOND ? 1_000_000 : unit === Arrow.TimeUnit.MILLISECOND ? 1000 : 1
-      return fixed(8, (buffer, position, row) => {
-        const raw = words[row * 2 + 1]! * TWO_32 + (words[row * 2]! >>> 0)
-        let micros: number
-        if (unit === Arrow.TimeUnit.NANOSECOND) {
-          if (raw % 1000 !== 0 || Math.abs(raw) > SAFE) {
-            const big = values[row]!
-            if (big % 1000n !== 0n) {
-              throw new ColumnError(
-                name,
-                `column ${JSON.stringify(name)} has a timestamp with nanoseconds at row ${row}; Postgres keeps microseconds: round the column first`
-              )
-            }
-            buffer.writeBigInt64BE(big / 1000n - BigInt(EPOCH_MICROS), position)
-            return
-          }
-          micros = raw / 1000
-        } else {
-          micros = raw * factor
-        }
-        if (Math.abs(micros) < SAFE - EPOCH_MICROS) writeInt64Number(buffer, position, micros - EPOCH_MICROS)
-        else buffer.writeBigInt64BE(values[row]! * BigInt(factor) - BigInt(EPOCH_MICROS), position)
-      })
-    }
+    case Arrow.Type.LargeBinary:
+      return varlenaWriter(source)
+    case Arrow.Type.Dictionary:
+      return dictionaryWriter(source)
+    case Arrow.Type.Bool:
+      return boolWriter(source)
+    case Arrow.Type.Date:
+      return dateWriter(source)
+    case Arrow.Type.Timestamp:
+      return timestampWriter(source)
     case Arrow.Type.Null:
       return (writer) => writeNull(writer)
   }
   sqlTypeOf(field)
-  throw new ColumnError(name, `column ${JSON.stringify(name)}: unsupported Arrow type ${String(type)}`)
+  throw new ColumnError(field.name, `column ${JSON.stringify(field.name)}: unsupported Arrow type ${String(type)}`)
+}
+
+/** Integers: smallint, integer or bigint by width (unsigned ones one size up), unsigned 64-bit as numeric. */
+const integerWriter = ({ data, valid }: ColumnSource): FieldWriter => {
+  const int = data.type as Arrow.Int
+  const values = data.values as ArrayLike<number | bigint> & { buffer: ArrayBufferLike; byteOffset: number; length: number }
+  if (int.bitWidth === 64) {
+    const words = int64Words(values)
+    if (!int.isSigned) {
+      return bytesWriter((row) => encodeNumeric(BigInt.asUintN(64, (values as BigUint64Array)[row]!), 0), valid)
+    }
+    return fixedWriter(valid, 8, (buffer, position, row) => {
+      buffer.writeInt32BE(words[row * 2 + 1]!, position)
+      buffer.writeInt32BE(words[row * 2]!, position + 4)
+    })
+  }
+  const numbers = values as ArrayLike<number>
+  if (int.isSigned ? int.bitWidth <= 16 : int.bitWidth <= 8) {
+    return fixedWriter(valid, 2, (buffer, position, row) => buffer.writeInt16BE(numbers[row]!, position))
+  }
+  if (int.isSigned ? int.bitWidth === 32 : int.bitWidth === 16) {
+    return fixedWriter(valid, 4, (buffer, position, row) => buffer.writeInt32BE(numbers[row]!, position))
+  }
+  return fixedWriter(valid, 8, (buffer, position, row) => writeInt64Number(buffer, position, numbers[row]!))
+}
+
+/** Floats: double precision, or real for single and half precision. */
+const floatWriter = ({ data, valid }: ColumnSource): FieldWriter => {
+  const float = data.type as Arrow.Float
+  if (float.precision === Arrow.Precision.DOUBLE) {
+    const values = data.values as Float64Array
+    return fixedWriter(valid, 8, (buffer, position, row) => buffer.writeDoubleBE(values[row]!, position))
+  }
+  if (float.precision === Arrow.Precision.SINGLE) {
+    const values = data.values as Float32Array
+    return fixedWriter(valid, 4, (buffer, position, row) => buffer.writeFloatBE(values[row]!, position))
+  }
+  const vector = Arrow.makeVector(data) as Arrow.Vector<Arrow.Float16>
+  return fixedWriter(valid, 4, (buffer, position, row) => buffer.writeFloatBE(vector.get(row) as number, position))
+}
+
+/** Decimals: numeric, from the unscaled two's-complement words. */
+const decimalWriter = ({ data, valid }: ColumnSource): FieldWriter => {
+  const decimal = data.type as Arrow.Decimal
+  const wordCount = decimal.bitWidth / 32
+  const words = data.values as Uint32Array
+  return bytesWriter((row) => encodeNumeric(numericWords(words, row, wordCount), decimal.scale), valid)
+}
+
+/**
+ * Text and binary: the bytes as they are (a small-offset column without a
+ * prefix straight from Arrow's buffer); JSON text stored as jsonb gets its
+ * version byte.
+ */
+const varlenaWriter = ({ field, data, valid }: ColumnSource): FieldWriter => {
+  const type = data.type as Arrow.DataType
+  const offsets = data.valueOffsets as Int32Array | BigInt64Array
+  const bytes = data.values as Uint8Array
+  const large = type.typeId === Arrow.Type.LargeUtf8 || type.typeId === Arrow.Type.LargeBinary
+  const jsonb = field.metadata.get(EXTENSION_NAME) === JSON_EXTENSION && sqlTypeOf(field) === "jsonb"
+  if (!large && !jsonb) {
+    const small = offsets as Int32Array
+    return (writer, row) => {
+      if (!valid(row)) return writeNull(writer)
+      const start = small[row]!
+      const length = small[row + 1]! - start
+      writer.ensure(4 + length)
+      writer.buffer.writeInt32BE(length, writer.position)
+      writer.buffer.set(bytes.subarray(start, start + length), writer.position + 4)
+      writer.position += 4 + length
+    }
+  }
+  return bytesWriter(
+    (row) => bytes.subarray(Number(offsets[row]!), Number(offsets[row + 1]!)),
+    valid,
+    jsonb ? 1 : undefined
+  )
+}
+
+/** Dictionary-encoded text: each dictionary value encoded once. */
+const dictionaryWriter = ({ data, valid }: ColumnSource): FieldWriter => {
+  const dictionary = (data.dictionary as Arrow.Vector | undefined)
+  const encoded: Array<Uint8Array | null> = []
+  if (dictionary !== undefined) for (const value of dictionary) encoded.push(value == null ? null : Buffer.from(String(value), "utf8"))
+  const indices = data.values as ArrayLike<number | bigint>
+  return bytesWriter((row) => encoded[Number(indices[row]!)] ?? null, valid)
+}
+
+/** Booleans, from Arrow's bit-packed values. */
+const boolWriter = ({ data, valid }: ColumnSource): FieldWriter => {
+  const bits = data.values as Uint8Array
+  const offset = data.offset
+  return fixedWriter(valid, 1, (buffer, position, row) => {
+    const bit = offset + row
+    buffer[position] = (bits[bit >> 3]! >> (bit & 7)) & 1
+  })
+}
+
+/** Dates: days since Postgres' epoch; a date in milliseconds must be a whole day. */
+const dateWriter = ({ field, data, valid }: ColumnSource): FieldWriter => {
+  const name = field.name
+  if ((data.type as Arrow.Date_).unit === Arrow.DateUnit.DAY) {
+    const days = data.values as Int32Array
+    return fixedWriter(valid, 4, (buffer, position, row) => buffer.writeInt32BE(days[row]! - EPOCH_DAYS, position))
+  }
+  const words = int64Words(data.values as BigInt64Array)
+  return fixedWriter(valid, 4, (buffer, position, row) => {
+    const millis = words[row * 2 + 1]! * TWO_32 + (words[row * 2]! >>> 0)
+    if (millis % 86_400_000 !== 0) {
+      throw new ColumnError(name, `column ${JSON.stringify(name)} (date in milliseconds) has a value that is not a whole day at row ${row}`)
+    }
+    buffer.writeInt32BE(millis / 86_400_000 - EPOCH_DAYS, position)
+  })
+}
+
+/**
+ * Timestamps: microseconds since Postgres' epoch, as a JS number while it is
+ * exact, else as a bigint; nanoseconds must be whole microseconds.
+ */
+const timestampWriter = ({ field, data, valid }: ColumnSource): FieldWriter => {
+  const name = field.name
+  const unit = (data.type as Arrow.Timestamp).unit
+  const words = int64Words(data.values as BigInt64Array)
+  const values = data.values as BigInt64Array
+  const factor = unit === Arrow.TimeUnit.SECOND ? 1_000_000 : unit === Arrow.TimeUnit.MILLISECOND ? 1000 : 1
+  return fixedWriter(valid, 8, (buffer, position, row) => {
+    const raw = words[row * 2 + 1]! * TWO_32 + (words[row * 2]! >>> 0)
+    let micros: number
+    if (unit === Arrow.TimeUnit.NANOSECOND) {
+      if (raw % 1000 !== 0 || Math.abs(raw) > SAFE) {
+        const big = values[row]!
+        if (big % 1000n !== 0n) {
+          throw new ColumnError(
+            name,
+            `column ${JSON.stringify(name)} has a timestamp with nanoseconds at row ${row}; Postgres keeps microseconds: round the column first`
+          )
+        }
+        buffer.writeBigInt64BE(big / 1000n - BigInt(EPOCH_MICROS), position)
+        return
+      }
+      micros = raw / 1000
+    } else {
+      micros = raw * factor
+    }
+    if (Math.abs(micros) < SAFE - EPOCH_MICROS) writeInt64Number(buffer, position, micros - EPOCH_MICROS)
+    else buffer.writeBigInt64BE(values[row]! * BigInt(factor) - BigInt(EPOCH_MICROS), position)
+  })
 }
 
 /**
@@ -529,135 +584,178 @@ const decodeNumeric = (buffer: Buffer, position: number, scale: number, column: 
   return sign === 0x4000 ? -value : value
 }
 
+/** The validity bitmap of a column being decoded, and its count of NULLs. */
+class Validity {
+  readonly bits = new Growable((size) => new Uint8Array(size))
+  nullCount = 0
+  setValid(row: number) {
+    this.bits.reserve((row >> 3) + 1)
+    this.bits.array[row >> 3]! |= 1 << (row & 7)
+  }
+  /** The bitmap of `length` rows, or none when every row holds a value. */
+  bitmap(length: number) {
+    if (this.nullCount === 0) return undefined
+    this.bits.reserve((length >> 3) + 1)
+    return this.bits.array.subarray(0, (length + 7) >> 3)
+  }
+}
+
+/** The Arrow data of a decoded column of `length` rows, from its buffers (`props`). */
+type MakeData = (props: Record<string, unknown>, length: number) => Arrow.Data
+
+/**
+ * A decoder of a fixed-width binary format into a typed array of `perRow`
+ * elements per row; `read` decodes one value, `finish` wraps the array.
+ */
+const fixedDecoder = <T extends Int16Array | Int32Array | Float32Array | Float64Array | Uint8Array | Uint32Array>(
+  validity: Validity,
+  make: (size: number) => T,
+  perRow: number,
+  read: (array: T, index: number, buffer: Buffer, position: number, length: number) => void,
+  finish: (array: T, length: number) => Arrow.Data
+): ColumnDecoder => {
+  const values = new Growable(make)
+  return {
+    push: (buffer, position, length, row) => {
+      values.reserve((row + 1) * perRow)
+      if (length < 0) {
+        validity.nullCount++
+        return
+      }
+      validity.setValid(row)
+      read(values.array, row, buffer, position, length)
+    },
+    finish: (length) => {
+      values.reserve(length * perRow)
+      return finish(values.array.subarray(0, length * perRow) as T, length)
+    }
+  }
+}
+
+/** The decoder of a column, by its Postgres type's family. */
 const makeDecoder = (field: Arrow.Field, column: PgColumn): ColumnDecoder => {
-  const validity = new Growable((size) => new Uint8Array(size))
-  let nullCount = 0
-  const setValid = (row: number) => {
-    validity.reserve((row >> 3) + 1)
-    validity.array[row >> 3]! |= 1 << (row & 7)
-  }
-  const bitmap = (length: number) => {
-    if (nullCount === 0) return undefined
-    validity.reserve((length >> 3) + 1)
-    return validity.array.subarray(0, (length + 7) >> 3)
-  }
   const type = field.type as Arrow.DataType
-
-  const fixed = <T extends Int16Array | Int32Array | Float32Array | Float64Array | Uint8Array | Uint32Array>(
-    make: (size: number) => T,
-    perRow: number,
-    read: (array: T, index: number, buffer: Buffer, position: number, length: number) => void,
-    finish: (array: T, length: number) => Arrow.Data
-  ): ColumnDecoder => {
-    const values = new Growable(make)
-    return {
-      push: (buffer, position, length, row) => {
-        values.reserve((row + 1) * perRow)
-        if (length < 0) {
-          nullCount++
-          return
-        }
-        setValid(row)
-        read(values.array, row, buffer, position, length)
-      },
-      finish: (length) => {
-        values.reserve(length * perRow)
-        return finish(values.array.subarray(0, length * perRow) as T, length)
-      }
-    }
-  }
-  const data = <D extends Arrow.DataType>(props: Record<string, unknown>, length: number) =>
-    Arrow.makeData({ type: type as D, length, nullCount, nullBitmap: bitmap(length), ...props } as never) as Arrow.Data
-
-  if (type.typeId === Arrow.Type.Utf8 || type.typeId === Arrow.Type.Binary) {
-    const offsets = new Growable((size) => new Int32Array(size))
-    const bytes = new Growable((size) => new Uint8Array(size))
-    let end = 0
-    const skip = column.oid === OID.jsonb ? 1 : 0
-    return {
-      push: (buffer, position, length, row) => {
-        offsets.reserve(row + 2)
-        if (length < 0) {
-          nullCount++
-        } else {
-          setValid(row)
-          const size = length - skip
-          bytes.reserve(end + size)
-          bytes.array.set(buffer.subarray(position + skip, position + length), end)
-          end += size
-        }
-        offsets.array[row + 1] = end
-      },
-      finish: (length) => {
-        offsets.reserve(length + 1)
-        return data({ valueOffsets: offsets.array.subarray(0, length + 1), data: bytes.array.subarray(0, end) }, length)
-      }
-    }
-  }
+  const validity = new Validity()
+  const data: MakeData = (props, length) =>
+    Arrow.makeData({ type, length, nullCount: validity.nullCount, nullBitmap: validity.bitmap(length), ...props } as never) as Arrow.Data
+  if (type.typeId === Arrow.Type.Utf8 || type.typeId === Arrow.Type.Binary) return varlenaDecoder(column, validity, data)
   switch (column.oid) {
     case OID.bool:
-      return fixed((size) => new Uint8Array(size), 1, (array, row, buffer, position) => {
-        array[row] = buffer[position]!
-      }, (array, length) => {
-        const packed = new Uint8Array((length + 7) >> 3)
-        for (let i = 0; i < length; i++) if (array[i]) packed[i >> 3]! |= 1 << (i & 7)
-        return data({ data: packed }, length)
-      })
+      return boolDecoder(validity, data)
     case OID.int2:
-      return fixed((size) => new Int16Array(size), 1, (array, row, buffer, position) => {
+    case OID.int4:
+    case OID.int8:
+      return integerDecoder(column.oid, validity, data)
+    case OID.float4:
+    case OID.float8:
+      return floatDecoder(column.oid, validity, data)
+    case OID.date:
+      return fixedDecoder(validity, (size) => new Int32Array(size), 1, (array, row, buffer, position) => {
+        array[row] = buffer.readInt32BE(position) + EPOCH_DAYS
+      }, (array, length) => data({ data: array }, length))
+    case OID.timestamp:
+    case OID.timestamptz:
+      return timestampDecoder(validity, data)
+    case OID.numeric:
+      return numericDecoder(type as Arrow.Decimal, column, validity, data)
+  }
+  throw new ColumnError(column.name, `column ${JSON.stringify(column.name)}: no decoder for ${column.sqlType}`)
+}
+
+/** Text, JSON and bytea: the bytes appended to one buffer (jsonb without its version byte). */
+const varlenaDecoder = (column: PgColumn, validity: Validity, data: MakeData): ColumnDecoder => {
+  const offsets = new Growable((size) => new Int32Array(size))
+  const bytes = new Growable((size) => new Uint8Array(size))
+  let end = 0
+  const skip = column.oid === OID.jsonb ? 1 : 0
+  return {
+    push: (buffer, position, length, row) => {
+      offsets.reserve(row + 2)
+      if (length < 0) {
+        validity.nullCount++
+      } else {
+        validity.setValid(row)
+        const size = length - skip
+        bytes.reserve(end + size)
+        bytes.array.set(buffer.subarray(position + skip, position + length), end)
+        end += size
+      }
+      offsets.array[row + 1] = end
+    },
+    finish: (length) => {
+      offsets.reserve(length + 1)
+      return data({ valueOffsets: offsets.array.subarray(0, length + 1), data: bytes.array.subarray(0, end) }, length)
+    }
+  }
+}
+
+/** Booleans: one byte a row while decoding, bit-packed at the end. */
+const boolDecoder = (validity: Validity, data: MakeData): ColumnDecoder =>
+  fixedDecoder(validity, (size) => new Uint8Array(size), 1, (array, row, buffer, position) => {
+    array[row] = buffer[position]!
+  }, (array, length) => {
+    const packed = new Uint8Array((length + 7) >> 3)
+    for (let i = 0; i < length; i++) if (array[i]) packed[i >> 3]! |= 1 << (i & 7)
+    return data({ data: packed }, length)
+  })
+
+/** smallint, integer, and bigint as two 32-bit words (little-endian, as Arrow's Int64 lays them out). */
+const integerDecoder = (oid: typeof OID.int2 | typeof OID.int4 | typeof OID.int8, validity: Validity, data: MakeData): ColumnDecoder => {
+  switch (oid) {
+    case OID.int2:
+      return fixedDecoder(validity, (size) => new Int16Array(size), 1, (array, row, buffer, position) => {
         array[row] = buffer.readInt16BE(position)
       }, (array, length) => data({ data: array }, length))
     case OID.int4:
-      return fixed((size) => new Int32Array(size), 1, (array, row, buffer, position) => {
+      return fixedDecoder(validity, (size) => new Int32Array(size), 1, (array, row, buffer, position) => {
         array[row] = buffer.readInt32BE(position)
       }, (array, length) => data({ data: array }, length))
-    case OID.date:
-      return fixed((size) => new Int32Array(size), 1, (array, row, buffer, position) => {
-        array[row] = buffer.readInt32BE(position) + EPOCH_DAYS
-      }, (array, length) => data({ data: array }, length))
-    case OID.float4:
-      return fixed((size) => new Float32Array(size), 1, (array, row, buffer, position) => {
-        array[row] = buffer.readFloatBE(position)
-      }, (array, length) => data({ data: array }, length))
-    case OID.float8:
-      return fixed((size) => new Float64Array(size), 1, (array, row, buffer, position) => {
-        array[row] = buffer.readDoubleBE(position)
-      }, (array, length) => data({ data: array }, length))
     case OID.int8:
-      return fixed((size) => new Int32Array(size), 2, (array, row, buffer, position) => {
+      return fixedDecoder(validity, (size) => new Int32Array(size), 2, (array, row, buffer, position) => {
         array[row * 2 + 1] = buffer.readInt32BE(position)
         array[row * 2] = buffer.readInt32BE(position + 4)
       }, (array, length) => data({ data: new BigInt64Array(array.buffer, array.byteOffset, length) }, length))
-    case OID.timestamp:
-    case OID.timestamptz:
-      return fixed((size) => new Int32Array(size), 2, (array, row, buffer, position) => {
-        const high = buffer.readInt32BE(position)
-        const low = buffer.readUInt32BE(position + 4)
-        const micros = high * TWO_32 + low
-        if (Math.abs(micros) < SAFE - EPOCH_MICROS) {
-          const unix = micros + EPOCH_MICROS
-          const unixHigh = Math.floor(unix / TWO_32)
-          array[row * 2 + 1] = unixHigh
-          array[row * 2] = unix - unixHigh * TWO_32
-        } else {
-          const unix = BigInt.asUintN(64, buffer.readBigInt64BE(position) + BigInt(EPOCH_MICROS))
-          array[row * 2 + 1] = Number(unix >> 32n)
-          array[row * 2] = Number(unix & 0xffffffffn)
-        }
-      }, (array, length) => data({ data: new BigInt64Array(array.buffer, array.byteOffset, length) }, length))
-    case OID.numeric: {
-      const decimal = type as Arrow.Decimal
-      const wordCount = decimal.bitWidth / 32
-      return fixed((size) => new Uint32Array(size), wordCount, (array, row, buffer, position) => {
-        let value = BigInt.asUintN(decimal.bitWidth, decodeNumeric(buffer, position, decimal.scale, column.name))
-        for (let w = 0; w < wordCount; w++) {
-          array[row * wordCount + w] = Number(value & 0xffffffffn)
-          value >>= 32n
-        }
-      }, (array, length) => data({ data: array }, length))
-    }
   }
-  throw new ColumnError(column.name, `column ${JSON.stringify(column.name)}: no decoder for ${column.sqlType}`)
+}
+
+/** real and double precision. */
+const floatDecoder = (oid: typeof OID.float4 | typeof OID.float8, validity: Validity, data: MakeData): ColumnDecoder =>
+  oid === OID.float4
+    ? fixedDecoder(validity, (size) => new Float32Array(size), 1, (array, row, buffer, position) => {
+      array[row] = buffer.readFloatBE(position)
+    }, (array, length) => data({ data: array }, length))
+    : fixedDecoder(validity, (size) => new Float64Array(size), 1, (array, row, buffer, position) => {
+      array[row] = buffer.readDoubleBE(position)
+    }, (array, length) => data({ data: array }, length))
+
+/** Timestamps: microseconds since the Unix epoch, as a JS number while it is exact, else through a bigint. */
+const timestampDecoder = (validity: Validity, data: MakeData): ColumnDecoder =>
+  fixedDecoder(validity, (size) => new Int32Array(size), 2, (array, row, buffer, position) => {
+    const high = buffer.readInt32BE(position)
+    const low = buffer.readUInt32BE(position + 4)
+    const micros = high * TWO_32 + low
+    if (Math.abs(micros) < SAFE - EPOCH_MICROS) {
+      const unix = micros + EPOCH_MICROS
+      const unixHigh = Math.floor(unix / TWO_32)
+      array[row * 2 + 1] = unixHigh
+      array[row * 2] = unix - unixHigh * TWO_32
+    } else {
+      const unix = BigInt.asUintN(64, buffer.readBigInt64BE(position) + BigInt(EPOCH_MICROS))
+      array[row * 2 + 1] = Number(unix >> 32n)
+      array[row * 2] = Number(unix & 0xffffffffn)
+    }
+  }, (array, length) => data({ data: new BigInt64Array(array.buffer, array.byteOffset, length) }, length))
+
+/** numeric: the unscaled value as the decimal's two's-complement words. */
+const numericDecoder = (decimal: Arrow.Decimal, column: PgColumn, validity: Validity, data: MakeData): ColumnDecoder => {
+  const wordCount = decimal.bitWidth / 32
+  return fixedDecoder(validity, (size) => new Uint32Array(size), wordCount, (array, row, buffer, position) => {
+    let value = BigInt.asUintN(decimal.bitWidth, decodeNumeric(buffer, position, decimal.scale, column.name))
+    for (let w = 0; w < wordCount; w++) {
+      array[row * wordCount + w] = Number(value & 0xffffffffn)
+      value >>= 32n
+    }
+  }, (array, length) => data({ data: array }, length))
 }
 
 /**

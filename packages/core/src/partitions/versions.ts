@@ -82,6 +82,50 @@ export const applyVersions = (current: PartitionVersions | undefined, change: Pa
 }
 
 /**
+ * One stored segment as SQL backends keep it in `partition_versions`: the
+ * numbers as the driver returns them (Postgres gives `bigint` as text), the
+ * input versions as JSON text. (A type, not an interface: drivers' row
+ * types ask for an index signature.)
+ *
+ * @since 0.1.0
+ */
+export type PartitionVersionRow = {
+  readonly fingerprint: string
+  readonly start: number | string
+  readonly end: number | string
+  readonly event_id: number | string
+  readonly changed_at: number | string
+  readonly run_id: string
+  readonly code_version: string
+  readonly data_version: string
+  readonly input_versions: string
+}
+
+/**
+ * An asset's versions from its stored segments, in start order; `undefined`
+ * when it has none. The fold SQL backends read with.
+ *
+ * @since 0.1.0
+ */
+export const versionsOfRows = (assetKey: string, rows: ReadonlyArray<PartitionVersionRow>): PartitionVersions | undefined => {
+  if (rows.length === 0) return undefined
+  return {
+    assetKey,
+    fingerprint: rows[0]!.fingerprint,
+    segments: rows.map((row) => ({
+      start: Number(row.start),
+      end: Number(row.end),
+      eventId: Number(row.event_id),
+      changedAt: Number(row.changed_at),
+      runId: row.run_id,
+      codeVersion: row.code_version,
+      dataVersion: row.data_version,
+      inputVersions: JSON.parse(row.input_versions) as Record<string, string>
+    }))
+  }
+}
+
+/**
  * The key of a segment, to tell which stored rows a change left as they were.
  *
  * @since 0.1.0

@@ -11,46 +11,16 @@ import { EventProjection as Projection } from "@strata/core/spi"
 import { Effect } from "effect"
 import type { PgConnection } from "../../PgClient.ts"
 
-type Row = {
-  fingerprint: string
-  start: string
-  end: string
-  event_id: string
-  changed_at: string
-  run_id: string
-  code_version: string
-  data_version: string
-  input_versions: string
-}
-
-const versionsOf = (assetKey: string, rows: ReadonlyArray<Row>): InstanceModule.PartitionVersions | undefined => {
-  if (rows.length === 0) return undefined
-  return {
-    assetKey,
-    fingerprint: rows[0]!.fingerprint,
-    segments: rows.map((row) => ({
-      start: Number(row.start),
-      end: Number(row.end),
-      eventId: Number(row.event_id),
-      changedAt: Number(row.changed_at),
-      runId: row.run_id,
-      codeVersion: row.code_version,
-      dataVersion: row.data_version,
-      inputVersions: JSON.parse(row.input_versions) as Record<string, string>
-    }))
-  }
-}
-
 /** Reads an asset's versions (`undefined` when it has no rows). */
 export const read = (query: PgConnection["query"], s: string, assetKey: string) =>
   Effect.map(
-    query<Row>(
+    query<EventProjection.PartitionVersionRow>(
       `select fingerprint, start_index as start, end_index as end, event_id, changed_at, run_id, code_version,
               data_version, input_versions
        from ${s}.partition_versions where asset_key = $1 order by start_index`,
       [assetKey]
     ),
-    (rows) => versionsOf(assetKey, rows)
+    (rows) => Projection.versionsOfRows(assetKey, rows)
   )
 
 /** Applies a batch's partition versions, inside the append's transaction. */

@@ -10,39 +10,13 @@ import type { EventProjection } from "@strata/core/spi"
 import { EventProjection as Projection } from "@strata/core/spi"
 import type { Connection } from "../connection.ts"
 
-interface Row {
-  fingerprint: string
-  start: number
-  end: number
-  event_id: number
-  changed_at: number
-  run_id: string
-  code_version: string
-  data_version: string
-  input_versions: string
-}
-
 /** Reads an asset's versions (`undefined` when it has no rows). */
 export const read = (c: Connection, assetKey: string): Instance.PartitionVersions | undefined => {
   const rows = c.sql(
     `SELECT fingerprint, start, end, event_id, changed_at, run_id, code_version, data_version, input_versions
      FROM partition_versions WHERE asset_key = ? ORDER BY start`
-  ).all(assetKey) as unknown as Array<Row>
-  if (rows.length === 0) return undefined
-  return {
-    assetKey,
-    fingerprint: rows[0]!.fingerprint,
-    segments: rows.map((row) => ({
-      start: Number(row.start),
-      end: Number(row.end),
-      eventId: Number(row.event_id),
-      changedAt: Number(row.changed_at),
-      runId: row.run_id,
-      codeVersion: row.code_version,
-      dataVersion: row.data_version,
-      inputVersions: JSON.parse(row.input_versions) as Record<string, string>
-    }))
-  }
+  ).all(assetKey) as unknown as Array<EventProjection.PartitionVersionRow>
+  return Projection.versionsOfRows(assetKey, rows)
 }
 
 /** Applies a batch's partition versions, inside the caller's transaction. */
