@@ -102,6 +102,8 @@ export interface RequestRun {
   readonly partition?: string | undefined
 }
 
+const RANGES_PER_RUN = Math.min(1_000, Partitions.SELECTION_LIMITS.items)
+
 /**
  * Cuts an evaluation's requests into runs. Partitioned assets requested for
  * the same partitions of the same definition share runs (an eager chain of
@@ -130,7 +132,10 @@ export const requestRuns = (output: Output, policy: Backfill.Policy = { _tag: "s
   for (const { requested, keys } of groups.values()) {
     const size = policy._tag === "per-partition" ? 1 : policy._tag === "max-per-run" ? policy.size : Number.MAX_SAFE_INTEGER
     for (const chunk of Partitions.Ranges.chunks(requested.ranges, size)) {
-      runs.push({ assetKeys: keys, partition: Partitions.selection(requested.space, chunk) })
+      // a run's selection names at most SELECTION_LIMITS.items ranges: scattered partitions take more runs
+      for (let i = 0; i < chunk.length; i += RANGES_PER_RUN) {
+        runs.push({ assetKeys: keys, partition: Partitions.selection(requested.space, chunk.slice(i, i + RANGES_PER_RUN)) })
+      }
     }
   }
   if (plain.length === 0) return runs

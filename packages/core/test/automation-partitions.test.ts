@@ -106,6 +106,15 @@ describe("per-partition automation", () => {
         "2024-01-15"
       ])
 
+      // scattered partitions: a run's selection names at most 1,000 ranges
+      const scattered = Partitions.Ranges.normalize(Array.from({ length: 2_500 }, (_, i): Partitions.Ranges.Range => [i * 2, i * 2 + 1]))
+      const space = Partitions.resolve(Partitions.daily({ start: "2000-01-01" }), { now })
+      const many = AutomationEvaluation.requestRuns({
+        ...second,
+        requested: ["daily_users"],
+        partitions: new Map([["daily_users", { space, fingerprint: "f", ranges: scattered, selection: Partitions.selection(space, scattered) }]])
+      })
+      expect(many.map((run) => run.partition!.split(",").length)).toEqual([1_000, 1_000, 500])
       // requested and not yet materialized: not asked again
       expect((yield* tick(now)).requested).toEqual([])
       yield* materialize(project, "daily_users", "2024-01-05,2024-01-20")
