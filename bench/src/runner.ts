@@ -56,6 +56,8 @@ export const kinds: ReadonlyArray<CaseKind> = [
   { name: "part", script: "bench/src/cases/part.ts", defaults: [], packageDir: "bench", external: false },
   // the automation daemon: evaluation cost and reaction time (only when named: auto:1000, auto:10000)
   { name: "auto", script: "bench/src/cases/auto.ts", defaults: [], packageDir: "bench", external: false },
+  // per-partition automation: staleness and evaluation of partitioned eager assets (only when named: autopart:100)
+  { name: "autopart", script: "bench/src/cases/autopart.ts", defaults: [], packageDir: "bench", external: false },
   // the disk's price of creating files as FileSystemIO does, with no Strata code (only when named: files:1000)
   { name: "files", script: "bench/src/cases/files.ts", defaults: [], packageDir: "bench", external: false },
   {

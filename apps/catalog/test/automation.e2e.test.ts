@@ -4,7 +4,8 @@
  * runtime, as `strata dev` does: a materialization of `a` makes the daemon
  * request `b` (eager), and the page shows the daemon alive, the schedule's
  * next tick, the sensor's skipped tick with its reason, `b`'s evaluation with
- * each operand true or false, and stops and starts the schedule.
+ * each operand true or false, and stops and starts the schedule. A run of a
+ * pooled asset held at a gate shows as the holder of its pool's slot.
  */
 import { mkdirSync } from "node:fs"
 import { join } from "node:path"
@@ -26,9 +27,14 @@ const poll = <A>(read: () => Promise<A>) => expect.poll(read, { timeout: 30_000,
 const screenshots = fileURLToPath(new URL("../screenshots/", import.meta.url))
 const a = Asset.make("a", {}, () => Effect.succeed(1))
 const b = Asset.make("b", { deps: { a } }, ({ a }) => Effect.succeed(a + 1))
+// a pooled step that holds its slot until the test opens the gate
+let openGate: () => void = () => {}
+const gate = new Promise<void>((resolve) => (openGate = resolve))
+const pooled = Asset.make("load_orders", { pool: "warehouse" }, () => Effect.promise(() => gate.then(() => 1)))
 const project = Project.make({
-  assets: [a, b],
+  assets: [a, b, pooled],
   automation: {
+    runQueue: { pools: { warehouse: 1 } },
     conditions: { b: AutomationCondition.eager() },
     schedules: [Automation.schedule({ name: "hourly", cron: "0 * * * *", selection: "a" })],
     sensors: [Automation.sensor({ name: "raw_folder", minimumIntervalMs: 500, evaluate: () => Effect.succeed({ skipReason: "no new files" }) })]
@@ -60,6 +66,7 @@ describe("automation in Chromium, with a real daemon", () => {
     }, "the daemon to request b", 20_000)
   })
   afterAll(async () => {
+    openGate()
     await browser?.close()
     await Effect.runPromise(Scope.close(scope, Exit.void))
   })
@@ -108,5 +115,20 @@ describe("automation in Chromium, with a real daemon", () => {
     if (await notRequested.count() > 0) expect(await notRequested.first().locator("[data-value]").first().innerText()).toBe("✗ eager")
     await page.goto(`${url}/asset/a?tab=automation`)
     await poll(() => page.getByTestId("asset-automation").innerText()).toBe("This asset has no automation condition.")
+  })
+
+  it("lists the pools with the step holding a slot and its run", async () => {
+    const launched = await call(url, "/api/runs", { method: "POST", body: { selection: "load_orders" } })
+    const runId = launched.body.runId as string
+    await page.goto(`${url}/automation`)
+    const pools = page.getByTestId("pools")
+    await poll(() => pools.innerText()).toContain("1 / 1")
+    const holder = pools.getByTestId("pool-holder")
+    expect(await holder.innerText()).toContain("load_orders")
+    expect(await holder.getByRole("link").getAttribute("href")).toContain(runId)
+    openGate()
+    await readEvents(`${url}/api/runs/${runId}/events`)
+    await poll(() => pools.innerText()).toContain("0 / 1")
+    expect(await pools.innerText()).toContain("free")
   })
 })

@@ -97,14 +97,16 @@ const daemon = Command.make(
 // ---------------------------------------------------------------------------------------------- automation
 
 const formatTick = (tick: AutomationStore.TickRecord): string => {
-  const runs = tick.runs.map((run) => `${run.runId.slice(0, 8)} (${run.selection})`).join(", ")
+  const runs = tick.runs.map((run) => `${run.runId.slice(0, 8)} (${run.selection}${run.partition === undefined ? "" : ` [${run.partition}]`})`).join(", ")
   const what = tick.origin === "conditions" ? `evaluated ${tick.evaluated}, requested ${tick.requested}` : tick.scheduledAt === undefined ? "" : `for ${Output.timestamp(tick.scheduledAt)}`
   return `${Output.timestamp(tick.at)}  ${tick.origin}/${tick.name}  ${tick.status.padEnd(9)} ${what}${runs === "" ? "" : `  runs ${runs}`}${tick.reason === undefined ? "" : `  ${tick.reason}`}`
 }
 
-/** A result tree as indented lines: `✓ eager`, `  ✗ not in progress`. */
+/** A result tree as indented lines: `✓ eager`, `  ✗ not in progress`; a partitioned asset's with `2 of 31 partitions: …`. */
 const resultLines = (result: AutomationCondition.Result, depth = 0): Array<string> => {
+  const partitions = result.partitions
   const extra = [
+    partitions === undefined ? "" : ` (${partitions.count} of ${partitions.total} partitions${partitions.count === 0 ? "" : `: ${partitions.text}`})`,
     result.matched === undefined ? "" : ` [matched: ${result.matched.join(", ")}]`,
     result.unmatched === undefined ? "" : ` [not: ${result.unmatched.join(", ")}]`
   ].join("")

@@ -26,6 +26,7 @@
 import type { Effect } from "effect"
 import { Schema } from "effect"
 import type { AssetGraph } from "./AssetGraph.ts"
+import type * as Backfill from "./Backfill.ts"
 import type { Condition } from "./AutomationCondition.ts"
 import * as AutomationCondition from "./AutomationCondition.ts"
 import * as Cron from "./Cron.ts"
@@ -128,6 +129,12 @@ export interface Config {
   readonly sensors?: ReadonlyArray<Sensor | RunStatusSensor> | undefined
   /** Limits of the run queue the daemon starts queued runs through (`RunQueue.make`); none by default. */
   readonly runQueue?: RunQueue.Config | undefined
+  /**
+   * How the partitions a condition requests are cut into runs, as a
+   * backfill's are: `single-run` (the default), `per-partition` or
+   * `max-per-run` (`Backfill.parsePolicy`).
+   */
+  readonly backfillPolicy?: Backfill.Policy | undefined
 }
 
 /**
@@ -142,6 +149,8 @@ export interface Definitions {
   readonly runStatusSensors: ReadonlyArray<RunStatusSensor>
   /** The run queue's limits (absent: none). */
   readonly runQueue?: RunQueue.Config | undefined
+  /** How requested partitions are cut into runs (absent: `single-run`). */
+  readonly backfillPolicy?: Backfill.Policy | undefined
 }
 
 /** No automation. @since 0.1.0 */
@@ -246,6 +255,13 @@ export const runStatusSensor = <R>(options: {
   return { _tag: "RunStatusSensor", name: options.name, statuses: options.statuses ?? ["failed"], handle: options.handle }
 }
 
+const checkPolicy = (policy: Backfill.Policy): Backfill.Policy => {
+  if (policy._tag === "max-per-run" && !(Number.isInteger(policy.size) && policy.size >= 1)) {
+    throw new TypeError(`automation: backfillPolicy max-per-run needs a whole number >= 1, got ${String(policy.size)}`)
+  }
+  return policy
+}
+
 const suggest = (graph: AssetGraph, key: string): Array<string> =>
   graph.nodes.map((node) => node.key).filter((candidate) => candidate.includes(key) || key.includes(candidate)).slice(0, 3)
 
@@ -277,6 +293,7 @@ export const validate = (graph: AssetGraph, config: Config | undefined): Definit
     schedules: config.schedules ?? [],
     sensors: (config.sensors ?? []).filter((s): s is Sensor => s._tag === "Sensor"),
     runStatusSensors: (config.sensors ?? []).filter((s): s is RunStatusSensor => s._tag === "RunStatusSensor"),
-    ...(config.runQueue === undefined ? {} : { runQueue: RunQueue.make(config.runQueue) })
+    ...(config.runQueue === undefined ? {} : { runQueue: RunQueue.make(config.runQueue) }),
+    ...(config.backfillPolicy === undefined ? {} : { backfillPolicy: checkPolicy(config.backfillPolicy) })
   }
 }

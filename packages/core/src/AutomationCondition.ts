@@ -22,6 +22,9 @@
  *   handled (handled = requested by a condition with that cron);
  * - `updatedSinceCronTick(cron)`: updated at or after the latest tick (within
  *   the latest time window);
+ * - `inLatestTimeWindow({ lookback })`: the latest `lookback` partitions
+ *   (default 1) of a time-partitioned asset; every partition of another
+ *   partitioned asset; true for an unpartitioned one;
  * - `anyUpstream(condition, { allow, ignore })`, `allUpstreams(...)`: the
  *   condition on the asset's direct upstreams (allow/ignore: asset keys).
  *
@@ -29,9 +32,12 @@
  * results ({@link Result}) say which operand was true or false: the daemon
  * stores them so `strata automation why` can answer.
  *
- * Per-partition evaluation (a condition evaluated for each partition of a
- * partitioned asset, requesting partition ranges) is the next step once
- * partitions land; today a condition is evaluated per asset.
+ * A partitioned asset's condition is evaluated per partition, on ranges
+ * (`automation/partitionSets.ts`): each operand is the set of partitions it
+ * holds for, `and` / `or` / `not` are intersection, union and complement, and
+ * an upstream operand maps the upstream's partitions through the edge's
+ * partition mapping. The asset is requested for the partitions the whole
+ * condition holds for, and its result says which (`Result.partitions`).
  *
  * @example
  * ```ts
@@ -48,6 +54,8 @@ import * as Cron from "./Cron.ts"
 import type { FreshnessPolicy } from "./Freshness.ts"
 import * as Freshness from "./Freshness.ts"
 import type { AssetRecord } from "./Instance.ts"
+import type { PartitionFacts } from "./automation/partitionSets.ts"
+import type * as Ranges from "./partitions/Ranges.ts"
 import type { AssetStatus } from "./Staleness.ts"
 
 /**
@@ -68,6 +76,7 @@ export type Condition =
   | { readonly _tag: "FreshnessLate" }
   | { readonly _tag: "CronTickPassed"; readonly cron: Cron.Cron }
   | { readonly _tag: "UpdatedSinceCronTick"; readonly cron: Cron.Cron }
+  | { readonly _tag: "InLatestTimeWindow"; readonly lookback: number }
   | { readonly _tag: "AnyUpstream"; readonly condition: Condition; readonly filter: UpstreamFilter }
   | { readonly _tag: "AllUpstreams"; readonly condition: Condition; readonly filter: UpstreamFilter }
   | { readonly _tag: "And"; readonly conditions: ReadonlyArray<Condition>; readonly label?: string | undefined }
@@ -132,6 +141,22 @@ export const updatedSinceCronTick = (expression: string, options?: { readonly ti
   cron: Cron.make(expression, options?.timezone)
 })
 
+/**
+ * The latest `lookback` partitions (default 1, a whole number >= 1) of a
+ * time-partitioned asset: what `onMissing` and `onCron` are bounded by, so a
+ * new daily asset starting in 2000 asks for yesterday, not 9,000 days. Every
+ * partition of a static or dynamic asset; true for an unpartitioned one.
+ *
+ * @since 0.1.0
+ */
+export const inLatestTimeWindow = (options?: { readonly lookback?: number | undefined }): Condition => {
+  const lookback = options?.lookback ?? 1
+  if (!Number.isInteger(lookback) || lookback < 1) {
+    throw new TypeError(`inLatestTimeWindow: lookback must be a whole number >= 1, got ${String(lookback)}`)
+  }
+  return { _tag: "InLatestTimeWindow", lookback }
+}
+
 /** @since 0.1.0 */
 export const anyUpstream = (condition: Condition, filter: UpstreamFilter = {}): Condition => ({ _tag: "AnyUpstream", condition, filter })
 /** True when the asset has no (allowed) upstream. @since 0.1.0 */
@@ -145,14 +170,17 @@ export const not = (condition: Condition): Condition => ({ _tag: "Not", conditio
 
 /**
  * Requested once when never materialized: missing, not in progress, not
- * requested already (a failed first run is not retried in a loop).
+ * requested already (a failed first run is not retried in a loop). For a
+ * time-partitioned asset, only the latest `lookback` partitions (default 1)
+ * are asked for ({@link inLatestTimeWindow}); older missing ones are a
+ * backfill's job.
  *
  * @since 0.1.0
  */
-export const onMissing = (): Condition => ({
+export const onMissing = (options?: { readonly lookback?: number | undefined }): Condition => ({
   _tag: "And",
   label: "on missing",
-  conditions: [missing, not(inProgress), not(requestedSinceUpdated)]
+  conditions: [missing, inLatestTimeWindow(options), not(inProgress), not(requestedSinceUpdated)]
 })
 
 /**
@@ -188,7 +216,8 @@ export const eager = (filter: UpstreamFilter = {}): Condition => ({
 
 /**
  * Requested once per tick of `expression`, after every upstream was updated
- * since that tick (or is requested in the same evaluation).
+ * since that tick (or is requested in the same evaluation). A
+ * time-partitioned asset is requested for its latest complete partition.
  *
  * @since 0.1.0
  */
@@ -196,6 +225,7 @@ export const onCron = (expression: string, options?: { readonly timezone?: strin
   _tag: "And",
   label: `on cron ${expression}`,
   conditions: [
+    inLatestTimeWindow(),
     cronTickPassed(expression, options),
     allUpstreams(or(updatedSinceCronTick(expression, options), newlyRequested)),
     not(inProgress)
@@ -217,6 +247,25 @@ export interface AssetState {
   /** The freshness the daemon last recorded for the asset's policy, and since when. */
   readonly freshness?: "fresh" | "late" | undefined
   readonly freshnessSince?: number | undefined
+  /**
+   * A partitioned asset: the event cursor when the daemon first evaluated it
+   * per partition (upstream data older than that is not new to it).
+   */
+  readonly partitionsSince?: number | undefined
+  /** A partitioned asset: its recent requests (at most 20), dropped once materialized. */
+  readonly partitionRequests?: ReadonlyArray<PartitionRequest> | undefined
+}
+
+/**
+ * Partitions the daemon requested: the event cursor then, and the ranges over
+ * the definition with `fingerprint` (another definition's ranges are ignored).
+ *
+ * @since 0.1.0
+ */
+export interface PartitionRequest {
+  readonly at: number
+  readonly fingerprint: string
+  readonly ranges: ReadonlyArray<readonly [number, number]>
 }
 
 /**
@@ -229,7 +278,13 @@ export const AssetStateSchema = Schema.Struct({
   requestRunId: Schema.optional(Schema.String),
   cronHandled: Schema.optional(Schema.Record(Schema.String, Schema.Number)),
   freshness: Schema.optional(Schema.Literals(["fresh", "late"])),
-  freshnessSince: Schema.optional(Schema.Number)
+  freshnessSince: Schema.optional(Schema.Number),
+  partitionsSince: Schema.optional(Schema.Number),
+  partitionRequests: Schema.optional(Schema.Array(Schema.Struct({
+    at: Schema.Number,
+    fingerprint: Schema.String,
+    ranges: Schema.Array(Schema.Tuple([Schema.Number, Schema.Number]))
+  })))
 })
 
 /**
@@ -245,6 +300,22 @@ export interface Result {
   /** For upstream operands: the upstreams that did not match (at most 20). */
   readonly unmatched?: ReadonlyArray<string> | undefined
   readonly children?: ReadonlyArray<Result> | undefined
+  /**
+   * A partitioned asset: how many of its partitions the operand holds for,
+   * of how many, and which (a selection of at most 20 ranges).
+   */
+  readonly partitions?: PartitionCount | undefined
+}
+
+/**
+ * Partitions an operand holds for, bounded in size.
+ *
+ * @since 0.1.0
+ */
+export interface PartitionCount {
+  readonly count: number
+  readonly total: number
+  readonly text: string
 }
 
 /**
@@ -257,7 +328,8 @@ export const ResultSchema: Schema.Codec<Result> = Schema.Struct({
   value: Schema.Boolean,
   matched: Schema.optional(Schema.Array(Schema.String)),
   unmatched: Schema.optional(Schema.Array(Schema.String)),
-  children: Schema.optional(Schema.Array(Schema.suspend((): Schema.Codec<Result> => ResultSchema)))
+  children: Schema.optional(Schema.Array(Schema.suspend((): Schema.Codec<Result> => ResultSchema))),
+  partitions: Schema.optional(Schema.Struct({ count: Schema.Number, total: Schema.Number, text: Schema.String }))
 })
 
 /**
@@ -290,13 +362,18 @@ export interface Context {
   readonly requested: ReadonlySet<string>
   /** The latest tick of a cron at `now`, memoized for the evaluation (computed when absent). */
   readonly latestTick?: ((cron: Cron.Cron) => number | undefined) | undefined
+  /** A partitioned asset's partitions as the instance holds them (undefined: unpartitioned). */
+  readonly partitions?: ((key: string) => PartitionFacts | undefined) | undefined
+  /** The partitions requested so far in this evaluation, by asset. */
+  readonly requestedPartitions?: ReadonlyMap<string, Ranges.Ranges> | undefined
 }
 
 /** The newest event id that updated an asset (materialization or observation). */
 export const updateId = (record: AssetRecord | undefined): number =>
   Math.max(record?.materialization?.eventId ?? 0, record?.observation?.eventId ?? 0)
 
-const updateTime = (record: AssetRecord | undefined): number =>
+/** The newest time an asset was updated (materialized or observed), -Infinity if never. */
+export const updateTime = (record: AssetRecord | undefined): number =>
   Math.max(record?.materialization?.timestamp ?? -Infinity, record?.observation?.timestamp ?? -Infinity)
 
 /** Whether `up` has data `down` has not taken nor been asked to take. */
@@ -376,6 +453,8 @@ export const holds = (condition: Condition, subject: Facts, context: Context, do
       const latest = latestTick(condition.cron, context)
       return latest === undefined || updateTime(subject.record) >= latest
     }
+    case "InLatestTimeWindow":
+      return true
     case "AnyUpstream":
     case "AllUpstreams": {
       const any = condition._tag === "AnyUpstream"
@@ -437,6 +516,8 @@ export const evaluate = (condition: Condition, subject: Facts, context: Context,
       const latest = latestTick(condition.cron, context)
       return operand(`updated since cron tick (${condition.cron.expression} ${condition.cron.timezone})`, latest === undefined || updateTime(subject.record) >= latest)
     }
+    case "InLatestTimeWindow":
+      return operand(windowLabel(condition.lookback), true)
     case "AnyUpstream":
     case "AllUpstreams":
       return upstreams(condition, subject, context)
@@ -450,6 +531,34 @@ export const evaluate = (condition: Condition, subject: Facts, context: Context,
       const child = evaluate(condition.condition, subject, context, downstream)
       return { label: "not", value: !child.value, children: [child] }
     }
+  }
+}
+
+/** The label of `inLatestTimeWindow`. @since 0.1.0 */
+export const windowLabel = (lookback: number): string =>
+  lookback === 1 ? "in latest time window" : `in latest time window (${lookback} partitions)`
+
+/** The label of an operand (not of a combinator nor an upstream operand). @since 0.1.0 */
+export const operandLabel = (condition: Condition, subject: Facts): string => {
+  switch (condition._tag) {
+    case "Missing": return "missing"
+    case "InProgress": return "in progress"
+    case "Failed": return "failed"
+    case "Stale": return "stale"
+    case "CodeVersionChanged": return "code version changed"
+    case "NewlyUpdated": return "newly updated"
+    case "NewlyRequested": return "newly requested"
+    case "RequestedSinceUpdated": return "requested since updated"
+    case "HasNewData": return "has new data"
+    case "FreshnessLate": return subject.freshness === undefined ? "freshness late (no policy)" : `freshness late (${subject.freshness.description})`
+    case "CronTickPassed": return `cron tick passed (${condition.cron.expression} ${condition.cron.timezone})`
+    case "UpdatedSinceCronTick": return `updated since cron tick (${condition.cron.expression} ${condition.cron.timezone})`
+    case "InLatestTimeWindow": return windowLabel(condition.lookback)
+    case "AnyUpstream": return "any upstream"
+    case "AllUpstreams": return "all upstreams"
+    case "And": return condition.label ?? "all of"
+    case "Or": return condition.label ?? "any of"
+    case "Not": return "not"
   }
 }
 

@@ -13,12 +13,17 @@
  */
 import { Effect } from "effect"
 import * as AssetGraph from "./AssetGraph.ts"
+import type * as Backfill from "./Backfill.ts"
+import type { PartitionInput } from "./automation/partitionFacts.ts"
+import { partitionFactsOf, readPartitionInput } from "./automation/partitionFacts.ts"
+import * as PartitionSets from "./automation/partitionSets.ts"
 import type { AssetState, Condition, Facts, Result } from "./AutomationCondition.ts"
 import * as AutomationCondition from "./AutomationCondition.ts"
 import * as Cron from "./Cron.ts"
 import type { FreshnessPolicy } from "./Freshness.ts"
 import type { AssetRecord, InstanceError } from "./Instance.ts"
 import { Instance } from "./Instance.ts"
+import * as Partitions from "./Partitions.ts"
 import type { Project } from "./Project.ts"
 import type { AssetStatus } from "./Staleness.ts"
 import * as Staleness from "./Staleness.ts"
@@ -52,6 +57,8 @@ export interface Input {
    * given, only requested assets and changed outcomes are explained.
    */
   readonly previous?: ReadonlyMap<string, boolean> | undefined
+  /** What per-partition evaluation reads (`read` fills it when a candidate is partitioned). */
+  readonly partitions?: PartitionInput | undefined
 }
 
 /**
@@ -67,6 +74,73 @@ export interface Output {
   readonly states: ReadonlyArray<{ readonly assetKey: string; readonly state: AssetState }>
   /** Every evaluated asset's outcome (before the `disabled` switch), for the next evaluation's `previous`. */
   readonly outcomes: ReadonlyMap<string, boolean>
+  /** The partitions requested of each requested partitioned asset. */
+  readonly partitions: ReadonlyMap<string, RequestedPartitions>
+}
+
+/**
+ * The partitions requested of one asset: ranges over its definition (by
+ * `fingerprint`) and the same as a partition selection a run takes.
+ *
+ * @since 0.1.0
+ */
+export interface RequestedPartitions {
+  readonly space: Partitions.Space
+  readonly fingerprint: string
+  readonly ranges: Partitions.Ranges.Ranges
+  readonly selection: string
+}
+
+/**
+ * A run to launch for an evaluation's requests: assets, and the partitions
+ * of its partitioned ones.
+ *
+ * @since 0.1.0
+ */
+export interface RequestRun {
+  readonly assetKeys: ReadonlyArray<string>
+  readonly partition?: string | undefined
+}
+
+const RANGES_PER_RUN = Math.min(1_000, Partitions.SELECTION_LIMITS.items)
+
+/**
+ * Cuts an evaluation's requests into runs. Partitioned assets requested for
+ * the same partitions of the same definition share runs (an eager chain of
+ * daily assets is one run per cut); their partitions are cut by `policy` as a
+ * backfill's are (`single-run` by default: one run for them all). The
+ * unpartitioned assets join the run when there is exactly one group of
+ * partitions and one cut, else they run on their own, first.
+ *
+ * @since 0.1.0
+ */
+export const requestRuns = (output: Output, policy: Backfill.Policy = { _tag: "single-run" }): Array<RequestRun> => {
+  const plain: Array<string> = []
+  const groups = new Map<string, { requested: RequestedPartitions; keys: Array<string> }>()
+  for (const key of output.requested) {
+    const requested = output.partitions.get(key)
+    if (requested === undefined) {
+      plain.push(key)
+      continue
+    }
+    const id = `${requested.fingerprint}/${requested.selection}`
+    const group = groups.get(id) ?? { requested, keys: [] }
+    group.keys.push(key)
+    groups.set(id, group)
+  }
+  const runs: Array<RequestRun> = []
+  for (const { requested, keys } of groups.values()) {
+    const size = policy._tag === "per-partition" ? 1 : policy._tag === "max-per-run" ? policy.size : Number.MAX_SAFE_INTEGER
+    for (const chunk of Partitions.Ranges.chunks(requested.ranges, size)) {
+      // a run's selection names at most SELECTION_LIMITS.items ranges: scattered partitions take more runs
+      for (let i = 0; i < chunk.length; i += RANGES_PER_RUN) {
+        runs.push({ assetKeys: keys, partition: Partitions.selection(requested.space, chunk.slice(i, i + RANGES_PER_RUN)) })
+      }
+    }
+  }
+  if (plain.length === 0) return runs
+  if (runs.length === 1) return [{ assetKeys: output.requested, partition: runs[0]!.partition }]
+  return [{ assetKeys: plain }, ...runs]
 }
 
 /**
@@ -178,7 +252,11 @@ const policiesOf = (project: Project<unknown>): ReadonlyMap<string, FreshnessPol
 }
 
 /** The per-evaluation view of the instance: facts built once per asset, cron ticks once per cron. */
-const contextOf = (input: Input, requested: Set<string>): AutomationCondition.Context => {
+const contextOf = (
+  input: Input,
+  requested: Set<string>,
+  requestedPartitions: Map<string, Partitions.Ranges.Ranges>
+): AutomationCondition.Context => {
   const graph = input.project.graph
   const ups = upstreamKeys(graph)
   const known: Array<Facts | undefined> = new Array(graph.nodes.length)
@@ -206,7 +284,9 @@ const contextOf = (input: Input, requested: Set<string>): AutomationCondition.Co
       const tick = Cron.latest(cron, input.now)
       ticks.set(cron, tick)
       return tick
-    }
+    },
+    requestedPartitions,
+    ...(input.partitions === undefined ? {} : { partitions: partitionFactsOf(input.project, input.partitions, input.states, input.cursor) })
   }
 }
 
@@ -221,41 +301,70 @@ const contextOf = (input: Input, requested: Set<string>): AutomationCondition.Co
  * @since 0.1.0
  */
 export const evaluate = (input: Input): Output => {
-  const { project } = input
-  const graph = project.graph
-  const all = conditionEntries(project)
-  let entries: ReadonlyArray<ConditionEntry> = all.list
-  if (input.candidates !== undefined) {
-    const some: Array<ConditionEntry> = []
-    for (const key of input.candidates) {
-      const i = graph.index.get(key)
-      const entry = i === undefined ? undefined : all.byIndex[i]
-      if (entry !== undefined) some.push(entry)
-    }
-    entries = some.sort((a, b) => a.index - b.index)
-  }
+  const entries = entriesFor(input.project, input.candidates)
   const requested = new Set<string>()
-  const context = contextOf(input, requested)
+  const requestedPartitions = new Map<string, Partitions.Ranges.Ranges>()
+  const context = contextOf(input, requested, requestedPartitions)
   const evaluations: Array<Output["evaluations"][number]> = []
   const states: Array<Output["states"][number]> = []
   const outcomes = new Map<string, boolean>()
+  const partitions = new Map<string, RequestedPartitions>()
   const request = { cursor: input.cursor, runId: input.runId }
   const previous = input.previous
-  for (const { key, condition, readsCron } of entries) {
+  for (const { key, condition, readsCron, partitioned } of entries) {
     const subject = context.facts(key)
-    const value = AutomationCondition.holds(condition, subject, context)
+    const facts = partitioned ? context.partitions?.(key) : undefined
+    // a partitioned asset's outcome is a set of partitions, explained as it is computed
+    const evaluated = facts === undefined ? undefined : PartitionSets.evaluate(condition, subject, facts, context)
+    const value = evaluated === undefined ? AutomationCondition.holds(condition, subject, context) : evaluated.set.length > 0
     const isRequested = value && input.disabled?.has(key) !== true
     outcomes.set(key, value)
     if (previous === undefined || value || previous.get(key) !== value) {
       // explained before `key` joins `requested`: `newlyRequested` of the subject reads the same as in `holds`
-      evaluations.push({ assetKey: key, requested: isRequested, result: AutomationCondition.evaluate(condition, subject, context) })
+      const result = evaluated?.result ?? AutomationCondition.evaluate(condition, subject, context)
+      evaluations.push({ assetKey: key, requested: isRequested, result })
     }
     if (isRequested) requested.add(key)
-    if (!readsCron && !isRequested) continue
-    const state = stateAfter(condition, input.states.get(key), input.now, isRequested ? request : undefined, context)
+    if (isRequested && evaluated !== undefined && facts !== undefined) {
+      requestedPartitions.set(key, evaluated.set)
+      partitions.set(key, { space: facts.space, fingerprint: facts.fingerprint, ranges: evaluated.set, selection: Partitions.selection(facts.space, evaluated.set) })
+    }
+    const base = facts === undefined ? input.states.get(key) : partitionState(facts, input.states.get(key), isRequested ? evaluated?.set : undefined, input.cursor)
+    if (!readsCron && !isRequested && base === input.states.get(key)) continue
+    const state = stateAfter(condition, base, input.now, isRequested ? request : undefined, context) ??
+      (base === input.states.get(key) ? undefined : base)
     if (state !== undefined) states.push({ assetKey: key, state })
   }
-  return { evaluations, requested: [...requested], states, outcomes }
+  return { evaluations, requested: [...requested], states, outcomes, partitions }
+}
+
+/** A partitioned asset's state with its pending requests and first-evaluation cursor; the same object when unchanged. */
+const partitionState = (
+  facts: PartitionSets.PartitionFacts,
+  state: AssetState | undefined,
+  requested: Partitions.Ranges.Ranges | undefined,
+  cursor: number
+): AssetState | undefined => {
+  const requests = PartitionSets.requestsAfter(facts, state?.partitionRequests, requested, cursor)
+  if (requests === undefined && state?.partitionsSince !== undefined) return state
+  return {
+    ...state,
+    partitionsSince: state?.partitionsSince ?? cursor,
+    ...(requests === undefined ? {} : { partitionRequests: requests })
+  }
+}
+
+/** The entries of the candidates (all when undefined), in graph order. */
+const entriesFor = (project: Project<unknown>, candidates: Iterable<string> | undefined): ReadonlyArray<ConditionEntry> => {
+  const all = conditionEntries(project)
+  if (candidates === undefined) return all.list
+  const some: Array<ConditionEntry> = []
+  for (const key of candidates) {
+    const i = project.graph.index.get(key)
+    const entry = i === undefined ? undefined : all.byIndex[i]
+    if (entry !== undefined) some.push(entry)
+  }
+  return some.sort((a, b) => a.index - b.index)
 }
 
 interface ConditionEntry {
@@ -263,6 +372,7 @@ interface ConditionEntry {
   readonly key: string
   readonly condition: Condition
   readonly readsCron: boolean
+  readonly partitioned: boolean
 }
 
 // per project, in graph (topological) order: what only changes when the project is loaded
@@ -278,7 +388,14 @@ const conditionEntries = (project: Project<unknown>) => {
       const key = graph.nodes[index]!.key
       const condition = project.automation.conditions.get(key)
       if (condition === undefined) continue
-      const entry = { index, key, condition, readsCron: AutomationCondition.crons(condition).length > 0 }
+      const node = graph.nodes[index]!
+      const entry = {
+        index,
+        key,
+        condition,
+        readsCron: AutomationCondition.crons(condition).length > 0,
+        partitioned: node.partitions !== undefined && node.kind === "asset"
+      }
       byIndex[index] = entry
       list.push(entry)
     }
@@ -312,10 +429,15 @@ export const read = (
     for (const status of Staleness.compute(project, records, only)) statuses.set(status.key, status)
     const states = yield* instance.automation.assetStates(only === undefined ? undefined : keys)
     const inProgress = new Set<string>()
-    for (const run of yield* instance.listRuns({ status: ["queued", "started"], limit: 10_000 })) {
+    const runs = yield* instance.listRuns({ status: ["queued", "started"], limit: 10_000 })
+    for (const run of runs) {
       for (const key of run.assetKeys) inProgress.add(key)
     }
-    return evaluate({ ...options, candidates, project, records, statuses, states, inProgress })
+    // partitions are read only when a partitioned asset is evaluated: an unpartitioned tick stays as cheap as before
+    const partitions = entriesFor(project, candidates).some((entry) => entry.partitioned)
+      ? yield* readPartitionInput(project, instance, { only, records, statuses, runs, now: options.now })
+      : undefined
+    return evaluate({ ...options, candidates, project, records, statuses, states, inProgress, partitions })
   })
 
 /**

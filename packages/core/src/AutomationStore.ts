@@ -76,6 +76,8 @@ export interface TickRun {
   readonly assetKeys: ReadonlyArray<string>
   readonly tags: Readonly<Record<string, string>>
   readonly runKey?: string | undefined
+  /** The partitions of the run's partitioned assets (a partition selection). */
+  readonly partition?: string | undefined
 }
 
 /**
@@ -229,7 +231,8 @@ export const TickRunSchema = Schema.Struct({
   selection: Schema.String,
   assetKeys: Schema.Array(Schema.String),
   tags: Schema.Record(Schema.String, Schema.String),
-  runKey: Schema.optional(Schema.String)
+  runKey: Schema.optional(Schema.String),
+  partition: Schema.optional(Schema.String)
 })
 
 /** @since 0.1.0 */

@@ -110,9 +110,7 @@ export const progressOf = (plan: Assessment): Progress => {
   return { total, materialized, failed: Ranges.count(plan.failed), missing: total - materialized }
 }
 
-/** A selection naming exactly the set (no `…`): what a run is launched with. */
-const selectionOf = (space: Partitions.Space, set: Ranges): string =>
-  set.map(([s, e]) => e - s === 1 ? space.keyAt(s) : `${space.keyAt(s)}...${space.keyAt(e - 1)}`).join(",")
+const selectionOf = Partitions.selection
 
 /** @since 0.1.0 */
 export type PlanError =

@@ -550,6 +550,15 @@ const multiParts = (space: Space, resolution: Resolution) => {
 export const SELECTION_LIMITS = { characters: 100_000, items: 10_000 } as const
 
 /**
+ * A selection naming exactly `set` (no `…`, unlike {@link format}): what a
+ * run is launched with. One item per range.
+ *
+ * @since 0.1.0
+ */
+export const selection = (space: Space, set: Ranges.Ranges): string =>
+  set.map(([s, e]) => e - s === 1 ? space.keyAt(s) : `${space.keyAt(s)}...${space.keyAt(e - 1)}`).join(",")
+
+/**
  * The partitions a selection names: keys and inclusive ranges `A...B`,
  * separated by `,`. On two dimensions, a key of the time (or dynamic)
  * dimension alone stands for all its keys of the other (`2024-01-01...2024-01-07`

@@ -367,7 +367,42 @@ const pooled = (run: ActiveRun, step: PlanStep, pool: string, attempts: Effect.E
       ),
       Effect.ignore(run.buffer.flush)
     )
-  return Pool.withSlot(run.instance.automation, request, onWait, ordered).pipe(Effect.catch((error) => failStep(run, error)))
+  return Pool.withSlot(run.instance.automation, request, onWait, ordered).pipe(
+    Effect.catch((error) => error instanceof Pool.SlotLost ? slotLost(run, step, error) : failStep(run, error))
+  )
+}
+
+/** A step stopped because its pool slot was lost: a failed step (not a fatal run error), saying which slot and why. */
+const slotLost = (run: ActiveRun, step: PlanStep, error: Pool.SlotLost) =>
+  Effect.andThen(
+    Effect.sync(() => {
+      const at = run.now()
+      run.emit({ type: "log", runId: run.runId, timestamp: at, assetKey: step.key, partition: run.plan.partition, level: "warn", message: error.message })
+      run.emit({ ...stepFailure(run, step, at, { tag: error._tag, message: error.message }) })
+    }),
+    Effect.as(Effect.ignore(run.buffer.flush), "failed" as const)
+  )
+
+/** A `step-failed` event for a step ended from outside its attempt, with its partition set when partitioned. */
+const stepFailure = (run: ActiveRun, step: PlanStep, at: number, error: ErrorInfo) => {
+  // with its partition set, so that the partitions it had in progress are recorded failed, not left in progress
+  const definition = run.project.get(step.key)?.partitions
+  const ranges = step.partitions
+  const set = run.plan.resolvedAt === undefined || ranges === undefined || definition === undefined
+    ? undefined
+    : { fingerprint: Partitions.fingerprint(definition), ranges }
+  return {
+    type: "step-failed" as const,
+    runId: run.runId,
+    timestamp: at,
+    assetKey: step.key,
+    partition: run.plan.partition,
+    attempt: 1,
+    durationMs: 0,
+    error,
+    willRetry: false,
+    ...(set === undefined ? {} : { partitionSet: set })
+  }
 }
 
 const failStep = (run: ActiveRun, error: InstanceError) =>
@@ -514,17 +549,7 @@ const cancelRemaining = (run: ActiveRun): Effect.Effect<void> =>
       const key = steps[p]!.key
       if (steps[p]!.stepKind === "check") continue // a check that did not finish records nothing
       if (run.tally.isRunning(p)) {
-        const error: ErrorInfo = { tag: "Interrupted", message: "the run was canceled while this step was running" }
-        // with its partition set, so that the partitions it had in progress are recorded failed, not left in progress
-        const definition = run.project.get(key)?.partitions
-        const ranges = steps[p]!.partitions
-        const set = run.plan.resolvedAt === undefined || ranges === undefined || definition === undefined
-          ? undefined
-          : { fingerprint: Partitions.fingerprint(definition), ranges }
-        run.emit({
-          type: "step-failed", runId: run.runId, timestamp: at, assetKey: key, partition, attempt: 1, durationMs: 0, error, willRetry: false,
-          ...(set === undefined ? {} : { partitionSet: set })
-        })
+        run.emit(stepFailure(run, steps[p]!, at, { tag: "Interrupted", message: "the run was canceled while this step was running" }))
       } else if (run.tally.isPending(p)) {
         skip(run, key, "canceled", "the run was canceled before this step started")
       }

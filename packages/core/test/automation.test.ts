@@ -129,6 +129,7 @@ describe("AutomationEvaluation", () => {
       const lonelyWhy = second.evaluations.find((e) => e.assetKey === "lonely")!.result
       expect(lonelyWhy.children!.map((child) => [child.label, child.value])).toEqual([
         ["missing", true],
+        ["in latest time window", true],
         ["not", true],
         ["not", false]
       ])

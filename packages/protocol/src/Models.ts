@@ -693,6 +693,8 @@ export interface ConditionResult {
   readonly matched?: ReadonlyArray<string> | undefined
   readonly unmatched?: ReadonlyArray<string> | undefined
   readonly children?: ReadonlyArray<ConditionResult> | undefined
+  /** A partitioned asset: how many of its partitions the operand holds for, of how many, and which (at most 20 ranges). */
+  readonly partitions?: { readonly count: number; readonly total: number; readonly text: string } | undefined
 }
 
 /** @since 0.1.0 */
@@ -701,7 +703,8 @@ export const ConditionResult: Schema.Codec<ConditionResult> = Schema.Struct({
   value: Schema.Boolean,
   matched: Schema.optional(Schema.Array(Schema.String)),
   unmatched: Schema.optional(Schema.Array(Schema.String)),
-  children: Schema.optional(Schema.Array(Schema.suspend((): Schema.Codec<ConditionResult> => ConditionResult)))
+  children: Schema.optional(Schema.Array(Schema.suspend((): Schema.Codec<ConditionResult> => ConditionResult))),
+  partitions: Schema.optional(Schema.Struct({ count: Schema.Number, total: Schema.Number, text: Schema.String }))
 })
 
 /**
@@ -722,7 +725,8 @@ export const AutomationTick = Schema.Struct({
     selection: Schema.String,
     assetKeys: Schema.Array(Schema.String),
     tags: Schema.Record(Schema.String, Schema.String),
-    runKey: Schema.optional(Schema.String)
+    runKey: Schema.optional(Schema.String),
+    partition: Schema.optional(Schema.String)
   })),
   evaluated: Schema.Number,
   requested: Schema.Number
@@ -772,7 +776,19 @@ export const AutomationOverview = Schema.Struct({
     statuses: Schema.optional(Schema.Array(Schema.String))
   }))),
   /** The assets with a declarative condition: the condition's label (`eager`, `on cron 0 6 * * *`, `any of`). */
-  conditions: Schema.optional(Schema.Array(Schema.Struct({ key: Schema.String, label: Schema.String })))
+  conditions: Schema.optional(Schema.Array(Schema.Struct({ key: Schema.String, label: Schema.String }))),
+  /** Concurrency pools: the limit and the steps holding a slot now (run, step, partition, lease expiry). */
+  pools: Schema.optional(Schema.Array(Schema.Struct({
+    pool: Schema.String,
+    limit: Schema.Number,
+    holders: Schema.Array(Schema.Struct({
+      slot: Schema.Number,
+      runId: Schema.String,
+      step: Schema.String,
+      partition: Schema.optional(Schema.String),
+      expiresAt: Schema.Number
+    }))
+  })))
 })
 
 /** @since 0.1.0 */

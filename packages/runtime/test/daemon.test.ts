@@ -3,7 +3,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "@effect/vitest"
-import { FileSystemIO, Instance, Observe } from "@strata/core"
+import { FileSystemIO, Instance, Materialize, Observe } from "@strata/core"
 import { TestProcess } from "@strata/core/testing"
 import { PostgresInstance } from "@strata/postgres"
 import { SqliteInstance } from "@strata/sqlite"
@@ -11,6 +11,7 @@ import { Context, Effect, Layer } from "effect"
 import pg from "pg"
 import { Daemon, Runtime } from "../src/index.ts"
 import { makeProject } from "./fixtures/daemonProject.ts"
+import { makePartitionProject } from "./fixtures/partitionProject.ts"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const BOUND = 60_000
@@ -24,11 +25,11 @@ const openInstance = (layer: Layer.Layer<Instance.Instance, unknown>) =>
 const conditionRuns = (instance: Instance.InstanceShape) =>
   Effect.map(instance.listRuns({ limit: 100 }), (runs) => runs.filter((run) => run.tags["strata/automation"] === "conditions"))
 
-const child = (dir: string, backend: string, holder: string, ttlMs: number, schedule: boolean) =>
+const child = (dir: string, backend: string, holder: string, ttlMs: number, schedule: boolean | "partitions") =>
   Effect.map(
     TestProcess.scoped(
       "node",
-      ["--conditions=@strata/source", path.join(here, "fixtures", "daemonChild.ts"), dir, backend, holder, String(ttlMs), schedule ? "yes" : "no"],
+      ["--conditions=@strata/source", path.join(here, "fixtures", "daemonChild.ts"), dir, backend, holder, String(ttlMs), schedule === "partitions" ? schedule : schedule ? "yes" : "no"],
       (line) => line.includes("\"ready\":true"),
       { name: `daemon ${holder}` }
     ),
@@ -85,6 +86,50 @@ describe("Daemon", () => {
       const run = yield* TestProcess.waitUntil("the daemon's run", Effect.map(conditionRuns(instance), (runs) => runs.find((r) => r.status === "succeeded")))
       expect(run.assetKeys).toEqual(["silver", "gold"])
       expect(run.pid).not.toBe(process.pid)
+    })), BOUND * 3)
+
+  it.live("a daemon process launches eager runs of exactly the partitions whose upstream partitions changed", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const dir = tempDir()
+      const counts: Record<string, number> = {}
+      const write = () => fs.writeFileSync(path.join(dir, "events.json"), JSON.stringify(counts))
+      write()
+      const file = path.join(dir, "instance.db")
+      const instance = yield* openInstance(SqliteInstance.layer({ path: file }))
+      const project = makePartitionProject(dir)
+      const materialize = (selection: string, partition: string) =>
+        Materialize.materialize(project, { selection, partition, observeSources: false }).pipe(
+          Effect.provideService(Instance.Instance, instance),
+          Effect.provide(FileSystemIO.layer({ base: path.join(dir, "storage") })),
+          Effect.tap((result) => Effect.sync(() => expect(result.failed).toEqual([])))
+        )
+      yield* materialize("*", "2026-11-01...2026-11-10")
+      yield* child(dir, `sqlite:${file}`, "parts", 5_000, "partitions")
+      // the daemon's first evaluation: what it saw then is not new to daily_users
+      yield* TestProcess.waitUntil("the first conditions tick", Effect.map(instance.automation.ticks({ origin: "conditions" }), (ticks) => ticks.length > 0 || undefined))
+      counts["2026-11-03"] = 5
+      counts["2026-11-07"] = 8
+      write()
+      yield* materialize("events", "2026-11-03")
+      yield* materialize("events", "2026-11-07")
+      // the daemon may react to each materialization on its own: one run, or one per day
+      const runs = yield* TestProcess.waitUntil("the daemon's partition runs", Effect.map(conditionRuns(instance), (runs) => {
+        const done = runs.filter((r) => r.status === "succeeded")
+        const days = new Set(done.flatMap((r) => (r.partition ?? "").split(",")))
+        return done.length === runs.length && days.has("2026-11-03") && days.has("2026-11-07") ? done : undefined
+      }))
+      for (const run of runs) expect(run.assetKeys).toEqual(["daily_users"])
+      expect(runs.flatMap((r) => r.partition!.split(",")).sort()).toEqual(["2026-11-03", "2026-11-07"])
+      const requested = (yield* instance.automation.evaluations("daily_users", { limit: 10 })).filter((evaluation) => evaluation.requested)
+      expect(requested.map((evaluation) => evaluation.result.partitions!.text).sort().join(",")).toBe(runs.map((r) => r.partition).sort().join(","))
+      // the runs wrote exactly those two days: the others keep their first materialization
+      const versions = (yield* instance.partitionVersions!("daily_users"))!
+      const ids = new Set(runs.map((r) => r.runId))
+      const rewritten = versions.segments.filter((segment) => ids.has(segment.runId)).map((segment) => [segment.start, segment.end])
+      expect(rewritten).toEqual([[2, 3], [6, 7]])
+      // nothing more is requested once they are built
+      yield* Effect.sleep(1_000)
+      expect((yield* conditionRuns(instance)).length).toBe(runs.length)
     })), BOUND * 3)
 
   const leaseTest = (backend: () => Effect.Effect<{ readonly spec: string; readonly layer: Layer.Layer<Instance.Instance, unknown> }, unknown, import("effect").Scope.Scope>) =>

@@ -92,4 +92,40 @@ describe("concurrency pools (SQLite, real processes)", () => {
       const after = yield* instance.automation.lease("pool/warehouse/0")
       expect(after).toBeUndefined()
     }).pipe(Effect.scoped), 60_000)
+
+  it.live("a holder paused past the TTL whose slot was taken meanwhile stops its step: a failed step naming the lost slot", () =>
+    Effect.gen(function*() {
+      const folder = yield* tempFolder()
+      const waitFor = (file: string, proc: ChildProcess) =>
+        Effect.gen(function*() {
+          for (let i = 0; !fs.existsSync(path.join(folder, file)); i++) {
+            if (proc.exitCode !== null || i > 1200) throw new Error(`${file} never appeared`)
+            yield* Effect.sleep(50)
+          }
+        })
+      const holder = child(folder, "holder", { STRATA_POOL_BLOCK: "1" })
+      yield* waitFor("holder.holding", holder.proc)
+      // the holder is paused (SIGSTOP): it cannot renew, its lease lapses, and another step takes the slot
+      holder.proc.kill("SIGSTOP")
+      const other = child(folder, "other", { STRATA_POOL_BLOCK: "1" })
+      yield* Effect.addFinalizer(() => Effect.sync(() => other.proc.kill("SIGKILL")))
+      yield* waitFor("other.holding", other.proc)
+      // resumed, the holder's next renewal is refused: its step stops and fails, its run fails
+      holder.proc.kill("SIGCONT")
+      const ended = yield* Effect.promise(() => holder.exited)
+      expect(ended.code, ended.stderr).toBe(1)
+      expect(ended.stderr).toContain("run holder-0 failed")
+      const instance = yield* SqliteInstance.make({ path: path.join(folder, ".strata", "instance.db"), reapOrphans: false })
+      expect((yield* instance.getRun("holder-0"))?.status).toBe("failed")
+      const events = yield* instance.runEvents("holder-0")
+      const failed = events.find((e) => e.type === "step-failed")
+      expect(failed).toMatchObject({ assetKey: "load_holder", error: { tag: "@strata/core/PoolSlotLost" } })
+      expect(failed?.type === "step-failed" ? failed.error.message : "").toMatch(
+        /^lost slot 0 of pool warehouse: its lease lapsed and other-0\/load_other\/ holds it now; the step was stopped/
+      )
+      expect(events.some((e) => e.type === "log" && e.level === "warn" && e.message.startsWith("lost slot 0 of pool warehouse"))).toBe(true)
+      // the stopped step never finished, and the slot stays with the step that holds it now
+      expect(fs.readFileSync(path.join(folder, "holder.times"), "utf8")).not.toContain("end")
+      expect((yield* instance.automation.lease("pool/warehouse/0"))?.holder).toBe("other-0/load_other/")
+    }).pipe(Effect.scoped), 60_000)
 })

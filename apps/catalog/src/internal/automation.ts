@@ -5,7 +5,7 @@
  * the catalog in `strata dev` (or as `strata daemon`).
  */
 import type { AutomationCondition, Instance } from "@strata/core"
-import { Cron } from "@strata/core"
+import { Cron, Pool } from "@strata/core"
 import { Errors } from "@strata/protocol"
 import type { Models } from "@strata/protocol"
 import type { ProjectHost } from "@strata/runtime"
@@ -44,6 +44,15 @@ const conditionLabel = (condition: AutomationCondition.Condition): string => {
   }
 }
 
+/** The project's pools with their limits and the steps holding a slot now (one lease read per slot). */
+const poolsOf = (generation: ProjectHost.Generation, now: number) =>
+  Effect.forEach(Object.entries(generation.project.automation.runQueue?.pools ?? {}), ([pool, limit]) =>
+    Effect.map(Pool.holders(generation.instance.automation, pool, limit, now), (held) => ({
+      pool,
+      limit,
+      holders: held.map(({ slot, holder, expiresAt }) => ({ slot, ...Pool.parseHolder(holder), expiresAt }))
+    })))
+
 /** What automation acts on, with the schedules' next ticks and the daemon holding the lease. */
 export const overview = (generation: ProjectHost.Generation) =>
   Effect.gen(function*() {
@@ -51,6 +60,7 @@ export const overview = (generation: ProjectHost.Generation) =>
     const store = generation.instance.automation
     const switches = yield* store.enabled()
     const lease = yield* store.lease(Daemon.LEASE)
+    const pools = yield* poolsOf(generation, now)
     return {
       targets: targetsOf(generation, switches),
       schedules: generation.project.automation.schedules.map((schedule) => ({
@@ -65,7 +75,8 @@ export const overview = (generation: ProjectHost.Generation) =>
         ...generation.project.automation.runStatusSensors.map((sensor) => ({ name: sensor.name, kind: "run-status" as const, statuses: sensor.statuses }))
       ],
       conditions: [...generation.project.automation.conditions].map(([key, condition]) => ({ key, label: conditionLabel(condition) })),
-      ...(lease === undefined || lease.expiresAt <= now ? {} : { daemon: { holder: lease.holder, expiresAt: lease.expiresAt } })
+      ...(lease === undefined || lease.expiresAt <= now ? {} : { daemon: { holder: lease.holder, expiresAt: lease.expiresAt } }),
+      pools
     } satisfies Models.AutomationOverview
   }).pipe(Effect.mapError(storageError))
 

@@ -1,5 +1,5 @@
 /**
- * The Automation page: the daemon's liveness, schedules (next ticks), sensors
+ * The Automation page: the daemon's liveness, schedules (next ticks), pools (who holds their slots), sensors
  * and asset conditions, each with its last ticks or evaluation and a switch,
  * and the recent ticks of every origin with why a run was or was not requested.
  */
@@ -119,6 +119,31 @@ export const AutomationPage = () => {
           </tbody>
         </table>
       </section>
+      {(overview.pools ?? []).length === 0 ? null : (
+        <section>
+          <h2>Pools <span className="muted">({overview.pools!.length})</span></h2>
+          <table className="history" data-testid="pools">
+            <thead><tr><th>Pool</th><th>Held</th><th>Holders (run / step)</th></tr></thead>
+            <tbody>
+              {overview.pools!.map((pool) => (
+                <tr key={pool.pool}>
+                  <td>{pool.pool}</td>
+                  <td>{pool.holders.length} / {pool.limit}</td>
+                  <td className="wrap">
+                    {pool.holders.length === 0 ? <span className="muted">free</span> : pool.holders.map((holder) => (
+                      <div key={holder.slot} data-testid="pool-holder">
+                        <a href={runPath(holder.runId)} onClick={(event) => navigate(runPath(holder.runId), event)}>{shortId(holder.runId)}</a> / {holder.step}
+                        {holder.partition === undefined ? null : <span className="muted"> [{holder.partition}]</span>}
+                        <span className="muted"> · slot {holder.slot}, lease until {dateTime(holder.expiresAt)}</span>
+                      </div>
+                    ))}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </section>
+      )}
       <section>
         <h2>Sensors <span className="muted">({overview.sensors?.length ?? 0})</span></h2>
         <table className="history" data-testid="sensors">

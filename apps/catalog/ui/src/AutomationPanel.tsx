@@ -1,6 +1,7 @@
 /**
  * Why automation did or did not request an asset: an evaluation's condition
- * tree (each operand true or false, with the upstreams that matched), and an
+ * tree (each operand true or false, with the upstreams that matched and, for
+ * a partitioned asset, the partitions it holds for), and an
  * asset's recent evaluations (the asset page's Automation tab).
  */
 import { useCallback, useEffect, useState } from "react"
@@ -15,6 +16,13 @@ export const ConditionTree = ({ result }: { readonly result: Models.ConditionRes
       <span className={result.value ? "operand-true" : "operand-false"} data-value={String(result.value)}>
         {result.value ? "✓" : "✗"} {result.label}
       </span>
+      {result.partitions !== undefined
+        ? (
+          <span className="muted" data-testid="operand-partitions">
+            {" "}· {result.partitions.count} of {result.partitions.total} partitions{result.partitions.count > 0 ? `: ${result.partitions.text}` : ""}
+          </span>
+        )
+        : null}
       {result.matched !== undefined && result.matched.length > 0 ? <span className="muted"> · matched {result.matched.join(", ")}</span> : null}
       {result.unmatched !== undefined && result.unmatched.length > 0 ? <span className="muted"> · not {result.unmatched.join(", ")}</span> : null}
       {result.children?.map((child, i) => <ConditionTree key={i} result={child} />)}

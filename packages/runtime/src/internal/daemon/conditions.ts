@@ -1,7 +1,9 @@
 /**
  * The conditions tick: evaluate the assets that new events (or a cron tick)
  * can affect, record why each was requested or not, launch the requested ones
- * as one run (an eager chain is one run).
+ * as one run (an eager chain is one run); partitioned assets are launched with
+ * the partitions requested of them, one run per group of assets requested for
+ * the same partitions and per cut of the project's backfill policy.
  */
 import { randomUUID } from "node:crypto"
 import { AutomationEvaluation, AutomationStore, type Event, Instance } from "@strata/core"
@@ -59,12 +61,15 @@ export const conditionsTick = (
       previous: outcomes.size === 0 ? undefined : outcomes
     }).pipe(Effect.provideService(Instance.Instance, cycle.generation.instance))
     const tickId = `conditions/${to.eventId}/${cycle.now}`
-    const runs = output.requested.length === 0 ? [] : [{
-      runId,
-      selection: output.requested.join(","),
-      assetKeys: output.requested,
-      tags: { "strata/automation": "conditions", "strata/tick": tickId }
-    }]
+    const tags = { "strata/automation": "conditions", "strata/tick": tickId }
+    // the first run carries the evaluation's run id (the one its states name); partitions are cut by the backfill policy
+    const runs = AutomationEvaluation.requestRuns(output, project.automation.backfillPolicy).map((run, i) => ({
+      runId: i === 0 ? runId : randomUUID(),
+      selection: run.assetKeys.join(","),
+      assetKeys: run.assetKeys,
+      tags,
+      ...(run.partition === undefined ? {} : { partition: run.partition })
+    }))
     const recorded = yield* record(cycle, {
       tickId,
       origin: "conditions",

@@ -3,7 +3,7 @@
  * switches), recording a tick fenced by the daemon's lease, and launching the
  * runs a recorded tick asked for under the ids it recorded.
  */
-import { ExecutionPlan, RunQueue } from "@strata/core"
+import { DynamicPartitionStore, ExecutionPlan, RunQueue } from "@strata/core"
 import type { AutomationStore, Instance } from "@strata/core"
 import { Data, Effect } from "effect"
 import type { Generation } from "../../ProjectHost.ts"
@@ -53,9 +53,19 @@ export const launchRuns = (
     for (const run of runs) {
       if ((yield* generation.instance.getRun(run.runId)) !== undefined) continue
       const observeSources = tick.origin !== "conditions"
-      yield* ExecutionPlan.make(generation.project, { selection: run.selection, observeSources }).pipe(
+      const plan = ExecutionPlan.make(generation.project, {
+        selection: run.selection,
+        observeSources,
+        ...(run.partition === undefined ? {} : {
+          partition: run.partition,
+          now: cycle.now,
+          dynamicKeys: yield* DynamicPartitionStore.keysFor(generation.project, generation.instance)
+        })
+      })
+      yield* plan.pipe(
         Effect.flatMap((plan) => RunQueue.enqueue(generation.instance, plan, { runId: run.runId, origin: tick.origin, tags: run.tags, observeSources, at: cycle.now })),
-        Effect.catch((error) => Effect.logWarning(`tick ${tick.tickId}: run ${run.runId} (${run.selection}) was not queued: ${error.message}`))
+        Effect.catch((error) =>
+          Effect.logWarning(`tick ${tick.tickId}: run ${run.runId} (${run.selection}${run.partition === undefined ? "" : ` [${run.partition}]`}) was not queued: ${error.message}`))
       )
     }
     yield* generation.instance.automation.markLaunched(tick.tickId)
