@@ -44,7 +44,13 @@ const catalog = await startCatalog({
 })
 /** The machine's 1-minute load average when each part starts (the machine is shared: figures are upper bounds). */
 const loadAt: Record<string, number> = {}
-const markLoad = (name: string) => (loadAt[name] = Math.round(loadavg()[0]! * 10) / 10)
+/** The process's peak RSS (MB) before each part starts, and its heap in use then: where the memory went. */
+const memoryAt: Record<string, { peakRssMB: number; heapUsedMB: number }> = {}
+const markLoad = (name: string) => {
+  loadAt[name] = Math.round(loadavg()[0]! * 10) / 10
+  peakRss = Math.max(peakRss, process.memoryUsage().rss)
+  memoryAt[name] = { peakRssMB: Math.round(peakRss / 1024 / 1024), heapUsedMB: Math.round(process.memoryUsage().heapUsed / 1024 / 1024) }
+}
 markLoad("start")
 const materializeStarted = performance.now()
 const launched = await (await fetch(`${catalog.url}/api/runs`, {
@@ -55,6 +61,7 @@ const launched = await (await fetch(`${catalog.url}/api/runs`, {
 if (launched.runId === undefined) throw new Error(`cannot launch: ${launched.message}`)
 await readEvents(`${catalog.url}/api/runs/${launched.runId}/events`)
 const materializeMs = performance.now() - materializeStarted
+markLoad("materialized")
 
 const timed = async (path: string) => {
   const started = performance.now()
@@ -312,6 +319,7 @@ console.log(JSON.stringify({
     cpuMsPerRequest: Math.round(value.cpuMsPerRequest * 100) / 100
   }])),
   serverPeakRssMB: Math.round(peakRss / 1024 / 1024),
+  memoryAt,
   firstRenderMs: { samples: firstRender.map(Math.round), median: Math.round(median(firstRender)), parts: firstRenderParts },
   groupOpen,
   frames: Object.fromEntries(Object.entries(frames).map(([name, value]) => [name, {
