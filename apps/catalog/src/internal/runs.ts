@@ -77,8 +77,8 @@ const findRun = (g: Generation, runId: string) =>
       ? Effect.fail(new Errors.RunNotFound({ runId, message: `no run has the id ${runId}` }))
       : Effect.succeed(run))
 
-const events = (g: Generation, runId: string, after?: number) =>
-  g.instance.runEvents(runId, after === undefined ? undefined : { after }).pipe(
+const events = (g: Generation, runId: string, after?: number, limit?: number) =>
+  g.instance.runEvents(runId, after === undefined && limit === undefined ? undefined : { after, limit }).pipe(
     Effect.map((list) => list.map((event) => stripUndefined({ ...event }) as Models.Event)),
     Effect.mapError(storageError)
   )
@@ -87,6 +87,13 @@ export const get = Effect.fn("Catalog.getRun")(function*(launcher: RunLauncher.R
   const run = yield* findRun(g, runId)
   return { run: toRun(launcher, run), events: yield* events(g, runId) } satisfies Models.RunDetail
 })
+
+/**
+ * Events sent per read while following a run: a big run's backlog (75,000
+ * events for 25,000 steps) goes out in bounded batches, one after another
+ * without a pause, instead of being read, copied and encoded at once.
+ */
+export const followBatch = 1000
 
 /** Follows a run's events until it ends: the SSE endpoint. */
 export const follow = Effect.fn("Catalog.followRun")(function*(
@@ -100,11 +107,13 @@ export const follow = Effect.fn("Catalog.followRun")(function*(
     Effect.gen(function*() {
       if (!state.first) yield* Effect.sleep(150)
       const run = yield* g.instance.getRun(runId).pipe(Effect.mapError(storageError))
-      const batch = yield* events(g, runId, state.cursor)
+      const batch = yield* events(g, runId, state.cursor, followBatch)
       const cursor = batch.length > 0 ? batch[batch.length - 1]!.id : state.cursor
-      const finished = run !== undefined && Models.isTerminal(run.status) && !launcher.isExecuting(runId)
+      // a full batch: more are stored, read them at once
+      const more = batch.length === followBatch
+      const finished = !more && run !== undefined && Models.isTerminal(run.status) && !launcher.isExecuting(runId)
       // a finished run's events are all stored: one more read cannot find new ones
-      return [batch, finished ? Option.none() : Option.some({ cursor, first: false })] as const
+      return [batch, finished ? Option.none() : Option.some({ cursor, first: more })] as const
     }))
 })
 
