@@ -5,7 +5,8 @@
  * concurrent connections, the server's memory, time to first render of the
  * graph, frame intervals while panning and zooming, typeahead in the catalog
  * table, opening an asset page, going back to the graph, and a screenshot of
- * one asset's lineage. Prints JSON.
+ * one asset's lineage. Prints JSON. The server runs in a child process
+ * (scripts/bench-server.ts): its peak RSS and CPU are its own.
  *
  *   node --conditions=@strata/source scripts/catalog-bench.ts [assets] [--parts=api,graph,catalog,nav]
  *
@@ -13,10 +14,9 @@
  */
 import { loadavg } from "node:os"
 import { fileURLToPath } from "node:url"
+import { spawn } from "node:child_process"
+import { readFileSync } from "node:fs"
 import { Worker } from "node:worker_threads"
-import { InMemoryIO, Instance } from "@strata/core"
-import { startCatalog } from "../src/index.ts"
-import { makeBigProject } from "../test/bigProject.ts"
 import { launchChromium } from "../test/browser.ts"
 import { readEvents } from "../test/helpers.ts"
 
@@ -32,19 +32,46 @@ const size = Number(process.argv.find((arg) => /^\d+$/.test(arg)) ?? 50_000)
 /** Which measurements to take (all by default): `api` (HTTP), `graph`, `catalog` (table), `nav` (asset page and back). */
 const parts = new Set((process.argv.find((arg) => arg.startsWith("--parts="))?.slice(8) ?? "api,graph,catalog,nav").split(","))
 const round = (value: number) => Math.round(value * 10) / 10
-let peakRss = 0
-const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100)
-
-const { project, edges } = makeBigProject(size)
-const catalog = await startCatalog({
-  load: () => Promise.resolve({ project, layer: InMemoryIO.layer }),
-  instance: Instance.layerMemory,
-  port: 0,
-  concurrency: 8
+/** The server: a child process (scripts/bench-server.ts), measured through /proc. */
+const server = spawn(process.execPath, ["--conditions=@strata/source", fileURLToPath(new URL("bench-server.ts", import.meta.url)), String(size)], {
+  stdio: ["ignore", "pipe", "inherit"]
 })
+const started = await new Promise<{ url: string; edges: number }>((resolve, reject) => {
+  let out = ""
+  server.stdout.on("data", (chunk: Buffer) => {
+    out += chunk.toString()
+    if (out.includes("\n")) resolve(JSON.parse(out.slice(0, out.indexOf("\n"))))
+  })
+  server.once("exit", (code) => reject(new Error(`the bench server exited (${code})`)))
+})
+const catalog = {
+  url: started.url,
+  close: () => new Promise<void>((resolve) => {
+    server.once("exit", () => resolve())
+    server.kill("SIGTERM")
+  })
+}
+const edges = started.edges
+/** A field of the server's /proc status in MB: `VmHWM` is its peak RSS so far (the kernel's own high-water mark). */
+const serverMB = (field: "VmHWM" | "VmRSS") => {
+  const line = readFileSync(`/proc/${server.pid}/status`, "utf8").split("\n").find((l) => l.startsWith(`${field}:`))
+  return Math.round(Number(line?.split(/\s+/)[1] ?? 0) / 1024)
+}
+/** The server's CPU time so far, ms (utime + stime of /proc/<pid>/stat, in 10 ms ticks). */
+const serverCpuMs = () => {
+  const fields = readFileSync(`/proc/${server.pid}/stat`, "utf8").split(") ")[1]!.split(" ")
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}
+let peakRss = 0
 /** The machine's 1-minute load average when each part starts (the machine is shared: figures are upper bounds). */
 const loadAt: Record<string, number> = {}
-const markLoad = (name: string) => (loadAt[name] = Math.round(loadavg()[0]! * 10) / 10)
+/** The server's peak RSS and RSS (MB) as each part starts: where the memory went. */
+const memoryAt: Record<string, { peakRssMB: number; rssMB: number }> = {}
+const markLoad = (name: string) => {
+  loadAt[name] = Math.round(loadavg()[0]! * 10) / 10
+  peakRss = serverMB("VmHWM")
+  memoryAt[name] = { peakRssMB: peakRss, rssMB: serverMB("VmRSS") }
+}
 markLoad("start")
 const materializeStarted = performance.now()
 const launched = await (await fetch(`${catalog.url}/api/runs`, {
@@ -55,6 +82,7 @@ const launched = await (await fetch(`${catalog.url}/api/runs`, {
 if (launched.runId === undefined) throw new Error(`cannot launch: ${launched.message}`)
 await readEvents(`${catalog.url}/api/runs/${launched.runId}/events`)
 const materializeMs = performance.now() - materializeStarted
+markLoad("materialized")
 
 const timed = async (path: string) => {
   const started = performance.now()
@@ -99,11 +127,10 @@ const load = (path: string, connections: number, seconds: number) =>
       })
     `
     const worker = new Worker(source, { eval: true, workerData: { url: catalog.url + path, connections, seconds } })
-    // the process's CPU (server and load generator together) per request: an upper bound of the server's cost
-    const cpu = process.cpuUsage()
+    // the server's CPU per request (the load generator is in this process, apart)
+    const cpu = serverCpuMs()
     worker.once("message", (result: { requests: number }) => {
-      const used = process.cpuUsage(cpu)
-      resolve({ ...result, cpuMsPerRequest: (used.user + used.system) / 1000 / Math.max(result.requests, 1) } as never)
+      resolve({ ...result, cpuMsPerRequest: (serverCpuMs() - cpu) / Math.max(result.requests, 1) } as never)
     })
     worker.once("error", reject)
   })
@@ -296,7 +323,6 @@ markLoad("end")
 
 await browser.close()
 await catalog.close()
-clearInterval(sampler)
 const median = (list: Array<number>) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)]!
 console.log(JSON.stringify({
   assets: size,
@@ -311,7 +337,8 @@ console.log(JSON.stringify({
     errors: value.errors,
     cpuMsPerRequest: Math.round(value.cpuMsPerRequest * 100) / 100
   }])),
-  serverPeakRssMB: Math.round(peakRss / 1024 / 1024),
+  serverPeakRssMB: peakRss,
+  memoryAt,
   firstRenderMs: { samples: firstRender.map(Math.round), median: Math.round(median(firstRender)), parts: firstRenderParts },
   groupOpen,
   frames: Object.fromEntries(Object.entries(frames).map(([name, value]) => [name, {

@@ -14,6 +14,9 @@ import { makeBigProject } from "./bigProject.ts"
 import { testUiDir } from "./paths.ts"
 import { launchChromium } from "./browser.ts"
 
+/** Refs an asset page lists before "Show all" (`refsShown` in ui/src/AssetPage.tsx). */
+const refsShown = 100
+
 declare global {
   interface Window {
     __strataGraph?: { firstRenderMs: number; nodes: number; boxes?: number; frames: number; lastFrameMs: number; layoutMs?: number }
@@ -75,5 +78,17 @@ describe("a 10,000-asset graph in Chromium", () => {
     await page.waitForURL(/\/asset\/layer13\/asset_6789$/)
     await page.waitForSelector(`h1:has-text("layer13/asset_6789")`)
     expect(await page.locator(".refs", { hasText: "Upstream" }).locator("li").count()).toBeGreaterThan(0)
+
+    // an early-layer asset affects thousands: the first 100 are listed, the rest on demand
+    await page.goto(`${catalog.url}/asset/layer01/asset_600`)
+    const affected = page.locator(".refs", { hasText: "Affected if it fails" })
+    await affected.locator("li").first().waitFor()
+    const total = Number((await affected.locator("h3 .muted").textContent())!.replace(/[(),]/g, ""))
+    expect(total).toBeGreaterThan(refsShown)
+    expect(await affected.locator("li").count()).toBe(refsShown)
+    await affected.locator("button", { hasText: "Show all" }).click()
+    await page.waitForFunction((n) =>
+      [...document.querySelectorAll(".refs")].find((section) => section.textContent!.includes("Affected if it fails"))!
+        .querySelectorAll("li").length === n, total)
   })
 })

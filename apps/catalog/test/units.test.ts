@@ -57,6 +57,24 @@ describe("graph layout", () => {
     expect(result.edges.length).toBe(2 * 5)
   })
 
+  it("wraps a tall layer with its unconnected assets first, so a source stays next to its consumers", () => {
+    // 300 lone roots and one source in the first layer (11 sub-columns), a chain of three after it
+    const nodes = [
+      { key: "raw", group: "a", upstream: [] },
+      { key: "silver", group: "a", upstream: ["raw"] },
+      { key: "gold", group: "a", upstream: ["silver"] },
+      { key: "export", group: "a", upstream: ["gold"] },
+      ...Array.from({ length: 300 }, (_, i) => ({ key: `lone_${i}`, group: "b", upstream: [] }))
+    ]
+    const result = layout(nodes)
+    const lastLone = Math.max(...nodes.map((_, i) => i >= 4 ? result.x[i]! : 0))
+    // the source is in the last sub-column of its layer, one column gap from its consumer
+    expect(result.x[0]!).toBeGreaterThanOrEqual(lastLone)
+    expect(result.x[1]! - result.x[0]!).toBeLessThan(2 * nodeWidth)
+    const boxes = nodes.map((_, i) => `${result.x[i]},${result.y[i]}`)
+    expect(new Set(boxes).size).toBe(nodes.length)
+  })
+
   // how fast it is measured by `pnpm --filter @strata/catalog bench:graph`, not asserted: a timed test fails on a
   // loaded machine (this one took 1.16 s at load 20) and says nothing on a fast one
   it("lays out 10,000 assets, with tall layers wrapped to a screen-like shape", () => {

@@ -19,6 +19,7 @@ import {
   HttpStaticServer
 } from "effect/http"
 import { HttpApiBuilder, HttpApiError } from "effect/http-api"
+import * as AssetList from "./assetList.ts"
 import * as Automation from "./automation.ts"
 import * as Backfills from "./backfills.ts"
 import type { Engine } from "./engine.ts"
@@ -61,7 +62,7 @@ const handlersLayer = (engine: Engine, pages = PageCache.make()) =>
     partitionHandlers(engine),
     HttpApiBuilder.group(CatalogApi, "assets", (handlers) =>
       handlers
-        .handle("list", ({ query }) => engine.listAssets(query.selection))
+        .handle("list", ({ query }) => AssetList.answer(engine, query.selection))
         .handle("page", ({ query }) => PageCache.answer(pages, engine, query))
         .handle("statuses", () => engine.statusSnapshot())
         .handle("statusStream", () => engine.statusStream())

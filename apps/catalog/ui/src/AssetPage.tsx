@@ -10,22 +10,32 @@ import { dateTime, relativeTime, shortId } from "./format.ts"
 import { useLiveRefresh } from "./live.ts"
 import { assetPath, navigate, runPath } from "./router.ts"
 
-const Refs = ({ title, refs }: { readonly title: string; readonly refs: ReadonlyArray<Models.AssetRef> }) => (
-  <section className="refs">
-    <h3>{title} <span className="muted">({refs.length})</span></h3>
-    {refs.length === 0 ? <p className="muted">None.</p> : null}
-    <ul>
-      {refs.map((ref) => (
-        <li key={ref.key}>
-          <span className={`dot status-${ref.status}`} title={ref.status} />
-          <a href={assetPath(ref.key)} onClick={(event) => navigate(assetPath(ref.key), event)}>{ref.key}</a>
-          {ref.kind === "external" ? <span className="tag external">external</span> : null}
-          {ref.kind === "source" ? <span className="tag">source</span> : null}
-        </li>
-      ))}
-    </ul>
-  </section>
-)
+/** Refs listed before "Show all": a layer-3 asset of a 50,000-asset graph affects ~6,000 others. */
+export const refsShown = 100
+
+const Refs = ({ title, refs }: { readonly title: string; readonly refs: ReadonlyArray<Models.AssetRef> }) => {
+  const [all, setAll] = useState(false)
+  const shown = all ? refs : refs.slice(0, refsShown)
+  return (
+    <section className="refs">
+      <h3>{title} <span className="muted">({refs.length.toLocaleString("en")})</span></h3>
+      {refs.length === 0 ? <p className="muted">None.</p> : null}
+      <ul>
+        {shown.map((ref) => (
+          <li key={ref.key}>
+            <span className={`dot status-${ref.status}`} title={ref.status} />
+            <a href={assetPath(ref.key)} onClick={(event) => navigate(assetPath(ref.key), event)}>{ref.key}</a>
+            {ref.kind === "external" ? <span className="tag external">external</span> : null}
+            {ref.kind === "source" ? <span className="tag">source</span> : null}
+          </li>
+        ))}
+      </ul>
+      {shown.length < refs.length
+        ? <button type="button" className="ghost" onClick={() => setAll(true)}>Show all {refs.length.toLocaleString("en")}</button>
+        : null}
+    </section>
+  )
+}
 
 const SourceView = ({ source }: { readonly source: Models.SourceCode }) => {
   const lines = source.text.split("\n")
@@ -300,9 +310,9 @@ export const AssetPage = ({ assetKey }: { readonly assetKey: string }) => {
           </section>
         </div>
         <aside className="side-column">
-          <Refs title="Upstream" refs={detail.upstream} />
-          <Refs title="Downstream" refs={detail.downstream} />
-          <Refs title="Affected if it fails" refs={detail.affected} />
+          <Refs key={`${node.key} up`} title="Upstream" refs={detail.upstream} />
+          <Refs key={`${node.key} down`} title="Downstream" refs={detail.downstream} />
+          <Refs key={`${node.key} affected`} title="Affected if it fails" refs={detail.affected} />
         </aside>
       </div>
       </div>

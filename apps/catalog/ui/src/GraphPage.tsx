@@ -23,13 +23,37 @@ interface GraphData {
   readonly project: Models.ProjectInfo
 }
 
-let lastStructure: { readonly structure: Models.GraphStructure; readonly hash: string; readonly base: ReadonlyArray<Models.AssetNode> } | undefined
+let lastStructure: { readonly structure: Models.GraphStructure; readonly hash: string } | undefined
 let lastStatuses: { readonly statuses: Models.StatusSnapshot; readonly assets: ReadonlyArray<Models.AssetNode> } | undefined
+
+/** Asset `i` of `structure` with its status and time: each node is built once, with both. */
+const nodeOf = (
+  structure: Models.GraphStructure,
+  i: number,
+  status: Models.AssetStatus | undefined,
+  at: number | null | undefined
+): Models.AssetNode => {
+  const { keys } = structure
+  const node: { -readonly [K in keyof Models.AssetNode]: Models.AssetNode[K] } = {
+    key: keys[i]!,
+    kind: structure.kind[i]!,
+    group: structure.group[i]!,
+    kinds: structure.kinds[i]!,
+    tags: {},
+    owners: [],
+    upstream: structure.upstream[i]!.map((j) => keys[j]!),
+    status: status ?? "missing",
+    reasons: []
+  }
+  if (at !== null && at !== undefined) node.lastMaterializedAt = at
+  return node
+}
 
 /**
  * The shape (`/api/graph`, revalidated with its ETag: a 304 while the project
  * is the same) and the statuses (`/api/statuses`), merged into nodes. A
- * status snapshot equal to the previous one keeps the previous nodes.
+ * status snapshot equal to the previous one keeps the previous nodes; one
+ * that differs rebuilds only the nodes whose status or time changed.
  */
 const loadGraph = async (): Promise<GraphData> => {
   for (let attempt = 0; ; attempt++) {
@@ -37,36 +61,24 @@ const loadGraph = async (): Promise<GraphData> => {
     // a reload between the two answers: ask again
     if (structure.generation !== statuses.generation && attempt < 3) continue
     if (lastStructure?.structure.generation !== structure.generation) {
-      const { keys } = structure
-      lastStructure = {
-        structure,
-        hash,
-        base: keys.map((key, i) => ({
-          key,
-          kind: structure.kind[i]!,
-          group: structure.group[i]!,
-          kinds: structure.kinds[i]!,
-          tags: {},
-          owners: [],
-          upstream: structure.upstream[i]!.map((j) => keys[j]!),
-          status: "missing" as const,
-          reasons: []
-        }))
-      }
+      lastStructure = { structure, hash }
       lastStatuses = undefined
     }
-    const base = lastStructure.base
-    const same = lastStatuses !== undefined &&
-      lastStatuses.statuses.status.every((value, i) => value === statuses.status[i]) &&
-      lastStatuses.statuses.lastMaterializedAt.every((value, i) => value === statuses.lastMaterializedAt[i])
-    if (!same) {
+    const previous = lastStatuses
+    if (previous === undefined) {
       lastStatuses = {
         statuses,
-        assets: base.map((node, i) => {
-          const at = statuses.lastMaterializedAt[i]
-          return { ...node, status: statuses.status[i] ?? "missing", ...(at === null || at === undefined ? {} : { lastMaterializedAt: at }) }
-        })
+        assets: structure.keys.map((_, i) => nodeOf(structure, i, statuses.status[i], statuses.lastMaterializedAt[i]))
       }
+    } else {
+      let assets: Array<Models.AssetNode> | undefined
+      for (let i = 0; i < statuses.status.length; i++) {
+        const at = statuses.lastMaterializedAt[i]
+        if (statuses.status[i] === previous.statuses.status[i] && at === previous.statuses.lastMaterializedAt[i]) continue
+        assets ??= previous.assets.slice()
+        assets[i] = nodeOf(lastStructure.structure, i, statuses.status[i], at)
+      }
+      if (assets !== undefined) lastStatuses = { statuses, assets }
     }
     return {
       generation: structure.generation,
@@ -94,17 +106,19 @@ const applyDelta = (delta: Models.StatusDelta): Omit<GraphData, "project" | "has
     delta.lastMaterializedAt.every((value, i) => value === previous.statuses.lastMaterializedAt[i])) {
     return { generation: delta.generation, structure: shape.structure, statuses: previous.statuses, assets: previous.assets }
   }
-  const status = delta.full || previous === undefined ? new Array(shape.base.length).fill("missing") : previous.statuses.status.slice()
-  const times = delta.full || previous === undefined ? new Array(shape.base.length).fill(null) : previous.statuses.lastMaterializedAt.slice()
-  const assets = delta.full || previous === undefined ? shape.base.slice() : previous.assets.slice()
+  const size = shape.structure.keys.length
+  const status = delta.full || previous === undefined ? new Array(size).fill("missing") : previous.statuses.status.slice()
+  const times = delta.full || previous === undefined ? new Array(size).fill(null) : previous.statuses.lastMaterializedAt.slice()
+  const fresh = delta.full || previous === undefined
+  const assets: Array<Models.AssetNode> = fresh ? new Array(size) : previous.assets.slice()
   for (let n = 0; n < delta.index.length; n++) {
     const i = delta.index[n]!
     status[i] = delta.status[n]!
     times[i] = delta.lastMaterializedAt[n]!
-    const at = times[i]
-    const { lastMaterializedAt: _, ...node } = shape.base[i]!
-    assets[i] = { ...node, status: status[i], ...(at === null ? {} : { lastMaterializedAt: at }) }
+    assets[i] = nodeOf(shape.structure, i, status[i], times[i])
   }
+  // a full delta names every asset; any it left out is missing
+  if (fresh) for (let i = 0; i < size; i++) assets[i] ??= nodeOf(shape.structure, i, "missing", null)
   lastStatuses = { statuses: { generation: delta.generation, status, lastMaterializedAt: times }, assets }
   return { generation: delta.generation, structure: shape.structure, statuses: lastStatuses.statuses, assets }
 }

@@ -9,6 +9,7 @@ import type { CheckModels, Models } from "./api.ts"
 import { Graph } from "./Graph.tsx"
 import type { BoxView } from "./GroupBoxes.ts"
 import type { Layout } from "./layout.ts"
+import { layoutVersion } from "./layout.ts"
 import { cachedLayout, keepLayout, layoutOffThread } from "./layoutClient.ts"
 import type { Shape } from "./groups.ts"
 import { arrange, groupInput, groupsOf } from "./groups.ts"
@@ -46,7 +47,9 @@ export const GroupedGraph = ({ shape, hash, assets, checks, selected, highlighte
   const load = useCallback((group: number) => {
     const started = performance.now()
     const name = groups.names[group]!
-    const key = `${hash} ${name}`
+    // named by the layout's rules too: a layout kept by an older catalog is laid out again
+    const prefix = `${hash} ${layoutVersion}`
+    const key = `${prefix} ${name}`
     const record = (source: "cache" | "worker", layoutMs?: number) =>
       (window.__strataGroupLayouts ??= []).push({
         group: name,
@@ -61,7 +64,7 @@ export const GroupedGraph = ({ shape, hash, assets, checks, selected, highlighte
       }
       const { layout, ms } = await layoutOffThread(groupInput(shape, groups, group))
       record("worker", ms)
-      void keepLayout(key, hash, layout)
+      void keepLayout(key, prefix, layout)
       return layout
     }).then((layout) => setLayouts((previous) => new Map(previous).set(group, layout)))
   }, [groups, hash, shape])

@@ -5,6 +5,9 @@
  * sweeps within layers. Linear in nodes + edges per sweep.
  */
 
+/** Names the layout's rules: layouts kept (in IndexedDB) by an older version are laid out again. */
+export const layoutVersion = "2"
+
 export const nodeWidth = 220
 export const nodeHeight = 64
 const columnGap = 90
@@ -95,27 +98,7 @@ export const layout = (nodes: ReadonlyArray<LayoutInput>): Layout => {
     sweep(1, layers, 1, up)
     sweep(layers - 2, -1, -1, down)
   }
-  // a layer taller than `maxRows` wraps into several sub-columns, keeping a
-  // screen-like aspect ratio for huge graphs (10,000 assets in 20 layers)
-  const maxRows = Math.max(30, Math.ceil(1.5 * Math.sqrt(size)))
-  let tallest = 0
-  for (const list of members) tallest = Math.max(tallest, Math.min(list.length, maxRows))
-  const x = new Float64Array(size)
-  const y = new Float64Array(size)
-  const rowHeight = nodeHeight + rowGap
-  let left = 0
-  for (let l = 0; l < layers; l++) {
-    const list = members[l]!
-    const columns = Math.max(1, Math.ceil(list.length / maxRows))
-    const rows = Math.ceil(list.length / columns)
-    const offset = ((tallest - rows) * rowHeight) / 2
-    for (let p = 0; p < list.length; p++) {
-      const i = list[p]!
-      x[i] = left + Math.floor(p / rows) * (nodeWidth + subColumnGap)
-      y[i] = offset + (p % rows) * rowHeight
-    }
-    left += columns * (nodeWidth + subColumnGap) - subColumnGap + columnGap
-  }
+  const { x, y, width, height } = positions(members, up, down, size)
   const edges = new Int32Array(edgeCount * 2)
   let e = 0
   for (let i = 0; i < size; i++) {
@@ -129,7 +112,45 @@ export const layout = (nodes: ReadonlyArray<LayoutInput>): Layout => {
     y,
     layer,
     edges,
-    width: Math.max(left - columnGap, 0),
-    height: Math.max(tallest * rowHeight - rowGap, 0)
+    width,
+    height
   }
+}
+
+/**
+ * Positions of the ordered layers. A layer taller than `maxRows` wraps into
+ * several sub-columns, keeping a screen-like aspect ratio for huge graphs
+ * (10,000 assets in 20 layers).
+ */
+const positions = (
+  members: ReadonlyArray<ReadonlyArray<number>>,
+  up: ReadonlyArray<ReadonlyArray<number>>,
+  down: ReadonlyArray<ReadonlyArray<number>>,
+  size: number
+) => {
+  const maxRows = Math.max(30, Math.ceil(1.5 * Math.sqrt(size)))
+  let tallest = 0
+  for (const list of members) tallest = Math.max(tallest, Math.min(list.length, maxRows))
+  const x = new Float64Array(size)
+  const y = new Float64Array(size)
+  const rowHeight = nodeHeight + rowGap
+  let left = 0
+  for (let list of members) {
+    const columns = Math.max(1, Math.ceil(list.length / maxRows))
+    // a wrapped layer puts its assets with no edge at all in the first sub-columns and the connected ones last,
+    // next to the following layer: a source is not kept across hundreds of unrelated roots from its consumers
+    if (columns > 1) {
+      const lone = (i: number) => up[i]!.length === 0 && down[i]!.length === 0
+      list = [...list.filter(lone), ...list.filter((i) => !lone(i))]
+    }
+    const rows = Math.ceil(list.length / columns)
+    const offset = ((tallest - rows) * rowHeight) / 2
+    for (let p = 0; p < list.length; p++) {
+      const i = list[p]!
+      x[i] = left + Math.floor(p / rows) * (nodeWidth + subColumnGap)
+      y[i] = offset + (p % rows) * rowHeight
+    }
+    left += columns * (nodeWidth + subColumnGap) - subColumnGap + columnGap
+  }
+  return { x, y, width: Math.max(left - columnGap, 0), height: Math.max(tallest * rowHeight - rowGap, 0) }
 }

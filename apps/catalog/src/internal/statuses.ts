@@ -1,0 +1,180 @@
+/**
+ * Every asset's status, computed from the instance and shared: a snapshot is
+ * reused while nothing it depends on changed (the generation, the event log's
+ * newest id, the runs this process executes). At 50,000 assets computing
+ * statuses takes far longer than serving a page, so concurrent and repeated
+ * requests share one. Also the graph's shape (once per generation) and the
+ * status stream the graph page follows.
+ */
+import { createHash } from "node:crypto"
+import { AssetState, Instance, Staleness } from "@strata/core"
+import type { Errors, Models } from "@strata/protocol"
+import type { ProjectHost, RunLauncher } from "@strata/runtime"
+import { Effect, Option, Stream } from "effect"
+import * as AssetIndex from "./assetIndex.ts"
+import { reason, storageError, stripUndefined } from "./convert.ts"
+
+type Generation = ProjectHost.Generation
+
+/** A statuses snapshot and the answers derived from it (filled when first asked). */
+export interface Snapshot {
+  readonly version: string
+  readonly nodes: ReadonlyArray<Models.AssetNode>
+  readonly records: ReadonlyMap<string, Instance.AssetRecord>
+  orders?: AssetIndex.StatusOrders
+  counts?: Record<string, number>
+  compact?: Models.StatusSnapshot
+}
+
+/** What the engine keeps between requests: the latest snapshot, search index and serialized shape. */
+export interface Cache {
+  readonly launcher: RunLauncher.RunLauncher
+  snapshot: Snapshot | undefined
+  searchIndex: { readonly generation: number; readonly index: AssetIndex.SearchIndex } | undefined
+  structure: Structure | undefined
+}
+
+/** The graph's shape serialized for `GET /api/graph`, and its content hash. */
+export interface Structure {
+  readonly generation: number
+  readonly body: string
+  readonly hash: string
+}
+
+export const makeCache = (launcher: RunLauncher.RunLauncher): Cache => ({
+  launcher,
+  snapshot: undefined,
+  searchIndex: undefined,
+  structure: undefined
+})
+
+/** Statuses of every node, indexed like `project.graph.nodes`. */
+const compute = (launcher: RunLauncher.RunLauncher, g: Generation) =>
+  Effect.gen(function*() {
+    const graph = g.project.graph
+    const records = yield* g.instance.assets(graph.nodes.map((node) => node.key)).pipe(Effect.mapError(storageError))
+    // runs of other processes sharing the instance (`strata materialize` in a terminal): their assets not yet
+    // materialized or failed by that run are running too; this process's runs give their pending steps exactly
+    const others = yield* g.instance.listRuns({ status: ["queued", "started"], limit: AssetState.activeRunLimit }).pipe(
+      Effect.mapError(storageError)
+    )
+    const running = AssetState.runningSteps(records, others, (runId) => launcher.isExecuting(runId))
+    for (const [key, runId] of launcher.runningSteps()) running.set(key, runId)
+    // the states `strata status` shows too: one function in core
+    const failedChecks = yield* AssetState.latestBlockingChecks(g.project, records).pipe(
+      Effect.provideService(Instance.Instance, g.instance),
+      Effect.mapError(storageError)
+    )
+    const states = AssetState.combine(Staleness.compute(g.project, records), records, running, failedChecks)
+    const nodes: Array<Models.AssetNode> = new Array(graph.nodes.length)
+    for (let i = 0; i < graph.nodes.length; i++) {
+      const node = graph.nodes[i]!
+      const spec = node.spec
+      const status = states[i]!
+      const record = records.get(node.key)
+      const latest = record?.materialization ?? record?.observation
+      nodes[i] = stripUndefined({
+        key: node.key,
+        kind: node.kind,
+        group: spec.group,
+        kinds: spec.kinds,
+        tags: spec.tags,
+        owners: spec.owners,
+        description: spec.description,
+        upstream: graph.upstream[i]!.map((j) => graph.nodes[j]!.key),
+        status: status.status,
+        reasons: status.reasons.map(reason),
+        failedChecks: status.failedChecks,
+        lastMaterializedAt: latest?.timestamp,
+        lastRunId: latest?.runId
+      })
+    }
+    return { nodes, records: records as ReadonlyMap<string, Instance.AssetRecord> }
+  })
+
+/** What the statuses snapshot depends on; answers computed from a snapshot may be reused while it is the same. */
+export const versionOf = (cache: Cache, g: Generation): Effect.Effect<string, Errors.StorageError> =>
+  Effect.map(g.instance.lastEventId().pipe(Effect.mapError(storageError)), (last) => `${g.number}:${last}:${cache.launcher.size}`)
+
+/** The latest snapshot of `g`, computed again only when its version moved. */
+export const current = (cache: Cache, g: Generation): Effect.Effect<Snapshot, Errors.StorageError> =>
+  Effect.gen(function*() {
+    const version = yield* versionOf(cache, g)
+    if (cache.snapshot?.version === version) return cache.snapshot
+    const computed = yield* compute(cache.launcher, g)
+    cache.snapshot = { version, ...computed }
+    return cache.snapshot
+  })
+
+/** The search index of `g`'s assets (built once per generation). */
+export const searchIndex = (cache: Cache, g: Generation, nodes: ReadonlyArray<Models.AssetNode>): AssetIndex.SearchIndex => {
+  if (cache.searchIndex?.generation !== g.number) {
+    cache.searchIndex = { generation: g.number, index: AssetIndex.makeSearchIndex(nodes) }
+  }
+  return cache.searchIndex.index
+}
+
+/** The graph's shape, serialized once per generation, for `GET /api/graph`. */
+export const structure = (cache: Cache, g: Generation): Structure => {
+  if (cache.structure?.generation === g.number) return cache.structure
+  const graph = g.project.graph
+  const value: Models.GraphStructure = {
+    generation: g.number,
+    keys: graph.nodes.map((node) => node.key),
+    kind: graph.nodes.map((node) => node.kind),
+    group: graph.nodes.map((node) => node.spec.group),
+    kinds: graph.nodes.map((node) => node.spec.kinds),
+    upstream: graph.nodes.map((_, i) => graph.upstream[i]!)
+  }
+  const { generation: _, ...shape } = value
+  // the shape's content (not the generation) names cached layouts in the browser: same graph, same hash
+  const hash = createHash("sha256").update(JSON.stringify(shape)).digest("hex").slice(0, 16)
+  cache.structure = { generation: g.number, body: JSON.stringify(value), hash }
+  return cache.structure
+}
+
+/** Statuses and times as two arrays indexed like the shape (`GET /api/statuses`). */
+export const snapshot = Effect.fn("Catalog.statusSnapshot")(function*(cache: Cache, g: Generation) {
+  const latest = yield* current(cache, g)
+  return latest.compact ??= {
+    generation: g.number,
+    status: latest.nodes.map((node) => node.status),
+    lastMaterializedAt: latest.nodes.map((node) => node.lastMaterializedAt ?? null)
+  }
+})
+
+/** The assets whose status or time changed from `previous` to `next` (same generation). */
+const deltaOf = (previous: Models.StatusSnapshot, next: Models.StatusSnapshot): Models.StatusDelta => {
+  const index: Array<number> = []
+  for (let i = 0; i < next.status.length; i++) {
+    if (next.status[i] !== previous.status[i] || next.lastMaterializedAt[i] !== previous.lastMaterializedAt[i]) index.push(i)
+  }
+  return {
+    generation: next.generation,
+    full: false,
+    index,
+    status: index.map((i) => next.status[i]!),
+    lastMaterializedAt: index.map((i) => next.lastMaterializedAt[i]!)
+  }
+}
+
+/**
+ * Status changes as they happen: a full snapshot first (and after a
+ * reload), then every 250 ms the assets whose status or time changed
+ * (nothing when none did). Recomputing is shared by every follower, see
+ * `current`. Ends when the client goes away.
+ */
+export const stream = (cache: Cache, generation: Effect.Effect<Generation>) =>
+  Stream.paginate({ previous: undefined as Models.StatusSnapshot | undefined }, (state) =>
+    Effect.gen(function*() {
+      if (state.previous !== undefined) yield* Effect.sleep(250)
+      const next = yield* snapshot(cache, yield* generation)
+      const previous = state.previous
+      if (previous === undefined || previous.generation !== next.generation) {
+        const full: Models.StatusDelta = { ...next, full: true, index: next.status.map((_, i) => i) }
+        return [[full], Option.some({ previous: next })] as const
+      }
+      if (previous === next) return [[], Option.some({ previous: next })] as const
+      const delta = deltaOf(previous, next)
+      return [delta.index.length === 0 ? [] : [delta], Option.some({ previous: next })] as const
+    }))
