@@ -42,7 +42,7 @@ import * as Ranges from "./partitions/Ranges.ts"
 import { checkResultRecord, materializationRecord, observationRecord, stepKey } from "./internal/instanceRules.ts"
 import type { PartitionVersionChange } from "./partitions/versions.ts"
 
-export { applyVersions, versionsDiff } from "./partitions/versions.ts"
+export { applyVersions, byIndex as partitionDataVersions, versionsDiff } from "./partitions/versions.ts"
 export type { PartitionVersionChange } from "./partitions/versions.ts"
 
 /**
@@ -244,7 +244,8 @@ export const fold = (events: ReadonlyArray<StoredEvent>): IndexDelta => {
             runId: event.runId,
             codeVersion: event.codeVersion,
             dataVersion: event.dataVersion,
-            inputVersions: event.inputVersions
+            inputVersions: event.inputVersions,
+            dataVersions: event.partitionDataVersions
           })
         }
         if (event.partition === undefined || event.partitionSet !== undefined) {

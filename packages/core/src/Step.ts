@@ -25,6 +25,7 @@ import { errorInfo } from "./Event.ts"
 import type { InputContext, IOManager, StoreResult } from "./IOManager.ts"
 import type { StepPartitions } from "./partitions/stepPartitions.ts"
 import * as StepInputs from "./partitions/stepInputs.ts"
+import * as PartitionVersions from "./partitions/versions.ts"
 import * as Metadata from "./Metadata.ts"
 import * as Output from "./Output.ts"
 import type { Project } from "./Project.ts"
@@ -307,7 +308,8 @@ const materialize = (
         metadata: stored.metadata,
         dataVersion: stored.dataVersion,
         codeVersion: Version.ofAsset(asset),
-        inputVersions
+        inputVersions,
+        ...(stored.partitionDataVersions === undefined ? {} : { partitionDataVersions: stored.partitionDataVersions })
       }))
     }
   })
@@ -397,7 +399,11 @@ const store = (services: Context.Context<never>, asset: AnyAsset, context: Asset
     (stored: StoreResult) => ({
       metadata: Metadata.merge(stored.metadata, output?.metadata),
       dataVersion: output?.dataVersion ?? stored.dataVersion ??
-        Version.hash(`${context.runId}\u0000${asset.key}\u0000${context.partition ?? ""}`)
+        Version.hash(`${context.runId}\u0000${asset.key}\u0000${context.partition ?? ""}`),
+      // a data version given by the compute function covers every partition of the step
+      partitionDataVersions: output?.dataVersion !== undefined || context.partitions === undefined || context.partitions.count < 2
+        ? undefined
+        : PartitionVersions.byIndex(context.partitions.ranges, stored.partitionVersions)
     })
   )
 }

@@ -72,14 +72,11 @@ describe("per-partition staleness", () => {
       expect(status.weekly!.staleText).toBe("2024-01-01")
       expect(reasons(status.weekly!)).toEqual(["2024-01-01: upstream daily_users is stale"])
 
-      // rebuilding the stale day alone: data versions are per step, so its version differs from the 14-day step's
-      // and the week reading it is stale because of new data upstream (no longer because upstream is stale)
+      // rebuilding the stale day alone gives the same count as the 14-day step stored for it: data versions are
+      // per partition, so the day keeps its version and the week reading it is fresh again (the cascade stops)
       yield* run(project, "daily_users", "2024-01-03")
       status = byKey(yield* Staleness.partitions(project, { now }))
       expect(status.daily_users!.stale).toBe(0)
-      expect(reasons(status.weekly!)).toEqual(["2024-01-01: upstream daily_users has new data"])
-      yield* run(project, "weekly", "2024-01-01")
-      status = byKey(yield* Staleness.partitions(project, { now }))
       expect(status.weekly!).toMatchObject({ stale: 0, fresh: 2 })
     }).pipe(Effect.provide(Layer.mergeAll(InMemoryIO.layer, Instance.layerMemory))))
 
@@ -98,6 +95,28 @@ describe("per-partition staleness", () => {
       expect(reasons(status.weekly!)).toEqual(["2024-01-01: upstream daily_users is stale"])
       expect(Staleness.partitionReasonsAt(status.daily_users!, 3)).toEqual([{ type: "code-changed", from: "d1", to: "d2" }])
       expect(Staleness.partitionReasonsAt(status.daily_users!, 20)).toEqual([])
+    }).pipe(Effect.provide(Layer.mergeAll(InMemoryIO.layer, Instance.layerMemory))))
+
+  it.effect("data versions per partition: one day of a multi-day step rebuilt alone, same bytes then new ones", () =>
+    Effect.gen(function*() {
+      counts.clear()
+      const project = makeProject()
+      // one step over the whole week for each asset: each day is still recorded with its own data version
+      yield* run(project, "*", "2024-01-01...2024-01-07")
+      const instance = yield* Instance.Instance
+      const versions = (yield* instance.partitionVersions!("events"))!
+      expect(new Set(versions.segments.map((s) => s.eventId)).size).toBe(1)
+      expect(versions.segments.map((s) => [s.start, s.end])).toEqual(Array.from({ length: 7 }, (_, i) => [i, i + 1]))
+      // the same bytes for 2024-01-05, alone: nothing downstream becomes stale
+      yield* run(project, "events", "2024-01-05")
+      let status = byKey(yield* Staleness.partitions(project, { now }))
+      expect([status.daily_users!.stale, status.weekly!.stale]).toEqual([0, 0])
+      // other bytes for 2024-01-05: exactly that day downstream, and the week through the day
+      counts.set("2024-01-05", 9)
+      yield* run(project, "events", "2024-01-05")
+      status = byKey(yield* Staleness.partitions(project, { now }))
+      expect(reasons(status.daily_users!)).toEqual(["2024-01-05: upstream events has new data"])
+      expect(reasons(status.weekly!)).toEqual(["2024-01-01: upstream daily_users is stale"])
     }).pipe(Effect.provide(Layer.mergeAll(InMemoryIO.layer, Instance.layerMemory))))
 
   it.effect("stale only: a run rebuilds exactly the stale and missing partitions, then skips the asset", () =>
@@ -145,6 +164,37 @@ describe("per-partition staleness", () => {
     const diff = EventProjection.versionsDiff(versions, EventProjection.applyVersions(versions, change([[11, 12]], 5, "z")))
     expect(diff.remove.map((s) => [s.start, s.end])).toEqual([[10, 12]])
     expect(diff.insert.map((s) => [s.start, s.end])).toEqual([[10, 11], [11, 12]])
+  })
+
+  it("versions per partition: a change carrying each partition's version splits segments only where versions differ", () => {
+    const change = (ranges: ReadonlyArray<readonly [number, number]>, eventId: number, dataVersions?: ReadonlyArray<readonly [number, number, string]>) => ({
+      assetKey: "a",
+      fingerprint: "f",
+      ranges,
+      eventId,
+      runId: `r${eventId}`,
+      codeVersion: "c",
+      dataVersion: `all-${eventId}`,
+      inputVersions: {},
+      dataVersions
+    })
+    // index order over [[0, 4], [6, 8]]: 0..3 then 6, 7
+    const perPartition = EventProjection.partitionDataVersions([[0, 4], [6, 8]], ["p", "p", "q", "p", "r", "r"])
+    expect(perPartition).toEqual([[0, 2, "p"], [2, 3, "q"], [3, 4, "p"], [6, 8, "r"]])
+    expect(EventProjection.partitionDataVersions([[0, 4]], ["p"])).toBeUndefined()
+    let versions = EventProjection.applyVersions(undefined, change([[0, 4], [6, 8]], 1, perPartition))
+    expect(versions.segments.map((s) => [s.start, s.end, s.dataVersion, s.changedAt])).toEqual([
+      [0, 2, "p", 1], [2, 3, "q", 1], [3, 4, "p", 1], [6, 8, "r", 1]
+    ])
+    // 2 and 7 again alone (as one-partition steps report): 2 with its old bytes keeps changedAt, 7 changed
+    versions = EventProjection.applyVersions(versions, { ...change([[2, 3]], 2), dataVersion: "q" })
+    versions = EventProjection.applyVersions(versions, { ...change([[7, 8]], 3), dataVersion: "s" })
+    expect(versions.segments.map((s) => [s.start, s.end, s.dataVersion, s.changedAt])).toEqual([
+      [0, 2, "p", 1], [2, 3, "q", 1], [3, 4, "p", 1], [6, 7, "r", 1], [7, 8, "s", 3]
+    ])
+    // versions given for part of the ranges: the rest has the change's own version
+    const partial = EventProjection.applyVersions(undefined, change([[0, 6]], 4, [[2, 3, "x"], [5, 9, "y"]]))
+    expect(partial.segments.map((s) => [s.start, s.end, s.dataVersion])).toEqual([[0, 2, "all-4"], [2, 3, "x"], [3, 5, "all-4"], [5, 6, "y"]])
   })
 
   it("a million daily partitions with 10,000 scattered stretches: stale and missing partitions from ranges", () => {
