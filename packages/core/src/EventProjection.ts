@@ -259,6 +259,20 @@ export const fold = (events: ReadonlyArray<StoredEvent>): IndexDelta => {
       case "asset-observed": {
         const record = observationRecord(event)
         observations.push(record)
+        if (event.partitionSet !== undefined) {
+          // a partitioned source: each observed partition's version (no code version: Strata does not build it)
+          partitionVersions.push({
+            assetKey: event.assetKey,
+            fingerprint: event.partitionSet.fingerprint,
+            ranges: event.partitionSet.ranges,
+            eventId: event.id,
+            runId: event.runId,
+            codeVersion: "",
+            dataVersion: event.dataVersion,
+            inputVersions: {},
+            dataVersions: event.partitionDataVersions
+          })
+        }
         if (event.partition === undefined) {
           const change = asset(event.assetKey)
           change.observation = record

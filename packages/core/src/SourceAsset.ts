@@ -20,6 +20,8 @@ import { makeSpec, NodeTypeId } from "./Asset.ts"
 import type { AssetKey } from "./AssetKey.ts"
 import { captureCallSite } from "./internal/location.ts"
 import type { Metadata, MetadataTooLarge } from "./Metadata.ts"
+import type { PartitionsDefinition } from "./Partitions.ts"
+import * as Partitions from "./Partitions.ts"
 import { limitObservation } from "./Metadata.ts"
 
 /**
@@ -28,8 +30,36 @@ import { limitObservation } from "./Metadata.ts"
  * @since 0.1.0
  */
 export interface Observation {
+  /** The whole source's version; for a partitioned source it changes when any partition's does ({@link partitionObservation}). */
   readonly dataVersion: string
   readonly metadata?: Metadata | undefined
+  /**
+   * A partitioned source: the data version of each partition observed, by
+   * partition key. Partitions whose version changed since the last
+   * observation make exactly the downstream partitions reading them stale.
+   */
+  readonly partitions?: Readonly<Record<string, string>> | undefined
+}
+
+/**
+ * A partitioned source's observation from its partitions' data versions:
+ * the whole source's `dataVersion` is a hash of them all, so that
+ * `strata observe` records the observation when any partition changed.
+ *
+ * @example
+ * ```ts
+ * import { SourceAsset } from "@strata/core"
+ * const observation = SourceAsset.partitionObservation({ "2024-01-01": "a1", "2024-01-02": "b7" })
+ * ```
+ * @since 0.1.0
+ */
+export const partitionObservation = (
+  partitions: Readonly<Record<string, string>>,
+  metadata?: Metadata
+): Observation => {
+  const hash = createHash("sha256")
+  for (const key of Object.keys(partitions).sort()) hash.update(`${key}\u0000${partitions[key]}\n`)
+  return { dataVersion: hash.digest("hex").slice(0, 16), partitions, ...(metadata === undefined ? {} : { metadata }) }
 }
 
 /**
@@ -103,6 +133,14 @@ export interface Options<A, E, R, E2, R2> {
   readonly owners?: ReadonlyArray<string> | undefined
   readonly description?: string | undefined
   readonly metadata?: Metadata | undefined
+  /**
+   * Partitions of an observable partitioned source (Dagster: an observable
+   * source asset with partitions): `observe` reports each partition's data
+   * version (`Observation.partitions`). Downstream assets with the same
+   * definition read it partition by partition (identity mapping), or through
+   * `partitionMappings`.
+   */
+  readonly partitions?: PartitionsDefinition | undefined
 }
 
 /**
@@ -135,7 +173,9 @@ const build = (
   files: () => ReadonlyArray<string> = () => []
 ): Any => {
   const { spec } = makeSpec(key, "source", options, "", site)
+  if (options.partitions !== undefined) Partitions.validate(options.partitions, spec.key)
   const node = {
+    ...(options.partitions === undefined ? {} : { partitions: options.partitions }),
     [NodeTypeId]: NodeTypeId,
     kind: "source" as const,
     key: spec.key,

@@ -31,6 +31,8 @@ import * as Output from "./Output.ts"
 import type { Project } from "./Project.ts"
 import * as RetryPolicy from "./RetryPolicy.ts"
 import type { Any as AnySource, Observation } from "./SourceAsset.ts"
+import { SourceError } from "./SourceAsset.ts"
+import { observedPartitions } from "./partitions/observedPartitions.ts"
 import type { StepRequest, StepResult } from "./StepRequest.ts"
 import * as Version from "./Version.ts"
 import { executeCheck } from "./internal/checks/evaluate.ts"
@@ -257,16 +259,23 @@ const observe = (
       Cause.hasInterruptsOnly(cause)
         ? Effect.interrupt
         : Effect.succeed(failed(environment, request, started, Cause.squash(cause), false)),
-    onSuccess: (observation) =>
-      Effect.succeed(succeeded(environment, request, started, {
+    onSuccess: (observation) => {
+      // a partitioned source reports its partitions' versions: the event carries them as ranges
+      const resolution = { now: request.resolvedAt ?? environment.now(), dynamicKeys: request.dynamicKeys }
+      const observed = observedPartitions(source, resolution, observation.partitions)
+      if (observed instanceof SourceError) return Effect.succeed(failed(environment, request, started, observed, false))
+      return Effect.succeed(succeeded(environment, request, started, {
         type: "asset-observed",
         runId: request.runId,
         timestamp: environment.now(),
         assetKey: request.assetKey,
-        partition: request.partitions[0],
+        // a partitioned source is observed whole (its partitions are in the event), not for the run's partition
+        partition: source.partitions === undefined ? request.partitions[0] : undefined,
+        ...observed,
         dataVersion: observation.dataVersion,
         metadata: observation.metadata ?? Metadata.empty
       }))
+    }
   })
 
 // The materialize path is built from Effect combinators rather than Effect.gen: a generator per step cost

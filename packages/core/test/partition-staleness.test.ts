@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { Asset, InMemoryIO, Instance, Materialize, PartitionMapping, Partitions, Project, Staleness } from "../src/index.ts"
+import { Asset, InMemoryIO, Instance, Materialize, Observe, PartitionMapping, Partitions, Project, SourceAsset, Staleness } from "../src/index.ts"
 import { EventProjection } from "../src/spi.ts"
 
 const now = Date.parse("2024-02-01T12:00:00Z")
@@ -117,6 +117,48 @@ describe("per-partition staleness", () => {
       status = byKey(yield* Staleness.partitions(project, { now }))
       expect(reasons(status.daily_users!)).toEqual(["2024-01-05: upstream events has new data"])
       expect(reasons(status.weekly!)).toEqual(["2024-01-01: upstream daily_users is stale"])
+    }).pipe(Effect.provide(Layer.mergeAll(InMemoryIO.layer, Instance.layerMemory))))
+
+  it.effect("an observable partitioned source: a changed partition makes exactly the partitions reading it stale", () =>
+    Effect.gen(function*() {
+      // what the source finds per day (a drop's hash); the test rewrites one
+      const drops = new Map(Array.from({ length: 14 }, (_, i) => [`2024-01-${String(i + 1).padStart(2, "0")}`, "v1"]))
+      const source = SourceAsset.make("drops", {
+        partitions: daily,
+        observe: Effect.sync(() => SourceAsset.partitionObservation(Object.fromEntries(drops)))
+      })
+      const ingested = Asset.make("ingested", { after: [source], partitions: daily }, (_, context) =>
+        Effect.succeed(perKey(context.partitions.keys, (day) => [{ day, version: drops.get(day) }])))
+      const weekly = Asset.make("weekly", {
+        deps: { ingested },
+        partitions: Partitions.weekly({ start: "2024-01-01" }),
+        partitionMappings: { ingested: PartitionMapping.timeWindow() }
+      }, ({ ingested }, context) => Effect.succeed(perKey(context.partitions.keys, () => ingested)))
+      const project = Project.make({ assets: [source, ingested, weekly] })
+      // the run observes the source first (one observation of all its partitions), then builds the 14 days
+      yield* run(project, "ingested,weekly", "2024-01-01...2024-01-14")
+      let status = byKey(yield* Staleness.partitions(project, { now }))
+      expect(Object.keys(status)).toEqual(["ingested", "weekly"])
+      expect(status.ingested!).toMatchObject({ stale: 0, fresh: 14 })
+      // nothing changed: observing records nothing
+      const same = yield* Observe.sources(project, { now })
+      expect(same, JSON.stringify(same)).toMatchObject({ changed: [], unchanged: ["drops"] })
+      // one day's drop rewritten: the observation finds it, exactly that day and its week are stale
+      drops.set("2024-01-10", "v2")
+      const observed = yield* Observe.sources(project, { now })
+      expect(observed.changed.map((c) => c.key)).toEqual(["drops"])
+      status = byKey(yield* Staleness.partitions(project, { now }))
+      expect(reasons(status.ingested!)).toEqual(["2024-01-10: upstream drops has new data"])
+      expect(reasons(status.weekly!)).toEqual(["2024-01-08: upstream ingested is stale"])
+      // a day the source does not report yet is missing for the day reading it
+      expect(status.ingested!.missingText).toBe("2024-01-15...2024-01-31")
+      const instance = yield* Instance.Instance
+      const versions = (yield* instance.partitionVersions!("drops"))!.segments
+      expect(versions.map((s) => [s.start, s.end, s.dataVersion])).toEqual([[0, 9, "v1"], [9, 10, "v2"], [10, 14, "v1"]])
+      // a key outside the definition is an observation failure naming the source and the key
+      drops.set("2023-12-31", "v1")
+      const bad = yield* Observe.sources(project, { now })
+      expect(bad.failed[0]!.error.message).toContain("source drops: observe reported partition \"2023-12-31\"")
     }).pipe(Effect.provide(Layer.mergeAll(InMemoryIO.layer, Instance.layerMemory))))
 
   it.effect("stale only: a run rebuilds exactly the stale and missing partitions, then skips the asset", () =>
