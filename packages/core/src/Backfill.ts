@@ -178,7 +178,8 @@ export const assess = (
       failed = Ranges.union(failed, Ranges.intersection(reference.requested, current?.failed ?? Ranges.empty))
     }
     return {
-      assetKeys: executionPlan.steps.map((step) => step.key),
+      // sources are observed by each run, not backfilled
+      assetKeys: executionPlan.steps.filter((step) => step.stepKind !== "observe").map((step) => step.key),
       referenceKeys,
       space: reference.space,
       requested: reference.requested,
