@@ -119,6 +119,8 @@ export const eventDrops = SourceAsset.make("event_drops", {
   partitions: days,
   group: "events",
   description: "Each day's drop (data/events/<day>.json), observed per day",
+  // `strata dev` watches the drops' folder and observes the source when a drop is written
+  files: ["data/events/*"],
   observe: Effect.sync(() => {
     const folder = path.dirname(dropFile("2024-01-01"))
     const written = new Set(fs.existsSync(folder) ? fs.readdirSync(folder) : [])

@@ -89,7 +89,8 @@ export interface SourceAsset<A, E = never, R = never> extends Node<A, R> {
    * catalog of `strata dev`) can watch them and observe the source when one
    * changes. `SourceAsset.file` lists its file (a relative path resolved
    * against the working directory when read, as observing it does); sources
-   * made with {@link make} list none.
+   * made with {@link make} list their `files` (none by default); a path
+   * ending in `/*` stands for any file of its folder.
    *
    * @since 0.1.0
    */
@@ -141,6 +142,14 @@ export interface Options<A, E, R, E2, R2> {
    * `partitionMappings`.
    */
   readonly partitions?: PartitionsDefinition | undefined
+  /**
+   * Local files the source reads, so that `strata dev` and the daemon watch
+   * them and observe the source when one changes: paths (relative ones are
+   * resolved against the working directory when read) or `URL`s; a path
+   * ending in `/*` stands for any file of that folder (a partitioned
+   * source's drops, one file per partition).
+   */
+  readonly files?: ReadonlyArray<string | URL> | undefined
 }
 
 /**
@@ -163,14 +172,19 @@ export const make = <A = void, E = never, R = never, E2 = never, R2 = never>(
   options: Options<A, E, R, E2, R2>
 ): SourceAsset<A, E | E2, R | R2> => {
   const site = captureCallSite(make)
-  return build(key, options, site) as SourceAsset<A, E | E2, R | R2>
+  const files = options.files?.map((file) => typeof file === "string" ? file : fileURLToPath(file))
+  return build(key, options, site, files === undefined ? undefined : () => files.map((file) => resolve(file))) as SourceAsset<
+    A,
+    E | E2,
+    R | R2
+  >
 }
 
 const build = (
   key: string,
   options: Options<unknown, unknown, unknown, unknown, unknown>,
   site: ReturnType<typeof captureCallSite>,
-  files: () => ReadonlyArray<string> = () => []
+  files: (() => ReadonlyArray<string>) | undefined = () => []
 ): Any => {
   const { spec } = makeSpec(key, "source", options, "", site)
   if (options.partitions !== undefined) Partitions.validate(options.partitions, spec.key)
@@ -187,7 +201,7 @@ const build = (
     observe: limitObservation(spec.key, options.observe),
     load: options.load,
     get files() {
-      return files()
+      return files === undefined ? [] : files()
     }
   }
   return node as unknown as Any
