@@ -142,5 +142,29 @@ export const partitionStatusConformance = (test: ConformanceTest, supported: boo
           [502, 1_000, r1, "d", true]
         ])
       }))
+
+    test("partition versions of a partitioned source: an observation records each partition's version", (instance) =>
+      Effect.gen(function*() {
+        const [r1, r2] = [freshRunId("po1"), freshRunId("po2")]
+        for (const r of [r1, r2]) yield* instance.createRun(newRun(r))
+        const observed = (runId: string, dataVersion: string, versions: ReadonlyArray<readonly [number, number, string]>): StrataEvent => ({
+          type: "asset-observed",
+          runId,
+          timestamp: Date.now(),
+          assetKey: "drops",
+          metadata: {},
+          dataVersion,
+          partitionSet: set([[0, 10]]),
+          partitionDataVersions: versions
+        })
+        yield* instance.appendEvents([observed(r1, "all-1", [[0, 10, "a"]])])
+        const eventId = (yield* instance.partitionVersions!("drops"))!.segments[0]!.eventId
+        // the next observation finds partition 4 changed: only it gets a new changedAt
+        yield* instance.appendEvents([observed(r2, "all-2", [[0, 4, "a"], [4, 5, "b"], [5, 10, "a"]])])
+        const shape = (yield* instance.partitionVersions!("drops"))!.segments.map((s) => [s.start, s.end, s.dataVersion, s.changedAt === eventId])
+        expect(shape).toEqual([[0, 4, "a", true], [4, 5, "b", false], [5, 10, "a", true]])
+        // the source's own record is its latest observation
+        expect((yield* instance.assets(["drops"])).get("drops")!.observation?.dataVersion).toBe("all-2")
+      }))
   })
 }
