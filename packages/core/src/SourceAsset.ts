@@ -212,7 +212,7 @@ const build = (
  *
  * @since 0.1.0
  */
-export interface FileOptions<A> extends Omit<Options<A, never, never, never, never>, "observe" | "load"> {
+export interface FileOptions<A> extends Omit<Options<A, never, never, never, never>, "observe" | "load" | "files" | "partitions"> {
   /** Turns the file's text into the value passed downstream. Default: the text itself. */
   readonly parse?: ((text: string, path: string) => A) | undefined
 }
