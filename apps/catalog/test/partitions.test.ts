@@ -154,3 +154,50 @@ describe("partitions and backfills API (real server, SQLite file)", () => {
     expect((await call(catalog.url, "/api/asset/partitions/ranges?key=hourly_events&state=stale")).status).toBe(400)
   })
 })
+
+describe("a backfill whose server stopped (real servers, one SQLite file)", () => {
+  it("reads as interrupted after the server stops, on the next server, and resumes there", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "strata-catalog-interrupted-"))
+    const start = () =>
+      startCatalog({
+        load: () => Promise.resolve({ project, layer: InMemoryIO.layer }),
+        instance: SqliteInstance.layer({ path: join(dir, "instance.db") }),
+        port: 0
+      })
+    const detailOn = async (url: string, id: string) => decodeDetail((await call(url, `/api/backfills/${id}`)).body)
+    try {
+      control.failOn = new Set()
+      control.slowMs = 60_000
+      const first = await start()
+      const launched = await call(first.url, "/api/backfills", {
+        method: "POST",
+        body: { selection: "hourly_events", partitions: "2024-01-01-00:00...2024-01-01-02:00", policy: "per-partition" }
+      })
+      const id = decodeBackfill(launched.body).backfillId
+      await until(async () => ((await detailOn(first.url, id)).runs[0]?.status === "started" ? true : undefined), "the first run to start")
+      expect((await detailOn(first.url, id)).backfill).toMatchObject({ status: "running", executing: true })
+      // the server stops while the backfill runs: its record still says running
+      await first.close()
+      control.slowMs = 0
+      const second = await start()
+      try {
+        const read = await detailOn(second.url, id)
+        expect(read.backfill).toMatchObject({ status: "interrupted", executing: false })
+        const listed = (await call(second.url, "/api/backfills")).body.backfills as Array<{ backfillId: string; status: string }>
+        expect(listed.find((b) => b.backfillId === id)?.status).toBe("interrupted")
+        expect((await call(second.url, `/api/backfills/${id}/resume`, { method: "POST" })).status).toBe(200)
+        const done = await until(async () => {
+          const d = await detailOn(second.url, id)
+          return d.backfill.executing || d.backfill.status === "running" ? undefined : d
+        }, `backfill ${id} to end`, 30_000)
+        expect(done.backfill.status).toBe("completed")
+        expect(done.backfill.progress).toMatchObject({ total: 3, materialized: 3 })
+      } finally {
+        await second.close()
+      }
+    } finally {
+      control.slowMs = 0
+      await rm(dir, { recursive: true, force: true })
+    }
+  }, 120_000)
+})

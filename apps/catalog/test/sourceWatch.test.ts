@@ -3,10 +3,10 @@
  * changes (real files, a real server, no API call to trigger it).
  */
 import { mkdtempSync, rmSync } from "node:fs"
-import { mkdir, rename, rm, utimes, writeFile } from "node:fs/promises"
+import { mkdir, readFile, rename, rm, utimes, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Asset, InMemoryIO, Instance, Output, Project, SourceAsset } from "@strata/core"
+import { Asset, InMemoryIO, Instance, Output, Partitions, Project, SourceAsset, Staleness } from "@strata/core"
 import { Effect, Layer } from "effect"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import type { RunningCatalog } from "../src/index.ts"
@@ -163,4 +163,57 @@ describe("catalog: watching source files", () => {
     expect(await observeRuns(catalog)).toEqual([])
     expect((await assets(catalog)).get("orders")!.status).toBe("fresh")
   })
+})
+
+describe("catalog: watching a partitioned source's folder", () => {
+  it("a drop written in the folder is observed by itself: exactly the partition reading it turns stale", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "strata-watch-drops-"))
+    const folder = join(dir, "drops")
+    await mkdir(folder)
+    const days = Partitions.daily({ start: "2024-01-01", end: "2024-01-04" })
+    const keys = ["2024-01-01", "2024-01-02", "2024-01-03"]
+    const drops = SourceAsset.make("drops", {
+      partitions: days,
+      files: [join(folder, "*")],
+      observe: Effect.promise(async () => {
+        const versions: Record<string, string> = {}
+        for (const day of keys) versions[day] = await readFile(join(folder, `${day}.json`), "utf8").catch(() => "none")
+        return SourceAsset.partitionObservation(versions)
+      })
+    })
+    const ingested = Asset.make("ingested", { after: [drops], partitions: days }, (_, context) =>
+      Effect.succeed(context.partitions.keys.length === 1 ? 1 : Object.fromEntries(context.partitions.keys.map((key) => [key, 1])) as unknown as number))
+    const project = Project.make({ assets: [drops, ingested] })
+    const instance = Instance.makeMemory()
+    const staleOf = async () => {
+      const list = await Effect.runPromise(Staleness.partitions(project).pipe(Effect.provideService(Instance.Instance, instance)))
+      return list.find((block) => block.key === "ingested")!
+    }
+    const catalog = await startCatalog({
+      load: () => Promise.resolve({ project, layer: InMemoryIO.layer }),
+      instance: Layer.succeed(Instance.Instance, instance),
+      port: 0,
+      watchSources: true
+    })
+    try {
+      const launched = await call(catalog.url, "/api/backfills", {
+        method: "POST",
+        body: { selection: "ingested", partitions: "2024-01-01...2024-01-03", policy: "single-run" }
+      })
+      expect(launched.status).toBe(200)
+      const partitions = async () => (await call(catalog.url, "/api/asset/partitions?key=ingested")).body
+      await until(async () => ((await partitions()).counts?.materialized === 3 || undefined), "the backfill to end", 20_000)
+      expect((await staleOf()).stale).toBe(0)
+      await writeFile(join(folder, "2024-01-02.json"), "new drop")
+      const stale = await until(async () => {
+        const block = await staleOf()
+        return block.stale > 0 ? block : undefined
+      }, "2024-01-02 of ingested to turn stale by itself", 10_000)
+      expect(stale.staleText).toBe("2024-01-02")
+      expect(stale.reasons.map((r) => r.description)).toEqual(["upstream drops has new data"])
+    } finally {
+      await catalog.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }, 60_000)
 })

@@ -101,17 +101,19 @@ const backfill = Command.make(
   ])
 )
 
-const row = (record: BackfillStore.BackfillRecord, progress: Backfill.Progress | string) => ({ record, progress })
-
 const listed = (opened: Opened, limit: number) =>
   Effect.gen(function*() {
     const records = yield* opened.instance.backfills.list({ limit })
-    return yield* Effect.forEach(records, (record) =>
-      Backfill.progress(opened.project, opened.instance, record, Date.now()).pipe(
-        // a backfill of assets no longer in the project still lists, with why its progress is unknown
-        Effect.map((progress) => row(record, progress)),
-        Effect.catch((error) => error._tag === "@strata/core/InstanceError" ? Effect.fail(error) : Effect.succeed(row(record, error.message)))
-      ))
+    return yield* Effect.forEach(records, (stored) =>
+      // a running backfill whose process is gone (a stopped server, a crash) lists as interrupted
+      Effect.flatMap(Backfill.statusOf(opened.instance, stored, Date.now()), (status) => {
+        const record = { ...stored, status }
+        return Backfill.progress(opened.project, opened.instance, stored, Date.now()).pipe(
+          // a backfill of assets no longer in the project still lists, with why its progress is unknown
+          Effect.map((progress) => ({ record, progress })),
+          Effect.catch((error) => error._tag === "@strata/core/InstanceError" ? Effect.fail(error) : Effect.succeed({ record, progress: error.message }))
+        )
+      }))
   })
 
 const cancel = Command.make(

@@ -135,6 +135,10 @@ describe("strata backfill", () => {
     const [row] = backfillRows(dir)
     expect(row!.status).toBe("running")
     expect(JSON.parse(row!.run_ids)).toHaveLength(4)
+    // recorded running, but its process is gone: it lists as interrupted at once (its lease's holder is a dead pid of this host)
+    const listed = JSON.parse((await strata(["backfills", "--json"], { cwd: dir })).stdout) as Array<{ backfillId: string; status: string }>
+    expect(listed[0]).toMatchObject({ backfillId: row!.backfill_id, status: "interrupted" })
+    expect((await strata(["backfills"], { cwd: dir })).stdout).toContain("interrupted")
     fs.writeFileSync(path.join(dir, "release.txt"), "")
     // its process is gone (the run it left is reaped when the instance opens): canceling it takes effect at once
     const cancel = await strata(["backfills", "cancel", row!.backfill_id], { cwd: dir })

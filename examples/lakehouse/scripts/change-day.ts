@@ -10,17 +10,18 @@
  *   node scripts/change-day.ts --rewrite 2024-01-03 --seed 5
  *
  * A day without a drop file is read as its seed-1 drop, so `--add` and the
- * generator agree. Strata sees a drop once that day's `raw_events` partition
- * is ingested (again):
+ * generator agree. Strata sees a rewritten drop when it observes the
+ * `event_drops` source (`strata status` does, and every run reading it):
  *
  *   strata materialize -f events.config.ts --select '+daily_active_users' --partition 2024-01-15   after --add
- *   strata materialize -f events.config.ts --select raw_events --partition 2024-01-03              after --rewrite:
- *   strata status -f events.config.ts      the partitions that read the day are stale, with the reason
+ *   strata status -f events.config.ts      after --rewrite: that day of raw_events and the partitions reading it
+ *                                          are stale, with the reason
+ *   strata materialize -f events.config.ts --select '*' --stale-only --partition 2024-01-03          rebuilds them
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { parseArgs } from "node:util"
-import { dropFile, eventsOf } from "../src/events.ts"
+import { dropBytes, dropFile, eventsOf } from "../src/events.ts"
 
 const usage = (message: string): never => {
   process.stderr.write(`change-day: ${message}\nusage: change-day.ts --add [--seed N] | --rewrite YYYY-MM-DD [--seed N]\n`)
@@ -68,10 +69,11 @@ if (values.rewrite !== undefined) {
 const file = dropFile(day, values.root)
 fs.mkdirSync(folder, { recursive: true })
 const events = eventsOf(day, seed)
-fs.writeFileSync(file, JSON.stringify(events) + "\n")
+fs.writeFileSync(file, dropBytes(events))
 process.stdout.write(
   `${values.add ? "added" : "rewrote"} ${path.relative(process.cwd(), file) || file}: ${events.length} events of ${day} (seed ${seed})\n` +
     (values.add
       ? `build it: strata materialize -f events.config.ts --select '+daily_active_users' --partition ${day}\n`
-      : `ingest it: strata materialize -f events.config.ts --select raw_events --partition ${day}\n`)
+      : `see it: strata status -f events.config.ts (observes event_drops: that day of raw_events is stale), then ` +
+        `strata materialize -f events.config.ts --select '*' --stale-only --partition ${day}\n`)
 )

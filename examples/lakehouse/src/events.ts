@@ -2,12 +2,15 @@
  * The lakehouse's partitioned chain, from the same world as the users CSV
  * (ids 1..100,000, a calendar starting 2024-01-01, seeded):
  *
+ * - `event_drops` (an observable partitioned source, daily): each day's drop
+ *   `data/events/<day>.json` as a data version per day (the file's hash, or
+ *   `generated` for a day without a drop). `strata observe` finds a rewritten
+ *   or added drop, and exactly that day of `raw_events` becomes stale.
  * - `raw_events` (daily from 2024-01-01): the day's product events, ingested
- *   from the day's drop `data/events/<day>.json` when one was written
- *   (`scripts/change-day.ts`), else the generator's events of that day (seed 1,
- *   the same bytes a drop of that day holds); FileSystemIO writes one file per
- *   day (`.strata/storage/raw_events/2024-01-01.json`). A drop rewritten later
- *   is seen once that day's partition is ingested again.
+ *   from the day's drop when one was written (`scripts/change-day.ts`), else
+ *   the generator's events of that day (seed 1, the same bytes a drop of that
+ *   day holds); FileSystemIO writes one file per day
+ *   (`.strata/storage/raw_events/2024-01-01.json`). It runs after `event_drops`.
  * - `daily_active_users` (daily): distinct users with an event that day.
  * - `weekly_retention` (weekly, weeks starting Monday 2024-01-01): reads its 7
  *   days of `raw_events` as one array through a time-window mapping, and
@@ -16,9 +19,10 @@
  * A step over a range of partitions (a `single-run` or `max-per-run` backfill)
  * returns one entry per partition key (see `perPartition`).
  */
+import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { Asset, PartitionMapping, Partitions } from "@strata/core"
+import { Asset, PartitionMapping, Partitions, SourceAsset } from "@strata/core"
 import { Data, Effect } from "effect"
 
 export interface Event {
@@ -99,8 +103,39 @@ export const readDrop = (day: string): Effect.Effect<Array<Event>, DropUnreadabl
   })
 }
 
+/**
+ * The days' drops, observed: one data version per day that exists now. A day
+ * holding its first events (no drop, or a drop with exactly the seed-1 bytes)
+ * is `seed-1`; another drop is its SHA-256. Listing the folder once and
+ * reading only the drops written keeps an observation of ~1,000 days cheap.
+ */
+/** What a drop's bytes are (`writeDrop` writes them): the day's events as one JSON line. */
+export const dropBytes = (events: ReadonlyArray<Event>): string => JSON.stringify(events) + "\n"
+
+const dropVersion = (day: string, bytes: Buffer): string =>
+  bytes.equals(Buffer.from(dropBytes(eventsOf(day)))) ? "seed-1" : createHash("sha256").update(bytes).digest("hex").slice(0, 16)
+
+export const eventDrops = SourceAsset.make("event_drops", {
+  partitions: days,
+  group: "events",
+  description: "Each day's drop (data/events/<day>.json), observed per day",
+  // `strata dev` watches the drops' folder and observes the source when a drop is written
+  files: ["data/events/*"],
+  observe: Effect.sync(() => {
+    const folder = path.dirname(dropFile("2024-01-01"))
+    const written = new Set(fs.existsSync(folder) ? fs.readdirSync(folder) : [])
+    const space = Partitions.resolve(days, { now: Date.now(), dynamic: () => undefined })
+    const versions: Record<string, string> = {}
+    for (const day of Partitions.keys(space, space.all)) {
+      versions[day] = written.has(`${day}.json`) ? dropVersion(day, fs.readFileSync(dropFile(day))) : "seed-1"
+    }
+    return SourceAsset.partitionObservation(versions, { drops: written.size })
+  })
+})
+
 export const rawEvents = Asset.make("raw_events", {
   partitions: days,
+  after: [eventDrops],
   group: "events",
   description: "The day's product events (ingested from the day's drop, data/events/<day>.json: one file per day)"
 }, (_, context) =>
@@ -143,4 +178,4 @@ export const weeklyRetention = Asset.make("weekly_retention", {
 const nextWeek = (week: string): string => new Date(Date.parse(`${week}T00:00:00Z`) + 7 * 86_400_000).toISOString().slice(0, 10)
 
 /** The partitioned chain. */
-export const eventAssets = [rawEvents, dailyActiveUsers, weeklyRetention] as const
+export const eventAssets = [eventDrops, rawEvents, dailyActiveUsers, weeklyRetention] as const

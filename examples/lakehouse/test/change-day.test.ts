@@ -1,9 +1,10 @@
 /**
  * Per-partition staleness on the lakehouse's partitioned chain
  * (events.config.ts), with the real CLI and scripts in a temporary copy: a
- * rewritten past day's drop makes exactly that day of daily_active_users and
- * the week of weekly_retention holding it stale, with the reason, and
- * `materialize --stale-only` rebuilds exactly those two partitions.
+ * rewritten past day's drop is found by observing the partitioned source
+ * `event_drops` (`strata status` observes it) and makes exactly that day of
+ * raw_events and daily_active_users and the week of weekly_retention holding
+ * it stale, with the reason; `materialize --stale-only` rebuilds exactly those.
  */
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -45,50 +46,49 @@ describe("the lakehouse's partitioned chain after a past day's drop is rewritten
   })
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }))
 
-  it("status names exactly the stale partitions and why; --stale-only rebuilds exactly those", async () => {
-    // one run per partition, so that each day has its own data version (a step over a range records one for all)
-    const first = await strata("backfill", "--select", "*", "--partitions", "2024-01-01...2024-01-14")
+  it("status observes the drops and names exactly the stale partitions and why; --stale-only rebuilds exactly those", async () => {
+    // a single-run build of the fortnight: each day is still recorded with its own data version
+    const first = await strata("backfill", "--select", "*", "--partitions", "2024-01-01...2024-01-14", "--policy", "single-run")
     expect(first.code, first.stderr).toBe(0)
     for (const block of (await status()).values()) expect([block.key, block.stale]).toEqual([block.key, 0])
 
-    // a drop rewritten with the same events (seed 1): the same data version, nothing becomes stale
+    // a drop rewritten with the same events (seed 1): the observation finds the same version, nothing becomes stale
     expect((await changeDay("--rewrite", "2024-01-05", "--seed", "1")).code).toBe(0)
+    for (const block of (await status()).values()) expect([block.key, block.stale]).toEqual([block.key, 0])
+    // re-ingesting that one day of the single-run build alone gives its bytes again: still nothing stale
     await ingest("2024-01-05")
     for (const block of (await status()).values()) expect([block.key, block.stale]).toEqual([block.key, 0])
 
-    // 2024-01-03's drop rewritten with other events, then ingested
+    // 2024-01-03's drop rewritten with other events: `strata status` observes event_drops and finds it, nothing ingested
     const rewrite = await changeDay("--rewrite", "2024-01-03")
     expect(rewrite.code, rewrite.stderr).toBe(0)
     expect(rewrite.stdout).toContain("rewrote data/events/2024-01-03.json: 2000 events of 2024-01-03 (seed 2)")
     expect(JSON.parse(fs.readFileSync(path.join(dir, "data", "events", "2024-01-03.json"), "utf8"))).toEqual(eventsOf("2024-01-03", 2))
-    await ingest("2024-01-03")
 
     const after = await status()
-    const updated = { type: "upstream-updated", upstream: "raw_events" }
-    expect(after.get("raw_events")).toMatchObject({ materialized: 14, stale: 0 })
+    expect(after.get("raw_events")).toMatchObject({ materialized: 14, stale: 1, staleText: "2024-01-03" })
+    expect(after.get("raw_events")!.staleReasons).toEqual([
+      expect.objectContaining({ reason: { type: "upstream-updated", upstream: "event_drops" }, partitions: "2024-01-03", count: 1 })
+    ])
     expect(after.get("daily_active_users")).toMatchObject({ materialized: 14, stale: 1, staleText: "2024-01-03" })
     expect(after.get("daily_active_users")!.staleReasons).toEqual([
-      expect.objectContaining({ reason: updated, partitions: "2024-01-03", count: 1, description: "upstream raw_events has new data" })
+      expect.objectContaining({ reason: { type: "upstream-stale", upstream: "raw_events" }, partitions: "2024-01-03", count: 1 })
     ])
     expect(after.get("weekly_retention")).toMatchObject({ materialized: 2, stale: 1, staleText: "2024-01-01" })
-    expect(after.get("weekly_retention")!.staleReasons).toEqual([
-      expect.objectContaining({ reason: updated, partitions: "2024-01-01", count: 1 })
-    ])
     const text = await strata("status")
-    expect(text.stdout).toContain("stale: 2024-01-03 (upstream raw_events has new data)")
+    expect(text.stdout).toContain("stale: 2024-01-03 (upstream event_drops has new data)")
 
-    // --stale-only over the two weeks: exactly one partition of each downstream asset is rebuilt
+    // --stale-only over the two weeks: exactly the day and the week are rebuilt
     const rebuild = await strata("materialize", "--select", "*", "--stale-only", "--partitions", "2024-01-01...2024-01-14", "--json")
     expect(rebuild.code, rebuild.stderr).toBe(0)
     const summary = JSON.parse(rebuild.stdout)
-    expect(summary.materialized).toEqual(["daily_active_users", "weekly_retention"])
-    expect(summary.skipped).toEqual([expect.objectContaining({ key: "raw_events", kind: "not-stale" })])
+    expect(summary.materialized).toEqual(["raw_events", "daily_active_users", "weekly_retention"])
     const shown = await strata("runs", "show", summary.runId, "--json")
     expect(shown.code, shown.stderr).toBe(0)
     const built = (JSON.parse(shown.stdout).events as Array<{ type: string; assetKey: string; partition: string }>)
       .filter((event) => event.type === "asset-materialized")
       .map((event) => [event.assetKey, event.partition])
-    expect(built).toEqual([["daily_active_users", "2024-01-03"], ["weekly_retention", "2024-01-01"]])
+    expect(built).toEqual([["raw_events", "2024-01-03"], ["daily_active_users", "2024-01-03"], ["weekly_retention", "2024-01-01"]])
     const users = new Set(eventsOf("2024-01-03", 2).map((event) => event.userId)).size
     expect(storage("daily_active_users", "2024-01-03")).toEqual([{ day: "2024-01-03", activeUsers: users }])
     expect(users).not.toBe(new Set(eventsOf("2024-01-03").map((event) => event.userId)).size)

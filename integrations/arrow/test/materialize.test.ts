@@ -158,6 +158,13 @@ describe("materializing assets stored by ArrowIO", () => {
       const built = yield* Materialize.materialize(project, { selection: "daily", partition: "2024-01-01...2024-01-07" })
       expect(built.status).toBe("succeeded")
       expect(fs.readdirSync(`${io.base}/daily`)).toHaveLength(7)
+      // each day's own version (its file's) is recorded per partition: 7 ranges, each the version of its file
+      const instance = yield* Instance.Instance
+      const versions = (yield* instance.partitionVersions!("daily"))!.segments
+      expect(versions.map((s) => [s.start, s.end])).toEqual(Array.from({ length: 7 }, (_, i) => [i, i + 1]))
+      for (const [i, segment] of versions.entries()) {
+        expect(segment.dataVersion).toBe(yield* fileVersion(io.path("daily", `2024-01-0${i + 1}`)))
+      }
       const week = yield* Materialize.materialize(project, { selection: "weekly", partition: "2024-01-01" })
       expect(week.status).toBe("succeeded")
       const expected = Array.from({ length: 7 }, (_, i) => `2024-01-0${i + 1}`)

@@ -20,7 +20,9 @@
  */
 import { randomUUID } from "node:crypto"
 import { Effect, Schema } from "effect"
-import type { BackfillRecord } from "./BackfillStore.ts"
+import type { Lease } from "./AutomationStore.ts"
+import type { BackfillRecord, BackfillStatus } from "./BackfillStore.ts"
+import * as BackfillLease from "./internal/backfillLease.ts"
 import * as DynamicPartitionStore from "./DynamicPartitionStore.ts"
 import * as ExecutionPlan from "./ExecutionPlan.ts"
 import { Instance } from "./Instance.ts"
@@ -176,7 +178,8 @@ export const assess = (
       failed = Ranges.union(failed, Ranges.intersection(reference.requested, current?.failed ?? Ranges.empty))
     }
     return {
-      assetKeys: executionPlan.steps.map((step) => step.key),
+      // sources are observed by each run, not backfilled
+      assetKeys: executionPlan.steps.filter((step) => step.stepKind !== "observe").map((step) => step.key),
       referenceKeys,
       space: reference.space,
       requested: reference.requested,
@@ -268,6 +271,27 @@ export const run = <R>(
     }
     const policy = parsePolicy(record.policy)
     if (policy instanceof BackfillError) return yield* policy
+    // the process running a backfill holds its lease: a second executor is refused, a dead one is detected
+    const refused = (lease: Lease) =>
+      new BackfillError({
+        backfillId,
+        message: `backfill ${backfillId} is being run by another process (${lease.holder}); cancel it or wait for it to end`
+      })
+    return yield* BackfillLease.withLease(instance, backfillId, now, refused, execute(project, record, policy, options))
+  })
+
+/** {@link run}'s body, holding the backfill's lease. */
+const execute = <R>(
+  project: Project<R>,
+  record: BackfillRecord,
+  policy: Policy,
+  options: Parameters<typeof run>[2]
+): Effect.Effect<Outcome, PlanError, R | Instance> =>
+  Effect.gen(function*() {
+    const instance = yield* Instance
+    const now = options?.now ?? Date.now
+    const store = instance.backfills
+    const backfillId = record.backfillId
     const request = { selection: record.selection, partitions: record.partitions, policy }
     const planned = yield* plan(project as Project<unknown>, instance, { ...request, now: now() })
     options?.onReport?.({ _tag: "planned", plan: planned })
@@ -328,3 +352,28 @@ export const create = (
       createdAt: request.now
     })
   })
+
+/**
+ * A backfill's status as read: `interrupted` for one recorded `running`
+ * whose executor is gone, else its
+ * recorded status. The process running a backfill holds the instance lease
+ * `backfill/<id>`, renewed every 10 s with a 30 s TTL; the executor is gone
+ * when that lease is free or expired (a stopped server, a crash), or held
+ * by a process of this host that no longer exists (a SIGKILL, seen at
+ * once). An interrupted backfill resumes like a failed one.
+ *
+ * @since 0.1.0
+ */
+export type ReadStatus = BackfillStatus | "interrupted"
+
+/**
+ * The {@link ReadStatus} of a backfill at `now` (one lease read for a
+ * running backfill).
+ *
+ * @since 0.1.0
+ */
+export const statusOf = (instance: InstanceShape, record: BackfillRecord, now: number): Effect.Effect<ReadStatus, InstanceError> => {
+  if (record.status !== "running") return Effect.succeed(record.status)
+  return Effect.map(BackfillLease.leaseOf(instance, record.backfillId), (lease) =>
+    BackfillLease.isHeld(lease, now) ? record.status : "interrupted")
+}

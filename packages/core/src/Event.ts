@@ -144,13 +144,31 @@ export interface AssetMaterialized extends StepBase {
   readonly codeVersion: string
   /** The data version of each upstream (data and `after` deps) read by this step. */
   readonly inputVersions: Readonly<Record<string, string>>
+  /**
+   * A step over several partitions whose I/O manager stores each on its own
+   * (`StoreResult.partitionVersions`): each partition's data version, as
+   * index ranges `[start, end, dataVersion]` (touching partitions with the
+   * same version share one range). `dataVersion` then covers them all.
+   */
+  readonly partitionDataVersions?: PartitionDataVersions | undefined
 }
 /** @since 0.1.0 */
 export interface AssetObserved extends StepBase {
   readonly type: "asset-observed"
   readonly metadata: Metadata
   readonly dataVersion: string
+  /** A partitioned source's observation: each partition's data version, as for `asset-materialized`. */
+  readonly partitionDataVersions?: PartitionDataVersions | undefined
 }
+
+/**
+ * Data versions per partition: sorted, disjoint index ranges
+ * `[start, end, dataVersion]` over the definition of the event's
+ * `partitionSet`.
+ *
+ * @since 0.1.0
+ */
+export type PartitionDataVersions = ReadonlyArray<readonly [number, number, string]>
 /**
  * The verdict of an asset check (`Check.make`) on one materialization.
  *
@@ -229,6 +247,10 @@ const step = {
   partitionSet: Schema.optional(Schema.UndefinedOr(PartitionSetSchema))
 }
 
+const partitionDataVersions = Schema.optional(
+  Schema.UndefinedOr(Schema.Array(Schema.Tuple([Schema.Number, Schema.Number, Schema.String])))
+)
+
 const makeMembers = <M extends Schema.Top, I extends Schema.Top>(metadata: M, inputVersions: I) => [
   Schema.Struct({ type: Schema.Literal("run-started"), ...base }),
   Schema.Struct({ type: Schema.Literal("run-succeeded"), ...base }),
@@ -261,9 +283,10 @@ const makeMembers = <M extends Schema.Top, I extends Schema.Top>(metadata: M, in
     metadata,
     dataVersion: Schema.String,
     codeVersion: Schema.String,
-    inputVersions
+    inputVersions,
+    partitionDataVersions
   }),
-  Schema.Struct({ type: Schema.Literal("asset-observed"), ...step, metadata, dataVersion: Schema.String }),
+  Schema.Struct({ type: Schema.Literal("asset-observed"), ...step, metadata, dataVersion: Schema.String, partitionDataVersions }),
   Schema.Struct({
     type: Schema.Literal("check-evaluated"),
     ...step,

@@ -42,7 +42,7 @@ import * as Ranges from "./partitions/Ranges.ts"
 import { checkResultRecord, materializationRecord, observationRecord, stepKey } from "./internal/instanceRules.ts"
 import type { PartitionVersionChange } from "./partitions/versions.ts"
 
-export { applyVersions, versionsDiff, versionsOfRows } from "./partitions/versions.ts"
+export { applyVersions, byIndex as partitionDataVersions, versionsDiff, versionsOfRows } from "./partitions/versions.ts"
 export type { PartitionVersionChange, PartitionVersionRow } from "./partitions/versions.ts"
 
 /**
@@ -244,7 +244,8 @@ export const fold = (events: ReadonlyArray<StoredEvent>): IndexDelta => {
             runId: event.runId,
             codeVersion: event.codeVersion,
             dataVersion: event.dataVersion,
-            inputVersions: event.inputVersions
+            inputVersions: event.inputVersions,
+            dataVersions: event.partitionDataVersions
           })
         }
         if (event.partition === undefined || event.partitionSet !== undefined) {
@@ -258,6 +259,20 @@ export const fold = (events: ReadonlyArray<StoredEvent>): IndexDelta => {
       case "asset-observed": {
         const record = observationRecord(event)
         observations.push(record)
+        if (event.partitionSet !== undefined) {
+          // a partitioned source: each observed partition's version (no code version: Strata does not build it)
+          partitionVersions.push({
+            assetKey: event.assetKey,
+            fingerprint: event.partitionSet.fingerprint,
+            ranges: event.partitionSet.ranges,
+            eventId: event.id,
+            runId: event.runId,
+            codeVersion: "",
+            dataVersion: event.dataVersion,
+            inputVersions: {},
+            dataVersions: event.partitionDataVersions
+          })
+        }
         if (event.partition === undefined) {
           const change = asset(event.assetKey)
           change.observation = record

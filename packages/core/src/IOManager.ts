@@ -66,6 +66,14 @@ export interface InputContext {
 export interface StoreResult {
   readonly metadata?: Metadata | undefined
   readonly dataVersion?: string | undefined
+  /**
+   * A store of several partitions (`context.partitions`) that wrote each on
+   * its own: each partition's data version, in `partitions.keys` order (the
+   * version a store of that partition alone would report). Recorded per
+   * partition, so that rebuilding one partition with the same data later
+   * leaves its downstream partitions fresh. Ignored unless there is one per key.
+   */
+  readonly partitionVersions?: ReadonlyArray<string> | undefined
 }
 
 /**

@@ -9,7 +9,7 @@
  *
  * @since 0.1.0
  */
-import { Cause, Effect, Exit } from "effect"
+import { Cause, Clock, Effect, Exit } from "effect"
 import type { AssetKey } from "./AssetKey.ts"
 import type { ErrorInfo } from "./Event.ts"
 import { errorInfo } from "./Event.ts"
@@ -19,7 +19,11 @@ import { Instance } from "./Instance.ts"
 import type { Project } from "./Project.ts"
 import * as RunCoordinator from "./RunCoordinator.ts"
 import * as Selection from "./Selection.ts"
+import * as DynamicPartitionStore from "./DynamicPartitionStore.ts"
+import { observedPartitions } from "./partitions/observedPartitions.ts"
+import type { PlanResolution } from "./partitions/planPartitions.ts"
 import type { Any as AnySource, Observation } from "./SourceAsset.ts"
+import { SourceError } from "./SourceAsset.ts"
 
 /**
  * The tag marking observation runs: `{ "strata/kind": "observe" }`.
@@ -60,6 +64,8 @@ export interface Options {
    * data versions are recorded.
    */
   readonly recordFailures?: boolean | undefined
+  /** The instant partition definitions are resolved at (ms since the epoch), for partitioned sources. Default: the clock's. */
+  readonly now?: number | undefined
 }
 
 /**
@@ -86,14 +92,18 @@ export const sources = <R>(
     )
     if (nodes.length === 0) return { runId: undefined, changed: [], unchanged: [], failed: [] }
     const records = yield* instance.assets(nodes.map((node) => node.key))
-    const found = yield* observeAll(nodes, records)
+    const dynamicKeys = nodes.some((node) => node.partitions !== undefined)
+      ? yield* DynamicPartitionStore.keysFor(project as Project<unknown>, instance)
+      : undefined
+    const now = options?.now ?? (yield* Clock.currentTimeMillis)
+    const found = yield* observeAll(nodes, records, { now, dynamicKeys })
     const record = new Set(found.changed.map((entry) => entry.key))
     if (options?.recordFailures === true) {
       for (const entry of found.failed) record.add(entry.key)
       for (const key of found.unchanged) if (records.get(key)?.failure !== undefined) record.add(key)
     }
     if (record.size === 0) return { runId: undefined, ...found }
-    const plan = ExecutionPlan.makeSync(project as Project<unknown>, { selection: "*", only: record, observeSources: false })
+    const plan = ExecutionPlan.makeSync(project as Project<unknown>, { selection: "*", only: record, observeSources: false, now, dynamicKeys })
     const run = yield* RunCoordinator.execute(project, { ...plan, selection: plan.steps.map((step) => step.key).join(", ") }, {
       runId: options?.runId,
       tags: runTags,
@@ -103,7 +113,7 @@ export const sources = <R>(
   })
 
 /** Observes each source, without recording anything, and sorts them by what was found. */
-const observeAll = (nodes: ReadonlyArray<AnySource>, records: ReadonlyMap<string, AssetRecord>) =>
+const observeAll = (nodes: ReadonlyArray<AnySource>, records: ReadonlyMap<string, AssetRecord>, resolution: PlanResolution) =>
   Effect.gen(function*() {
     const changed: Array<{ key: AssetKey; dataVersion: string; previous: string | undefined }> = []
     const unchanged: Array<AssetKey> = []
@@ -113,6 +123,12 @@ const observeAll = (nodes: ReadonlyArray<AnySource>, records: ReadonlyMap<string
       if (Exit.isFailure(exit)) {
         if (Cause.hasInterruptsOnly(exit.cause)) return yield* Effect.interrupt
         failed.push({ key: node.key, error: errorInfo(Cause.squash(exit.cause)) })
+        continue
+      }
+      // a partitioned source reporting a partition its definition lacks fails here, before anything is recorded
+      const observed = observedPartitions(node, resolution, exit.value.partitions)
+      if (observed instanceof SourceError) {
+        failed.push({ key: node.key, error: errorInfo(observed) })
         continue
       }
       const previous = records.get(node.key)?.observation?.dataVersion

@@ -489,6 +489,10 @@ const partitionFields = (project: Project<unknown>, plan: ExecutionPlan, planned
   // a check step's ranges are its asset's step's (the first step of that key); no search for any other step
   const step = planned.stepKind === "check" ? plan.steps.find((candidate) => candidate.key === key) : planned
   const node = project.get(key)
+  if (node?.kind === "source" && node.partitions !== undefined) {
+    // a partitioned source is observed whole, at the plan's instant (its observation names its partitions)
+    return { resolvedAt: plan.resolvedAt, ...(plan.dynamicKeys === undefined ? {} : { dynamicKeys: plan.dynamicKeys }) }
+  }
   if (step?.partitions === undefined || node?.partitions === undefined) return {}
   return {
     partitionSet: { fingerprint: Partitions.fingerprint(node.partitions), ranges: step.partitions },

@@ -20,6 +20,8 @@ import { makeSpec, NodeTypeId } from "./Asset.ts"
 import type { AssetKey } from "./AssetKey.ts"
 import { captureCallSite } from "./internal/location.ts"
 import type { Metadata, MetadataTooLarge } from "./Metadata.ts"
+import type { PartitionsDefinition } from "./Partitions.ts"
+import * as Partitions from "./Partitions.ts"
 import { limitObservation } from "./Metadata.ts"
 
 /**
@@ -28,8 +30,36 @@ import { limitObservation } from "./Metadata.ts"
  * @since 0.1.0
  */
 export interface Observation {
+  /** The whole source's version; for a partitioned source it changes when any partition's does ({@link partitionObservation}). */
   readonly dataVersion: string
   readonly metadata?: Metadata | undefined
+  /**
+   * A partitioned source: the data version of each partition observed, by
+   * partition key. Partitions whose version changed since the last
+   * observation make exactly the downstream partitions reading them stale.
+   */
+  readonly partitions?: Readonly<Record<string, string>> | undefined
+}
+
+/**
+ * A partitioned source's observation from its partitions' data versions:
+ * the whole source's `dataVersion` is a hash of them all, so that
+ * `strata observe` records the observation when any partition changed.
+ *
+ * @example
+ * ```ts
+ * import { SourceAsset } from "@strata/core"
+ * const observation = SourceAsset.partitionObservation({ "2024-01-01": "a1", "2024-01-02": "b7" })
+ * ```
+ * @since 0.1.0
+ */
+export const partitionObservation = (
+  partitions: Readonly<Record<string, string>>,
+  metadata?: Metadata
+): Observation => {
+  const hash = createHash("sha256")
+  for (const key of Object.keys(partitions).sort()) hash.update(`${key}\u0000${partitions[key]}\n`)
+  return { dataVersion: hash.digest("hex").slice(0, 16), partitions, ...(metadata === undefined ? {} : { metadata }) }
 }
 
 /**
@@ -59,7 +89,8 @@ export interface SourceAsset<A, E = never, R = never> extends Node<A, R> {
    * catalog of `strata dev`) can watch them and observe the source when one
    * changes. `SourceAsset.file` lists its file (a relative path resolved
    * against the working directory when read, as observing it does); sources
-   * made with {@link make} list none.
+   * made with {@link make} list their `files` (none by default); a path
+   * ending in `/*` stands for any file of its folder.
    *
    * @since 0.1.0
    */
@@ -103,6 +134,22 @@ export interface Options<A, E, R, E2, R2> {
   readonly owners?: ReadonlyArray<string> | undefined
   readonly description?: string | undefined
   readonly metadata?: Metadata | undefined
+  /**
+   * Partitions of an observable partitioned source (Dagster: an observable
+   * source asset with partitions): `observe` reports each partition's data
+   * version (`Observation.partitions`). Downstream assets with the same
+   * definition read it partition by partition (identity mapping), or through
+   * `partitionMappings`.
+   */
+  readonly partitions?: PartitionsDefinition | undefined
+  /**
+   * Local files the source reads, so that `strata dev` and the daemon watch
+   * them and observe the source when one changes: paths (relative ones are
+   * resolved against the working directory when read) or `URL`s; a path
+   * ending in `/*` stands for any file of that folder (a partitioned
+   * source's drops, one file per partition).
+   */
+  readonly files?: ReadonlyArray<string | URL> | undefined
 }
 
 /**
@@ -125,17 +172,24 @@ export const make = <A = void, E = never, R = never, E2 = never, R2 = never>(
   options: Options<A, E, R, E2, R2>
 ): SourceAsset<A, E | E2, R | R2> => {
   const site = captureCallSite(make)
-  return build(key, options, site) as SourceAsset<A, E | E2, R | R2>
+  const files = options.files?.map((file) => typeof file === "string" ? file : fileURLToPath(file))
+  return build(key, options, site, files === undefined ? undefined : () => files.map((file) => resolve(file))) as SourceAsset<
+    A,
+    E | E2,
+    R | R2
+  >
 }
 
 const build = (
   key: string,
   options: Options<unknown, unknown, unknown, unknown, unknown>,
   site: ReturnType<typeof captureCallSite>,
-  files: () => ReadonlyArray<string> = () => []
+  files: (() => ReadonlyArray<string>) | undefined = () => []
 ): Any => {
   const { spec } = makeSpec(key, "source", options, "", site)
+  if (options.partitions !== undefined) Partitions.validate(options.partitions, spec.key)
   const node = {
+    ...(options.partitions === undefined ? {} : { partitions: options.partitions }),
     [NodeTypeId]: NodeTypeId,
     kind: "source" as const,
     key: spec.key,
@@ -147,7 +201,7 @@ const build = (
     observe: limitObservation(spec.key, options.observe),
     load: options.load,
     get files() {
-      return files()
+      return files === undefined ? [] : files()
     }
   }
   return node as unknown as Any
@@ -158,7 +212,7 @@ const build = (
  *
  * @since 0.1.0
  */
-export interface FileOptions<A> extends Omit<Options<A, never, never, never, never>, "observe" | "load"> {
+export interface FileOptions<A> extends Omit<Options<A, never, never, never, never>, "observe" | "load" | "files" | "partitions"> {
   /** Turns the file's text into the value passed downstream. Default: the text itself. */
   readonly parse?: ((text: string, path: string) => A) | undefined
 }

@@ -282,8 +282,9 @@ export const partitions = (
   Instance
 > =>
   Effect.gen(function*() {
-    const partitioned = project.graph.nodes.filter((node) => node.partitions !== undefined && node.kind === "asset")
-    if (partitioned.length === 0) return []
+    // partitioned sources too: their observed partitions' versions make downstream partitions stale
+    const partitioned = project.graph.nodes.filter((node) => node.partitions !== undefined && node.kind !== "external")
+    if (!partitioned.some((node) => node.kind === "asset")) return []
     const { instance, records, selected } = yield* readSelected(project, options)
     const statuses = new Map<string, Status>(compute(project, records).map((s) => [s.key, s.status]))
     const versions = new Map<string, PartitionVersions | undefined>()

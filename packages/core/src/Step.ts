@@ -25,11 +25,14 @@ import { errorInfo } from "./Event.ts"
 import type { InputContext, IOManager, StoreResult } from "./IOManager.ts"
 import type { StepPartitions } from "./partitions/stepPartitions.ts"
 import * as StepInputs from "./partitions/stepInputs.ts"
+import * as PartitionVersions from "./partitions/versions.ts"
 import * as Metadata from "./Metadata.ts"
 import * as Output from "./Output.ts"
 import type { Project } from "./Project.ts"
 import * as RetryPolicy from "./RetryPolicy.ts"
 import type { Any as AnySource, Observation } from "./SourceAsset.ts"
+import { SourceError } from "./SourceAsset.ts"
+import { observedPartitions } from "./partitions/observedPartitions.ts"
 import type { StepRequest, StepResult } from "./StepRequest.ts"
 import * as Version from "./Version.ts"
 import { executeCheck } from "./internal/checks/evaluate.ts"
@@ -256,16 +259,23 @@ const observe = (
       Cause.hasInterruptsOnly(cause)
         ? Effect.interrupt
         : Effect.succeed(failed(environment, request, started, Cause.squash(cause), false)),
-    onSuccess: (observation) =>
-      Effect.succeed(succeeded(environment, request, started, {
+    onSuccess: (observation) => {
+      // a partitioned source reports its partitions' versions: the event carries them as ranges
+      const resolution = { now: request.resolvedAt ?? environment.now(), dynamicKeys: request.dynamicKeys }
+      const observed = observedPartitions(source, resolution, observation.partitions)
+      if (observed instanceof SourceError) return Effect.succeed(failed(environment, request, started, observed, false))
+      return Effect.succeed(succeeded(environment, request, started, {
         type: "asset-observed",
         runId: request.runId,
         timestamp: environment.now(),
         assetKey: request.assetKey,
-        partition: request.partitions[0],
+        // a partitioned source is observed whole (its partitions are in the event), not for the run's partition
+        partition: source.partitions === undefined ? request.partitions[0] : undefined,
+        ...observed,
         dataVersion: observation.dataVersion,
         metadata: observation.metadata ?? Metadata.empty
       }))
+    }
   })
 
 // The materialize path is built from Effect combinators rather than Effect.gen: a generator per step cost
@@ -307,7 +317,8 @@ const materialize = (
         metadata: stored.metadata,
         dataVersion: stored.dataVersion,
         codeVersion: Version.ofAsset(asset),
-        inputVersions
+        inputVersions,
+        ...(stored.partitionDataVersions === undefined ? {} : { partitionDataVersions: stored.partitionDataVersions })
       }))
     }
   })
@@ -397,7 +408,11 @@ const store = (services: Context.Context<never>, asset: AnyAsset, context: Asset
     (stored: StoreResult) => ({
       metadata: Metadata.merge(stored.metadata, output?.metadata),
       dataVersion: output?.dataVersion ?? stored.dataVersion ??
-        Version.hash(`${context.runId}\u0000${asset.key}\u0000${context.partition ?? ""}`)
+        Version.hash(`${context.runId}\u0000${asset.key}\u0000${context.partition ?? ""}`),
+      // a data version given by the compute function covers every partition of the step
+      partitionDataVersions: output?.dataVersion !== undefined || context.partitions === undefined || context.partitions.count < 2
+        ? undefined
+        : PartitionVersions.byIndex(context.partitions.ranges, stored.partitionVersions)
     })
   )
 }

@@ -1,3 +1,5 @@
+import { spawnSync } from "node:child_process"
+import { hostname } from "node:os"
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Fiber, Layer } from "effect"
 import { Asset, Backfill, InMemoryIO, Instance, Materialize, Partitions, Project } from "../src/index.ts"
@@ -134,6 +136,54 @@ describe("backfills", () => {
       expect(error._tag).toBe("@strata/core/BackfillError")
       const unknown = yield* Effect.flip(Backfill.run(project, "bf-nope"))
       expect(unknown.message).toContain("bf-nope does not exist")
+    }).pipe(Effect.provide(setup())))
+
+  it.effect("a running backfill whose executor is gone reads as interrupted, and resumes; a second executor is refused", () =>
+    Effect.gen(function*() {
+      const instance = yield* Instance.Instance
+      const started = yield* Deferred.make<void>()
+      let hang = true
+      const slow = Asset.make("slow", { partitions: daily }, () =>
+        hang ? Effect.andThen(Deferred.succeed(started, undefined), Effect.never) : Effect.succeed([1]))
+      const slowProject = Project.make({ assets: [slow] })
+      const record = yield* Backfill.create(slowProject, { selection: "slow", partitions: "2024-01-01...2024-01-02", policy: "per-partition", now })
+      const fiber = yield* Effect.forkChild(Backfill.run(slowProject, record.backfillId, { now: () => now }))
+      yield* Deferred.await(started)
+      const running = (yield* instance.backfills.get(record.backfillId))!
+      expect(yield* Backfill.statusOf(instance, running, now)).toBe("running")
+      // another process (or a second click) cannot run it at the same time
+      const second = yield* Effect.flip(Backfill.run(slowProject, record.backfillId, { now: () => now }))
+      expect(second.message).toContain(`backfill ${record.backfillId} is being run by another process (${hostname()}:${process.pid}:`)
+      // the executor stops (the server's scope closes): the record still says running, the read says interrupted
+      yield* Fiber.interrupt(fiber)
+      const left = (yield* instance.backfills.get(record.backfillId))!
+      expect(left.status).toBe("running")
+      expect(yield* Backfill.statusOf(instance, left, now)).toBe("interrupted")
+      hang = false
+      const resumed = yield* Backfill.run(slowProject, record.backfillId, { now: () => now })
+      expect(resumed.record.status).toBe("completed")
+      expect(yield* Backfill.statusOf(instance, resumed.record, now)).toBe("completed")
+    }).pipe(Effect.provide(setup())))
+
+  it.effect("an executor is gone when its lease expired, or at once when its process on this host no longer exists", () =>
+    Effect.gen(function*() {
+      const instance = yield* Instance.Instance
+      const record = yield* Backfill.create(project, { selection: "+users", partitions: "2024-01-01", policy: "per-partition", now })
+      const running = yield* instance.backfills.setStatus(record.backfillId, { status: "running", at: now })
+      // no lease at all (a server of an earlier version, or one that never took it): interrupted
+      expect(yield* Backfill.statusOf(instance, running, now)).toBe("interrupted")
+      // a process on another host: running until its lease expires (30 s without renewal)
+      yield* instance.automation.acquireLease({ name: `backfill/${record.backfillId}`, holder: "elsewhere:4242:abcd", now, ttlMs: 30_000 })
+      expect(yield* Backfill.statusOf(instance, running, now + 29_000)).toBe("running")
+      expect(yield* Backfill.statusOf(instance, running, now + 30_000)).toBe("interrupted")
+      // a process of this host that exited (SIGKILL): interrupted before its lease expires
+      const dead = spawnSync(process.execPath, ["-e", ""]).pid
+      yield* instance.automation.releaseLease(`backfill/${record.backfillId}`, "elsewhere:4242:abcd")
+      yield* instance.automation.acquireLease({ name: `backfill/${record.backfillId}`, holder: `${hostname()}:${dead}:abcd`, now, ttlMs: 30_000 })
+      expect(yield* Backfill.statusOf(instance, running, now + 1)).toBe("interrupted")
+      // and its lease is taken over by a resume
+      const resumed = yield* Backfill.run(project, record.backfillId, { now: () => now + 1 })
+      expect(resumed.record.status).toBe("completed")
     }).pipe(Effect.provide(setup())))
 
   it.effect("a partitioned step interrupted by a cancel leaves its partitions failed, not in progress", () =>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { Asset, InMemoryIO, Instance, Materialize, PartitionMapping, Partitions, Project, Staleness } from "../src/index.ts"
+import { Asset, InMemoryIO, Instance, Materialize, Observe, PartitionMapping, Partitions, Project, SourceAsset, Staleness } from "../src/index.ts"
 import { EventProjection } from "../src/spi.ts"
 
 const now = Date.parse("2024-02-01T12:00:00Z")
@@ -72,14 +72,11 @@ describe("per-partition staleness", () => {
       expect(status.weekly!.staleText).toBe("2024-01-01")
       expect(reasons(status.weekly!)).toEqual(["2024-01-01: upstream daily_users is stale"])
 
-      // rebuilding the stale day alone: data versions are per step, so its version differs from the 14-day step's
-      // and the week reading it is stale because of new data upstream (no longer because upstream is stale)
+      // rebuilding the stale day alone gives the same count as the 14-day step stored for it: data versions are
+      // per partition, so the day keeps its version and the week reading it is fresh again (the cascade stops)
       yield* run(project, "daily_users", "2024-01-03")
       status = byKey(yield* Staleness.partitions(project, { now }))
       expect(status.daily_users!.stale).toBe(0)
-      expect(reasons(status.weekly!)).toEqual(["2024-01-01: upstream daily_users has new data"])
-      yield* run(project, "weekly", "2024-01-01")
-      status = byKey(yield* Staleness.partitions(project, { now }))
       expect(status.weekly!).toMatchObject({ stale: 0, fresh: 2 })
     }).pipe(Effect.provide(Layer.mergeAll(InMemoryIO.layer, Instance.layerMemory))))
 
@@ -98,6 +95,70 @@ describe("per-partition staleness", () => {
       expect(reasons(status.weekly!)).toEqual(["2024-01-01: upstream daily_users is stale"])
       expect(Staleness.partitionReasonsAt(status.daily_users!, 3)).toEqual([{ type: "code-changed", from: "d1", to: "d2" }])
       expect(Staleness.partitionReasonsAt(status.daily_users!, 20)).toEqual([])
+    }).pipe(Effect.provide(Layer.mergeAll(InMemoryIO.layer, Instance.layerMemory))))
+
+  it.effect("data versions per partition: one day of a multi-day step rebuilt alone, same bytes then new ones", () =>
+    Effect.gen(function*() {
+      counts.clear()
+      const project = makeProject()
+      // one step over the whole week for each asset: each day is still recorded with its own data version
+      yield* run(project, "*", "2024-01-01...2024-01-07")
+      const instance = yield* Instance.Instance
+      const versions = (yield* instance.partitionVersions!("events"))!
+      expect(new Set(versions.segments.map((s) => s.eventId)).size).toBe(1)
+      expect(versions.segments.map((s) => [s.start, s.end])).toEqual(Array.from({ length: 7 }, (_, i) => [i, i + 1]))
+      // the same bytes for 2024-01-05, alone: nothing downstream becomes stale
+      yield* run(project, "events", "2024-01-05")
+      let status = byKey(yield* Staleness.partitions(project, { now }))
+      expect([status.daily_users!.stale, status.weekly!.stale]).toEqual([0, 0])
+      // other bytes for 2024-01-05: exactly that day downstream, and the week through the day
+      counts.set("2024-01-05", 9)
+      yield* run(project, "events", "2024-01-05")
+      status = byKey(yield* Staleness.partitions(project, { now }))
+      expect(reasons(status.daily_users!)).toEqual(["2024-01-05: upstream events has new data"])
+      expect(reasons(status.weekly!)).toEqual(["2024-01-01: upstream daily_users is stale"])
+    }).pipe(Effect.provide(Layer.mergeAll(InMemoryIO.layer, Instance.layerMemory))))
+
+  it.effect("an observable partitioned source: a changed partition makes exactly the partitions reading it stale", () =>
+    Effect.gen(function*() {
+      // what the source finds per day (a drop's hash); the test rewrites one
+      const drops = new Map(Array.from({ length: 14 }, (_, i) => [`2024-01-${String(i + 1).padStart(2, "0")}`, "v1"]))
+      const source = SourceAsset.make("drops", {
+        partitions: daily,
+        observe: Effect.sync(() => SourceAsset.partitionObservation(Object.fromEntries(drops)))
+      })
+      const ingested = Asset.make("ingested", { after: [source], partitions: daily }, (_, context) =>
+        Effect.succeed(perKey(context.partitions.keys, (day) => [{ day, version: drops.get(day) }])))
+      const weekly = Asset.make("weekly", {
+        deps: { ingested },
+        partitions: Partitions.weekly({ start: "2024-01-01" }),
+        partitionMappings: { ingested: PartitionMapping.timeWindow() }
+      }, ({ ingested }, context) => Effect.succeed(perKey(context.partitions.keys, () => ingested)))
+      const project = Project.make({ assets: [source, ingested, weekly] })
+      // the run observes the source first (one observation of all its partitions), then builds the 14 days
+      yield* run(project, "ingested,weekly", "2024-01-01...2024-01-14")
+      let status = byKey(yield* Staleness.partitions(project, { now }))
+      expect(Object.keys(status)).toEqual(["ingested", "weekly"])
+      expect(status.ingested!).toMatchObject({ stale: 0, fresh: 14 })
+      // nothing changed: observing records nothing
+      const same = yield* Observe.sources(project, { now })
+      expect(same, JSON.stringify(same)).toMatchObject({ changed: [], unchanged: ["drops"] })
+      // one day's drop rewritten: the observation finds it, exactly that day and its week are stale
+      drops.set("2024-01-10", "v2")
+      const observed = yield* Observe.sources(project, { now })
+      expect(observed.changed.map((c) => c.key)).toEqual(["drops"])
+      status = byKey(yield* Staleness.partitions(project, { now }))
+      expect(reasons(status.ingested!)).toEqual(["2024-01-10: upstream drops has new data"])
+      expect(reasons(status.weekly!)).toEqual(["2024-01-08: upstream ingested is stale"])
+      // a day the source does not report yet is missing for the day reading it
+      expect(status.ingested!.missingText).toBe("2024-01-15...2024-01-31")
+      const instance = yield* Instance.Instance
+      const versions = (yield* instance.partitionVersions!("drops"))!.segments
+      expect(versions.map((s) => [s.start, s.end, s.dataVersion])).toEqual([[0, 9, "v1"], [9, 10, "v2"], [10, 14, "v1"]])
+      // a key outside the definition is an observation failure naming the source and the key
+      drops.set("2023-12-31", "v1")
+      const bad = yield* Observe.sources(project, { now })
+      expect(bad.failed[0]!.error.message).toContain("source drops: observe reported partition \"2023-12-31\"")
     }).pipe(Effect.provide(Layer.mergeAll(InMemoryIO.layer, Instance.layerMemory))))
 
   it.effect("stale only: a run rebuilds exactly the stale and missing partitions, then skips the asset", () =>
@@ -145,6 +206,37 @@ describe("per-partition staleness", () => {
     const diff = EventProjection.versionsDiff(versions, EventProjection.applyVersions(versions, change([[11, 12]], 5, "z")))
     expect(diff.remove.map((s) => [s.start, s.end])).toEqual([[10, 12]])
     expect(diff.insert.map((s) => [s.start, s.end])).toEqual([[10, 11], [11, 12]])
+  })
+
+  it("versions per partition: a change carrying each partition's version splits segments only where versions differ", () => {
+    const change = (ranges: ReadonlyArray<readonly [number, number]>, eventId: number, dataVersions?: ReadonlyArray<readonly [number, number, string]>) => ({
+      assetKey: "a",
+      fingerprint: "f",
+      ranges,
+      eventId,
+      runId: `r${eventId}`,
+      codeVersion: "c",
+      dataVersion: `all-${eventId}`,
+      inputVersions: {},
+      dataVersions
+    })
+    // index order over [[0, 4], [6, 8]]: 0..3 then 6, 7
+    const perPartition = EventProjection.partitionDataVersions([[0, 4], [6, 8]], ["p", "p", "q", "p", "r", "r"])
+    expect(perPartition).toEqual([[0, 2, "p"], [2, 3, "q"], [3, 4, "p"], [6, 8, "r"]])
+    expect(EventProjection.partitionDataVersions([[0, 4]], ["p"])).toBeUndefined()
+    let versions = EventProjection.applyVersions(undefined, change([[0, 4], [6, 8]], 1, perPartition))
+    expect(versions.segments.map((s) => [s.start, s.end, s.dataVersion, s.changedAt])).toEqual([
+      [0, 2, "p", 1], [2, 3, "q", 1], [3, 4, "p", 1], [6, 8, "r", 1]
+    ])
+    // 2 and 7 again alone (as one-partition steps report): 2 with its old bytes keeps changedAt, 7 changed
+    versions = EventProjection.applyVersions(versions, { ...change([[2, 3]], 2), dataVersion: "q" })
+    versions = EventProjection.applyVersions(versions, { ...change([[7, 8]], 3), dataVersion: "s" })
+    expect(versions.segments.map((s) => [s.start, s.end, s.dataVersion, s.changedAt])).toEqual([
+      [0, 2, "p", 1], [2, 3, "q", 1], [3, 4, "p", 1], [6, 7, "r", 1], [7, 8, "s", 3]
+    ])
+    // versions given for part of the ranges: the rest has the change's own version
+    const partial = EventProjection.applyVersions(undefined, change([[0, 6]], 4, [[2, 3, "x"], [5, 9, "y"]]))
+    expect(partial.segments.map((s) => [s.start, s.end, s.dataVersion])).toEqual([[0, 2, "all-4"], [2, 3, "x"], [3, 5, "all-4"], [5, 6, "y"]])
   })
 
   it("a million daily partitions with 10,000 scattered stretches: stale and missing partitions from ranges", () => {

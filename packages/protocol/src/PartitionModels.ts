@@ -110,11 +110,13 @@ export const PartitionRanges = Schema.Struct({
 export type PartitionRanges = typeof PartitionRanges.Type
 
 /**
- * `requested` (recorded), `running`, then `completed`, `canceled` or `failed`.
+ * `requested` (recorded), `running`, then `completed`, `canceled` or `failed`;
+ * `interrupted` is read for a `running` backfill whose executor is gone (its
+ * server stopped): it resumes like a failed one.
  *
  * @since 0.2.0
  */
-export const BackfillStatus = Schema.Literals(["requested", "running", "completed", "canceled", "failed"])
+export const BackfillStatus = Schema.Literals(["requested", "running", "interrupted", "completed", "canceled", "failed"])
 
 /** @since 0.2.0 */
 export type BackfillStatus = typeof BackfillStatus.Type

@@ -4,6 +4,8 @@
  * observes them through the run coordinator (`Observe.sources`), so that a new
  * raw file turns its downstream stale without a click, and follows reloads.
  *
+ * A source's `folder/*` stands for any file of that folder.
+ *
  * Folders are watched, not files: writers often replace a file by writing a
  * new one and renaming it over the old one, which ends a watch on the old
  * inode; and a file that does not exist yet has no inode to watch, but its
@@ -93,6 +95,9 @@ export const watchSourceFiles = (
         }
         const keys = names.get(String(name))
         if (keys !== undefined) changed(keys)
+        // `folder/*`: any file of the folder (a partitioned source's drops)
+        const any = names.get("*")
+        if (any !== undefined) changed(any)
       })
       watcher.on("error", (error) => {
         onError(`stopped watching ${folder} for source changes: ${error.message}`)

@@ -57,15 +57,25 @@ type View = Effect.Success<ReturnType<typeof statesOf>>
 type ViewResult = { readonly _tag: "Success"; readonly success: View } | { readonly _tag: "Failure"; readonly failure: { readonly message: string } }
 
 const summary = (generation: Generation, runner: Runner, record: BackfillStore.BackfillRecord, now: number) =>
-  Effect.map(Effect.result(statesOf(generation, record, now)), (result) => summaryOf(runner, record, result))
+  Effect.flatMap(Effect.result(statesOf(generation, record, now)), (result) =>
+    Effect.map(readStatus(generation, record, now), (status) => summaryOf(runner, record, status, result)))
 
-const summaryOf = (runner: Runner, record: BackfillStore.BackfillRecord, result: ViewResult): PartitionModels.Backfill => ({
+/** The status as read: a `running` backfill whose executor is gone (a server stopped) is `interrupted` (see `Backfill.statusOf`). */
+const readStatus = (generation: Generation, record: BackfillStore.BackfillRecord, now: number) =>
+  Backfill.statusOf(generation.instance, record, now).pipe(Effect.mapError(storageError))
+
+const summaryOf = (
+  runner: Runner,
+  record: BackfillStore.BackfillRecord,
+  status: Backfill.ReadStatus,
+  result: ViewResult
+): PartitionModels.Backfill => ({
   backfillId: record.backfillId,
   selection: record.selection,
   partitions: record.partitions,
   policy: record.policy,
   assetKeys: record.assetKeys,
-  status: record.status,
+  status,
   createdAt: record.createdAt,
   updatedAt: record.updatedAt,
   runCount: record.runIds.length,
@@ -96,7 +106,7 @@ export const detail = (generation: Generation, runner: Runner, backfillId: strin
     const now = yield* Clock.currentTimeMillis
     const record = yield* find(generation, backfillId)
     const result = yield* Effect.result(statesOf(generation, record, now))
-    const backfill = summaryOf(runner, record, result)
+    const backfill = summaryOf(runner, record, yield* readStatus(generation, record, now), result)
     const view = result._tag === "Success" ? { _tag: "Some" as const, value: result.success } : { _tag: "None" as const }
     const offset = query.offset ?? 0
     const segments = view._tag === "Some"

@@ -14,7 +14,8 @@ import { schemaChangeOf } from "./schemaCheck.ts"
 /**
  * A step over several partitions (a single-run backfill) stores one table per
  * partition: its value is an object with exactly one table per partition key,
- * each written to its partition's file. The data version covers them all.
+ * each written to its partition's file. The data version covers them all;
+ * each partition's own is reported too (`partitionVersions`).
  */
 export const rangeWriter = (write: ArrowIOShape["write"]) =>
 (
@@ -42,6 +43,10 @@ export const rangeWriter = (write: ArrowIOShape["write"]) =>
       )),
     (results): IOManager.StoreResult => ({
       dataVersion: Version.hash(results.map((result, i) => `${keys[i]}=${result.dataVersion ?? ""}`).join("\n")),
+      // each partition's own version, recorded per partition (a rebuild of one day alone compares with it)
+      partitionVersions: results.every((result) => result.dataVersion !== undefined)
+        ? results.map((result) => result.dataVersion!)
+        : undefined,
       // the first partition's metadata, with the totals of the range
       metadata: {
         ...(results[0]?.metadata ?? {}),

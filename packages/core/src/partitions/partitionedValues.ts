@@ -51,10 +51,21 @@ export const combine = (keys: ReadonlyArray<string>, values: ReadonlyArray<unkno
   return out
 }
 
+/** Each store's data version, when every one reported one. */
+export const eachVersion = (results: ReadonlyArray<StoreResult>): Array<string> | undefined => {
+  const out: Array<string> = []
+  for (const result of results) {
+    if (result.dataVersion === undefined) return undefined
+    out.push(result.dataVersion)
+  }
+  return out
+}
+
 /**
  * An I/O manager that stores and loads one partition at a time, made
  * partition-aware: a step over several partitions stores each entry of its
- * object under its own partition (the data version covers them all), and an
+ * object under its own partition (the data version covers them all, and each
+ * partition's own is reported in `partitionVersions`), and an
  * input over several partitions loads each and {@link combine}s them.
  */
 export const partitionAware = <M extends IOManager<any>>(manager: M): M => ({
@@ -67,7 +78,8 @@ export const partitionAware = <M extends IOManager<any>>(manager: M): M => ({
       Effect.forEach(entries, ([partition, entry]) => manager.store({ ...context, partition, partitions: undefined }, entry)),
       (results): StoreResult => ({
         dataVersion: Version.hash(results.map((r, i) => `${entries[i]![0]}=${r.dataVersion ?? ""}`).join("\n")),
-        metadata: { partitions: results.length, ...(results[0]?.metadata ?? {}) }
+        metadata: { partitions: results.length, ...(results[0]?.metadata ?? {}) },
+        partitionVersions: eachVersion(results)
       })
     )
   },

@@ -44,6 +44,12 @@ export const stepPartitions = (
   let reference: { space: Partitions.Space; ranges: Ranges } | undefined
   for (const step of steps) {
     const node = project.get(step.key)!
+    // a partitioned source is observed whole: its observation reports the partitions it finds
+    if (node.kind === "source") {
+      // its step resolves the definition at the plan's instant
+      if (node.partitions !== undefined) any = true
+      continue
+    }
     const space = spaceOf(node, resolution)
     if (space === undefined) continue
     any = true

@@ -16,7 +16,9 @@
  *   `upstream-missing`), transitively; for an unpartitioned upstream, the
  *   upstream's own status.
  * A partition never materialized (or recorded under another definition) is
- * missing. Assets are visited in topological order; each step is linear in
+ * missing. A partitioned source's partitions are its observed versions
+ * (`changedAt` moves only for partitions whose version changed); a partition
+ * it never reported is missing for the partitions reading it. Assets are visited in topological order; each step is linear in
  * segments and ranges. Mappings other than identity find the downstream
  * partitions that read a set by bisection over ranges (logarithmic per piece).
  */
@@ -256,12 +258,17 @@ export const compute = (project: Project<unknown>, input: StalenessInput): Map<s
   const computed = new Map<string, Computed>()
   const result = new Map<string, PartitionStaleness>()
   for (const node of project.graph.nodes) {
-    if (node.partitions === undefined || node.kind !== "asset") continue
+    if (node.partitions === undefined || (node.kind !== "asset" && node.kind !== "source")) continue
     const space = Partitions.resolve(node.partitions, input.resolution)
     const versions = input.versions.get(node.key)
     const current = versions !== undefined && versions.fingerprint === Partitions.fingerprint(node.partitions) ? versions.segments : []
     const materialized = Ranges.intersection(Ranges.normalize(current.map((s): Ranges.Range => [s.start, s.end])), space.all)
     const missing = Ranges.difference(space.all, materialized)
+    if (node.kind === "source") {
+      // a partitioned source: its observed partitions' versions (never stale; a partition never observed is missing)
+      computed.set(node.key, { space, segments: current, stale: Ranges.empty, missing })
+      continue
+    }
     const book = reasonsOf(project, node, space, current, materialized, computed, input)
     const reasons: Array<PartitionReasonRanges> = []
     let stale: Ranges.Ranges = Ranges.empty

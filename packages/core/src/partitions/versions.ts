@@ -4,7 +4,11 @@
  * materialization overwrites the parts of the segments it covers; a part
  * whose data version did not change keeps the event at which its data last
  * changed (`changedAt`), so that an identical rebuild stops the staleness
- * cascade. Linear in the number of segments; nothing is enumerated.
+ * cascade. A materialization may carry a data version per partition
+ * (`dataVersions`, from an I/O manager storing each partition on its own):
+ * each partition is then compared with its own, and segments split where
+ * versions differ; touching partitions with equal versions stay one segment.
+ * Linear in the number of segments and version ranges; nothing is enumerated.
  */
 import type { PartitionVersion, PartitionVersions } from "../Instance.ts"
 import type * as Ranges from "./Ranges.ts"
@@ -23,25 +27,62 @@ export interface PartitionVersionChange {
   readonly codeVersion: string
   readonly dataVersion: string
   readonly inputVersions: Readonly<Record<string, string>>
+  /**
+   * Each partition's own data version, as sorted, disjoint index ranges
+   * `[start, end, dataVersion]`; partitions of `ranges` outside them have
+   * `dataVersion`.
+   */
+  readonly dataVersions?: ReadonlyArray<readonly [number, number, string]> | undefined
 }
 
-const stamp = (change: PartitionVersionChange, start: number, end: number, changedAt: number): PartitionVersion => ({
+const stamp = (change: PartitionVersionChange, start: number, end: number, dataVersion: string, changedAt: number): PartitionVersion => ({
   start,
   end,
   eventId: change.eventId,
   changedAt,
   runId: change.runId,
   codeVersion: change.codeVersion,
-  dataVersion: change.dataVersion,
+  dataVersion,
   inputVersions: change.inputVersions
 })
 
-/** Joins touching segments written by the same event with the same `changedAt`. */
+/**
+ * The change's ranges cut where its per-partition data versions change:
+ * `[start, end, dataVersion]`, in order.
+ */
+export const pieces = (change: PartitionVersionChange): Array<readonly [number, number, string]> => {
+  const versions = change.dataVersions
+  if (versions === undefined || versions.length === 0) return change.ranges.map(([s, e]) => [s, e, change.dataVersion] as const)
+  const out: Array<readonly [number, number, string]> = []
+  let v = 0
+  for (const [rs, re] of change.ranges) {
+    let cursor = rs
+    while (v < versions.length && versions[v]![1] <= cursor) v++
+    while (cursor < re) {
+      const next = versions[v]
+      if (next === undefined || next[0] >= re) {
+        out.push([cursor, re, change.dataVersion])
+        break
+      }
+      if (next[0] > cursor) out.push([cursor, next[0], change.dataVersion])
+      const to = Math.min(next[1], re)
+      out.push([Math.max(next[0], cursor), to, next[2]])
+      cursor = to
+      if (next[1] <= re) v++
+    }
+  }
+  return out
+}
+
+/** Joins touching segments written by the same event with the same `changedAt` and data version. */
 const coalesce = (segments: ReadonlyArray<PartitionVersion>): Array<PartitionVersion> => {
   const out: Array<PartitionVersion> = []
   for (const segment of segments) {
     const last = out[out.length - 1]
-    if (last !== undefined && last.end === segment.start && last.eventId === segment.eventId && last.changedAt === segment.changedAt) {
+    if (
+      last !== undefined && last.end === segment.start && last.eventId === segment.eventId &&
+      last.changedAt === segment.changedAt && last.dataVersion === segment.dataVersion
+    ) {
       out[out.length - 1] = { ...last, end: segment.end }
     } else out.push(segment)
   }
@@ -58,16 +99,16 @@ export const applyVersions = (current: PartitionVersions | undefined, change: Pa
   const old = current !== undefined && current.fingerprint === change.fingerprint ? [...current.segments] : []
   const out: Array<PartitionVersion> = []
   let i = 0
-  for (const [rs, re] of change.ranges) {
+  for (const [rs, re, version] of pieces(change)) {
     while (i < old.length && old[i]!.end <= rs) out.push(old[i++]!)
     let cursor = rs
     while (i < old.length && old[i]!.start < re) {
       const segment = old[i]!
       if (segment.start < rs) out.push({ ...segment, end: rs })
-      if (segment.start > cursor) out.push(stamp(change, cursor, segment.start, change.eventId))
+      if (segment.start > cursor) out.push(stamp(change, cursor, segment.start, version, change.eventId))
       const from = Math.max(segment.start, rs)
       const to = Math.min(segment.end, re)
-      out.push(stamp(change, from, to, segment.dataVersion === change.dataVersion ? segment.changedAt : change.eventId))
+      out.push(stamp(change, from, to, version, segment.dataVersion === version ? segment.changedAt : change.eventId))
       cursor = to
       if (segment.end > re) {
         old[i] = { ...segment, start: re }
@@ -75,7 +116,7 @@ export const applyVersions = (current: PartitionVersions | undefined, change: Pa
       }
       i++
     }
-    if (cursor < re) out.push(stamp(change, cursor, re, change.eventId))
+    if (cursor < re) out.push(stamp(change, cursor, re, version, change.eventId))
   }
   while (i < old.length) out.push(old[i++]!)
   return { assetKey: change.assetKey, fingerprint: change.fingerprint, segments: coalesce(out) }
@@ -153,4 +194,33 @@ export const versionsDiff = (
     remove: before.segments.filter((segment) => !kept.has(segmentKey(segment))),
     insert: after.segments.filter((segment) => !had.has(segmentKey(segment)))
   }
+}
+
+/**
+ * Per-partition data versions given in index order over `ranges` (one per
+ * partition, as `StoreResult.partitionVersions`), as `[start, end, version]`
+ * ranges: touching partitions with the same version share one. `undefined`
+ * when there is not exactly one version per partition.
+ *
+ * @since 0.1.0
+ */
+export const byIndex = (
+  ranges: Ranges.Ranges,
+  versions: ReadonlyArray<string> | undefined
+): Array<readonly [number, number, string]> | undefined => {
+  if (versions === undefined) return undefined
+  let total = 0
+  for (const [s, e] of ranges) total += e - s
+  if (total !== versions.length) return undefined
+  const out: Array<[number, number, string]> = []
+  let k = 0
+  for (const [s, e] of ranges) {
+    for (let index = s; index < e; index++) {
+      const version = versions[k++]!
+      const last = out[out.length - 1]
+      if (last !== undefined && last[1] === index && last[2] === version) last[1] = index + 1
+      else out.push([index, index + 1, version])
+    }
+  }
+  return out
 }

@@ -117,5 +117,54 @@ export const partitionStatusConformance = (test: ConformanceTest, supported: boo
         yield* instance.wipeAssets(["days"])
         expect(yield* versionsOf()).toBeUndefined()
       }))
+
+    test("partition versions per partition: a multi-partition materialization keeps each partition's data version", (instance) =>
+      Effect.gen(function*() {
+        const [r1, r2, r3] = [freshRunId("pd1"), freshRunId("pd2"), freshRunId("pd3")]
+        for (const r of [r1, r2, r3]) yield* instance.createRun(newRun(r))
+        const versionsOf = () => instance.partitionVersions!("days")
+        // one step over 0..1,000: the same bytes for most days, other bytes for 3 and 500..502
+        const perPartition: ReadonlyArray<readonly [number, number, string]> = [[0, 3, "d"], [3, 4, "e"], [4, 500, "d"], [500, 502, "f"], [502, 1_000, "d"]]
+        yield* instance.appendEvents([{ ...done(r1, "days", [[0, 1_000]], undefined, "all"), partitionDataVersions: perPartition } as StrataEvent])
+        const first = (yield* versionsOf())!.segments
+        expect(first.map((s) => [s.start, s.end, s.dataVersion])).toEqual(perPartition)
+        const eventId = first[0]!.eventId
+        // day 3 rebuilt alone with its bytes: its data did not change; day 501 rebuilt with new bytes
+        yield* instance.appendEvents([done(r2, "days", [[3, 4]], undefined, "e")])
+        yield* instance.appendEvents([done(r3, "days", [[501, 502]], undefined, "g")])
+        const shape = (yield* versionsOf())!.segments.map((s) => [s.start, s.end, s.runId, s.dataVersion, s.changedAt === eventId])
+        expect(shape).toEqual([
+          [0, 3, r1, "d", true],
+          [3, 4, r2, "e", true],
+          [4, 500, r1, "d", true],
+          [500, 501, r1, "f", true],
+          [501, 502, r3, "g", false],
+          [502, 1_000, r1, "d", true]
+        ])
+      }))
+
+    test("partition versions of a partitioned source: an observation records each partition's version", (instance) =>
+      Effect.gen(function*() {
+        const [r1, r2] = [freshRunId("po1"), freshRunId("po2")]
+        for (const r of [r1, r2]) yield* instance.createRun(newRun(r))
+        const observed = (runId: string, dataVersion: string, versions: ReadonlyArray<readonly [number, number, string]>): StrataEvent => ({
+          type: "asset-observed",
+          runId,
+          timestamp: Date.now(),
+          assetKey: "drops",
+          metadata: {},
+          dataVersion,
+          partitionSet: set([[0, 10]]),
+          partitionDataVersions: versions
+        })
+        yield* instance.appendEvents([observed(r1, "all-1", [[0, 10, "a"]])])
+        const eventId = (yield* instance.partitionVersions!("drops"))!.segments[0]!.eventId
+        // the next observation finds partition 4 changed: only it gets a new changedAt
+        yield* instance.appendEvents([observed(r2, "all-2", [[0, 4, "a"], [4, 5, "b"], [5, 10, "a"]])])
+        const shape = (yield* instance.partitionVersions!("drops"))!.segments.map((s) => [s.start, s.end, s.dataVersion, s.changedAt === eventId])
+        expect(shape).toEqual([[0, 4, "a", true], [4, 5, "b", false], [5, 10, "a", true]])
+        // the source's own record is its latest observation
+        expect((yield* instance.assets(["drops"])).get("drops")!.observation?.dataVersion).toBe("all-2")
+      }))
   })
 }
