@@ -185,6 +185,24 @@ interface MutableRunChange {
   ended?: RunChange["ended"]
 }
 
+/** The partition versions a materialization or an observation of a partitioned step records. */
+const versionChange = (
+  event: StoredEvent & { readonly assetKey: string; readonly dataVersion: string; readonly partitionDataVersions?: PartitionVersionChange["dataVersions"] },
+  partitionSet: PartitionSet,
+  codeVersion: string,
+  inputVersions: Readonly<Record<string, string>>
+): PartitionVersionChange => ({
+  assetKey: event.assetKey,
+  fingerprint: partitionSet.fingerprint,
+  ranges: partitionSet.ranges,
+  eventId: event.id,
+  runId: event.runId,
+  codeVersion,
+  dataVersion: event.dataVersion,
+  inputVersions,
+  dataVersions: event.partitionDataVersions
+})
+
 /**
  * Folds a batch of stored events (with their ids) into the changes it makes.
  *
@@ -236,17 +254,7 @@ export const fold = (events: ReadonlyArray<StoredEvent>): IndexDelta => {
         materializations.push(record)
         status(event, "materialized")
         if (event.partitionSet !== undefined) {
-          partitionVersions.push({
-            assetKey: event.assetKey,
-            fingerprint: event.partitionSet.fingerprint,
-            ranges: event.partitionSet.ranges,
-            eventId: event.id,
-            runId: event.runId,
-            codeVersion: event.codeVersion,
-            dataVersion: event.dataVersion,
-            inputVersions: event.inputVersions,
-            dataVersions: event.partitionDataVersions
-          })
+          partitionVersions.push(versionChange(event, event.partitionSet, event.codeVersion, event.inputVersions))
         }
         if (event.partition === undefined || event.partitionSet !== undefined) {
           const change = asset(event.assetKey)
@@ -261,17 +269,7 @@ export const fold = (events: ReadonlyArray<StoredEvent>): IndexDelta => {
         observations.push(record)
         if (event.partitionSet !== undefined) {
           // a partitioned source: each observed partition's version (no code version: Strata does not build it)
-          partitionVersions.push({
-            assetKey: event.assetKey,
-            fingerprint: event.partitionSet.fingerprint,
-            ranges: event.partitionSet.ranges,
-            eventId: event.id,
-            runId: event.runId,
-            codeVersion: "",
-            dataVersion: event.dataVersion,
-            inputVersions: {},
-            dataVersions: event.partitionDataVersions
-          })
+          partitionVersions.push(versionChange(event, event.partitionSet, "", {}))
         }
         if (event.partition === undefined) {
           const change = asset(event.assetKey)
