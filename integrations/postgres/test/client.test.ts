@@ -1,5 +1,5 @@
 import { assert, describe, expect, it, layer } from "@effect/vitest"
-import { ConfigProvider, Effect, Exit, Fiber, Layer, Redacted } from "effect"
+import { ConfigProvider, Deferred, Effect, Exit, Fiber, Layer, Redacted } from "effect"
 import { PgClient, PgError, serverInfo } from "../src/index.ts"
 import { reasonOf } from "../src/PgError.ts"
 import { clientLayer, TestDb } from "./support.ts"
@@ -132,17 +132,22 @@ layer(clientLayer, { timeout: 30_000, excludeTestServices: true })("PgClient", (
       const client = yield* PgClient
       yield* client.query("create table accounts (id int primary key, balance int)")
       yield* client.query("insert into accounts values (1, 0), (2, 0)")
-      const transfer = (first: number, second: number) =>
+      // each transaction locks its first row, then waits until the other holds its own before reaching for it:
+      // a deadlock whatever the machine's load (a 200 ms pause let one finish first at load 24)
+      const aLocked = yield* Deferred.make<void>()
+      const bLocked = yield* Deferred.make<void>()
+      const transfer = (first: number, second: number, mine: Deferred.Deferred<void>, theirs: Deferred.Deferred<void>) =>
         client.transaction((connection) =>
           Effect.gen(function*() {
             yield* connection.query("set local deadlock_timeout = '100ms'")
             yield* connection.query("update accounts set balance = balance + 1 where id = $1", [first])
-            yield* Effect.sleep(200)
+            yield* Deferred.succeed(mine, undefined)
+            yield* Deferred.await(theirs)
             yield* connection.query("update accounts set balance = balance + 1 where id = $1", [second])
           })
         )
-      const a = yield* Effect.forkChild(Effect.exit(transfer(1, 2)))
-      const b = yield* Effect.forkChild(Effect.exit(transfer(2, 1)))
+      const a = yield* Effect.forkChild(Effect.exit(transfer(1, 2, aLocked, bLocked)))
+      const b = yield* Effect.forkChild(Effect.exit(transfer(2, 1, bLocked, aLocked)))
       const exits = [yield* Fiber.join(a), yield* Fiber.join(b)]
       const failed = exits.filter(Exit.isFailure)
       expect(failed).toHaveLength(1)
