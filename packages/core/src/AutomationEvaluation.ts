@@ -314,8 +314,9 @@ export const evaluate = (input: Input): Output => {
   for (const { key, condition, readsCron, partitioned } of entries) {
     const subject = context.facts(key)
     const facts = partitioned ? context.partitions?.(key) : undefined
-    // a partitioned asset's outcome is a set of partitions, decided first (no explanation built) like `holds`
-    const evaluated = facts === undefined ? undefined : PartitionSets.evaluate(condition, subject, facts, context, false)
+    // a partitioned asset's outcome is a set of partitions: decided without its explanation (like `holds`)
+    // unless everything is explained anyway (no previous outcomes)
+    const evaluated = facts === undefined ? undefined : PartitionSets.evaluate(condition, subject, facts, context, previous === undefined)
     const value = evaluated === undefined ? AutomationCondition.holds(condition, subject, context) : evaluated.set.length > 0
     const isRequested = value && input.disabled?.has(key) !== true
     outcomes.set(key, value)
@@ -323,6 +324,8 @@ export const evaluate = (input: Input): Output => {
       // explained before `key` joins `requested`: `newlyRequested` of the subject reads the same as when decided
       const result = facts === undefined
         ? AutomationCondition.evaluate(condition, subject, context)
+        : previous === undefined
+        ? evaluated!.result
         : PartitionSets.evaluate(condition, subject, facts, context, true).result
       evaluations.push({ assetKey: key, requested: isRequested, result })
     }
