@@ -314,14 +314,19 @@ export const evaluate = (input: Input): Output => {
   for (const { key, condition, readsCron, partitioned } of entries) {
     const subject = context.facts(key)
     const facts = partitioned ? context.partitions?.(key) : undefined
-    // a partitioned asset's outcome is a set of partitions, explained as it is computed
-    const evaluated = facts === undefined ? undefined : PartitionSets.evaluate(condition, subject, facts, context)
+    // a partitioned asset's outcome is a set of partitions: decided without its explanation (like `holds`)
+    // unless everything is explained anyway (no previous outcomes)
+    const evaluated = facts === undefined ? undefined : PartitionSets.evaluate(condition, subject, facts, context, previous === undefined)
     const value = evaluated === undefined ? AutomationCondition.holds(condition, subject, context) : evaluated.set.length > 0
     const isRequested = value && input.disabled?.has(key) !== true
     outcomes.set(key, value)
     if (previous === undefined || value || previous.get(key) !== value) {
-      // explained before `key` joins `requested`: `newlyRequested` of the subject reads the same as in `holds`
-      const result = evaluated?.result ?? AutomationCondition.evaluate(condition, subject, context)
+      // explained before `key` joins `requested`: `newlyRequested` of the subject reads the same as when decided
+      const result = facts === undefined
+        ? AutomationCondition.evaluate(condition, subject, context)
+        : previous === undefined
+        ? evaluated!.result
+        : PartitionSets.evaluate(condition, subject, facts, context, true).result
       evaluations.push({ assetKey: key, requested: isRequested, result })
     }
     if (isRequested) requested.add(key)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { Asset, InMemoryIO, Instance, Materialize, Observe, PartitionMapping, Partitions, Project, SourceAsset, Staleness } from "../src/index.ts"
+import { Asset, AutomationEvaluation, InMemoryIO, Instance, Materialize, Observe, PartitionMapping, Partitions, Project, SourceAsset, Staleness } from "../src/index.ts"
 import { EventProjection } from "../src/spi.ts"
 
 const now = Date.parse("2024-02-01T12:00:00Z")
@@ -274,5 +274,30 @@ describe("per-partition staleness", () => {
     expect(users_.staleRanges).toHaveLength(1_000)
     expect(users_.missing).toBe(space.size - 900_000)
     expect(users_.reasons.map((r) => r.reason)).toEqual([{ type: "upstream-updated", upstream: "events" }])
+  })
+  it("only some assets (closed under ancestors): the same staleness for them, nothing computed for the others", () => {
+    const events = Asset.make("events", { partitions: daily, codeVersion: "e1" }, () => Effect.succeed(1))
+    const users = Asset.make("users", { deps: { events }, partitions: daily, codeVersion: "u1" }, () => Effect.succeed(1))
+    const other = Asset.make("other", { partitions: daily, codeVersion: "o1" }, () => Effect.succeed(1))
+    const project = Project.make({ assets: [events, users, other] })
+    const fingerprint = Partitions.fingerprint(daily)
+    const base = { fingerprint, runId: "r", codeVersion: "u1", inputVersions: {}, dataVersion: "d" }
+    const versions = new Map([
+      ["events", EventProjection.applyVersions(undefined, { ...base, codeVersion: "e1", assetKey: "events", ranges: [[0, 10]], eventId: 3 })],
+      // users built days 0-4 before events' event 3 (stale), days 5-9 after it; other's code changed
+      ["users", EventProjection.applyVersions(
+        EventProjection.applyVersions(undefined, { ...base, assetKey: "users", ranges: [[0, 5]], eventId: 2 }),
+        { ...base, assetKey: "users", ranges: [[5, 10]], eventId: 4 }
+      )],
+      ["other", EventProjection.applyVersions(undefined, { ...base, codeVersion: "o0", assetKey: "other", ranges: [[0, 31]], eventId: 1 })]
+    ])
+    const input = { versions, records: new Map(), assetStatus: () => undefined, resolution: { now } }
+    const all = Staleness.computePartitions(project, input)
+    const only = Staleness.computePartitions(project, { ...input, only: AutomationEvaluation.ancestors(project, ["users"]) })
+    expect([...only.keys()]).toEqual(["events", "users"])
+    expect(only.get("events")).toEqual(all.get("events"))
+    expect(only.get("users")).toEqual(all.get("users"))
+    expect(all.get("users")!.staleText).toBe("2024-01-01...2024-01-05")
+    expect(all.get("other")!.stale).toBe(31)
   })
 })

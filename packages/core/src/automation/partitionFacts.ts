@@ -32,7 +32,8 @@ export interface PartitionInput {
 
 /**
  * Reads the partition versions of the partitioned assets among `only` (all
- * when undefined), the dynamic keys, and computes their staleness.
+ * when undefined), the dynamic keys, and computes the staleness of those
+ * assets only (`only` is closed under ancestors, so nothing they read is left out).
  *
  * @since 0.1.0
  */
@@ -61,7 +62,9 @@ export const readPartitionInput = (
       versions,
       records: options.records,
       assetStatus: (key) => options.statuses.get(key)?.status,
-      resolution
+      resolution,
+      // only the candidates and their ancestors: nothing else is evaluated
+      only: options.only
     })
     const runs = new Map<string, Array<string | undefined>>()
     for (const run of options.runs) {

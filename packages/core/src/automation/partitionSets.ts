@@ -57,7 +57,8 @@ export interface PartitionFacts {
 }
 
 /**
- * A set of partitions and its explanation.
+ * A set of partitions and its explanation (a placeholder when the evaluation
+ * only decides: `explain` false).
  *
  * @since 0.1.0
  */
@@ -66,7 +67,18 @@ export interface Evaluated {
   readonly result: Result
 }
 
-const node = (label: string, set: Ranges.Ranges, facts: PartitionFacts, children?: ReadonlyArray<Result>): Evaluated => ({
+/** The result of an evaluation that only decides: no labels, counts nor selections are built. */
+const UNEXPLAINED: Result = { label: "", value: false }
+
+const nodeOf = (
+  explain: boolean,
+  label: () => string,
+  set: Ranges.Ranges,
+  facts: PartitionFacts,
+  children?: ReadonlyArray<Result>
+): Evaluated => explain ? explained(label(), set, facts, children) : { set, result: UNEXPLAINED }
+
+const explained = (label: string, set: Ranges.Ranges, facts: PartitionFacts, children?: ReadonlyArray<Result>): Evaluated => ({
   set,
   result: {
     label,
@@ -144,60 +156,64 @@ const holdsHasNewData = (condition: Condition): boolean => {
 const combine = (
   condition: Extract<Condition, { _tag: "And" | "Or" | "Not" }>,
   facts: PartitionFacts,
+  explain: boolean,
   each: (child: Condition) => Evaluated
 ): Evaluated => {
   if (condition._tag === "Not") {
     const child = each(condition.condition)
-    return node("not", Ranges.difference(facts.space.all, child.set), facts, [child.result])
+    return nodeOf(explain, () => "not", Ranges.difference(facts.space.all, child.set), facts, [child.result])
   }
   const children = condition.conditions.map(each)
   let set: Ranges.Ranges = condition._tag === "And" ? facts.space.all : Ranges.empty
   for (const child of children) set = condition._tag === "And" ? Ranges.intersection(set, child.set) : Ranges.union(set, child.set)
-  return node(condition.label ?? (condition._tag === "And" ? "all of" : "any of"), set, facts, children.map((child) => child.result))
+  return nodeOf(explain, () => condition.label ?? (condition._tag === "And" ? "all of" : "any of"), set, facts, children.map((child) => child.result))
 }
 
 /**
- * The subject's partitions for which `condition` holds, and why.
+ * The subject's partitions for which `condition` holds, and why; with
+ * `explain` false, only the set (the same set, its `result` a placeholder):
+ * a tick decides every candidate and explains only some.
  *
  * @since 0.1.0
  */
-export const evaluate = (condition: Condition, subject: Facts, facts: PartitionFacts, context: Context): Evaluated => {
-  const label = AutomationCondition.operandLabel(condition, subject)
+export const evaluate = (condition: Condition, subject: Facts, facts: PartitionFacts, context: Context, explain = true): Evaluated => {
+  const label = () => AutomationCondition.operandLabel(condition, subject)
+  const node = (set: Ranges.Ranges) => nodeOf(explain, label, set, facts)
   switch (condition._tag) {
     case "Missing":
-      return node(label, facts.staleness?.missingRanges ?? facts.space.all, facts)
+      return node(facts.staleness?.missingRanges ?? facts.space.all)
     case "InProgress":
-      return node(label, facts.inProgress, facts)
+      return node(facts.inProgress)
     case "Stale":
-      return node(label, facts.staleness?.staleRanges ?? Ranges.empty, facts)
+      return node(facts.staleness?.staleRanges ?? Ranges.empty)
     case "CodeVersionChanged": {
       let set: Ranges.Ranges = Ranges.empty
       for (const reason of facts.staleness?.reasons ?? []) if (reason.reason.type === "code-changed") set = Ranges.union(set, reason.ranges)
-      return node(label, set, facts)
+      return node(set)
     }
     case "NewlyUpdated":
-      return node(label, Ranges.intersection(rangesOf(facts.segments.filter((s) => s.eventId > context.previousCursor)), facts.space.all), facts)
+      return node(Ranges.intersection(rangesOf(facts.segments.filter((s) => s.eventId > context.previousCursor)), facts.space.all))
     case "NewlyRequested":
-      return node(label, context.requestedPartitions?.get(subject.key) ?? Ranges.empty, facts)
+      return node(context.requestedPartitions?.get(subject.key) ?? Ranges.empty)
     case "RequestedSinceUpdated":
-      return node(label, pendingRequests(facts), facts)
+      return node(pendingRequests(facts))
     case "HasNewData":
       // about an upstream of the subject: only inside anyUpstream / allUpstreams
-      return node(label, Ranges.empty, facts)
+      return node(Ranges.empty)
     case "InLatestTimeWindow":
-      return node(label, latestWindow(facts, condition.lookback), facts)
+      return node(latestWindow(facts, condition.lookback))
     case "Failed":
     case "FreshnessLate":
     case "CronTickPassed":
     case "UpdatedSinceCronTick":
-      return node(label, AutomationCondition.holds(condition, subject, context) ? facts.space.all : Ranges.empty, facts)
+      return node(AutomationCondition.holds(condition, subject, context) ? facts.space.all : Ranges.empty)
     case "AnyUpstream":
     case "AllUpstreams":
-      return upstreams(condition, subject, facts, context)
+      return upstreams(condition, subject, facts, context, explain)
     case "And":
     case "Or":
     case "Not":
-      return combine(condition, facts, (child) => evaluate(child, subject, facts, context))
+      return combine(condition, facts, explain, (child) => evaluate(child, subject, facts, context, explain))
   }
 }
 
@@ -207,17 +223,29 @@ export const evaluate = (condition: Condition, subject: Facts, facts: PartitionF
  * (all or none for an unpartitioned upstream); `hasNewData` is computed for
  * the pair.
  */
-const lifted = (condition: Condition, upstream: Facts, subject: Facts, facts: PartitionFacts, context: Context): Evaluated => {
+const lifted = (
+  condition: Condition,
+  upstream: Facts,
+  subject: Facts,
+  facts: PartitionFacts,
+  context: Context,
+  explain: boolean
+): Evaluated => {
   const up = context.partitions?.(upstream.key)
-  if (condition._tag === "HasNewData") return node(AutomationCondition.operandLabel(condition, upstream), newData(upstream, up, facts), facts)
+  if (condition._tag === "HasNewData") {
+    return nodeOf(explain, () => AutomationCondition.operandLabel(condition, upstream), newData(upstream, up, facts), facts)
+  }
   if (holdsHasNewData(condition) && (condition._tag === "And" || condition._tag === "Or" || condition._tag === "Not")) {
-    return combine(condition, facts, (child) => lifted(child, upstream, subject, facts, context))
+    return combine(condition, facts, explain, (child) => lifted(child, upstream, subject, facts, context, explain))
+  }
+  if (up === undefined && !explain) {
+    return { set: AutomationCondition.holds(condition, upstream, context, subject) ? facts.space.all : Ranges.empty, result: UNEXPLAINED }
   }
   if (up === undefined) {
     const result = AutomationCondition.evaluate(condition, upstream, context, subject)
     return { set: result.value ? facts.space.all : Ranges.empty, result }
   }
-  const own = evaluate(condition, upstream, up, context)
+  const own = evaluate(condition, upstream, up, context, explain)
   const mapping = facts.mappingTo(upstream.key)
   return { set: mapping === undefined ? Ranges.empty : readers(mapping, facts.space, up.space, facts.space.all, own.set), result: own.result }
 }
@@ -226,7 +254,8 @@ const upstreams = (
   condition: Extract<Condition, { _tag: "AnyUpstream" | "AllUpstreams" }>,
   subject: Facts,
   facts: PartitionFacts,
-  context: Context
+  context: Context,
+  explain: boolean
 ): Evaluated => {
   const any = condition._tag === "AnyUpstream"
   const { allow, ignore } = condition.filter
@@ -238,13 +267,15 @@ const upstreams = (
   for (const key of subject.upstream) {
     if ((allow !== undefined && !allow.includes(key)) || ignore?.includes(key) === true) continue
     count++
-    const one = lifted(condition.condition, context.facts(key), subject, facts, context)
+    const one = lifted(condition.condition, context.facts(key), subject, facts, context, explain)
     set = any ? Ranges.union(set, one.set) : Ranges.intersection(set, one.set)
+    if (!explain) continue
     const list = one.set.length > 0 ? matched : unmatched
     if (list.length < 20) list.push(key)
     if (example === undefined || (example.value !== one.result.value && one.result.value === any)) example = one.result
   }
-  const evaluated = node(`${any ? "any upstream" : "all upstreams"} of ${count}`, set, facts, example === undefined ? undefined : [example])
+  if (!explain) return { set, result: UNEXPLAINED }
+  const evaluated = explained(`${any ? "any upstream" : "all upstreams"} of ${count}`, set, facts, example === undefined ? undefined : [example])
   return {
     set,
     result: {

@@ -107,6 +107,11 @@ export interface StalenessInput {
   /** The asset-level status of unpartitioned assets (`Staleness.compute`). */
   readonly assetStatus: (key: string) => "fresh" | "stale" | "missing" | undefined
   readonly resolution: Partitions.Resolution
+  /**
+   * The node indexes to compute, in topological order and closed under
+   * ancestors (`AutomationEvaluation.ancestors`); all nodes when undefined.
+   */
+  readonly only?: ReadonlyArray<number> | undefined
 }
 
 interface Computed {
@@ -249,15 +254,16 @@ const reasonsOf = (
 }
 
 /**
- * The staleness of every partitioned asset of the project, by key, in
- * topological order.
+ * The staleness of every partitioned asset of the project (of those among
+ * `input.only` when given), by key, in topological order.
  *
  * @since 0.1.0
  */
 export const compute = (project: Project<unknown>, input: StalenessInput): Map<string, PartitionStaleness> => {
   const computed = new Map<string, Computed>()
   const result = new Map<string, PartitionStaleness>()
-  for (const node of project.graph.nodes) {
+  const nodes = input.only === undefined ? project.graph.nodes : input.only.map((i) => project.graph.nodes[i]!)
+  for (const node of nodes) {
     if (node.partitions === undefined || (node.kind !== "asset" && node.kind !== "source")) continue
     const space = Partitions.resolve(node.partitions, input.resolution)
     const versions = input.versions.get(node.key)
