@@ -11,8 +11,20 @@ import { basicConfig, makeProject, removeProject } from "./helpers.ts"
 const cliRoot = path.resolve(import.meta.dirname, "..")
 let dir: string
 
+/** The newest modification time of the files under `folder`. */
+const newest = (folder: string): number =>
+  (fs.readdirSync(folder, { recursive: true }) as Array<string>)
+    .map((file) => fs.statSync(path.join(folder, file)))
+    .filter((stat) => stat.isFile())
+    .reduce((latest, stat) => Math.max(latest, stat.mtimeMs), 0)
+
 beforeAll(() => {
-  execFileSync(process.execPath, [path.join(cliRoot, "node_modules", "tsup", "dist", "cli-default.js")], { cwd: cliRoot, stdio: "ignore" })
+  // rebuilt only when older than its sources: CI builds every package first, and other packages' tests run the
+  // CLI's dist at the same time as these, so a rebuild here must not rewrite it under them
+  const bin = path.join(cliRoot, "dist", "bin.js")
+  if (!fs.existsSync(bin) || fs.statSync(bin).mtimeMs < newest(path.join(cliRoot, "src"))) {
+    execFileSync(process.execPath, [path.join(cliRoot, "node_modules", "tsup", "dist", "cli-default.js")], { cwd: cliRoot, stdio: "ignore" })
+  }
   dir = makeProject({ "strata.config.ts": basicConfig })
 })
 afterAll(() => removeProject(dir))
