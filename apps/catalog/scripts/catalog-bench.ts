@@ -189,7 +189,16 @@ if (parts.has("graph")) {
     groupOpen.push(await openGroup("group_2"))
   }
   await page.screenshot({ path: fileURLToPath(new URL("../screenshots/graph-50k-group.png", import.meta.url)) })
+  // STRATA_BENCH_TRACE=<file>: a Chromium performance trace of the pan and zoom frames (open it in DevTools)
+  const trace = process.env.STRATA_BENCH_TRACE
+  if (trace !== undefined) {
+    await browser.startTracing(page, {
+      path: trace,
+      categories: ["devtools.timeline", "disabled-by-default-devtools.timeline", "disabled-by-default-devtools.timeline.frame", "v8.execute", "disabled-by-default-v8.cpu_profiler", "blink.user_timing"]
+    })
+  }
   frames = await measureFrames()
+  if (trace !== undefined) await browser.stopTracing()
 }
 function measureFrames() {
   return page.evaluate(async () => {

@@ -125,14 +125,17 @@ describe("catalog UI in Chromium", () => {
     const x = box.x + box.width / 2
     const y = box.y + box.height / 2
     await page.mouse.move(x, y)
-    for (let i = 0; i < 20 && (await page.locator(".card").count()) > 0; i++) {
+    // while the wheel turns, cards below the card zoom are hidden at once and unmounted once it rests
+    const cardsShown = () =>
+      page.evaluate(() => document.querySelector<HTMLElement>(".world")!.style.visibility !== "hidden" && document.querySelector(".card") !== null)
+    for (let i = 0; i < 20 && (await cardsShown()); i++) {
       // the frame count is read before the wheel: read after it, the wheel's frame may already be counted and
       // no later frame comes (the test then waited 30 s for one, under load)
       const before = await page.evaluate(() => window.__strataGraph!.frames)
       await page.mouse.wheel(0, 300)
       await page.waitForFunction((frames) => window.__strataGraph!.frames > frames, before)
     }
-    expect(await page.locator(".card").count()).toBe(0)
+    await page.waitForFunction(() => document.querySelector(".card") === null)
     await page.mouse.click(x, y)
     await page.waitForURL(/\/asset\/gold_user_metrics$/)
     await page.goBack()

@@ -50,6 +50,8 @@ const cardZoom = 0.42
 const maxCards = 600
 /** From this many assets, the zoomed-out drawing is cached offscreen (see `drawCached`). */
 const cacheFrom = 3000
+/** The wheel is at rest after this long without an event: the cards are mounted then. */
+const wheelRestMs = 150
 
 declare global {
   interface Window {
@@ -324,6 +326,12 @@ export const Graph = (
   }, [geometry])
 
   const lastCardsUpdate = useRef(0)
+  /**
+   * Set while the wheel turns: the cards are not re-mounted then (mounting and
+   * laying out hundreds of DOM cards is what made zoom frames long); the layer
+   * is only scaled, and hidden below the card zoom. Cleared when it rests.
+   */
+  const zooming = useRef<ReturnType<typeof setTimeout> | undefined>(undefined)
   const schedule = useCallback(() => {
     if (frameRef.current !== undefined) return
     frameRef.current = requestAnimationFrame(() => {
@@ -331,9 +339,14 @@ export const Graph = (
       // a frame or a deferred re-schedule can land after the graph page was left
       if (containerRef.current === null) return
       const { tx, ty, k } = viewRef.current
-      if (worldRef.current !== null) worldRef.current.style.transform = `translate(${tx}px, ${ty}px) scale(${k})`
+      if (worldRef.current !== null) {
+        worldRef.current.style.transform = `translate(${tx}px, ${ty}px) scale(${k})`
+        worldRef.current.style.visibility = zooming.current !== undefined && k < cardZoom ? "hidden" : ""
+      }
       const now = performance.now()
-      if (now - lastCardsUpdate.current > 80) {
+      if (zooming.current !== undefined) {
+        // the cards follow once the wheel rests
+      } else if (now - lastCardsUpdate.current > 80) {
         lastCardsUpdate.current = now
         updateCards()
       } else {
@@ -435,6 +448,12 @@ export const Graph = (
       view.tx = mx - ((mx - view.tx) * k) / view.k
       view.ty = my - ((my - view.ty) * k) / view.k
       view.k = k
+      if (zooming.current !== undefined) clearTimeout(zooming.current)
+      zooming.current = setTimeout(() => {
+        zooming.current = undefined
+        lastCardsUpdate.current = 0
+        scheduleRef.current()
+      }, wheelRestMs)
       schedule()
       // zooming into a collapsed group until it fills half the view expands it
       const list = stateRef.current.boxes?.list
@@ -448,6 +467,8 @@ export const Graph = (
     observer.observe(element)
     element.addEventListener("wheel", onWheel, { passive: false })
     return () => {
+      if (zooming.current !== undefined) clearTimeout(zooming.current)
+      zooming.current = undefined
       element.removeEventListener("wheel", onWheel)
       observer.disconnect()
     }
