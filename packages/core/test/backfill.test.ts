@@ -43,6 +43,31 @@ describe("backfills", () => {
       expect(single.runs.map((run) => run.selection)).toEqual(["2024-01-01...2024-01-02,2024-01-04...2024-01-07"])
     }).pipe(Effect.provide(setup())))
 
+  it.effect("a rebuild backfill runs materialized partitions again, each once, and resumes only those not rebuilt", () =>
+    Effect.gen(function*() {
+      expect((yield* Materialize.materialize(project, { selection: "+users", partition: "2024-01-01...2024-01-04", now })).status).toBe("succeeded")
+      computed.length = 0
+      const plain = yield* Backfill.create(project, { selection: "users", partitions: "2024-01-02...2024-01-03", policy: "per-partition", now })
+      expect(plain.rebuild).toBeUndefined()
+      expect((yield* Backfill.run(project, plain.backfillId, { now: () => now })).runs).toEqual([])
+      const record = yield* Backfill.create(project, { selection: "users", partitions: "2024-01-02...2024-01-03", policy: "per-partition", now, rebuild: true })
+      expect(record.rebuild).toBe(true)
+      const instance = yield* Instance.Instance
+      expect(Backfill.progressOf(yield* Backfill.assess(project, instance, { ...Backfill.requestOf(record), now }))).toEqual({
+        total: 2,
+        materialized: 0,
+        failed: 0,
+        missing: 2
+      })
+      const outcome = yield* Backfill.run(project, record.backfillId, { now: () => now })
+      expect(outcome.record.status).toBe("completed")
+      expect(outcome.progress).toEqual({ total: 2, materialized: 2, failed: 0, missing: 0 })
+      expect(computed).toEqual(["users 2024-01-02", "users 2024-01-03"])
+      // rebuilt: running it again launches nothing
+      expect((yield* Backfill.run(project, record.backfillId, { now: () => now })).runs).toEqual([])
+      expect(computed).toHaveLength(2)
+    }).pipe(Effect.provide(setup())))
+
   it("reads policies and refuses bad ones", () => {
     expect(Backfill.parsePolicy("max-per-run=30")).toEqual({ _tag: "max-per-run", size: 30 })
     expect(Backfill.parsePolicy("single-run")).toEqual({ _tag: "single-run" })
