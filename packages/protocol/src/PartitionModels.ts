@@ -239,7 +239,8 @@ export type BackfillDetail = typeof BackfillDetail.Type
 
 /**
  * Body of `POST /api/backfills`: materialize the partitions of a selection
- * that are not materialized yet (`2024-01-01-00:00...2024-03-31-23:00`).
+ * that are not materialized yet (`2024-01-01-00:00...2024-03-31-23:00`);
+ * with `rebuild`, all of them; with `stale`, the stale ones.
  *
  * @since 0.2.0
  */
@@ -249,7 +250,13 @@ export const LaunchBackfill = Schema.Struct({
   /** `per-partition` (default, as `strata backfill`), `single-run` or `max-per-run=N`. */
   policy: Schema.optional(Schema.String),
   /** Rebuild every requested partition, materialized or not (see {@link Backfill}); default false. */
-  rebuild: Schema.optional(Schema.Boolean)
+  rebuild: Schema.optional(Schema.Boolean),
+  /**
+   * "Backfill stale": rebuild exactly the stale partitions among `partitions`
+   * of the one partitioned asset `selection` names, as they are now (a
+   * rebuild backfill whose partitions are those stale ranges).
+   */
+  stale: Schema.optional(Schema.Boolean)
 })
 
 /** @since 0.2.0 */
