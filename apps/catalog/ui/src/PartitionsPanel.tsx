@@ -37,7 +37,7 @@ export const PartitionSummary = ({ data }: { readonly data: PartitionModels.Asse
     {data.firstKey !== undefined ? <div className="partition-ends muted"><span>{data.firstKey}</span><span>{data.lastKey}</span></div> : null}
     {data.staleReasons.length > 0
       ? (
-        <ul className="stale-reasons" data-testid="stale-reasons">
+        <ul className="stale-reasons" data-testid="partition-stale-reasons">
           {data.staleReasons.map((reason) => (
             <li key={`${reason.type} ${reason.upstream ?? ""}`}>
               <b>{reason.count.toLocaleString()}</b> stale: {reason.description} <span className="muted">({reason.partitions})</span>
