@@ -1,10 +1,12 @@
 /**
  * Measures the partition views at scale: an hourly asset of N partitions
- * (default 1,000,000) with S materialized stretches (default 10,000) and S/10
- * failed ones, seeded into a SQLite file as status ranges. Times (medians of
- * 15 requests, over HTTP, one at a time) the asset's partitions (counts and a
- * 1,000-bucket bar), a page of its missing ranges, and a backfill's page over
- * the whole range; with Chromium (`--browser`), navigation to the asset page
+ * (default 1,000,000) with S materialized stretches (default 10,000), every
+ * other one written by an older code version (so stale: S/2 stale ranges),
+ * and S/10 failed ones, seeded into a SQLite file as status ranges and
+ * partition versions. Times (medians of 15 requests, over HTTP, one at a
+ * time) the asset's partitions (counts, a 1,000-bucket bar and the stale
+ * reasons), a page of its missing ranges, a page of its stale ranges (with
+ * their reasons), and a backfill's page over the whole range; with Chromium (`--browser`), navigation to the asset page
  * until its counts are shown. Prints JSON.
  *
  *   node --conditions=@strata/source scripts/partitions-bench.ts [N] [S] [--browser]
@@ -12,7 +14,7 @@
 import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Asset, InMemoryIO, Instance, Partitions, Project } from "@strata/core"
+import { Asset, InMemoryIO, Instance, Partitions, Project, Version } from "@strata/core"
 import { SqliteInstance } from "@strata/sqlite"
 import { Effect } from "effect"
 import { startCatalog } from "../src/index.ts"
@@ -37,7 +39,8 @@ const seed = (path: string) =>
     const now = Date.now()
     yield* instance.createRun({ runId: "seed", selection: "big_hourly", assetKeys: ["big_hourly"], staleOnly: false, tags: {}, createdAt: now })
     yield* instance.appendEvents([
-      { type: "asset-materialized", runId: "seed", timestamp: now, assetKey: "big_hourly", partition: "seed", metadata: {}, dataVersion: "v", codeVersion: "c", inputVersions: {}, partitionSet: set(done) },
+      { type: "asset-materialized", runId: "seed", timestamp: now, assetKey: "big_hourly", partition: "seed", metadata: {}, dataVersion: "v", codeVersion: Version.ofAsset(big), inputVersions: {}, partitionSet: set(done.filter((_, i) => i % 2 === 0)) },
+      { type: "asset-materialized", runId: "seed", timestamp: now, assetKey: "big_hourly", partition: "seed-old", metadata: {}, dataVersion: "v", codeVersion: "old", inputVersions: {}, partitionSet: set(done.filter((_, i) => i % 2 === 1)) },
       { type: "step-failed", runId: "seed", timestamp: now, assetKey: "big_hourly", attempt: 1, durationMs: 1, error: { tag: "Error", message: "x" }, willRetry: false, partitionSet: set(failed) }
     ])
     yield* instance.backfills.create({ backfillId: "bf-all", selection: "big_hourly", partitions: `${keyAt(0)}...${keyAt(size - 1)}`, policy: "single-run", assetKeys: ["big_hourly"], createdAt: now })
@@ -65,6 +68,7 @@ try {
   const result: Record<string, unknown> = { partitions: size, materialized_stretches: stretches }
   result["asset_partitions"] = await median(`${catalog.url}/api/asset/partitions?key=big_hourly`)
   result["missing_ranges_page"] = await median(`${catalog.url}/api/asset/partitions/ranges?key=big_hourly&state=missing&offset=5000&limit=100`)
+  result["stale_ranges_page"] = await median(`${catalog.url}/api/asset/partitions/ranges?key=big_hourly&state=stale&offset=2500&limit=100`)
   result["backfill_page"] = await median(`${catalog.url}/api/backfills/bf-all`)
   if (process.argv.includes("--browser")) {
     const browser = await launchChromium()
