@@ -15,8 +15,14 @@ import * as View from "./partitionView.ts"
 
 const storageError = (error: Instance.InstanceError) => new Errors.StorageError({ operation: error.operation, message: error.message })
 
-/** The asset's space now, its states and its staleness kept to its materialized partitions; or a 404/400 naming the asset. */
-export const load = (generation: ProjectHost.Generation, key: string) =>
+/**
+ * The asset's space now, its states and its staleness kept to its
+ * materialized partitions; or a 404/400 naming the asset. Without
+ * `staleness` (a page of missing, failed or in-progress ranges, which
+ * staleness does not change), stale partitions count as materialized and the
+ * partition versions are not read.
+ */
+export const load = (generation: ProjectHost.Generation, key: string, staleness = true) =>
   Effect.gen(function*() {
     const node = generation.project.get(key)
     if (node === undefined) {
@@ -29,10 +35,11 @@ export const load = (generation: ProjectHost.Generation, key: string) =>
     const resolution: Partitions.Resolution = { now: yield* Clock.currentTimeMillis, dynamic: (name) => dynamicKeys?.[name] }
     const space = Partitions.resolve(node.partitions, resolution)
     const status = yield* (generation.instance.partitionStatus?.(key) ?? Effect.succeed(undefined)).pipe(Effect.mapError(storageError))
-    const computed = yield* PartitionStaleness.of(generation, key, resolution).pipe(Effect.mapError(storageError))
     const before = View.statesOf(space, status)
-    const staleness = computed === undefined ? undefined : Staleness.restrictPartitions(computed, space, View.materializedOf(before))
-    return { space, states: View.statesOf(space, status, space.all, staleness?.staleRanges), staleness }
+    if (!staleness) return { space, states: before, staleness: undefined }
+    const computed = yield* PartitionStaleness.of(generation, key, resolution).pipe(Effect.mapError(storageError))
+    const kept = computed === undefined ? undefined : Staleness.restrictPartitions(computed, space, View.materializedOf(before))
+    return { space, states: View.statesOf(space, status, space.all, kept?.staleRanges), staleness: kept }
   })
 
 const reasonOf = (entry: Staleness.PartitionReasonRanges): PartitionModels.StaleReason => ({
@@ -86,7 +93,7 @@ export const ranges = (
   generation: ProjectHost.Generation,
   query: { readonly key: string; readonly state: PartitionModels.PartitionState; readonly offset?: number | undefined; readonly limit?: number | undefined }
 ) =>
-  Effect.map(load(generation, query.key), ({ space, states, staleness }): PartitionModels.PartitionRanges => {
+  Effect.map(load(generation, query.key, query.state === "stale" || query.state === "materialized"), ({ space, states, staleness }): PartitionModels.PartitionRanges => {
     const set = states[View.field(query.state)]
     const offset = query.offset ?? 0
     return {
