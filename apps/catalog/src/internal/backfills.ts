@@ -12,6 +12,7 @@ import { Errors, Models } from "@strata/protocol"
 import type { PartitionModels } from "@strata/protocol"
 import type { ProjectHost } from "@strata/runtime"
 import { Clock, type Context, Effect, Logger, type Scope } from "effect"
+import * as PartitionStaleness from "./partitionStaleness.ts"
 import * as AssetPartitions from "./partitions.ts"
 import * as View from "./partitionView.ts"
 
@@ -19,14 +20,20 @@ type Generation = ProjectHost.Generation
 
 const storageError = (error: Instance.InstanceError) => new Errors.StorageError({ operation: error.operation, message: error.message })
 
-/** The backfills this server runs now (by id), and where it runs them. */
+/** The backfills this server runs now (by id), and where it runs them; `memo` serves "backfill stale" its staleness. */
 export interface Runner {
   readonly host: ProjectHost.ProjectHost
   readonly scope: Scope.Scope
   readonly executing: Set<string>
+  readonly memo: PartitionStaleness.Memo
 }
 
-export const makeRunner = (host: ProjectHost.ProjectHost, scope: Scope.Scope): Runner => ({ host, scope, executing: new Set() })
+export const makeRunner = (host: ProjectHost.ProjectHost, scope: Scope.Scope, memo: PartitionStaleness.Memo): Runner => ({
+  host,
+  scope,
+  executing: new Set(),
+  memo
+})
 
 /** Runs a recorded backfill in the server's scope, on `generation`, until it ends. */
 const start = (runner: Runner, generation: Generation, backfillId: string) =>
@@ -153,10 +160,10 @@ const planError = (error: Backfill.PlanError) => {
  * "Backfill stale": the stale partitions, now, of the one partitioned asset
  * the request selects, among those it asks for, as a rebuild request.
  */
-const staleRequest = (generation: Generation, request: PartitionModels.LaunchBackfill) =>
+const staleRequest = (generation: Generation, memo: PartitionStaleness.Memo, request: PartitionModels.LaunchBackfill) =>
   Effect.gen(function*() {
     const key = request.selection
-    const { space, states } = yield* AssetPartitions.load(generation, key).pipe(
+    const { space, states } = yield* AssetPartitions.load(generation, key, memo).pipe(
       Effect.catchTag("@strata/protocol/AssetNotFound", () =>
         Effect.fail(new Errors.InvalidRequest({ part: "Payload", message: `a stale backfill selects one partitioned asset by its key; ${key} is none` })))
     )
@@ -176,7 +183,7 @@ const staleRequest = (generation: Generation, request: PartitionModels.LaunchBac
 export const launch = (generation: Generation, runner: Runner, asked: PartitionModels.LaunchBackfill) =>
   Effect.gen(function*() {
     const now = yield* Clock.currentTimeMillis
-    const request = asked.stale === true ? yield* staleRequest(generation, asked) : asked
+    const request = asked.stale === true ? yield* staleRequest(generation, runner.memo, asked) : asked
     const create = Backfill.create(generation.project, {
       selection: request.selection,
       partitions: request.partitions,

@@ -17,12 +17,12 @@ const storageError = (error: Instance.InstanceError) => new Errors.StorageError(
 
 /**
  * The asset's space now, its states and its staleness kept to its
- * materialized partitions; or a 404/400 naming the asset. Without
- * `staleness` (a page of missing, failed or in-progress ranges, which
- * staleness does not change), stale partitions count as materialized and the
- * partition versions are not read.
+ * materialized partitions; or a 404/400 naming the asset. Without a `memo`
+ * (a page of missing, failed or in-progress ranges, which staleness does not
+ * change), stale partitions count as materialized and the partition versions
+ * are not read.
  */
-export const load = (generation: ProjectHost.Generation, key: string, staleness = true) =>
+export const load = (generation: ProjectHost.Generation, key: string, memo: PartitionStaleness.Memo | undefined) =>
   Effect.gen(function*() {
     const node = generation.project.get(key)
     if (node === undefined) {
@@ -36,8 +36,8 @@ export const load = (generation: ProjectHost.Generation, key: string, staleness 
     const space = Partitions.resolve(node.partitions, resolution)
     const status = yield* (generation.instance.partitionStatus?.(key) ?? Effect.succeed(undefined)).pipe(Effect.mapError(storageError))
     const before = View.statesOf(space, status)
-    if (!staleness) return { space, states: before, staleness: undefined }
-    const computed = yield* PartitionStaleness.of(generation, key, resolution).pipe(Effect.mapError(storageError))
+    if (memo === undefined) return { space, states: before, staleness: undefined }
+    const computed = yield* PartitionStaleness.of(generation, key, resolution, memo).pipe(Effect.mapError(storageError))
     const kept = computed === undefined ? undefined : Staleness.restrictPartitions(computed, space, View.materializedOf(before))
     return { space, states: View.statesOf(space, status, space.all, kept?.staleRanges), staleness: kept }
   })
@@ -51,8 +51,8 @@ const reasonOf = (entry: Staleness.PartitionReasonRanges): PartitionModels.Stale
 })
 
 /** `GET /api/asset/partitions`: counts, range counts, a bar of at most `buckets` (default 1,000) buckets, and the stale reasons. */
-export const asset = (generation: ProjectHost.Generation, key: string, bucketCount: number | undefined) =>
-  Effect.map(load(generation, key), ({ space, states, staleness }): PartitionModels.AssetPartitions => {
+export const asset = (generation: ProjectHost.Generation, memo: PartitionStaleness.Memo, key: string, bucketCount: number | undefined) =>
+  Effect.map(load(generation, key, memo), ({ space, states, staleness }): PartitionModels.AssetPartitions => {
     const first = space.all[0]
     const last = space.all[space.all.length - 1]
     return {
@@ -91,9 +91,10 @@ const reasonsIn = (staleness: Staleness.PartitionStaleness | undefined, start: n
 /** `GET /api/asset/partitions/ranges`: one state's ranges in key order, `limit` (default 100) from `offset`; stale ones with their reasons. */
 export const ranges = (
   generation: ProjectHost.Generation,
+  memo: PartitionStaleness.Memo,
   query: { readonly key: string; readonly state: PartitionModels.PartitionState; readonly offset?: number | undefined; readonly limit?: number | undefined }
 ) =>
-  Effect.map(load(generation, query.key, query.state === "stale" || query.state === "materialized"), ({ space, states, staleness }): PartitionModels.PartitionRanges => {
+  Effect.map(load(generation, query.key, query.state === "stale" || query.state === "materialized" ? memo : undefined), ({ space, states, staleness }): PartitionModels.PartitionRanges => {
     const set = states[View.field(query.state)]
     const offset = query.offset ?? 0
     return {
