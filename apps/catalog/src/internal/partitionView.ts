@@ -26,29 +26,26 @@ export interface States {
   readonly missing: Ranges
 }
 
-/**
- * The states of the partitions in `within` (status recorded under another
- * definition counts as missing); `stale` (core's stale ranges) is kept to
- * the materialized partitions.
- */
-export const statesOf = (
-  space: Partitions.Space,
-  status: Instance.PartitionStatus | undefined,
-  within: Ranges = space.all,
-  staleRanges: Ranges = Ranges.empty
-): States => {
+/** The states of the partitions in `within` (status recorded under another definition counts as missing), none stale. */
+export const statesOf = (space: Partitions.Space, status: Instance.PartitionStatus | undefined, within: Ranges = space.all): States => {
   const current = status !== undefined && status.fingerprint === Partitions.fingerprint(space.definition) ? status : undefined
   const clip = (set: Ranges | undefined) => Ranges.intersection(set ?? Ranges.empty, within)
   const inProgress = clip(current?.inProgress)
   const failed = Ranges.difference(clip(current?.failed), inProgress)
-  const done = Ranges.difference(Ranges.difference(clip(current?.materialized), inProgress), failed)
-  const missing = Ranges.difference(Ranges.difference(Ranges.difference(within, done), failed), inProgress)
-  const stale = Ranges.intersection(done, staleRanges)
-  return { materialized: Ranges.difference(done, stale), stale, failed, inProgress, missing }
+  const materialized = Ranges.difference(Ranges.difference(clip(current?.materialized), inProgress), failed)
+  const missing = Ranges.difference(Ranges.difference(Ranges.difference(within, materialized), failed), inProgress)
+  return { materialized, stale: Ranges.empty, failed, inProgress, missing }
 }
 
 /** The materialized partitions, fresh or stale. */
 export const materializedOf = (states: States): Ranges => Ranges.union(states.materialized, states.stale)
+
+/** The states with the materialized partitions of `staleRanges` (core's stale ranges) moved to stale. */
+export const withStale = (states: States, staleRanges: Ranges): States => {
+  const done = materializedOf(states)
+  const stale = Ranges.intersection(done, staleRanges)
+  return { ...states, materialized: Ranges.difference(done, stale), stale }
+}
 
 /**
  * The states intersected over several assets' statuses (a partition is

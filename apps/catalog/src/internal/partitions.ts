@@ -39,7 +39,7 @@ export const load = (generation: ProjectHost.Generation, key: string, memo: Part
     if (memo === undefined) return { space, states: before, staleness: undefined }
     const computed = yield* PartitionStaleness.of(generation, key, resolution, memo).pipe(Effect.mapError(storageError))
     const kept = computed === undefined ? undefined : Staleness.restrictPartitions(computed, space, View.materializedOf(before))
-    return { space, states: View.statesOf(space, status, space.all, kept?.staleRanges), staleness: kept }
+    return { space, states: View.withStale(before, kept?.staleRanges ?? []), staleness: kept }
   })
 
 const reasonOf = (entry: Staleness.PartitionReasonRanges): PartitionModels.StaleReason => ({
