@@ -8,7 +8,9 @@
  * reasons), a page of its missing ranges, a page of its stale ranges (with
  * their reasons), and a backfill's page over the whole range, with the
  * first of each 15 apart (the first asset request reads the partition
- * versions; later ones reuse them while no event is recorded); with
+ * versions; later ones reuse them while no event is recorded), and the
+ * asset's partitions right after a run of another asset (the versions read
+ * again, the code warm); with
  * Chromium (`--browser`), navigation to the asset page until its counts are
  * shown. Prints JSON.
  *
@@ -30,7 +32,9 @@ const stretches = numbers[1] ?? 10_000
 const keyAt = (i: number) => new Date(Date.UTC(1900, 0, 1) + i * 3_600_000).toISOString().slice(0, 16).replace("T", "-")
 const hours = Partitions.hourly({ start: "1900-01-01-00:00", end: keyAt(size) })
 const big = Asset.make("big_hourly", { partitions: hours }, () => Effect.succeed(1))
-const project = Project.make({ assets: [big] })
+/** Materialized between requests so that the event log moves (`asset_partitions_after_event`). */
+const tick = Asset.make("tick", {}, () => Effect.succeed(1))
+const project = Project.make({ assets: [big, tick] })
 const step = Math.floor(size / stretches)
 
 const seed = (path: string) =>
@@ -65,6 +69,25 @@ const median = async (url: string) => {
   return { median_ms: Math.round(times[7]! * 10) / 10, first_ms: first, bytes }
 }
 
+/** The asset's partitions right after an event was recorded (a run of `tick`): the staleness inputs are read again. */
+const afterEvent = async (url: string) => {
+  const times: Array<number> = []
+  for (let i = 0; i < 7; i++) {
+    const launched = await (await fetch(`${url}/api/runs`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ selection: "tick" }) })).json() as { runId: string }
+    for (;;) {
+      const run = await (await fetch(`${url}/api/runs/${launched.runId}`)).json() as { run: { status: string } }
+      if (run.run.status === "succeeded") break
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    const start = performance.now()
+    const response = await fetch(`${url}/api/asset/partitions?key=big_hourly`)
+    await response.arrayBuffer()
+    times.push(performance.now() - start)
+  }
+  times.sort((a, b) => a - b)
+  return { median_ms: Math.round(times[3]! * 10) / 10 }
+}
+
 const dir = await mkdtemp(join(tmpdir(), "strata-partitions-bench-"))
 try {
   const path = join(dir, "instance.db")
@@ -75,6 +98,7 @@ try {
   result["missing_ranges_page"] = await median(`${catalog.url}/api/asset/partitions/ranges?key=big_hourly&state=missing&offset=5000&limit=100`)
   result["stale_ranges_page"] = await median(`${catalog.url}/api/asset/partitions/ranges?key=big_hourly&state=stale&offset=2500&limit=100`)
   result["backfill_page"] = await median(`${catalog.url}/api/backfills/bf-all`)
+  result["asset_partitions_after_event"] = await afterEvent(catalog.url)
   if (process.argv.includes("--browser")) {
     const browser = await launchChromium()
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
