@@ -31,7 +31,7 @@ import * as DynamicPartitionStore from "./DynamicPartitionStore.ts"
 import * as ExecutionPlan from "./ExecutionPlan.ts"
 import { Instance } from "./Instance.ts"
 import type { InstanceError, InstanceShape } from "./Instance.ts"
-import type * as PartitionKey from "./PartitionKey.ts"
+import * as PartitionKey from "./PartitionKey.ts"
 import * as Partitions from "./Partitions.ts"
 import type { Project } from "./Project.ts"
 import * as RunCoordinator from "./RunCoordinator.ts"
@@ -116,8 +116,6 @@ export const progressOf = (plan: Assessment): Progress => {
   return { total, materialized, failed: Ranges.count(plan.failed), missing: total - materialized }
 }
 
-const selectionOf = Partitions.selection
-
 /** @since 0.1.0 */
 export type PlanError =
   | BackfillError
@@ -143,6 +141,14 @@ const writtenBy = (instance: InstanceShape, key: string, fingerprint: string, ru
       : Ranges.normalize(versions.segments.filter((s) => runIds.has(s.runId)).map((s): Partitions.Ranges.Range => [s.start, s.end])))
 
 /**
+ * What the steps are planned with: the selection itself, or its first key
+ * when it is longer than a partition key may be (a run records its selection
+ * as its partition). Each step parses the whole selection below.
+ */
+const planKey = (partitions: string): string =>
+  [...partitions].length <= PartitionKey.MAX_LENGTH ? partitions : partitions.split(",")[0]!.split("...")[0]!.trim()
+
+/**
  * What is requested, done, failed and missing now, over the reference
  * definition, without cutting runs (what progress and the catalog's backfill
  * page are computed from): linear in the number of ranges, and it names no
@@ -166,7 +172,7 @@ export const assess = (
     const dynamicKeys = yield* DynamicPartitionStore.keysFor(project, instance)
     const executionPlan = yield* ExecutionPlan.make(project, {
       selection: request.selection,
-      partition: request.partitions,
+      partition: planKey(request.partitions),
       now: request.now,
       dynamicKeys
     })
@@ -208,9 +214,50 @@ export const assess = (
     }
   })
 
+/** A range as a selection (`A...B`, or the key of one partition). */
+const rangeText = (space: Partitions.Space, [s, e]: Partitions.Ranges.Range): string =>
+  e - s === 1 ? space.keyAt(s) : `${space.keyAt(s)}...${space.keyAt(e - 1)}`
+
+/**
+ * A run's partitions cut further so that each run's selection is no longer
+ * than a partition key (`PartitionKey.MAX_LENGTH` characters): a run records
+ * its selection as its partition, and scattered ranges (a "backfill stale",
+ * the missing days of a patchy history) make long ones. A range too long to
+ * name alone (very long keys) runs key by key.
+ */
+const fitting = (space: Partitions.Space, ranges: Ranges): Array<{ ranges: Ranges; selection: string }> => {
+  const out: Array<{ ranges: Ranges; selection: string }> = []
+  let current: Array<Partitions.Ranges.Range> = []
+  let text = ""
+  const flush = () => {
+    if (current.length > 0) out.push({ ranges: current, selection: text })
+    current = []
+    text = ""
+  }
+  const add = (range: Partitions.Ranges.Range, piece: string) => {
+    const joined = text === "" ? piece : `${text},${piece}`
+    if (text !== "" && [...joined].length > PartitionKey.MAX_LENGTH) {
+      flush()
+      current = [range]
+      text = piece
+    } else {
+      current.push(range)
+      text = joined
+    }
+  }
+  for (const range of ranges) {
+    const piece = rangeText(space, range)
+    if ([...piece].length <= PartitionKey.MAX_LENGTH) add(range, piece)
+    else for (let i = range[0]; i < range[1]; i++) add([i, i + 1], space.keyAt(i))
+  }
+  flush()
+  return out
+}
+
 /**
  * Plans a backfill: the requested partitions of the reference definition that
- * are not done yet, cut into runs by the policy.
+ * are not done yet, cut into runs by the policy (and further where a run's
+ * selection would be longer than a partition key, see `fitting`).
  *
  * @since 0.1.0
  */
@@ -228,7 +275,7 @@ export const plan = (
   Effect.map(assess(project, instance, request), (assessment) => {
     const { missing, space } = assessment
     const size = request.policy._tag === "per-partition" ? 1 : request.policy._tag === "max-per-run" ? request.policy.size : Math.max(1, Ranges.count(missing))
-    return { ...assessment, runs: Ranges.chunks(missing, size).map((ranges) => ({ ranges, selection: selectionOf(space, ranges) })) }
+    return { ...assessment, runs: Ranges.chunks(missing, size).flatMap((ranges) => fitting(space, ranges)) }
   })
 
 /**
