@@ -40,7 +40,8 @@ export const PartitionSummary = ({ data }: { readonly data: PartitionModels.Asse
         <ul className="stale-reasons" data-testid="partition-stale-reasons">
           {data.staleReasons.map((reason) => (
             <li key={`${reason.type} ${reason.upstream ?? ""}`}>
-              <b>{reason.count.toLocaleString()}</b> stale: {reason.description} <span className="muted">({reason.partitions})</span>
+              <b>{reason.count.toLocaleString()}</b> stale: {reason.description}{" "}
+              <span className="muted" title={reason.partitions}>({reason.partitions.length > 120 ? `${reason.partitions.slice(0, 120)}…` : reason.partitions})</span>
             </li>
           ))}
         </ul>
@@ -67,9 +68,13 @@ const RangeList = ({ assetKey, state, total, onLaunch }: {
 }) => {
   const [offset, setOffset] = useState(0)
   const [page, setPage] = useState<PartitionModels.PartitionRanges | undefined>()
-  useEffect(() => setOffset(0), [state])
   useEffect(() => {
-    partitionsApi.ranges(assetKey, state, offset, PAGE).then(setPage, () => undefined)
+    // an answer to an earlier request (another page) that arrives late is dropped
+    let current = true
+    partitionsApi.ranges(assetKey, state, offset, PAGE).then((answer) => current && setPage(answer), () => undefined)
+    return () => {
+      current = false
+    }
   }, [assetKey, state, offset, total])
   if (page === undefined || page.state !== state) return <p className="muted">Loading…</p>
   if (page.total === 0) return <p className="muted" data-testid="no-ranges">No {state} partitions.</p>
@@ -153,7 +158,7 @@ export const PartitionsPanel = ({ assetKey, data }: { readonly assetKey: string;
           </button>
         ))}
       </div>
-      <RangeList assetKey={assetKey} state={state} total={data.counts[states.find(([value]) => value === state)![2]]} onLaunch={launch} />
+      <RangeList key={state} assetKey={assetKey} state={state} total={data.counts[states.find(([value]) => value === state)![2]]} onLaunch={launch} />
     </section>
   )
 }
