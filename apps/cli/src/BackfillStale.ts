@@ -7,10 +7,9 @@
  * @since 0.2.0
  */
 import type { BackfillStore } from "@strata/core"
-import { Backfill, DynamicPartitionStore, Partitions } from "@strata/core"
+import { Backfill, DynamicPartitionStore, Instance, Partitions } from "@strata/core"
 import { Effect } from "effect"
-import type { CliFailure } from "./CliError.ts"
-import { coreFailure as failure, usage } from "./CliError.ts"
+import { CliFailure, coreFailure as failure, usage } from "./CliError.ts"
 import type { Opened } from "./OpenProject.ts"
 import * as PartitionStatus from "./PartitionStatus.ts"
 
@@ -61,13 +60,13 @@ export const staleOf = (
     const dynamicKeys = yield* DynamicPartitionStore.keysFor(opened.project, opened.instance).pipe(Effect.mapError(failure))
     const space = Partitions.resolve(definition.partitions, { now: Date.now(), dynamic: (name) => dynamicKeys?.[name] })
     const asked = partitions === undefined ? space.all : parseAll(space, asset, partitions)
-    if (!Array.isArray(asked)) return yield* (asked as CliFailure)
-    const reports = yield* (Effect.provide(PartitionStatus.read(opened.project, [asset], asset), opened.context) as Effect.Effect<
-      ReadonlyArray<PartitionStatus.PartitionReport>,
-      unknown
-    >).pipe(Effect.mapError(failure))
+    if (asked instanceof CliFailure) return yield* asked
+    const reports = yield* PartitionStatus.read(opened.project, [asset], asset).pipe(
+      Effect.provideService(Instance.Instance, opened.instance),
+      Effect.mapError(failure)
+    )
     const staleRanges = reports.find((r) => r.key === asset)?.staleRanges ?? []
-    const stale = Ranges.intersection(Ranges.normalize(staleRanges.map(([s, e]): Partitions.Ranges.Range => [s, e])), asked as Ranges)
+    const stale = Ranges.intersection(Ranges.normalize(staleRanges), asked)
     return { asked: partitions ?? Partitions.selection(space, space.all), stale, selection: Partitions.selection(space, stale) }
   })
 
@@ -101,8 +100,7 @@ export const counts = (opened: Opened, record: BackfillStore.BackfillRecord, now
     for (const key of plan.referenceKeys) {
       const status = yield* (opened.instance.partitionStatus?.(key) ?? Effect.succeed(undefined))
       const current = status?.fingerprint === fingerprint ? status : undefined
-      const clip = (set: ReadonlyArray<readonly [number, number]> | undefined): Ranges =>
-        Ranges.intersection(Ranges.normalize((set ?? []).map(([s, e]): Partitions.Ranges.Range => [s, e])), plan.requested)
+      const clip = (set: Ranges | undefined): Ranges => Ranges.intersection(set ?? Ranges.empty, plan.requested)
       const own = clip(current?.inProgress)
       const ownFailed = Ranges.difference(clip(current?.failed), own)
       inProgress = Ranges.union(inProgress, own)
