@@ -169,6 +169,7 @@ export const Graph = (
       const chosen = new Path2D()
       const failing = new Path2D()
       const labelled: Array<number> = []
+      const labelledDim: Array<number> = []
       for (let i = 0; i < list.length; i++) {
         const nx = x[i]!
         const ny = y[i]!
@@ -184,7 +185,7 @@ export const Graph = (
           background.rect(nx, ny, nodeWidth, nodeHeight)
           bucket.rect(nx, ny, 8, nodeHeight)
           outlines.rect(nx, ny, nodeWidth, nodeHeight)
-          if (labels) labelled.push(i)
+          if (labels) (dim ? labelledDim : labelled).push(i)
         }
         if (selected.has(node.key)) chosen.rect(nx, ny, nodeWidth, nodeHeight)
         if ((checks?.get(node.key)?.failed ?? 0) > 0) failing.rect(nx + nodeWidth - 40, ny, 40, 18)
@@ -205,13 +206,17 @@ export const Graph = (
       context.strokeStyle = "#2f6fed"
       context.lineWidth = 4 / k
       context.stroke(chosen)
-      if (labelled.length > 0 && k >= cardZoom) {
+      if (k >= cardZoom) {
+        // like the DOM cards: those outside a highlight faint
         paintCardTexts(context, list, x, y, labelled)
-      } else if (labelled.length > 0) {
+        context.globalAlpha = 0.25
+        paintCardTexts(context, list, x, y, labelledDim)
+        context.globalAlpha = 1
+      } else if (labels) {
         context.font = "13px system-ui, sans-serif"
         context.textBaseline = "middle"
         context.fillStyle = "#1d2433"
-        for (const i of labelled) {
+        for (const i of labelled.concat(labelledDim)) {
           const key = list[i]!.key
           context.fillText(key.length > 26 ? `${key.slice(0, 25)}…` : key, x[i]! + 16, y[i]! + half)
         }
