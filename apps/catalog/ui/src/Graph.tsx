@@ -225,8 +225,9 @@ export const Graph = (
   }, [geometry])
 
   /**
-   * Big graphs zoomed out: the drawing of a region around the view (the view
-   * plus half of it on each side) is kept in an offscreen canvas. Panning
+   * Big graphs zoomed out, and a moving view with many cards (see `manyCards`):
+   * the drawing of a region around the view (the view plus half of it on each
+   * side) is kept in an offscreen canvas. Panning
    * copies it (a few ms instead of drawing 50,000 nodes and their edges);
    * zooming scales the copy until the wheel rests, then draws it again sharp.
    */
