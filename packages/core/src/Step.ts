@@ -20,7 +20,7 @@ import { Cause, Context, Effect, Logger, Schema } from "effect"
 import type { AnyNode, Any as AnyAsset, AssetContext } from "./Asset.ts"
 import * as AssetGraph from "./AssetGraph.ts"
 import type { AssetKey } from "./AssetKey.ts"
-import type { LogLevel, StrataEvent } from "./Event.ts"
+import type { ErrorInfo, LogLevel, StrataEvent } from "./Event.ts"
 import { errorInfo } from "./Event.ts"
 import type { InputContext, IOManager, StoreResult } from "./IOManager.ts"
 import type { StepPartitions } from "./partitions/stepPartitions.ts"
@@ -186,7 +186,7 @@ const checkStep = (environment: StepEnvironmentShape, request: StepRequest): Eff
 }
 
 /** The `partitionSet` field of a partitioned step's events. */
-const setOf = (request: StepRequest) => request.partitionSet === undefined ? noSet : { partitionSet: request.partitionSet }
+const setOf = (request: Pick<StepRequest, "partitionSet">) => request.partitionSet === undefined ? noSet : { partitionSet: request.partitionSet }
 const noSet: { readonly partitionSet?: never } = {}
 
 const unknownAsset = (request: StepRequest) =>
@@ -207,20 +207,34 @@ const failed = (
 ): StepResult => {
   const info = errorInfo(error)
   const at = environment.now()
-  environment.emit({
-    type: "step-failed",
-    runId: request.runId,
-    timestamp: at,
-    assetKey: request.assetKey,
-    partition: request.partitions[0],
-    ...setOf(request),
-    attempt: request.attempt,
-    durationMs: at - started,
-    error: info,
-    willRetry: retryable
-  })
+  environment.emit(failedEvent(request, at, at - started, info, retryable))
   return { status: "failed", error: info, willRetry: retryable }
 }
+
+/**
+ * The `step-failed` event of an attempt of `request` (the run coordinator
+ * builds the same for a step it ends from outside: canceled, or its pool slot lost).
+ *
+ * @since 0.1.0
+ */
+export const failedEvent = (
+  request: Pick<StepRequest, "runId" | "assetKey" | "partitions" | "partitionSet" | "attempt">,
+  at: number,
+  durationMs: number,
+  error: ErrorInfo,
+  willRetry: boolean
+): StrataEvent => ({
+  type: "step-failed",
+  runId: request.runId,
+  timestamp: at,
+  assetKey: request.assetKey,
+  partition: request.partitions[0],
+  ...setOf(request),
+  attempt: request.attempt,
+  durationMs,
+  error,
+  willRetry
+})
 
 /** Whether an attempt that failed with `error` is retried under the asset's policy. */
 const willRetry = (node: AnyNode, attempt: number, error: unknown): boolean => {
