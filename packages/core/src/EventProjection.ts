@@ -286,7 +286,8 @@ export const fold = (events: ReadonlyArray<StoredEvent>): IndexDelta => {
         checks.push(checkResultRecord(event))
         break
       case "step-started":
-        status(event, "in-progress")
+        // every step starts: only a partitioned one has a status to change
+        if (event.partitionSet !== undefined) status(event, "in-progress")
         break
       case "step-failed":
         if (!event.willRetry) status(event, "failed")
