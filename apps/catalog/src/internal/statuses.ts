@@ -8,22 +8,35 @@
  */
 import { createHash } from "node:crypto"
 import { AssetState, Instance, Staleness } from "@strata/core"
-import type { Errors, Models } from "@strata/protocol"
+import type { Errors } from "@strata/protocol"
+import { Models } from "@strata/protocol"
 import type { ProjectHost, RunLauncher } from "@strata/runtime"
-import { Effect, Option, Stream } from "effect"
+import { Effect, Option, Schema, Stream } from "effect"
 import * as AssetIndex from "./assetIndex.ts"
 import { reason, storageError, stripUndefined } from "./convert.ts"
 
 type Generation = ProjectHost.Generation
 
-/** A statuses snapshot and the answers derived from it (filled when first asked). */
+/**
+ * A statuses snapshot and the answers derived from it (filled when first
+ * asked). `states` and `records` are computed; the full nodes (with tags,
+ * owners, upstream keys and reasons: what the asset list and the catalog
+ * table show) are built from them only when one of those asks (`nodesOf`),
+ * so `GET /api/statuses` and an asset page neither wait for nor keep them.
+ */
 export interface Snapshot {
   readonly version: string
-  readonly nodes: ReadonlyArray<Models.AssetNode>
+  readonly generation: number
+  /** The graph `states` is in the order of. */
+  readonly graph: Generation["project"]["graph"]
+  readonly states: ReadonlyArray<AssetState.AssetState>
   readonly records: ReadonlyMap<string, Instance.AssetRecord>
+  nodes?: ReadonlyArray<Models.AssetNode>
   orders?: AssetIndex.StatusOrders
   counts?: Record<string, number>
   compact?: Models.StatusSnapshot
+  /** `compact` as the JSON bytes of `GET /api/statuses`. */
+  body?: Uint8Array
 }
 
 /** What the engine keeps between requests: the latest snapshot, search index and serialized shape. */
@@ -48,7 +61,7 @@ export const makeCache = (launcher: RunLauncher.RunLauncher): Cache => ({
   structure: undefined
 })
 
-/** Statuses of every node, indexed like `project.graph.nodes`. */
+/** The states of every node, indexed like `project.graph.nodes`, and the asset records they come from. */
 const compute = (launcher: RunLauncher.RunLauncher, g: Generation) =>
   Effect.gen(function*() {
     const graph = g.project.graph
@@ -66,31 +79,42 @@ const compute = (launcher: RunLauncher.RunLauncher, g: Generation) =>
       Effect.mapError(storageError)
     )
     const states = AssetState.combine(Staleness.compute(g.project, records), records, running, failedChecks)
-    const nodes: Array<Models.AssetNode> = new Array(graph.nodes.length)
-    for (let i = 0; i < graph.nodes.length; i++) {
-      const node = graph.nodes[i]!
-      const spec = node.spec
-      const status = states[i]!
-      const record = records.get(node.key)
-      const latest = record?.materialization ?? record?.observation
-      nodes[i] = stripUndefined({
-        key: node.key,
-        kind: node.kind,
-        group: spec.group,
-        kinds: spec.kinds,
-        tags: spec.tags,
-        owners: spec.owners,
-        description: spec.description,
-        upstream: graph.upstream[i]!.map((j) => graph.nodes[j]!.key),
-        status: status.status,
-        reasons: status.reasons.map(reason),
-        failedChecks: status.failedChecks,
-        lastMaterializedAt: latest?.timestamp,
-        lastRunId: latest?.runId
-      })
-    }
-    return { nodes, records: records as ReadonlyMap<string, Instance.AssetRecord> }
+    return { generation: g.number, graph, states, records: records as ReadonlyMap<string, Instance.AssetRecord> }
   })
+
+/** The latest materialization or observation of asset `i`. */
+const latestOf = (snapshot: Snapshot, i: number) => {
+  const record = snapshot.records.get(snapshot.graph.nodes[i]!.key)
+  return record?.materialization ?? record?.observation
+}
+
+/** Asset `i` of the snapshot as the protocol's node. */
+export const nodeOf = (snapshot: Snapshot, i: number): Models.AssetNode => {
+  const { graph } = snapshot
+  const node = graph.nodes[i]!
+  const spec = node.spec
+  const state = snapshot.states[i]!
+  const latest = latestOf(snapshot, i)
+  return stripUndefined({
+    key: node.key,
+    kind: node.kind,
+    group: spec.group,
+    kinds: spec.kinds,
+    tags: spec.tags,
+    owners: spec.owners,
+    description: spec.description,
+    upstream: graph.upstream[i]!.map((j) => graph.nodes[j]!.key),
+    status: state.status,
+    reasons: state.reasons.map(reason),
+    failedChecks: state.failedChecks,
+    lastMaterializedAt: latest?.timestamp,
+    lastRunId: latest?.runId
+  })
+}
+
+/** Every node of the snapshot, built on first use and kept with it. */
+export const nodesOf = (snapshot: Snapshot): ReadonlyArray<Models.AssetNode> =>
+  snapshot.nodes ??= snapshot.states.map((_, i) => nodeOf(snapshot, i))
 
 /** What the statuses snapshot depends on; answers computed from a snapshot may be reused while it is the same. */
 export const versionOf = (cache: Cache, g: Generation): Effect.Effect<string, Errors.StorageError> =>
@@ -101,9 +125,9 @@ export const current = (cache: Cache, g: Generation): Effect.Effect<Snapshot, Er
   Effect.gen(function*() {
     const version = yield* versionOf(cache, g)
     if (cache.snapshot?.version === version) return cache.snapshot
-    const computed = yield* compute(cache.launcher, g)
-    cache.snapshot = { version, ...computed }
-    return cache.snapshot
+    const computed: Snapshot = { version, ...yield* compute(cache.launcher, g) }
+    cache.snapshot = computed
+    return computed
   })
 
 /** The search index of `g`'s assets (built once per generation). */
@@ -134,13 +158,23 @@ export const structure = (cache: Cache, g: Generation): Structure => {
 }
 
 /** Statuses and times as two arrays indexed like the shape (`GET /api/statuses`). */
-export const snapshot = Effect.fn("Catalog.statusSnapshot")(function*(cache: Cache, g: Generation) {
-  const latest = yield* current(cache, g)
-  return latest.compact ??= {
-    generation: g.number,
-    status: latest.nodes.map((node) => node.status),
-    lastMaterializedAt: latest.nodes.map((node) => node.lastMaterializedAt ?? null)
+const compactOf = (latest: Snapshot): Models.StatusSnapshot =>
+  latest.compact ??= {
+    generation: latest.generation,
+    status: latest.states.map((state) => state.status),
+    lastMaterializedAt: latest.states.map((_, i) => latestOf(latest, i)?.timestamp ?? null)
   }
+
+export const snapshot = Effect.fn("Catalog.statusSnapshot")(function*(cache: Cache, g: Generation) {
+  return compactOf(yield* current(cache, g))
+})
+
+const encodeSnapshot = Schema.encodeSync(Models.StatusSnapshot)
+
+/** `GET /api/statuses` as JSON bytes, encoded once per snapshot. */
+export const snapshotBody = Effect.fn("Catalog.statusSnapshotBody")(function*(cache: Cache, g: Generation) {
+  const latest = yield* current(cache, g)
+  return latest.body ??= new TextEncoder().encode(JSON.stringify(encodeSnapshot(compactOf(latest))))
 })
 
 /** The assets whose status or time changed from `previous` to `next` (same generation). */
