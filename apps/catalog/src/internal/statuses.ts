@@ -138,18 +138,40 @@ export const searchIndex = (cache: Cache, g: Generation, nodes: ReadonlyArray<Mo
   return cache.searchIndex.index
 }
 
-/** The graph's shape, serialized once per generation, for `GET /api/graph`. */
-export const structure = (cache: Cache, g: Generation): Structure => {
-  if (cache.structure?.generation === g.number) return cache.structure
+/** The graph's shape with its per-asset lists flat (see `Models.GraphStructure`). */
+const structureOf = (g: Generation): Models.GraphStructure => {
   const graph = g.project.graph
-  const value: Models.GraphStructure = {
+  const kindLists: Array<ReadonlyArray<string>> = []
+  const listIndex = new Map<string, number>()
+  const kinds = graph.nodes.map((node) => {
+    const name = JSON.stringify(node.spec.kinds)
+    let at = listIndex.get(name)
+    if (at === undefined) listIndex.set(name, at = kindLists.push(node.spec.kinds) - 1)
+    return at
+  })
+  const upstreamStarts = new Array<number>(graph.nodes.length + 1)
+  const upstream: Array<number> = []
+  for (let i = 0; i < graph.nodes.length; i++) {
+    upstreamStarts[i] = upstream.length
+    for (const j of graph.upstream[i]!) upstream.push(j)
+  }
+  upstreamStarts[graph.nodes.length] = upstream.length
+  return {
     generation: g.number,
     keys: graph.nodes.map((node) => node.key),
     kind: graph.nodes.map((node) => node.kind),
     group: graph.nodes.map((node) => node.spec.group),
-    kinds: graph.nodes.map((node) => node.spec.kinds),
-    upstream: graph.nodes.map((_, i) => graph.upstream[i]!)
+    kindLists,
+    kinds,
+    upstreamStarts,
+    upstream
   }
+}
+
+/** The graph's shape, serialized once per generation, for `GET /api/graph`. */
+export const structure = (cache: Cache, g: Generation): Structure => {
+  if (cache.structure?.generation === g.number) return cache.structure
+  const value = structureOf(g)
   const { generation: _, ...shape } = value
   // the shape's content (not the generation) names cached layouts in the browser: same graph, same hash
   const hash = createHash("sha256").update(JSON.stringify(shape)).digest("hex").slice(0, 16)
