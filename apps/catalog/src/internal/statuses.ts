@@ -11,7 +11,7 @@ import { AssetState, Instance, Staleness } from "@strata/core"
 import type { Errors } from "@strata/protocol"
 import { Models } from "@strata/protocol"
 import type { ProjectHost, RunLauncher } from "@strata/runtime"
-import { Effect, Option, Schema, Stream } from "effect"
+import { Effect, Fiber, Option, Schema, Stream } from "effect"
 import * as AssetIndex from "./assetIndex.ts"
 import { reason, storageError, stripUndefined } from "./convert.ts"
 
@@ -43,6 +43,8 @@ export interface Snapshot {
 export interface Cache {
   readonly launcher: RunLauncher.RunLauncher
   snapshot: Snapshot | undefined
+  /** The computation of a snapshot under way (or the last one), by version. */
+  computing: { readonly version: string; readonly fiber: Fiber.Fiber<Snapshot, Errors.StorageError> } | undefined
   searchIndex: { readonly generation: number; readonly index: AssetIndex.SearchIndex } | undefined
   structure: Structure | undefined
 }
@@ -57,6 +59,7 @@ export interface Structure {
 export const makeCache = (launcher: RunLauncher.RunLauncher): Cache => ({
   launcher,
   snapshot: undefined,
+  computing: undefined,
   searchIndex: undefined,
   structure: undefined
 })
@@ -120,15 +123,37 @@ export const nodesOf = (snapshot: Snapshot): ReadonlyArray<Models.AssetNode> =>
 export const versionOf = (cache: Cache, g: Generation): Effect.Effect<string, Errors.StorageError> =>
   Effect.map(g.instance.lastEventId().pipe(Effect.mapError(storageError)), (last) => `${g.number}:${last}:${cache.launcher.size}`)
 
-/** The latest snapshot of `g`, computed again only when its version moved. */
+/**
+ * The latest snapshot of `g`, computed again only when its version moved.
+ * Requests that arrive while it is computed (the first visit while the
+ * server computes ahead, two tabs opening at once) wait for that one
+ * computation; it runs in a fiber of its own, so a request that goes away
+ * does not interrupt it for the others.
+ */
 export const current = (cache: Cache, g: Generation): Effect.Effect<Snapshot, Errors.StorageError> =>
   Effect.gen(function*() {
     const version = yield* versionOf(cache, g)
     if (cache.snapshot?.version === version) return cache.snapshot
-    const computed: Snapshot = { version, ...yield* compute(cache.launcher, g) }
-    cache.snapshot = computed
-    return computed
+    if (cache.computing?.version !== version) {
+      const fiber = yield* Effect.forkDetach(computeAs(cache, g, version))
+      cache.computing = { version, fiber }
+    }
+    return yield* Fiber.join(cache.computing!.fiber)
   })
+
+const computeAs = (cache: Cache, g: Generation, version: string) =>
+  compute(cache.launcher, g).pipe(
+    Effect.map((computed): Snapshot => {
+      const snapshot: Snapshot = { version, ...computed }
+      // an older computation ending after a newer one started does not replace what that one gives
+      if (cache.computing?.version === version) cache.snapshot = snapshot
+      return snapshot
+    }),
+    // a failure is not kept for the next request of the same version
+    Effect.onExit((exit) => Effect.sync(() => {
+      if (exit._tag === "Failure" && cache.computing?.version === version) cache.computing = undefined
+    }))
+  )
 
 /** The search index of `g`'s assets (built once per generation). */
 export const searchIndex = (cache: Cache, g: Generation, nodes: ReadonlyArray<Models.AssetNode>): AssetIndex.SearchIndex => {
