@@ -49,11 +49,11 @@ export const page = Effect.fn("Catalog.assetPage")(function*(reader: Reader, g: 
     return yield* new Errors.InvalidRequest({ part: "Query", message: "the search q is longer than 1,000 characters" })
   }
   const current = yield* Statuses.current(reader.cache, g)
-  const nodes = Statuses.nodesOf(current)
-  const index = Statuses.searchIndex(reader.cache, g, nodes)
-  const orders = current.orders ??= AssetIndex.makeStatusOrders(index, nodes)
+  const assets = Statuses.assetsOf(current)
+  const index = Statuses.searchIndex(reader.cache, g, assets)
+  const orders = current.orders ??= AssetIndex.makeStatusOrders(index, assets)
   const offset = query.offset ?? 0
-  const result = AssetIndex.page({ ...query, status, offset, limit: query.limit ?? 100 }, index, orders, nodes, current)
+  const result = AssetIndex.page({ ...query, status, offset, limit: query.limit ?? 100 }, index, orders, assets, current)
   return { project: projectInfo(reader.host, g), offset, ...result } satisfies Models.AssetPage
 })
 
@@ -61,11 +61,15 @@ export const list = Effect.fn("Catalog.listAssets")(function*(reader: Reader, g:
   const keep = selection === undefined || selection.trim() === ""
     ? undefined
     : new Set(yield* Selection.resolve(g.project, selection).pipe(Effect.mapError(badSelection)))
-  const nodes = Statuses.nodesOf(yield* Statuses.current(reader.cache, g))
+  const current = yield* Statuses.current(reader.cache, g)
+  const keys = g.project.graph.nodes.map((node) => node.key)
+  const indexes = keep === undefined ? keys.map((_, i) => i) : keys.flatMap((key, i) => keep.has(key) ? [i] : [])
   return {
     project: projectInfo(reader.host, g),
-    assets: keep === undefined ? nodes : nodes.filter((node) => keep.has(node.key))
-  } satisfies Models.AssetList
+    size: indexes.length,
+    /** The nodes of list positions `start` to `end` (excluded), built now and not kept. */
+    slice: (start: number, end: number) => indexes.slice(start, end).map((i) => Statuses.nodeOf(current, i))
+  }
 })
 
 /** A 404 for `key`, with the keys it may have meant. */
@@ -130,7 +134,7 @@ export const get = Effect.fn("Catalog.getAsset")(function*(reader: Reader, g: Ge
   const source = yield* sourceOf(location)
   const materialization = record?.materialization
   return stripUndefined({
-    node: current.nodes?.[i] ?? Statuses.nodeOf(current, i),
+    node: Statuses.nodeOf(current, i),
     codeVersion: spec.codeVersion,
     currentCodeVersion: node.kind === "asset" ? Version.ofAsset(node as Parameters<typeof Version.ofAsset>[0]) : undefined,
     io: spec.io,

@@ -19,10 +19,10 @@ type Generation = ProjectHost.Generation
 
 /**
  * A statuses snapshot and the answers derived from it (filled when first
- * asked). `states` and `records` are computed; the full nodes (with tags,
- * owners, upstream keys and reasons: what the asset list and the catalog
- * table show) are built from them only when one of those asks (`nodesOf`),
- * so `GET /api/statuses` and an asset page neither wait for nor keep them.
+ * asked). `states` and `records` are computed; the protocol's nodes (with
+ * tags, owners, upstream keys and reasons) are built from them as they are
+ * written out (`nodeOf`), a page or a slice of the list at a time, and not
+ * kept: `GET /api/statuses` and an asset page never build them.
  */
 export interface Snapshot {
   readonly version: string
@@ -31,7 +31,6 @@ export interface Snapshot {
   readonly graph: Generation["project"]["graph"]
   readonly states: ReadonlyArray<AssetState.AssetState>
   readonly records: ReadonlyMap<string, Instance.AssetRecord>
-  nodes?: ReadonlyArray<Models.AssetNode>
   orders?: AssetIndex.StatusOrders
   counts?: Record<string, number>
   compact?: Models.StatusSnapshot
@@ -115,9 +114,19 @@ export const nodeOf = (snapshot: Snapshot, i: number): Models.AssetNode => {
   })
 }
 
-/** Every node of the snapshot, built on first use and kept with it. */
-export const nodesOf = (snapshot: Snapshot): ReadonlyArray<Models.AssetNode> =>
-  snapshot.nodes ??= snapshot.states.map((_, i) => nodeOf(snapshot, i))
+/** The snapshot as the catalog's index reads it (definitions from the graph, statuses and times from the compact snapshot). */
+export const assetsOf = (snapshot: Snapshot): AssetIndex.Assets => {
+  const compact = compactOf(snapshot)
+  const nodes = snapshot.graph.nodes
+  return {
+    size: nodes.length,
+    key: (i) => nodes[i]!.key,
+    definition: (i) => nodes[i]!.spec,
+    status: (i) => compact.status[i]!,
+    time: (i) => compact.lastMaterializedAt[i] ?? undefined,
+    node: (i) => nodeOf(snapshot, i)
+  }
+}
 
 /** What the statuses snapshot depends on; answers computed from a snapshot may be reused while it is the same. */
 export const versionOf = (cache: Cache, g: Generation): Effect.Effect<string, Errors.StorageError> =>
@@ -156,9 +165,9 @@ const computeAs = (cache: Cache, g: Generation, version: string) =>
   )
 
 /** The search index of `g`'s assets (built once per generation). */
-export const searchIndex = (cache: Cache, g: Generation, nodes: ReadonlyArray<Models.AssetNode>): AssetIndex.SearchIndex => {
+export const searchIndex = (cache: Cache, g: Generation, assets: AssetIndex.Assets): AssetIndex.SearchIndex => {
   if (cache.searchIndex?.generation !== g.number) {
-    cache.searchIndex = { generation: g.number, index: AssetIndex.makeSearchIndex(nodes) }
+    cache.searchIndex = { generation: g.number, index: AssetIndex.makeSearchIndex(assets) }
   }
   return cache.searchIndex.index
 }
