@@ -1,13 +1,14 @@
 /**
  * The coordinator's view of one run's steps on workers: the attempts it waits
  * for, and the step events workers wrote for the run (`step_events`). Workers
- * write a step's events and notify the run's channel in one transaction; each
+ * write a step's events, then notify the run's channel; each
  * notification (and the periodic tick, in case one was missed) wakes the tail,
  * which takes the run's rows and appends their events to the instance in one
  * transaction (the rows are deleted in it: each event is appended once), then
  * ends the attempts whose end event arrived. The instance's append lock is
  * taken by the run's coordinator only, once per wake however many steps
- * ended, never by the workers.
+ * ended, never by the workers. The automation daemons watching the instance
+ * are notified after each move (at most once per 100 ms).
  *
  * Events of a step the coordinator no longer waits for (its run was canceled
  * and the coordinator recorded the step's failure; an attempt superseded) are

@@ -27,7 +27,6 @@ export class PgCheckStore {
     this.x = context
   }
 
-  /** A batch's results, inside the caller's transaction. */
   /** A batch's latest check results, as a part of the append's statement ({@link combine}); none without checks. */
   parts(delta: EventProjection.IndexDelta): Array<Part> {
     const checks = delta.checks
