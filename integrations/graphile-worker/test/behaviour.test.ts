@@ -134,7 +134,8 @@ describe("steps on workers", () => {
   it("events recorded from workers wake the instance's watchers (automation daemons) while the run goes on", async () => {
     const block = path.join(folder, "watch-block")
     fs.mkdirSync(block)
-    const env = { ...baseEnv(), STRATA_TEST_BLOCK: block }
+    // storage of its own: the cancel test below checks that nothing of `blocker` was stored
+    const env = { ...baseEnv(), STRATA_TEST_BLOCK: block, STRATA_TEST_STORAGE: path.join(folder, "watch-storage") }
     workers.push(startWorker([], env))
     await workers[0]!.started
     // what a daemon does: LISTEN on the instance's channel; at each notification, see how far the event log goes
