@@ -1,7 +1,7 @@
 /**
  * The graph with 10,000 assets in real Chromium: it opens as one box per
  * group with no asset laid out (the benchmark, scripts/catalog-bench.ts,
- * measures the time), a group opened from the list is laid out in the worker
+ * measures the time) from answers the page's HTML asked for, a group opened from the list is laid out in the worker
  * and, after a reload, read back from IndexedDB; a highlighted asset opens its
  * group and is brought into view, its card hides while the view is dragged and
  * comes back when it rests, and clicking it opens its page.
@@ -43,8 +43,18 @@ describe("a 10,000-asset graph in Chromium", () => {
   it("renders, finds an asset by selection and opens it", async () => {
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } })
     page.setDefaultTimeout(20_000)
+    const order: Array<string> = []
+    page.on("request", (request) => order.push(`request ${new URL(request.url()).pathname}`))
+    page.on("requestfinished", (request) => order.push(`finished ${new URL(request.url()).pathname}`))
     await page.goto(catalog.url)
     await page.waitForFunction(() => window.__strataGraph !== undefined)
+    // the graph's first answers are asked for by the page's HTML while its script loads, and once each
+    const script = order.find((entry) => /^finished \/static\/index-.*\.js$/.test(entry))
+    expect(script).toBeDefined()
+    for (const path of ["/api/graph", "/api/statuses", "/api/project"]) {
+      expect(order.filter((entry) => entry === `request ${path}`)).toHaveLength(1)
+      expect(order.indexOf(`request ${path}`)).toBeLessThan(order.indexOf(script!))
+    }
     const stats = await page.evaluate(() => window.__strataGraph!)
     // five groups of 2,000: five boxes, no asset laid out on the main thread
     expect(stats.boxes).toBe(5)
