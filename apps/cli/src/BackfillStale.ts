@@ -7,7 +7,7 @@
  * @since 0.2.0
  */
 import type { BackfillStore } from "@strata/core"
-import { Backfill, DynamicPartitionStore, Instance, Partitions } from "@strata/core"
+import { Backfill, DynamicPartitionStore, Instance, PartitionStates, Partitions } from "@strata/core"
 import { Effect } from "effect"
 import { CliFailure, coreFailure as failure, usage } from "./CliError.ts"
 import type { Opened } from "./OpenProject.ts"
@@ -80,44 +80,18 @@ export const staleOf = (
  *
  * @since 0.2.0
  */
-export interface Counts {
-  readonly total: number
-  readonly materialized: number
-  readonly stale: number
-  readonly failed: number
-  readonly inProgress: number
-  readonly missing: number
-}
+export type Counts = PartitionStates.Counts
 
 /** @since 0.2.0 */
 export const counts = (opened: Opened, record: BackfillStore.BackfillRecord, now: number): Effect.Effect<Counts, Backfill.PlanError> =>
   Effect.gen(function*() {
     const plan = yield* Backfill.assess(opened.project, opened.instance, { ...Backfill.requestOf(record), now })
-    const fingerprint = Partitions.fingerprint(plan.space.definition)
-    let inProgress: Ranges = Ranges.empty
-    let failed: Ranges = Ranges.empty
-    let done = plan.requested
+    const list: Array<PartitionStates.States> = []
     for (const key of plan.referenceKeys) {
       const status = yield* (opened.instance.partitionStatus?.(key) ?? Effect.succeed(undefined))
-      const current = status?.fingerprint === fingerprint ? status : undefined
-      const clip = (set: Ranges | undefined): Ranges => Ranges.intersection(set ?? Ranges.empty, plan.requested)
-      const own = clip(current?.inProgress)
-      const ownFailed = Ranges.difference(clip(current?.failed), own)
-      inProgress = Ranges.union(inProgress, own)
-      failed = Ranges.union(failed, ownFailed)
-      done = Ranges.intersection(done, Ranges.difference(Ranges.difference(clip(current?.materialized), own), ownFailed))
+      list.push(PartitionStates.statesOf(plan.space, status, plan.requested))
     }
-    failed = Ranges.difference(failed, inProgress)
-    done = Ranges.difference(Ranges.difference(done, inProgress), failed)
-    const missing = Ranges.difference(Ranges.difference(Ranges.difference(plan.requested, done), failed), inProgress)
-    const materialized = record.rebuild === true ? Ranges.intersection(done, plan.done) : done
-    const n = Ranges.count
-    return {
-      total: n(plan.requested),
-      materialized: n(materialized),
-      stale: n(done) - n(materialized),
-      failed: n(failed),
-      inProgress: n(inProgress),
-      missing: n(missing)
-    }
+    // the same counting as the catalog's backfill page (core's PartitionStates)
+    const states = PartitionStates.combine(list, plan.requested)
+    return PartitionStates.counts(record.rebuild === true ? PartitionStates.rebuilding(states, plan.done) : states)
   })
