@@ -4,8 +4,9 @@
  * Text goes byte for byte from Arrow's UTF-8 buffer to the wire, 64-bit
  * integers travel as two 32-bit words.
  */
+import { EXTENSION_NAME, JSON_EXTENSION } from "@strata/arrow/TableIO"
 import * as Arrow from "apache-arrow"
-import { ColumnError, EPOCH_DAYS, EPOCH_MICROS, EXTENSION_NAME, JSON_EXTENSION, SAFE, TWO_32 } from "./format.ts"
+import { ColumnError, EPOCH_DAYS, EPOCH_MICROS, SAFE, TWO_32 } from "./format.ts"
 import { encodeNumeric, numericWords } from "./numeric.ts"
 import { sqlTypeOf } from "./schema.ts"
 import type { FieldWriter } from "./writer.ts"

@@ -18,13 +18,8 @@ export const SAFE = Number.MAX_SAFE_INTEGER
 /** The size of a chunk of an encoded stream, about 1 MiB. */
 export const CHUNK = 1 << 20
 
-/** Field metadata naming JSON text (Arrow's canonical JSON extension type). */
-export const EXTENSION_NAME = "ARROW:extension:name"
-export const JSON_EXTENSION = "arrow.json"
 /** Field metadata recording the Postgres type a column was read from or should be stored as. */
 export const PG_TYPE = "strata:pg_type"
-/** Field metadata `exact`: JSON text kept byte for byte (see `@strata/arrow/TableIO`). */
-export const JSON_TEXT = "strata:json_text"
 
 /** A column whose values cannot be encoded: the caller turns it into an error naming the asset. */
 export class ColumnError extends Error {

@@ -2,8 +2,9 @@
  * The mapping between Postgres column types and Arrow fields: the column type a
  * field is stored as, and the field a column is loaded as.
  */
+import { EXTENSION_NAME, JSON_EXTENSION, JSON_TEXT } from "@strata/arrow/TableIO"
 import * as Arrow from "apache-arrow"
-import { ColumnError, EXTENSION_NAME, JSON_EXTENSION, JSON_TEXT, PG_TYPE } from "./format.ts"
+import { ColumnError, PG_TYPE } from "./format.ts"
 
 /** The Postgres column type for an Arrow field. */
 export const sqlTypeOf = (field: Arrow.Field): string => {
