@@ -1,16 +1,18 @@
 /**
  * A million hourly partitions in real Chromium over a SQLite file: the
- * instance is seeded with status ranges (1,000 materialized stretches, 100
- * failed ones, one in progress), then the asset page's bar, counts, hover,
- * Partitions tab (missing ranges paged) and a "materialize these partitions"
- * backfill are checked against what was seeded, computed here independently.
+ * instance is seeded with status ranges (1,000 materialized stretches, a
+ * tenth of them written by an older code version so stale, 100 failed
+ * ones, one in progress), then the asset page's bar, counts, hover,
+ * Partitions tab (missing and stale ranges paged) and a "materialize these
+ * partitions" backfill are checked against what was seeded, computed here
+ * independently.
  */
 import { mkdirSync } from "node:fs"
 import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { Asset, InMemoryIO, Instance, Partitions, Project } from "@strata/core"
+import { Asset, InMemoryIO, Instance, Partitions, Project, Version } from "@strata/core"
 import { SqliteInstance } from "@strata/sqlite"
 import { Effect } from "effect"
 import type { Browser, Page } from "playwright-core"
@@ -43,6 +45,10 @@ const daily = Asset.make("slow_daily", { partitions: days }, (_, context) =>
 const project = Project.make({ assets: [big, daily] })
 
 const materialized = Array.from({ length: 1_000 }, (_, i): readonly [number, number] => [i * 1_000, i * 1_000 + 500])
+/** Every tenth stretch (the 6th, 16th, …) was written by an older code version: stale. */
+const isStale = (i: number) => i % 10 === 5
+const fresh = materialized.filter((_, i) => !isStale(i))
+const stale = materialized.filter((_, i) => isStale(i))
 const failed = Array.from({ length: 100 }, (_, i): readonly [number, number] => [i * 10_000 + 600, i * 10_000 + 610])
 const inProgress: ReadonlyArray<readonly [number, number]> = [[999_700, 999_800]]
 
@@ -53,7 +59,8 @@ const seed = (path: string) =>
     const partitionSet = (ranges: ReadonlyArray<readonly [number, number]>) => ({ fingerprint: Partitions.fingerprint(hours), ranges })
     yield* instance.createRun({ runId: "seed", selection: "big_hourly", assetKeys: ["big_hourly"], staleOnly: false, tags: {}, createdAt: now })
     yield* instance.appendEvents([
-      { type: "asset-materialized", runId: "seed", timestamp: now, assetKey: "big_hourly", partition: "seed", metadata: {}, dataVersion: "v", codeVersion: "c", inputVersions: {}, partitionSet: partitionSet(materialized) },
+      { type: "asset-materialized", runId: "seed", timestamp: now, assetKey: "big_hourly", partition: "seed", metadata: {}, dataVersion: "v", codeVersion: Version.ofAsset(big), inputVersions: {}, partitionSet: partitionSet(fresh) },
+      { type: "asset-materialized", runId: "seed", timestamp: now, assetKey: "big_hourly", partition: "seed-old", metadata: {}, dataVersion: "v", codeVersion: "old", inputVersions: {}, partitionSet: partitionSet(stale) },
       { type: "step-failed", runId: "seed", timestamp: now, assetKey: "big_hourly", attempt: 1, durationMs: 1, error: { tag: "Error", message: "no data" }, willRetry: false, partitionSet: partitionSet(failed) },
       { type: "step-started", runId: "seed", timestamp: now, assetKey: "big_hourly", attempt: 1, partitionSet: partitionSet(inProgress) }
     ])
@@ -84,9 +91,12 @@ describe("1,000,000 hourly partitions in Chromium", () => {
 
   it("the API answers the seeded counts and ranges", async () => {
     const answer = await call(catalog.url, "/api/asset/partitions?key=big_hourly")
-    expect(answer.body.counts).toEqual({ total: N, materialized: 500_000, failed: 1_000, inProgress: 100, missing: 498_900 })
+    expect(answer.body.counts).toEqual({ total: N, materialized: 450_000, stale: 50_000, failed: 1_000, inProgress: 100, missing: 498_900 })
     // gaps between stretches (1,000), each failed stretch splits one (+100), the run in progress splits the last (+1)
-    expect(answer.body.rangeCounts).toEqual({ materialized: 1_000, failed: 100, inProgress: 1, missing: 1_101 })
+    expect(answer.body.rangeCounts).toEqual({ materialized: 900, stale: 100, failed: 100, inProgress: 1, missing: 1_101 })
+    expect(answer.body.staleReasons).toEqual([
+      { type: "code-changed", description: `code version changed (old -> ${Version.ofAsset(big)})`, count: 50_000, partitions: expect.any(String) }
+    ])
     expect([answer.body.firstKey, answer.body.lastKey]).toEqual([keyAt(0), keyAt(N - 1)])
     expect(answer.body.buckets.keys).toHaveLength(1_000)
   })
@@ -96,10 +106,12 @@ describe("1,000,000 hourly partitions in Chromium", () => {
     const counts = page.getByTestId("partition-counts")
     await counts.waitFor()
     const text = await counts.innerText()
-    for (const part of ["1,000,000 partitions", "500,000 materialized", "1,000 failed", "100 in progress", "498,900 missing"]) expect(text).toContain(part)
+    for (const part of ["1,000,000 partitions", "450,000 materialized", "50,000 stale", "1,000 failed", "100 in progress", "498,900 missing"]) {
+      expect(text).toContain(part)
+    }
     const bar = page.getByTestId("partition-bar").first()
     expect(await bar.getAttribute("data-buckets")).toBe("1000")
-    // the top pixel of a bucket: red where a failed stretch is, blue for the run in progress, green elsewhere
+    // the top pixel of a bucket: red where a failed stretch is, blue for the run in progress, amber for a stale stretch, green elsewhere
     const topPixel = (bucket: number) =>
       page.evaluate((b) => {
         const canvas = document.querySelector<HTMLCanvasElement>("[data-testid=partition-bar] canvas")!
@@ -110,6 +122,8 @@ describe("1,000,000 hourly partitions in Chromium", () => {
     expect(await topPixel(10)).toEqual([214, 69, 69])
     expect(await topPixel(999)).toEqual([47, 111, 237])
     expect(await topPixel(1)).toEqual([46, 157, 91])
+    expect(await topPixel(5)).toEqual([217, 154, 28])
+    expect(await topPixel(995)).toEqual([217, 154, 28])
     // nothing is one DOM node per partition
     expect(await page.evaluate(() => document.querySelectorAll("*").length)).toBeLessThan(1_500)
     const box = (await bar.locator("canvas").boundingBox())!
@@ -133,6 +147,15 @@ describe("1,000,000 hourly partitions in Chromium", () => {
     await poll(() => firstRow.innerText()).toContain(`${keyAt(90_610)}\t${keyAt(90_999)}\t390`)
     await page.screenshot({ path: join(screenshots, "partitions-tab.png") })
 
+    // the stale filter: the old code version's stretches, with why, and the button to rebuild them all
+    await page.getByRole("tab", { name: "Stale (100 ranges)" }).click()
+    await poll(() => page.getByTestId("range-page").innerText()).toBe("Ranges 1–100 of 100")
+    expect(await firstRow.innerText()).toContain(`${keyAt(5_000)}\t${keyAt(5_499)}\t500\tcode version changed (old -> `)
+    expect(await page.getByTestId("partition-ranges").locator("tbody tr").count()).toBe(100)
+    await page.getByRole("button", { name: "Backfill stale (50,000)" }).waitFor()
+    expect(await page.getByTestId("partition-stale-reasons").innerText()).toContain("50,000 stale: code version changed (old -> ")
+    await page.screenshot({ path: join(screenshots, "partitions-stale.png") })
+
     await page.getByLabel("partitions to materialize").fill(`${keyAt(500)}...${keyAt(502)}`)
     await page.getByRole("button", { name: "Materialize these partitions" }).click()
     await page.getByTestId("backfill-page").waitFor()
@@ -141,7 +164,7 @@ describe("1,000,000 hourly partitions in Chromium", () => {
     expect(await page.getByTestId("partition-counts").innerText()).toContain("3 partitions")
     await page.screenshot({ path: join(screenshots, "backfill.png") })
     const after = await call(catalog.url, "/api/asset/partitions?key=big_hourly")
-    expect(after.body.counts.materialized).toBe(500_003)
+    expect(after.body.counts.materialized).toBe(450_003)
     await page.getByRole("link", { name: "Backfills" }).first().click()
     await poll(() => page.getByTestId("backfills").innerText()).toContain("3 / 3 materialized")
   })

@@ -68,7 +68,7 @@ describe("partitions and backfills API (real server, SQLite file)", () => {
     first = decodeBackfill(launched.body).backfillId
     const done = await ended(first)
     expect(done.backfill.status).toBe("failed")
-    expect(done.backfill.progress).toEqual({ total: 12, materialized: 6, failed: 6, inProgress: 0, missing: 0 })
+    expect(done.backfill.progress).toEqual({ total: 12, materialized: 6, stale: 0, failed: 6, inProgress: 0, missing: 0 })
     expect(done.segments.map((s) => [s.state, s.first, s.last, s.count])).toEqual([
       ["failed", "2024-01-01-00:00", "2024-01-01-05:00", 6],
       ["materialized", "2024-01-01-06:00", "2024-01-01-11:00", 6]
@@ -79,8 +79,9 @@ describe("partitions and backfills API (real server, SQLite file)", () => {
     ])
 
     const asset = decodeAsset((await call(catalog.url, "/api/asset/partitions?key=hourly_events&buckets=4")).body)
-    expect(asset.counts).toEqual({ total: 24, materialized: 6, failed: 6, inProgress: 0, missing: 12 })
-    expect(asset.rangeCounts).toEqual({ materialized: 1, failed: 1, inProgress: 0, missing: 1 })
+    expect(asset.counts).toEqual({ total: 24, materialized: 6, stale: 0, failed: 6, inProgress: 0, missing: 12 })
+    expect(asset.rangeCounts).toEqual({ materialized: 1, stale: 0, failed: 1, inProgress: 0, missing: 1 })
+    expect(asset.staleReasons).toEqual([])
     expect([asset.firstKey, asset.lastKey]).toEqual(["2024-01-01-00:00", "2024-01-01-23:00"])
     expect(asset.buckets.starts).toEqual([0, 6, 12, 18, 24])
     expect(asset.buckets.keys).toEqual(["2024-01-01-00:00", "2024-01-01-06:00", "2024-01-01-12:00", "2024-01-01-18:00"])
@@ -104,7 +105,7 @@ describe("partitions and backfills API (real server, SQLite file)", () => {
     expect(resumed.status).toBe(200)
     const done = await ended(first)
     expect(done.backfill.status).toBe("completed")
-    expect(done.backfill.progress).toEqual({ total: 12, materialized: 12, failed: 0, inProgress: 0, missing: 0 })
+    expect(done.backfill.progress).toEqual({ total: 12, materialized: 12, stale: 0, failed: 0, inProgress: 0, missing: 0 })
     expect(done.runs).toHaveLength(3)
     expect(done.runs[0]!.partition).toBe("2024-01-01-00:00...2024-01-01-05:00")
     const again = await call(catalog.url, `/api/backfills/${first}/resume`, { method: "POST" })
@@ -129,7 +130,7 @@ describe("partitions and backfills API (real server, SQLite file)", () => {
     expect(done.backfill.status).toBe("canceled")
     expect(done.runs.map((run) => run.status)).toEqual(["canceled"])
     // the partition the canceled run had in progress is failed (interrupted), not left in progress
-    expect(done.backfill.progress).toEqual({ total: 12, materialized: 0, failed: 1, inProgress: 0, missing: 11 })
+    expect(done.backfill.progress).toEqual({ total: 12, materialized: 0, stale: 0, failed: 1, inProgress: 0, missing: 11 })
     expect(done.segments[0]).toMatchObject({ state: "failed", first: "2024-01-01-12:00", count: 1 })
   })
 
@@ -151,7 +152,7 @@ describe("partitions and backfills API (real server, SQLite file)", () => {
     const unknown = await call(catalog.url, "/api/backfills/bf-nope")
     expect(unknown.status).toBe(404)
     expect(unknown.body.message).toContain("bf-nope")
-    expect((await call(catalog.url, "/api/asset/partitions/ranges?key=hourly_events&state=stale")).status).toBe(400)
+    expect((await call(catalog.url, "/api/asset/partitions/ranges?key=hourly_events&state=outdated")).status).toBe(400)
   })
 })
 
@@ -197,6 +198,95 @@ describe("a backfill whose server stopped (real servers, one SQLite file)", () =
       }
     } finally {
       control.slowMs = 0
+      await rm(dir, { recursive: true, force: true })
+    }
+  }, 120_000)
+})
+
+describe("stale partitions (real servers, one SQLite file): a code version change", () => {
+  const days = Partitions.daily({ start: "2024-01-01", end: "2024-01-09" })
+  const built: Array<string> = []
+  const projectAt = (codeVersion: string) => {
+    const daily = Asset.make("daily", { partitions: days, codeVersion }, (_, context) => {
+      built.push(...context.partitions.keys)
+      const keys = context.partitions.keys
+      return Effect.succeed((keys.length === 1 ? 1 : Object.fromEntries(keys.map((key) => [key, 1]))) as number)
+    })
+    const rollup = Asset.make("rollup", { deps: { daily }, partitions: days }, (_, context) => {
+      const keys = context.partitions.keys
+      return Effect.succeed((keys.length === 1 ? 2 : Object.fromEntries(keys.map((key) => [key, 2]))) as number)
+    })
+    return Project.make({ assets: [daily, rollup] })
+  }
+  const start = (dir: string, codeVersion: string) =>
+    startCatalog({
+      load: () => Promise.resolve({ project: projectAt(codeVersion), layer: InMemoryIO.layer }),
+      instance: SqliteInstance.layer({ path: join(dir, "instance.db") }),
+      port: 0
+    })
+  const launch = (url: string, body: Record<string, unknown>) => call(url, "/api/backfills", { method: "POST", body })
+  const ended = (url: string, id: string) =>
+    until(async () => {
+      const d = decodeDetail((await call(url, `/api/backfills/${id}`)).body)
+      return d.backfill.executing || d.backfill.status === "running" || d.backfill.status === "requested" ? undefined : d
+    }, `backfill ${id} to end`, 30_000)
+  const partitionsOf = async (url: string, key: string) => decodeAsset((await call(url, `/api/asset/partitions?key=${key}&buckets=8`)).body)
+
+  it("shows the stale partitions with reasons, bar and ranges, and backfill stale rebuilds exactly those asked for", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "strata-catalog-stale-"))
+    try {
+      const first = await start(dir, "v1")
+      try {
+        const id = decodeBackfill((await launch(first.url, { selection: "+rollup", partitions: "2024-01-01...2024-01-06", policy: "single-run" })).body).backfillId
+        expect((await ended(first.url, id)).backfill.status).toBe("completed")
+        expect((await partitionsOf(first.url, "daily")).counts).toMatchObject({ materialized: 6, stale: 0 })
+      } finally {
+        await first.close()
+      }
+      const second = await start(dir, "v2")
+      try {
+        const daily = await partitionsOf(second.url, "daily")
+        expect(daily.counts).toEqual({ total: 8, materialized: 0, stale: 6, failed: 0, inProgress: 0, missing: 2 })
+        expect(daily.rangeCounts).toMatchObject({ materialized: 0, stale: 1, missing: 1 })
+        expect(daily.buckets.stale).toEqual([1, 1, 1, 1, 1, 1, 0, 0])
+        expect(daily.buckets.missing).toEqual([0, 0, 0, 0, 0, 0, 1, 1])
+        expect(daily.staleReasons).toEqual([
+          { type: "code-changed", description: "code version changed (v1 -> v2)", count: 6, partitions: "2024-01-01...2024-01-06" }
+        ])
+        const rollup = await partitionsOf(second.url, "rollup")
+        expect(rollup.counts).toMatchObject({ materialized: 0, stale: 6, missing: 2 })
+        expect(rollup.staleReasons.map((r) => [r.type, r.upstream, r.count])).toEqual([["upstream-stale", "daily", 6]])
+        const ranges = decodeRanges((await call(second.url, "/api/asset/partitions/ranges?key=rollup&state=stale")).body)
+        expect(ranges.ranges).toEqual([
+          { start: 0, end: 6, first: "2024-01-01", last: "2024-01-06", count: 6, reasons: ["upstream daily is stale"] }
+        ])
+
+        // backfill stale among the first three days: a rebuild of exactly those
+        built.length = 0
+        const launched = await launch(second.url, { selection: "daily", partitions: "2024-01-01...2024-01-03", policy: "per-partition", stale: true })
+        expect(launched.status).toBe(200)
+        const backfill = decodeBackfill(launched.body)
+        expect([backfill.partitions, backfill.rebuild]).toEqual(["2024-01-01...2024-01-03", true])
+        const done = await ended(second.url, backfill.backfillId)
+        expect(done.backfill.status).toBe("completed")
+        expect(done.backfill.progress).toEqual({ total: 3, materialized: 3, stale: 0, failed: 0, inProgress: 0, missing: 0 })
+        expect(built.sort()).toEqual(["2024-01-01", "2024-01-02", "2024-01-03"])
+        expect((await partitionsOf(second.url, "daily")).counts).toMatchObject({ materialized: 3, stale: 3, missing: 2 })
+        // the rebuilt days gave the same data: rollup's first three days are fresh again
+        const after = await partitionsOf(second.url, "rollup")
+        expect(after.counts).toMatchObject({ materialized: 3, stale: 3 })
+        expect(after.staleReasons.map((r) => r.partitions)).toEqual(["2024-01-04...2024-01-06"])
+
+        const none = await launch(second.url, { selection: "daily", partitions: "2024-01-01...2024-01-03", stale: true })
+        expect(none.status).toBe(400)
+        expect(none.body.message).toBe("asset daily has no stale partition in 2024-01-01...2024-01-03")
+        const notOne = await launch(second.url, { selection: "+rollup", partitions: "2024-01-01", stale: true })
+        expect(notOne.status).toBe(400)
+        expect(notOne.body.message).toContain("a stale backfill selects one partitioned asset by its key")
+      } finally {
+        await second.close()
+      }
+    } finally {
       await rm(dir, { recursive: true, force: true })
     }
   }, 120_000)

@@ -37,17 +37,32 @@ export const read = (project: Project.Project<unknown>, keys: ReadonlyArray<stri
     const dynamicKeys = yield* DynamicPartitionStore.keysFor(project, instance)
     const summaries = yield* Partitions.summaries(project, instance, { keys: new Set(keys), now, dynamicKeys })
     const staleness = new Map((yield* Staleness.partitions(project, { selection, now, dynamicKeys })).map((s) => [s.key, s] as const))
-    return summaries.map((summary): PartitionReport => {
-      const stale = staleness.get(summary.key)
-      return {
-        ...summary,
-        stale: stale?.stale ?? 0,
-        staleRanges: stale?.staleRanges ?? [],
-        staleText: stale?.staleText ?? "",
-        staleReasons: stale?.reasons ?? []
-      }
-    })
+    const resolution = { now, dynamic: (name: string) => dynamicKeys?.[name] }
+    const reports: Array<PartitionReport> = []
+    for (const summary of summaries) {
+      const all = staleness.get(summary.key)
+      // a partition whose latest run failed or is going counts as failed or in progress, not stale (as in the catalog)
+      const definition = project.get(summary.key)!.partitions!
+      const stale = all === undefined || all.stale === 0
+        ? all
+        : Staleness.restrictPartitions(all, Partitions.resolve(definition, resolution), yield* materializedOf(instance, summary.key, definition))
+      reports.push(report(summary, stale))
+    }
+    return reports
   })
+
+/** The partitions whose latest status is materialized (none when it was recorded under another definition). */
+const materializedOf = (instance: Instance.Instance["Service"], key: string, definition: Partitions.PartitionsDefinition) =>
+  Effect.map(instance.partitionStatus?.(key) ?? Effect.succeed(undefined), (status) =>
+    status !== undefined && status.fingerprint === Partitions.fingerprint(definition) ? status.materialized : [])
+
+const report = (summary: Partitions.PartitionSummary, stale: Staleness.PartitionStaleness | undefined): PartitionReport => ({
+  ...summary,
+  stale: stale?.stale ?? 0,
+  staleRanges: stale?.staleRanges ?? [],
+  staleText: stale?.staleText ?? "",
+  staleReasons: stale?.reasons ?? []
+})
 
 /**
  * Prints one block per partitioned asset.

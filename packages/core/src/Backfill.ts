@@ -6,7 +6,11 @@
  * - the *reference* definition is that of the first partitioned asset of the
  *   plan that takes the partition selection (as `ExecutionPlan` does);
  * - a partition is *done* when every selected asset of the reference
- *   definition has it materialized (the instance's status ranges);
+ *   definition has it materialized (the instance's status ranges); for a
+ *   *rebuild* backfill (`rebuild: true`, what the catalog's "backfill stale"
+ *   launches), when every such asset has it written by one of the backfill's
+ *   runs (the run ids of the instance's partition versions), so materialized
+ *   partitions run again, once;
  * - the *missing* partitions (requested minus done) are cut into runs by the
  *   policy with `Ranges.chunks`: `per-partition` (one each), `max-per-run=N`,
  *   or `single-run` (all of them, handed to one step per asset);
@@ -27,7 +31,7 @@ import * as DynamicPartitionStore from "./DynamicPartitionStore.ts"
 import * as ExecutionPlan from "./ExecutionPlan.ts"
 import { Instance } from "./Instance.ts"
 import type { InstanceError, InstanceShape } from "./Instance.ts"
-import type * as PartitionKey from "./PartitionKey.ts"
+import * as PartitionKey from "./PartitionKey.ts"
 import * as Partitions from "./Partitions.ts"
 import type { Project } from "./Project.ts"
 import * as RunCoordinator from "./RunCoordinator.ts"
@@ -112,8 +116,6 @@ export const progressOf = (plan: Assessment): Progress => {
   return { total, materialized, failed: Ranges.count(plan.failed), missing: total - materialized }
 }
 
-const selectionOf = Partitions.selection
-
 /** @since 0.1.0 */
 export type PlanError =
   | BackfillError
@@ -131,6 +133,21 @@ export type PlanError =
  */
 export type Assessment = Omit<BackfillPlan, "runs">
 
+/** The partitions of `key` whose current version was written by one of `runIds` (a rebuild backfill's done set). */
+const writtenBy = (instance: InstanceShape, key: string, fingerprint: string, runIds: ReadonlySet<string>) =>
+  Effect.map(instance.partitionVersions?.(key) ?? Effect.succeed(undefined), (versions): Ranges =>
+    versions === undefined || versions.fingerprint !== fingerprint || runIds.size === 0
+      ? Ranges.empty
+      : Ranges.normalize(versions.segments.filter((s) => runIds.has(s.runId)).map((s): Partitions.Ranges.Range => [s.start, s.end])))
+
+/**
+ * What the steps are planned with: the selection itself, or its first key
+ * when it is longer than a partition key may be (a run records its selection
+ * as its partition). Each step parses the whole selection below.
+ */
+const planKey = (partitions: string): string =>
+  [...partitions].length <= PartitionKey.MAX_LENGTH ? partitions : partitions.split(",")[0]!.split("...")[0]!.trim()
+
 /**
  * What is requested, done, failed and missing now, over the reference
  * definition, without cutting runs (what progress and the catalog's backfill
@@ -142,14 +159,20 @@ export type Assessment = Omit<BackfillPlan, "runs">
 export const assess = (
   project: Project<unknown>,
   instance: InstanceShape,
-  request: { readonly selection: string; readonly partitions: string; readonly now: number }
+  request: {
+    readonly selection: string
+    readonly partitions: string
+    readonly now: number
+    /** A rebuild backfill's runs so far: done is what they wrote, not what is materialized. */
+    readonly rebuild?: { readonly runIds: ReadonlyArray<string> } | undefined
+  }
 ): Effect.Effect<Assessment, PlanError> =>
   Effect.gen(function*() {
     // dynamic definitions resolve with the keys stored in the instance
     const dynamicKeys = yield* DynamicPartitionStore.keysFor(project, instance)
     const executionPlan = yield* ExecutionPlan.make(project, {
       selection: request.selection,
-      partition: request.partitions,
+      partition: planKey(request.partitions),
       now: request.now,
       dynamicKeys
     })
@@ -171,10 +194,12 @@ export const assess = (
     const fingerprint = Partitions.fingerprint(reference.space.definition)
     let done = reference.requested
     let failed: Ranges = Ranges.empty
+    const rebuiltBy = request.rebuild === undefined ? undefined : new Set(request.rebuild.runIds)
     for (const key of referenceKeys) {
       const status = yield* (instance.partitionStatus?.(key) ?? Effect.succeed(undefined))
       const current = status?.fingerprint === fingerprint ? status : undefined
-      done = Ranges.intersection(done, current?.materialized ?? Ranges.empty)
+      const written = rebuiltBy === undefined ? current?.materialized ?? Ranges.empty : yield* writtenBy(instance, key, fingerprint, rebuiltBy)
+      done = Ranges.intersection(done, written)
       failed = Ranges.union(failed, Ranges.intersection(reference.requested, current?.failed ?? Ranges.empty))
     }
     return {
@@ -189,22 +214,81 @@ export const assess = (
     }
   })
 
+/** A range as a selection (`A...B`, or the key of one partition). */
+const rangeText = (space: Partitions.Space, [s, e]: Partitions.Ranges.Range): string =>
+  e - s === 1 ? space.keyAt(s) : `${space.keyAt(s)}...${space.keyAt(e - 1)}`
+
+/**
+ * A run's partitions cut further so that each run's selection is no longer
+ * than a partition key (`PartitionKey.MAX_LENGTH` characters): a run records
+ * its selection as its partition, and scattered ranges (a "backfill stale",
+ * the missing days of a patchy history) make long ones. A range too long to
+ * name alone (very long keys) runs key by key.
+ */
+const fitting = (space: Partitions.Space, ranges: Ranges): Array<{ ranges: Ranges; selection: string }> => {
+  const out: Array<{ ranges: Ranges; selection: string }> = []
+  let current: Array<Partitions.Ranges.Range> = []
+  let text = ""
+  const flush = () => {
+    if (current.length > 0) out.push({ ranges: current, selection: text })
+    current = []
+    text = ""
+  }
+  const add = (range: Partitions.Ranges.Range, piece: string) => {
+    const joined = text === "" ? piece : `${text},${piece}`
+    if (text !== "" && [...joined].length > PartitionKey.MAX_LENGTH) {
+      flush()
+      current = [range]
+      text = piece
+    } else {
+      current.push(range)
+      text = joined
+    }
+  }
+  for (const range of ranges) {
+    const piece = rangeText(space, range)
+    if ([...piece].length <= PartitionKey.MAX_LENGTH) add(range, piece)
+    else for (let i = range[0]; i < range[1]; i++) add([i, i + 1], space.keyAt(i))
+  }
+  flush()
+  return out
+}
+
 /**
  * Plans a backfill: the requested partitions of the reference definition that
- * are not done yet, cut into runs by the policy.
+ * are not done yet, cut into runs by the policy (and further where a run's
+ * selection would be longer than a partition key, see `fitting`).
  *
  * @since 0.1.0
  */
 export const plan = (
   project: Project<unknown>,
   instance: InstanceShape,
-  request: { readonly selection: string; readonly partitions: string; readonly policy: Policy; readonly now: number }
+  request: {
+    readonly selection: string
+    readonly partitions: string
+    readonly policy: Policy
+    readonly now: number
+    readonly rebuild?: { readonly runIds: ReadonlyArray<string> } | undefined
+  }
 ): Effect.Effect<BackfillPlan, PlanError> =>
   Effect.map(assess(project, instance, request), (assessment) => {
     const { missing, space } = assessment
     const size = request.policy._tag === "per-partition" ? 1 : request.policy._tag === "max-per-run" ? request.policy.size : Math.max(1, Ranges.count(missing))
-    return { ...assessment, runs: Ranges.chunks(missing, size).map((ranges) => ({ ranges, selection: selectionOf(space, ranges) })) }
+    return { ...assessment, runs: Ranges.chunks(missing, size).flatMap((ranges) => fitting(space, ranges)) }
   })
+
+/**
+ * What {@link assess} is asked for a recorded backfill: its selection, its
+ * partitions and, for a rebuild backfill, its runs so far.
+ *
+ * @since 0.2.0
+ */
+export const requestOf = (record: BackfillRecord) => ({
+  selection: record.selection,
+  partitions: record.partitions,
+  rebuild: record.rebuild === true ? { runIds: record.runIds } : undefined
+})
 
 /**
  * The progress of a recorded backfill, derived from the status ranges now.
@@ -219,7 +303,7 @@ export const progress = (
 ): Effect.Effect<Progress, PlanError> => {
   const policy = parsePolicy(record.policy)
   if (policy instanceof BackfillError) return Effect.fail(new BackfillError({ message: policy.message, backfillId: record.backfillId }))
-  return Effect.map(assess(project, instance, { selection: record.selection, partitions: record.partitions, now }), progressOf)
+  return Effect.map(assess(project, instance, { ...requestOf(record), now }), progressOf)
 }
 
 /**
@@ -292,8 +376,9 @@ const execute = <R>(
     const now = options?.now ?? Date.now
     const store = instance.backfills
     const backfillId = record.backfillId
-    const request = { selection: record.selection, partitions: record.partitions, policy }
-    const planned = yield* plan(project as Project<unknown>, instance, { ...request, now: now() })
+    // a rebuild backfill's done set grows with its runs: read them again before each assessment
+    const request = () => Effect.map(store.get(backfillId), (latest) => ({ ...requestOf(latest ?? record), policy }))
+    const planned = yield* plan(project as Project<unknown>, instance, { ...(yield* request()), now: now() })
     options?.onReport?.({ _tag: "planned", plan: planned })
     yield* store.setStatus(backfillId, { status: "running", at: now(), resume: true })
     const runs: Array<Outcome["runs"][number]> = []
@@ -318,10 +403,10 @@ const execute = <R>(
         tags: { "strata/kind": "backfill", "strata/backfill": backfillId }
       })
       runs.push({ runId, selection: piece.selection, status: result.status })
-      const after = yield* assess(project as Project<unknown>, instance, { ...request, now: now() })
+      const after = yield* assess(project as Project<unknown>, instance, { ...(yield* request()), now: now() })
       options?.onReport?.({ _tag: "run-ended", result, progress: progressOf(after) })
     }
-    const final = progressOf(yield* assess(project as Project<unknown>, instance, { ...request, now: now() }))
+    const final = progressOf(yield* assess(project as Project<unknown>, instance, { ...(yield* request()), now: now() }))
     canceled ||= (yield* store.get(backfillId))?.cancelRequestedAt !== undefined && final.missing > 0
     const status = final.missing === 0 ? "completed" : canceled ? "canceled" : "failed"
     const reason = status === "completed" ? undefined : canceled ? "a cancel was requested" : `${final.missing} partition(s) not materialized`
@@ -336,18 +421,28 @@ const execute = <R>(
  */
 export const create = (
   project: Project<unknown>,
-  request: { readonly selection: string; readonly partitions: string; readonly policy: string; readonly now: number; readonly backfillId?: string | undefined }
+  request: {
+    readonly selection: string
+    readonly partitions: string
+    readonly policy: string
+    readonly now: number
+    readonly backfillId?: string | undefined
+    /** Rebuild every requested partition, materialized or not (`NewBackfill.rebuild`). */
+    readonly rebuild?: boolean | undefined
+  }
 ): Effect.Effect<BackfillRecord, PlanError, Instance> =>
   Effect.gen(function*() {
     const instance = yield* Instance
     const policy = parsePolicy(request.policy)
     if (policy instanceof BackfillError) return yield* policy
-    const planned = yield* plan(project, instance, { selection: request.selection, partitions: request.partitions, policy, now: request.now })
+    const rebuild = request.rebuild === true ? { runIds: [] } : undefined
+    const planned = yield* plan(project, instance, { selection: request.selection, partitions: request.partitions, policy, now: request.now, rebuild })
     return yield* instance.backfills.create({
       backfillId: request.backfillId ?? `bf-${randomUUID().slice(0, 8)}`,
       selection: request.selection,
       partitions: request.partitions,
       policy: formatPolicy(policy),
+      ...(rebuild === undefined ? {} : { rebuild: true as const }),
       assetKeys: planned.assetKeys,
       createdAt: request.now
     })

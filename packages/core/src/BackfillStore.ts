@@ -50,6 +50,12 @@ export interface NewBackfill {
   readonly partitions: string
   /** `per-partition`, `single-run` or `max-per-run=N`. */
   readonly policy: string
+  /**
+   * Rebuild every requested partition, materialized or not: a partition is
+   * done once one of the backfill's runs wrote it (`Backfill.assess`).
+   * Stored only when true.
+   */
+  readonly rebuild?: true | undefined
   /** The selected asset keys, in plan order. */
   readonly assetKeys: ReadonlyArray<string>
   /** Milliseconds since the epoch. */

@@ -262,6 +262,15 @@ export const readSelected = (
 export const computePartitions = PartitionStaleness.compute
 
 /**
+ * A partitioned asset's staleness kept to its materialized partitions (its
+ * latest status), so that a partition whose latest run failed or is going
+ * is not also stale: see `partitions/staleness.ts`.
+ *
+ * @since 0.2.0
+ */
+export const restrictPartitions = PartitionStaleness.restrict
+
+/**
  * Reads the instance and computes the per-partition staleness of the
  * project's partitioned assets (those of `selection` when given), in
  * topological order. `now` (default: the current time) and `dynamicKeys`

@@ -43,6 +43,51 @@ describe("backfills", () => {
       expect(single.runs.map((run) => run.selection)).toEqual(["2024-01-01...2024-01-02,2024-01-04...2024-01-07"])
     }).pipe(Effect.provide(setup())))
 
+  it.effect("a rebuild backfill runs materialized partitions again, each once, and resumes only those not rebuilt", () =>
+    Effect.gen(function*() {
+      expect((yield* Materialize.materialize(project, { selection: "+users", partition: "2024-01-01...2024-01-04", now })).status).toBe("succeeded")
+      computed.length = 0
+      const plain = yield* Backfill.create(project, { selection: "users", partitions: "2024-01-02...2024-01-03", policy: "per-partition", now })
+      expect(plain.rebuild).toBeUndefined()
+      expect((yield* Backfill.run(project, plain.backfillId, { now: () => now })).runs).toEqual([])
+      const record = yield* Backfill.create(project, { selection: "users", partitions: "2024-01-02...2024-01-03", policy: "per-partition", now, rebuild: true })
+      expect(record.rebuild).toBe(true)
+      const instance = yield* Instance.Instance
+      expect(Backfill.progressOf(yield* Backfill.assess(project, instance, { ...Backfill.requestOf(record), now }))).toEqual({
+        total: 2,
+        materialized: 0,
+        failed: 0,
+        missing: 2
+      })
+      const outcome = yield* Backfill.run(project, record.backfillId, { now: () => now })
+      expect(outcome.record.status).toBe("completed")
+      expect(outcome.progress).toEqual({ total: 2, materialized: 2, failed: 0, missing: 0 })
+      expect(computed).toEqual(["users 2024-01-02", "users 2024-01-03"])
+      // rebuilt: running it again launches nothing
+      expect((yield* Backfill.run(project, record.backfillId, { now: () => now })).runs).toEqual([])
+      expect(computed).toHaveLength(2)
+    }).pipe(Effect.provide(setup())))
+
+  it.effect("scattered partitions: runs are cut so that each one's selection fits in a partition key, and all complete", () =>
+    Effect.gen(function*() {
+      computed.length = 0
+      expect((yield* Materialize.materialize(project, { selection: "events", partition: "2024-01-01...2024-01-31", now })).status).toBe("succeeded")
+      // every other day of January: 16 one-day ranges, 175 characters as a selection
+      const days = Array.from({ length: 16 }, (_, i) => `2024-01-${String(2 * i + 1).padStart(2, "0")}`)
+      const partitions = days.join(",")
+      expect(partitions.length).toBeGreaterThan(128)
+      const instance = yield* Instance.Instance
+      const planned = yield* Backfill.plan(project, instance, { selection: "users", partitions, policy: { _tag: "single-run" }, now })
+      // eleven keys and ten commas make 120 characters; a twelfth would make 131
+      expect(planned.runs.map((run) => run.selection)).toEqual([days.slice(0, 11).join(","), days.slice(11).join(",")])
+      const record = yield* Backfill.create(project, { selection: "users", partitions, policy: "single-run", now, rebuild: true })
+      const outcome = yield* Backfill.run(project, record.backfillId, { now: () => now })
+      expect(outcome.record.status).toBe("completed")
+      expect(outcome.runs).toHaveLength(2)
+      expect(outcome.progress).toEqual({ total: 16, materialized: 16, failed: 0, missing: 0 })
+      expect(computed.filter((entry) => entry.startsWith("users")).sort()).toEqual(days.map((day) => `users ${day}`))
+    }).pipe(Effect.provide(setup())))
+
   it("reads policies and refuses bad ones", () => {
     expect(Backfill.parsePolicy("max-per-run=30")).toEqual({ _tag: "max-per-run", size: 30 })
     expect(Backfill.parsePolicy("single-run")).toEqual({ _tag: "single-run" })
@@ -120,13 +165,23 @@ describe("backfills", () => {
       const planned = yield* Backfill.plan(bigProject, instance, { ...request, policy: { _tag: "max-per-run", size: 100_000 } })
       expect(Backfill.progressOf(planned)).toEqual({ total: 1_000_000, materialized: 500_000, failed: 0, missing: 500_000 })
       expect(planned.missing).toHaveLength(1_000)
-      expect(planned.runs).toHaveLength(5)
-      expect(planned.runs.map((run) => Partitions.Ranges.count(run.ranges))).toEqual([100_000, 100_000, 100_000, 100_000, 100_000])
-      // each run's selection names exactly its ranges
-      expect(Partitions.parseSelection(space, planned.runs[0]!.selection)).toEqual(planned.runs[0]!.ranges)
+      // 100,000 partitions are 200 ranges; a run's selection names at most three (35 characters each) within a
+      // partition key's 128: 67 runs per 100,000
+      expect(planned.runs).toHaveLength(5 * 67)
+      expect(Math.max(...planned.runs.map((run) => Partitions.Ranges.count(run.ranges)))).toBe(1_500)
+      const union = (runs: typeof planned.runs) => Partitions.Ranges.normalize(runs.flatMap((run) => run.ranges))
+      expect(union(planned.runs)).toEqual(planned.missing)
+      // each run's selection names exactly its ranges, and fits in a partition key
+      for (const run of planned.runs) {
+        expect(Partitions.parseSelection(space, run.selection)).toEqual(run.ranges)
+        expect(run.selection.length).toBeLessThanOrEqual(128)
+      }
       const single = yield* Backfill.plan(bigProject, instance, { ...request, policy: { _tag: "single-run" } })
-      expect(single.runs).toHaveLength(1)
-      expect(single.runs[0]!.ranges).toEqual(planned.missing)
+      expect(single.runs).toHaveLength(334)
+      expect(union(single.runs)).toEqual(planned.missing)
+      // contiguous partitions stay one run
+      const contiguous = yield* Backfill.plan(bigProject, instance, { ...request, partitions: `${space.keyAt(500)}...${space.keyAt(999)}`, policy: { _tag: "single-run" } })
+      expect(contiguous.runs.map((run) => run.selection)).toEqual([`${space.keyAt(500)}...${space.keyAt(999)}`])
     }).pipe(Effect.provide(setup())))
 
   it.effect("a selection without partitioned assets, or an unknown backfill, is a BackfillError", () =>

@@ -97,6 +97,24 @@ describe("per-partition staleness", () => {
       expect(Staleness.partitionReasonsAt(status.daily_users!, 20)).toEqual([])
     }).pipe(Effect.provide(Layer.mergeAll(InMemoryIO.layer, Instance.layerMemory))))
 
+  it.effect("kept to the materialized partitions: a day whose latest run failed is not also stale", () =>
+    Effect.gen(function*() {
+      counts.clear()
+      yield* run(makeProject(), "*", "2024-01-01...2024-01-07")
+      const changed = makeProject({ dailyCode: "d2" })
+      const all = byKey(yield* Staleness.partitions(changed, { now })).daily_users!
+      expect(all.stale).toBe(7)
+      const space = Partitions.resolve(daily, { now })
+      // the 3rd's latest run failed: the status holds the 1st–2nd and 4th–7th as materialized
+      const kept = Staleness.restrictPartitions(all, space, [[0, 2], [3, 7]])
+      expect(kept).toMatchObject({ stale: 6, staleRanges: [[0, 2], [3, 7]], staleText: "2024-01-01...2024-01-02,2024-01-04...2024-01-07", missing: all.missing })
+      expect(kept.fresh).toBe(all.total - 6 - all.missing)
+      expect(reasons(kept)).toEqual(["2024-01-01...2024-01-02,2024-01-04...2024-01-07: code version changed (d1 -> d2)"])
+      expect(kept.reasons[0]!.count).toBe(6)
+      // nothing to take out: the same object
+      expect(Staleness.restrictPartitions(all, space, [[0, 31]])).toBe(all)
+    }).pipe(Effect.provide(Layer.mergeAll(InMemoryIO.layer, Instance.layerMemory))))
+
   it.effect("data versions per partition: one day of a multi-day step rebuilt alone, same bytes then new ones", () =>
     Effect.gen(function*() {
       counts.clear()

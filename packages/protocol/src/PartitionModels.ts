@@ -12,22 +12,29 @@ import { RunStatus } from "./Models.ts"
 /**
  * The state of a partition. A partition is in exactly one: `in-progress`
  * wins over `failed`, which wins over `materialized`; the rest is `missing`.
+ * A materialized partition is `stale` instead when it must be rebuilt: its
+ * code version changed, or an upstream partition it reads got new data after
+ * it, or is stale or missing (core's per-partition staleness, as `strata
+ * status` reports it). `materialized` partitions are the fresh ones.
  *
  * @since 0.2.0
  */
-export const PartitionState = Schema.Literals(["materialized", "failed", "in-progress", "missing"])
+export const PartitionState = Schema.Literals(["materialized", "stale", "failed", "in-progress", "missing"])
 
 /** @since 0.2.0 */
 export type PartitionState = typeof PartitionState.Type
 
 /**
- * How many partitions are in each state (`total` = the four added up).
+ * How many partitions are in each state (`total` = the five added up).
+ * `materialized` counts the fresh ones; `materialized + stale` is what
+ * `strata status` calls materialized.
  *
  * @since 0.2.0
  */
 export const PartitionCounts = Schema.Struct({
   total: Schema.Number,
   materialized: Schema.Number,
+  stale: Schema.Number,
   failed: Schema.Number,
   inProgress: Schema.Number,
   missing: Schema.Number
@@ -48,6 +55,7 @@ export const PartitionBuckets = Schema.Struct({
   starts: Schema.Array(Schema.Number),
   keys: Schema.Array(Schema.String),
   materialized: Schema.Array(Schema.Number),
+  stale: Schema.Array(Schema.Number),
   failed: Schema.Array(Schema.Number),
   inProgress: Schema.Array(Schema.Number),
   missing: Schema.Array(Schema.Number)
@@ -55,6 +63,26 @@ export const PartitionBuckets = Schema.Struct({
 
 /** @since 0.2.0 */
 export type PartitionBuckets = typeof PartitionBuckets.Type
+
+/**
+ * Why some of an asset's partitions are stale: one reason and the
+ * partitions it holds for (a partition may have several reasons).
+ *
+ * @since 0.2.0
+ */
+export const StaleReason = Schema.Struct({
+  type: Schema.Literals(["code-changed", "upstream-updated", "upstream-stale", "upstream-missing"]),
+  /** The upstream asset the reason names (all but `code-changed`). */
+  upstream: Schema.optional(Schema.String),
+  /** The reason as a sentence (`upstream raw_events has new data`). */
+  description: Schema.String,
+  count: Schema.Number,
+  /** The partitions as a selection (`2024-01-01...2024-01-07`), at most 20 ranges. */
+  partitions: Schema.String
+})
+
+/** @since 0.2.0 */
+export type StaleReason = typeof StaleReason.Type
 
 /**
  * `GET /api/asset/partitions`: where a partitioned asset's partitions stand.
@@ -67,10 +95,18 @@ export const AssetPartitions = Schema.Struct({
   definition: Schema.String,
   counts: PartitionCounts,
   /** How many ranges (maximal runs of consecutive partitions) each state has. */
-  rangeCounts: Schema.Struct({ materialized: Schema.Number, failed: Schema.Number, inProgress: Schema.Number, missing: Schema.Number }),
+  rangeCounts: Schema.Struct({
+    materialized: Schema.Number,
+    stale: Schema.Number,
+    failed: Schema.Number,
+    inProgress: Schema.Number,
+    missing: Schema.Number
+  }),
   firstKey: Schema.optional(Schema.String),
   lastKey: Schema.optional(Schema.String),
-  buckets: PartitionBuckets
+  buckets: PartitionBuckets,
+  /** Why the stale partitions are stale, one entry per reason. */
+  staleReasons: Schema.Array(StaleReason)
 })
 
 /** @since 0.2.0 */
@@ -86,7 +122,9 @@ export const PartitionRange = Schema.Struct({
   end: Schema.Number,
   first: Schema.String,
   last: Schema.String,
-  count: Schema.Number
+  count: Schema.Number,
+  /** For a stale range: the reasons that hold for some of its partitions, as sentences. */
+  reasons: Schema.optional(Schema.Array(Schema.String))
 })
 
 /** @since 0.2.0 */
@@ -131,6 +169,12 @@ export const Backfill = Schema.Struct({
   selection: Schema.String,
   partitions: Schema.String,
   policy: Schema.String,
+  /**
+   * Rebuilds every requested partition, materialized or not (a partition is
+   * done once one of its runs wrote it): what "backfill stale" launches.
+   * Otherwise only the partitions not materialized yet run.
+   */
+  rebuild: Schema.Boolean,
   assetKeys: Schema.Array(Schema.String),
   status: BackfillStatus,
   createdAt: Schema.Number,
@@ -140,7 +184,11 @@ export const Backfill = Schema.Struct({
   cancelRequestedAt: Schema.optional(Schema.Number),
   /** This server runs it now. */
   executing: Schema.Boolean,
-  /** Over the requested partitions of its reference definition. */
+  /**
+   * Over the requested partitions of its reference definition. For a
+   * `rebuild` backfill, `materialized` counts the partitions its runs wrote
+   * and `stale` those still to rebuild; otherwise `stale` is 0.
+   */
   progress: Schema.optional(PartitionCounts),
   /** Why the progress is unknown (its assets left the project). */
   progressError: Schema.optional(Schema.String)
@@ -191,7 +239,8 @@ export type BackfillDetail = typeof BackfillDetail.Type
 
 /**
  * Body of `POST /api/backfills`: materialize the partitions of a selection
- * that are not materialized yet (`2024-01-01-00:00...2024-03-31-23:00`).
+ * that are not materialized yet (`2024-01-01-00:00...2024-03-31-23:00`);
+ * with `rebuild`, all of them; with `stale`, the stale ones.
  *
  * @since 0.2.0
  */
@@ -199,7 +248,15 @@ export const LaunchBackfill = Schema.Struct({
   selection: Schema.String,
   partitions: Schema.String,
   /** `per-partition` (default, as `strata backfill`), `single-run` or `max-per-run=N`. */
-  policy: Schema.optional(Schema.String)
+  policy: Schema.optional(Schema.String),
+  /** Rebuild every requested partition, materialized or not (see {@link Backfill}); default false. */
+  rebuild: Schema.optional(Schema.Boolean),
+  /**
+   * "Backfill stale": rebuild exactly the stale partitions among `partitions`
+   * of the one partitioned asset `selection` names, as they are now (a
+   * rebuild backfill whose partitions are those stale ranges).
+   */
+  stale: Schema.optional(Schema.Boolean)
 })
 
 /** @since 0.2.0 */

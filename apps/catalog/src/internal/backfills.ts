@@ -12,20 +12,28 @@ import { Errors, Models } from "@strata/protocol"
 import type { PartitionModels } from "@strata/protocol"
 import type { ProjectHost } from "@strata/runtime"
 import { Clock, type Context, Effect, Logger, type Scope } from "effect"
+import * as PartitionStaleness from "./partitionStaleness.ts"
+import * as AssetPartitions from "./partitions.ts"
 import * as View from "./partitionView.ts"
 
 type Generation = ProjectHost.Generation
 
 const storageError = (error: Instance.InstanceError) => new Errors.StorageError({ operation: error.operation, message: error.message })
 
-/** The backfills this server runs now (by id), and where it runs them. */
+/** The backfills this server runs now (by id), and where it runs them; `memo` serves "backfill stale" its staleness. */
 export interface Runner {
   readonly host: ProjectHost.ProjectHost
   readonly scope: Scope.Scope
   readonly executing: Set<string>
+  readonly memo: PartitionStaleness.Memo
 }
 
-export const makeRunner = (host: ProjectHost.ProjectHost, scope: Scope.Scope): Runner => ({ host, scope, executing: new Set() })
+export const makeRunner = (host: ProjectHost.ProjectHost, scope: Scope.Scope, memo: PartitionStaleness.Memo): Runner => ({
+  host,
+  scope,
+  executing: new Set(),
+  memo
+})
 
 /** Runs a recorded backfill in the server's scope, on `generation`, until it ends. */
 const start = (runner: Runner, generation: Generation, backfillId: string) =>
@@ -40,17 +48,22 @@ const start = (runner: Runner, generation: Generation, backfillId: string) =>
     yield* Effect.forkIn(runner.host.hold(generation, program), runner.scope)
   })
 
-/** The states of a backfill's requested partitions over its reference assets, now. */
+/**
+ * The states of a backfill's requested partitions over its reference assets,
+ * now; for a rebuild backfill, the materialized partitions its runs have not
+ * written yet are stale (still to rebuild).
+ */
 const statesOf = (generation: Generation, record: BackfillStore.BackfillRecord, now: number) =>
   Effect.gen(function*() {
     // `assess`, not `plan`: cutting runs names each run's partitions, which costs a key per range end
-    const plan = yield* Backfill.assess(generation.project, generation.instance, { selection: record.selection, partitions: record.partitions, now })
+    const plan = yield* Backfill.assess(generation.project, generation.instance, { ...Backfill.requestOf(record), now })
     const list: Array<View.States> = []
     for (const key of plan.referenceKeys) {
       const status = yield* (generation.instance.partitionStatus?.(key) ?? Effect.succeed(undefined))
       list.push(View.statesOf(plan.space, status, plan.requested))
     }
-    return { space: plan.space, requested: plan.requested, states: View.combine(list, plan.requested) }
+    const states = View.combine(list, plan.requested)
+    return { space: plan.space, requested: plan.requested, states: record.rebuild === true ? View.rebuilding(states, plan.done) : states }
   })
 
 type View = Effect.Success<ReturnType<typeof statesOf>>
@@ -74,6 +87,7 @@ const summaryOf = (
   selection: record.selection,
   partitions: record.partitions,
   policy: record.policy,
+  rebuild: record.rebuild === true,
   assetKeys: record.assetKeys,
   status,
   createdAt: record.createdAt,
@@ -142,11 +156,41 @@ const planError = (error: Backfill.PlanError) => {
   }
 }
 
-/** `POST /api/backfills`: records the backfill (checking that it plans), then runs it in the server. */
-export const launch = (generation: Generation, runner: Runner, request: PartitionModels.LaunchBackfill) =>
+/**
+ * "Backfill stale": the stale partitions, now, of the one partitioned asset
+ * the request selects, among those it asks for, as a rebuild request.
+ */
+const staleRequest = (generation: Generation, memo: PartitionStaleness.Memo, request: PartitionModels.LaunchBackfill) =>
+  Effect.gen(function*() {
+    const key = request.selection
+    const { space, states } = yield* AssetPartitions.load(generation, key, memo).pipe(
+      Effect.catchTag("@strata/protocol/AssetNotFound", () =>
+        Effect.fail(new Errors.InvalidRequest({ part: "Payload", message: `a stale backfill selects one partitioned asset by its key; ${key} is none` })))
+    )
+    const asked = Partitions.parseSelection(space, request.partitions, { asset: key })
+    if (asked instanceof Partitions.InvalidPartitionKey) return yield* new Errors.InvalidRequest({ part: "Payload", message: asked.message })
+    const stale = Partitions.Ranges.intersection(states.stale, asked)
+    if (stale.length === 0) {
+      return yield* new Errors.InvalidRequest({ part: "Payload", message: `asset ${key} has no stale partition in ${request.partitions}` })
+    }
+    return { ...request, partitions: Partitions.selection(space, stale), rebuild: true }
+  })
+
+/**
+ * `POST /api/backfills`: records the backfill (checking that it plans), then
+ * runs it in the server; a stale one is first narrowed to the stale partitions.
+ */
+export const launch = (generation: Generation, runner: Runner, asked: PartitionModels.LaunchBackfill) =>
   Effect.gen(function*() {
     const now = yield* Clock.currentTimeMillis
-    const create = Backfill.create(generation.project, { selection: request.selection, partitions: request.partitions, policy: request.policy ?? "per-partition", now })
+    const request = asked.stale === true ? yield* staleRequest(generation, runner.memo, asked) : asked
+    const create = Backfill.create(generation.project, {
+      selection: request.selection,
+      partitions: request.partitions,
+      policy: request.policy ?? "per-partition",
+      rebuild: request.rebuild,
+      now
+    })
     const context = generation.context as Context.Context<Instance.Instance>
     const record = yield* create.pipe(Effect.provideContext(context), Effect.mapError(planError))
     yield* start(runner, generation, record.backfillId)

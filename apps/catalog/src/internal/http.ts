@@ -25,6 +25,7 @@ import * as Backfills from "./backfills.ts"
 import type { Engine } from "./engine.ts"
 import * as HostCheck from "./hostCheck.ts"
 import * as PageCache from "./pageCache.ts"
+import * as PartitionStaleness from "./partitionStaleness.ts"
 import * as Partitions from "./partitions.ts"
 
 /**
@@ -44,12 +45,13 @@ export const requestLimits = {
 } as const
 
 const partitionHandlers = (engine: Engine) => {
-  const runner = Backfills.makeRunner(engine.host, engine.scope)
+  const memo = PartitionStaleness.makeMemo()
+  const runner = Backfills.makeRunner(engine.host, engine.scope, memo)
   const on = <A, E>(f: (generation: Effect.Success<Engine["generation"]>) => Effect.Effect<A, E>) => Effect.flatMap(engine.generation, f)
   return HttpApiBuilder.group(CatalogApi, "partitions", (handlers) =>
     handlers
-      .handle("asset", ({ query }) => on((g) => Partitions.asset(g, query.key, query.buckets)))
-      .handle("ranges", ({ query }) => on((g) => Partitions.ranges(g, query)))
+      .handle("asset", ({ query }) => on((g) => Partitions.asset(g, memo, query.key, query.buckets)))
+      .handle("ranges", ({ query }) => on((g) => Partitions.ranges(g, memo, query)))
       .handle("backfills", ({ query }) => on((g) => Backfills.list(g, runner, query.limit)))
       .handle("backfill", ({ params, query }) => on((g) => Backfills.detail(g, runner, params.backfillId, query)))
       .handle("launchBackfill", ({ payload }) => on((g) => Backfills.launch(g, runner, payload)))

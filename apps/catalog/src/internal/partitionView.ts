@@ -1,6 +1,6 @@
 /**
  * Partition views computed from range sets, never from partitions one by
- * one: the four disjoint states of an asset's partitions, the bar (the index
+ * one: the five disjoint states of an asset's partitions, the bar (the index
  * space cut into equal buckets, each with its count per state), a page of one
  * state's ranges, and the segments of a requested set by state. Every
  * function is linear in the number of ranges (plus the buckets), so a million
@@ -13,15 +13,20 @@ import type { PartitionModels } from "@strata/protocol"
 const Ranges = Partitions.Ranges
 type Ranges = Partitions.Ranges.Ranges
 
-/** The four states as disjoint range sets: in progress wins over failed, failed over materialized. */
+/**
+ * The five states as disjoint range sets: in progress wins over failed,
+ * failed over materialized; the stale partitions are taken out of the
+ * materialized ones (`materialized` holds the fresh ones).
+ */
 export interface States {
   readonly materialized: Ranges
+  readonly stale: Ranges
   readonly failed: Ranges
   readonly inProgress: Ranges
   readonly missing: Ranges
 }
 
-/** The states of the partitions in `within` (status recorded under another definition counts as missing). */
+/** The states of the partitions in `within` (status recorded under another definition counts as missing), none stale. */
 export const statesOf = (space: Partitions.Space, status: Instance.PartitionStatus | undefined, within: Ranges = space.all): States => {
   const current = status !== undefined && status.fingerprint === Partitions.fingerprint(space.definition) ? status : undefined
   const clip = (set: Ranges | undefined) => Ranges.intersection(set ?? Ranges.empty, within)
@@ -29,32 +34,59 @@ export const statesOf = (space: Partitions.Space, status: Instance.PartitionStat
   const failed = Ranges.difference(clip(current?.failed), inProgress)
   const materialized = Ranges.difference(Ranges.difference(clip(current?.materialized), inProgress), failed)
   const missing = Ranges.difference(Ranges.difference(Ranges.difference(within, materialized), failed), inProgress)
-  return { materialized, failed, inProgress, missing }
+  return { materialized, stale: Ranges.empty, failed, inProgress, missing }
 }
 
-/** The states intersected over several assets' statuses (a partition is materialized only when all have it). */
+/** The materialized partitions, fresh or stale. */
+export const materializedOf = (states: States): Ranges => Ranges.union(states.materialized, states.stale)
+
+/** The states with the materialized partitions of `staleRanges` (core's stale ranges) moved to stale. */
+export const withStale = (states: States, staleRanges: Ranges): States => {
+  const done = materializedOf(states)
+  const stale = Ranges.intersection(done, staleRanges)
+  return { ...states, materialized: Ranges.difference(done, stale), stale }
+}
+
+/**
+ * The states intersected over several assets' statuses (a partition is
+ * materialized only when all have it, and stale when any of them has it stale).
+ */
 export const combine = (list: ReadonlyArray<States>, within: Ranges): States => {
-  if (list.length === 0) return { materialized: Ranges.empty, failed: Ranges.empty, inProgress: Ranges.empty, missing: within }
+  if (list.length === 0) return { materialized: Ranges.empty, stale: Ranges.empty, failed: Ranges.empty, inProgress: Ranges.empty, missing: within }
   let inProgress: Ranges = Ranges.empty
   let failed: Ranges = Ranges.empty
-  let materialized = within
+  let stale: Ranges = Ranges.empty
+  let done = within
   for (const states of list) {
     inProgress = Ranges.union(inProgress, states.inProgress)
     failed = Ranges.union(failed, states.failed)
-    materialized = Ranges.intersection(materialized, states.materialized)
+    stale = Ranges.union(stale, states.stale)
+    done = Ranges.intersection(done, materializedOf(states))
   }
   failed = Ranges.difference(failed, inProgress)
-  materialized = Ranges.difference(Ranges.difference(materialized, inProgress), failed)
-  const missing = Ranges.difference(Ranges.difference(Ranges.difference(within, materialized), failed), inProgress)
-  return { materialized, failed, inProgress, missing }
+  done = Ranges.difference(Ranges.difference(done, inProgress), failed)
+  const missing = Ranges.difference(Ranges.difference(Ranges.difference(within, done), failed), inProgress)
+  stale = Ranges.intersection(stale, done)
+  return { materialized: Ranges.difference(done, stale), stale, failed, inProgress, missing }
+}
+
+/**
+ * A rebuild backfill's states: what its runs wrote (`rebuilt`) is
+ * materialized, and the materialized partitions it has not rebuilt yet are
+ * stale (still to run).
+ */
+export const rebuilding = (states: States, rebuilt: Ranges): States => {
+  const done = materializedOf(states)
+  return { ...states, materialized: Ranges.intersection(done, rebuilt), stale: Ranges.difference(done, rebuilt) }
 }
 
 export const counts = (states: States): PartitionModels.PartitionCounts => {
   const materialized = Ranges.count(states.materialized)
+  const stale = Ranges.count(states.stale)
   const failed = Ranges.count(states.failed)
   const inProgress = Ranges.count(states.inProgress)
   const missing = Ranges.count(states.missing)
-  return { total: materialized + failed + inProgress + missing, materialized, failed, inProgress, missing }
+  return { total: materialized + stale + failed + inProgress + missing, materialized, stale, failed, inProgress, missing }
 }
 
 /** Adds, to each bucket, how many indexes of `set` it holds: one pass over the ranges and the buckets they cross. */
@@ -77,8 +109,9 @@ export const buckets = (states: States, from: number, to: number, n: number, key
   const count = Math.min(n, size)
   const starts = count === 0 ? [from] : Array.from({ length: count + 1 }, (_, i) => from + Math.floor((i * size) / count))
   const zero = () => new Array<number>(count).fill(0)
-  const result = { materialized: zero(), failed: zero(), inProgress: zero(), missing: zero() }
+  const result = { materialized: zero(), stale: zero(), failed: zero(), inProgress: zero(), missing: zero() }
   fill(states.materialized, starts, result.materialized)
+  fill(states.stale, starts, result.stale)
   fill(states.failed, starts, result.failed)
   fill(states.inProgress, starts, result.inProgress)
   fill(states.missing, starts, result.missing)
@@ -99,11 +132,11 @@ export const field = (state: PartitionModels.PartitionState): keyof States => st
 /**
  * The segments of `states` in index order (each a maximal range in one
  * state), `limit` of them from `offset`, and how many there are. Merges the
- * four sorted lists, so it walks at most all their ranges.
+ * five sorted lists, so it walks at most all their ranges.
  */
 export const segments = (states: States, offset: number, limit: number, keyAt: (index: number) => string) => {
   const all: Array<readonly [Partitions.Ranges.Range, PartitionModels.PartitionState]> = []
-  for (const state of ["materialized", "failed", "in-progress", "missing"] as const) {
+  for (const state of ["materialized", "stale", "failed", "in-progress", "missing"] as const) {
     for (const range of states[field(state)]) all.push([range, state])
   }
   all.sort((a, b) => a[0][0] - b[0][0])

@@ -11,6 +11,9 @@ import type { PartitionModels } from "./partitionsApi.ts"
 import { backfillPath, partitionsApi } from "./partitionsApi.ts"
 import { assetPath, navigate, runPath } from "./router.ts"
 
+/** A partition selection of many ranges (a "backfill stale" names each one), cut for the header. */
+const shorten = (text: string) => text.length > 160 ? `${text.slice(0, 160)}… (${text.split(",").length.toLocaleString()} ranges)` : text
+
 const message = (failure: unknown) => failure instanceof Error ? failure.message : String(failure)
 
 const Progress = ({ backfill }: { readonly backfill: PartitionModels.Backfill }) =>
@@ -18,7 +21,7 @@ const Progress = ({ backfill }: { readonly backfill: PartitionModels.Backfill })
     ? <span className="muted">{backfill.progressError}</span>
     : (
       <span>
-        {backfill.progress.materialized.toLocaleString()} / {backfill.progress.total.toLocaleString()} materialized
+        {backfill.progress.materialized.toLocaleString()} / {backfill.progress.total.toLocaleString()} {backfill.rebuild ? "rebuilt" : "materialized"}
         {backfill.progress.failed > 0 ? <span className="check-failed">, {backfill.progress.failed.toLocaleString()} failed</span> : null}
       </span>
     )
@@ -54,7 +57,7 @@ export const BackfillsPage = () => {
                   <td><a href={backfillPath(backfill.backfillId)} onClick={(event) => navigate(backfillPath(backfill.backfillId), event)}>{backfill.backfillId}</a></td>
                   <td><Status backfill={backfill} /></td>
                   <td className="wrap">{backfill.selection}</td>
-                  <td className="wrap">{backfill.partitions}</td>
+                  <td className="wrap">{shorten(backfill.partitions)}{backfill.rebuild ? " (rebuild)" : ""}</td>
                   <td><Progress backfill={backfill} /></td>
                   <td>{backfill.runCount}</td>
                   <td title={dateTime(backfill.createdAt)}>{relativeTime(backfill.createdAt, now)}</td>
@@ -120,7 +123,7 @@ export const BackfillPage = ({ backfillId }: { readonly backfillId: string }) =>
             {backfill.assetKeys.map((key, i) => (
               <span key={key}>{i > 0 ? ", " : ""}<a href={assetPath(key)} onClick={(event) => navigate(assetPath(key), event)}>{key}</a></span>
             ))}
-            {" · "}{backfill.partitions} · {backfill.policy}{backfill.reason !== undefined ? ` · ${backfill.reason}` : ""}
+            {" · "}{shorten(backfill.partitions)} · {backfill.policy}{backfill.rebuild ? " · rebuild" : ""}{backfill.reason !== undefined ? ` · ${backfill.reason}` : ""}
           </p>
         </div>
         <div className="actions">

@@ -2,22 +2,24 @@
  * The partition bar: a canvas drawn from the server's buckets (each bucket's
  * count per state), so a million partitions cost what a thousand buckets
  * cost and nothing is one DOM node per partition. A bucket is drawn as its
- * states stacked in proportion, with any failed or in-progress partition
- * kept visible (at least a third of the bucket's height). Hovering shows the
+ * states stacked in proportion, with any failed, in-progress or stale
+ * partition kept visible (at least a third of the bucket's height). Hovering shows the
  * bucket's first key and counts.
  */
 import { useEffect, useRef, useState } from "react"
 import "./partitions.css"
 import type { PartitionModels } from "./partitionsApi.ts"
 
-export const stateColors = { materialized: "#2e9d5b", failed: "#d64545", inProgress: "#2f6fed", missing: "#c9ced8" } as const
-const order = ["failed", "inProgress", "materialized", "missing"] as const
+export const stateColors = { materialized: "#2e9d5b", stale: "#d99a1c", failed: "#d64545", inProgress: "#2f6fed", missing: "#c9ced8" } as const
+const order = ["failed", "inProgress", "stale", "materialized", "missing"] as const
+/** The states that stay visible in a bucket of thousands (the first ones of {@link order}). */
+const kept = 3
 
 const share = (buckets: PartitionModels.PartitionBuckets, i: number) => {
   const values = order.map((state) => buckets[state][i]!)
   const total = values.reduce((a, b) => a + b, 0)
-  // failures and runs in progress stay visible in a bucket of thousands
-  const weights = values.map((value, j) => value === 0 ? 0 : j < 2 ? Math.max(value / total, 1 / 3) : value / total)
+  // failures, runs in progress and stale partitions stay visible in a bucket of thousands
+  const weights = values.map((value, j) => value === 0 ? 0 : j < kept ? Math.max(value / total, 1 / 3) : value / total)
   const sum = weights.reduce((a, b) => a + b, 0)
   return weights.map((weight) => sum === 0 ? 0 : weight / sum)
 }

@@ -1,8 +1,9 @@
 /**
  * A partitioned asset's partitions: the bar with its counts (on the asset
- * page's overview and its Partitions tab), the ranges of each state page by
- * page, and launching a backfill of the missing (and failed) partitions, of
- * one range, or of a typed selection (`A...B,C`).
+ * page's overview and its Partitions tab), why the stale ones are stale, the
+ * ranges of each state page by page (stale ones with their reasons), and
+ * launching a backfill of the missing (and failed) partitions, of the stale
+ * ones (a rebuild), of one range, or of a typed selection (`A...B,C`).
  */
 import { useCallback, useEffect, useState } from "react"
 import { ApiFailure } from "./api.ts"
@@ -34,11 +35,24 @@ export const PartitionSummary = ({ data }: { readonly data: PartitionModels.Asse
     <PartitionLegend counts={data.counts} />
     <PartitionBar data={data.buckets} />
     {data.firstKey !== undefined ? <div className="partition-ends muted"><span>{data.firstKey}</span><span>{data.lastKey}</span></div> : null}
+    {data.staleReasons.length > 0
+      ? (
+        <ul className="stale-reasons" data-testid="partition-stale-reasons">
+          {data.staleReasons.map((reason) => (
+            <li key={`${reason.type} ${reason.upstream ?? ""}`}>
+              <b>{reason.count.toLocaleString()}</b> stale: {reason.description}{" "}
+              <span className="muted" title={reason.partitions}>({reason.partitions.length > 120 ? `${reason.partitions.slice(0, 120)}…` : reason.partitions})</span>
+            </li>
+          ))}
+        </ul>
+      )
+      : null}
   </section>
 )
 
-const states: ReadonlyArray<readonly [PartitionModels.PartitionState, string, "missing" | "failed" | "materialized" | "inProgress"]> = [
+const states: ReadonlyArray<readonly [PartitionModels.PartitionState, string, "missing" | "stale" | "failed" | "materialized" | "inProgress"]> = [
   ["missing", "Missing", "missing"],
+  ["stale", "Stale", "stale"],
   ["failed", "Failed", "failed"],
   ["in-progress", "In progress", "inProgress"],
   ["materialized", "Materialized", "materialized"]
@@ -50,27 +64,35 @@ const RangeList = ({ assetKey, state, total, onLaunch }: {
   readonly assetKey: string
   readonly state: PartitionModels.PartitionState
   readonly total: number
-  readonly onLaunch: (partitions: string) => void
+  readonly onLaunch: (partitions: string, rebuild?: boolean) => void
 }) => {
   const [offset, setOffset] = useState(0)
   const [page, setPage] = useState<PartitionModels.PartitionRanges | undefined>()
-  useEffect(() => setOffset(0), [state])
   useEffect(() => {
-    partitionsApi.ranges(assetKey, state, offset, PAGE).then(setPage, () => undefined)
+    // an answer to an earlier request (another page) that arrives late is dropped
+    let current = true
+    partitionsApi.ranges(assetKey, state, offset, PAGE).then((answer) => current && setPage(answer), () => undefined)
+    return () => {
+      current = false
+    }
   }, [assetKey, state, offset, total])
   if (page === undefined || page.state !== state) return <p className="muted">Loading…</p>
   if (page.total === 0) return <p className="muted" data-testid="no-ranges">No {state} partitions.</p>
   return (
     <>
       <table className="history" data-testid="partition-ranges">
-        <thead><tr><th>From</th><th>To</th><th>Partitions</th><th /></tr></thead>
+        <thead><tr><th>From</th><th>To</th><th>Partitions</th>{state === "stale" ? <th>Why</th> : null}<th /></tr></thead>
         <tbody>
           {page.ranges.map((range) => (
             <tr key={range.start}>
               <td>{range.first}</td>
               <td>{range.last}</td>
               <td>{range.count.toLocaleString()}</td>
-              <td>{state === "missing" || state === "failed" ? <button onClick={() => onLaunch(selectionOf(range))}>Materialize</button> : null}</td>
+              {state === "stale" ? <td className="wrap">{(range.reasons ?? []).join("; ")}</td> : null}
+              <td>
+                {state === "missing" || state === "failed" ? <button onClick={() => onLaunch(selectionOf(range))}>Materialize</button> : null}
+                {state === "stale" ? <button onClick={() => onLaunch(selectionOf(range), true)}>Rebuild</button> : null}
+              </td>
             </tr>
           ))}
         </tbody>
@@ -91,9 +113,9 @@ export const PartitionsPanel = ({ assetKey, data }: { readonly assetKey: string;
   const [policy, setPolicy] = useState("single-run")
   const [typed, setTyped] = useState("")
   const [error, setError] = useState<string | undefined>()
-  const launch = (partitions: string) => {
+  const launch = (partitions: string, rebuild = false, stale = false) => {
     setError(undefined)
-    partitionsApi.launch(assetKey, partitions, policy).then(
+    partitionsApi.launch(assetKey, partitions, policy, rebuild, stale).then(
       (backfill) => navigate(backfillPath(backfill.backfillId)),
       (failure: unknown) => setError(failure instanceof Error ? failure.message : String(failure))
     )
@@ -118,10 +140,16 @@ export const PartitionsPanel = ({ assetKey, data }: { readonly assetKey: string;
         >
           Materialize missing and failed ({notDone.toLocaleString()})
         </button>
+        <button
+          disabled={data.counts.stale === 0 || data.firstKey === undefined}
+          onClick={() => launch(`${data.firstKey}...${data.lastKey}`, true, true)}
+        >
+          Backfill stale ({data.counts.stale.toLocaleString()})
+        </button>
         <input placeholder="2024-01-01...2024-01-31,2024-02-03" value={typed} onChange={(event) => setTyped(event.target.value)} aria-label="partitions to materialize" />
         <button disabled={typed.trim() === ""} onClick={() => launch(typed.trim())}>Materialize these partitions</button>
       </div>
-      <p className="muted">A backfill runs only the partitions of the range not materialized yet.</p>
+      <p className="muted">A backfill runs only the partitions of the range not materialized yet; "Backfill stale" and "Rebuild" run materialized partitions again.</p>
       {error !== undefined ? <div className="error" role="alert">{error}</div> : null}
       <div className="tabs" role="tablist">
         {states.map(([value, label, field]) => (
@@ -130,7 +158,7 @@ export const PartitionsPanel = ({ assetKey, data }: { readonly assetKey: string;
           </button>
         ))}
       </div>
-      <RangeList assetKey={assetKey} state={state} total={data.counts[states.find(([value]) => value === state)![2]]} onLaunch={launch} />
+      <RangeList key={state} assetKey={assetKey} state={state} total={data.counts[states.find(([value]) => value === state)![2]]} onLaunch={launch} />
     </section>
   )
 }

@@ -11,8 +11,8 @@ export const partitionsApi = {
     request(PartitionModels.PartitionRanges, partitionPaths.ranges(key, state, offset, limit)),
   backfills: () => request(PartitionModels.BackfillList, partitionPaths.backfills(100)),
   backfill: (id: string, offset = 0) => request(PartitionModels.BackfillDetail, partitionPaths.backfill(id, offset, 200)),
-  launch: (selection: string, partitions: string, policy: string) =>
-    request(PartitionModels.Backfill, partitionPaths.launchBackfill, { method: "POST", body: { selection, partitions, policy } }),
+  launch: (selection: string, partitions: string, policy: string, rebuild = false, stale = false) =>
+    request(PartitionModels.Backfill, partitionPaths.launchBackfill, { method: "POST", body: { selection, partitions, policy, rebuild, stale } }),
   cancel: (id: string) => request(PartitionModels.Backfill, partitionPaths.cancelBackfill(id), { method: "POST" }),
   resume: (id: string) => request(PartitionModels.Backfill, partitionPaths.resumeBackfill(id), { method: "POST" })
 }

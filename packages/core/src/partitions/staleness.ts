@@ -318,3 +318,31 @@ export const compute = (project: Project<unknown>, input: StalenessInput): Map<s
  */
 export const reasonsAt = (staleness: PartitionStaleness, index: number): Array<PartitionStaleReason> =>
   staleness.reasons.filter((r) => Ranges.has(r.ranges, index)).map((r) => r.reason)
+
+/**
+ * The staleness kept to `materialized` (the partitions whose latest status is
+ * materialized, `instance.partitionStatus`): a partition whose latest run
+ * failed or is still going counts as failed or in progress, not stale, so
+ * the five states (materialized, stale, failed, in progress, missing) are
+ * disjoint. What `strata status` and the catalog count. Linear in ranges.
+ *
+ * @since 0.2.0
+ */
+export const restrict = (staleness: PartitionStaleness, space: Partitions.Space, materialized: Ranges.Ranges): PartitionStaleness => {
+  const stale = Ranges.intersection(staleness.staleRanges, materialized)
+  if (Ranges.count(stale) === staleness.stale) return staleness
+  const reasons: Array<PartitionReasonRanges> = []
+  for (const entry of staleness.reasons) {
+    const ranges = Ranges.intersection(entry.ranges, stale)
+    if (ranges.length > 0) reasons.push({ ...entry, ranges, count: Ranges.count(ranges), partitions: Partitions.format(space, ranges) })
+  }
+  const count = Ranges.count(stale)
+  return {
+    ...staleness,
+    fresh: staleness.total - count - staleness.missing,
+    stale: count,
+    staleRanges: stale,
+    staleText: Partitions.format(space, stale),
+    reasons
+  }
+}

@@ -255,6 +255,11 @@ CREATE TABLE dynamic_partitions (
 CREATE UNIQUE INDEX dynamic_partitions_present ON dynamic_partitions (name, key) WHERE removed = 0;
 `
 
+/** Backfills that rebuild every requested partition, materialized or not (`rebuild = 1`). */
+const backfillRebuild = `
+ALTER TABLE backfills ADD COLUMN rebuild INTEGER NOT NULL DEFAULT 0;
+`
+
 /** Migration `n` takes the schema from version `n` to `n + 1`; released ones never change. */
 export const migrations: ReadonlyArray<string> = [
   v1,
@@ -264,7 +269,8 @@ export const migrations: ReadonlyArray<string> = [
   checkResults,
   backfillsTable,
   partitionVersionsTable,
-  dynamicPartitionsTable
+  dynamicPartitionsTable,
+  backfillRebuild
 ]
 
 /** The schema version this code writes. */

@@ -23,6 +23,7 @@ const toRecord = (row: Row): BackfillRecord => {
     selection: String(row.selection),
     partitions: String(row.partitions),
     policy: String(row.policy),
+    ...(row.rebuild === true ? { rebuild: true as const } : {}),
     assetKeys: decodeKeys(row.asset_keys),
     createdAt: Number(row.created_at),
     status: status as BackfillStore.BackfillStatus,
@@ -70,9 +71,17 @@ export class PgBackfills {
 
   private create(backfill: BackfillStore.NewBackfill) {
     return this.x.client.query(
-      `insert into ${this.x.s}.backfills (backfill_id, selection, partitions, policy, asset_keys, created_at, status, updated_at, run_ids)
-       values ($1, $2, $3, $4, $5, $6, 'requested', $6, '[]') on conflict (backfill_id) do nothing returning *`,
-      [backfill.backfillId, backfill.selection, backfill.partitions, backfill.policy, JSON.stringify(backfill.assetKeys), backfill.createdAt]
+      `insert into ${this.x.s}.backfills (backfill_id, selection, partitions, policy, asset_keys, created_at, status, updated_at, run_ids, rebuild)
+       values ($1, $2, $3, $4, $5, $6, 'requested', $6, '[]', $7) on conflict (backfill_id) do nothing returning *`,
+      [
+        backfill.backfillId,
+        backfill.selection,
+        backfill.partitions,
+        backfill.policy,
+        JSON.stringify(backfill.assetKeys),
+        backfill.createdAt,
+        backfill.rebuild === true
+      ]
     ).pipe(
       Effect.flatMap((rows) =>
         rows.length === 0

@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-export const SCHEMA_VERSION = 9
+export const SCHEMA_VERSION = 10
 
 /** One migration: its version and its statements, run in order. */
 export interface Migration {
@@ -25,7 +25,8 @@ export const migrations = (s: string): ReadonlyArray<Migration> => [
   checkResults(s),
   backfillsTable(s),
   partitionVersionsTable(s),
-  dynamicPartitionsTable(s)
+  dynamicPartitionsTable(s),
+  backfillRebuild(s)
 ]
 
 /**
@@ -254,4 +255,10 @@ const dynamicPartitionsTable = (s: string): Migration => ({
     )`,
     `create unique index dynamic_partitions_present on ${s}.dynamic_partitions (name, key) where not removed`
   ]
+})
+
+/** Backfills that rebuild every requested partition, materialized or not. */
+const backfillRebuild = (s: string): Migration => ({
+  version: 10,
+  statements: [`alter table ${s}.backfills add column rebuild boolean not null default false`]
 })

@@ -27,7 +27,15 @@ export class MemoryBackfills {
           if (this.records.has(backfill.backfillId)) {
             return Effect.fail(new InstanceError({ operation: "createBackfill", reason: "invalid", message: `backfill ${backfill.backfillId} already exists` }))
           }
-          const record: BackfillRecord = { ...backfill, assetKeys: [...backfill.assetKeys], status: "requested", updatedAt: backfill.createdAt, runIds: [] }
+          const { rebuild, ...rest } = backfill
+          const record: BackfillRecord = {
+            ...rest,
+            ...(rebuild === true ? { rebuild } : {}),
+            assetKeys: [...backfill.assetKeys],
+            status: "requested",
+            updatedAt: backfill.createdAt,
+            runIds: []
+          }
           this.records.set(backfill.backfillId, record)
           return Effect.succeed(record)
         }),

@@ -66,6 +66,20 @@ export const backfillsConformance = (test: ConformanceTest): void => {
         expect(done.status).toBe("completed")
       }))
 
+    test("a rebuild backfill keeps its flag through updates; others have none", (instance) =>
+      Effect.gen(function*() {
+        const store = instance.backfills
+        const id = freshRunId("bf")
+        const created = yield* store.create({ ...backfill(id, 1_000), rebuild: true })
+        expect(created.rebuild).toBe(true)
+        yield* store.addRun(id, "run-a", 1_100)
+        const ended = yield* store.setStatus(id, { status: "completed", at: 1_200 })
+        expect(ended).toMatchObject({ rebuild: true, status: "completed", runIds: ["run-a"] })
+        expect((yield* store.list()).find((record) => record.backfillId === id)?.rebuild).toBe(true)
+        const plain = freshRunId("bf")
+        expect("rebuild" in (yield* store.create(backfill(plain, 1_300)))).toBe(false)
+      }))
+
     test("backfills survive reopening a persistent instance", (instance, layer) =>
       Effect.gen(function*() {
         if (!instance.capabilities.persistent) return

@@ -22,6 +22,7 @@ interface Row {
   run_ids: string
   reason: string | null
   cancel_requested_at: number | null
+  rebuild: number
 }
 
 const decodeKeys = Schema.decodeUnknownSync(Schema.fromJsonString(Schema.Array(Schema.String)))
@@ -49,6 +50,7 @@ export class SqliteBackfills {
       selection: row.selection,
       partitions: row.partitions,
       policy: row.policy,
+      ...(row.rebuild === 1 ? { rebuild: true as const } : {}),
       assetKeys,
       createdAt: row.created_at,
       status: row.status as BackfillStore.BackfillStatus,
@@ -99,9 +101,18 @@ export class SqliteBackfills {
         }))
       }
       this.c.sql(
-        `INSERT INTO backfills (backfill_id, selection, partitions, policy, asset_keys, created_at, status, updated_at, run_ids)
-         VALUES (?, ?, ?, ?, ?, ?, 'requested', ?, '[]')`
-      ).run(backfill.backfillId, backfill.selection, backfill.partitions, backfill.policy, JSON.stringify(backfill.assetKeys), backfill.createdAt, backfill.createdAt)
+        `INSERT INTO backfills (backfill_id, selection, partitions, policy, asset_keys, created_at, status, updated_at, run_ids, rebuild)
+         VALUES (?, ?, ?, ?, ?, ?, 'requested', ?, '[]', ?)`
+      ).run(
+        backfill.backfillId,
+        backfill.selection,
+        backfill.partitions,
+        backfill.policy,
+        JSON.stringify(backfill.assetKeys),
+        backfill.createdAt,
+        backfill.createdAt,
+        backfill.rebuild === true ? 1 : 0
+      )
       return this.read(backfill.backfillId, "createBackfill")!
     })
   }
