@@ -51,6 +51,19 @@ export const cpuSince = (start: NodeJS.CpuUsage): number => {
 }
 
 /**
+ * CPU seconds (user + system) of the main thread since `start`, a
+ * `process.threadCpuUsage()` reading: Strata's own work, without what V8
+ * (optimizing compilers, concurrent GC) and Node (the TypeScript stripper's
+ * WebAssembly validation) do on their background threads meanwhile.
+ *
+ * @since 0.1.0
+ */
+export const threadCpuSince = (start: NodeJS.CpuUsage): number => {
+  const used = process.threadCpuUsage(start)
+  return round((used.user + used.system) / 1e6)
+}
+
+/**
  * The process's peak resident set size so far, in MB.
  *
  * @since 0.1.0

@@ -209,12 +209,15 @@ function measureFrames() {
   const run = async (name: string, count: number, dispatch: (i: number) => void) => {
     const list: Array<number> = (phases[name] = [])
     let last = await nextFrame()
+    // named spans in a trace (STRATA_BENCH_TRACE): the phase's frames are those between its marks
+    performance.mark(`${name}-start`)
     for (let i = 0; i < count; i++) {
       dispatch(i)
       const now = await nextFrame()
       list.push(now - last)
       last = now
     }
+    performance.mark(`${name}-end`)
   }
   const cx = rect.left + rect.width / 2
   const cy = rect.top + rect.height / 2

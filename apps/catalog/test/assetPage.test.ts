@@ -82,7 +82,16 @@ describe("GET /api/assets/page", () => {
     const structure = Schema.decodeUnknownSync(Models.GraphStructure)(await first.json())
     expect(structure.keys).toHaveLength(5000)
     // topological order: every upstream index before its asset
-    structure.upstream.forEach((list, i) => list.forEach((j) => expect(j).toBeLessThan(i)))
+    expect(structure.upstreamStarts).toHaveLength(5001)
+    structure.keys.forEach((_, i) => Models.upstreamOf(structure, i).forEach((j) => expect(j).toBeLessThan(i)))
+    // the flat lists name the same upstream assets and kinds as each asset's own page
+    for (const i of [0, 1234, 2500, 4999]) {
+      const { node } = (await call(catalog.url, `/api/asset?key=${encodeURIComponent(structure.keys[i]!)}`)).body
+      expect(Models.upstreamOf(structure, i).map((j) => structure.keys[j])).toEqual(node.upstream)
+      expect(structure.kindLists[structure.kinds[i]!]).toEqual(node.kinds ?? [])
+      expect(structure.group[i]).toBe(node.group)
+    }
+    expect(structure.upstream.length).toBeGreaterThan(5000)
     const again = await fetch(`${catalog.url}/api/graph`, { headers: { "if-none-match": etag! } })
     expect(again.status).toBe(304)
     expect(await again.text()).toBe("")

@@ -1,9 +1,10 @@
 /**
  * The graph with 10,000 assets in real Chromium: it opens as one box per
  * group with no asset laid out (the benchmark, scripts/catalog-bench.ts,
- * measures the time), a group opened from the list is laid out in the worker
+ * measures the time) from answers the page's HTML asked for, a group opened from the list is laid out in the worker
  * and, after a reload, read back from IndexedDB; a highlighted asset opens its
- * group and is brought into view, and clicking it opens its page.
+ * group and is brought into view, its card hides while the view is dragged and
+ * comes back when it rests, and clicking it opens its page.
  */
 import { InMemoryIO, Instance } from "@strata/core"
 import type { Browser } from "playwright-core"
@@ -42,8 +43,18 @@ describe("a 10,000-asset graph in Chromium", () => {
   it("renders, finds an asset by selection and opens it", async () => {
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } })
     page.setDefaultTimeout(20_000)
+    const order: Array<string> = []
+    page.on("request", (request) => order.push(`request ${new URL(request.url()).pathname}`))
+    page.on("requestfinished", (request) => order.push(`finished ${new URL(request.url()).pathname}`))
     await page.goto(catalog.url)
     await page.waitForFunction(() => window.__strataGraph !== undefined)
+    // the graph's first answers are asked for by the page's HTML while its script loads, and once each
+    const script = order.find((entry) => /^finished \/static\/index-.*\.js$/.test(entry))
+    expect(script).toBeDefined()
+    for (const path of ["/api/graph", "/api/statuses", "/api/project"]) {
+      expect(order.filter((entry) => entry === `request ${path}`)).toHaveLength(1)
+      expect(order.indexOf(`request ${path}`)).toBeLessThan(order.indexOf(script!))
+    }
     const stats = await page.evaluate(() => window.__strataGraph!)
     // five groups of 2,000: five boxes, no asset laid out on the main thread
     expect(stats.boxes).toBe(5)
@@ -72,6 +83,24 @@ describe("a 10,000-asset graph in Chromium", () => {
     await page.click("text=Highlight")
     await page.waitForSelector(`[data-key="layer13/asset_6789"]`)
     expect(await page.locator(".card").count()).toBeLessThan(700)
+
+    // hundreds of cards are mounted around the highlighted one: while the view is dragged they are drawn on the
+    // canvas and the DOM cards are hidden; once it rests they are back and clickable
+    await page.waitForFunction(() =>
+      document.querySelectorAll(".card").length >= 150 &&
+      getComputedStyle(document.querySelector(".world")!).contentVisibility !== "hidden"
+    )
+    const box = (await page.locator(`[data-testid="graph"]`).boundingBox())!
+    await page.mouse.move(box.x + box.width / 2 - 300, box.y + box.height / 2)
+    const card = page.locator(`[data-key="layer13/asset_6789"]`)
+    expect(await card.isVisible()).toBe(true)
+    await page.mouse.down()
+    await page.mouse.move(box.x + box.width / 2 - 200, box.y + box.height / 2 + 40, { steps: 5 })
+    await expect.poll(() => card.isVisible(), { timeout: 20_000 }).toBe(false)
+    // back to where it started (600 cards or more in view and none would be mounted)
+    await page.mouse.move(box.x + box.width / 2 - 300, box.y + box.height / 2, { steps: 5 })
+    await page.mouse.up()
+    await expect.poll(() => card.isVisible(), { timeout: 20_000 }).toBe(true)
     // a locator, not the element handle: the card is re-rendered (a group's layout or statuses arriving) and a
     // handle taken before that is detached ("Element is not attached to the DOM", seen once in a full run)
     await page.locator(`[data-key="layer13/asset_6789"]`).click()

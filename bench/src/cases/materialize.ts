@@ -9,7 +9,7 @@ import * as path from "node:path"
 import { Materialize, Project } from "@strata/core"
 import { createFiles } from "../fileCreate.ts"
 import * as Runtime from "../runtime.ts"
-import { cpuSince, expectEqual, peakRssMb, round, since } from "../script.ts"
+import { cpuSince, expectEqual, peakRssMb, round, since, threadCpuSince } from "../script.ts"
 import * as Workload from "../workload.ts"
 
 /**
@@ -22,10 +22,12 @@ export const run = async (n: number, storage: Runtime.Storage): Promise<Record<s
   const bench = await Runtime.make(storage)
   try {
     const cpu = process.cpuUsage()
+    const mainCpu = process.threadCpuUsage()
     const start = performance.now()
     const result = await bench.runtime.runPromise(Materialize.materialize(project))
     const materialize_s = since(start)
     const materialize_cpu_s = cpuSince(cpu)
+    const materialize_main_cpu_s = threadCpuSince(mainCpu)
     const materialize_sys_s = round(process.cpuUsage(cpu).system / 1e6)
     expectEqual("run status", result.status, "succeeded")
     expectEqual("materialized assets", result.materialized.length, n)
@@ -42,6 +44,7 @@ export const run = async (n: number, storage: Runtime.Storage): Promise<Record<s
       materialize_s,
       per_asset_ms: round((materialize_s * 1000) / n, 4),
       materialize_cpu_s,
+      materialize_main_cpu_s,
       materialize_sys_s,
       ...(probe === undefined ? {} : { file_create_sys_us: probe.sys_us, file_create_wall_us: probe.wall_us }),
       setup_s: round(bench.setup_s),

@@ -8,15 +8,22 @@
  * process start-up is not counted), steps per second, wall milliseconds per
  * step, and the enqueue-to-start latency of every step (the worker's clock at
  * the start minus the coordinator's at the enqueue; one machine, one clock):
- * p50 and p95.
+ * p50 and p95. With STRATA_BENCH_CPU=1, also the CPU time used during the
+ * run (from /proc/<pid>/stat, sampled every 20 ms between the run's start and
+ * end) by the coordinator, the workers together and the Postgres backends of
+ * the bench's database together, in milliseconds per step, and the database's
+ * committed transactions per step (including workers' start and stop).
  *
  * Usage: node integrations/graphile-worker/bench/dist.bench.ts [N=1000]
+ * (STRATA_BENCH_IN_PROCESS=0: workers only; STRATA_BENCH_WARM=1: each setting's
+ * workers run the plan once before the measured run)
  * Server: 127.0.0.1:5432 as user postgres (trust auth), or STRATA_TEST_PG*.
  * Prints one JSON object on the last stdout line.
  */
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import pg from "pg"
 import { createTestDatabase, startWorker, stopWorkers, strata, type WorkerProcess } from "../test/support.ts"
 
 const n = Number(process.argv[2] ?? 1000)
@@ -31,6 +38,73 @@ const percentile = (values: ReadonlyArray<number>, p: number) => {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!
 }
 
+/** utime + stime of a process in ms (clock ticks of 10 ms), or undefined once it is gone. */
+const cpuMs = (pid: number): number | undefined => {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8")
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+    return (Number(fields[11]) + Number(fields[12])) * 10
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Samples the CPU of the coordinator (the `strata materialize` child, found as the newest child of this process),
+ * the workers and the database's backends every 20 ms; `report` gives each group's CPU between the samples closest
+ * to the run's start and end.
+ */
+const cpuSampler = async (workers: ReadonlyArray<WorkerProcess>) => {
+  const client = new pg.Client({ connectionString: db.url })
+  await client.connect()
+  const own = (await client.query<{ pid: number }>("select pg_backend_pid() as pid")).rows[0]!.pid
+  const samples: Array<{ at: number; groups: Record<string, Map<number, number>> }> = []
+  let backends: Array<number> = []
+  let coordinator: number | undefined
+  const refresh = async () => {
+    const rows = await client.query<{ pid: number }>("select pid from pg_stat_activity where datname = current_database() and pid <> $1", [own])
+    backends = rows.rows.map((row) => row.pid)
+    const children = fs.readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number)
+    coordinator = children.filter((pid) => !workers.some((w) => w.pid === pid)).at(-1)
+  }
+  const sample = () => {
+    const group = (pids: ReadonlyArray<number>) => new Map(pids.flatMap((pid) => { const ms = cpuMs(pid); return ms === undefined ? [] : [[pid, ms] as const] }))
+    samples.push({ at: Date.now(), groups: { coordinator: group(coordinator === undefined ? [] : [coordinator]), workers: group(workers.map((w) => w.pid)), backends: group(backends) } })
+  }
+  const refreshing = setInterval(() => void refresh().catch(() => {}), 100)
+  const sampling = setInterval(sample, 20)
+  await refresh()
+  return {
+    report: async (startAt: number, endAt: number, steps: number) => {
+      clearInterval(refreshing)
+      clearInterval(sampling)
+      await client.end()
+      // per process: its last value up to the run's end minus its value at the run's start (0 if born later)
+      const used = (name: string) => {
+        const before = samples.findLast((s) => s.at <= startAt)?.groups[name] ?? new Map<number, number>()
+        const after = new Map<number, number>()
+        for (const s of samples) if (s.at <= endAt) for (const [pid, ms] of s.groups[name]!) after.set(pid, ms)
+        let total = 0
+        for (const [pid, ms] of after) total += ms - (before.get(pid) ?? 0)
+        return Number((total / steps).toFixed(3))
+      }
+      return { coordinator: used("coordinator"), workers: used("workers"), backends: used("backends") }
+    }
+  }
+}
+
+const counting = process.env.STRATA_BENCH_CPU === "1"
+
+/**
+ * The database's committed transactions so far (each statement outside a transaction is one), after the backends
+ * flushed their statistics (at most once a second, and when idle).
+ */
+const transactions = async () => {
+  await new Promise((resolve) => setTimeout(resolve, 1_500))
+  const rows = await db.query<{ n: string }>("select xact_commit as n from pg_stat_database where datname = current_database()")
+  return Number(rows[0]!.n)
+}
+
 const materialize = async (environment: string) => {
   const done = await strata(["materialize", "--json", "--concurrency", "32"], { ...env, STRATA_ENV: environment })
   if (done.code !== 0) throw new Error(`materialize (${environment}) exited ${done.code}: ${done.stderr}`)
@@ -40,16 +114,40 @@ const materialize = async (environment: string) => {
 }
 
 try {
-  const local = await materialize("local")
-  figures.in_process_s = local / 1000
-  figures.in_process_steps_per_s = Math.round(n / (local / 1000))
+  if (process.env.STRATA_BENCH_IN_PROCESS !== "0") {
+    const localSampler = counting ? await cpuSampler([]) : undefined
+    const local = await materialize("local")
+    if (localSampler !== undefined) {
+      const endAt = Date.now()
+      const cpu = await localSampler.report(endAt - local, endAt, n)
+      figures.in_process_cpu_ms_per_step = cpu.coordinator
+      figures.in_process_cpu_ms_per_step_backends = cpu.backends
+    }
+    figures.in_process_s = local / 1000
+    figures.in_process_steps_per_s = Math.round(n / (local / 1000))
+  }
   for (const count of settings) {
     const workers: Array<WorkerProcess> = []
     for (let i = 0; i < count; i++) workers.push(startWorker(["--concurrency", "8", "--verbose"], env))
     await Promise.all(workers.map((w) => w.started))
+    // warm workers: a first run of the same plan, unmeasured, so that their code is compiled and optimized (a
+    // worker that lives for hours is); `strata materialize` is a new process each time
+    const warm = process.env.STRATA_BENCH_WARM === "1"
+    if (warm) await materialize("distributed")
+    const skipLines = workers.map((w) => w.lines.length)
+    const xactsBefore = counting ? await transactions() : 0
+    const sampler = counting ? await cpuSampler(workers) : undefined
     const ms = await materialize("distributed")
+    const endAt = Date.now()
+    if (sampler !== undefined) {
+      const cpu = await sampler.report(endAt - ms, endAt, n)
+      figures[`w${count}_cpu_ms_per_step_coordinator`] = cpu.coordinator
+      figures[`w${count}_cpu_ms_per_step_workers`] = cpu.workers
+      figures[`w${count}_cpu_ms_per_step_backends`] = cpu.backends
+    }
     await stopWorkers(workers)
-    const latencies = workers.flatMap((w) => w.lines.filter((l) => l.event === "step-started").map((l) => l.queuedMs as number))
+    if (counting) figures[`w${count}_transactions_per_step`] = Number(((await transactions() - xactsBefore) / n).toFixed(2))
+    const latencies = workers.flatMap((w, i) => w.lines.slice(skipLines[i]).filter((l) => l.event === "step-started").map((l) => l.queuedMs as number))
     if (latencies.length !== n) throw new Error(`${latencies.length} steps started on workers, expected ${n}`)
     const name = `w${count}`
     figures[`${name}_s`] = ms / 1000

@@ -167,8 +167,10 @@ const attemptOnWorker = (
     })
   })
 
+const encodeRequest = Schema.encodeSync(StepRequestModule.StepRequestSchema)
+
 const payloadOf = (request: StepRequest.StepRequest): JobPayload => ({
-  request: Schema.encodeSync(StepRequestModule.StepRequestSchema)(request),
+  request: encodeRequest(request),
   enqueuedAt: Date.now()
 })
 

@@ -227,11 +227,13 @@ const startGraphile = (
     catch: (error) => fail(`cannot start graphile-worker: ${error instanceof Error ? error.message : String(error)}`)
   }))
 
+const decodeRequest = Schema.decodeUnknownSync(StepRequest.StepRequestSchema)
+
 /** The job handler: runs the step in a fiber the cancel and shutdown paths can interrupt. */
 const handle = async (state: WorkerState, payload: JobPayload, helpers: JobHelpers): Promise<void> => {
   let request: StepRequest.StepRequest
   try {
-    request = Schema.decodeUnknownSync(StepRequest.StepRequestSchema)(payload.request)
+    request = decodeRequest(payload.request)
   } catch (error) {
     // a payload this worker cannot read (a newer coordinator): dropped, and said so
     state.log({ event: "bad-job", level: "error", job: helpers.job.id, message: String(error) })

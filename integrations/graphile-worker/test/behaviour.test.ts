@@ -1,6 +1,7 @@
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import pg from "pg"
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
 import { createTestDatabase, startWorker, stopWorkers, strata, type TestDatabase, type WorkerProcess } from "./support.ts"
 
@@ -128,6 +129,46 @@ describe("steps on workers", () => {
     expect(result.status).toBe("succeeded")
     const events = (await eventsOf(result.runId)).filter((e) => e.assetKey === "a/n0")
     expect(events.map((e) => e.type)).toEqual(["step-started", "asset-materialized", "step-succeeded"])
+  })
+
+  it("events recorded from workers wake the instance's watchers (automation daemons) while the run goes on", async () => {
+    const block = path.join(folder, "watch-block")
+    fs.mkdirSync(block)
+    // storage of its own: the cancel test below checks that nothing of `blocker` was stored
+    const env = { ...baseEnv(), STRATA_TEST_BLOCK: block, STRATA_TEST_STORAGE: path.join(folder, "watch-storage") }
+    workers.push(startWorker([], env))
+    await workers[0]!.started
+    // what a daemon does: LISTEN on the instance's channel; at each notification, see how far the event log goes
+    const listener = new pg.Client({ connectionString: db.url })
+    await listener.connect()
+    const seen: Array<number> = []
+    listener.on("notification", () => {
+      void listener.query("select coalesce(max(id), 0)::int as id from strata.events").then((result) => seen.push(result.rows[0].id as number))
+    })
+    await listener.query(`listen "strata_events:strata"`)
+    try {
+      const run = strata(["materialize", "--json", "--select", "+blocker"], { ...env, STRATA_ENV: "distributed" })
+      // the blocker's start, recorded on the worker and moved into the instance by the coordinator, while it blocks
+      const deadline = Date.now() + 90_000
+      let startedId: number | undefined
+      while (startedId === undefined) {
+        if (Date.now() > deadline) throw new Error("the blocker's start was never recorded")
+        await new Promise((resolve) => setTimeout(resolve, 50))
+        const [row] = await db.query<{ id: string }>(`select id from strata.events where asset_key = 'blocker' and type = 'step-started'`)
+        if (row !== undefined) startedId = Number(row.id)
+      }
+      const deadline2 = Date.now() + 5_000
+      while (!seen.some((id) => id >= startedId)) {
+        if (Date.now() > deadline2) throw new Error(`no notification after event ${startedId} was recorded (seen: ${seen.join(", ")})`)
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+      expect(fs.existsSync(path.join(block, "release"))).toBe(false)
+      fs.writeFileSync(path.join(block, "release"), "")
+      const result = JSON.parse((await run).stdout) as { status: string }
+      expect(result.status).toBe("succeeded")
+    } finally {
+      await listener.end()
+    }
   })
 
   it("canceling a run from the CLI interrupts its step on a worker", async () => {

@@ -23,7 +23,7 @@
 import type { Instance as InstanceModule } from "@strata/core"
 import { Instance } from "@strata/core"
 import { Effect, Layer } from "effect"
-import { PgInstanceContext } from "./internal/instance/context.ts"
+import { eventsChannelOf, PgInstanceContext } from "./internal/instance/context.ts"
 import { PgAssetIndex } from "./internal/instance/assetIndex.ts"
 import { PgCheckStore } from "./internal/instance/checks.ts"
 import { PgEventLog } from "./internal/instance/eventLog.ts"
@@ -111,6 +111,11 @@ export const make = Effect.fn("PostgresInstance.make")(function*(client: PgClien
   return shape
 })
 
+const logOf = (x: PgInstanceContext) => {
+  const runs = new PgRuns(x)
+  return new PgEventLog(x, runs, new PgAssetIndex(x), new PgCheckStore(x))
+}
+
 /**
  * Postgres instance storage.
  *
@@ -122,23 +127,39 @@ export class PostgresInstance {
 
   /**
    * Appends events inside a transaction of the caller's (on `connection`, from
-   * `client.transaction`), so they commit or roll back with the caller's own
-   * writes: a worker records a step's events, the end of its job and a
-   * notification in one transaction. Same rules as `appendEvents` (the
-   * append lock, the projection, a repeated materialization dropped); the
-   * schema must already be migrated (by {@link make} or a layer).
+   * `client.transaction` or {@link appendTransaction}), so they commit or roll
+   * back with the caller's own writes. Same rules as `appendEvents` (the
+   * append lock, the projection, a repeated materialization dropped), in two
+   * statements after the lock (`locked`: the caller holds it, as in
+   * {@link appendTransaction}); `notify` names a channel to notify at commit.
+   * The schema must already be migrated (by {@link make} or a layer).
    */
   static readonly appendIn = (
     client: PgClient["Service"],
     connection: PgConnection,
     events: ReadonlyArray<import("@strata/core").Event.StrataEvent>,
-    options?: Options
+    options?: Options & { readonly locked?: boolean; readonly notify?: string }
   ): Effect.Effect<void, InstanceError> => {
     const x = new PgInstanceContext(client, options?.schema ?? "strata")
-    const runs = new PgRuns(x)
-    const log = new PgEventLog(x, runs, new PgAssetIndex(x), new PgCheckStore(x))
-    return x.wrap("appendEvents")(log.appendIn(connection, events))
+    return x.wrap("appendEvents")(logOf(x).appendIn(connection, events, options))
   }
+
+  /**
+   * A transaction for {@link appendIn} with `locked: true`: its first round trip is one message with `begin`,
+   * the instance's append lock and `first` (SQL without parameters, for the caller's own first statement; its
+   * rows are given to `use`). Committed when `use` succeeds, rolled back otherwise.
+   */
+  static readonly appendTransaction = <A, E, R>(
+    client: PgClient["Service"],
+    options: Options & { readonly first?: string },
+    use: (connection: PgConnection, firstRows: ReadonlyArray<Record<string, unknown>>) => Effect.Effect<A, E, R>
+  ): Effect.Effect<A, E | PgError, R> => {
+    const x = new PgInstanceContext(client, options.schema ?? "strata")
+    return logOf(x).appendTransaction(options.first, use)
+  }
+
+  /** The channel every append notifies at commit (what `automation.watchEvents` listens on). */
+  static readonly eventsChannel = (options?: Options): string => eventsChannelOf(options?.schema ?? "strata")
 
   /** The instance over the {@link PgClient} in context (migrated when the layer is built). */
   static readonly layer = (options?: Options): Layer.Layer<Instance.Instance, InstanceError, PgClient> =>

@@ -157,7 +157,10 @@ const namesOf = (definition: PartitionsDefinition | undefined, into: Set<string>
  */
 export const definitionsOf = (project: Project<unknown>): Map<string, ReadonlySet<string>> => {
   const byAsset = new Map<string, ReadonlySet<string>>()
+  // a plan reads this on every run: nothing to look at in an unpartitioned project, no set for an unpartitioned node
+  if (!project.partitioned) return byAsset
   for (const node of project.graph.nodes) {
+    if (node.partitions === undefined) continue
     const names = new Set<string>()
     namesOf(node.partitions, names)
     if (names.size > 0) byAsset.set(node.key, names)

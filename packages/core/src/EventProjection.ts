@@ -145,16 +145,19 @@ export const dedupeKey = (event: StrataEvent): string | undefined =>
 /**
  * The events of a batch to store, given which dedupe keys are already held:
  * a repeated materialization and the `step-succeeded` of the same step that
- * follows it in the batch are dropped.
+ * follows it in the batch are dropped. `seen` receives the key of every
+ * materialization kept, and one found in it is dropped without asking
+ * `isHeld`: a backend that holds its keys in memory passes its own set (one
+ * lookup per materialization); by default, a set for this batch.
  *
  * @since 0.1.0
  */
 export const keep = (
   events: ReadonlyArray<StrataEvent>,
-  isHeld: (key: string, event: StrataEvent) => boolean
+  isHeld: (key: string, event: StrataEvent) => boolean,
+  seen: Set<string> = new Set()
 ): Array<StrataEvent> => {
   const kept: Array<StrataEvent> = []
-  const seen = new Set<string>()
   let dropped: Set<string> | undefined
   for (const event of events) {
     const key = dedupeKey(event)
@@ -266,7 +269,9 @@ const foldEvent = (draft: Draft, event: StoredEvent): void => {
       draft.checks.push(checkResultRecord(event))
       return
     case "step-started":
-      return partitionsBecome(draft, event, "in-progress")
+      // every step starts: only a partitioned one has a status to change
+      if (event.partitionSet !== undefined) partitionsBecome(draft, event, "in-progress")
+      return
     case "step-failed":
       if (event.willRetry) return
       partitionsBecome(draft, event, "failed")
@@ -326,7 +331,8 @@ const partitionsBecome = (
 
 const assetChange = (draft: Draft, assetKey: string): MutableAssetChange => {
   let change = draft.assets.get(assetKey)
-  if (change === undefined) draft.assets.set(assetKey, change = { assetKey })
+  // every field set at once: one object shape for all changes
+  if (change === undefined) draft.assets.set(assetKey, change = { assetKey, materialization: undefined, observation: undefined, failure: undefined })
   return change
 }
 

@@ -50,6 +50,8 @@ export interface Project<R = never> {
   readonly checksOf: (key: string) => ReadonlyArray<Check.Any>
   /** The freshness policies (`Freshness.policy`), one per asset at most. */
   readonly freshness: ReadonlyArray<FreshnessPolicy>
+  /** Whether any node is partitioned (a plan of an unpartitioned project skips its per-step partition pass). */
+  readonly partitioned: boolean
   /** Conditions, schedules and sensors (see `Automation`); empty when none were declared. */
   readonly automation: Automation.Definitions
   readonly "~requirements": (_: never) => R
@@ -299,6 +301,7 @@ const build = (
     checks: [...checks],
     checksOf: (key: string) => checkMap.get(key) ?? noChecks,
     freshness,
+    partitioned: nodes.some((node) => node.partitions !== undefined),
     get: (key: string) => {
       const i = graph.index.get(key)
       return i === undefined ? undefined : graph.nodes[i]

@@ -111,6 +111,8 @@ export class ActiveRun {
   readonly startedAt: number
   readonly tally: RunTally
   readonly environment: Step.StepEnvironmentShape
+  /** The pool of each planned step's asset, by plan position; `undefined` when the project declares no pool. */
+  readonly pools: ReadonlyArray<string | undefined> | undefined
   /** Set when another process (or this one, through the instance) asked to cancel the run. */
   cancelReason: string | undefined
   /** Set once the run ended canceled. */
@@ -143,10 +145,12 @@ export class ActiveRun {
     this.startedAt = fields.startedAt
     this.onEvent = fields.onEvent
     this.tally = new RunTally(fields.plan)
+    this.pools = poolsOf(fields.project, fields.plan)
     this.environment = {
       project: fields.project,
       services: fields.services,
-      emit: (event) => this.emit(event),
+      // bound, not wrapped: one function less on every event's path
+      emit: this.emit.bind(this),
       now: fields.now,
       checkLoads: new SharedLoads()
     }
@@ -160,10 +164,21 @@ export class ActiveRun {
 
   /** Learns from an event without writing it (a step in another process wrote it). */
   learn(event: StrataEvent): void {
-    this.versions.record(event)
+    // only materializations and observations carry versions: no call for the other events
+    if (event.type === "asset-materialized" || event.type === "asset-observed") this.versions.record(event)
     this.tally.record(event)
     if (this.onEvent !== undefined) this.onEvent(event)
   }
+}
+
+/** The pool each step's asset names, read once per run (`Project.make` checked that each is declared). */
+const poolsOf = (project: Project<unknown>, plan: ExecutionPlan): ReadonlyArray<string | undefined> | undefined => {
+  const declared = project.automation.runQueue?.pools
+  if (declared === undefined || Object.keys(declared).length === 0) return undefined
+  return plan.steps.map((step) => {
+    const node = project.get(step.key)
+    return node === undefined ? undefined : Pool.poolOf(node.spec.tags)
+  })
 }
 
 /**
@@ -321,15 +336,12 @@ const runStep = (run: ActiveRun, position: number, via: RemoteStep | undefined):
       return skippedOutcome
     }
   }
-  const pool = Pool.poolOf(graph.nodes[index]!.spec.tags)
+  const pool = run.pools?.[position]
   if (pool !== undefined) return pooled(run, step, pool, attempt(run, step, upstreamKeys, 1, via))
   // `runStep` runs inside the dispatch's `Effect.suspend`: the first attempt is built now
   if (!run.writeOrder.contests(step.key)) return attemptNow(run, step, upstreamKeys, 1, via)
   return Effect.andThen(run.writeOrder.waitFor(step.key, run.now), attempt(run, step, upstreamKeys, 1, via)).pipe(
-    Effect.catch((error) => Effect.sync(() => {
-      run.buffer.fatal ??= error
-      return "failed" as const
-    }))
+    Effect.catch((error) => failStep(run, error))
   )
 }
 
@@ -378,33 +390,24 @@ const slotLost = (run: ActiveRun, step: PlanStep, error: Pool.SlotLost) =>
     Effect.sync(() => {
       const at = run.now()
       run.emit({ type: "log", runId: run.runId, timestamp: at, assetKey: step.key, partition: run.plan.partition, level: "warn", message: error.message })
-      run.emit({ ...stepFailure(run, step, at, { tag: error._tag, message: error.message }) })
+      run.emit(stepFailure(run, step, at, { tag: error._tag, message: error.message }))
     }),
     Effect.as(Effect.ignore(run.buffer.flush), "failed" as const)
   )
 
 /** A `step-failed` event for a step ended from outside its attempt, with its partition set when partitioned. */
-const stepFailure = (run: ActiveRun, step: PlanStep, at: number, error: ErrorInfo) => {
+const stepFailure = (run: ActiveRun, step: PlanStep, at: number, error: ErrorInfo): StrataEvent => {
   // with its partition set, so that the partitions it had in progress are recorded failed, not left in progress
   const definition = run.project.get(step.key)?.partitions
   const ranges = step.partitions
-  const set = run.plan.resolvedAt === undefined || ranges === undefined || definition === undefined
+  const partitionSet = run.plan.resolvedAt === undefined || ranges === undefined || definition === undefined
     ? undefined
     : { fingerprint: Partitions.fingerprint(definition), ranges }
-  return {
-    type: "step-failed" as const,
-    runId: run.runId,
-    timestamp: at,
-    assetKey: step.key,
-    partition: run.plan.partition,
-    attempt: 1,
-    durationMs: 0,
-    error,
-    willRetry: false,
-    ...(set === undefined ? {} : { partitionSet: set })
-  }
+  const partitions = run.plan.partition === undefined ? noPartitions : [run.plan.partition]
+  return Step.failedEvent({ runId: run.runId, assetKey: step.key, partitions, partitionSet, attempt: 1 }, at, 0, error, false)
 }
 
+/** A step that could not run because the instance failed (waiting for its turn, or a pool slot): the run's fatal error. */
 const failStep = (run: ActiveRun, error: InstanceError) =>
   Effect.sync(() => {
     run.buffer.fatal ??= error
@@ -420,10 +423,7 @@ const failStep = (run: ActiveRun, error: InstanceError) =>
 const runCheck = (run: ActiveRun, step: PlanStep, via: RemoteStep | undefined): Effect.Effect<StepOutcome> => {
   if (run.tally.isUpToDate(step.key)) return skippedOutcome
   return Effect.andThen(run.buffer.flush, attempt(run, step, [step.key], 1, via)).pipe(
-    Effect.catch((error) => Effect.sync(() => {
-      run.buffer.fatal ??= error
-      return "failed" as const
-    }))
+    Effect.catch((error) => failStep(run, error))
   )
 }
 

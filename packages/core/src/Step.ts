@@ -20,7 +20,7 @@ import { Cause, Context, Effect, Logger, Schema } from "effect"
 import type { AnyNode, Any as AnyAsset, AssetContext } from "./Asset.ts"
 import * as AssetGraph from "./AssetGraph.ts"
 import type { AssetKey } from "./AssetKey.ts"
-import type { LogLevel, StrataEvent } from "./Event.ts"
+import type { ErrorInfo, LogLevel, StrataEvent } from "./Event.ts"
 import { errorInfo } from "./Event.ts"
 import type { InputContext, IOManager, StoreResult } from "./IOManager.ts"
 import type { StepPartitions } from "./partitions/stepPartitions.ts"
@@ -150,8 +150,8 @@ export const executeNow = (environment: StepEnvironmentShape, given: StepRequest
     timestamp: started,
     assetKey: request.assetKey,
     partition,
-    ...setOf(request),
-    attempt: request.attempt
+    attempt: request.attempt,
+    ...setOf(request)
   })
   if (index === undefined) {
     return Effect.succeed(failed(environment, request, started, unknownAsset(request), false))
@@ -186,8 +186,11 @@ const checkStep = (environment: StepEnvironmentShape, request: StepRequest): Eff
 }
 
 /** The `partitionSet` field of a partitioned step's events. */
-const setOf = (request: StepRequest) => request.partitionSet === undefined ? noSet : { partitionSet: request.partitionSet }
+const setOf = (request: Pick<StepRequest, "partitionSet">) => request.partitionSet === undefined ? noSet : { partitionSet: request.partitionSet }
 const noSet: { readonly partitionSet?: never } = {}
+// optional fields go last in the literals of the step path: a property after a spread is defined by a slower
+// instruction (DefineKeyedOwnPropertyInLiteral) than one in the literal's template
+const noFields = {}
 
 const unknownAsset = (request: StepRequest) =>
   new StepError({
@@ -207,20 +210,34 @@ const failed = (
 ): StepResult => {
   const info = errorInfo(error)
   const at = environment.now()
-  environment.emit({
-    type: "step-failed",
-    runId: request.runId,
-    timestamp: at,
-    assetKey: request.assetKey,
-    partition: request.partitions[0],
-    ...setOf(request),
-    attempt: request.attempt,
-    durationMs: at - started,
-    error: info,
-    willRetry: retryable
-  })
+  environment.emit(failedEvent(request, at, at - started, info, retryable))
   return { status: "failed", error: info, willRetry: retryable }
 }
+
+/**
+ * The `step-failed` event of an attempt of `request` (the run coordinator
+ * builds the same for a step it ends from outside: canceled, or its pool slot lost).
+ *
+ * @since 0.1.0
+ */
+export const failedEvent = (
+  request: Pick<StepRequest, "runId" | "assetKey" | "partitions" | "partitionSet" | "attempt">,
+  at: number,
+  durationMs: number,
+  error: ErrorInfo,
+  willRetry: boolean
+): StrataEvent => ({
+  type: "step-failed",
+  runId: request.runId,
+  timestamp: at,
+  assetKey: request.assetKey,
+  partition: request.partitions[0],
+  attempt: request.attempt,
+  durationMs,
+  error,
+  willRetry,
+  ...setOf(request)
+})
 
 /** Whether an attempt that failed with `error` is retried under the asset's policy. */
 const willRetry = (node: AnyNode, attempt: number, error: unknown): boolean => {
@@ -241,9 +258,9 @@ const succeeded = (
     timestamp: recorded.timestamp,
     assetKey: request.assetKey,
     partition: request.partitions[0],
-    ...setOf(request),
     attempt: request.attempt,
-    durationMs: recorded.timestamp - started
+    durationMs: recorded.timestamp - started,
+    ...setOf(request)
   })
   return { status: "succeeded", dataVersion: recorded.dataVersion, willRetry: false }
 }
@@ -271,9 +288,9 @@ const observe = (
         assetKey: request.assetKey,
         // a partitioned source is observed whole (its partitions are in the event), not for the run's partition
         partition: source.partitions === undefined ? request.partitions[0] : undefined,
-        ...observed,
         dataVersion: observation.dataVersion,
-        metadata: observation.metadata ?? Metadata.empty
+        metadata: observation.metadata ?? Metadata.empty,
+        ...observed
       }))
     }
   })
@@ -313,12 +330,12 @@ const materialize = (
         timestamp: environment.now(),
         assetKey: asset.key,
         partition,
-        ...setOf(request),
         metadata: stored.metadata,
         dataVersion: stored.dataVersion,
         codeVersion: Version.ofAsset(asset),
         inputVersions,
-        ...(stored.partitionDataVersions === undefined ? {} : { partitionDataVersions: stored.partitionDataVersions })
+        ...setOf(request),
+        ...(stored.partitionDataVersions === undefined ? noFields : { partitionDataVersions: stored.partitionDataVersions })
       }))
     }
   })
@@ -398,9 +415,9 @@ const store = (services: Context.Context<never>, asset: AnyAsset, context: Asset
         {
           key: asset.key,
           partition: context.partition,
-          ...(context.partitions === undefined ? {} : { partitions: context.partitions }),
           runId: context.runId,
-          definitionMetadata: asset.spec.metadata
+          definitionMetadata: asset.spec.metadata,
+          ...(context.partitions === undefined ? noFields : { partitions: context.partitions })
         },
         output === undefined ? result : output.value
       )

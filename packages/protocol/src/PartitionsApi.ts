@@ -59,26 +59,4 @@ export class PartitionsGroup extends HttpApiGroup.make("partitions")
   )
 {}
 
-const query = (fields: Record<string, string | number | undefined>): string => {
-  const search = new URLSearchParams()
-  for (const [name, value] of Object.entries(fields)) if (value !== undefined) search.set(name, String(value))
-  const text = search.toString()
-  return text === "" ? "" : `?${text}`
-}
-
-/**
- * The URLs of {@link PartitionsGroup}, for clients that use `fetch` (the UI).
- *
- * @since 0.2.0
- */
-export const partitionPaths = {
-  asset: (key: string, buckets?: number): string => `/api/asset/partitions${query({ key, buckets })}`,
-  ranges: (key: string, state: PartitionModels.PartitionState, offset?: number, limit?: number): string =>
-    `/api/asset/partitions/ranges${query({ key, state, offset, limit })}`,
-  backfills: (limit?: number): string => `/api/backfills${query({ limit })}`,
-  backfill: (backfillId: string, offset?: number, limit?: number): string =>
-    `/api/backfills/${encodeURIComponent(backfillId)}${query({ offset, limit })}`,
-  launchBackfill: "/api/backfills",
-  cancelBackfill: (backfillId: string): string => `/api/backfills/${encodeURIComponent(backfillId)}/cancel`,
-  resumeBackfill: (backfillId: string): string => `/api/backfills/${encodeURIComponent(backfillId)}/resume`
-} as const
+export { partitionPaths } from "./Paths.ts"

@@ -3,9 +3,34 @@
  * once per project generation (the text each asset is searched by, the key
  * and group orders) and once per statuses snapshot (the status and time
  * orders), so that a page request costs one pass over the assets at most and
- * an unfiltered page only a slice.
+ * an unfiltered page only a slice. It reads the assets through `Assets`
+ * (definitions and statuses) and builds the protocol's nodes only for the
+ * page it returns.
  */
 import type { Models } from "@strata/protocol"
+
+/** An asset's definition, as the index searches and filters it. */
+export interface Definition {
+  readonly group: string
+  readonly kinds: ReadonlyArray<string>
+  readonly owners: ReadonlyArray<string>
+  readonly tags: Readonly<Record<string, string>>
+  readonly description?: string | undefined
+}
+
+/**
+ * What the index reads of the assets, by index in graph order: definitions
+ * (per generation), statuses and times (per snapshot), and the protocol's
+ * node, built only for the assets a page returns.
+ */
+export interface Assets {
+  readonly size: number
+  readonly key: (i: number) => string
+  readonly definition: (i: number) => Definition
+  readonly status: (i: number) => Models.AssetStatus
+  readonly time: (i: number) => number | undefined
+  readonly node: (i: number) => Models.AssetNode
+}
 
 /** What is searched and sorted, per project generation. */
 export interface SearchIndex {
@@ -49,19 +74,21 @@ const order = (size: number, compare: (a: number, b: number) => number): Int32Ar
 
 const compareStrings = (a: string, b: string) => a < b ? -1 : a > b ? 1 : 0
 
-export const makeSearchIndex = (nodes: ReadonlyArray<Models.AssetNode>): SearchIndex => {
-  const text = nodes.map((node) =>
-    [
-      node.key,
-      node.description ?? "",
-      node.group,
-      node.owners.join(" "),
-      Object.entries(node.tags).map(([k, v]) => `${k}=${v}`).join(" "),
-      node.kinds.join(" ")
+export const makeSearchIndex = (assets: Assets): SearchIndex => {
+  const keys = Array.from({ length: assets.size }, (_, i) => assets.key(i))
+  const groups = Array.from({ length: assets.size }, (_, i) => assets.definition(i).group)
+  const text = keys.map((key, i) => {
+    const definition = assets.definition(i)
+    return [
+      key,
+      definition.description ?? "",
+      definition.group,
+      definition.owners.join(" "),
+      Object.entries(definition.tags).map(([k, v]) => `${k}=${v}`).join(" "),
+      definition.kinds.join(" ")
     ].join("\n").toLowerCase()
-  )
-  const keys = nodes.map((node) => node.key)
-  const starts = new Int32Array(nodes.length)
+  })
+  const starts = new Int32Array(assets.size)
   let offset = 0
   for (let i = 0; i < text.length; i++) {
     starts[i] = offset
@@ -73,20 +100,21 @@ export const makeSearchIndex = (nodes: ReadonlyArray<Models.AssetNode>): SearchI
     starts,
     keys,
     lowerKeys: keys.map((key) => key.toLowerCase()),
-    byKey: order(nodes.length, (a, b) => compareStrings(keys[a]!, keys[b]!)),
-    byGroup: order(nodes.length, (a, b) => compareStrings(nodes[a]!.group, nodes[b]!.group) || compareStrings(keys[a]!, keys[b]!))
+    byKey: order(assets.size, (a, b) => compareStrings(keys[a]!, keys[b]!)),
+    byGroup: order(assets.size, (a, b) => compareStrings(groups[a]!, groups[b]!) || compareStrings(keys[a]!, keys[b]!))
   }
 }
 
 const statusRank: Record<Models.AssetStatus, number> = { failed: 0, "check-failed": 1, running: 2, stale: 3, missing: 4, fresh: 5 }
 
-export const makeStatusOrders = (index: SearchIndex, nodes: ReadonlyArray<Models.AssetNode>): StatusOrders => ({
-  byStatus: order(nodes.length, (a, b) =>
-    statusRank[nodes[a]!.status] - statusRank[nodes[b]!.status] || compareStrings(index.keys[a]!, index.keys[b]!)),
-  byTime: order(nodes.length, (a, b) =>
-    (nodes[a]!.lastMaterializedAt ?? -1) - (nodes[b]!.lastMaterializedAt ?? -1) ||
-    compareStrings(index.keys[a]!, index.keys[b]!))
-})
+export const makeStatusOrders = (index: SearchIndex, assets: Assets): StatusOrders => {
+  const ranks = Int32Array.from({ length: assets.size }, (_, i) => statusRank[assets.status(i)])
+  const times = Float64Array.from({ length: assets.size }, (_, i) => assets.time(i) ?? -1)
+  return {
+    byStatus: order(assets.size, (a, b) => ranks[a]! - ranks[b]! || compareStrings(index.keys[a]!, index.keys[b]!)),
+    byTime: order(assets.size, (a, b) => times[a]! - times[b]! || compareStrings(index.keys[a]!, index.keys[b]!))
+  }
+}
 
 /** Relevance of a search hit: 0 exact key, 1 key prefix, 2 key contains the first word, 3 elsewhere. */
 const relevance = (lower: string, first: string): number => {
@@ -95,15 +123,15 @@ const relevance = (lower: string, first: string): number => {
   return lower.includes(first) ? 2 : 3
 }
 
-const matcher = (query: PageQuery, index: SearchIndex, nodes: ReadonlyArray<Models.AssetNode>) => {
+const matcher = (query: PageQuery, index: SearchIndex, assets: Assets) => {
   const words = (query.q ?? "").toLowerCase().split(/\s+/).filter((word) => word !== "").slice(0, 20)
   const statuses = query.status === undefined || query.status.length === 0 ? undefined : new Set(query.status)
   const [tagName, tagValue] = query.tag === undefined ? [undefined, undefined] : splitTag(query.tag)
   if (words.length === 0 && statuses === undefined && query.group === undefined && query.kind === undefined &&
     query.owner === undefined && tagName === undefined) return undefined
   return (i: number): boolean => {
-    const node = nodes[i]!
-    if (statuses !== undefined && !statuses.has(node.status)) return false
+    if (statuses !== undefined && !statuses.has(assets.status(i))) return false
+    const node = assets.definition(i)
     if (query.group !== undefined && node.group !== query.group) return false
     if (query.kind !== undefined && !node.kinds.includes(query.kind)) return false
     if (query.owner !== undefined && !node.owners.includes(query.owner)) return false
@@ -142,7 +170,7 @@ export const page = (
   query: PageQuery,
   index: SearchIndex,
   orders: StatusOrders,
-  nodes: ReadonlyArray<Models.AssetNode>,
+  assets: Assets,
   /** Where the counts of all nodes are kept between requests on the same snapshot. */
   memo: { counts?: Record<string, number> } = {}
 ): { readonly total: number; readonly assets: ReadonlyArray<Models.AssetNode>; readonly counts: Record<string, number> } => {
@@ -155,17 +183,17 @@ export const page = (
     : index.byKey
   const descending = query.order === "desc"
   const at = (p: number) => base[descending ? base.length - 1 - p : p]!
-  const matches = matcher(query, index, nodes)
+  const matches = matcher(query, index, assets)
   const counts: Record<string, number> = {}
   if (matches === undefined) {
     if (memo.counts === undefined) {
       const all: Record<string, number> = {}
-      for (const node of nodes) all[node.status] = (all[node.status] ?? 0) + 1
+      for (let i = 0; i < assets.size; i++) all[assets.status(i)] = (all[assets.status(i)] ?? 0) + 1
       memo.counts = all
     }
-    const assets: Array<Models.AssetNode> = []
-    for (let p = query.offset; p < Math.min(base.length, query.offset + query.limit); p++) assets.push(nodes[at(p)]!)
-    return { total: nodes.length, assets, counts: memo.counts }
+    const shown: Array<Models.AssetNode> = []
+    for (let p = query.offset; p < Math.min(base.length, query.offset + query.limit); p++) shown.push(assets.node(at(p)))
+    return { total: assets.size, assets: shown, counts: memo.counts }
   }
   // one pass in the page's order; typeahead (a search without a sort) puts hits in four buckets by
   // relevance, which keeps the order within each: no comparison sort per request
@@ -179,9 +207,9 @@ export const page = (
     if (flags !== undefined && flags[i] === 0) continue
     if (!matches(i)) continue
     buckets[ranked ? relevance(index.lowerKeys[i]!, first) : 0]!.push(i)
-    const status = nodes[i]!.status
+    const status = assets.status(i)
     counts[status] = (counts[status] ?? 0) + 1
   }
   const hits = buckets.length === 1 ? buckets[0]! : buckets.flat()
-  return { total: hits.length, assets: hits.slice(query.offset, query.offset + query.limit).map((i) => nodes[i]!), counts }
+  return { total: hits.length, assets: hits.slice(query.offset, query.offset + query.limit).map((i) => assets.node(i)), counts }
 }

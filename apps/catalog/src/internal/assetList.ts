@@ -1,9 +1,9 @@
 /**
  * `GET /api/assets`: every asset (or a selection's) with its status. At
  * 50,000 assets the answer is 13 MB of JSON; written out a slice of assets
- * at a time, each slice Schema-encoded on its own, so the server never holds
- * an encoded copy of every node, the whole JSON string and its bytes at once
- * (that was about 95 MB more at its peak).
+ * at a time, each slice's nodes built and Schema-encoded on their own, so the
+ * server never holds every node, an encoded copy of them, the whole JSON
+ * string and its bytes at once (that was about 95 MB more at its peak).
  */
 import { Models } from "@strata/protocol"
 import { Effect, Schema, Stream } from "effect"
@@ -20,13 +20,12 @@ const encodeNodes = Schema.encodeSync(Schema.Array(Models.AssetNode))
 export const answer = (engine: Engine, selection: string | undefined) =>
   Effect.map(engine.listAssets(selection), (list) => {
     const encoder = new TextEncoder()
-    const { assets } = list
-    const slices = Math.ceil(assets.length / sliceSize)
+    const slices = Math.ceil(list.size / sliceSize)
     const body = Stream.fromIterable(Array.from({ length: slices + 2 }, (_, i) => i)).pipe(
       Stream.map((i) => {
         if (i === 0) return encoder.encode(`{"project":${JSON.stringify(encodeInfo(list.project))},"assets":[`)
         if (i === slices + 1) return encoder.encode("]}")
-        const json = JSON.stringify(encodeNodes(assets.slice((i - 1) * sliceSize, i * sliceSize)))
+        const json = JSON.stringify(encodeNodes(list.slice((i - 1) * sliceSize, i * sliceSize)))
         // the slice's array without its brackets, after a comma from the second slice on
         return encoder.encode(`${i > 1 ? "," : ""}${json.slice(1, -1)}`)
       })

@@ -49,10 +49,11 @@ export const page = Effect.fn("Catalog.assetPage")(function*(reader: Reader, g: 
     return yield* new Errors.InvalidRequest({ part: "Query", message: "the search q is longer than 1,000 characters" })
   }
   const current = yield* Statuses.current(reader.cache, g)
-  const index = Statuses.searchIndex(reader.cache, g, current.nodes)
-  const orders = current.orders ??= AssetIndex.makeStatusOrders(index, current.nodes)
+  const assets = Statuses.assetsOf(current)
+  const index = Statuses.searchIndex(reader.cache, g, assets)
+  const orders = current.orders ??= AssetIndex.makeStatusOrders(index, assets)
   const offset = query.offset ?? 0
-  const result = AssetIndex.page({ ...query, status, offset, limit: query.limit ?? 100 }, index, orders, current.nodes, current)
+  const result = AssetIndex.page({ ...query, status, offset, limit: query.limit ?? 100 }, index, orders, assets, current)
   return { project: projectInfo(reader.host, g), offset, ...result } satisfies Models.AssetPage
 })
 
@@ -60,11 +61,15 @@ export const list = Effect.fn("Catalog.listAssets")(function*(reader: Reader, g:
   const keep = selection === undefined || selection.trim() === ""
     ? undefined
     : new Set(yield* Selection.resolve(g.project, selection).pipe(Effect.mapError(badSelection)))
-  const { nodes } = yield* Statuses.current(reader.cache, g)
+  const current = yield* Statuses.current(reader.cache, g)
+  const keys = g.project.graph.nodes.map((node) => node.key)
+  const indexes = keep === undefined ? keys.map((_, i) => i) : keys.flatMap((key, i) => keep.has(key) ? [i] : [])
   return {
     project: projectInfo(reader.host, g),
-    assets: keep === undefined ? nodes : nodes.filter((node) => keep.has(node.key))
-  } satisfies Models.AssetList
+    size: indexes.length,
+    /** The nodes of list positions `start` to `end` (excluded), built now and not kept. */
+    slice: (start: number, end: number) => indexes.slice(start, end).map((i) => Statuses.nodeOf(current, i))
+  }
 })
 
 /** A 404 for `key`, with the keys it may have meant. */
@@ -117,11 +122,11 @@ export const get = Effect.fn("Catalog.getAsset")(function*(reader: Reader, g: Ge
   const graph = g.project.graph
   const i = graph.index.get(key)
   if (i === undefined) return yield* notFound(g, key)
-  const { nodes, records } = yield* Statuses.current(reader.cache, g)
+  const current = yield* Statuses.current(reader.cache, g)
   const node = graph.nodes[i]!
   const spec = node.spec
-  const record = records.get(key)
-  const ref = (j: number): Models.AssetRef => ({ key: nodes[j]!.key, kind: nodes[j]!.kind, status: nodes[j]!.status })
+  const record = current.records.get(key)
+  const ref = (j: number): Models.AssetRef => ({ key: graph.nodes[j]!.key, kind: graph.nodes[j]!.kind, status: current.states[j]!.status })
   const closure = AssetGraph.downstreamClosure(graph, [i])
   const affected: Array<Models.AssetRef> = []
   for (let j = 0; j < closure.length; j++) if (closure[j] === 1 && j !== i) affected.push(ref(j))
@@ -129,7 +134,7 @@ export const get = Effect.fn("Catalog.getAsset")(function*(reader: Reader, g: Ge
   const source = yield* sourceOf(location)
   const materialization = record?.materialization
   return stripUndefined({
-    node: nodes[i]!,
+    node: Statuses.nodeOf(current, i),
     codeVersion: spec.codeVersion,
     currentCodeVersion: node.kind === "asset" ? Version.ofAsset(node as Parameters<typeof Version.ofAsset>[0]) : undefined,
     io: spec.io,

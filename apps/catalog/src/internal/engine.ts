@@ -17,6 +17,7 @@ import * as Assets from "./assets.ts"
 import { loadError, projectInfo } from "./convert.ts"
 import * as Runs from "./runs.ts"
 import * as Statuses from "./statuses.ts"
+import * as Warm from "./warm.ts"
 
 /** What a `load` function returns. */
 export type Loaded = ProjectHost.Loaded
@@ -39,6 +40,7 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
   const scope = yield* Effect.scope
   const generation = Effect.sync(() => host.current)
   const cache = Statuses.makeCache(launcher)
+  yield* Warm.keepWarm(cache, host)
   const reader: Assets.Reader = { host, cache }
   const on = <A, E>(f: (g: ProjectHost.Generation) => Effect.Effect<A, E>) => Effect.flatMap(generation, f)
   const reload: Effect.Effect<Models.ProjectInfo, Errors.ProjectLoadError> = Effect.map(
@@ -54,7 +56,8 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
     assetPage: (query: Assets.PageQuery) => on((g) => Assets.page(reader, g, query)),
     statusVersion: on((g) => Statuses.versionOf(cache, g)),
     graphStructure: Effect.map(generation, (g) => Statuses.structure(cache, g)),
-    statusSnapshot: () => on((g) => Statuses.snapshot(cache, g)),
+    /** `GET /api/statuses` as JSON bytes (encoded once per snapshot). */
+    statusBody: () => on((g) => Statuses.snapshotBody(cache, g)),
     statusStream: Effect.fn("Catalog.statusStream")(function*() {
       yield* generation
       return Statuses.stream(cache, generation)

@@ -66,7 +66,8 @@ const handlersLayer = (engine: Engine, pages = PageCache.make()) =>
       handlers
         .handle("list", ({ query }) => AssetList.answer(engine, query.selection))
         .handle("page", ({ query }) => PageCache.answer(pages, engine, query))
-        .handle("statuses", () => engine.statusSnapshot())
+        .handle("statuses", () =>
+          Effect.map(engine.statusBody(), (body) => HttpServerResponse.uint8Array(body, { contentType: "application/json" })))
         .handle("statusStream", () => engine.statusStream())
         .handle("get", ({ query }) => engine.getAsset(query.key))
         .handle("history", ({ query }) => engine.history(query.key, query.limit, query.before))

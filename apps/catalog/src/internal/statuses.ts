@@ -8,28 +8,42 @@
  */
 import { createHash } from "node:crypto"
 import { AssetState, Instance, Staleness } from "@strata/core"
-import type { Errors, Models } from "@strata/protocol"
+import type { Errors } from "@strata/protocol"
+import { Models } from "@strata/protocol"
 import type { ProjectHost, RunLauncher } from "@strata/runtime"
-import { Effect, Option, Stream } from "effect"
+import { Effect, Fiber, Option, Schema, Stream } from "effect"
 import * as AssetIndex from "./assetIndex.ts"
 import { reason, storageError, stripUndefined } from "./convert.ts"
 
 type Generation = ProjectHost.Generation
 
-/** A statuses snapshot and the answers derived from it (filled when first asked). */
+/**
+ * A statuses snapshot and the answers derived from it (filled when first
+ * asked). `states` and `records` are computed; the protocol's nodes (with
+ * tags, owners, upstream keys and reasons) are built from them as they are
+ * written out (`nodeOf`), a page or a slice of the list at a time, and not
+ * kept: `GET /api/statuses` and an asset page never build them.
+ */
 export interface Snapshot {
   readonly version: string
-  readonly nodes: ReadonlyArray<Models.AssetNode>
+  readonly generation: number
+  /** The graph `states` is in the order of. */
+  readonly graph: Generation["project"]["graph"]
+  readonly states: ReadonlyArray<AssetState.AssetState>
   readonly records: ReadonlyMap<string, Instance.AssetRecord>
   orders?: AssetIndex.StatusOrders
   counts?: Record<string, number>
   compact?: Models.StatusSnapshot
+  /** `compact` as the JSON bytes of `GET /api/statuses`. */
+  body?: Uint8Array
 }
 
 /** What the engine keeps between requests: the latest snapshot, search index and serialized shape. */
 export interface Cache {
   readonly launcher: RunLauncher.RunLauncher
   snapshot: Snapshot | undefined
+  /** The computation of a snapshot under way (or the last one), by version. */
+  computing: { readonly version: string; readonly fiber: Fiber.Fiber<Snapshot, Errors.StorageError> } | undefined
   searchIndex: { readonly generation: number; readonly index: AssetIndex.SearchIndex } | undefined
   structure: Structure | undefined
 }
@@ -44,11 +58,12 @@ export interface Structure {
 export const makeCache = (launcher: RunLauncher.RunLauncher): Cache => ({
   launcher,
   snapshot: undefined,
+  computing: undefined,
   searchIndex: undefined,
   structure: undefined
 })
 
-/** Statuses of every node, indexed like `project.graph.nodes`. */
+/** The states of every node, indexed like `project.graph.nodes`, and the asset records they come from. */
 const compute = (launcher: RunLauncher.RunLauncher, g: Generation) =>
   Effect.gen(function*() {
     const graph = g.project.graph
@@ -66,66 +81,131 @@ const compute = (launcher: RunLauncher.RunLauncher, g: Generation) =>
       Effect.mapError(storageError)
     )
     const states = AssetState.combine(Staleness.compute(g.project, records), records, running, failedChecks)
-    const nodes: Array<Models.AssetNode> = new Array(graph.nodes.length)
-    for (let i = 0; i < graph.nodes.length; i++) {
-      const node = graph.nodes[i]!
-      const spec = node.spec
-      const status = states[i]!
-      const record = records.get(node.key)
-      const latest = record?.materialization ?? record?.observation
-      nodes[i] = stripUndefined({
-        key: node.key,
-        kind: node.kind,
-        group: spec.group,
-        kinds: spec.kinds,
-        tags: spec.tags,
-        owners: spec.owners,
-        description: spec.description,
-        upstream: graph.upstream[i]!.map((j) => graph.nodes[j]!.key),
-        status: status.status,
-        reasons: status.reasons.map(reason),
-        failedChecks: status.failedChecks,
-        lastMaterializedAt: latest?.timestamp,
-        lastRunId: latest?.runId
-      })
-    }
-    return { nodes, records: records as ReadonlyMap<string, Instance.AssetRecord> }
+    return { generation: g.number, graph, states, records: records as ReadonlyMap<string, Instance.AssetRecord> }
   })
+
+/** The latest materialization or observation of asset `i`. */
+const latestOf = (snapshot: Snapshot, i: number) => {
+  const record = snapshot.records.get(snapshot.graph.nodes[i]!.key)
+  return record?.materialization ?? record?.observation
+}
+
+/** Asset `i` of the snapshot as the protocol's node. */
+export const nodeOf = (snapshot: Snapshot, i: number): Models.AssetNode => {
+  const { graph } = snapshot
+  const node = graph.nodes[i]!
+  const spec = node.spec
+  const state = snapshot.states[i]!
+  const latest = latestOf(snapshot, i)
+  return stripUndefined({
+    key: node.key,
+    kind: node.kind,
+    group: spec.group,
+    kinds: spec.kinds,
+    tags: spec.tags,
+    owners: spec.owners,
+    description: spec.description,
+    upstream: graph.upstream[i]!.map((j) => graph.nodes[j]!.key),
+    status: state.status,
+    reasons: state.reasons.map(reason),
+    failedChecks: state.failedChecks,
+    lastMaterializedAt: latest?.timestamp,
+    lastRunId: latest?.runId
+  })
+}
+
+/** The snapshot as the catalog's index reads it (definitions from the graph, statuses and times from the compact snapshot). */
+export const assetsOf = (snapshot: Snapshot): AssetIndex.Assets => {
+  const compact = compactOf(snapshot)
+  const nodes = snapshot.graph.nodes
+  return {
+    size: nodes.length,
+    key: (i) => nodes[i]!.key,
+    definition: (i) => nodes[i]!.spec,
+    status: (i) => compact.status[i]!,
+    time: (i) => compact.lastMaterializedAt[i] ?? undefined,
+    node: (i) => nodeOf(snapshot, i)
+  }
+}
 
 /** What the statuses snapshot depends on; answers computed from a snapshot may be reused while it is the same. */
 export const versionOf = (cache: Cache, g: Generation): Effect.Effect<string, Errors.StorageError> =>
   Effect.map(g.instance.lastEventId().pipe(Effect.mapError(storageError)), (last) => `${g.number}:${last}:${cache.launcher.size}`)
 
-/** The latest snapshot of `g`, computed again only when its version moved. */
+/**
+ * The latest snapshot of `g`, computed again only when its version moved.
+ * Requests that arrive while it is computed (the first visit while the
+ * server computes ahead, two tabs opening at once) wait for that one
+ * computation; it runs in a fiber of its own, so a request that goes away
+ * does not interrupt it for the others.
+ */
 export const current = (cache: Cache, g: Generation): Effect.Effect<Snapshot, Errors.StorageError> =>
   Effect.gen(function*() {
     const version = yield* versionOf(cache, g)
     if (cache.snapshot?.version === version) return cache.snapshot
-    const computed = yield* compute(cache.launcher, g)
-    cache.snapshot = { version, ...computed }
-    return cache.snapshot
+    if (cache.computing?.version !== version) {
+      const fiber = yield* Effect.forkDetach(computeAs(cache, g, version))
+      cache.computing = { version, fiber }
+    }
+    return yield* Fiber.join(cache.computing!.fiber)
   })
 
+const computeAs = (cache: Cache, g: Generation, version: string) =>
+  compute(cache.launcher, g).pipe(
+    Effect.map((computed): Snapshot => {
+      const snapshot: Snapshot = { version, ...computed }
+      // an older computation ending after a newer one started does not replace what that one gives
+      if (cache.computing?.version === version) cache.snapshot = snapshot
+      return snapshot
+    }),
+    // a failure is not kept for the next request of the same version
+    Effect.onExit((exit) => Effect.sync(() => {
+      if (exit._tag === "Failure" && cache.computing?.version === version) cache.computing = undefined
+    }))
+  )
+
 /** The search index of `g`'s assets (built once per generation). */
-export const searchIndex = (cache: Cache, g: Generation, nodes: ReadonlyArray<Models.AssetNode>): AssetIndex.SearchIndex => {
+export const searchIndex = (cache: Cache, g: Generation, assets: AssetIndex.Assets): AssetIndex.SearchIndex => {
   if (cache.searchIndex?.generation !== g.number) {
-    cache.searchIndex = { generation: g.number, index: AssetIndex.makeSearchIndex(nodes) }
+    cache.searchIndex = { generation: g.number, index: AssetIndex.makeSearchIndex(assets) }
   }
   return cache.searchIndex.index
+}
+
+/** The graph's shape with its per-asset lists flat (see `Models.GraphStructure`). */
+const structureOf = (g: Generation): Models.GraphStructure => {
+  const graph = g.project.graph
+  const kindLists: Array<ReadonlyArray<string>> = []
+  const listIndex = new Map<string, number>()
+  const kinds = graph.nodes.map((node) => {
+    const name = JSON.stringify(node.spec.kinds)
+    let at = listIndex.get(name)
+    if (at === undefined) listIndex.set(name, at = kindLists.push(node.spec.kinds) - 1)
+    return at
+  })
+  const upstreamStarts = new Array<number>(graph.nodes.length + 1)
+  const upstream: Array<number> = []
+  for (let i = 0; i < graph.nodes.length; i++) {
+    upstreamStarts[i] = upstream.length
+    for (const j of graph.upstream[i]!) upstream.push(j)
+  }
+  upstreamStarts[graph.nodes.length] = upstream.length
+  return {
+    generation: g.number,
+    keys: graph.nodes.map((node) => node.key),
+    kind: graph.nodes.map((node) => node.kind),
+    group: graph.nodes.map((node) => node.spec.group),
+    kindLists,
+    kinds,
+    upstreamStarts,
+    upstream
+  }
 }
 
 /** The graph's shape, serialized once per generation, for `GET /api/graph`. */
 export const structure = (cache: Cache, g: Generation): Structure => {
   if (cache.structure?.generation === g.number) return cache.structure
-  const graph = g.project.graph
-  const value: Models.GraphStructure = {
-    generation: g.number,
-    keys: graph.nodes.map((node) => node.key),
-    kind: graph.nodes.map((node) => node.kind),
-    group: graph.nodes.map((node) => node.spec.group),
-    kinds: graph.nodes.map((node) => node.spec.kinds),
-    upstream: graph.nodes.map((_, i) => graph.upstream[i]!)
-  }
+  const value = structureOf(g)
   const { generation: _, ...shape } = value
   // the shape's content (not the generation) names cached layouts in the browser: same graph, same hash
   const hash = createHash("sha256").update(JSON.stringify(shape)).digest("hex").slice(0, 16)
@@ -134,13 +214,23 @@ export const structure = (cache: Cache, g: Generation): Structure => {
 }
 
 /** Statuses and times as two arrays indexed like the shape (`GET /api/statuses`). */
-export const snapshot = Effect.fn("Catalog.statusSnapshot")(function*(cache: Cache, g: Generation) {
-  const latest = yield* current(cache, g)
-  return latest.compact ??= {
-    generation: g.number,
-    status: latest.nodes.map((node) => node.status),
-    lastMaterializedAt: latest.nodes.map((node) => node.lastMaterializedAt ?? null)
+const compactOf = (latest: Snapshot): Models.StatusSnapshot =>
+  latest.compact ??= {
+    generation: latest.generation,
+    status: latest.states.map((state) => state.status),
+    lastMaterializedAt: latest.states.map((_, i) => latestOf(latest, i)?.timestamp ?? null)
   }
+
+export const snapshot = Effect.fn("Catalog.statusSnapshot")(function*(cache: Cache, g: Generation) {
+  return compactOf(yield* current(cache, g))
+})
+
+const encodeSnapshot = Schema.encodeSync(Models.StatusSnapshot)
+
+/** `GET /api/statuses` as JSON bytes, encoded once per snapshot. */
+export const snapshotBody = Effect.fn("Catalog.statusSnapshotBody")(function*(cache: Cache, g: Generation) {
+  const latest = yield* current(cache, g)
+  return latest.body ??= new TextEncoder().encode(JSON.stringify(encodeSnapshot(compactOf(latest))))
 })
 
 /** The assets whose status or time changed from `previous` to `next` (same generation). */

@@ -13,6 +13,7 @@ import type { BoxView } from "./GroupBoxes.ts"
 import type { CheckModels } from "./api.ts"
 import { CheckBadge } from "./checkSummary.tsx"
 import { boxClick, boxToExpand, paintBoxes } from "./GroupBoxes.ts"
+import { paintCardTexts } from "./cardCanvas.ts"
 
 interface Props {
   readonly assets: ReadonlyArray<Models.AssetNode>
@@ -50,6 +51,13 @@ const cardZoom = 0.42
 const maxCards = 600
 /** From this many assets, the zoomed-out drawing is cached offscreen (see `drawCached`). */
 const cacheFrom = 3000
+/**
+ * From this many mounted cards (or `cacheFrom` assets), a moving view draws the
+ * cards on the canvas, through the same cache, and hides the DOM cards until it
+ * rests: Chromium re-layerizes every card of a moving layer each frame, and
+ * repaints them when it is scaled (6–12 ms a frame for 600 cards).
+ */
+const manyCards = 150
 /** The wheel is at rest after this long without an event: the cards are mounted then. */
 const wheelRestMs = 150
 
@@ -91,10 +99,16 @@ export const Graph = (
   const stateRef = useRef({ selected, highlighted, boxes, checks })
   stateRef.current = { selected, highlighted, boxes, checks }
 
+  /**
+   * The container's size, kept by its ResizeObserver: read in animation frames
+   * without forcing a style and layout pass over the cards just changed.
+   */
+  const sizeRef = useRef<{ width: number; height: number } | undefined>(undefined)
+  const size = () => sizeRef.current ?? { width: containerRef.current!.clientWidth, height: containerRef.current!.clientHeight }
   const visibleRect = () => {
-    const element = containerRef.current!
+    const { width, height } = size()
     const { tx, ty, k } = viewRef.current
-    return { x0: -tx / k, y0: -ty / k, x1: (element.clientWidth - tx) / k, y1: (element.clientHeight - ty) / k }
+    return { x0: -tx / k, y0: -ty / k, x1: (width - tx) / k, y1: (height - ty) / k }
   }
 
   /** Draws edges (and, with `withNodes`, nodes as blocks) of the world rectangle on `context`, already transformed. */
@@ -155,6 +169,7 @@ export const Graph = (
       const chosen = new Path2D()
       const failing = new Path2D()
       const labelled: Array<number> = []
+      const labelledDim: Array<number> = []
       for (let i = 0; i < list.length; i++) {
         const nx = x[i]!
         const ny = y[i]!
@@ -170,7 +185,7 @@ export const Graph = (
           background.rect(nx, ny, nodeWidth, nodeHeight)
           bucket.rect(nx, ny, 8, nodeHeight)
           outlines.rect(nx, ny, nodeWidth, nodeHeight)
-          if (labels) labelled.push(i)
+          if (labels) (dim ? labelledDim : labelled).push(i)
         }
         if (selected.has(node.key)) chosen.rect(nx, ny, nodeWidth, nodeHeight)
         if ((checks?.get(node.key)?.failed ?? 0) > 0) failing.rect(nx + nodeWidth - 40, ny, 40, 18)
@@ -191,11 +206,17 @@ export const Graph = (
       context.strokeStyle = "#2f6fed"
       context.lineWidth = 4 / k
       context.stroke(chosen)
-      if (labelled.length > 0) {
+      if (k >= cardZoom) {
+        // like the DOM cards: those outside a highlight faint
+        paintCardTexts(context, list, x, y, labelled)
+        context.globalAlpha = 0.25
+        paintCardTexts(context, list, x, y, labelledDim)
+        context.globalAlpha = 1
+      } else if (labels) {
         context.font = "13px system-ui, sans-serif"
         context.textBaseline = "middle"
         context.fillStyle = "#1d2433"
-        for (const i of labelled) {
+        for (const i of labelled.concat(labelledDim)) {
           const key = list[i]!.key
           context.fillText(key.length > 26 ? `${key.slice(0, 25)}…` : key, x[i]! + 16, y[i]! + half)
         }
@@ -204,8 +225,9 @@ export const Graph = (
   }, [geometry])
 
   /**
-   * Big graphs zoomed out: the drawing of a region around the view (the view
-   * plus half of it on each side) is kept in an offscreen canvas. Panning
+   * Big graphs zoomed out, and a moving view with many cards (see `manyCards`):
+   * the drawing of a region around the view (the view plus half of it on each
+   * side) is kept in an offscreen canvas. Panning
    * copies it (a few ms instead of drawing 50,000 nodes and their edges);
    * zooming scales the copy until the wheel rests, then draws it again sharp.
    */
@@ -214,6 +236,37 @@ export const Graph = (
     | undefined
   >(undefined)
   const sharpenTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined)
+  const cacheVersion = (width: number, height: number, ratio: number): ReadonlyArray<unknown> =>
+    [geometry, assetsRef.current, stateRef.current.selected, stateRef.current.highlighted, stateRef.current.boxes, stateRef.current.checks, width, height, ratio]
+  /** Whether the cache holds the drawing of `rect` at the view's zoom (`sameZoom`), or at another zoom (`fresh`). */
+  const cacheState = (width: number, height: number, ratio: number, rect: { x0: number; y0: number; x1: number; y1: number }) => {
+    const cache = cacheRef.current
+    const version = cacheVersion(width, height, ratio)
+    const fresh = cache !== undefined && cache.version.every((value, index) => value === version[index])
+    const covers = cache !== undefined && rect.x0 >= cache.wx && rect.y0 >= cache.wy &&
+      rect.x1 <= cache.wx + cache.w / cache.k && rect.y1 <= cache.wy + cache.h / cache.k
+    return { fresh, sameZoom: fresh && cache!.k === viewRef.current.k, covers }
+  }
+  /** Draws the view plus half of it on each side into the offscreen cache, at the view's zoom. */
+  const renderCache = (width: number, height: number, ratio: number, rect: { x0: number; y0: number }) => {
+    const { k } = viewRef.current
+    const cache = cacheRef.current
+    forceSharp.current = false
+    const w = width * 2
+    const h = height * 2
+    const wx = rect.x0 - (width / 2) / k
+    const wy = rect.y0 - (height / 2) / k
+    const canvas = cache !== undefined && cache.canvas.width === Math.round(w * ratio) && cache.canvas.height === Math.round(h * ratio)
+      ? cache.canvas
+      : new OffscreenCanvas(Math.round(w * ratio), Math.round(h * ratio))
+    const offscreen = canvas.getContext("2d")!
+    offscreen.setTransform(ratio, 0, 0, ratio, 0, 0)
+    offscreen.clearRect(0, 0, w, h)
+    offscreen.scale(k, k)
+    offscreen.translate(-wx, -wy)
+    paintWorld(offscreen, { x0: wx, y0: wy, x1: wx + w / k, y1: wy + h / k }, k, true)
+    cacheRef.current = { canvas, k, wx, wy, w, h, ratio, version: cacheVersion(width, height, ratio) }
+  }
   const drawCached = (
     context: CanvasRenderingContext2D,
     width: number,
@@ -222,28 +275,10 @@ export const Graph = (
     rect: { x0: number; y0: number; x1: number; y1: number }
   ) => {
     const { tx, ty, k } = viewRef.current
-    const version = [geometry, assetsRef.current, stateRef.current.selected, stateRef.current.highlighted, stateRef.current.boxes, stateRef.current.checks, width, height, ratio]
-    let cache = cacheRef.current
-    const fresh = cache !== undefined && cache.version.every((value, index) => value === version[index])
-    const covers = cache !== undefined && rect.x0 >= cache.wx && rect.y0 >= cache.wy &&
-      rect.x1 <= cache.wx + cache.w / cache.k && rect.y1 <= cache.wy + cache.h / cache.k
-    if (!fresh || (cache!.k === k && !covers) || (cache!.k !== k && forceSharp.current)) {
-      forceSharp.current = false
-      const w = width * 2
-      const h = height * 2
-      const wx = rect.x0 - (width / 2) / k
-      const wy = rect.y0 - (height / 2) / k
-      const canvas = cache !== undefined && cache.canvas.width === Math.round(w * ratio) && cache.canvas.height === Math.round(h * ratio)
-        ? cache.canvas
-        : new OffscreenCanvas(Math.round(w * ratio), Math.round(h * ratio))
-      const offscreen = canvas.getContext("2d")!
-      offscreen.setTransform(ratio, 0, 0, ratio, 0, 0)
-      offscreen.clearRect(0, 0, w, h)
-      offscreen.scale(k, k)
-      offscreen.translate(-wx, -wy)
-      paintWorld(offscreen, { x0: wx, y0: wy, x1: wx + w / k, y1: wy + h / k }, k, true)
-      cache = cacheRef.current = { canvas, k, wx, wy, w, h, ratio, version }
-    } else if (cache!.k !== k) {
+    const { fresh, sameZoom, covers } = cacheState(width, height, ratio, rect)
+    if (!fresh || (sameZoom && !covers) || (!sameZoom && forceSharp.current)) {
+      renderCache(width, height, ratio, rect)
+    } else if (!sameZoom) {
       // zooming: show the scaled copy now, draw it sharp once the wheel rests
       if (sharpenTimer.current !== undefined) clearTimeout(sharpenTimer.current)
       sharpenTimer.current = setTimeout(() => {
@@ -252,7 +287,7 @@ export const Graph = (
         scheduleRef.current()
       }, 150)
     }
-    const c = cache!
+    const c = cacheRef.current!
     context.setTransform(1, 0, 0, 1, 0, 0)
     context.clearRect(0, 0, width * ratio, height * ratio)
     const scale = k / c.k
@@ -269,8 +304,7 @@ export const Graph = (
     const element = containerRef.current
     if (canvas === null || element === null) return
     const started = performance.now()
-    const width = element.clientWidth
-    const height = element.clientHeight
+    const { width, height } = size()
     // hidden (the page is kept mounted while another is shown): keep the last drawing
     if (width === 0 || height === 0) return
     const ratio = window.devicePixelRatio || 1
@@ -283,8 +317,8 @@ export const Graph = (
     const context = canvas.getContext("2d")!
     const { tx, ty, k } = viewRef.current
     const rect = visibleRect()
-    const zoomedOut = k < cardZoom || cardsRef.current.length === 0
-    if (zoomedOut && assetsRef.current.length >= cacheFrom) {
+    const zoomedOut = k < cardZoom || cardsRef.current.length === 0 || moving()
+    if (zoomedOut && (assetsRef.current.length >= cacheFrom || moving())) {
       drawCached(context, width, height, ratio, rect)
     } else {
       context.setTransform(ratio, 0, 0, ratio, 0, 0)
@@ -328,10 +362,31 @@ export const Graph = (
   const lastCardsUpdate = useRef(0)
   /**
    * Set while the wheel turns: the cards are not re-mounted then (mounting and
-   * laying out hundreds of DOM cards is what made zoom frames long); the layer
-   * is only scaled, and hidden below the card zoom. Cleared when it rests.
+   * laying out hundreds of DOM cards is what made zoom frames long). Cleared
+   * when it rests.
    */
   const zooming = useRef<ReturnType<typeof setTimeout> | undefined>(undefined)
+  const drag = useRef<{ x: number; y: number; tx: number; ty: number; moved: boolean } | undefined>(undefined)
+  const cardsOnCanvas = () => assetsRef.current.length >= cacheFrom || cardsRef.current.length >= manyCards
+  /** The view moves (wheel turning or dragged) with many cards: they are drawn on the canvas, the DOM cards hidden. */
+  const moving = () => cardsOnCanvas() && (zooming.current !== undefined || drag.current?.moved === true)
+  const primeTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined)
+  /**
+   * At rest with DOM cards: draw the cache for this view soon after, so that
+   * the first frame of the next pan or zoom only copies it.
+   */
+  const primeCache = useCallback(() => {
+    if (primeTimer.current !== undefined) clearTimeout(primeTimer.current)
+    primeTimer.current = setTimeout(() => {
+      primeTimer.current = undefined
+      if (containerRef.current === null || moving() || cardsRef.current.length === 0) return
+      const { width, height } = size()
+      const ratio = window.devicePixelRatio || 1
+      const rect = visibleRect()
+      const { sameZoom, covers } = cacheState(width, height, ratio, rect)
+      if (width > 0 && height > 0 && !(sameZoom && covers)) renderCache(width, height, ratio, rect)
+    }, 100)
+  }, [paintWorld]) // eslint-disable-line react-hooks/exhaustive-deps
   const schedule = useCallback(() => {
     if (frameRef.current !== undefined) return
     frameRef.current = requestAnimationFrame(() => {
@@ -341,20 +396,23 @@ export const Graph = (
       const { tx, ty, k } = viewRef.current
       if (worldRef.current !== null) {
         worldRef.current.style.transform = `translate(${tx}px, ${ty}px) scale(${k})`
-        worldRef.current.style.visibility = zooming.current !== undefined && k < cardZoom ? "hidden" : ""
+        // hidden, its cards keep their layout: showing them again costs no style pass over every card
+        const hidden = moving() || (zooming.current !== undefined && k < cardZoom)
+        worldRef.current.style.contentVisibility = hidden ? "hidden" : ""
       }
       const now = performance.now()
-      if (zooming.current !== undefined) {
-        // the cards follow once the wheel rests
+      if (zooming.current !== undefined || moving()) {
+        // the cards follow once the view rests
       } else if (now - lastCardsUpdate.current > 80) {
         lastCardsUpdate.current = now
         updateCards()
+        if (k >= cardZoom && cardsRef.current.length > 0 && cardsOnCanvas()) primeCache()
       } else {
         setTimeout(schedule, 90)
       }
       draw()
     })
-  }, [draw, updateCards])
+  }, [draw, updateCards, primeCache])
   scheduleRef.current = schedule
 
   // fit the graph in view when its shape changes
@@ -463,12 +521,16 @@ export const Graph = (
       }
     }
     // a resize, and the page shown again after being hidden
-    const observer = new ResizeObserver(() => schedule())
+    const observer = new ResizeObserver(() => {
+      sizeRef.current = { width: element.clientWidth, height: element.clientHeight }
+      schedule()
+    })
     observer.observe(element)
     element.addEventListener("wheel", onWheel, { passive: false })
     return () => {
       if (zooming.current !== undefined) clearTimeout(zooming.current)
       zooming.current = undefined
+      if (primeTimer.current !== undefined) clearTimeout(primeTimer.current)
       element.removeEventListener("wheel", onWheel)
       observer.disconnect()
     }
@@ -476,7 +538,6 @@ export const Graph = (
 
   const onBoxRef = useRef(onBox)
   onBoxRef.current = onBox
-  const drag = useRef<{ x: number; y: number; tx: number; ty: number; moved: boolean } | undefined>(undefined)
   const onPointerDown = (event: React.PointerEvent) => {
     if ((event.target as HTMLElement).closest("input, a, button") !== null) return
     drag.current = { x: event.clientX, y: event.clientY, tx: viewRef.current.tx, ty: viewRef.current.ty, moved: false }
@@ -496,6 +557,11 @@ export const Graph = (
   const onPointerUp = (event: React.PointerEvent) => {
     const state = drag.current
     drag.current = undefined
+    if (state?.moved === true) {
+      // at rest: the cards follow
+      lastCardsUpdate.current = 0
+      schedule()
+    }
     if (state === undefined || state.moved) return
     const card = (event.target as HTMLElement).closest<HTMLElement>("[data-key]")
     let key = card?.dataset.key

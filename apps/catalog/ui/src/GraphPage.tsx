@@ -3,6 +3,7 @@ import type { Models } from "./api.ts"
 import { api, ApiFailure } from "./api.ts"
 import { Graph } from "./Graph.tsx"
 import { fetchGraph } from "./graphShape.ts"
+import type { GraphShape } from "./graphShape.ts"
 import { GroupedGraph } from "./GroupedGraph.tsx"
 import { collapseFrom } from "./groups.ts"
 import { useCheckSummary } from "./checkSummary.tsx"
@@ -15,7 +16,7 @@ const statuses: ReadonlyArray<Models.AssetStatus> = ["fresh", "stale", "missing"
 /** The graph's shape (kept while the generation is the same) with the latest statuses. */
 interface GraphData {
   readonly generation: number
-  readonly structure: Models.GraphStructure
+  readonly structure: GraphShape
   /** The shape's content hash (from the ETag), naming cached layouts. */
   readonly hash: string
   readonly statuses: Models.StatusSnapshot
@@ -23,12 +24,12 @@ interface GraphData {
   readonly project: Models.ProjectInfo
 }
 
-let lastStructure: { readonly structure: Models.GraphStructure; readonly hash: string } | undefined
+let lastStructure: { readonly structure: GraphShape; readonly hash: string } | undefined
 let lastStatuses: { readonly statuses: Models.StatusSnapshot; readonly assets: ReadonlyArray<Models.AssetNode> } | undefined
 
 /** Asset `i` of `structure` with its status and time: each node is built once, with both. */
 const nodeOf = (
-  structure: Models.GraphStructure,
+  structure: GraphShape,
   i: number,
   status: Models.AssetStatus | undefined,
   at: number | null | undefined

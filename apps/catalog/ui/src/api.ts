@@ -6,6 +6,7 @@
 import { CheckModels, Errors, Models, paths } from "@strata/protocol"
 import type { AssetPageQuery } from "@strata/protocol"
 import { Schema } from "effect"
+import { fetchFirst } from "./prefetch.ts"
 
 export class ApiFailure extends Error {
   readonly status: number
@@ -24,12 +25,14 @@ export const request = async <S extends Schema.Top>(
   path: string,
   init?: { readonly method?: string; readonly body?: unknown }
 ): Promise<S["Type"]> => {
-  const response = await fetch(path, {
+  const options: RequestInit = {
     method: init?.method ?? "GET",
     ...(init?.body === undefined
       ? {}
       : { headers: { "content-type": "application/json" }, body: JSON.stringify(init.body) })
-  })
+  }
+  // a GET the page's HTML may have started already (the graph page's first answers)
+  const response = await (init === undefined ? fetchFirst(path, options) : fetch(path, options))
   const text = await response.text()
   const json: unknown = text === "" ? undefined : JSON.parse(text)
   if (!response.ok) {
@@ -42,7 +45,6 @@ export const request = async <S extends Schema.Top>(
 
 export const api = {
   assets: (selection?: string) => request(Models.AssetList, paths.assets(selection)),
-  graph: () => request(Models.GraphStructure, paths.graph),
   statuses: () => request(Models.StatusSnapshot, paths.statuses),
   project: () => request(Models.ProjectInfo, paths.project),
   assetPage: (query: AssetPageQuery) => request(Models.AssetPage, paths.assetPage(query)),

@@ -8,8 +8,37 @@ import { Models, paths } from "@strata/protocol"
 import { Schema } from "effect"
 import { ApiFailure } from "./api.ts"
 import { cachedShape, keepShape } from "./layoutClient.ts"
+import { fetchFirst } from "./prefetch.ts"
 
 const decode = Schema.decodeUnknownSync(Models.GraphStructure)
+
+/**
+ * The shape as the page uses it: the answer's flat lists (see
+ * `Models.GraphStructure`) as one list per asset.
+ */
+export interface GraphShape {
+  readonly generation: number
+  readonly keys: ReadonlyArray<string>
+  readonly kind: ReadonlyArray<Models.AssetKind>
+  readonly group: ReadonlyArray<string>
+  readonly kinds: ReadonlyArray<ReadonlyArray<string>>
+  readonly upstream: ReadonlyArray<ReadonlyArray<number>>
+}
+
+/** The decoded answer with a list per asset (the kinds lists are shared, the upstream lists sliced). */
+const expand = (wire: Models.GraphStructure): GraphShape => {
+  const size = wire.keys.length
+  const upstream: Array<ReadonlyArray<number>> = new Array(size)
+  for (let i = 0; i < size; i++) upstream[i] = Models.upstreamOf(wire, i)
+  return {
+    generation: wire.generation,
+    keys: wire.keys,
+    kind: wire.kind,
+    group: wire.group,
+    kinds: wire.kinds.map((at) => wire.kindLists[at] ?? []),
+    upstream
+  }
+}
 
 /**
  * The shape as kept: a few strings and typed arrays instead of 50,000 small
@@ -29,7 +58,7 @@ interface Packed {
   readonly upstream: Int32Array
 }
 
-const pack = (shape: Models.GraphStructure): Packed => {
+const pack = (shape: GraphShape): Packed => {
   const names: Array<string> = []
   const table = new Map<string, number>()
   const name = (value: string) => {
@@ -54,7 +83,7 @@ const pack = (shape: Models.GraphStructure): Packed => {
   }
 }
 
-const unpack = (packed: Packed): Models.GraphStructure | undefined => {
+const unpack = (packed: Packed): GraphShape | undefined => {
   const keys = packed.keys === "" ? [] : packed.keys.split("\n")
   const size = keys.length
   if (packed.kind.length !== size || packed.group.length !== size || packed.kinds.length !== size || packed.starts.length !== size + 1) {
@@ -66,7 +95,7 @@ const unpack = (packed: Packed): Models.GraphStructure | undefined => {
   return {
     generation: packed.generation,
     keys,
-    kind: Array.from(packed.kind, (at) => packed.names[at] as Models.GraphStructure["kind"][number]),
+    kind: Array.from(packed.kind, (at) => packed.names[at] as Models.AssetKind),
     group: Array.from(packed.group, (at) => packed.names[at]!),
     kinds: Array.from(packed.kinds, (at) => kindsOf[at]!),
     upstream
@@ -79,7 +108,7 @@ const isPacked = (value: unknown): value is Packed =>
   typeof (value as Packed).keys === "string" && (value as Packed).upstream instanceof Int32Array &&
   (value as Packed).starts instanceof Int32Array && Array.isArray((value as Packed).names)
 
-const hashOf = (etag: string, structure: Models.GraphStructure) =>
+const hashOf = (etag: string, structure: GraphShape) =>
   /-([0-9a-f]+)"$/.exec(etag)?.[1] ?? `generation-${structure.generation}-${structure.keys.length}`
 
 /** The ETag of the shape kept in IndexedDB, in localStorage so the request can start before IndexedDB answers. */
@@ -92,11 +121,26 @@ const keptEtag = (): string | undefined => {
   }
 }
 
-export const fetchGraph = async (): Promise<{ readonly structure: Models.GraphStructure; readonly hash: string }> => {
+const keep = (etag: string, structure: GraphShape) =>
+  void keepShape(etag, pack(structure)).then(() => {
+    try {
+      localStorage.setItem(etagKey, etag)
+    } catch {
+      // no storage: every load decodes
+    }
+  }, () => undefined)
+
+const whenIdle = (task: () => void) => {
+  if (typeof requestIdleCallback === "function") requestIdleCallback(task, { timeout: 3000 })
+  else setTimeout(task, 500)
+}
+
+export const fetchGraph = async (): Promise<{ readonly structure: GraphShape; readonly hash: string }> => {
   const known = keptEtag()
   const reading = known === undefined ? Promise.resolve(undefined) : cachedShape(isPacked)
   // no-store: the browser's own cache would hand back the body (to be decoded again) instead of the 304
-  const response = await fetch(paths.graph, {
+  // index.html asks the same (with the same kept ETag) while the script loads
+  const response = await fetchFirst(paths.graph, {
     cache: "no-store",
     ...(known === undefined ? {} : { headers: { "if-none-match": known } })
   })
@@ -110,15 +154,9 @@ export const fetchGraph = async (): Promise<{ readonly structure: Models.GraphSt
   }
   if (!response.ok) throw new ApiFailure(response.status, `${response.status} ${response.statusText}`, undefined)
   const etag = response.headers.get("etag") ?? ""
-  const structure = decode(await response.json())
-  if (etag !== "") {
-    void keepShape(etag, pack(structure)).then(() => {
-      try {
-        localStorage.setItem(etagKey, etag)
-      } catch {
-        // no storage: every load decodes
-      }
-    }, () => undefined)
-  }
+  const structure = expand(decode(await response.json()))
+  // kept once the page is idle: packing and storing 50,000 assets would otherwise delay the first drawing
+  if (etag !== "") whenIdle(() => keep(etag, structure))
+
   return { structure, hash: hashOf(etag, structure) }
 }

@@ -1,13 +1,14 @@
 /**
  * The coordinator's view of one run's steps on workers: the attempts it waits
  * for, and the step events workers wrote for the run (`step_events`). Workers
- * write a step's events and notify the run's channel in one transaction; each
+ * write a step's events, then notify the run's channel; each
  * notification (and the periodic tick, in case one was missed) wakes the tail,
  * which takes the run's rows and appends their events to the instance in one
  * transaction (the rows are deleted in it: each event is appended once), then
  * ends the attempts whose end event arrived. The instance's append lock is
  * taken by the run's coordinator only, once per wake however many steps
- * ended, never by the workers.
+ * ended, never by the workers. The automation daemons watching the instance
+ * are notified after each move (at most once per 100 ms).
  *
  * Events of a step the coordinator no longer waits for (its run was canceled
  * and the coordinator recorded the step's failure; an attempt superseded) are
@@ -16,7 +17,7 @@
  */
 import type { Event, StepRequest } from "@strata/core"
 import type { PgClient } from "@strata/postgres"
-import { PostgresInstance } from "@strata/postgres"
+import { PostgresInstance, quoteLiteral } from "@strata/postgres"
 import { Deferred, Effect, Queue } from "effect"
 import type { Settings } from "../WorkerQueue.ts"
 
@@ -32,6 +33,7 @@ interface Waiter {
 }
 
 const pageSize = 2_000
+const notifyEveryMs = 100
 
 /** A job as the coordinator enqueued it: its key and payload. */
 export interface QueuedJob {
@@ -43,6 +45,8 @@ export const stepKey = (assetKey: string, partition: string | undefined): string
 
 export class RunTail {
   runId: string | undefined = undefined
+  private notifyPending = false
+  private notifiedAt = 0
   /** When the run was last warned that no worker serves its queue. */
   warnedAt: number | undefined = undefined
   readonly waiting = new Map<string, Waiter>()
@@ -94,33 +98,57 @@ export class RunTail {
     )
   }
 
-  /** One transaction: take up to a page of the run's rows, append the events still wanted; then end the attempts. */
+  /**
+   * One transaction of three round trips: `begin`, the instance's append lock and the delete of up to a page of
+   * the run's rows (one message); the append of the events still wanted (`appendIn`'s two statements); `commit`.
+   * Then the attempts end, and the daemons watching the instance are told (a notification after the commit, so
+   * that this commit does not queue behind other notifying ones).
+   */
   private take(runId: string): Effect.Effect<number, unknown> {
     const { client, settings } = this
     const self = this
     return Effect.gen(function*() {
       const accepted: Array<{ readonly waiter: Waiter; readonly events: ReadonlyArray<StrataEvent> }> = []
-      const count = yield* client.transaction((connection) =>
+      const first = `delete from ${settings.schema}.step_events where seq in (
+          select seq from ${settings.schema}.step_events where run_id = ${quoteLiteral(runId)} order by seq limit ${pageSize}
+        ) returning seq, events`
+      const count = yield* PostgresInstance.appendTransaction(client, { schema: settings.instanceSchema, first }, (connection, taken) =>
         Effect.gen(function*() {
           accepted.length = 0
-          const rows = yield* connection.query<{ seq: string; events: ReadonlyArray<StrataEvent> }>(
-            `delete from ${settings.schema}.step_events where seq in (
-               select seq from ${settings.schema}.step_events where run_id = $1 order by seq limit $2
-             ) returning seq, events`,
-            [runId, pageSize]
-          )
+          const rows = taken as ReadonlyArray<{ seq: string; events: ReadonlyArray<StrataEvent> }>
           for (const row of [...rows].sort((a, b) => Number(a.seq) - Number(b.seq))) {
             const waiter = self.waiterOf(row.events)
             if (waiter !== undefined) accepted.push({ waiter, events: row.events })
           }
           const events = accepted.flatMap((entry) => entry.events)
-          if (events.length > 0) yield* PostgresInstance.appendIn(client, connection, events, { schema: settings.instanceSchema })
+          if (events.length > 0) {
+            yield* PostgresInstance.appendIn(client, connection, events, { schema: settings.instanceSchema, locked: true })
+          }
           return rows.length
         })
       )
       for (const { waiter, events } of accepted) self.deliver(waiter, events)
+      if (accepted.length > 0) self.notifyWatchers()
       return count
     })
+  }
+
+  /**
+   * Tells the daemons watching the instance (`automation.watchEvents`) that events were appended: at once, then at
+   * most once per {@link notifyEveryMs} while moves go on (a daemon needs a wake-up, not one per move).
+   */
+  private notifyWatchers(): void {
+    if (this.notifyPending) return
+    this.notifyPending = true
+    const wait = Math.max(0, this.notifiedAt + notifyEveryMs - Date.now())
+    const channel = PostgresInstance.eventsChannel({ schema: this.settings.instanceSchema })
+    Effect.runFork(Effect.sleep(wait).pipe(
+      Effect.andThen(Effect.sync(() => {
+        this.notifyPending = false
+        this.notifiedAt = Date.now()
+      })),
+      Effect.andThen(Effect.ignore(this.client.query("select pg_notify($1, '')", [channel])))
+    ))
   }
 
   /** The waiter a worker's row of events belongs to, if it still waits for that attempt. */

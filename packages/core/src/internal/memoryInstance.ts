@@ -17,6 +17,9 @@ import { MemoryBackfills } from "./memory/backfills.ts"
 import { MemoryDynamicPartitions } from "./memory/dynamicPartitions.ts"
 import { MemoryRuns } from "./memory/runs.ts"
 
+/** `held` is all the memory log knows of held keys: nothing else is held. */
+const notHeld = (): boolean => false
+
 /** The memory event log; appending maintains `runs` and `index`. */
 class MemoryEventLog {
   log: Array<StoredEvent> = []
@@ -47,8 +50,8 @@ class MemoryEventLog {
           message: `event ${unknown.type} refers to run ${unknown.runId}, which does not exist; create the run first`
         }))
       }
-      // a key not held yet is held from here: `keep` keeps that event, and it is stored below
-      const kept = EventProjection.keep(events, (key) => this.held.has(key) || (this.held.add(key), false))
+      // `keep` adds the key of every materialization it keeps to `held`: it is stored below
+      const kept = EventProjection.keep(events, notHeld, this.held)
       const stored: Array<StoredEvent> = new Array(kept.length)
       for (let i = 0; i < kept.length; i++) stored[i] = this.store(kept[i]!)
       const delta = EventProjection.fold(stored)

@@ -38,6 +38,7 @@ export const stepPartitions = (
   // a stale-only plan without a selection takes every partition; the stale ones are chosen from the instance later
   staleOnly = false
 ): boolean => {
+  if (!project.partitioned) return false
   let any = false
   // the first step whose definition took the selection: time windows that do not take it (a weekly asset
   // in a run of days) get the windows overlapping it

@@ -11,6 +11,7 @@ import type { PgConnection } from "../../PgClient.ts"
 import type { PgInstanceContext } from "./context.ts"
 import * as PartitionStatus from "./partitionStatus.ts"
 import * as PartitionVersions from "./partitionVersions.ts"
+import type { Part } from "./statements.ts"
 import { decodeFailure, materializationOf, materializationRecordOf, observationRecordOf, withoutUndefined } from "./rows.ts"
 
 type AssetRecord = InstanceModule.AssetRecord
@@ -38,14 +39,17 @@ export class PgAssetIndex {
     this.x = context
   }
 
-  /** A batch's changes, inside the append's transaction: one upsert per table, set-based. */
-  apply(connection: PgConnection, delta: EventProjection.IndexDelta) {
+  /**
+   * A batch's changes to `asset_latest` and `asset_partitions`, one upsert per table (set-based), as parts of the
+   * append's statement ({@link combine}).
+   */
+  parts(delta: EventProjection.IndexDelta): Array<Part> {
     const s = this.x.s
-    return Effect.gen(function*() {
-      const assets = delta.assets
-      if (assets.length > 0) {
-        yield* connection.query(
-          `insert into ${s}.asset_latest as a (asset_key, materialization_id, materialization, observation_id, observation, failure)
+    const parts: Array<Part> = []
+    const assets = delta.assets
+    if (assets.length > 0) {
+      parts.push({
+        sql: `insert into ${s}.asset_latest as a (asset_key, materialization_id, materialization, observation_id, observation, failure)
            select * from unnest($1::text[], $2::bigint[], $3::json[], $4::bigint[], $5::json[], $6::json[])
            on conflict (asset_key) do update set
              materialization_id = coalesce(excluded.materialization_id, a.materialization_id),
@@ -53,34 +57,41 @@ export class PgAssetIndex {
              observation_id = coalesce(excluded.observation_id, a.observation_id),
              observation = coalesce(excluded.observation, a.observation),
              failure = case when excluded.failure is null then a.failure else excluded.failure end`,
-          [
-            assets.map((change) => change.assetKey),
-            assets.map((change) => change.materialization?.eventId ?? null),
-            assets.map((change) => change.materialization === undefined ? null : JSON.stringify(change.materialization)),
-            assets.map((change) => change.observation?.eventId ?? null),
-            assets.map((change) => change.observation === undefined ? null : JSON.stringify(change.observation)),
-            // SQL NULL keeps the stored failure; JSON null clears it (and reads back as no failure)
-            assets.map((change) => change.failure === undefined ? null : JSON.stringify(change.failure))
-          ]
-        )
-      }
-      yield* PartitionStatus.apply(connection, s, delta.partitionStatus)
-      yield* PartitionVersions.apply(connection, s, delta.partitionVersions)
-      const partitions = delta.partitions
-      if (partitions.length > 0) {
-        yield* connection.query(
-          `insert into ${s}.asset_partitions as p (asset_key, partition, event_id, record)
+        params: [
+          assets.map((change) => change.assetKey),
+          assets.map((change) => change.materialization?.eventId ?? null),
+          assets.map((change) => change.materialization === undefined ? null : JSON.stringify(change.materialization)),
+          assets.map((change) => change.observation?.eventId ?? null),
+          assets.map((change) => change.observation === undefined ? null : JSON.stringify(change.observation)),
+          // SQL NULL keeps the stored failure; JSON null clears it (and reads back as no failure)
+          assets.map((change) => change.failure === undefined ? null : JSON.stringify(change.failure))
+        ]
+      })
+    }
+    const partitions = delta.partitions
+    if (partitions.length > 0) {
+      parts.push({
+        sql: `insert into ${s}.asset_partitions as p (asset_key, partition, event_id, record)
            select * from unnest($1::text[], $2::text[], $3::bigint[], $4::json[])
            on conflict (asset_key, partition) do update set event_id = excluded.event_id, record = excluded.record`,
-          [
-            partitions.map((r) => r.assetKey),
-            partitions.map((r) => r.partition!),
-            partitions.map((r) => r.eventId),
-            partitions.map((r) => JSON.stringify(r))
-          ]
-        )
-      }
-    })
+        params: [
+          partitions.map((r) => r.assetKey),
+          partitions.map((r) => r.partition!),
+          partitions.map((r) => r.eventId),
+          partitions.map((r) => JSON.stringify(r))
+        ]
+      })
+    }
+    return parts
+  }
+
+  /** A batch's changes to the partition status and versions (read, merged, written back under a per-asset lock). */
+  applyPartitioned(connection: PgConnection, delta: EventProjection.IndexDelta) {
+    const s = this.x.s
+    return Effect.andThen(
+      PartitionStatus.apply(connection, s, delta.partitionStatus),
+      PartitionVersions.apply(connection, s, delta.partitionVersions)
+    )
   }
 
   private assets(keys: ReadonlyArray<string> | undefined) {

@@ -7,9 +7,9 @@ import type { Event, Instance as InstanceModule } from "@strata/core"
 import type { EventProjection } from "@strata/core/spi"
 import { checkResultRecord } from "@strata/core/spi"
 import { Effect } from "effect"
-import type { PgConnection } from "../../PgClient.ts"
 import type { PgInstanceContext } from "./context.ts"
 import { toStored } from "./rows.ts"
+import type { Part } from "./statements.ts"
 
 type CheckResultRecord = InstanceModule.CheckResultRecord
 
@@ -27,20 +27,20 @@ export class PgCheckStore {
     this.x = context
   }
 
-  /** A batch's results, inside the caller's transaction. */
-  apply(connection: PgConnection, delta: EventProjection.IndexDelta) {
+  /** A batch's latest check results, as a part of the append's statement ({@link combine}); none without checks. */
+  parts(delta: EventProjection.IndexDelta): Array<Part> {
     const checks = delta.checks
-    if (checks.length === 0) return Effect.void
+    if (checks.length === 0) return []
     // the last result of a (asset, check, partition) in the batch wins: keep one row per key for the upsert
     const latest = new Map<string, CheckResultRecord>()
     for (const record of checks) latest.set(`${record.assetKey}\u0000${record.check}\u0000${record.partition ?? ""}`, record)
     const rows = [...latest.values()]
-    return Effect.asVoid(connection.query(
-      `insert into ${this.x.s}.check_latest as l (asset_key, check_name, partition_key, event_id)
+    return [{
+      sql: `insert into ${this.x.s}.check_latest as l (asset_key, check_name, partition_key, event_id)
        select * from unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
        on conflict (asset_key, check_name, partition_key) do update set event_id = excluded.event_id`,
-      [rows.map((r) => r.assetKey), rows.map((r) => r.check), rows.map((r) => r.partition ?? ""), rows.map((r) => r.eventId)]
-    ))
+      params: [rows.map((r) => r.assetKey), rows.map((r) => r.check), rows.map((r) => r.partition ?? ""), rows.map((r) => r.eventId)]
+    }]
   }
 
   private latestChecks(keys: ReadonlyArray<string> | undefined) {

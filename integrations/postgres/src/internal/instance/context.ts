@@ -2,7 +2,7 @@
 import { Instance } from "@strata/core"
 import { Effect } from "effect"
 import type { PgClient, PgConnection } from "../../PgClient.ts"
-import { quoteIdentifier } from "../../PgClient.ts"
+import { quoteIdentifier, quoteLiteral } from "../../PgClient.ts"
 import type { PgError } from "../../PgError.ts"
 
 type InstanceError = Instance.InstanceError
@@ -20,6 +20,9 @@ const errorReason = (error: PgError): InstanceError["reason"] => {
       return "io"
   }
 }
+
+/** The channel appends NOTIFY (at commit) and a daemon LISTENs on: `strata_events:<schema>`. */
+export const eventsChannelOf = (schemaName: string): string => `strata_events:${schemaName}`.slice(0, 63)
 
 export class PgInstanceContext {
   readonly client: PgClient["Service"]
@@ -72,7 +75,12 @@ export class PgInstanceContext {
    */
   /** The channel appends NOTIFY (at commit) and a daemon LISTENs on: `strata_events:<schema>`. */
   get eventsChannel(): string {
-    return `strata_events:${this.schemaName}`.slice(0, 63)
+    return eventsChannelOf(this.schemaName)
+  }
+
+  /** The append lock as SQL without parameters (to share a message with `begin`). */
+  get lockSql(): string {
+    return `select pg_advisory_xact_lock(hashtext(${quoteLiteral(`strata-events:${this.schemaName}`)}))`
   }
 
   lockEvents(connection: PgConnection) {

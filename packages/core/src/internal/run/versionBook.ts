@@ -36,12 +36,15 @@ export class VersionBook {
     plan: ExecutionPlan
   ): Effect.Effect<VersionBook, InstanceError> => {
     const graph = project.graph
+    const steps = plan.steps
     const planned = new Uint8Array(graph.nodes.length)
-    for (const step of plan.steps) planned[graph.index.get(step.key)!] = 1
+    // each step's node, looked up once
+    const nodeOf = new Int32Array(steps.length)
+    for (let p = 0; p < steps.length; p++) planned[nodeOf[p] = graph.index.get(steps[p]!.key)!] = 1
     const wanted = new Set<string>()
-    for (const step of plan.steps) {
-      if (plan.staleOnly) wanted.add(step.key)
-      for (const j of graph.upstream[graph.index.get(step.key)!]!) {
+    for (let p = 0; p < steps.length; p++) {
+      if (plan.staleOnly) wanted.add(steps[p]!.key)
+      for (const j of graph.upstream[nodeOf[p]!]!) {
         if (plan.staleOnly || planned[j] === 0) wanted.add(graph.nodes[j]!.key)
       }
     }

@@ -66,8 +66,18 @@ export class SqliteAssetIndex {
          failure_at = CASE ?4 WHEN 0 THEN failure_at WHEN 1 THEN NULL ELSE ?7 END,
          failure_error = CASE ?4 WHEN 0 THEN failure_error WHEN 1 THEN NULL ELSE ?8 END`
     )
+    // the usual change, a materialization that clears the failure, binds 2 values instead of 8
+    const materialized = this.c.sql(
+      `INSERT INTO assets (asset_key, materialization_id) VALUES (?, ?)
+       ON CONFLICT (asset_key) DO UPDATE SET materialization_id = excluded.materialization_id,
+         failure_id = NULL, failure_run_id = NULL, failure_at = NULL, failure_error = NULL`
+    )
     for (const change of delta.assets) {
       const failure = change.failure
+      if (failure === null && change.materialization !== undefined && change.observation === undefined) {
+        materialized.run(change.assetKey, change.materialization.eventId)
+        continue
+      }
       upsert.run(
         change.assetKey,
         change.materialization?.eventId ?? null,
