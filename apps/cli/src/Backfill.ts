@@ -6,25 +6,28 @@
  * @since 0.1.0
  */
 import type { BackfillStore } from "@strata/core"
-import { Backfill } from "@strata/core"
+import { Backfill, Partitions } from "@strata/core"
 import { Effect, Logger, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { coreFailure as failure, runtime, usage } from "./CliError.ts"
+import { CliFailure, coreFailure as failure, runtime, usage } from "./CliError.ts"
 import { fileFlag, jsonFlag } from "./CommonFlags.ts"
 import type { Terminal } from "./Output.ts"
+import * as BackfillStale from "./BackfillStale.ts"
 import type { Opened } from "./OpenProject.ts"
 import * as OpenProject from "./OpenProject.ts"
 import * as Output from "./Output.ts"
 
+const counts = (progress: Backfill.Progress | BackfillStale.Counts) =>
+  `${progress.materialized}/${progress.total} materialized` +
+  ("stale" in progress && progress.stale > 0 ? `, ${progress.stale} stale` : "") +
+  (progress.failed > 0 ? `, ${progress.failed} failed` : "") +
+  ("inProgress" in progress && progress.inProgress > 0 ? `, ${progress.inProgress} in progress` : "")
 
-const counts = (progress: Backfill.Progress) =>
-  `${progress.materialized}/${progress.total} materialized` + (progress.failed > 0 ? `, ${progress.failed} failed` : "")
-
-const report = (out: Terminal) => (event: Backfill.Report): void => {
+const report = (out: Terminal, rebuild: boolean) => (event: Backfill.Report): void => {
   switch (event._tag) {
     case "planned": {
       const progress = Backfill.progressOf(event.plan)
-      Output.warn(out, `${event.plan.runs.length} run(s) for ${progress.missing} missing partition(s) of ${progress.total} (${counts(progress)})`)
+      Output.warn(out, `${event.plan.runs.length} run(s) for ${progress.missing} ${rebuild ? "partition(s) to rebuild" : "missing partition(s)"} of ${progress.total} (${counts(progress)})`)
       return
     }
     case "run-started":
@@ -37,17 +40,93 @@ const report = (out: Terminal) => (event: Backfill.Report): void => {
   }
 }
 
+interface BackfillInput {
+  readonly asset: Option.Option<string>
+  readonly select: Option.Option<string>
+  readonly partitions: Option.Option<string>
+  readonly policy: string
+  readonly resume: Option.Option<string>
+  readonly stale: boolean
+  readonly rebuild: boolean
+  readonly json: boolean
+}
+
+/** The flags' combination checked: what to backfill, or a usage error. */
+const request = (input: BackfillInput) => {
+  if (Option.isSome(input.asset) && Option.isSome(input.select)) return usage("give the asset or --select, not both")
+  const select = Option.getOrUndefined(Option.orElse(input.asset, () => input.select))
+  const partitions = Option.getOrUndefined(input.partitions)
+  const resume = Option.getOrUndefined(input.resume)
+  if (resume !== undefined) {
+    if (select !== undefined || partitions !== undefined) {
+      return usage("--resume takes the selection and partitions of the recorded backfill; give no --select or --partitions")
+    }
+    if (input.stale || input.rebuild) return usage("--resume takes the recorded backfill as it is; give no --stale or --rebuild")
+    return { _tag: "resume" as const, resume }
+  }
+  if (select === undefined) return usage(input.stale ? "--stale takes the asset: strata backfill ASSET --stale" : "give --select and --partitions (or --resume ID)")
+  if (input.stale) return { _tag: "stale" as const, select, partitions }
+  if (partitions === undefined) return usage("give --select and --partitions (or --resume ID)")
+  return { _tag: "new" as const, select, partitions, rebuild: input.rebuild }
+}
+
+/**
+ * The backfill to run: the recorded one (`--resume`) or a new one; with
+ * `--stale`, a rebuild backfill of exactly the asset's stale partitions among
+ * those asked for, or nothing when none is stale.
+ */
+const recordFor = (out: Terminal, opened: Opened, input: BackfillInput, asked: Exclude<ReturnType<typeof request>, CliFailure>) =>
+  Effect.gen(function*() {
+    const provide = <A, E>(effect: Effect.Effect<A, E, unknown>) =>
+      (Effect.provide(effect, opened.context) as Effect.Effect<A, E>).pipe(Effect.mapError(failure))
+    if (asked._tag === "resume") {
+      const found = yield* provide(opened.instance.backfills.get(asked.resume))
+      if (found === undefined) return yield* usage(`backfill ${asked.resume} does not exist; list them with 'strata backfills'`)
+      return found
+    }
+    let partitions = asked.partitions
+    if (asked._tag === "stale") {
+      const found = yield* BackfillStale.staleOf(opened, asked.select, asked.partitions)
+      if (found.stale.length === 0) {
+        Output.warn(out, `Asset ${asked.select} has no stale partition in ${found.asked}; nothing to backfill`)
+        if (input.json) Output.json(out, { backfill: null, stale: 0, partitions: found.asked, runs: [] })
+        return undefined
+      }
+      Output.warn(out, `${Partitions.Ranges.count(found.stale)} stale partition(s) of ${asked.select}: ${found.selection}`)
+      partitions = found.selection
+    }
+    return yield* provide(Backfill.create(opened.project, {
+      selection: asked.select,
+      partitions: partitions!,
+      policy: input.policy,
+      rebuild: asked._tag === "stale" || asked.rebuild,
+      now: Date.now()
+    }))
+  })
+
 const backfill = Command.make(
   "backfill",
   {
     file: fileFlag,
+    asset: Argument.String("asset").pipe(Argument.withDescription("The asset to backfill (the same as --select ASSET)"), Argument.optional),
     select: Flag.String("select").pipe(Flag.withAlias("s"), Flag.withDescription("The assets to backfill (selection syntax)"), Flag.optional),
-    partitions: Flag.String("partitions").pipe(Flag.withDescription("The partitions: keys and inclusive ranges, A...B,C"), Flag.optional),
+    partitions: Flag.String("partitions").pipe(
+      Flag.withDescription("The partitions: keys and inclusive ranges, A...B,C (with --stale: where to look, default all)"),
+      Flag.optional
+    ),
     policy: Flag.String("policy").pipe(
       Flag.withDescription("How partitions are cut into runs: per-partition, single-run (one step over the whole range) or max-per-run=N"),
       Flag.withDefault("per-partition")
     ),
-    resume: Flag.String("resume").pipe(Flag.withDescription("Resume a backfill by id: runs only the partitions not materialized yet"), Flag.optional),
+    stale: Flag.Boolean("stale").pipe(
+      Flag.withDescription("Rebuild exactly the stale partitions of one asset (among --partitions), as the catalog's \"Backfill stale\""),
+      Flag.withDefault(false)
+    ),
+    rebuild: Flag.Boolean("rebuild").pipe(
+      Flag.withDescription("Rebuild every given partition, materialized or not (each once)"),
+      Flag.withDefault(false)
+    ),
+    resume: Flag.String("resume").pipe(Flag.withDescription("Resume a backfill by id: runs only the partitions not done yet"), Flag.optional),
     concurrency: Flag.Int("concurrency").pipe(Flag.withAlias("c"), Flag.withDescription("Steps running at once in each run (default 4)"), Flag.withDefault(4)),
     json: jsonFlag
   },
@@ -56,42 +135,35 @@ const backfill = Command.make(
       if (input.json) Output.reserveStdoutForJson()
       const out = Output.processTerminal()
       if (input.concurrency < 1) return yield* usage(`--concurrency must be at least 1 (got ${input.concurrency})`)
-      const resume = Option.getOrUndefined(input.resume)
-      if (resume === undefined && (Option.isNone(input.select) || Option.isNone(input.partitions))) {
-        return yield* usage("give --select and --partitions (or --resume ID)")
-      }
-      if (resume !== undefined && (Option.isSome(input.select) || Option.isSome(input.partitions))) {
-        return yield* usage("--resume takes the selection and partitions of the recorded backfill; give no --select or --partitions")
-      }
+      const asked = request(input)
+      if (asked instanceof CliFailure) return yield* asked
       const opened = yield* OpenProject.openInstance(input.file)
+      const record = yield* recordFor(out, opened, input, asked)
+      if (record === undefined) return
       const provide = <A, E>(effect: Effect.Effect<A, E, unknown>) =>
         (Effect.provide(effect, opened.context) as Effect.Effect<A, E>).pipe(Effect.mapError(failure))
-      const record = resume !== undefined
-        ? yield* Effect.flatMap(provide(opened.instance.backfills.get(resume)), (found) =>
-          found === undefined ? Effect.fail(usage(`backfill ${resume} does not exist; list them with 'strata backfills'`)) : Effect.succeed(found))
-        : yield* provide(Backfill.create(opened.project, {
-          selection: Option.getOrThrow(input.select),
-          partitions: Option.getOrThrow(input.partitions),
-          policy: input.policy,
-          now: Date.now()
-        }))
-      Output.warn(out, `${resume === undefined ? "Backfill" : "Resuming backfill"} ${record.backfillId} · ${record.selection} · ${record.partitions} · ${record.policy} · ${opened.describe}`)
-      const outcome = yield* provide(Backfill.run(opened.project, record.backfillId, { concurrency: input.concurrency, onReport: report(out) })).pipe(
+      const kind = record.rebuild === true ? " · rebuild" : ""
+      Output.warn(out, `${asked._tag === "resume" ? "Resuming backfill" : "Backfill"} ${record.backfillId} · ${record.selection} · ${record.partitions} · ${record.policy}${kind} · ${opened.describe}`)
+      const outcome = yield* provide(Backfill.run(opened.project, record.backfillId, { concurrency: input.concurrency, onReport: report(out, record.rebuild === true) })).pipe(
         Effect.provideService(Logger.CurrentLoggers, new Set())
       )
-      if (input.json) Output.json(out, { backfill: outcome.record, progress: outcome.progress, runs: outcome.runs })
+      // the counts as the catalog's backfills page shows them
+      const progress = yield* provide(BackfillStale.counts(opened, outcome.record, Date.now()))
+      if (input.json) Output.json(out, { backfill: outcome.record, progress, runs: outcome.runs })
       const ended = outcome.record.status
-      Output.warn(out, `Backfill ${record.backfillId} ${ended === "completed" ? Output.green(out, ended) : Output.red(out, ended)} · ${counts(outcome.progress)}`)
+      Output.warn(out, `Backfill ${record.backfillId} ${ended === "completed" ? Output.green(out, ended) : Output.red(out, ended)} · ${counts(progress)}`)
       if (ended !== "completed") {
         if (!input.json) Output.warn(out, `  resume it with: strata backfill --resume ${record.backfillId}`)
         return yield* runtime(`backfill ${record.backfillId} ${ended}`, true)
       }
     }))
 ).pipe(
-  Command.withDescription("Materialize the partitions of a selection not materialized yet, cut into runs, as a recorded and resumable backfill"),
+  Command.withDescription("Materialize the partitions of a selection not materialized yet (or rebuild them), cut into runs, as a recorded and resumable backfill"),
   Command.withExamples([
     { command: "strata backfill --select '+daily_active_users' --partitions 2024-01-01...2024-01-07", description: "One run per missing day" },
     { command: "strata backfill --select daily_active_users --partitions 2024-01-01...2024-03-31 --policy single-run", description: "One run, one step over the range" },
+    { command: "strata backfill daily_active_users --stale --policy single-run", description: "Rebuild exactly the stale days, in one run" },
+    { command: "strata backfill daily_active_users --partitions 2024-01-01...2024-01-07 --rebuild", description: "Rebuild these days even if materialized" },
     { command: "strata backfill --resume bf-1a2b3c4d", description: "Resume after a crash or a cancel" }
   ])
 )
@@ -103,7 +175,8 @@ const listed = (opened: Opened, limit: number) =>
       // a running backfill whose process is gone (a stopped server, a crash) lists as interrupted
       Effect.flatMap(Backfill.statusOf(opened.instance, stored, Date.now()), (status) => {
         const record = { ...stored, status }
-        return Backfill.progress(opened.project, opened.instance, stored, Date.now()).pipe(
+        // the counts as the catalog's backfills page shows them (stale: what a rebuild backfill has still to rebuild)
+        return BackfillStale.counts(opened, stored, Date.now()).pipe(
           // a backfill of assets no longer in the project still lists, with why its progress is unknown
           Effect.map((progress) => ({ record, progress })),
           Effect.catch((error) => error._tag === "@strata/core/InstanceError" ? Effect.fail(error) : Effect.succeed({ record, progress: error.message }))

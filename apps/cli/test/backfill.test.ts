@@ -93,7 +93,7 @@ describe("strata backfill", () => {
     expect(first.code, first.stderr).toBe(0)
     const summary = JSON.parse(first.stdout)
     expect(summary.backfill.status).toBe("completed")
-    expect(summary.progress).toEqual({ total: 5, materialized: 5, failed: 0, missing: 0 })
+    expect(summary.progress).toEqual({ total: 5, materialized: 5, stale: 0, failed: 0, inProgress: 0, missing: 0 })
     expect(summary.runs).toHaveLength(1)
     expect(summary.runs[0].selection).toBe("2024-01-01...2024-01-05")
     expect(first.stderr).toContain("1 run(s) for 5 missing partition(s) of 5")
@@ -109,8 +109,8 @@ describe("strata backfill", () => {
     expect(list.code, list.stderr).toBe(0)
     const listed = JSON.parse(list.stdout) as Array<{ backfillId: string; status: string; progress: unknown; runIds: Array<string> }>
     expect(listed.map((b) => [b.status, b.progress, b.runIds.length])).toEqual([
-      ["completed", { total: 7, materialized: 7, failed: 0, missing: 0 }, 1],
-      ["completed", { total: 5, materialized: 5, failed: 0, missing: 0 }, 1]
+      ["completed", { total: 7, materialized: 7, stale: 0, failed: 0, inProgress: 0, missing: 0 }, 1],
+      ["completed", { total: 5, materialized: 5, stale: 0, failed: 0, inProgress: 0, missing: 0 }, 1]
     ])
     const text = await strata(["backfills"], { cwd: dir })
     expect(text.stdout).toContain("7/7 materialized")
