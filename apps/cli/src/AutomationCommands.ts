@@ -13,18 +13,13 @@ import type { Layer, Scope } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import type { CliFailure } from "./CliError.ts"
 import { runtime as runtimeFailure, usage } from "./CliError.ts"
+import { fileFlag, jsonFlag } from "./CommonFlags.ts"
 import { defaultInstanceLayer } from "./DefaultInstance.ts"
 import * as OpenProject from "./OpenProject.ts"
 import type { Terminal } from "./Output.ts"
 import * as Output from "./Output.ts"
 import * as ProjectLoader from "./ProjectLoader.ts"
 
-const fileFlag = Flag.String("file").pipe(
-  Flag.withAlias("f"),
-  Flag.withDescription("The project config file (default: strata.config.ts in the current folder)"),
-  Flag.optional
-)
-const jsonFlag = Flag.Boolean("json").pipe(Flag.withDescription("Print machine-readable JSON on stdout"), Flag.withDefault(false))
 const limitFlag = (fallback: number) =>
   Flag.Int("limit").pipe(Flag.withAlias("n"), Flag.withDescription("At most this many entries"), Flag.withDefault(fallback))
 

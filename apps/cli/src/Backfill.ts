@@ -10,18 +10,12 @@ import { Backfill, Partitions } from "@strata/core"
 import { Effect, Logger, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { CliFailure, coreFailure as failure, runtime, usage } from "./CliError.ts"
+import { fileFlag, jsonFlag } from "./CommonFlags.ts"
 import type { Terminal } from "./Output.ts"
 import * as BackfillStale from "./BackfillStale.ts"
 import type { Opened } from "./OpenProject.ts"
 import * as OpenProject from "./OpenProject.ts"
 import * as Output from "./Output.ts"
-
-const fileFlag = Flag.String("file").pipe(
-  Flag.withAlias("f"),
-  Flag.withDescription("The project config file (default: strata.config.ts in the current folder)"),
-  Flag.optional
-)
-const jsonFlag = Flag.Boolean("json").pipe(Flag.withDescription("Print machine-readable JSON on stdout"), Flag.withDefault(false))
 
 const counts = (progress: Backfill.Progress | BackfillStale.Counts) =>
   `${progress.materialized}/${progress.total} materialized` +

@@ -11,18 +11,15 @@ import { ExecutionPlan, Freshness, Instance, RunCoordinator, Selection, ShapeDif
 import { Effect, Logger, Option } from "effect"
 import type { Scope } from "effect"
 import { Command } from "effect/cli"
-import type { Flag } from "effect/cli"
 import type { CliFailure } from "./CliError.ts"
 import { runtime, usage } from "./CliError.ts"
+import { fileFlag, jsonFlag, selectFlag } from "./CommonFlags.ts"
 import type { Terminal } from "./Output.ts"
 import * as Output from "./Output.ts"
 import * as Progress from "./Progress.ts"
 
 /** What the checks commands need from the command module (its project loading and error mapping). */
 export interface CommandKit<Environment> {
-  readonly fileFlag: Flag.Flag<Option.Option<string>>
-  readonly selectFlag: Flag.Flag<Option.Option<string>>
-  readonly jsonFlag: Flag.Flag<boolean>
   readonly openProject: (file: Option.Option<string>) => Effect.Effect<Environment, CliFailure, Scope.Scope>
   readonly projectOf: (environment: Environment) => Project.Project<unknown>
   readonly provided: <A, E>(environment: Environment, effect: Effect.Effect<A, E, unknown>) => Effect.Effect<A, CliFailure>
@@ -154,7 +151,7 @@ export const printStatusExtras = (out: Terminal, extras: Effect.Success<ReturnTy
 export const makeChecksCommand = <Environment>(kit: CommandKit<Environment>) => {
   const run = Command.make(
     "run",
-    { file: kit.fileFlag, select: kit.selectFlag, json: kit.jsonFlag },
+    { file: fileFlag, select: selectFlag, json: jsonFlag },
     (input) =>
       Effect.scoped(Effect.gen(function*() {
         const out = kit.term()
@@ -182,7 +179,7 @@ export const makeChecksCommand = <Environment>(kit: CommandKit<Environment>) => 
   )
   return Command.make(
     "checks",
-    { file: kit.fileFlag, select: kit.selectFlag, json: kit.jsonFlag },
+    { file: fileFlag, select: selectFlag, json: jsonFlag },
     (input) =>
       Effect.scoped(Effect.gen(function*() {
         const out = kit.term()

@@ -15,6 +15,7 @@ import { Effect, Logger, Option } from "effect"
 import type { Layer } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import * as Checks from "./Checks.ts"
+import { fileFlag, jsonFlag, selectFlag } from "./CommonFlags.ts"
 import { automationCommands, startDaemon } from "./AutomationCommands.ts"
 import { partitionsCommand } from "./PartitionsCommand.ts"
 import { backfillCommands } from "./Backfill.ts"
@@ -33,18 +34,6 @@ import type { LoadedConfig } from "./ProjectLoader.ts"
 import * as ProjectLoader from "./ProjectLoader.ts"
 import { worker } from "./WorkerCommand.ts"
 
-const fileFlag = Flag.String("file").pipe(
-  Flag.withAlias("f"),
-  Flag.withDescription("The project config file (default: strata.config.ts in the current folder)"),
-  Flag.optional
-)
-const jsonFlag = Flag.Boolean("json").pipe(Flag.withDescription("Print machine-readable JSON on stdout"), Flag.withDefault(false))
-const selectFlag = Flag.String("select").pipe(
-  Flag.withAlias("s"),
-  Flag.withDescription("Assets to act on, in the selection syntax: key, +key (with upstreams), key+ (with downstreams), " +
-    "*key, key*, group:x, tag:k=v, kind:x, 'a, b' (union), 'a and b', 'not a'"),
-  Flag.optional
-)
 
 const provided = <A, E>(
   environment: Environment,
@@ -795,9 +784,6 @@ const dev = Command.make(
 // ---------------------------------------------------------------------------------------------- checks
 
 const checks = Checks.makeChecksCommand<Environment>({
-  fileFlag,
-  selectFlag,
-  jsonFlag,
   openProject: OpenProject.open,
   projectOf: (environment) => environment.loaded.project as never,
   provided,

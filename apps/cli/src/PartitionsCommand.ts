@@ -9,18 +9,13 @@
 import type { Project } from "@strata/core"
 import { DynamicPartitionStore } from "@strata/core"
 import { Effect, Option } from "effect"
-import { Argument, Command, Flag } from "effect/cli"
+import { Argument, Command } from "effect/cli"
 import type { CliFailure } from "./CliError.ts"
 import { runtime, usage } from "./CliError.ts"
+import { fileFlag, jsonFlag } from "./CommonFlags.ts"
 import * as OpenProject from "./OpenProject.ts"
 import * as Output from "./Output.ts"
 
-const fileFlag = Flag.String("file").pipe(
-  Flag.withAlias("f"),
-  Flag.withDescription("The project config file (default: strata.config.ts in the current folder)"),
-  Flag.optional
-)
-const jsonFlag = Flag.Boolean("json").pipe(Flag.withDescription("Print machine-readable JSON on stdout"), Flag.withDefault(false))
 const targetArgument = Argument.String("target").pipe(
   Argument.withDescription("An asset with dynamic partitions, or the dynamic partitions definition's name")
 )

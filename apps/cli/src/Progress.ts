@@ -23,98 +23,118 @@ export interface Progress {
 
 const spinner = ["-", "\\", "|", "/"]
 
+/** What the display shows and has shown: the steps running and counted, and whether the status line is on screen. */
+interface Display {
+  readonly term: Terminal
+  readonly total: number
+  readonly now: () => number
+  readonly started: number
+  /** Running steps' asset keys, with when they started. */
+  readonly running: Map<string, number>
+  /** Assets observed in this run (their step ends as "observed", not "materialized"). */
+  readonly observedKeys: Set<string>
+  done: number
+  failed: number
+  frame: number
+  statusShown: boolean
+}
+
 /**
  * Creates a progress display for a run of `total` steps.
  *
  * @since 0.1.0
  */
 export const make = (term: Terminal, total: number, now: () => number = Date.now): Progress => {
-  const started = now()
-  const running = new Map<string, number>()
-  const observedKeys = new Set<string>()
-  let done = 0
-  let failed = 0
-  let frame = 0
-  let statusShown = false
-
-  const clearStatus = () => {
-    if (statusShown) {
-      term.out.write("\r\x1b[2K")
-      statusShown = false
-    }
+  const display: Display = {
+    term,
+    total,
+    now,
+    started: now(),
+    running: new Map(),
+    observedKeys: new Set(),
+    done: 0,
+    failed: 0,
+    frame: 0,
+    statusShown: false
   }
-  const drawStatus = () => {
-    if (!term.tty) return
-    clearStatus()
-    const current = [...running.keys()].slice(0, 3).join(", ") + (running.size > 3 ? ` +${running.size - 3}` : "")
-    const text = `${spinner[frame++ % spinner.length]} ${done}/${total} steps · ${running.size} running · ` +
-      `${failed} failed · ${duration(now() - started)}${current === "" ? "" : ` · ${current}`}`
-    const width = (term.out as { columns?: number }).columns ?? 100
-    term.out.write(text.length > width - 1 ? text.slice(0, width - 2) + "…" : text)
-    statusShown = true
-  }
-  const print = (text: string) => {
-    clearStatus()
-    term.out.write(`${text}\n`)
-    drawStatus()
-  }
-
-  const timer = term.tty ? setInterval(drawStatus, 100) : undefined
+  const timer = term.tty ? setInterval(() => drawStatus(display), 100) : undefined
   timer?.unref()
-
-  const onEvent = (event: Event.StrataEvent) => {
-    switch (event.type) {
-      case "step-started":
-        running.set(event.assetKey, event.timestamp)
-        if (!term.tty && event.attempt > 1) print(`  retrying ${event.assetKey} (attempt ${event.attempt})`)
-        break
-      case "asset-observed":
-        observedKeys.add(event.assetKey)
-        break
-      case "step-succeeded": {
-        running.delete(event.assetKey)
-        done++
-        const verb = observedKeys.has(event.assetKey) ? "observed    " : "materialized"
-        print(`  ${green(term, "✓")} ${verb} ${event.assetKey} ${dim(term, duration(event.durationMs))}`)
-        break
-      }
-      case "step-failed":
-        running.delete(event.assetKey)
-        if (event.willRetry) {
-          print(`  ${yellow(term, "!")} ${event.assetKey} failed, retrying: ${firstLine(event.error.message)}`)
-        } else {
-          done++
-          failed++
-          print(`  ${red(term, "✗")} failed       ${event.assetKey}: ${firstLine(event.error.message)}`)
-        }
-        break
-      case "step-skipped":
-        done++
-        print(`  ${dim(term, "-")} skipped      ${event.assetKey} ${dim(term, `(${event.reason})`)}`)
-        break
-      case "check-evaluated": {
-        done++
-        const mark = event.passed ? green(term, "✓") : event.severity === "error" ? red(term, "✗") : yellow(term, "!")
-        const verdict = event.passed ? "passed" : `${event.severity === "error" ? "failed" : "warned"}: ${firstLine(event.message ?? "")}`
-        print(`  ${mark} check        ${event.assetKey}:${event.check} ${verdict}`)
-        break
-      }
-      case "log":
-        print(`    ${dim(term, `${event.level} ${event.assetKey ?? "-"}:`)} ${firstLine(event.message)}`)
-        break
-      default:
-        break
-    }
-    if (term.tty) drawStatus()
-  }
-
   return {
-    onEvent,
+    onEvent: (event) => {
+      record(display, event)
+      if (term.tty) drawStatus(display)
+    },
     stop: () => {
       if (timer !== undefined) clearInterval(timer)
-      clearStatus()
+      clearStatus(display)
     }
   }
+}
+
+/** Counts an event and prints its line, if it has one. */
+const record = (display: Display, event: Event.StrataEvent): void => {
+  const term = display.term
+  switch (event.type) {
+    case "step-started":
+      display.running.set(event.assetKey, event.timestamp)
+      if (!term.tty && event.attempt > 1) print(display, `  retrying ${event.assetKey} (attempt ${event.attempt})`)
+      return
+    case "asset-observed":
+      display.observedKeys.add(event.assetKey)
+      return
+    case "step-succeeded": {
+      display.running.delete(event.assetKey)
+      display.done++
+      const verb = display.observedKeys.has(event.assetKey) ? "observed    " : "materialized"
+      return print(display, `  ${green(term, "✓")} ${verb} ${event.assetKey} ${dim(term, duration(event.durationMs))}`)
+    }
+    case "step-failed":
+      display.running.delete(event.assetKey)
+      if (event.willRetry) {
+        return print(display, `  ${yellow(term, "!")} ${event.assetKey} failed, retrying: ${firstLine(event.error.message)}`)
+      }
+      display.done++
+      display.failed++
+      return print(display, `  ${red(term, "✗")} failed       ${event.assetKey}: ${firstLine(event.error.message)}`)
+    case "step-skipped":
+      display.done++
+      return print(display, `  ${dim(term, "-")} skipped      ${event.assetKey} ${dim(term, `(${event.reason})`)}`)
+    case "check-evaluated": {
+      display.done++
+      const mark = event.passed ? green(term, "✓") : event.severity === "error" ? red(term, "✗") : yellow(term, "!")
+      const verdict = event.passed ? "passed" : `${event.severity === "error" ? "failed" : "warned"}: ${firstLine(event.message ?? "")}`
+      return print(display, `  ${mark} check        ${event.assetKey}:${event.check} ${verdict}`)
+    }
+    case "log":
+      return print(display, `    ${dim(term, `${event.level} ${event.assetKey ?? "-"}:`)} ${firstLine(event.message)}`)
+  }
+}
+
+/** A line above the status line (which is redrawn below it). */
+const print = (display: Display, text: string): void => {
+  clearStatus(display)
+  display.term.out.write(`${text}\n`)
+  drawStatus(display)
+}
+
+const clearStatus = (display: Display): void => {
+  if (display.statusShown) {
+    display.term.out.write("\r\x1b[2K")
+    display.statusShown = false
+  }
+}
+
+/** The status line, on a TTY: steps done, running and failed, elapsed time and the first running assets. */
+const drawStatus = (display: Display): void => {
+  const { running, term } = display
+  if (!term.tty) return
+  clearStatus(display)
+  const current = [...running.keys()].slice(0, 3).join(", ") + (running.size > 3 ? ` +${running.size - 3}` : "")
+  const text = `${spinner[display.frame++ % spinner.length]} ${display.done}/${display.total} steps · ${running.size} running · ` +
+    `${display.failed} failed · ${duration(display.now() - display.started)}${current === "" ? "" : ` · ${current}`}`
+  const width = (term.out as { columns?: number }).columns ?? 100
+  term.out.write(text.length > width - 1 ? text.slice(0, width - 2) + "…" : text)
+  display.statusShown = true
 }
 
 const firstLine = (text: string): string => text.split("\n")[0] ?? text

@@ -10,6 +10,7 @@
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { runtime, usage } from "./CliError.ts"
+import { fileFlag } from "./CommonFlags.ts"
 import * as ProjectLoader from "./ProjectLoader.ts"
 
 type LogLine = { readonly event: string; readonly level?: string | undefined; readonly message?: string | undefined; readonly [field: string]: unknown }
@@ -53,11 +54,7 @@ const textLine = (line: LogLine): string => {
 export const worker = Command.make(
   "worker",
   {
-    file: Flag.String("file").pipe(
-      Flag.withAlias("f"),
-      Flag.withDescription("The project config file (default: strata.config.ts in the current folder)"),
-      Flag.optional
-    ),
+    file: fileFlag,
     concurrency: Flag.Int("concurrency").pipe(Flag.withAlias("c"), Flag.withDescription("Steps running at once (default 4)"), Flag.withDefault(4)),
     queue: Flag.String("queue").pipe(Flag.withDescription("Take this queue's steps (default: the environment's queue)"), Flag.optional),
     shutdownTimeout: Flag.Int("shutdown-timeout").pipe(

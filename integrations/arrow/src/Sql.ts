@@ -77,46 +77,66 @@ export const query = Effect.fn("Sql.query")(function*(sql: string, inputs: Reado
   }
   const duckdb = yield* loadDuckDB
   return yield* Effect.scoped(Effect.gen(function*() {
-    const folder = yield* Effect.acquireRelease(
-      Effect.tryPromise({
-        try: () => fs.promises.mkdtemp(path.join(os.tmpdir(), "strata-sql-")),
-        catch: (cause) => ArrowError.fromSystemError(cause, { file: os.tmpdir() })
-      }),
-      (folder) => Effect.promise(() => fs.promises.rm(folder, { recursive: true, force: true }))
-    )
+    const folder = yield* temporaryFolder
     const views: Array<string> = []
-    for (const name in inputs) {
-      const input = inputs[name]!
-      let file: string
-      if (isTable(input)) {
-        file = path.join(folder, `${name}.parquet`)
-        const ipc = yield* Effect.try({
-          try: () => {
-            Codec.checkParquetTypes(input)
-            return tableToIPC(input, "stream")
-          },
-          catch: (cause) =>
-            ArrowError.make({ reason: "unsupported-type", column: name, detail: `cannot pass input ${name} to DuckDB: ${(cause as Error).message}`, cause })
-        })
-        const target = file
-        yield* Effect.tryPromise({
-          try: () =>
-            WorkerClient.run({ kind: "write-parquet", ipc, compression: "none", rowGroupRows: undefined, temp: target, durable: false }, ipc),
-          catch: (cause) =>
-            cause instanceof WorkerClient.WorkerFailure && cause.stage === "encode"
-              ? ArrowError.make({ reason: "encode-failed", column: name, detail: `cannot pass input ${name} to DuckDB: ${cause.message}`, cause })
-              : ArrowError.fromSystemError(cause, { file: target })
-        })
-      } else if (typeof input === "object" && input !== null && typeof input.parquet === "string") {
-        file = path.resolve(input.parquet)
-      } else {
-        return yield* ArrowError.make({
-          reason: "invalid-value",
-          detail: `input ${name} is neither an Arrow Table nor { parquet: "<file>" }`
-        })
-      }
-      views.push(`create view "${name}" as select * from read_parquet(${quoteString(file)})`)
+    for (const name in inputs) views.push(yield* inputView(folder, name, inputs[name]!))
+    const output = path.join(folder, "result.parquet")
+    yield* runToParquet(duckdb, views, sql, output)
+    return yield* readResult(output)
+  }))
+})
+
+/** A folder for the query's Parquet files, removed with everything in it when the scope closes. */
+const temporaryFolder = Effect.acquireRelease(
+  Effect.tryPromise({
+    try: () => fs.promises.mkdtemp(path.join(os.tmpdir(), "strata-sql-")),
+    catch: (cause) => ArrowError.fromSystemError(cause, { file: os.tmpdir() })
+  }),
+  (folder) => Effect.promise(() => fs.promises.rm(folder, { recursive: true, force: true }))
+)
+
+/** The statement creating an input's view: a table is written as Parquet into `folder` first, a Parquet file is read in place. */
+const inputView = (folder: string, name: string, input: Input): Effect.Effect<string, ArrowError.ArrowError> =>
+  Effect.gen(function*() {
+    let file: string
+    if (isTable(input)) {
+      file = path.join(folder, `${name}.parquet`)
+      yield* writeParquet(name, input, file)
+    } else if (typeof input === "object" && input !== null && typeof input.parquet === "string") {
+      file = path.resolve(input.parquet)
+    } else {
+      return yield* ArrowError.make({
+        reason: "invalid-value",
+        detail: `input ${name} is neither an Arrow Table nor { parquet: "<file>" }`
+      })
     }
+    return `create view "${name}" as select * from read_parquet(${quoteString(file)})`
+  })
+
+/** Writes an input table as an uncompressed Parquet file (in the encoding worker). */
+const writeParquet = (name: string, input: Table, target: string): Effect.Effect<void, ArrowError.ArrowError> =>
+  Effect.gen(function*() {
+    const ipc = yield* Effect.try({
+      try: () => {
+        Codec.checkParquetTypes(input)
+        return tableToIPC(input, "stream")
+      },
+      catch: (cause) =>
+        ArrowError.make({ reason: "unsupported-type", column: name, detail: `cannot pass input ${name} to DuckDB: ${(cause as Error).message}`, cause })
+    })
+    yield* Effect.tryPromise({
+      try: () =>
+        WorkerClient.run({ kind: "write-parquet", ipc, compression: "none", rowGroupRows: undefined, temp: target, durable: false }, ipc),
+      catch: (cause) =>
+        cause instanceof WorkerClient.WorkerFailure && cause.stage === "encode"
+          ? ArrowError.make({ reason: "encode-failed", column: name, detail: `cannot pass input ${name} to DuckDB: ${cause.message}`, cause })
+          : ArrowError.fromSystemError(cause, { file: target })
+    })
+  })
+
+/** Creates the views in an in-memory DuckDB (closed with the scope) and writes the query's result to `output` as Parquet. */
+const runToParquet = (duckdb: DuckDB, views: ReadonlyArray<string>, sql: string, output: string) =>
+  Effect.gen(function*() {
     const instance = yield* Effect.acquireRelease(
       Effect.tryPromise({
         try: () => duckdb.DuckDBInstance.create(":memory:"),
@@ -128,7 +148,6 @@ export const query = Effect.fn("Sql.query")(function*(sql: string, inputs: Reado
       Effect.tryPromise({ try: () => instance.connect(), catch: (cause) => sqlError(cause, "cannot connect to DuckDB") }),
       (connection) => Effect.sync(() => connection.closeSync())
     )
-    const output = path.join(folder, "result.parquet")
     const body = sql.trim().replace(/;+\s*$/, "")
     for (const statement of views) {
       yield* Effect.tryPromise({ try: () => connection.run(statement), catch: (cause) => sqlError(cause, statement) })
@@ -137,6 +156,11 @@ export const query = Effect.fn("Sql.query")(function*(sql: string, inputs: Reado
       try: () => connection.run(`copy (${body}) to ${quoteString(output)} (format parquet)`),
       catch: (cause) => sqlError(cause, body)
     })
+  })
+
+/** The Parquet file DuckDB wrote, as an Arrow table (decoded in the encoding worker). */
+const readResult = (output: string): Effect.Effect<Table, ArrowError.ArrowError> =>
+  Effect.gen(function*() {
     const bytes = yield* Effect.tryPromise({
       try: () => fs.promises.readFile(output),
       catch: (cause) => ArrowError.fromSystemError(cause, { file: output })
@@ -148,8 +172,7 @@ export const query = Effect.fn("Sql.query")(function*(sql: string, inputs: Reado
       catch: unreadable
     })
     return yield* Effect.try({ try: () => tableFromIPC(decoded.ipc), catch: unreadable })
-  }))
-})
+  })
 
 const sqlError = (cause: unknown, statement: string): ArrowError.ArrowError =>
   ArrowError.make({

@@ -41,7 +41,7 @@ import { jsonValueTable, rowsToTable, tableToRows } from "./internal/tableRows.t
 import type { Row } from "./internal/tableRows.ts"
 import * as TableMetadata from "./TableMetadata.ts"
 
-export { EXTENSION_NAME, JSON_EXTENSION, rowsToTable, tableToRows } from "./internal/tableRows.ts"
+export { EXTENSION_NAME, JSON_EXTENSION, JSON_TEXT, rowsToTable, tableToRows } from "./internal/tableRows.ts"
 export type { ColumnFamily, SqlDialect, SqlQuery, SqlTable } from "./internal/measureSql.ts"
 export type { Row }
 export { layers } from "./internal/tableLayers.ts"

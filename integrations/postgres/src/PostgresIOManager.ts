@@ -46,8 +46,11 @@ type OutputContext = IOManager.OutputContext
 import type { PgConnection, PgServerInfo } from "./PgClient.ts"
 import { PgClient, quoteIdentifier, quoteLiteral } from "./PgClient.ts"
 import type { PgError } from "./PgError.ts"
-import type { PgColumn } from "./internal/binaryCopy.ts"
-import { ColumnError, encodeTable, isNative, makeTableDecoder, OID, sqlTypeOf } from "./internal/binaryCopy.ts"
+import { encodeTable } from "./internal/binaryCopy/encodeTable.ts"
+import { ColumnError } from "./internal/binaryCopy/format.ts"
+import type { PgColumn } from "./internal/binaryCopy/schema.ts"
+import { isNative, OID, sqlTypeOf } from "./internal/binaryCopy/schema.ts"
+import { makeTableDecoder } from "./internal/binaryCopy/tableDecoder.ts"
 
 type Row = TableIO.Row
 

@@ -206,105 +206,138 @@ const versionChange = (
   dataVersions: event.partitionDataVersions
 })
 
+/** A stored event of one type. */
+type Stored<T extends StrataEvent["type"]> = Extract<StrataEvent, { readonly type: T }> & { readonly id: number }
+
+/** The delta of a batch while it is folded: the changes by run and by asset, and the records in event order. */
+interface Draft {
+  readonly runs: Map<string, MutableRunChange>
+  readonly assets: Map<string, MutableAssetChange>
+  readonly partitions: Map<string, MaterializationRecord>
+  readonly materializations: Array<MaterializationRecord>
+  readonly observations: Array<ObservationRecord>
+  readonly checks: Array<CheckResultRecord>
+  readonly partitionStatus: Array<PartitionStatusChange>
+  readonly partitionVersions: Array<PartitionVersionChange>
+}
+
 /**
  * Folds a batch of stored events (with their ids) into the changes it makes.
  *
  * @since 0.1.0
  */
 export const fold = (events: ReadonlyArray<StoredEvent>): IndexDelta => {
-  const runs = new Map<string, MutableRunChange>()
-  const assets = new Map<string, MutableAssetChange>()
-  const partitions = new Map<string, MaterializationRecord>()
-  const materializations: Array<MaterializationRecord> = []
-  const observations: Array<ObservationRecord> = []
-  const checks: Array<CheckResultRecord> = []
-  const partitionStatus: Array<PartitionStatusChange> = []
-  const partitionVersions: Array<PartitionVersionChange> = []
-  const status = (event: StoredEvent, to: PartitionStatusChange["status"]) => {
-    const set = (event as { partitionSet?: PartitionSet | undefined }).partitionSet
-    if (set !== undefined) partitionStatus.push({ assetKey: (event as { assetKey: string }).assetKey, fingerprint: set.fingerprint, ranges: set.ranges, status: to })
+  const draft: Draft = {
+    runs: new Map(),
+    assets: new Map(),
+    partitions: new Map(),
+    materializations: [],
+    observations: [],
+    checks: [],
+    partitionStatus: [],
+    partitionVersions: []
   }
-  const asset = (key: string) => {
-    let change = assets.get(key)
-    // every field set at once: one object shape for all changes
-    if (change === undefined) assets.set(key, change = { assetKey: key, materialization: undefined, observation: undefined, failure: undefined })
-    return change
-  }
-  const run = (runId: string) => {
-    let change = runs.get(runId)
-    if (change === undefined) runs.set(runId, change = { runId })
-    return change
-  }
-  for (const event of events) {
-    switch (event.type) {
-      case "run-started": {
-        const change = run(event.runId)
-        if (change.ended === undefined && change.startedAt === undefined) change.startedAt = event.timestamp
-        break
-      }
-      case "run-succeeded":
-      case "run-failed":
-      case "run-canceled": {
-        const change = run(event.runId)
-        change.ended ??= {
-          status: event.type === "run-succeeded" ? "succeeded" : event.type === "run-failed" ? "failed" : "canceled",
-          at: event.timestamp,
-          reason: event.type === "run-succeeded" ? undefined : event.reason
-        }
-        break
-      }
-      case "asset-materialized": {
-        const record = materializationRecord(event)
-        materializations.push(record)
-        status(event, "materialized")
-        if (event.partitionSet !== undefined) {
-          partitionVersions.push(versionChange(event, event.partitionSet, event.codeVersion, event.inputVersions))
-        }
-        if (event.partition === undefined || event.partitionSet !== undefined) {
-          const change = asset(event.assetKey)
-          change.materialization = record
-          change.failure = null
-        }
-        if (event.partition !== undefined) partitions.set(stepKey("", event.assetKey, event.partition), record)
-        break
-      }
-      case "asset-observed": {
-        const record = observationRecord(event)
-        observations.push(record)
-        if (event.partitionSet !== undefined) {
-          // a partitioned source: each observed partition's version (no code version: Strata does not build it)
-          partitionVersions.push(versionChange(event, event.partitionSet, "", {}))
-        }
-        if (event.partition === undefined) {
-          const change = asset(event.assetKey)
-          change.observation = record
-          change.failure = null
-        }
-        break
-      }
-      case "check-evaluated":
-        checks.push(checkResultRecord(event))
-        break
-      case "step-started":
-        // every step starts: only a partitioned one has a status to change
-        if (event.partitionSet !== undefined) status(event, "in-progress")
-        break
-      case "step-failed":
-        if (!event.willRetry) status(event, "failed")
-        if (!event.willRetry && event.partition === undefined) {
-          asset(event.assetKey).failure = { eventId: event.id, runId: event.runId, timestamp: event.timestamp, error: event.error }
-        }
-        break
-    }
-  }
+  for (const event of events) foldEvent(draft, event)
   return {
-    runs: [...runs.values()],
-    assets: [...assets.values()],
-    partitions: [...partitions.values()],
-    materializations,
-    observations,
-    checks,
-    partitionStatus,
-    partitionVersions
+    runs: [...draft.runs.values()],
+    assets: [...draft.assets.values()],
+    partitions: [...draft.partitions.values()],
+    materializations: draft.materializations,
+    observations: draft.observations,
+    checks: draft.checks,
+    partitionStatus: draft.partitionStatus,
+    partitionVersions: draft.partitionVersions
   }
+}
+
+const foldEvent = (draft: Draft, event: StoredEvent): void => {
+  switch (event.type) {
+    case "run-started": {
+      const change = runChange(draft, event.runId)
+      if (change.ended === undefined && change.startedAt === undefined) change.startedAt = event.timestamp
+      return
+    }
+    case "run-succeeded":
+    case "run-failed":
+    case "run-canceled":
+      return runEnded(draft, event)
+    case "asset-materialized":
+      return assetMaterialized(draft, event)
+    case "asset-observed":
+      return assetObserved(draft, event)
+    case "check-evaluated":
+      draft.checks.push(checkResultRecord(event))
+      return
+    case "step-started":
+      // every step starts: only a partitioned one has a status to change
+      if (event.partitionSet !== undefined) partitionsBecome(draft, event, "in-progress")
+      return
+    case "step-failed":
+      if (event.willRetry) return
+      partitionsBecome(draft, event, "failed")
+      if (event.partition === undefined) {
+        assetChange(draft, event.assetKey).failure = { eventId: event.id, runId: event.runId, timestamp: event.timestamp, error: event.error }
+      }
+      return
+  }
+}
+
+const runEnded = (draft: Draft, event: Stored<"run-succeeded" | "run-failed" | "run-canceled">): void => {
+  runChange(draft, event.runId).ended ??= {
+    status: event.type === "run-succeeded" ? "succeeded" : event.type === "run-failed" ? "failed" : "canceled",
+    at: event.timestamp,
+    reason: event.type === "run-succeeded" ? undefined : event.reason
+  }
+}
+
+const assetMaterialized = (draft: Draft, event: Stored<"asset-materialized">): void => {
+  const record = materializationRecord(event)
+  draft.materializations.push(record)
+  partitionsBecome(draft, event, "materialized")
+  if (event.partitionSet !== undefined) {
+    draft.partitionVersions.push(versionChange(event, event.partitionSet, event.codeVersion, event.inputVersions))
+  }
+  if (event.partition === undefined || event.partitionSet !== undefined) {
+    const change = assetChange(draft, event.assetKey)
+    change.materialization = record
+    change.failure = null
+  }
+  if (event.partition !== undefined) draft.partitions.set(stepKey("", event.assetKey, event.partition), record)
+}
+
+const assetObserved = (draft: Draft, event: Stored<"asset-observed">): void => {
+  const record = observationRecord(event)
+  draft.observations.push(record)
+  if (event.partitionSet !== undefined) {
+    // a partitioned source: each observed partition's version (no code version: Strata does not build it)
+    draft.partitionVersions.push(versionChange(event, event.partitionSet, "", {}))
+  }
+  if (event.partition === undefined) {
+    const change = assetChange(draft, event.assetKey)
+    change.observation = record
+    change.failure = null
+  }
+}
+
+/** The partitions of a partitioned step's event (one with a `partitionSet`) take the status `to`. */
+const partitionsBecome = (
+  draft: Draft,
+  event: Stored<"step-started" | "step-failed" | "asset-materialized">,
+  to: PartitionStatusChange["status"]
+): void => {
+  const set = event.partitionSet
+  if (set !== undefined) draft.partitionStatus.push({ assetKey: event.assetKey, fingerprint: set.fingerprint, ranges: set.ranges, status: to })
+}
+
+const assetChange = (draft: Draft, assetKey: string): MutableAssetChange => {
+  let change = draft.assets.get(assetKey)
+  // every field set at once: one object shape for all changes
+  if (change === undefined) draft.assets.set(assetKey, change = { assetKey, materialization: undefined, observation: undefined, failure: undefined })
+  return change
+}
+
+const runChange = (draft: Draft, runId: string): MutableRunChange => {
+  let change = draft.runs.get(runId)
+  if (change === undefined) draft.runs.set(runId, change = { runId })
+  return change
 }

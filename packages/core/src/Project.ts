@@ -274,69 +274,15 @@ const build = (
   policies: ReadonlyArray<FreshnessPolicy>,
   automationConfig?: Automation.Config
 ): Project<unknown> | ProjectError => {
-  if (!Array.isArray(input)) throw new TypeError("Project.make: 'assets' must be an array of assets")
-  const nodes: Array<AnyNode> = []
-  // key -> position in `nodes`; handed to the graph so the keys are hashed once
-  const position = new Map<string, number>()
-  for (let i = 0; i < input.length; i++) {
-    const node = input[i]
-    if (!isNode(node)) {
-      throw new TypeError(`Project.make: assets[${i}] is not an asset (got ${node === null ? "null" : typeof node})`)
-    }
-    const existing = position.get(node.key)
-    if (existing === undefined) {
-      position.set(node.key, nodes.length)
-      nodes.push(node)
-    } else if (nodes[existing] !== node) {
-      return new DuplicateAssetKey({ asset: node.key, locations: [where(nodes[existing]!), where(node)] })
-    }
-  }
+  const indexed = indexNodes(input)
+  if (indexed instanceof DuplicateAssetKey) return indexed
+  const { nodes, position } = indexed
   const byKey = (key: string): AnyNode | undefined => {
     const i = position.get(key)
     return i === undefined ? undefined : nodes[i]
   }
-  const checkDependency = (node: AnyNode, key: string): ProjectError | undefined => {
-    const dep = byKey(key)
-    if (dep === undefined) return new UnknownDependency({ asset: node.key, dependency: key })
-    if (dep.kind === "external" && node.kind !== "external") {
-      return new InvalidDependency({
-        asset: node.key,
-        dependency: key,
-        reason: `${key} is an external asset, which Strata never builds; declare it with Asset.make or SourceAsset.make`
-      })
-    }
-    return undefined
-  }
-  // indexed loops: this runs once per process, mostly before the JIT has
-  // optimized anything, where for-of over arrays is several times slower
-  for (let n = 0; n < nodes.length; n++) {
-    const node = nodes[n]!
-    const spec = node.spec
-    const deps = spec.deps
-    for (let k = 0; k < deps.length; k++) {
-      const error = checkDependency(node, deps[k]!)
-      if (error !== undefined) return error
-    }
-    const after = spec.after
-    for (let k = 0; k < after.length; k++) {
-      const error = checkDependency(node, after[k]!)
-      if (error !== undefined) return error
-    }
-    for (const name in node.deps) {
-      const dep = node.deps[name]!
-      if (byKey(dep.key) !== dep) {
-        return new DuplicateAssetKey({ asset: dep.key, locations: [where(byKey(dep.key)!), where(dep)] })
-      }
-      if (dep.kind === "source" && (dep as { load?: unknown }).load === undefined) {
-        return new InvalidDependency({
-          asset: node.key,
-          dependency: dep.key,
-          reason: `source ${dep.key} has no 'load' function, so it has no value to pass in; ` +
-            `give it one or list it in 'after' instead of 'deps'`
-        })
-      }
-    }
-  }
+  const dependencyError = checkDependencies(nodes, byKey)
+  if (dependencyError !== undefined) return dependencyError
   const checkMap = checksByAsset(checks, byKey)
   if (checkMap instanceof InvalidCheck) return checkMap
   const freshness = freshnessPolicies(policies, byKey)
@@ -363,4 +309,86 @@ const build = (
     specs: () => (specs ??= graph.nodes.map((node) => node.spec)),
     automation
   } as unknown as Project<unknown>
+}
+
+/**
+ * The nodes once each (the same node listed twice is kept once) and each key's position, handed to the
+ * graph so that the keys are hashed once; two different nodes with one key are a `DuplicateAssetKey`.
+ */
+const indexNodes = (
+  input: ReadonlyArray<AnyNode>
+): { readonly nodes: Array<AnyNode>; readonly position: Map<string, number> } | DuplicateAssetKey => {
+  if (!Array.isArray(input)) throw new TypeError("Project.make: 'assets' must be an array of assets")
+  const nodes: Array<AnyNode> = []
+  const position = new Map<string, number>()
+  for (let i = 0; i < input.length; i++) {
+    const node = input[i]
+    if (!isNode(node)) {
+      throw new TypeError(`Project.make: assets[${i}] is not an asset (got ${node === null ? "null" : typeof node})`)
+    }
+    const existing = position.get(node.key)
+    if (existing === undefined) {
+      position.set(node.key, nodes.length)
+      nodes.push(node)
+    } else if (nodes[existing] !== node) {
+      return new DuplicateAssetKey({ asset: node.key, locations: [where(nodes[existing]!), where(node)] })
+    }
+  }
+  return { nodes, position }
+}
+
+/** The first error of a node's `deps` and `after`, and of the node objects its `deps` hold. */
+const checkDependencies = (nodes: ReadonlyArray<AnyNode>, byKey: (key: string) => AnyNode | undefined): ProjectError | undefined => {
+  // indexed loops: this runs once per process, mostly before the JIT has
+  // optimized anything, where for-of over arrays is several times slower
+  for (let n = 0; n < nodes.length; n++) {
+    const node = nodes[n]!
+    const spec = node.spec
+    const deps = spec.deps
+    for (let k = 0; k < deps.length; k++) {
+      const error = checkDependency(node, deps[k]!, byKey)
+      if (error !== undefined) return error
+    }
+    const after = spec.after
+    for (let k = 0; k < after.length; k++) {
+      const error = checkDependency(node, after[k]!, byKey)
+      if (error !== undefined) return error
+    }
+    const error = checkDependencyNodes(node, byKey)
+    if (error !== undefined) return error
+  }
+  return undefined
+}
+
+/** A dependency must be in the project, and only an external asset may depend on an external one. */
+const checkDependency = (node: AnyNode, key: string, byKey: (key: string) => AnyNode | undefined): ProjectError | undefined => {
+  const dep = byKey(key)
+  if (dep === undefined) return new UnknownDependency({ asset: node.key, dependency: key })
+  if (dep.kind === "external" && node.kind !== "external") {
+    return new InvalidDependency({
+      asset: node.key,
+      dependency: key,
+      reason: `${key} is an external asset, which Strata never builds; declare it with Asset.make or SourceAsset.make`
+    })
+  }
+  return undefined
+}
+
+/** The node objects in `deps` must be the project's own (not another node with the same key), and a source passed in must load. */
+const checkDependencyNodes = (node: AnyNode, byKey: (key: string) => AnyNode | undefined): ProjectError | undefined => {
+  for (const name in node.deps) {
+    const dep = node.deps[name]!
+    if (byKey(dep.key) !== dep) {
+      return new DuplicateAssetKey({ asset: dep.key, locations: [where(byKey(dep.key)!), where(dep)] })
+    }
+    if (dep.kind === "source" && (dep as { load?: unknown }).load === undefined) {
+      return new InvalidDependency({
+        asset: node.key,
+        dependency: dep.key,
+        reason: `source ${dep.key} has no 'load' function, so it has no value to pass in; ` +
+          `give it one or list it in 'after' instead of 'deps'`
+      })
+    }
+  }
+  return undefined
 }

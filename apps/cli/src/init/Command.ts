@@ -7,6 +7,7 @@ import { Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import type { CliFailure } from "../CliError.ts"
 import { runtime, usage } from "../CliError.ts"
+import { jsonFlag } from "../CommonFlags.ts"
 import type { Terminal } from "../Output.ts"
 import * as Output from "../Output.ts"
 import type { InitError } from "./InitError.ts"
@@ -59,7 +60,7 @@ export const init = Command.make(
       Flag.withDescription("Write into a folder that is not empty; files that exist are never overwritten (they are listed as skipped)"),
       Flag.withDefault(false)
     ),
-    json: Flag.Boolean("json").pipe(Flag.withDescription("Print machine-readable JSON on stdout"), Flag.withDefault(false))
+    json: jsonFlag
   },
   (input) =>
     Effect.gen(function*() {

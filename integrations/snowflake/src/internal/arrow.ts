@@ -20,11 +20,11 @@
  *
  * Every field records the Snowflake type in its metadata (`snowflake:type`).
  */
+import { EXTENSION_NAME, JSON_EXTENSION, JSON_TEXT } from "@strata/arrow/TableIO"
 import * as Arrow from "apache-arrow"
 
-/** Field metadata naming JSON text (Arrow's canonical JSON extension type); the same key `@strata/postgres` uses. */
-export const EXTENSION_NAME = "ARROW:extension:name"
-export const JSON_EXTENSION = "arrow.json"
+/** Field metadata naming JSON text (Arrow's canonical JSON extension type), as `@strata/arrow` and `@strata/postgres` read it. */
+export { EXTENSION_NAME, JSON_EXTENSION }
 /** Field metadata: the Snowflake type a column was read from or is stored as. */
 export const SNOWFLAKE_TYPE = "snowflake:type"
 
@@ -261,7 +261,7 @@ export const sqlTypeOf = (field: Arrow.Field): string => {
     case Arrow.Type.Utf8:
     case Arrow.Type.LargeUtf8:
       // JSON kept byte for byte (the values manager's JSON kind) is text: a VARIANT would parse and re-serialise it
-      return field.metadata.get(EXTENSION_NAME) === JSON_EXTENSION && field.metadata.get("strata:json_text") !== "exact" ? "VARIANT" : "VARCHAR"
+      return field.metadata.get(EXTENSION_NAME) === JSON_EXTENSION && field.metadata.get(JSON_TEXT) !== "exact" ? "VARIANT" : "VARCHAR"
     case Arrow.Type.Dictionary:
       return "VARCHAR"
     case Arrow.Type.Bool:
