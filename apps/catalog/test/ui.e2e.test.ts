@@ -127,7 +127,11 @@ describe("catalog UI in Chromium", () => {
     await page.mouse.move(x, y)
     // while the wheel turns, cards below the card zoom are hidden at once and unmounted once it rests
     const cardsShown = () =>
-      page.evaluate(() => document.querySelector<HTMLElement>(".world")!.style.visibility !== "hidden" && document.querySelector(".card") !== null)
+      page.evaluate(() => {
+        const world = document.querySelector<HTMLElement>(".world")!.style
+        // hidden with content-visibility (their layout kept) while the wheel turns below the card zoom
+        return world.visibility !== "hidden" && world.contentVisibility !== "hidden" && document.querySelector(".card") !== null
+      })
     for (let i = 0; i < 20 && (await cardsShown()); i++) {
       // the frame count is read before the wheel: read after it, the wheel's frame may already be counted and
       // no later frame comes (the test then waited 30 s for one, under load)
