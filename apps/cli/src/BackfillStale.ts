@@ -84,14 +84,5 @@ export type Counts = PartitionStates.Counts
 
 /** @since 0.2.0 */
 export const counts = (opened: Opened, record: BackfillStore.BackfillRecord, now: number): Effect.Effect<Counts, Backfill.PlanError> =>
-  Effect.gen(function*() {
-    const plan = yield* Backfill.assess(opened.project, opened.instance, { ...Backfill.requestOf(record), now })
-    const list: Array<PartitionStates.States> = []
-    for (const key of plan.referenceKeys) {
-      const status = yield* (opened.instance.partitionStatus?.(key) ?? Effect.succeed(undefined))
-      list.push(PartitionStates.statesOf(plan.space, status, plan.requested))
-    }
-    // the same counting as the catalog's backfill page (core's PartitionStates)
-    const states = PartitionStates.combine(list, plan.requested)
-    return PartitionStates.counts(record.rebuild === true ? PartitionStates.rebuilding(states, plan.done) : states)
-  })
+  // the same states as the catalog's backfill page (core's `Backfill.assess`)
+  Effect.map(Backfill.assess(opened.project, opened.instance, { ...Backfill.requestOf(record), now }), (plan) => PartitionStates.counts(plan.states))

@@ -32,6 +32,7 @@ import * as ExecutionPlan from "./ExecutionPlan.ts"
 import { Instance } from "./Instance.ts"
 import type { InstanceError, InstanceShape } from "./Instance.ts"
 import * as PartitionKey from "./PartitionKey.ts"
+import * as PartitionStates from "./PartitionStates.ts"
 import * as Partitions from "./Partitions.ts"
 import type { Project } from "./Project.ts"
 import * as RunCoordinator from "./RunCoordinator.ts"
@@ -93,6 +94,11 @@ export interface BackfillPlan {
   readonly done: Ranges
   readonly failed: Ranges
   readonly missing: Ranges
+  /**
+   * The requested partitions' five states over the reference assets (in progress, failed, stale,
+   * materialized, missing), as the catalog and `strata backfills` count them.
+   */
+  readonly states: PartitionStates.States
   /** The runs to launch: each one's partitions, as ranges and as a selection. */
   readonly runs: ReadonlyArray<{ readonly ranges: Ranges; readonly selection: string }>
 }
@@ -195,8 +201,10 @@ export const assess = (
     let done = reference.requested
     let failed: Ranges = Ranges.empty
     const rebuiltBy = request.rebuild === undefined ? undefined : new Set(request.rebuild.runIds)
+    const perAsset: Array<PartitionStates.States> = []
     for (const key of referenceKeys) {
       const status = yield* (instance.partitionStatus?.(key) ?? Effect.succeed(undefined))
+      perAsset.push(PartitionStates.statesOf(reference.space, status, reference.requested))
       const current = status?.fingerprint === fingerprint ? status : undefined
       const written = rebuiltBy === undefined ? current?.materialized ?? Ranges.empty : yield* writtenBy(instance, key, fingerprint, rebuiltBy)
       done = Ranges.intersection(done, written)
@@ -210,9 +218,20 @@ export const assess = (
       requested: reference.requested,
       done,
       failed: Ranges.difference(failed, done),
-      missing: Ranges.difference(reference.requested, done)
+      missing: Ranges.difference(reference.requested, done),
+      states: statesOf(perAsset, reference.requested, rebuiltBy === undefined ? undefined : done)
     }
   })
+
+/**
+ * The requested partitions' states over the reference assets (as the catalog's backfill page and
+ * `strata backfills` count them); for a rebuild backfill, the materialized partitions its runs have
+ * not written yet (`rebuilt`) are stale: still to rebuild.
+ */
+const statesOf = (perAsset: ReadonlyArray<PartitionStates.States>, requested: Ranges, rebuilt: Ranges | undefined) => {
+  const combined = PartitionStates.combine(perAsset, requested)
+  return rebuilt === undefined ? combined : PartitionStates.rebuilding(combined, rebuilt)
+}
 
 /** A range as a selection (`A...B`, or the key of one partition). */
 const rangeText = (space: Partitions.Space, [s, e]: Partitions.Ranges.Range): string =>

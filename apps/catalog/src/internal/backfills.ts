@@ -6,7 +6,7 @@
  * the assets' partition status ranges, so a backfill another process runs
  * (`strata backfill`) shows the same way.
  */
-import { Backfill, Partitions } from "@strata/core"
+import { Backfill, PartitionStates, Partitions } from "@strata/core"
 import type { BackfillStore, Instance } from "@strata/core"
 import { Errors, Models } from "@strata/protocol"
 import type { PartitionModels } from "@strata/protocol"
@@ -54,17 +54,11 @@ const start = (runner: Runner, generation: Generation, backfillId: string) =>
  * written yet are stale (still to rebuild).
  */
 const statesOf = (generation: Generation, record: BackfillStore.BackfillRecord, now: number) =>
-  Effect.gen(function*() {
-    // `assess`, not `plan`: cutting runs names each run's partitions, which costs a key per range end
-    const plan = yield* Backfill.assess(generation.project, generation.instance, { ...Backfill.requestOf(record), now })
-    const list: Array<View.States> = []
-    for (const key of plan.referenceKeys) {
-      const status = yield* (generation.instance.partitionStatus?.(key) ?? Effect.succeed(undefined))
-      list.push(View.statesOf(plan.space, status, plan.requested))
-    }
-    const states = View.combine(list, plan.requested)
-    return { space: plan.space, requested: plan.requested, states: record.rebuild === true ? View.rebuilding(states, plan.done) : states }
-  })
+  // `assess`, not `plan`: cutting runs names each run's partitions, which costs a key per range end
+  Effect.map(
+    Backfill.assess(generation.project, generation.instance, { ...Backfill.requestOf(record), now }),
+    (plan) => ({ space: plan.space, requested: plan.requested, states: plan.states })
+  )
 
 type View = Effect.Success<ReturnType<typeof statesOf>>
 type ViewResult = { readonly _tag: "Success"; readonly success: View } | { readonly _tag: "Failure"; readonly failure: { readonly message: string } }
@@ -97,7 +91,7 @@ const summaryOf = (
   ...(record.cancelRequestedAt === undefined ? {} : { cancelRequestedAt: record.cancelRequestedAt }),
   executing: runner.executing.has(record.backfillId),
   // a backfill of assets no longer in the project still lists, with why its progress is unknown
-  ...(result._tag === "Success" ? { progress: View.counts(result.success.states) } : { progressError: result.failure.message })
+  ...(result._tag === "Success" ? { progress: PartitionStates.counts(result.success.states) } : { progressError: result.failure.message })
 })
 
 const find = (generation: Generation, backfillId: string) =>

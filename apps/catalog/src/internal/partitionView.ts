@@ -12,9 +12,7 @@ import type { PartitionModels } from "@strata/protocol"
 const Ranges = Partitions.Ranges
 type Ranges = Partitions.Ranges.Ranges
 
-/** The five states of partitions as disjoint range sets (core's `PartitionStates`). */
-export type States = PartitionStates.States
-export const { statesOf, materializedOf, withStale, combine, rebuilding, counts } = PartitionStates
+type States = PartitionStates.States
 
 /** Adds, to each bucket, how many indexes of `set` it holds: one pass over the ranges and the buckets they cross. */
 const fill = (set: Ranges, starts: ReadonlyArray<number>, into: Array<number>) => {

@@ -4,7 +4,7 @@
  * one state's ranges a page at a time, from the instance's status ranges
  * (`instance.partitionStatus`) and core's per-partition staleness.
  */
-import { DynamicPartitionStore, Partitions, Staleness } from "@strata/core"
+import { DynamicPartitionStore, PartitionStates, Partitions, Staleness } from "@strata/core"
 import type { Instance } from "@strata/core"
 import { Errors } from "@strata/protocol"
 import type { PartitionModels } from "@strata/protocol"
@@ -35,11 +35,11 @@ export const load = (generation: ProjectHost.Generation, key: string, memo: Part
     const resolution: Partitions.Resolution = { now: yield* Clock.currentTimeMillis, dynamic: (name) => dynamicKeys?.[name] }
     const space = Partitions.resolve(node.partitions, resolution)
     const status = yield* (generation.instance.partitionStatus?.(key) ?? Effect.succeed(undefined)).pipe(Effect.mapError(storageError))
-    const before = View.statesOf(space, status)
+    const before = PartitionStates.statesOf(space, status)
     if (memo === undefined) return { space, states: before, staleness: undefined }
     const computed = yield* PartitionStaleness.of(generation, key, resolution, memo).pipe(Effect.mapError(storageError))
-    const kept = computed === undefined ? undefined : Staleness.restrictPartitions(computed, space, View.materializedOf(before))
-    return { space, states: View.withStale(before, kept?.staleRanges ?? []), staleness: kept }
+    const kept = computed === undefined ? undefined : Staleness.restrictPartitions(computed, space, PartitionStates.materializedOf(before))
+    return { space, states: PartitionStates.withStale(before, kept?.staleRanges ?? []), staleness: kept }
   })
 
 const reasonOf = (entry: Staleness.PartitionReasonRanges): PartitionModels.StaleReason => ({
@@ -58,7 +58,7 @@ export const asset = (generation: ProjectHost.Generation, memo: PartitionStalene
     return {
       key,
       definition: Partitions.describe(space.definition),
-      counts: View.counts(states),
+      counts: PartitionStates.counts(states),
       rangeCounts: {
         materialized: states.materialized.length,
         stale: states.stale.length,
