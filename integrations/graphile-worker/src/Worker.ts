@@ -320,21 +320,12 @@ const runJob = (state: WorkerState, request: StepRequest.StepRequest, payload: J
     state.log({ event: "step-ended", level: "debug", runId: request.runId, asset: request.assetKey, attempt: request.attempt, status: result.status, ms: Date.now() - started })
   })
 
-const workerLost = (request: StepRequest.StepRequest, at: number, deliveries: number, settings: WorkerQueue.Settings): Event.StrataEvent => ({
-  type: "step-failed",
-  runId: request.runId,
-  timestamp: at,
-  assetKey: request.assetKey,
-  partition: request.partitions[0],
-  attempt: request.attempt,
-  durationMs: 0,
-  error: {
+const workerLost = (request: StepRequest.StepRequest, at: number, deliveries: number, settings: WorkerQueue.Settings): Event.StrataEvent =>
+  Step.failedEvent(request, at, 0, {
     tag: "@strata/graphile-worker/WorkerLost",
     message: `the step was given to a worker ${deliveries} time${deliveries === 1 ? "" : "s"} and each worker stopped ` +
       `(killed, crashed, or silent for longer than the lease of ${settings.leaseMs} ms) before it ended; it is not given out again`
-  },
-  willRetry: false
-})
+  }, false)
 
 /** Heartbeats; interrupts the steps of runs asked to cancel; releases the steps of dead workers. Fails once fenced off. */
 const leaseLoop = (state: WorkerState): Effect.Effect<never, WorkerError> =>
