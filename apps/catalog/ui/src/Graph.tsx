@@ -13,7 +13,7 @@ import type { BoxView } from "./GroupBoxes.ts"
 import type { CheckModels } from "./api.ts"
 import { CheckBadge } from "./checkSummary.tsx"
 import { boxClick, boxToExpand, paintBoxes } from "./GroupBoxes.ts"
-import { paintCardTexts } from "./cardCanvas.ts"
+import { cut, paintCardTexts } from "./cardCanvas.ts"
 
 interface Props {
   readonly assets: ReadonlyArray<Models.AssetNode>
@@ -218,7 +218,7 @@ export const Graph = (
         context.fillStyle = "#1d2433"
         for (const i of labelled.concat(labelledDim)) {
           const key = list[i]!.key
-          context.fillText(key.length > 26 ? `${key.slice(0, 25)}…` : key, x[i]! + 16, y[i]! + half)
+          context.fillText(cut(key, 26), x[i]! + 16, y[i]! + half)
         }
       }
     }

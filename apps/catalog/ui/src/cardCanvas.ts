@@ -9,7 +9,7 @@ import type { Models } from "./api.ts"
 type Context2D = CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D
 
 /** `text` cut with an ellipsis to about `chars` characters (the DOM card cuts by width). */
-const cut = (text: string, chars: number) => text.length > chars ? `${text.slice(0, chars - 1)}…` : text
+export const cut = (text: string, chars: number) => text.length > chars ? `${text.slice(0, chars - 1)}…` : text
 
 /** Draws the texts of `indexes` (nodes of `list` at `x`, `y`), three fonts, one pass each. */
 export const paintCardTexts = (
