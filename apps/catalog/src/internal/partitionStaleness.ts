@@ -10,47 +10,25 @@
  * the event log moved (versions and records change only with events) or
  * the project was reloaded.
  */
-import { AutomationEvaluation, Staleness } from "@strata/core"
+import { Staleness } from "@strata/core"
 import type { Instance, Partitions } from "@strata/core"
 import type { ProjectHost } from "@strata/runtime"
 import { Effect } from "effect"
 
-/** What the computation reads for one asset: its ancestors' records and partition versions. */
-interface Inputs {
-  readonly only: ReadonlyArray<number>
-  readonly records: ReadonlyMap<string, Instance.AssetRecord>
-  readonly versions: ReadonlyMap<string, Instance.PartitionVersions | undefined>
-}
-
 /** The inputs read last, with the generation, event id and asset they were read for. */
 export interface Memo {
-  last: { readonly stamp: string; readonly inputs: Inputs } | undefined
+  last: { readonly stamp: string; readonly inputs: Staleness.PartitionInputs } | undefined
 }
 
 export const makeMemo = (): Memo => ({ last: undefined })
 
-const read = (generation: ProjectHost.Generation, key: string): Effect.Effect<Inputs, Instance.InstanceError> =>
-  Effect.gen(function*() {
-    const project = generation.project
-    const instance = generation.instance
-    const only = AutomationEvaluation.ancestors(project, [key])
-    const nodes = only.map((i) => project.graph.nodes[i]!)
-    const records = yield* instance.assets(nodes.map((node) => node.key))
-    const versions = new Map<string, Instance.PartitionVersions | undefined>()
-    for (const node of nodes) {
-      if (node.partitions === undefined || node.kind === "external") continue
-      versions.set(node.key, instance.partitionVersions === undefined ? undefined : yield* instance.partitionVersions(node.key))
-    }
-    return { only, records, versions }
-  })
-
-/** The inputs of `key`, from `memo` when nothing was recorded since they were read. */
+/** The inputs of `key` (its ancestors' records and partition versions), from `memo` when nothing was recorded since they were read. */
 const inputsOf = (generation: ProjectHost.Generation, key: string, memo: Memo) =>
   Effect.gen(function*() {
     // the id is read first: an event appended while reading makes the next request read again
     const stamp = `${generation.number}:${yield* generation.instance.lastEventId()}:${key}`
     if (memo.last?.stamp === stamp) return memo.last.inputs
-    const inputs = yield* read(generation, key)
+    const inputs = yield* Staleness.readPartitionInputs(generation.project, generation.instance, [key])
     memo.last = { stamp, inputs }
     return inputs
   })
@@ -65,9 +43,4 @@ export const of = (
   resolution: Partitions.Resolution,
   memo: Memo
 ): Effect.Effect<Staleness.PartitionStaleness | undefined, Instance.InstanceError> =>
-  Effect.map(inputsOf(generation, key, memo), ({ only, records, versions }) => {
-    const project = generation.project
-    const statuses = new Map<string, Staleness.Status>(Staleness.compute(project, records, only).map((s) => [s.key, s.status]))
-    const all = Staleness.computePartitions(project, { versions, records, assetStatus: (k) => statuses.get(k), resolution, only })
-    return all.get(key)
-  })
+  Effect.map(inputsOf(generation, key, memo), (inputs) => Staleness.partitionsFrom(generation.project, inputs, resolution).get(key))
