@@ -36,6 +36,6 @@ describe("PartitionStates", () => {
     expect(PartitionStates.counts(PartitionStates.rebuilding(states, [[0, 3]]))).toMatchObject({ materialized: 3, stale: 7, missing: 0 })
     // a rebuilt partition that is stale now stays stale
     const staleNow = PartitionStates.withStale(states, [[1, 2]])
-    expect(PartitionStates.rebuilding(staleNow, [[0, 3]])).toMatchObject({ materialized: [[0, 1], [2, 3]], stale: [[1, 10]] })
+    expect(PartitionStates.rebuilding(staleNow, [[0, 3]])).toMatchObject({ materialized: [[0, 1], [2, 3]], stale: [[1, 2], [3, 10]] })
   })
 })
