@@ -50,8 +50,8 @@ const start = (runner: Runner, generation: Generation, backfillId: string) =>
 
 /**
  * The states of a backfill's requested partitions over its reference assets,
- * now; for a rebuild backfill, the materialized partitions its runs have not
- * written yet are stale (still to rebuild).
+ * now: stale partitions are those stale now and, for a rebuild backfill, the
+ * materialized ones its runs have not written yet (still to rebuild).
  */
 const statesOf = (generation: Generation, record: BackfillStore.BackfillRecord, now: number) =>
   // `assess`, not `plan`: cutting runs names each run's partitions, which costs a key per range end
