@@ -14,7 +14,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { DatabaseSync } from "node:sqlite"
 import { afterAll, describe, expect, it } from "vitest"
-import { projectsOfThisFile, strata } from "./helpers.ts"
+import { projectsOfThisFile, startDev, strata } from "./helpers.ts"
 
 const project = projectsOfThisFile()
 const children: Array<ChildProcess> = []
@@ -99,22 +99,13 @@ const snapshot = (dir: string) => {
 
 /** `strata dev` on `dir`, the catalog's `GET /api/backfills` read once, then stopped. */
 const catalogBackfills = async (dir: string) => {
-  let stdout = ""
-  const dev = strata(["dev", "--port", "0"], {
-    cwd: dir,
-    onSpawn: (child) => {
-      children.push(child)
-      child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
-    }
-  })
+  const dev = await startDev(dir, { onSpawn: (child) => children.push(child) })
   try {
-    const url = await until(() => /Strata catalog on (http:\/\/[\d.]+:\d+)/.exec(stdout)?.[1], "strata dev to serve")
-    const response = await fetch(`${url}/api/backfills`)
+    const response = await fetch(`${dev.url}/api/backfills`)
     expect(response.status).toBe(200)
     return (await response.json() as { backfills: Array<{ backfillId: string; progress: unknown }> }).backfills
   } finally {
-    children[children.length - 1]?.kill("SIGINT")
-    await dev
+    await dev.stop()
   }
 }
 
