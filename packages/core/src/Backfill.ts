@@ -167,13 +167,24 @@ export interface AssessRequest {
   /** A rebuild backfill's runs so far: done is what they wrote, not what is materialized. */
   readonly rebuild?: { readonly runIds: ReadonlyArray<string> } | undefined
   /**
-   * `false` skips the per-partition staleness (the partition versions of the
-   * reference assets' ancestors are not read): `states.stale` then holds only
-   * what a rebuild backfill has still to rebuild. For callers that read
-   * {@link Progress} alone (the run loop after each run); default `true`.
+   * How the per-partition staleness of the reference assets is read: `true`
+   * (the default) reads their ancestors' records and partition versions
+   * (`Staleness.readPartitionInputs`); a function reads them its own way (the
+   * catalog keeps them until the event log moves); `false` skips it, and
+   * `states.stale` then holds only what a rebuild backfill has still to
+   * rebuild (for callers that read {@link Progress} alone: the run loop after
+   * each run).
    */
-  readonly staleness?: boolean | undefined
+  readonly staleness?: boolean | StalenessReader | undefined
 }
+
+/**
+ * Reads the per-partition staleness inputs of `keys` (see
+ * `Staleness.readPartitionInputs`).
+ *
+ * @since 0.2.0
+ */
+export type StalenessReader = (keys: ReadonlyArray<string>) => Effect.Effect<Staleness.PartitionInputs, InstanceError>
 
 /** The reference definition of a plan's steps: its space, the requested partitions and the assets of that definition. */
 const referenceOf = (
@@ -207,10 +218,11 @@ const staleRangesOf = (
   instance: InstanceShape,
   referenceKeys: ReadonlyArray<string>,
   resolution: Partitions.Resolution,
-  staleness: boolean
+  staleness: boolean | StalenessReader
 ): Effect.Effect<ReadonlyMap<string, Ranges>, InstanceError> => {
-  if (!staleness) return Effect.succeed(new Map())
-  return Effect.map(Staleness.readPartitionInputs(project, instance, referenceKeys), (inputs) => {
+  if (staleness === false) return Effect.succeed(new Map())
+  const read = staleness === true ? Staleness.readPartitionInputs(project, instance, referenceKeys) : staleness(referenceKeys)
+  return Effect.map(read, (inputs) => {
     const all = Staleness.partitionsFrom(project, inputs, resolution)
     return new Map(referenceKeys.map((key) => [key, all.get(key)?.staleRanges ?? Ranges.empty] as const))
   })
