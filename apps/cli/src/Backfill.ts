@@ -12,6 +12,7 @@ import { Argument, Command, Flag } from "effect/cli"
 import { CliFailure, coreFailure as failure, runtime, usage } from "./CliError.ts"
 import { fileFlag, jsonFlag } from "./CommonFlags.ts"
 import type { Terminal } from "./Output.ts"
+import * as BackfillDryRun from "./BackfillDryRun.ts"
 import * as BackfillStale from "./BackfillStale.ts"
 import type { Opened } from "./OpenProject.ts"
 import * as OpenProject from "./OpenProject.ts"
@@ -48,6 +49,7 @@ interface BackfillInput {
   readonly resume: Option.Option<string>
   readonly stale: boolean
   readonly rebuild: boolean
+  readonly dryRun: boolean
   readonly json: boolean
 }
 
@@ -71,38 +73,38 @@ const request = (input: BackfillInput) => {
 }
 
 /**
- * The backfill to run: the recorded one (`--resume`) or a new one; with
- * `--stale`, a rebuild backfill of exactly the asset's stale partitions among
- * those asked for, or nothing when none is stale.
+ * The backfill to run: the recorded one (`--resume`) or a new one's request;
+ * with `--stale`, a rebuild of exactly the asset's stale partitions among
+ * those asked for, or nothing when none is stale. Nothing is recorded here.
  */
-const recordFor = (out: Terminal, opened: Opened, input: BackfillInput, asked: Exclude<ReturnType<typeof request>, CliFailure>) =>
+const targetFor = (out: Terminal, opened: Opened, input: BackfillInput, asked: Exclude<ReturnType<typeof request>, CliFailure>) =>
   Effect.gen(function*() {
-    const provide = <A, E>(effect: Effect.Effect<A, E, unknown>) =>
-      (Effect.provide(effect, opened.context) as Effect.Effect<A, E>).pipe(Effect.mapError(failure))
     if (asked._tag === "resume") {
-      const found = yield* provide(opened.instance.backfills.get(asked.resume))
+      const found = yield* opened.instance.backfills.get(asked.resume).pipe(Effect.mapError(failure))
       if (found === undefined) return yield* usage(`backfill ${asked.resume} does not exist; list them with 'strata backfills'`)
-      return found
+      return { _tag: "recorded" as const, record: found }
     }
-    let partitions = asked.partitions
-    if (asked._tag === "stale") {
-      const found = yield* BackfillStale.staleOf(opened, asked.select, asked.partitions)
-      if (found.stale.length === 0) {
-        Output.warn(out, `Asset ${asked.select} has no stale partition in ${found.asked}; nothing to backfill`)
-        if (input.json) Output.json(out, { backfill: null, stale: 0, partitions: found.asked, runs: [] })
-        return undefined
-      }
-      Output.warn(out, `${Partitions.Ranges.count(found.stale)} stale partition(s) of ${asked.select}: ${found.selection}`)
-      partitions = found.selection
+    if (asked._tag === "new") {
+      return { _tag: "new" as const, selection: asked.select, partitions: asked.partitions, policy: input.policy, rebuild: asked.rebuild }
     }
-    return yield* provide(Backfill.create(opened.project, {
-      selection: asked.select,
-      partitions: partitions!,
-      policy: input.policy,
-      rebuild: asked._tag === "stale" || asked.rebuild,
-      now: Date.now()
-    }))
+    const found = yield* BackfillStale.staleOf(opened, asked.select, asked.partitions)
+    if (found.stale.length === 0) {
+      Output.warn(out, `Asset ${asked.select} has no stale partition in ${found.asked}; nothing to backfill`)
+      if (input.json) Output.json(out, { backfill: null, stale: 0, partitions: found.asked, runs: [] })
+      return undefined
+    }
+    Output.warn(out, `${Partitions.Ranges.count(found.stale)} stale partition(s) of ${asked.select}: ${found.selection}`)
+    return { _tag: "new" as const, selection: asked.select, partitions: found.selection, policy: input.policy, rebuild: true }
   })
+
+/** The backfill record to run: the recorded one, or a new one recorded now. */
+const recordOf = (opened: Opened, target: BackfillDryRun.Target) =>
+  target._tag === "recorded"
+    ? Effect.succeed(target.record)
+    : (Effect.provide(
+      Backfill.create(opened.project, { selection: target.selection, partitions: target.partitions, policy: target.policy, rebuild: target.rebuild, now: Date.now() }),
+      opened.context
+    ) as Effect.Effect<BackfillStore.BackfillRecord, Backfill.PlanError>).pipe(Effect.mapError(failure))
 
 const backfill = Command.make(
   "backfill",
@@ -128,6 +130,10 @@ const backfill = Command.make(
     ),
     resume: Flag.String("resume").pipe(Flag.withDescription("Resume a backfill by id: runs only the partitions not done yet"), Flag.optional),
     concurrency: Flag.Int("concurrency").pipe(Flag.withAlias("c"), Flag.withDescription("Steps running at once in each run (default 4)"), Flag.withDefault(4)),
+    dryRun: Flag.Boolean("dry-run").pipe(
+      Flag.withDescription("Print the runs it would launch (partitions per run) and the partitions' counts by state; record and launch nothing"),
+      Flag.withDefault(false)
+    ),
     json: jsonFlag
   },
   (input) =>
@@ -138,8 +144,10 @@ const backfill = Command.make(
       const asked = request(input)
       if (asked instanceof CliFailure) return yield* asked
       const opened = yield* OpenProject.openInstance(input.file)
-      const record = yield* recordFor(out, opened, input, asked)
-      if (record === undefined) return
+      const target = yield* targetFor(out, opened, input, asked)
+      if (target === undefined) return
+      if (input.dryRun) return BackfillDryRun.print(out, yield* BackfillDryRun.plan(opened, target, Date.now()), input.json, opened.describe)
+      const record = yield* recordOf(opened, target)
       const provide = <A, E>(effect: Effect.Effect<A, E, unknown>) =>
         (Effect.provide(effect, opened.context) as Effect.Effect<A, E>).pipe(Effect.mapError(failure))
       const kind = record.rebuild === true ? " · rebuild" : ""
@@ -164,7 +172,8 @@ const backfill = Command.make(
     { command: "strata backfill --select daily_active_users --partitions 2024-01-01...2024-03-31 --policy single-run", description: "One run, one step over the range" },
     { command: "strata backfill daily_active_users --stale --policy single-run", description: "Rebuild exactly the stale days, in one run" },
     { command: "strata backfill daily_active_users --partitions 2024-01-01...2024-01-07 --rebuild", description: "Rebuild these days even if materialized" },
-    { command: "strata backfill --resume bf-1a2b3c4d", description: "Resume after a crash or a cancel" }
+    { command: "strata backfill --resume bf-1a2b3c4d", description: "Resume after a crash or a cancel" },
+    { command: "strata backfill --select '+daily_active_users' --partitions 2024-01-01...2024-03-31 --policy max-per-run=30 --dry-run", description: "Show the runs it would launch, launch nothing" }
   ])
 )
 
@@ -175,7 +184,7 @@ const listed = (opened: Opened, limit: number) =>
       // a running backfill whose process is gone (a stopped server, a crash) lists as interrupted
       Effect.flatMap(Backfill.statusOf(opened.instance, stored, Date.now()), (status) => {
         const record = { ...stored, status }
-        // the counts as the catalog's backfills page shows them (stale: what a rebuild backfill has still to rebuild)
+        // the counts as the catalog's backfills page shows them (stale: stale now, or what a rebuild backfill has still to rebuild)
         return BackfillStale.counts(opened, stored, Date.now()).pipe(
           // a backfill of assets no longer in the project still lists, with why its progress is unknown
           Effect.map((progress) => ({ record, progress })),

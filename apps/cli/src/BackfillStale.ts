@@ -74,9 +74,10 @@ export const staleOf = (
  * A backfill's partitions by state, as the catalog's backfills page counts
  * them: over the requested partitions of its reference assets, a partition
  * is in progress or failed when its latest run on any of them is, and
- * materialized when all have it. For a rebuild backfill, `materialized`
- * counts what its runs wrote and `stale` the materialized partitions still to
- * rebuild; otherwise `stale` is 0.
+ * materialized when all have it, and stale when it is materialized and
+ * stale now on any of them (core's per-partition staleness). For a rebuild
+ * backfill, the materialized partitions its runs have not written yet count
+ * as stale too (still to rebuild).
  *
  * @since 0.2.0
  */

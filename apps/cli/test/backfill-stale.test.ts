@@ -4,14 +4,17 @@
  * partitions among those asked for (and launches nothing when none is); a
  * rebuild backfill runs materialized partitions again, and while it runs,
  * `strata backfills` counts what it has still to rebuild as stale, as the
- * catalog that `strata dev` serves does.
+ * catalog that `strata dev` serves does; a plain backfill counts its
+ * partitions stale now as stale, the same way in `strata backfill --json`,
+ * `strata backfills --json` and the catalog; `--dry-run` shows the runs it
+ * would launch and stores nothing in the SQLite instance.
  */
 import type { ChildProcess } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { DatabaseSync } from "node:sqlite"
 import { afterAll, describe, expect, it } from "vitest"
-import { projectsOfThisFile, strata } from "./helpers.ts"
+import { projectsOfThisFile, startDev, strata } from "./helpers.ts"
 
 const project = projectsOfThisFile()
 const children: Array<ChildProcess> = []
@@ -83,6 +86,29 @@ const backfillRows = (dir: string) => {
   }
 }
 
+/** Every row of every table of the SQLite instance, read directly: what a dry run must leave as it was. */
+const snapshot = (dir: string) => {
+  const db = new DatabaseSync(path.join(dir, ".strata", "instance.db"), { readOnly: true })
+  try {
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as Array<{ name: string }>
+    return Object.fromEntries(tables.map(({ name }) => [name, db.prepare(`SELECT * FROM "${name}"`).all()]))
+  } finally {
+    db.close()
+  }
+}
+
+/** `strata dev` on `dir`, the catalog's `GET /api/backfills` read once, then stopped. */
+const catalogBackfills = async (dir: string) => {
+  const dev = await startDev(dir, { onSpawn: (child) => children.push(child) })
+  try {
+    const response = await fetch(`${dev.url}/api/backfills`)
+    expect(response.status).toBe(200)
+    return (await response.json() as { backfills: Array<{ backfillId: string; progress: unknown }> }).backfills
+  } finally {
+    await dev.stop()
+  }
+}
+
 describe("strata backfill --stale and --rebuild", () => {
   it("--stale rebuilds exactly the stale partitions asked for; with none stale it launches nothing and exits 0; errors name what is wrong", async () => {
     const dir = project({ "strata.config.ts": config, "raw/.keep": "" })
@@ -147,29 +173,64 @@ describe("strata backfill --stale and --rebuild", () => {
     expect(listed[0]).toMatchObject({ rebuild: true, progress: expected })
     expect((await run(dir, ["backfills"])).stdout).toContain("2/4 materialized, 1 stale, 1 in progress")
 
-    let stdout = ""
-    const dev = strata(["dev", "--port", "0"], {
-      cwd: dir,
-      onSpawn: (child) => {
-        children.push(child)
-        child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
-      }
-    })
-    try {
-      const url = await until(() => /Strata catalog on (http:\/\/[\d.]+:\d+)/.exec(stdout)?.[1], "strata dev to serve")
-      const response = await fetch(`${url}/api/backfills`)
-      expect(response.status).toBe(200)
-      const catalog = (await response.json() as { backfills: Array<{ backfillId: string; progress: unknown }> }).backfills
-      expect(catalog.find((b) => b.backfillId === listed[0]!.backfillId)?.progress).toEqual(expected)
-    } finally {
-      children[children.length - 1]?.kill("SIGINT")
-      await dev
-    }
+    const catalog = await catalogBackfills(dir)
+    expect(catalog.find((b) => b.backfillId === listed[0]!.backfillId)?.progress).toEqual(expected)
 
     fs.writeFileSync(path.join(dir, "release.txt"), "")
     const end = await rebuild
     expect(end.code, end.stderr).toBe(0)
     expect(JSON.parse(end.stdout).progress).toEqual({ total: 4, materialized: 4, stale: 0, failed: 0, inProgress: 0, missing: 0 })
     expect(built(dir)).toEqual(["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04"])
+  }, 300_000)
+
+  it("a plain backfill counts its stale partitions as stale, alike in backfill --json, backfills --json and the catalog; --dry-run stores nothing", async () => {
+    const dir = project({ "strata.config.ts": config, "raw/.keep": "" })
+    await run(dir, ["materialize", "--select", "events+", "--partitions", "2024-01-01...2024-01-04"])
+    expect(built(dir)).toHaveLength(4)
+    // events' 2nd gets new data: daily_users' 2nd is stale
+    fs.writeFileSync(path.join(dir, "raw", "2024-01-02"), "7")
+    await run(dir, ["materialize", "--select", "events", "--partitions", "2024-01-02"])
+    const before = snapshot(dir)
+
+    const asked = ["backfill", "--select", "events+", "--partitions", "2024-01-01...2024-01-06"]
+    const dry = JSON.parse((await run(dir, [...asked, "--dry-run", "--json"])).stdout)
+    expect(dry).toEqual({
+      dryRun: true,
+      backfillId: null,
+      selection: "events+",
+      partitions: "2024-01-01...2024-01-06",
+      policy: "per-partition",
+      rebuild: false,
+      assetKeys: ["events", "daily_users"],
+      counts: { total: 6, materialized: 3, stale: 1, failed: 0, inProgress: 0, missing: 2 },
+      toRun: 2,
+      runs: [{ partitions: "2024-01-05", count: 1 }, { partitions: "2024-01-06", count: 1 }]
+    })
+    const text = (await run(dir, [...asked, "--policy", "single-run", "--dry-run"])).stdout
+    expect(text).toContain("6 partition(s): 3 materialized, 1 stale, 2 missing")
+    expect(text).toContain("1 run(s) for 2 partition(s) not materialized, of events, daily_users")
+    expect(text).toContain("[1/1] 2024-01-05...2024-01-06 (2 partition(s))")
+    expect(text).toContain("Nothing was recorded or launched.")
+    const stale = JSON.parse((await run(dir, ["backfill", "daily_users", "--stale", "--dry-run", "--json"])).stdout)
+    expect(stale).toMatchObject({ rebuild: true, partitions: "2024-01-02", toRun: 1, runs: [{ partitions: "2024-01-02", count: 1 }] })
+    expect(stale.counts).toEqual({ total: 1, materialized: 0, stale: 1, failed: 0, inProgress: 0, missing: 0 })
+    // nothing recorded, run or computed
+    expect(snapshot(dir)).toEqual(before)
+    expect(built(dir)).toEqual([])
+
+    // the backfill itself runs the missing days only; the stale 2nd stays stale, and every view counts it so
+    const ended = JSON.parse((await run(dir, [...asked, "--json"])).stdout)
+    const expected = { total: 6, materialized: 5, stale: 1, failed: 0, inProgress: 0, missing: 0 }
+    expect(ended.backfill.status).toBe("completed")
+    expect(ended.progress).toEqual(expected)
+    expect(built(dir)).toEqual(["2024-01-05", "2024-01-06"])
+    const listed = JSON.parse((await run(dir, ["backfills", "--json"])).stdout) as Array<{ backfillId: string; progress: unknown }>
+    expect(listed.map((b) => [b.backfillId, b.progress])).toEqual([[ended.backfill.backfillId, expected]])
+    expect((await run(dir, ["backfills"])).stdout).toContain("5/6 materialized, 1 stale")
+    const catalog = await catalogBackfills(dir)
+    expect(catalog.map((b) => [b.backfillId, b.progress])).toEqual([[ended.backfill.backfillId, expected]])
+    // a dry-run resume of the completed backfill: no run, the same counts
+    const resumed = JSON.parse((await run(dir, ["backfill", "--resume", ended.backfill.backfillId, "--dry-run", "--json"])).stdout)
+    expect(resumed).toMatchObject({ backfillId: ended.backfill.backfillId, counts: expected, toRun: 0, runs: [] })
   }, 300_000)
 })

@@ -101,3 +101,41 @@ export const strataTty = (
     }
   })
 }
+
+/**
+ * `strata dev --port 0` on `dir` in a real child process: the catalog's URL
+ * once it serves, and `stop` (SIGINT, then waits for the process to end).
+ * Fails when the process ends before serving, or after `timeoutMs`
+ * (default 120 s). `onSpawn` gets the child (to kill it after the file).
+ */
+export const startDev = async (
+  dir: string,
+  options?: { readonly onSpawn?: RunOptions["onSpawn"]; readonly timeoutMs?: number }
+): Promise<{ readonly url: string; readonly stop: () => Promise<void> }> => {
+  let stdout = ""
+  let child: import("node:child_process").ChildProcess | undefined
+  let ended: Result | undefined
+  const done = strata(["dev", "--port", "0"], {
+    cwd: dir,
+    onSpawn: (spawned) => {
+      child = spawned
+      options?.onSpawn?.(spawned)
+      spawned.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
+    }
+  }).then((result) => (ended = result))
+  const stop = async () => {
+    if (ended === undefined) child?.kill("SIGINT")
+    await done
+  }
+  const deadline = Date.now() + (options?.timeoutMs ?? 120_000)
+  for (;;) {
+    const url = /Strata catalog on (http:\/\/[\d.]+:\d+)/.exec(stdout)?.[1]
+    if (url !== undefined) return { url, stop }
+    if (ended !== undefined) throw new Error(`strata dev ended (${ended.code}) before serving: ${ended.stderr}`)
+    if (Date.now() > deadline) {
+      await stop()
+      throw new Error("timed out waiting for strata dev to serve")
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}

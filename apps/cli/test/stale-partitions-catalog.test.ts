@@ -10,7 +10,7 @@ import type { ChildProcess } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
-import { projectsOfThisFile, strata } from "./helpers.ts"
+import { projectsOfThisFile, startDev, strata } from "./helpers.ts"
 
 const project = projectsOfThisFile()
 
@@ -139,15 +139,8 @@ describe("per-partition staleness: strata status and the catalog agree", () => {
     expect(before.get("summary")!.stale).toBeGreaterThan(0)
 
     fs.rmSync(path.join(dir, "built.log"))
-    let stdout = ""
-    const dev = strata(["dev", "--port", "0"], {
-      cwd: dir,
-      onSpawn: (child) => {
-        children.push(child)
-        child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
-      }
-    })
-    const url = await until(() => /Strata catalog on (http:\/\/[\d.]+:\d+)/.exec(stdout)?.[1], "strata dev to serve")
+    const dev = await startDev(dir, { onSpawn: (child) => children.push(child) })
+    const url = dev.url
     try {
       for (const key of ["daily_users", "summary"]) expectAgreement(before.get(key)!, await catalogView(url, key))
       const view = await catalogView(url, "daily_users")
@@ -186,8 +179,7 @@ describe("per-partition staleness: strata status and the catalog agree", () => {
       expect(after.get("daily_users")!.stale).toBe(0)
       for (const key of ["daily_users", "summary"]) expectAgreement(after.get(key)!, await catalogView(url, key))
     } finally {
-      children[children.length - 1]?.kill("SIGINT")
-      await dev
+      await dev.stop()
     }
   }, 600_000) // eight CLI processes and a dev server
 })

@@ -56,8 +56,21 @@ export const make = (nodes: ReadonlyArray<AnyNode>): AssetGraph | Cycle => {
  * @since 0.1.0
  */
 export const makeIndexed = (nodes: ReadonlyArray<AnyNode>, position: ReadonlyMap<string, number>): AssetGraph | Cycle => {
+  const { downCount, indegree, up } = upstreamLists(nodes, position)
+  const down = downstreamLists(up, downCount)
+  const { identity, order, sortedCount } = topologicalOrder(down, indegree)
+  if (sortedCount < nodes.length) return { _tag: "Cycle", path: findCycle(nodes, up, indegree) }
+  // input already upstream-first (the usual case): nothing to renumber
+  if (identity) return { nodes: nodes.slice(), index: position, upstream: up, downstream: down }
+  return renumbered(nodes, order, up, down)
+}
+
+/**
+ * Each node's upstream list in input numbering (data deps then `after` deps,
+ * without repeats), its indegree, and how many downstreams each node has.
+ */
+const upstreamLists = (nodes: ReadonlyArray<AnyNode>, position: ReadonlyMap<string, number>) => {
   const size = nodes.length
-  // upstream lists in input numbering
   const up: Array<Array<number>> = new Array(size)
   const indegree = new Int32Array(size)
   const downCount = new Int32Array(size)
@@ -89,7 +102,12 @@ export const makeIndexed = (nodes: ReadonlyArray<AnyNode>, position: ReadonlyMap
     indegree[i] = list.length
     for (let k = 0; k < list.length; k++) downCount[list[k]!]!++
   }
-  // downstream lists, each allocated at its final length
+  return { up, indegree, downCount }
+}
+
+/** The downstream lists, each allocated at its final length. */
+const downstreamLists = (up: ReadonlyArray<ReadonlyArray<number>>, downCount: Int32Array): Array<Array<number>> => {
+  const size = up.length
   const down: Array<Array<number>> = new Array(size)
   for (let i = 0; i < size; i++) down[i] = new Array(downCount[i]!)
   const filled = new Int32Array(size)
@@ -100,7 +118,16 @@ export const makeIndexed = (nodes: ReadonlyArray<AnyNode>, position: ReadonlyMap
       down[j]![filled[j]!++] = i
     }
   }
-  // Kahn's algorithm, stable: ready nodes are taken in input order
+  return down
+}
+
+/**
+ * Kahn's algorithm, stable: ready nodes are taken in input order. Consumes
+ * `indegree`: what is left above 0 lies on or downstream of a cycle.
+ * `identity` when the input order already was topological.
+ */
+const topologicalOrder = (down: ReadonlyArray<ReadonlyArray<number>>, indegree: Int32Array) => {
+  const size = down.length
   const order = new Int32Array(size)
   let sortedCount = 0
   const queue = new Int32Array(size)
@@ -118,10 +145,17 @@ export const makeIndexed = (nodes: ReadonlyArray<AnyNode>, position: ReadonlyMap
       if (--indegree[j]! === 0) queue[tail++] = j
     }
   }
-  if (sortedCount < size) return { _tag: "Cycle", path: findCycle(nodes, up, indegree) }
-  // input already upstream-first (the usual case): nothing to renumber
-  if (identity) return { nodes: nodes.slice(), index: position, upstream: up, downstream: down }
-  // renumber in topological order
+  return { order, sortedCount, identity }
+}
+
+/** The graph renumbered in topological order. */
+const renumbered = (
+  nodes: ReadonlyArray<AnyNode>,
+  order: Int32Array,
+  up: ReadonlyArray<ReadonlyArray<number>>,
+  down: ReadonlyArray<ReadonlyArray<number>>
+): AssetGraph => {
+  const size = nodes.length
   const rank = new Int32Array(size)
   for (let r = 0; r < size; r++) rank[order[r]!] = r
   const sorted: Array<AnyNode> = new Array(size)

@@ -37,6 +37,7 @@ import * as Partitions from "./Partitions.ts"
 import type { Project } from "./Project.ts"
 import * as RunCoordinator from "./RunCoordinator.ts"
 import type * as Selection from "./Selection.ts"
+import * as Staleness from "./Staleness.ts"
 
 const Ranges = Partitions.Ranges
 type Ranges = Partitions.Ranges.Ranges
@@ -155,9 +156,83 @@ const planKey = (partitions: string): string =>
   [...partitions].length <= PartitionKey.MAX_LENGTH ? partitions : partitions.split(",")[0]!.split("...")[0]!.trim()
 
 /**
+ * What {@link assess} (and {@link plan}) is asked.
+ *
+ * @since 0.2.0
+ */
+export interface AssessRequest {
+  readonly selection: string
+  readonly partitions: string
+  readonly now: number
+  /** A rebuild backfill's runs so far: done is what they wrote, not what is materialized. */
+  readonly rebuild?: { readonly runIds: ReadonlyArray<string> } | undefined
+  /**
+   * How the per-partition staleness of the reference assets is read: `true`
+   * (the default) reads their ancestors' records and partition versions
+   * (`Staleness.readPartitionInputs`); a function reads them its own way (the
+   * catalog keeps them until the event log moves); `false` skips it, and
+   * `states.stale` then holds only what a rebuild backfill has still to
+   * rebuild (for callers that read {@link Progress} alone: the run loop after
+   * each run).
+   */
+  readonly staleness?: boolean | StalenessReader | undefined
+}
+
+/**
+ * Reads the per-partition staleness inputs of `keys` (see
+ * `Staleness.readPartitionInputs`).
+ *
+ * @since 0.2.0
+ */
+export type StalenessReader = (keys: ReadonlyArray<string>) => Effect.Effect<Staleness.PartitionInputs, InstanceError>
+
+/** The reference definition of a plan's steps: its space, the requested partitions and the assets of that definition. */
+const referenceOf = (
+  project: Project<unknown>,
+  steps: ReadonlyArray<ExecutionPlan.ExecutionPlan["steps"][number]>,
+  partitions: string,
+  resolution: Partitions.Resolution
+) => {
+  let reference: { space: Partitions.Space; requested: Ranges } | undefined
+  const referenceKeys: Array<string> = []
+  for (const step of steps) {
+    if (step.stepKind !== "materialize" || step.partitions === undefined) continue
+    const space = Partitions.resolve(project.get(step.key)!.partitions!, resolution)
+    if (reference === undefined) {
+      const parsed = Partitions.parseSelection(space, partitions, { asset: step.key })
+      if (parsed instanceof Partitions.InvalidPartitionKey) continue
+      reference = { space, requested: parsed }
+    }
+    if (Partitions.fingerprint(space.definition) === Partitions.fingerprint(reference.space.definition)) referenceKeys.push(step.key)
+  }
+  return reference === undefined ? undefined : { ...reference, referenceKeys }
+}
+
+/**
+ * The stale partitions of each reference asset now (core's per-partition
+ * staleness, as `strata status` and the catalog's partition views compute
+ * it), read once for all of them; none when `staleness` is off.
+ */
+const staleRangesOf = (
+  project: Project<unknown>,
+  instance: InstanceShape,
+  referenceKeys: ReadonlyArray<string>,
+  resolution: Partitions.Resolution,
+  staleness: boolean | StalenessReader
+): Effect.Effect<ReadonlyMap<string, Ranges>, InstanceError> => {
+  if (staleness === false) return Effect.succeed(new Map())
+  const read = staleness === true ? Staleness.readPartitionInputs(project, instance, referenceKeys) : staleness(referenceKeys)
+  return Effect.map(read, (inputs) => {
+    const all = Staleness.partitionsFrom(project, inputs, resolution)
+    return new Map(referenceKeys.map((key) => [key, all.get(key)?.staleRanges ?? Ranges.empty] as const))
+  })
+}
+
+/**
  * What is requested, done, failed and missing now, over the reference
  * definition, without cutting runs (what progress and the catalog's backfill
- * page are computed from): linear in the number of ranges, and it names no
+ * page are computed from): linear in the number of ranges (and, for the
+ * stale partitions, in the partition versions' segments), and it names no
  * partition, so it stays cheap at a million partitions.
  *
  * @since 0.2.0
@@ -165,68 +240,55 @@ const planKey = (partitions: string): string =>
 export const assess = (
   project: Project<unknown>,
   instance: InstanceShape,
-  request: {
-    readonly selection: string
-    readonly partitions: string
-    readonly now: number
-    /** A rebuild backfill's runs so far: done is what they wrote, not what is materialized. */
-    readonly rebuild?: { readonly runIds: ReadonlyArray<string> } | undefined
-  }
+  request: AssessRequest
 ): Effect.Effect<Assessment, PlanError> =>
   Effect.gen(function*() {
     // dynamic definitions resolve with the keys stored in the instance
     const dynamicKeys = yield* DynamicPartitionStore.keysFor(project, instance)
+    const resolution: Partitions.Resolution = { now: request.now, dynamic: (name) => dynamicKeys?.[name] }
     const executionPlan = yield* ExecutionPlan.make(project, {
       selection: request.selection,
       partition: planKey(request.partitions),
       now: request.now,
       dynamicKeys
     })
-    const steps = executionPlan.steps.filter((step) => step.stepKind === "materialize" && step.partitions !== undefined)
-    let reference: { space: Partitions.Space; requested: Ranges } | undefined
-    const referenceKeys: Array<string> = []
-    for (const step of steps) {
-      const space = Partitions.resolve(project.get(step.key)!.partitions!, { now: request.now, dynamic: (name) => dynamicKeys?.[name] })
-      if (reference === undefined) {
-        const parsed = Partitions.parseSelection(space, request.partitions, { asset: step.key })
-        if (parsed instanceof Partitions.InvalidPartitionKey) continue
-        reference = { space, requested: parsed }
-      }
-      if (Partitions.fingerprint(space.definition) === Partitions.fingerprint(reference.space.definition)) referenceKeys.push(step.key)
-    }
+    const reference = referenceOf(project, executionPlan.steps, request.partitions, resolution)
     if (reference === undefined) {
       return yield* new BackfillError({ message: `--select ${JSON.stringify(request.selection)} selects no partitioned asset to backfill` })
     }
-    const fingerprint = Partitions.fingerprint(reference.space.definition)
-    let done = reference.requested
+    const { referenceKeys, requested, space } = reference
+    const fingerprint = Partitions.fingerprint(space.definition)
+    const staleRanges = yield* staleRangesOf(project, instance, referenceKeys, resolution, request.staleness ?? true)
+    let done = requested
     let failed: Ranges = Ranges.empty
     const rebuiltBy = request.rebuild === undefined ? undefined : new Set(request.rebuild.runIds)
     const perAsset: Array<PartitionStates.States> = []
     for (const key of referenceKeys) {
       const status = yield* (instance.partitionStatus?.(key) ?? Effect.succeed(undefined))
-      perAsset.push(PartitionStates.statesOf(reference.space, status, reference.requested))
+      perAsset.push(PartitionStates.withStale(PartitionStates.statesOf(space, status, requested), staleRanges.get(key) ?? Ranges.empty))
       const current = status?.fingerprint === fingerprint ? status : undefined
       const written = rebuiltBy === undefined ? current?.materialized ?? Ranges.empty : yield* writtenBy(instance, key, fingerprint, rebuiltBy)
       done = Ranges.intersection(done, written)
-      failed = Ranges.union(failed, Ranges.intersection(reference.requested, current?.failed ?? Ranges.empty))
+      failed = Ranges.union(failed, Ranges.intersection(requested, current?.failed ?? Ranges.empty))
     }
     return {
       // sources are observed by each run, not backfilled
       assetKeys: executionPlan.steps.filter((step) => step.stepKind !== "observe").map((step) => step.key),
       referenceKeys,
-      space: reference.space,
-      requested: reference.requested,
+      space,
+      requested,
       done,
       failed: Ranges.difference(failed, done),
-      missing: Ranges.difference(reference.requested, done),
-      states: statesOf(perAsset, reference.requested, rebuiltBy === undefined ? undefined : done)
+      missing: Ranges.difference(requested, done),
+      states: statesOf(perAsset, requested, rebuiltBy === undefined ? undefined : done)
     }
   })
 
 /**
  * The requested partitions' states over the reference assets (as the catalog's backfill page and
- * `strata backfills` count them); for a rebuild backfill, the materialized partitions its runs have
- * not written yet (`rebuilt`) are stale: still to rebuild.
+ * `strata backfills` count them): a partition is stale when it is materialized and stale now for
+ * any of them; for a rebuild backfill, the materialized partitions its runs have not written yet
+ * (`rebuilt`) are stale too: still to rebuild.
  */
 const statesOf = (perAsset: ReadonlyArray<PartitionStates.States>, requested: Ranges, rebuilt: Ranges | undefined) => {
   const combined = PartitionStates.combine(perAsset, requested)
@@ -283,13 +345,7 @@ const fitting = (space: Partitions.Space, ranges: Ranges): Array<{ ranges: Range
 export const plan = (
   project: Project<unknown>,
   instance: InstanceShape,
-  request: {
-    readonly selection: string
-    readonly partitions: string
-    readonly policy: Policy
-    readonly now: number
-    readonly rebuild?: { readonly runIds: ReadonlyArray<string> } | undefined
-  }
+  request: AssessRequest & { readonly policy: Policy }
 ): Effect.Effect<BackfillPlan, PlanError> =>
   Effect.map(assess(project, instance, request), (assessment) => {
     const { missing, space } = assessment
@@ -322,7 +378,7 @@ export const progress = (
 ): Effect.Effect<Progress, PlanError> => {
   const policy = parsePolicy(record.policy)
   if (policy instanceof BackfillError) return Effect.fail(new BackfillError({ message: policy.message, backfillId: record.backfillId }))
-  return Effect.map(assess(project, instance, { ...requestOf(record), now }), progressOf)
+  return Effect.map(assess(project, instance, { ...requestOf(record), now, staleness: false }), progressOf)
 }
 
 /**
@@ -422,10 +478,11 @@ const execute = <R>(
         tags: { "strata/kind": "backfill", "strata/backfill": backfillId }
       })
       runs.push({ runId, selection: piece.selection, status: result.status })
-      const after = yield* assess(project as Project<unknown>, instance, { ...(yield* request()), now: now() })
+      // progress alone: the stale partitions are not needed, nor their partition versions read
+      const after = yield* assess(project as Project<unknown>, instance, { ...(yield* request()), now: now(), staleness: false })
       options?.onReport?.({ _tag: "run-ended", result, progress: progressOf(after) })
     }
-    const final = progressOf(yield* assess(project as Project<unknown>, instance, { ...(yield* request()), now: now() }))
+    const final = progressOf(yield* assess(project as Project<unknown>, instance, { ...(yield* request()), now: now(), staleness: false }))
     canceled ||= (yield* store.get(backfillId))?.cancelRequestedAt !== undefined && final.missing > 0
     const status = final.missing === 0 ? "completed" : canceled ? "canceled" : "failed"
     const reason = status === "completed" ? undefined : canceled ? "a cancel was requested" : `${final.missing} partition(s) not materialized`
@@ -455,7 +512,14 @@ export const create = (
     const policy = parsePolicy(request.policy)
     if (policy instanceof BackfillError) return yield* policy
     const rebuild = request.rebuild === true ? { runIds: [] } : undefined
-    const planned = yield* plan(project, instance, { selection: request.selection, partitions: request.partitions, policy, now: request.now, rebuild })
+    const planned = yield* plan(project, instance, {
+      selection: request.selection,
+      partitions: request.partitions,
+      policy,
+      now: request.now,
+      rebuild,
+      staleness: false
+    })
     return yield* instance.backfills.create({
       backfillId: request.backfillId ?? `bf-${randomUUID().slice(0, 8)}`,
       selection: request.selection,

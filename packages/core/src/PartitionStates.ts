@@ -85,13 +85,13 @@ export const combine = (list: ReadonlyArray<States>, within: Ranges): States => 
 }
 
 /**
- * A rebuild backfill's states: what its runs wrote (`rebuilt`) is
- * materialized, and the materialized partitions it has not rebuilt yet are
- * stale (still to run).
+ * A rebuild backfill's states: the materialized partitions it has not
+ * rebuilt yet (`rebuilt` is what its runs wrote) are stale (still to run),
+ * as are those stale already; the rest of the materialized are fresh.
  */
 export const rebuilding = (states: States, rebuilt: Ranges): States => {
-  const done = materializedOf(states)
-  return { ...states, materialized: Ranges.intersection(done, rebuilt), stale: Ranges.difference(done, rebuilt) }
+  const stale = Ranges.union(states.stale, Ranges.difference(states.materialized, rebuilt))
+  return { ...states, materialized: Ranges.difference(states.materialized, stale), stale }
 }
 
 /** How many partitions each state holds. */

@@ -26,10 +26,12 @@
  */
 import { Effect } from "effect"
 import type { AnyNode } from "./Asset.ts"
+import * as AssetGraph from "./AssetGraph.ts"
 import type { AssetKey } from "./AssetKey.ts"
 import type { AssetRecord } from "./Instance.ts"
 import { Instance } from "./Instance.ts"
-import type { InstanceError } from "./Instance.ts"
+import type { InstanceError, InstanceShape } from "./Instance.ts"
+import type * as Partitions from "./Partitions.ts"
 import type { Project } from "./Project.ts"
 import * as Selection from "./Selection.ts"
 import * as Version from "./Version.ts"
@@ -310,3 +312,73 @@ export const partitions = (
     })
     return [...selected([...all.values()])]
   })
+
+/**
+ * What the per-partition staleness of some assets reads: the node indexes
+ * of those assets and all their ancestors (increasing, so topological), the
+ * asset records of those nodes and the partition versions of the
+ * partitioned ones (sources included: their observed versions make
+ * downstream partitions stale).
+ *
+ * @since 0.2.0
+ */
+export interface PartitionInputs {
+  readonly only: ReadonlyArray<number>
+  readonly records: ReadonlyMap<string, AssetRecord>
+  readonly versions: ReadonlyMap<string, PartitionVersions | undefined>
+}
+
+/**
+ * Reads the {@link PartitionInputs} of `keys` (unknown keys are ignored):
+ * one records read and one partition-versions read per partitioned ancestor.
+ * Reading the versions is most of what staleness costs; a caller that asks
+ * often can keep the inputs until the event log moves (the catalog does).
+ *
+ * @since 0.2.0
+ */
+export const readPartitionInputs = (
+  project: Project<unknown>,
+  instance: InstanceShape,
+  keys: Iterable<string>
+): Effect.Effect<PartitionInputs, InstanceError> =>
+  Effect.gen(function*() {
+    const graph = project.graph
+    const roots: Array<number> = []
+    for (const key of keys) {
+      const i = graph.index.get(key)
+      if (i !== undefined) roots.push(i)
+    }
+    const mask = AssetGraph.upstreamClosure(graph, roots)
+    const only: Array<number> = []
+    for (let i = 0; i < mask.length; i++) if (mask[i] === 1) only.push(i)
+    const nodes = only.map((i) => graph.nodes[i]!)
+    const records = yield* instance.assets(nodes.map((node) => node.key))
+    const versions = new Map<string, PartitionVersions | undefined>()
+    for (const node of nodes) {
+      if (node.partitions === undefined || node.kind === "external") continue
+      versions.set(node.key, instance.partitionVersions === undefined ? undefined : yield* instance.partitionVersions(node.key))
+    }
+    return { only, records, versions }
+  })
+
+/**
+ * The per-partition staleness of the assets {@link readPartitionInputs} read
+ * (pure): the partitioned assets among `inputs.only`, by key, not yet kept to
+ * their materialized partitions ({@link restrictPartitions}).
+ *
+ * @since 0.2.0
+ */
+export const partitionsFrom = (
+  project: Project<unknown>,
+  inputs: PartitionInputs,
+  resolution: Partitions.Resolution
+): ReadonlyMap<string, PartitionStaleness.PartitionStaleness> => {
+  const statuses = new Map<string, Status>(compute(project, inputs.records, inputs.only).map((s) => [s.key, s.status]))
+  return PartitionStaleness.compute(project, {
+    versions: inputs.versions,
+    records: inputs.records,
+    assetStatus: (key) => statuses.get(key),
+    resolution,
+    only: inputs.only
+  })
+}

@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process"
 import { hostname } from "node:os"
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Fiber, Layer } from "effect"
-import { Asset, Backfill, InMemoryIO, Instance, Materialize, Partitions, Project } from "../src/index.ts"
+import { Asset, Backfill, InMemoryIO, Instance, Materialize, PartitionStates, Partitions, Project } from "../src/index.ts"
 
 const now = Date.parse("2024-02-01T12:00:00Z")
 const daily = Partitions.daily({ start: "2024-01-01" })
@@ -86,6 +86,50 @@ describe("backfills", () => {
       expect(outcome.runs).toHaveLength(2)
       expect(outcome.progress).toEqual({ total: 16, materialized: 16, failed: 0, missing: 0 })
       expect(computed.filter((entry) => entry.startsWith("users")).sort()).toEqual(days.map((day) => `users ${day}`))
+    }).pipe(Effect.provide(setup())))
+
+  it.effect("counts the materialized partitions that are stale now as stale, for a plain backfill and a rebuild one", () =>
+    Effect.gen(function*() {
+      // what each day of `source` holds: changing it gives that day new data
+      const values = new Map<string, number>()
+      const source = Asset.make("source", { partitions: daily }, (_, context) =>
+        Effect.succeed(Object.fromEntries(context.partitions.keys.map((day) => [day, [values.get(day) ?? 1]])) as unknown as Array<number>))
+      const derived = Asset.make("derived", { deps: { source }, partitions: daily }, ({ source }, context) =>
+        Effect.succeed(Object.fromEntries(context.partitions.keys.map((day) => [day, source])) as unknown as Array<number>))
+      const chain = Project.make({ assets: [source, derived] })
+      const instance = yield* Instance.Instance
+      const countsOf = (record: Parameters<typeof Backfill.requestOf>[0]) =>
+        Effect.map(Backfill.assess(chain, instance, { ...Backfill.requestOf(record), now }), (assessed) => PartitionStates.counts(assessed.states))
+      expect((yield* Materialize.materialize(chain, { selection: "*", partition: "2024-01-01...2024-01-05", now })).status).toBe("succeeded")
+      const plain = yield* Backfill.create(chain, { selection: "*", partitions: "2024-01-01...2024-01-07", policy: "per-partition", now })
+      expect(yield* countsOf(plain)).toEqual({ total: 7, materialized: 5, stale: 0, failed: 0, inProgress: 0, missing: 2 })
+
+      // new data for the 2nd and 3rd of source: those days of derived are stale, and so for the backfill
+      values.set("2024-01-02", 7).set("2024-01-03", 7)
+      expect((yield* Materialize.materialize(chain, { selection: "source", partition: "2024-01-02...2024-01-03", now })).status).toBe("succeeded")
+      expect(yield* countsOf(plain)).toEqual({ total: 7, materialized: 3, stale: 2, failed: 0, inProgress: 0, missing: 2 })
+      // progress and the plan count stale partitions as done: a plain backfill runs only the missing ones
+      expect(yield* Backfill.progress(chain, instance, plain, now)).toEqual({ total: 7, materialized: 5, failed: 0, missing: 2 })
+      const outcome = yield* Backfill.run(chain, plain.backfillId, { now: () => now })
+      expect(outcome.runs.map((run) => run.selection)).toEqual(["2024-01-06", "2024-01-07"])
+      expect(yield* countsOf(outcome.record)).toEqual({ total: 7, materialized: 5, stale: 2, failed: 0, inProgress: 0, missing: 0 })
+
+      // a rebuild of the 1st and 2nd: before it runs both are to rebuild; after, the 2nd is fresh again
+      const rebuild = yield* Backfill.create(chain, { selection: "derived", partitions: "2024-01-01...2024-01-02", policy: "single-run", now, rebuild: true })
+      expect(yield* countsOf(rebuild)).toEqual({ total: 2, materialized: 0, stale: 2, failed: 0, inProgress: 0, missing: 0 })
+      const rebuilt = (yield* Backfill.run(chain, rebuild.backfillId, { now: () => now })).record
+      expect(yield* countsOf(rebuilt)).toEqual({ total: 2, materialized: 2, stale: 0, failed: 0, inProgress: 0, missing: 0 })
+      // the 1st gets new data after it was rebuilt: stale now, though the backfill wrote it
+      values.set("2024-01-01", 9)
+      expect((yield* Materialize.materialize(chain, { selection: "source", partition: "2024-01-01", now })).status).toBe("succeeded")
+      expect(yield* countsOf(rebuilt)).toEqual({ total: 2, materialized: 1, stale: 1, failed: 0, inProgress: 0, missing: 0 })
+      // the plain backfill now sees the 1st and 3rd stale (the 2nd was rebuilt)
+      expect(yield* countsOf(outcome.record)).toEqual({ total: 7, materialized: 5, stale: 2, failed: 0, inProgress: 0, missing: 0 })
+      const staleDays = (yield* Backfill.assess(chain, instance, { ...Backfill.requestOf(outcome.record), now })).states.stale
+      expect(staleDays).toEqual([[0, 1], [2, 3]])
+      // without staleness (what the run loop asks after each run) nothing is read as stale
+      const quick = yield* Backfill.assess(chain, instance, { ...Backfill.requestOf(outcome.record), now, staleness: false })
+      expect(PartitionStates.counts(quick.states)).toMatchObject({ materialized: 7, stale: 0 })
     }).pipe(Effect.provide(setup())))
 
   it("reads policies and refuses bad ones", () => {

@@ -34,5 +34,8 @@ describe("PartitionStates", () => {
   it("counts a rebuild: what its runs wrote is materialized, the rest of the materialized is still to rebuild", () => {
     const states = PartitionStates.statesOf(space, status({ materialized: [[0, 10]] }))
     expect(PartitionStates.counts(PartitionStates.rebuilding(states, [[0, 3]]))).toMatchObject({ materialized: 3, stale: 7, missing: 0 })
+    // a rebuilt partition that is stale now stays stale
+    const staleNow = PartitionStates.withStale(states, [[1, 2]])
+    expect(PartitionStates.rebuilding(staleNow, [[0, 3]])).toMatchObject({ materialized: [[0, 1], [2, 3]], stale: [[1, 2], [3, 10]] })
   })
 })

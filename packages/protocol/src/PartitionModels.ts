@@ -185,9 +185,11 @@ export const Backfill = Schema.Struct({
   /** This server runs it now. */
   executing: Schema.Boolean,
   /**
-   * Over the requested partitions of its reference definition. For a
-   * `rebuild` backfill, `materialized` counts the partitions its runs wrote
-   * and `stale` those still to rebuild; otherwise `stale` is 0.
+   * Over the requested partitions of its reference definition. `stale`
+   * counts the materialized partitions stale now (core's per-partition
+   * staleness, as the asset's partitions view counts them) and, for a
+   * `rebuild` backfill, those its runs have not rewritten yet (still to
+   * rebuild); `materialized` counts the fresh rest.
    */
   progress: Schema.optional(PartitionCounts),
   /** Why the progress is unknown (its assets left the project). */

@@ -20,7 +20,7 @@ type Generation = ProjectHost.Generation
 
 const storageError = (error: Instance.InstanceError) => new Errors.StorageError({ operation: error.operation, message: error.message })
 
-/** The backfills this server runs now (by id), and where it runs them; `memo` serves "backfill stale" its staleness. */
+/** The backfills this server runs now (by id), and where it runs them; `memo` keeps the staleness inputs of "backfill stale" and of the backfill pages. */
 export interface Runner {
   readonly host: ProjectHost.ProjectHost
   readonly scope: Scope.Scope
@@ -50,13 +50,17 @@ const start = (runner: Runner, generation: Generation, backfillId: string) =>
 
 /**
  * The states of a backfill's requested partitions over its reference assets,
- * now; for a rebuild backfill, the materialized partitions its runs have not
- * written yet are stale (still to rebuild).
+ * now: stale partitions are those stale now and, for a rebuild backfill, the
+ * materialized ones its runs have not written yet (still to rebuild).
  */
-const statesOf = (generation: Generation, record: BackfillStore.BackfillRecord, now: number) =>
+const statesOf = (generation: Generation, memo: PartitionStaleness.Memo, record: BackfillStore.BackfillRecord, now: number) =>
   // `assess`, not `plan`: cutting runs names each run's partitions, which costs a key per range end
   Effect.map(
-    Backfill.assess(generation.project, generation.instance, { ...Backfill.requestOf(record), now }),
+    Backfill.assess(generation.project, generation.instance, {
+      ...Backfill.requestOf(record),
+      now,
+      staleness: (keys) => PartitionStaleness.inputsOf(generation, keys, memo)
+    }),
     (plan) => ({ space: plan.space, requested: plan.requested, states: plan.states })
   )
 
@@ -64,7 +68,7 @@ type View = Effect.Success<ReturnType<typeof statesOf>>
 type ViewResult = { readonly _tag: "Success"; readonly success: View } | { readonly _tag: "Failure"; readonly failure: { readonly message: string } }
 
 const summary = (generation: Generation, runner: Runner, record: BackfillStore.BackfillRecord, now: number) =>
-  Effect.flatMap(Effect.result(statesOf(generation, record, now)), (result) =>
+  Effect.flatMap(Effect.result(statesOf(generation, runner.memo, record, now)), (result) =>
     Effect.map(readStatus(generation, record, now), (status) => summaryOf(runner, record, status, result)))
 
 /** The status as read: a `running` backfill whose executor is gone (a server stopped) is `interrupted` (see `Backfill.statusOf`). */
@@ -113,7 +117,7 @@ export const detail = (generation: Generation, runner: Runner, backfillId: strin
   Effect.gen(function*() {
     const now = yield* Clock.currentTimeMillis
     const record = yield* find(generation, backfillId)
-    const result = yield* Effect.result(statesOf(generation, record, now))
+    const result = yield* Effect.result(statesOf(generation, runner.memo, record, now))
     const backfill = summaryOf(runner, record, yield* readStatus(generation, record, now), result)
     const view = result._tag === "Success" ? { _tag: "Some" as const, value: result.success } : { _tag: "None" as const }
     const offset = query.offset ?? 0
@@ -239,7 +243,7 @@ export const resume = (generation: Generation, runner: Runner, backfillId: strin
     if (record.status === "completed") {
       return yield* new Errors.BackfillConflict({ backfillId, message: `backfill ${backfillId} is completed: every partition is materialized` })
     }
-    yield* Effect.mapError(statesOf(generation, record, now), (error) =>
+    yield* Effect.mapError(statesOf(generation, runner.memo, record, now), (error) =>
       error._tag === "@strata/core/InstanceError" ? storageError(error) : new Errors.InvalidRequest({ part: "Params", message: error.message }))
     yield* start(runner, generation, backfillId)
     return yield* summary(generation, runner, record, now)

@@ -6,52 +6,45 @@
  * sets: an asset of a million partitions costs what its segments cost.
  *
  * Reading the versions is most of that cost (a row per segment), so the
- * last asset's inputs are kept in a {@link Memo} and read again only when
- * the event log moved (versions and records change only with events) or
- * the project was reloaded.
+ * inputs are kept in a {@link Memo} and read again only when the event log
+ * moved (versions and records change only with events) or the project was
+ * reloaded; a backfill's page reads its reference assets' through it too.
  */
-import { AutomationEvaluation, Staleness } from "@strata/core"
+import { Staleness } from "@strata/core"
 import type { Instance, Partitions } from "@strata/core"
 import type { ProjectHost } from "@strata/runtime"
 import { Effect } from "effect"
 
-/** What the computation reads for one asset: its ancestors' records and partition versions. */
-interface Inputs {
-  readonly only: ReadonlyArray<number>
-  readonly records: ReadonlyMap<string, Instance.AssetRecord>
-  readonly versions: ReadonlyMap<string, Instance.PartitionVersions | undefined>
-}
-
-/** The inputs read last, with the generation, event id and asset they were read for. */
+/**
+ * The inputs read since the event log last moved, by the keys they were read
+ * for (an asset, or a backfill's reference assets), with the generation and
+ * event id they were read at: all are dropped when that moves.
+ */
 export interface Memo {
-  last: { readonly stamp: string; readonly inputs: Inputs } | undefined
+  stamp: string | undefined
+  readonly inputs: Map<string, Staleness.PartitionInputs>
 }
 
-export const makeMemo = (): Memo => ({ last: undefined })
+/** At most this many sets of inputs are kept (a backfills list asks for one per selection). */
+const KEPT = 16
 
-const read = (generation: ProjectHost.Generation, key: string): Effect.Effect<Inputs, Instance.InstanceError> =>
-  Effect.gen(function*() {
-    const project = generation.project
-    const instance = generation.instance
-    const only = AutomationEvaluation.ancestors(project, [key])
-    const nodes = only.map((i) => project.graph.nodes[i]!)
-    const records = yield* instance.assets(nodes.map((node) => node.key))
-    const versions = new Map<string, Instance.PartitionVersions | undefined>()
-    for (const node of nodes) {
-      if (node.partitions === undefined || node.kind === "external") continue
-      versions.set(node.key, instance.partitionVersions === undefined ? undefined : yield* instance.partitionVersions(node.key))
-    }
-    return { only, records, versions }
-  })
+export const makeMemo = (): Memo => ({ stamp: undefined, inputs: new Map() })
 
-/** The inputs of `key`, from `memo` when nothing was recorded since they were read. */
-const inputsOf = (generation: ProjectHost.Generation, key: string, memo: Memo) =>
+/** The inputs of `keys` (their ancestors' records and partition versions), from `memo` when nothing was recorded since they were read. */
+export const inputsOf = (generation: ProjectHost.Generation, keys: ReadonlyArray<string>, memo: Memo) =>
   Effect.gen(function*() {
     // the id is read first: an event appended while reading makes the next request read again
-    const stamp = `${generation.number}:${yield* generation.instance.lastEventId()}:${key}`
-    if (memo.last?.stamp === stamp) return memo.last.inputs
-    const inputs = yield* read(generation, key)
-    memo.last = { stamp, inputs }
+    const stamp = `${generation.number}:${yield* generation.instance.lastEventId()}`
+    if (memo.stamp !== stamp) {
+      memo.stamp = stamp
+      memo.inputs.clear()
+    }
+    const id = keys.join("\n")
+    const kept = memo.inputs.get(id)
+    if (kept !== undefined) return kept
+    const inputs = yield* Staleness.readPartitionInputs(generation.project, generation.instance, keys)
+    if (memo.inputs.size >= KEPT) memo.inputs.clear()
+    memo.inputs.set(id, inputs)
     return inputs
   })
 
@@ -65,9 +58,4 @@ export const of = (
   resolution: Partitions.Resolution,
   memo: Memo
 ): Effect.Effect<Staleness.PartitionStaleness | undefined, Instance.InstanceError> =>
-  Effect.map(inputsOf(generation, key, memo), ({ only, records, versions }) => {
-    const project = generation.project
-    const statuses = new Map<string, Staleness.Status>(Staleness.compute(project, records, only).map((s) => [s.key, s.status]))
-    const all = Staleness.computePartitions(project, { versions, records, assetStatus: (k) => statuses.get(k), resolution, only })
-    return all.get(key)
-  })
+  Effect.map(inputsOf(generation, [key], memo), (inputs) => Staleness.partitionsFrom(generation.project, inputs, resolution).get(key))

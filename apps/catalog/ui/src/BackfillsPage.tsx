@@ -22,6 +22,7 @@ const Progress = ({ backfill }: { readonly backfill: PartitionModels.Backfill })
     : (
       <span>
         {backfill.progress.materialized.toLocaleString()} / {backfill.progress.total.toLocaleString()} {backfill.rebuild ? "rebuilt" : "materialized"}
+        {backfill.progress.stale > 0 ? <span>, {backfill.progress.stale.toLocaleString()} {backfill.rebuild ? "stale or to rebuild" : "stale"}</span> : null}
         {backfill.progress.failed > 0 ? <span className="check-failed">, {backfill.progress.failed.toLocaleString()} failed</span> : null}
       </span>
     )
