@@ -14,6 +14,7 @@
  * @since 0.1.0
  */
 import { spawn } from "node:child_process"
+import { url as inspectorUrl } from "node:inspector"
 import { constants } from "node:os"
 
 /**
@@ -69,7 +70,7 @@ const followParent = (): void => {
 
 /**
  * Makes this process a catalog server process. When its Node options already fit ({@link nodeOptions} adds
- * nothing), returns `false`: this process goes on and serves. Otherwise starts this script again, with the
+ * nothing), or it runs under the inspector (`--inspect`), returns `false`: this process goes on and serves. Otherwise starts this script again, with the
  * same arguments, standard streams and environment, in a child process with {@link youngGenerationFlag},
  * and returns `true`: the caller must do nothing else. This process then forwards SIGINT, SIGTERM and
  * SIGHUP to the child and exits with its exit code once it ends (128 + the signal's number if a signal
@@ -79,7 +80,8 @@ const followParent = (): void => {
  */
 export const relaunched = (): boolean => {
   const options = nodeOptions()
-  if (options.length === process.execArgv.length) {
+  // under a debugger (`--inspect`), the process being debugged serves: a child would not get the inspector's port
+  if (options.length === process.execArgv.length || inspectorUrl() !== undefined) {
     followParent()
     return false
   }
