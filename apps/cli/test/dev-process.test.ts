@@ -6,21 +6,9 @@
 import type { ChildProcess } from "node:child_process"
 import * as fs from "node:fs"
 import { describe, expect, it } from "vitest"
-import { basicConfig, projectsOfThisFile, strata } from "./helpers.ts"
+import { basicConfig, childrenOf, projectsOfThisFile, strata } from "./helpers.ts"
 
 const project = projectsOfThisFile()
-
-/** The ids of the processes whose parent is `pid`. */
-const childrenOf = (pid: number): Array<number> =>
-  fs.readdirSync("/proc").filter((name) => /^\d+$/.test(name)).flatMap((name) => {
-    try {
-      // the fields after the command name, which may contain spaces: state, ppid, ...
-      const fields = fs.readFileSync(`/proc/${name}/stat`, "utf8").split(") ").at(-1)!.split(" ")
-      return Number(fields[1]) === pid ? [Number(name)] : []
-    } catch {
-      return [] // ended while listed
-    }
-  })
 
 /** The id of the process, among `pids`, that holds the socket listening on `port`. */
 const listeningPid = (port: number, pids: ReadonlyArray<number>): number | undefined => {
