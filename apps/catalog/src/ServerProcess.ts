@@ -70,9 +70,9 @@ const followParent = (): void => {
 
 /**
  * Makes this process a catalog server process. When its Node options already fit ({@link nodeOptions} adds
- * nothing), or it runs under the inspector (`--inspect`), returns `false`: this process goes on and serves. Otherwise starts this script again, with the
- * same arguments, standard streams and environment, in a child process with {@link youngGenerationFlag},
- * and returns `true`: the caller must do nothing else. This process then forwards SIGINT, SIGTERM and
+ * nothing), or it runs under the inspector (`--inspect`), returns `false`: this process goes on and serves.
+ * Otherwise starts this script again, with the same arguments, standard streams and environment, in a child
+ * process with {@link youngGenerationFlag}, and returns `true`: the caller must do nothing else. This process then forwards SIGINT, SIGTERM and
  * SIGHUP to the child and exits with its exit code once it ends (128 + the signal's number if a signal
  * ended it).
  *
