@@ -2,5 +2,5 @@ import { defineConfig } from "tsup"
 import { packageBuild } from "../../tsup.base.ts"
 
 export default defineConfig(packageBuild({
-  entry: ["src/index.ts"]
+  entry: ["src/index.ts", "src/process.ts"]
 }))

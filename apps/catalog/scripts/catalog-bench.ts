@@ -6,7 +6,10 @@
  * graph, frame intervals while panning and zooming, typeahead in the catalog
  * table, opening an asset page, going back to the graph, and a screenshot of
  * one asset's lineage. Prints JSON. The server runs in a child process
- * (scripts/bench-server.ts): its peak RSS and CPU are its own.
+ * (scripts/bench-server.ts), started as `strata dev` starts it (a launcher
+ * and the serving process): the peak RSS and CPU are the serving process's
+ * own; `launcherPeakRssMB` is the launcher's (none when NODE_OPTIONS sets
+ * the semi-space size: then one process serves).
  *
  *   node --conditions=@strata/source scripts/catalog-bench.ts [assets] [--parts=api,graph,catalog,nav]
  *
@@ -32,11 +35,11 @@ const size = Number(process.argv.find((arg) => /^\d+$/.test(arg)) ?? 50_000)
 /** Which measurements to take (all by default): `api` (HTTP), `graph`, `catalog` (table), `nav` (asset page and back). */
 const parts = new Set((process.argv.find((arg) => arg.startsWith("--parts="))?.slice(8) ?? "api,graph,catalog,nav").split(","))
 const round = (value: number) => Math.round(value * 10) / 10
-/** The server: a child process (scripts/bench-server.ts), measured through /proc. */
+/** The server: a child process (scripts/bench-server.ts), measured through /proc (the process that serves). */
 const server = spawn(process.execPath, ["--conditions=@strata/source", fileURLToPath(new URL("bench-server.ts", import.meta.url)), String(size)], {
   stdio: ["ignore", "pipe", "inherit"]
 })
-const started = await new Promise<{ url: string; edges: number }>((resolve, reject) => {
+const started = await new Promise<{ url: string; edges: number; pid: number }>((resolve, reject) => {
   let out = ""
   server.stdout.on("data", (chunk: Buffer) => {
     out += chunk.toString()
@@ -53,16 +56,18 @@ const catalog = {
 }
 const edges = started.edges
 /** A field of the server's /proc status in MB: `VmHWM` is its peak RSS so far (the kernel's own high-water mark). */
-const serverMB = (field: "VmHWM" | "VmRSS") => {
-  const line = readFileSync(`/proc/${server.pid}/status`, "utf8").split("\n").find((l) => l.startsWith(`${field}:`))
+const serverMB = (field: "VmHWM" | "VmRSS", pid = started.pid) => {
+  const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith(`${field}:`))
   return Math.round(Number(line?.split(/\s+/)[1] ?? 0) / 1024)
 }
 /** The server's CPU time so far, ms (utime + stime of /proc/<pid>/stat, in 10 ms ticks). */
 const serverCpuMs = () => {
-  const fields = readFileSync(`/proc/${server.pid}/stat`, "utf8").split(") ")[1]!.split(" ")
+  const fields = readFileSync(`/proc/${started.pid}/stat`, "utf8").split(") ")[1]!.split(" ")
   return (Number(fields[11]) + Number(fields[12])) * 10
 }
 let peakRss = 0
+/** The launcher's peak RSS (MB), when a launcher started the serving process. */
+let launcherPeakRss: number | null = null
 /** The machine's 1-minute load average when each part starts (the machine is shared: figures are upper bounds). */
 const loadAt: Record<string, number> = {}
 /** The server's peak RSS and RSS (MB) as each part starts: where the memory went. */
@@ -70,6 +75,7 @@ const memoryAt: Record<string, { peakRssMB: number; rssMB: number }> = {}
 const markLoad = (name: string) => {
   loadAt[name] = Math.round(loadavg()[0]! * 10) / 10
   peakRss = serverMB("VmHWM")
+  if (started.pid !== server.pid) launcherPeakRss = serverMB("VmHWM", server.pid!)
   memoryAt[name] = { peakRssMB: peakRss, rssMB: serverMB("VmRSS") }
 }
 markLoad("start")
@@ -350,6 +356,7 @@ console.log(JSON.stringify({
     cpuMsPerRequest: Math.round(value.cpuMsPerRequest * 100) / 100
   }])),
   serverPeakRssMB: peakRss,
+  launcherPeakRssMB: launcherPeakRss,
   memoryAt,
   firstRenderMs: { samples: firstRender.map(Math.round), median: Math.round(median(firstRender)), parts: firstRenderParts },
   groupOpen,

@@ -41,6 +41,18 @@ export const makeProject = (files: Record<string, string>): string => {
   return dir
 }
 
+/** The ids of the processes whose parent is `pid` (read from /proc). */
+export const childrenOf = (pid: number): Array<number> =>
+  fs.readdirSync("/proc").filter((name) => /^\d+$/.test(name)).flatMap((name) => {
+    try {
+      // the fields after the command name, which may contain spaces: state, ppid, ...
+      const fields = fs.readFileSync(`/proc/${name}/stat`, "utf8").split(") ").at(-1)!.split(" ")
+      return Number(fields[1]) === pid ? [Number(name)] : []
+    } catch {
+      return [] // ended while listed
+    }
+  })
+
 export const removeProject = (dir: string): void => fs.rmSync(dir, { recursive: true, force: true })
 
 /**
