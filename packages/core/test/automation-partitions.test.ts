@@ -12,9 +12,9 @@ import {
   PartitionMapping,
   Partitions,
   Project,
-  SourceAsset,
   Staleness
 } from "../src/index.ts"
+import { dropsSource } from "./fixtures/drops.ts"
 
 const daily = Partitions.daily({ start: "2024-01-01" })
 // Thursday 2024-02-01 12:00 UTC: the 31 days of January are complete
@@ -48,7 +48,7 @@ const project = Project.make({
 const layer = Layer.mergeAll(InMemoryIO.layer, Instance.layerMemory)
 
 /** One evaluation at `at`, recorded like the daemon does (states), from the previous cursor. */
-const evaluator = (p: Project.Project<unknown>) => {
+const evaluator = <R>(p: Project.Project<R>) => {
   let previous = 0
   let ticks = 0
   return (at: number) =>
@@ -66,7 +66,7 @@ const evaluator = (p: Project.Project<unknown>) => {
     })
 }
 
-const materialize = (p: Project.Project<unknown>, selection: string, partition: string, observeSources = false) =>
+const materialize = <R>(p: Project.Project<R>, selection: string, partition: string, observeSources = false) =>
   Effect.map(Materialize.materialize(p, { selection, partition, now, observeSources }), (result) => {
     expect(result.failed).toEqual([])
   })
@@ -192,14 +192,11 @@ describe("per-partition automation", () => {
       expect(partitionsOf(output)).toEqual({ feed: "2024-02-01" })
       expect((yield* tick(feb2 + 180_000)).requested).toEqual([])
     }).pipe(Effect.provide(layer)))
+
   it.effect("an observable partitioned source: automation requests exactly the partitions strata status reports stale", () =>
     Effect.gen(function*() {
-      // what the source finds per day (a drop's hash); the test rewrites one and adds one
-      const drops = new Map(Array.from({ length: 14 }, (_, i) => [`2024-01-${String(i + 1).padStart(2, "0")}`, "v1"]))
-      const source = SourceAsset.make("drops", {
-        partitions: daily,
-        observe: Effect.sync(() => SourceAsset.partitionObservation(Object.fromEntries(drops)))
-      })
+      // what the source finds per day; the test rewrites one day's version
+      const { versions: drops, source } = dropsSource(daily, 14)
       const ingested = Asset.make("ingested", { after: [source], partitions: daily }, (_, context) =>
         Effect.succeed(perKey(context.partitions.keys, (day) => drops.get(day) ?? "none")))
       const weeklyDrops = Asset.make("weekly_drops", {
@@ -212,7 +209,7 @@ describe("per-partition automation", () => {
         Effect.succeed(perKey(context.partitions.keys, (day) => day)))
       const sourced = Project.make({
         assets: [source, ingested, weeklyDrops, audit],
-        automation: { conditions: { ingested: C.eager(), weekly_drops: C.eager(), audit: C.and(C.stale, C.not(C.inProgress)) } }
+        automation: { conditions: { ingested: C.eager(), weekly_drops: C.eager(), audit: C.and(C.stale, C.not(C.inProgress), C.not(C.requestedSinceUpdated)) } }
       })
       const staleText = Effect.map(
         Staleness.partitions(sourced, { now }),
