@@ -34,7 +34,8 @@ export interface PartitionInput {
 /**
  * Reads the partition versions of the partitioned assets and sources among
  * `only` (all when undefined; the same read as `Staleness`), the dynamic
- * keys, and computes the staleness of those nodes only (`only` is closed under ancestors, so nothing they read is left out).
+ * keys, and computes the staleness of those nodes only (`only` is closed
+ * under ancestors, so nothing they read is left out).
  *
  * @since 0.1.0
  */
