@@ -38,6 +38,7 @@ import * as Version from "./Version.ts"
 import type { PartitionVersions } from "./Instance.ts"
 import * as PartitionStaleness from "./partitions/staleness.ts"
 import * as DynamicPartitionStore from "./DynamicPartitionStore.ts"
+import { readsVersions, readVersions } from "./partitions/readVersions.ts"
 
 export type {
   PartitionReasonRanges,
@@ -294,14 +295,11 @@ export const partitions = (
 > =>
   Effect.gen(function*() {
     // partitioned sources too: their observed partitions' versions make downstream partitions stale
-    const partitioned = project.graph.nodes.filter((node) => node.partitions !== undefined && node.kind !== "external")
+    const partitioned = project.graph.nodes.filter(readsVersions)
     if (!partitioned.some((node) => node.kind === "asset")) return []
     const { instance, records, selected } = yield* readSelected(project, options)
     const statuses = new Map<string, Status>(compute(project, records).map((s) => [s.key, s.status]))
-    const versions = new Map<string, PartitionVersions | undefined>()
-    for (const node of partitioned) {
-      versions.set(node.key, instance.partitionVersions === undefined ? undefined : yield* instance.partitionVersions(node.key))
-    }
+    const versions = yield* readVersions(instance, partitioned)
     const now = options?.now ?? Date.now()
     const dynamicKeys = options?.dynamicKeys ?? (yield* DynamicPartitionStore.keysFor(project, instance))
     const all = PartitionStaleness.compute(project, {
@@ -353,11 +351,7 @@ export const readPartitionInputs = (
     for (let i = 0; i < mask.length; i++) if (mask[i] === 1) only.push(i)
     const nodes = only.map((i) => graph.nodes[i]!)
     const records = yield* instance.assets(nodes.map((node) => node.key))
-    const versions = new Map<string, PartitionVersions | undefined>()
-    for (const node of nodes) {
-      if (node.partitions === undefined || node.kind === "external") continue
-      versions.set(node.key, instance.partitionVersions === undefined ? undefined : yield* instance.partitionVersions(node.key))
-    }
+    const versions = yield* readVersions(instance, nodes)
     return { only, records, versions }
   })
 

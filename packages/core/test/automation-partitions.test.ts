@@ -8,10 +8,13 @@ import {
   InMemoryIO,
   Instance,
   Materialize,
+  Observe,
   PartitionMapping,
   Partitions,
-  Project
+  Project,
+  Staleness
 } from "../src/index.ts"
+import { dropsSource } from "./fixtures/drops.ts"
 
 const daily = Partitions.daily({ start: "2024-01-01" })
 // Thursday 2024-02-01 12:00 UTC: the 31 days of January are complete
@@ -45,7 +48,7 @@ const project = Project.make({
 const layer = Layer.mergeAll(InMemoryIO.layer, Instance.layerMemory)
 
 /** One evaluation at `at`, recorded like the daemon does (states), from the previous cursor. */
-const evaluator = (p: typeof project) => {
+const evaluator = <R>(p: Project.Project<R>) => {
   let previous = 0
   let ticks = 0
   return (at: number) =>
@@ -63,8 +66,8 @@ const evaluator = (p: typeof project) => {
     })
 }
 
-const materialize = (p: typeof project, selection: string, partition: string) =>
-  Effect.map(Materialize.materialize(p, { selection, partition, now, observeSources: false }), (result) => {
+const materialize = <R>(p: Project.Project<R>, selection: string, partition: string, observeSources = false) =>
+  Effect.map(Materialize.materialize(p, { selection, partition, now, observeSources }), (result) => {
     expect(result.failed).toEqual([])
   })
 
@@ -188,5 +191,54 @@ describe("per-partition automation", () => {
       const output = yield* tick(feb2 + 120_000)
       expect(partitionsOf(output)).toEqual({ feed: "2024-02-01" })
       expect((yield* tick(feb2 + 180_000)).requested).toEqual([])
+    }).pipe(Effect.provide(layer)))
+
+  it.effect("an observable partitioned source: automation requests exactly the partitions strata status reports stale", () =>
+    Effect.gen(function*() {
+      // what the source finds per day; the test rewrites one day's version
+      const { versions: drops, source } = dropsSource(daily, 14)
+      const ingested = Asset.make("ingested", { after: [source], partitions: daily }, (_, context) =>
+        Effect.succeed(perKey(context.partitions.keys, (day) => drops.get(day) ?? "none")))
+      const weeklyDrops = Asset.make("weekly_drops", {
+        deps: { ingested },
+        partitions: Partitions.weekly({ start: "2024-01-01" }),
+        partitionMappings: { ingested: PartitionMapping.timeWindow() }
+      }, ({ ingested }, context) => Effect.succeed(perKey(context.partitions.keys, () => ingested)))
+      // reads the subject's own per-partition staleness
+      const audit = Asset.make("audit", { after: [source], partitions: daily }, (_, context) =>
+        Effect.succeed(perKey(context.partitions.keys, (day) => day)))
+      const sourced = Project.make({
+        assets: [source, ingested, weeklyDrops, audit],
+        automation: { conditions: { ingested: C.eager(), weekly_drops: C.eager(), audit: C.and(C.stale, C.not(C.inProgress), C.not(C.requestedSinceUpdated)) } }
+      })
+      const staleText = Effect.map(
+        Staleness.partitions(sourced, { now }),
+        (all) => Object.fromEntries(all.filter((s) => s.stale > 0).map((s) => [s.key, s.staleText]))
+      )
+      // the run observes the source first, then builds the 14 days it reports
+      yield* materialize(sourced, "ingested,weekly_drops,audit", "2024-01-01...2024-01-14", true)
+      const tick = evaluator(sourced)
+      expect(yield* staleText).toEqual({})
+      expect((yield* tick(now)).requested).toEqual([])
+
+      // one day's drop rewritten: the observation finds it
+      drops.set("2024-01-10", "v2")
+      expect((yield* Observe.sources(sourced, { now })).changed.map((c) => c.key)).toEqual(["drops"])
+      expect(yield* staleText).toEqual({ ingested: "2024-01-10", weekly_drops: "2024-01-08", audit: "2024-01-10" })
+      const changed = yield* tick(now)
+      // that day, and the week reading it (newly requested, through the time window); audit: its stale day
+      expect(partitionsOf(changed)).toEqual({ ingested: "2024-01-10", weekly_drops: "2024-01-08", audit: "2024-01-10" })
+      const why = changed.evaluations.find((e) => e.assetKey === "ingested")!.result
+      expect(why.children![0]).toMatchObject({ label: "any upstream of 1", matched: ["drops"], partitions: { count: 1, text: "2024-01-10" } })
+      expect((yield* tick(now)).requested).toEqual([])
+      yield* materialize(sourced, "ingested,weekly_drops,audit", "2024-01-10")
+      yield* materialize(sourced, "weekly_drops", "2024-01-08")
+      expect(yield* staleText).toEqual({})
+      expect((yield* tick(now)).requested).toEqual([])
+
+      // a day the source reports for the first time: new data for the day reading it; the week waits for its other days
+      drops.set("2024-01-15", "v1")
+      expect((yield* Observe.sources(sourced, { now })).changed.map((c) => c.key)).toEqual(["drops"])
+      expect(partitionsOf(yield* tick(now))).toEqual({ ingested: "2024-01-15" })
     }).pipe(Effect.provide(layer)))
 })

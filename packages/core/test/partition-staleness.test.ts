@@ -1,7 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { Asset, AutomationEvaluation, InMemoryIO, Instance, Materialize, Observe, PartitionMapping, Partitions, Project, SourceAsset, Staleness } from "../src/index.ts"
+import { Asset, AutomationEvaluation, InMemoryIO, Instance, Materialize, Observe, PartitionMapping, Partitions, Project, Staleness } from "../src/index.ts"
 import { EventProjection } from "../src/spi.ts"
+import { dropsSource } from "./fixtures/drops.ts"
 
 const now = Date.parse("2024-02-01T12:00:00Z")
 const daily = Partitions.daily({ start: "2024-01-01" })
@@ -139,12 +140,8 @@ describe("per-partition staleness", () => {
 
   it.effect("an observable partitioned source: a changed partition makes exactly the partitions reading it stale", () =>
     Effect.gen(function*() {
-      // what the source finds per day (a drop's hash); the test rewrites one
-      const drops = new Map(Array.from({ length: 14 }, (_, i) => [`2024-01-${String(i + 1).padStart(2, "0")}`, "v1"]))
-      const source = SourceAsset.make("drops", {
-        partitions: daily,
-        observe: Effect.sync(() => SourceAsset.partitionObservation(Object.fromEntries(drops)))
-      })
+      // what the source finds per day; the test rewrites one day's version
+      const { versions: drops, source } = dropsSource(daily, 14)
       const ingested = Asset.make("ingested", { after: [source], partitions: daily }, (_, context) =>
         Effect.succeed(perKey(context.partitions.keys, (day) => [{ day, version: drops.get(day) }])))
       const weekly = Asset.make("weekly", {

@@ -12,6 +12,7 @@ import type { AssetRecord, InstanceError, InstanceShape, PartitionVersions, RunR
 import * as Partitions from "../Partitions.ts"
 import { mappingOf } from "../partitions/checkProject.ts"
 import * as Ranges from "../partitions/Ranges.ts"
+import { readVersions } from "../partitions/readVersions.ts"
 import * as PartitionStaleness from "../partitions/staleness.ts"
 import type { Project } from "../Project.ts"
 import type { AssetStatus } from "../Staleness.ts"
@@ -31,9 +32,10 @@ export interface PartitionInput {
 }
 
 /**
- * Reads the partition versions of the partitioned assets among `only` (all
- * when undefined), the dynamic keys, and computes the staleness of those
- * assets only (`only` is closed under ancestors, so nothing they read is left out).
+ * Reads the partition versions of the partitioned assets and sources among
+ * `only` (all when undefined; the same read as `Staleness`), the dynamic
+ * keys, and computes the staleness of those nodes only (`only` is closed
+ * under ancestors, so nothing they read is left out).
  *
  * @since 0.1.0
  */
@@ -50,12 +52,8 @@ export const readPartitionInput = (
 ): Effect.Effect<PartitionInput, InstanceError> =>
   Effect.gen(function*() {
     const graph = project.graph
-    const versions = new Map<string, PartitionVersions | undefined>()
-    for (const i of options.only ?? graph.nodes.map((_, i) => i)) {
-      const node = graph.nodes[i]!
-      if (node.partitions === undefined || node.kind !== "asset") continue
-      versions.set(node.key, instance.partitionVersions === undefined ? undefined : yield* instance.partitionVersions(node.key))
-    }
+    const nodes = options.only === undefined ? graph.nodes : options.only.map((i) => graph.nodes[i]!)
+    const versions = yield* readVersions(instance, nodes)
     const dynamicKeys = yield* DynamicPartitionStore.keysFor(project, instance)
     const resolution: Partitions.Resolution = { now: options.now, dynamic: (name) => dynamicKeys?.[name] }
     const staleness = PartitionStaleness.compute(project, {
@@ -64,7 +62,9 @@ export const readPartitionInput = (
       assetStatus: (key) => options.statuses.get(key)?.status,
       resolution,
       // only the candidates and their ancestors: nothing else is evaluated
-      only: options.only
+      only: options.only,
+      // an upstream source's partitions are read per partition: observed ones carry new data, the others are missing
+      sources: true
     })
     const runs = new Map<string, Array<string | undefined>>()
     for (const run of options.runs) {
@@ -90,7 +90,7 @@ const plannedBy = (space: Partitions.Space, selections: ReadonlyArray<string | u
 
 /**
  * A memoized `(key) => PartitionFacts | undefined` over the partitioned
- * assets of the project (undefined for any other key).
+ * assets and sources of the project (undefined for any other key).
  *
  * @since 0.1.0
  */
@@ -107,7 +107,8 @@ export const partitionFactsOf = (
     const i = graph.index.get(key)
     const node = i === undefined ? undefined : graph.nodes[i]
     let facts: PartitionFacts | undefined
-    if (node !== undefined && node.partitions !== undefined && node.kind === "asset" && input.versions.has(key)) {
+    // the partitioned assets and sources (`readVersions`)
+    if (node !== undefined && node.partitions !== undefined && input.versions.has(key)) {
       const space = Partitions.resolve(node.partitions, input.resolution)
       const fingerprint = Partitions.fingerprint(node.partitions)
       const versions = input.versions.get(key)

@@ -112,6 +112,12 @@ export interface StalenessInput {
    * ancestors (`AutomationEvaluation.ancestors`); all nodes when undefined.
    */
   readonly only?: ReadonlyArray<number> | undefined
+  /**
+   * Whether the result also holds the partitioned sources: never stale, their
+   * partitions never observed missing (automation reads an upstream source's
+   * partitions like an asset's); `strata status` lists assets only.
+   */
+  readonly sources?: boolean | undefined
 }
 
 interface Computed {
@@ -255,7 +261,8 @@ const reasonsOf = (
 
 /**
  * The staleness of every partitioned asset of the project (of those among
- * `input.only` when given), by key, in topological order.
+ * `input.only` when given; and of the partitioned sources with
+ * `input.sources`), by key, in topological order.
  *
  * @since 0.1.0
  */
@@ -273,6 +280,7 @@ export const compute = (project: Project<unknown>, input: StalenessInput): Map<s
     if (node.kind === "source") {
       // a partitioned source: its observed partitions' versions (never stale; a partition never observed is missing)
       computed.set(node.key, { space, segments: current, stale: Ranges.empty, missing })
+      if (input.sources === true) result.set(node.key, summary(node, space, Ranges.empty, missing, []))
       continue
     }
     const book = reasonsOf(project, node, space, current, materialized, computed, input)
@@ -291,24 +299,34 @@ export const compute = (project: Project<unknown>, input: StalenessInput): Map<s
       })
     }
     computed.set(node.key, { space, segments: current, stale, missing })
-    const total = Ranges.count(space.all)
-    const staleCount = Ranges.count(stale)
-    const missingCount = Ranges.count(missing)
-    result.set(node.key, {
-      key: node.key,
-      definition: Partitions.describe(node.partitions),
-      total,
-      fresh: total - staleCount - missingCount,
-      stale: staleCount,
-      missing: missingCount,
-      staleRanges: stale,
-      missingRanges: missing,
-      staleText: Partitions.format(space, stale),
-      missingText: Partitions.format(space, missing),
-      reasons
-    })
+    result.set(node.key, summary(node, space, stale, missing, reasons))
   }
   return result
+}
+
+const summary = (
+  node: AnyNode,
+  space: Partitions.Space,
+  stale: Ranges.Ranges,
+  missing: Ranges.Ranges,
+  reasons: ReadonlyArray<PartitionReasonRanges>
+): PartitionStaleness => {
+  const total = Ranges.count(space.all)
+  const staleCount = Ranges.count(stale)
+  const missingCount = Ranges.count(missing)
+  return {
+    key: node.key,
+    definition: Partitions.describe(node.partitions!),
+    total,
+    fresh: total - staleCount - missingCount,
+    stale: staleCount,
+    missing: missingCount,
+    staleRanges: stale,
+    missingRanges: missing,
+    staleText: Partitions.format(space, stale),
+    missingText: Partitions.format(space, missing),
+    reasons
+  }
 }
 
 /**
