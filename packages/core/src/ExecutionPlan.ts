@@ -194,7 +194,8 @@ const restrict = (
   if (!observeSources) return
   for (let i = 0; i < size; i++) {
     if (mask[i] !== 1 || graph.nodes[i]!.kind !== "asset") continue
-    for (const j of graph.upstream[i]!) if (graph.nodes[j]!.kind === "source") mask[j] = 2
+    const upstream = graph.upstream[i]!
+    for (let k = 0; k < upstream.length; k++) if (graph.nodes[upstream[k]!]!.kind === "source") mask[upstream[k]!] = 2
   }
 }
 

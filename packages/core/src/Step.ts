@@ -306,7 +306,10 @@ const materialize = (
   started: number,
   partitions: StepPartitions | undefined
 ): Effect.Effect<StepResult> => {
-  const missing = upstreamKeys.find((key) => request.inputVersions[key] === undefined)
+  let missing: string | undefined
+  for (let i = 0; i < upstreamKeys.length && missing === undefined; i++) {
+    if (request.inputVersions[upstreamKeys[i]!] === undefined) missing = upstreamKeys[i]
+  }
   if (missing !== undefined) {
     const graph = environment.project.graph
     const error = missingInput(asset.key, missing, graph.nodes[graph.index.get(missing)!]!.kind === "source")
@@ -367,10 +370,8 @@ const computeAndStore = (
   Effect.suspend(() => {
     const services = environment.services
     const inputs: Record<string, unknown> = {}
-    const names = Object.keys(asset.deps)
-    const contexts = names.map((name) => StepInputs.inputContext(environment.project, request, asset, asset.deps[name]!, context))
     return Effect.flatMap(
-      loadInputs(services, asset, names, contexts, inputs, 0),
+      loadInputs(environment, request, asset, context, Object.keys(asset.deps), inputs, 0),
       () =>
         Effect.flatMap(
           asset.compute(inputs, context) as Effect.Effect<unknown, unknown>,
@@ -379,19 +380,23 @@ const computeAndStore = (
     )
   })
 
+/** Loads the inputs from the `k`-th on into `inputs`, one after the other. */
 const loadInputs = (
-  services: Context.Context<never>,
+  environment: StepEnvironmentShape,
+  request: StepRequest,
   asset: AnyAsset,
+  context: AssetContext,
   names: ReadonlyArray<string>,
-  contexts: ReadonlyArray<InputContext>,
   inputs: Record<string, unknown>,
   k: number
 ): Effect.Effect<void, unknown> => {
   if (k === names.length) return Effect.void
   const name = names[k]!
-  return Effect.flatMap(loadInput(services, asset.deps[name]!, contexts[k]!), (value) => {
+  const dep = asset.deps[name]!
+  const input = StepInputs.inputContext(environment.project, request, asset, dep, context)
+  return Effect.flatMap(loadInput(environment.services, dep, input), (value) => {
     inputs[name] = value
-    return loadInputs(services, asset, names, contexts, inputs, k + 1)
+    return loadInputs(environment, request, asset, context, names, inputs, k + 1)
   })
 }
 
@@ -409,7 +414,7 @@ const store = (services: Context.Context<never>, asset: AnyAsset, context: Asset
   const io = Context.getUnsafe(services, asset.io) as IOManager<unknown>
   return Effect.map(
     Metadata.limitStore(
-      { key: asset.key, partition: context.partition },
+      context, // the subject checked: its key and partition
       output?.metadata,
       io.store(
         {
@@ -423,7 +428,10 @@ const store = (services: Context.Context<never>, asset: AnyAsset, context: Asset
       )
     ),
     (stored: StoreResult) => ({
-      metadata: Metadata.merge(stored.metadata, output?.metadata),
+      // no merge (a copy) when there is nothing to merge
+      metadata: stored.metadata === undefined && output?.metadata === undefined
+        ? Metadata.empty
+        : Metadata.merge(stored.metadata, output?.metadata),
       dataVersion: output?.dataVersion ?? stored.dataVersion ??
         Version.hash(`${context.runId}\u0000${asset.key}\u0000${context.partition ?? ""}`),
       // a data version given by the compute function covers every partition of the step

@@ -2,7 +2,7 @@
  * The in-memory instance: its three domains (runs, event log, asset index),
  * each a small store, composed behind the instance front. Appending events
  * stores them and applies the shared projection (`EventProjection`) to the
- * other two domains.
+ * other two domains, event by event (`memory/projection.ts`).
  */
 import { Effect } from "effect"
 import type { StoredEvent, StrataEvent } from "../Event.ts"
@@ -15,6 +15,7 @@ import { MemoryCheckStore } from "./memory/checks.ts"
 import { MemoryAutomation } from "./memory/automation.ts"
 import { MemoryBackfills } from "./memory/backfills.ts"
 import { MemoryDynamicPartitions } from "./memory/dynamicPartitions.ts"
+import { MemoryProjection } from "./memory/projection.ts"
 import { MemoryRuns } from "./memory/runs.ts"
 
 /** `held` is all the memory log knows of held keys: nothing else is held. */
@@ -30,11 +31,13 @@ class MemoryEventLog {
   private readonly runs: MemoryRuns
   private readonly index: MemoryAssetIndex
   private readonly checks: MemoryCheckStore
+  private readonly projection: MemoryProjection
 
   constructor(runs: MemoryRuns, index: MemoryAssetIndex, checks: MemoryCheckStore) {
     this.runs = runs
     this.index = index
     this.checks = checks
+    this.projection = new MemoryProjection(index, checks)
   }
 
   append(events: ReadonlyArray<StrataEvent>): Effect.Effect<void, InstanceError> {
@@ -50,14 +53,13 @@ class MemoryEventLog {
           message: `event ${unknown.type} refers to run ${unknown.runId}, which does not exist; create the run first`
         }))
       }
-      // `keep` adds the key of every materialization it keeps to `held`: it is stored below
-      const kept = EventProjection.keep(events, notHeld, this.held)
-      const stored: Array<StoredEvent> = new Array(kept.length)
-      for (let i = 0; i < kept.length; i++) stored[i] = this.store(kept[i]!)
-      const delta = EventProjection.fold(stored)
-      for (const change of delta.runs) this.runs.apply(change)
-      this.index.apply(delta)
-      this.checks.apply(delta)
+      // one pass: each event admitted (`dedupe` adds its key to `held`) is stored, and its changes applied at once
+      const dedupe = new EventProjection.Dedupe(notHeld, this.held)
+      for (let i = 0; i < events.length; i++) {
+        if (dedupe.admits(events[i]!)) EventProjection.project(this.projection, this.store(events[i]!))
+      }
+      const runChanges = this.projection.runs.take()
+      for (let i = 0; i < runChanges.length; i++) this.runs.apply(runChanges[i]!)
       return Effect.void
     })
   }

@@ -1,6 +1,6 @@
 /** The memory instance's asset index. */
 import { Effect } from "effect"
-import type { IndexDelta } from "../../EventProjection.ts"
+import type { PartitionStatusChange, PartitionVersionChange } from "../../EventProjection.ts"
 import { applyStatus, applyVersions } from "../../EventProjection.ts"
 import type { AssetIndex, AssetRecord, PartitionStatus, PartitionVersions, FailureRecord, MaterializationRecord, ObservationRecord, Page, PageQuery } from "../../Instance.ts"
 
@@ -46,29 +46,41 @@ export class MemoryAssetIndex {
     return record
   }
 
-  apply(delta: IndexDelta): void {
-    for (const change of delta.assets) {
-      const record = this.record(change.assetKey)
-      if (change.materialization !== undefined) record.materialization = change.materialization
-      if (change.observation !== undefined) record.observation = change.observation
-      if (change.failure !== undefined) record.failure = change.failure ?? undefined
-    }
-    for (const record of delta.partitions) {
-      let partitions = this.partitionIndex.get(record.assetKey)
-      if (partitions === undefined) this.partitionIndex.set(record.assetKey, partitions = new Map())
-      partitions.set(record.partition!, record)
-    }
-    for (const change of delta.partitionStatus) {
-      this.partitionStatus.set(change.assetKey, applyStatus(this.partitionStatus.get(change.assetKey), change))
-    }
-    for (const change of delta.partitionVersions) {
-      this.partitionVersions.set(change.assetKey, applyVersions(this.partitionVersions.get(change.assetKey), change))
-    }
-    for (const record of delta.materializations) {
-      let list = this.history.get(record.assetKey)
-      if (list === undefined) this.history.set(record.assetKey, list = [])
-      list.push(record)
-    }
+  /** The asset's latest materialization (`EventProjection.IndexSink`); clears its failure. */
+  latestMaterialization(assetKey: string, record: MaterializationRecord): void {
+    const entry = this.record(assetKey)
+    entry.materialization = record
+    entry.failure = undefined
+  }
+
+  latestObservation(assetKey: string, record: ObservationRecord): void {
+    const entry = this.record(assetKey)
+    entry.observation = record
+    entry.failure = undefined
+  }
+
+  failure(assetKey: string, failure: FailureRecord): void {
+    this.record(assetKey).failure = failure
+  }
+
+  latestPartition(record: MaterializationRecord): void {
+    let partitions = this.partitionIndex.get(record.assetKey)
+    if (partitions === undefined) this.partitionIndex.set(record.assetKey, partitions = new Map())
+    partitions.set(record.partition!, record)
+  }
+
+  materialization(record: MaterializationRecord): void {
+    let list = this.history.get(record.assetKey)
+    if (list === undefined) this.history.set(record.assetKey, list = [])
+    list.push(record)
+  }
+
+  partitionStatusChange(change: PartitionStatusChange): void {
+    this.partitionStatus.set(change.assetKey, applyStatus(this.partitionStatus.get(change.assetKey), change))
+  }
+
+  partitionVersionChange(change: PartitionVersionChange): void {
+    this.partitionVersions.set(change.assetKey, applyVersions(this.partitionVersions.get(change.assetKey), change))
   }
 
   /** The event ids retention must keep: every latest record. */

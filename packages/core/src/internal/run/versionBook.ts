@@ -44,8 +44,9 @@ export class VersionBook {
     const wanted = new Set<string>()
     for (let p = 0; p < steps.length; p++) {
       if (plan.staleOnly) wanted.add(steps[p]!.key)
-      for (const j of graph.upstream[nodeOf[p]!]!) {
-        if (plan.staleOnly || planned[j] === 0) wanted.add(graph.nodes[j]!.key)
+      const upstream = graph.upstream[nodeOf[p]!]!
+      for (let k = 0; k < upstream.length; k++) {
+        if (plan.staleOnly || planned[upstream[k]!] === 0) wanted.add(graph.nodes[upstream[k]!]!.key)
       }
     }
     if (wanted.size === 0) return Effect.succeed(new VersionBook(new Map()))
@@ -66,9 +67,10 @@ export class VersionBook {
     // a dictionary-mode object: keyed by asset keys, a plain literal would make V8 build a hidden class
     // per distinct key set (thousands in a large graph), which cost more than the step's bookkeeping
     const inputs: Record<string, string> = Object.create(null)
-    for (const key of upstreamKeys) {
-      const version = this.versions.get(key)
-      if (version !== undefined) inputs[key] = version
+    // indexed loops on the per-step path: `for...of` allocates an iterator result per element until V8 optimizes it
+    for (let i = 0; i < upstreamKeys.length; i++) {
+      const version = this.versions.get(upstreamKeys[i]!)
+      if (version !== undefined) inputs[upstreamKeys[i]!] = version
     }
     return inputs
   }
