@@ -20,9 +20,9 @@ import { Cause, Context, Effect, Logger, Schema } from "effect"
 import type { AnyNode, Any as AnyAsset, AssetContext } from "./Asset.ts"
 import * as AssetGraph from "./AssetGraph.ts"
 import type { AssetKey } from "./AssetKey.ts"
-import type { ErrorInfo, LogLevel, StrataEvent } from "./Event.ts"
+import type { AssetMaterialized, ErrorInfo, LogLevel, StrataEvent } from "./Event.ts"
 import { errorInfo } from "./Event.ts"
-import type { InputContext, IOManager, StoreResult } from "./IOManager.ts"
+import type { InputContext, IOManager, OutputContext, StoreResult } from "./IOManager.ts"
 import type { StepPartitions } from "./partitions/stepPartitions.ts"
 import * as StepInputs from "./partitions/stepInputs.ts"
 import * as PartitionVersions from "./partitions/versions.ts"
@@ -144,15 +144,14 @@ export const executeNow = (environment: StepEnvironmentShape, given: StepRequest
   const partition = request.partitions[0]
   const step = { runId: request.runId, key: request.assetKey, partition }
   const started = environment.now()
-  environment.emit({
+  environment.emit(withSet({
     type: "step-started",
     runId: request.runId,
     timestamp: started,
     assetKey: request.assetKey,
     partition,
-    attempt: request.attempt,
-    ...setOf(request)
-  })
+    attempt: request.attempt
+  }, request))
   if (index === undefined) {
     return Effect.succeed(failed(environment, request, started, unknownAsset(request), false))
   }
@@ -185,12 +184,13 @@ const checkStep = (environment: StepEnvironmentShape, request: StepRequest): Eff
   return Effect.provideService(executeCheck(environment, request, check), CurrentStep, step)
 }
 
-/** The `partitionSet` field of a partitioned step's events. */
-const setOf = (request: Pick<StepRequest, "partitionSet">) => request.partitionSet === undefined ? noSet : { partitionSet: request.partitionSet }
-const noSet: { readonly partitionSet?: never } = {}
-// optional fields go last in the literals of the step path: a property after a spread is defined by a slower
-// instruction (DefineKeyedOwnPropertyInLiteral) than one in the literal's template
-const noFields = {}
+/**
+ * A step's event with the request's `partitionSet` (a partitioned step's) as its last field. Unpartitioned steps
+ * get the literal as it is: a spread in the literal, even of an empty object, is a runtime call per event in
+ * unoptimized code, and a property after a spread is defined by a slower instruction than one in the template.
+ */
+const withSet = <E extends StrataEvent>(event: E, request: Pick<StepRequest, "partitionSet">): E =>
+  request.partitionSet === undefined ? event : { ...event, partitionSet: request.partitionSet }
 
 const unknownAsset = (request: StepRequest) =>
   new StepError({
@@ -226,18 +226,18 @@ export const failedEvent = (
   durationMs: number,
   error: ErrorInfo,
   willRetry: boolean
-): StrataEvent => ({
-  type: "step-failed",
-  runId: request.runId,
-  timestamp: at,
-  assetKey: request.assetKey,
-  partition: request.partitions[0],
-  attempt: request.attempt,
-  durationMs,
-  error,
-  willRetry,
-  ...setOf(request)
-})
+): StrataEvent =>
+  withSet({
+    type: "step-failed",
+    runId: request.runId,
+    timestamp: at,
+    assetKey: request.assetKey,
+    partition: request.partitions[0],
+    attempt: request.attempt,
+    durationMs,
+    error,
+    willRetry
+  }, request)
 
 /** Whether an attempt that failed with `error` is retried under the asset's policy. */
 const willRetry = (node: AnyNode, attempt: number, error: unknown): boolean => {
@@ -252,16 +252,15 @@ const succeeded = (
   recorded: StrataEvent & { readonly dataVersion: string }
 ): StepResult => {
   environment.emit(recorded)
-  environment.emit({
+  environment.emit(withSet({
     type: "step-succeeded",
     runId: request.runId,
     timestamp: recorded.timestamp,
     assetKey: request.assetKey,
     partition: request.partitions[0],
     attempt: request.attempt,
-    durationMs: recorded.timestamp - started,
-    ...setOf(request)
-  })
+    durationMs: recorded.timestamp - started
+  }, request))
   return { status: "succeeded", dataVersion: recorded.dataVersion, willRetry: false }
 }
 
@@ -327,7 +326,7 @@ const materialize = (
     },
     onSuccess: (stored) => {
       const inputVersions = inputVersionsOf(request, upstreamKeys)
-      return Effect.succeed(succeeded(environment, request, started, {
+      const event = withSet<AssetMaterialized>({
         type: "asset-materialized",
         runId: request.runId,
         timestamp: environment.now(),
@@ -336,10 +335,14 @@ const materialize = (
         metadata: stored.metadata,
         dataVersion: stored.dataVersion,
         codeVersion: Version.ofAsset(asset),
-        inputVersions,
-        ...setOf(request),
-        ...(stored.partitionDataVersions === undefined ? noFields : { partitionDataVersions: stored.partitionDataVersions })
-      }))
+        inputVersions
+      }, request)
+      return Effect.succeed(succeeded(
+        environment,
+        request,
+        started,
+        stored.partitionDataVersions === undefined ? event : { ...event, partitionDataVersions: stored.partitionDataVersions }
+      ))
     }
   })
 }
@@ -409,6 +412,12 @@ const loadInput = (services: Context.Context<never>, dep: AnyNode, context: Inpu
   return io.load(context)
 }
 
+/** What the I/O manager stores under; `partitions` only for a partitioned step (no spread of an empty object). */
+const outputContext = (asset: AnyAsset, context: AssetContext): OutputContext => {
+  const base = { key: asset.key, partition: context.partition, runId: context.runId, definitionMetadata: asset.spec.metadata }
+  return context.partitions === undefined ? base : { ...base, partitions: context.partitions }
+}
+
 const store = (services: Context.Context<never>, asset: AnyAsset, context: AssetContext, result: unknown) => {
   const output = Output.isOutput(result) ? result : undefined
   const io = Context.getUnsafe(services, asset.io) as IOManager<unknown>
@@ -416,16 +425,7 @@ const store = (services: Context.Context<never>, asset: AnyAsset, context: Asset
     Metadata.limitStore(
       context, // the subject checked: its key and partition
       output?.metadata,
-      io.store(
-        {
-          key: asset.key,
-          partition: context.partition,
-          runId: context.runId,
-          definitionMetadata: asset.spec.metadata,
-          ...(context.partitions === undefined ? noFields : { partitions: context.partitions })
-        },
-        output === undefined ? result : output.value
-      )
+      io.store(outputContext(asset, context), output === undefined ? result : output.value)
     ),
     (stored: StoreResult) => ({
       // no merge (a copy) when there is nothing to merge
