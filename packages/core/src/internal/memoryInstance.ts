@@ -2,7 +2,7 @@
  * The in-memory instance: its three domains (runs, event log, asset index),
  * each a small store, composed behind the instance front. Appending events
  * stores them and applies the shared projection (`EventProjection`) to the
- * other two domains, event by event (`memory/projection.ts`).
+ * other two domains, event by event (the asset index is the projection's sink).
  */
 import { Effect } from "effect"
 import type { StoredEvent, StrataEvent } from "../Event.ts"
@@ -15,7 +15,6 @@ import { MemoryCheckStore } from "./memory/checks.ts"
 import { MemoryAutomation } from "./memory/automation.ts"
 import { MemoryBackfills } from "./memory/backfills.ts"
 import { MemoryDynamicPartitions } from "./memory/dynamicPartitions.ts"
-import { MemoryProjection } from "./memory/projection.ts"
 import { MemoryRuns } from "./memory/runs.ts"
 
 /** `held` is all the memory log knows of held keys: nothing else is held. */
@@ -31,13 +30,11 @@ class MemoryEventLog {
   private readonly runs: MemoryRuns
   private readonly index: MemoryAssetIndex
   private readonly checks: MemoryCheckStore
-  private readonly projection: MemoryProjection
 
   constructor(runs: MemoryRuns, index: MemoryAssetIndex, checks: MemoryCheckStore) {
     this.runs = runs
     this.index = index
     this.checks = checks
-    this.projection = new MemoryProjection(index, checks)
   }
 
   append(events: ReadonlyArray<StrataEvent>): Effect.Effect<void, InstanceError> {
@@ -56,9 +53,9 @@ class MemoryEventLog {
       // one pass: each event admitted (`dedupe` adds its key to `held`) is stored, and its changes applied at once
       const dedupe = new EventProjection.Dedupe(notHeld, this.held)
       for (let i = 0; i < events.length; i++) {
-        if (dedupe.admits(events[i]!)) EventProjection.project(this.projection, this.store(events[i]!))
+        if (dedupe.admits(events[i]!)) EventProjection.project(this.index, this.store(events[i]!))
       }
-      const runChanges = this.projection.runs.take()
+      const runChanges = this.index.runs.take()
       for (let i = 0; i < runChanges.length; i++) this.runs.apply(runChanges[i]!)
       return Effect.void
     })
@@ -128,8 +125,8 @@ class MemoryEventLog {
 
 export const makeMemoryInstance = (): InstanceShape => {
   const runs = new MemoryRuns()
-  const index = new MemoryAssetIndex()
   const checks = new MemoryCheckStore()
+  const index = new MemoryAssetIndex(checks)
   const log = new MemoryEventLog(runs, index, checks)
   const automation = new MemoryAutomation()
   const events = log.domain()

@@ -1,8 +1,9 @@
-/** The memory instance's asset index. */
+/** The memory instance's asset index (and the sink of the event projection). */
 import { Effect } from "effect"
-import type { PartitionStatusChange, PartitionVersionChange } from "../../EventProjection.ts"
-import { applyStatus, applyVersions } from "../../EventProjection.ts"
-import type { AssetIndex, AssetRecord, PartitionStatus, PartitionVersions, FailureRecord, MaterializationRecord, ObservationRecord, Page, PageQuery } from "../../Instance.ts"
+import type { IndexSink, PartitionStatusChange, PartitionVersionChange } from "../../EventProjection.ts"
+import { applyStatus, applyVersions, RunChanges } from "../../EventProjection.ts"
+import type { MemoryCheckStore } from "./checks.ts"
+import type { AssetIndex, AssetRecord, CheckResultRecord, PartitionStatus, PartitionVersions, FailureRecord, MaterializationRecord, ObservationRecord, Page, PageQuery } from "../../Instance.ts"
 
 interface MutableAssetRecord {
   assetKey: string
@@ -33,12 +34,26 @@ const pageOf = <A>(keys: ReadonlyArray<string>, query: PageQuery | undefined, ge
 
 const byKey = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
 
-export class MemoryAssetIndex {
+/**
+ * The memory instance's asset index. It is also the event projection's sink
+ * (`EventProjection.IndexSink`): each change a stored event makes is applied
+ * at once (no `IndexDelta` is built); check results go on to the check store,
+ * run changes wait for the end of the batch (`runs`).
+ */
+export class MemoryAssetIndex implements IndexSink {
+  readonly runs = new RunChanges()
+  private readonly checks: MemoryCheckStore
   readonly index = new Map<string, MutableAssetRecord>()
   readonly partitionIndex = new Map<string, Map<string, MaterializationRecord>>()
   readonly history = new Map<string, Array<MaterializationRecord>>()
-  readonly partitionStatus = new Map<string, PartitionStatus>()
-  readonly partitionVersions = new Map<string, PartitionVersions>()
+  /** Partition status by asset key. */
+  readonly statuses = new Map<string, PartitionStatus>()
+  /** Partition versions by asset key. */
+  readonly versions = new Map<string, PartitionVersions>()
+
+  constructor(checks: MemoryCheckStore) {
+    this.checks = checks
+  }
 
   private record(key: string): MutableAssetRecord {
     let record = this.index.get(key)
@@ -48,19 +63,22 @@ export class MemoryAssetIndex {
 
   /** The asset's latest materialization (`EventProjection.IndexSink`); clears its failure. */
   latestMaterialization(assetKey: string, record: MaterializationRecord): void {
-    const entry = this.record(assetKey)
-    entry.materialization = record
-    entry.failure = undefined
+    this.setLatest(assetKey, "materialization", record)
   }
 
   latestObservation(assetKey: string, record: ObservationRecord): void {
-    const entry = this.record(assetKey)
-    entry.observation = record
-    entry.failure = undefined
+    this.setLatest(assetKey, "observation", record)
   }
 
   failure(assetKey: string, failure: FailureRecord): void {
     this.record(assetKey).failure = failure
+  }
+
+  /** Sets the latest record of one kind, then clears the failure (in that order: the record's key order is its JSON's). */
+  private setLatest<K extends "materialization" | "observation">(assetKey: string, kind: K, record: MutableAssetRecord[K]): void {
+    const entry = this.record(assetKey)
+    entry[kind] = record
+    entry.failure = undefined
   }
 
   latestPartition(record: MaterializationRecord): void {
@@ -75,12 +93,19 @@ export class MemoryAssetIndex {
     list.push(record)
   }
 
-  partitionStatusChange(change: PartitionStatusChange): void {
-    this.partitionStatus.set(change.assetKey, applyStatus(this.partitionStatus.get(change.assetKey), change))
+  /** The index keeps only the latest observation (`latestObservation`). */
+  observation(_record: ObservationRecord): void {}
+
+  check(record: CheckResultRecord): void {
+    this.checks.check(record)
   }
 
-  partitionVersionChange(change: PartitionVersionChange): void {
-    this.partitionVersions.set(change.assetKey, applyVersions(this.partitionVersions.get(change.assetKey), change))
+  partitionStatus(change: PartitionStatusChange): void {
+    this.statuses.set(change.assetKey, applyStatus(this.statuses.get(change.assetKey), change))
+  }
+
+  partitionVersions(change: PartitionVersionChange): void {
+    this.versions.set(change.assetKey, applyVersions(this.versions.get(change.assetKey), change))
   }
 
   /** The event ids retention must keep: every latest record. */
@@ -98,8 +123,8 @@ export class MemoryAssetIndex {
     for (const key of keys) {
       this.index.delete(key)
       this.partitionIndex.delete(key)
-      this.partitionStatus.delete(key)
-      this.partitionVersions.delete(key)
+      this.statuses.delete(key)
+      this.versions.delete(key)
       this.history.delete(key)
     }
   }
@@ -133,8 +158,8 @@ export class MemoryAssetIndex {
         Effect.sync(() => pageOf([...this.index.keys()].sort(byKey), query, (key) => ({ ...this.index.get(key)! }))),
       assetCount: () => Effect.sync(() => this.index.size),
       partitions: (assetKey) => Effect.sync(() => new Map(this.partitionIndex.get(assetKey) ?? [])),
-      partitionStatus: (assetKey) => Effect.sync(() => this.partitionStatus.get(assetKey)),
-      partitionVersions: (assetKey) => Effect.sync(() => this.partitionVersions.get(assetKey)),
+      partitionStatus: (assetKey) => Effect.sync(() => this.statuses.get(assetKey)),
+      partitionVersions: (assetKey) => Effect.sync(() => this.versions.get(assetKey)),
       partitionPage: (assetKey, query) =>
         Effect.sync(() => {
           const partitions = this.partitionIndex.get(assetKey) ?? new Map<string, MaterializationRecord>()
