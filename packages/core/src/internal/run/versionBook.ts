@@ -10,6 +10,8 @@ import type { Project } from "../../Project.ts"
 import * as Staleness from "../../Staleness.ts"
 import { Effect } from "effect"
 
+const isCheck = (step: ExecutionPlan["steps"][number]): boolean => step.stepKind === "check"
+
 export class VersionBook {
   private readonly versions = new Map<string, string>()
   readonly records: ReadonlyMap<string, AssetRecord>
@@ -37,6 +39,9 @@ export class VersionBook {
   ): Effect.Effect<VersionBook, InstanceError> => {
     const graph = project.graph
     const steps = plan.steps
+    // every node planned (one step per node, none a check's): no upstream outside the plan, nothing to read
+    // unless the plan is stale-only (and no pass over the steps, which V8 compiles on the stack in a large plan)
+    if (!plan.staleOnly && steps.length === graph.nodes.length && !steps.some(isCheck)) return Effect.succeed(new VersionBook(new Map()))
     const planned = new Uint8Array(graph.nodes.length)
     // each step's node, looked up once
     const nodeOf = new Int32Array(steps.length)
