@@ -154,10 +154,11 @@ export const dedupeKey = (event: StrataEvent): string | undefined =>
  */
 export class Dedupe {
   private readonly seen: Set<string>
-  private readonly isHeld: (key: string, event: StrataEvent) => boolean
+  /** Absent when `seen` holds every key held (a backend in memory): no call per materialization. */
+  private readonly isHeld: ((key: string, event: StrataEvent) => boolean) | undefined
   private dropped: Set<string> | undefined
 
-  constructor(isHeld: (key: string, event: StrataEvent) => boolean, seen: Set<string> = new Set()) {
+  constructor(isHeld: ((key: string, event: StrataEvent) => boolean) | undefined, seen: Set<string> = new Set()) {
     this.isHeld = isHeld
     this.seen = seen
   }
@@ -166,7 +167,7 @@ export class Dedupe {
   admits(event: StrataEvent): boolean {
     if (event.type === "asset-materialized") {
       const key = stepKey(event.runId, event.assetKey, event.partition)
-      if (this.seen.has(key) || this.isHeld(key, event)) {
+      if (this.seen.has(key) || (this.isHeld !== undefined && this.isHeld(key, event))) {
         ;(this.dropped ??= new Set()).add(key)
         return false
       }
@@ -304,15 +305,11 @@ class Draft implements IndexSink {
   readonly versionChanges: Array<PartitionVersionChange> = []
 
   latestMaterialization(assetKey: string, record: MaterializationRecord): void {
-    const change = this.asset(assetKey)
-    change.materialization = record
-    change.failure = null
+    this.cleared(assetKey).materialization = record
   }
 
   latestObservation(assetKey: string, record: ObservationRecord): void {
-    const change = this.asset(assetKey)
-    change.observation = record
-    change.failure = null
+    this.cleared(assetKey).observation = record
   }
 
   failure(assetKey: string, failure: FailureRecord): void {
@@ -354,6 +351,13 @@ class Draft implements IndexSink {
       partitionStatus: this.statusChanges,
       partitionVersions: this.versionChanges
     }
+  }
+
+  /** The asset's change, its failure cleared (a change has all its fields from the start: the order is free). */
+  private cleared(assetKey: string): MutableAssetChange {
+    const change = this.asset(assetKey)
+    change.failure = null
+    return change
   }
 
   private asset(assetKey: string): MutableAssetChange {

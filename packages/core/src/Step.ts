@@ -412,20 +412,17 @@ const loadInput = (services: Context.Context<never>, dep: AnyNode, context: Inpu
   return io.load(context)
 }
 
-/** What the I/O manager stores under; `partitions` only for a partitioned step (no spread of an empty object). */
-const outputContext = (asset: AnyAsset, context: AssetContext): OutputContext => {
-  const base = { key: asset.key, partition: context.partition, runId: context.runId, definitionMetadata: asset.spec.metadata }
-  return context.partitions === undefined ? base : { ...base, partitions: context.partitions }
-}
-
 const store = (services: Context.Context<never>, asset: AnyAsset, context: AssetContext, result: unknown) => {
   const output = Output.isOutput(result) ? result : undefined
   const io = Context.getUnsafe(services, asset.io) as IOManager<unknown>
+  const unpartitioned: OutputContext = { key: asset.key, partition: context.partition, runId: context.runId, definitionMetadata: asset.spec.metadata }
+  // `partitions` only for a partitioned step (no spread of an empty object)
+  const outputContext = context.partitions === undefined ? unpartitioned : { ...unpartitioned, partitions: context.partitions }
   return Effect.map(
     Metadata.limitStore(
       context, // the subject checked: its key and partition
       output?.metadata,
-      io.store(outputContext(asset, context), output === undefined ? result : output.value)
+      io.store(outputContext, output === undefined ? result : output.value)
     ),
     (stored: StoreResult) => ({
       // no merge (a copy) when there is nothing to merge

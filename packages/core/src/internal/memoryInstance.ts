@@ -17,9 +17,6 @@ import { MemoryBackfills } from "./memory/backfills.ts"
 import { MemoryDynamicPartitions } from "./memory/dynamicPartitions.ts"
 import { MemoryRuns } from "./memory/runs.ts"
 
-/** `held` is all the memory log knows of held keys: nothing else is held. */
-const notHeld = (): boolean => false
-
 /** The memory event log; appending maintains `runs` and `index`. */
 class MemoryEventLog {
   log: Array<StoredEvent> = []
@@ -51,7 +48,8 @@ class MemoryEventLog {
         }))
       }
       // one pass: each event admitted (`dedupe` adds its key to `held`) is stored, and its changes applied at once
-      const dedupe = new EventProjection.Dedupe(notHeld, this.held)
+      // `held` is all the memory log knows of held keys: no other is held
+      const dedupe = new EventProjection.Dedupe(undefined, this.held)
       for (let i = 0; i < events.length; i++) {
         if (dedupe.admits(events[i]!)) EventProjection.project(this.index, this.store(events[i]!))
       }

@@ -63,22 +63,20 @@ export class MemoryAssetIndex implements IndexSink {
 
   /** The asset's latest materialization (`EventProjection.IndexSink`); clears its failure. */
   latestMaterialization(assetKey: string, record: MaterializationRecord): void {
-    this.setLatest(assetKey, "materialization", record)
+    const entry = this.record(assetKey)
+    // the record first, then the failure: the order the fields are added is the key order of the record's JSON
+    entry.materialization = record
+    entry.failure = undefined
   }
 
   latestObservation(assetKey: string, record: ObservationRecord): void {
-    this.setLatest(assetKey, "observation", record)
+    const entry = this.record(assetKey)
+    entry.observation = record
+    entry.failure = undefined
   }
 
   failure(assetKey: string, failure: FailureRecord): void {
     this.record(assetKey).failure = failure
-  }
-
-  /** Sets the latest record of one kind, then clears the failure (in that order: the record's key order is its JSON's). */
-  private setLatest<K extends "materialization" | "observation">(assetKey: string, kind: K, record: MutableAssetRecord[K]): void {
-    const entry = this.record(assetKey)
-    entry[kind] = record
-    entry.failure = undefined
   }
 
   latestPartition(record: MaterializationRecord): void {
