@@ -283,3 +283,23 @@ export const upstreamKeysOf = (graph: AssetGraph): ReadonlyArray<ReadonlyArray<s
   }
   return keys
 }
+
+// the node kinds a graph holds, found once per graph
+const kindsCache = new WeakMap<AssetGraph, ReadonlySet<AnyNode["kind"]>>()
+
+/**
+ * Whether some node of the graph is of this kind, computed once per graph
+ * (a plan skips its pass over the nodes for sources or external assets when
+ * the project has none).
+ *
+ * @since 0.1.0
+ */
+export const hasKind = (graph: AssetGraph, kind: AnyNode["kind"]): boolean => {
+  let kinds = kindsCache.get(graph)
+  if (kinds === undefined) {
+    const found = new Set<AnyNode["kind"]>()
+    graph.nodes.forEach((node) => found.add(node.kind))
+    kindsCache.set(graph, kinds = found)
+  }
+  return kinds.has(kind)
+}

@@ -143,12 +143,44 @@ export const dedupeKey = (event: StrataEvent): string | undefined =>
   event.type === "asset-materialized" ? stepKey(event.runId, event.assetKey, event.partition) : undefined
 
 /**
- * The events of a batch to store, given which dedupe keys are already held:
- * a repeated materialization and the `step-succeeded` of the same step that
- * follows it in the batch are dropped. `seen` receives the key of every
- * materialization kept, and one found in it is dropped without asking
- * `isHeld`: a backend that holds its keys in memory passes its own set (one
- * lookup per materialization); by default, a set for this batch.
+ * Which events of a batch to store, one event at a time: a repeated
+ * materialization and the `step-succeeded` of the same step that follows it
+ * in the batch are dropped. `seen` receives the key of every materialization
+ * admitted, and one found in it is dropped without asking `isHeld`: a
+ * backend that holds its keys in memory passes its own set (one lookup per
+ * materialization); by default, a set for this batch. Use one per batch.
+ *
+ * @since 0.1.0
+ */
+export class Dedupe {
+  private readonly seen: Set<string>
+  /** Absent when `seen` holds every key held (a backend in memory): no call per materialization. */
+  private readonly isHeld: ((key: string, event: StrataEvent) => boolean) | undefined
+  private dropped: Set<string> | undefined
+
+  constructor(isHeld: ((key: string, event: StrataEvent) => boolean) | undefined, seen: Set<string> = new Set()) {
+    this.isHeld = isHeld
+    this.seen = seen
+  }
+
+  /** Whether `event` is stored; call it for the batch's events in order. */
+  admits(event: StrataEvent): boolean {
+    if (event.type === "asset-materialized") {
+      const key = stepKey(event.runId, event.assetKey, event.partition)
+      if (this.seen.has(key) || (this.isHeld !== undefined && this.isHeld(key, event))) {
+        ;(this.dropped ??= new Set()).add(key)
+        return false
+      }
+      this.seen.add(key)
+      return true
+    }
+    return this.dropped === undefined || event.type !== "step-succeeded" ||
+      !this.dropped.has(stepKey(event.runId, event.assetKey, event.partition))
+  }
+}
+
+/**
+ * The events of a batch to store ({@link Dedupe}, for a whole batch).
  *
  * @since 0.1.0
  */
@@ -157,22 +189,74 @@ export const keep = (
   isHeld: (key: string, event: StrataEvent) => boolean,
   seen: Set<string> = new Set()
 ): Array<StrataEvent> => {
+  const dedupe = new Dedupe(isHeld, seen)
   const kept: Array<StrataEvent> = []
-  let dropped: Set<string> | undefined
-  for (const event of events) {
-    const key = dedupeKey(event)
-    if (key !== undefined) {
-      if (seen.has(key) || isHeld(key, event)) {
-        ;(dropped ??= new Set()).add(key)
-        continue
-      }
-      seen.add(key)
-    } else if (dropped !== undefined && event.type === "step-succeeded" && dropped.has(stepKey(event.runId, event.assetKey, event.partition))) {
-      continue
-    }
-    kept.push(event)
-  }
+  for (let i = 0; i < events.length; i++) if (dedupe.admits(events[i]!)) kept.push(events[i]!)
   return kept
+}
+
+/**
+ * The run changes of a batch, by run, in the order runs first appear: the
+ * first `run-started` of a run that has not ended in the batch, and its
+ * first end.
+ *
+ * @since 0.1.0
+ */
+export class RunChanges {
+  private byRun: Map<string, MutableRunChange> | undefined
+
+  started(runId: string, at: number): void {
+    const change = this.change(runId)
+    if (change.ended === undefined && change.startedAt === undefined) change.startedAt = at
+  }
+
+  ended(runId: string, ended: NonNullable<RunChange["ended"]>): void {
+    this.change(runId).ended ??= ended
+  }
+
+  /** The changes so far; the next batch starts empty. */
+  take(): ReadonlyArray<RunChange> {
+    if (this.byRun === undefined) return noRunChanges
+    const changes = [...this.byRun.values()]
+    this.byRun = undefined
+    return changes
+  }
+
+  private change(runId: string): MutableRunChange {
+    const byRun = this.byRun ??= new Map()
+    let change = byRun.get(runId)
+    if (change === undefined) byRun.set(runId, change = { runId })
+    return change
+  }
+}
+
+const noRunChanges: ReadonlyArray<RunChange> = []
+
+/**
+ * Where {@link project} sends what a stored event changes. {@link fold}'s
+ * sink collects an {@link IndexDelta} (what a SQL backend writes in one
+ * statement per domain); a backend in memory can apply each change at once,
+ * without building the delta. Applying the calls in order gives the state
+ * the delta gives.
+ *
+ * @since 0.1.0
+ */
+export interface IndexSink {
+  readonly runs: RunChanges
+  /** The asset's latest materialization; clears its failure. */
+  latestMaterialization(assetKey: string, record: MaterializationRecord): void
+  /** The asset's latest observation; clears its failure. */
+  latestObservation(assetKey: string, record: ObservationRecord): void
+  /** The asset's failure (until a later materialization or observation). */
+  failure(assetKey: string, failure: FailureRecord): void
+  /** The latest materialization of the record's (asset, partition). */
+  latestPartition(record: MaterializationRecord): void
+  /** A materialization, for history. */
+  materialization(record: MaterializationRecord): void
+  observation(record: ObservationRecord): void
+  check(record: CheckResultRecord): void
+  partitionStatus(change: PartitionStatusChange): void
+  partitionVersions(change: PartitionVersionChange): void
 }
 
 interface MutableAssetChange {
@@ -209,16 +293,79 @@ const versionChange = (
 /** A stored event of one type. */
 type Stored<T extends StrataEvent["type"]> = Extract<StrataEvent, { readonly type: T }> & { readonly id: number }
 
-/** The delta of a batch while it is folded: the changes by run and by asset, and the records in event order. */
-interface Draft {
-  readonly runs: Map<string, MutableRunChange>
-  readonly assets: Map<string, MutableAssetChange>
-  readonly partitions: Map<string, MaterializationRecord>
-  readonly materializations: Array<MaterializationRecord>
-  readonly observations: Array<ObservationRecord>
-  readonly checks: Array<CheckResultRecord>
-  readonly partitionStatus: Array<PartitionStatusChange>
-  readonly partitionVersions: Array<PartitionVersionChange>
+/** The sink of {@link fold}: the changes by run and by asset, and the records in event order. */
+class Draft implements IndexSink {
+  readonly runs = new RunChanges()
+  readonly assets = new Map<string, MutableAssetChange>()
+  readonly partitions = new Map<string, MaterializationRecord>()
+  readonly materializations: Array<MaterializationRecord> = []
+  readonly observations: Array<ObservationRecord> = []
+  readonly checks: Array<CheckResultRecord> = []
+  readonly statusChanges: Array<PartitionStatusChange> = []
+  readonly versionChanges: Array<PartitionVersionChange> = []
+
+  latestMaterialization(assetKey: string, record: MaterializationRecord): void {
+    this.cleared(assetKey).materialization = record
+  }
+
+  latestObservation(assetKey: string, record: ObservationRecord): void {
+    this.cleared(assetKey).observation = record
+  }
+
+  failure(assetKey: string, failure: FailureRecord): void {
+    this.asset(assetKey).failure = failure
+  }
+
+  latestPartition(record: MaterializationRecord): void {
+    this.partitions.set(stepKey("", record.assetKey, record.partition), record)
+  }
+
+  materialization(record: MaterializationRecord): void {
+    this.materializations.push(record)
+  }
+
+  observation(record: ObservationRecord): void {
+    this.observations.push(record)
+  }
+
+  check(record: CheckResultRecord): void {
+    this.checks.push(record)
+  }
+
+  partitionStatus(change: PartitionStatusChange): void {
+    this.statusChanges.push(change)
+  }
+
+  partitionVersions(change: PartitionVersionChange): void {
+    this.versionChanges.push(change)
+  }
+
+  delta(): IndexDelta {
+    return {
+      runs: this.runs.take(),
+      assets: [...this.assets.values()],
+      partitions: [...this.partitions.values()],
+      materializations: this.materializations,
+      observations: this.observations,
+      checks: this.checks,
+      partitionStatus: this.statusChanges,
+      partitionVersions: this.versionChanges
+    }
+  }
+
+  /** The asset's change, its failure cleared (a change has all its fields from the start: the order is free). */
+  private cleared(assetKey: string): MutableAssetChange {
+    const change = this.asset(assetKey)
+    change.failure = null
+    return change
+  }
+
+  private asset(assetKey: string): MutableAssetChange {
+    let change = this.assets.get(assetKey)
+    // every field set at once: one object shape for all changes
+    if (change === undefined) this.assets.set(assetKey, change = { assetKey, materialization: undefined, observation: undefined, failure: undefined })
+    return change
+  }
 }
 
 /**
@@ -227,117 +374,79 @@ interface Draft {
  * @since 0.1.0
  */
 export const fold = (events: ReadonlyArray<StoredEvent>): IndexDelta => {
-  const draft: Draft = {
-    runs: new Map(),
-    assets: new Map(),
-    partitions: new Map(),
-    materializations: [],
-    observations: [],
-    checks: [],
-    partitionStatus: [],
-    partitionVersions: []
-  }
-  for (const event of events) foldEvent(draft, event)
-  return {
-    runs: [...draft.runs.values()],
-    assets: [...draft.assets.values()],
-    partitions: [...draft.partitions.values()],
-    materializations: draft.materializations,
-    observations: draft.observations,
-    checks: draft.checks,
-    partitionStatus: draft.partitionStatus,
-    partitionVersions: draft.partitionVersions
-  }
+  const draft = new Draft()
+  for (let i = 0; i < events.length; i++) project(draft, events[i]!)
+  return draft.delta()
 }
 
-const foldEvent = (draft: Draft, event: StoredEvent): void => {
+/**
+ * Sends what one stored event changes to `sink`; the events of a batch go in order.
+ *
+ * @since 0.1.0
+ */
+export const project = (sink: IndexSink, event: StoredEvent): void => {
   switch (event.type) {
-    case "run-started": {
-      const change = runChange(draft, event.runId)
-      if (change.ended === undefined && change.startedAt === undefined) change.startedAt = event.timestamp
-      return
-    }
+    case "run-started":
+      return sink.runs.started(event.runId, event.timestamp)
     case "run-succeeded":
     case "run-failed":
     case "run-canceled":
-      return runEnded(draft, event)
+      return runEnded(sink, event)
     case "asset-materialized":
-      return assetMaterialized(draft, event)
+      return assetMaterialized(sink, event)
     case "asset-observed":
-      return assetObserved(draft, event)
+      return assetObserved(sink, event)
     case "check-evaluated":
-      draft.checks.push(checkResultRecord(event))
-      return
+      return sink.check(checkResultRecord(event))
     case "step-started":
       // every step starts: only a partitioned one has a status to change
-      if (event.partitionSet !== undefined) partitionsBecome(draft, event, "in-progress")
+      if (event.partitionSet !== undefined) partitionsBecome(sink, event, "in-progress")
       return
     case "step-failed":
       if (event.willRetry) return
-      partitionsBecome(draft, event, "failed")
+      partitionsBecome(sink, event, "failed")
       if (event.partition === undefined) {
-        assetChange(draft, event.assetKey).failure = { eventId: event.id, runId: event.runId, timestamp: event.timestamp, error: event.error }
+        sink.failure(event.assetKey, { eventId: event.id, runId: event.runId, timestamp: event.timestamp, error: event.error })
       }
       return
   }
 }
 
-const runEnded = (draft: Draft, event: Stored<"run-succeeded" | "run-failed" | "run-canceled">): void => {
-  runChange(draft, event.runId).ended ??= {
+const runEnded = (sink: IndexSink, event: Stored<"run-succeeded" | "run-failed" | "run-canceled">): void =>
+  sink.runs.ended(event.runId, {
     status: event.type === "run-succeeded" ? "succeeded" : event.type === "run-failed" ? "failed" : "canceled",
     at: event.timestamp,
     reason: event.type === "run-succeeded" ? undefined : event.reason
-  }
-}
+  })
 
-const assetMaterialized = (draft: Draft, event: Stored<"asset-materialized">): void => {
+const assetMaterialized = (sink: IndexSink, event: Stored<"asset-materialized">): void => {
   const record = materializationRecord(event)
-  draft.materializations.push(record)
-  partitionsBecome(draft, event, "materialized")
-  if (event.partitionSet !== undefined) {
-    draft.partitionVersions.push(versionChange(event, event.partitionSet, event.codeVersion, event.inputVersions))
+  sink.materialization(record)
+  const set = event.partitionSet
+  if (set !== undefined) {
+    partitionsBecome(sink, event, "materialized")
+    sink.partitionVersions(versionChange(event, set, event.codeVersion, event.inputVersions))
   }
-  if (event.partition === undefined || event.partitionSet !== undefined) {
-    const change = assetChange(draft, event.assetKey)
-    change.materialization = record
-    change.failure = null
-  }
-  if (event.partition !== undefined) draft.partitions.set(stepKey("", event.assetKey, event.partition), record)
+  if (event.partition === undefined || set !== undefined) sink.latestMaterialization(event.assetKey, record)
+  if (event.partition !== undefined) sink.latestPartition(record)
 }
 
-const assetObserved = (draft: Draft, event: Stored<"asset-observed">): void => {
+const assetObserved = (sink: IndexSink, event: Stored<"asset-observed">): void => {
   const record = observationRecord(event)
-  draft.observations.push(record)
+  sink.observation(record)
   if (event.partitionSet !== undefined) {
     // a partitioned source: each observed partition's version (no code version: Strata does not build it)
-    draft.partitionVersions.push(versionChange(event, event.partitionSet, "", {}))
+    sink.partitionVersions(versionChange(event, event.partitionSet, "", {}))
   }
-  if (event.partition === undefined) {
-    const change = assetChange(draft, event.assetKey)
-    change.observation = record
-    change.failure = null
-  }
+  if (event.partition === undefined) sink.latestObservation(event.assetKey, record)
 }
 
 /** The partitions of a partitioned step's event (one with a `partitionSet`) take the status `to`. */
 const partitionsBecome = (
-  draft: Draft,
+  sink: IndexSink,
   event: Stored<"step-started" | "step-failed" | "asset-materialized">,
   to: PartitionStatusChange["status"]
 ): void => {
   const set = event.partitionSet
-  if (set !== undefined) draft.partitionStatus.push({ assetKey: event.assetKey, fingerprint: set.fingerprint, ranges: set.ranges, status: to })
-}
-
-const assetChange = (draft: Draft, assetKey: string): MutableAssetChange => {
-  let change = draft.assets.get(assetKey)
-  // every field set at once: one object shape for all changes
-  if (change === undefined) draft.assets.set(assetKey, change = { assetKey, materialization: undefined, observation: undefined, failure: undefined })
-  return change
-}
-
-const runChange = (draft: Draft, runId: string): MutableRunChange => {
-  let change = draft.runs.get(runId)
-  if (change === undefined) draft.runs.set(runId, change = { runId })
-  return change
+  if (set !== undefined) sink.partitionStatus({ assetKey: event.assetKey, fingerprint: set.fingerprint, ranges: set.ranges, status: to })
 }

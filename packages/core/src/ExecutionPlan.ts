@@ -14,6 +14,7 @@
  * @since 0.1.0
  */
 import { Effect, Schema } from "effect"
+import * as AssetGraph from "./AssetGraph.ts"
 import type { AssetKey } from "./AssetKey.ts"
 import type { StoredEvent } from "./Event.ts"
 import type { InstanceError, RunRecord } from "./Instance.ts"
@@ -186,15 +187,19 @@ const restrict = (
 ): void => {
   const graph = project.graph
   const size = graph.nodes.length
-  for (let i = 0; i < size; i++) {
-    if (mask[i] === 0) continue
-    const node = graph.nodes[i]!
-    if (node.kind === "external" || (only !== undefined && !only.has(node.key))) mask[i] = 0
+  // each pass only when it has something to do: a loop over every node is on-stack compiled by V8 in a large project
+  if (only !== undefined || AssetGraph.hasKind(graph, "external")) {
+    for (let i = 0; i < size; i++) {
+      if (mask[i] === 0) continue
+      const node = graph.nodes[i]!
+      if (node.kind === "external" || (only !== undefined && !only.has(node.key))) mask[i] = 0
+    }
   }
-  if (!observeSources) return
+  if (!observeSources || !AssetGraph.hasKind(graph, "source")) return
   for (let i = 0; i < size; i++) {
     if (mask[i] !== 1 || graph.nodes[i]!.kind !== "asset") continue
-    for (const j of graph.upstream[i]!) if (graph.nodes[j]!.kind === "source") mask[j] = 2
+    const upstream = graph.upstream[i]!
+    for (let k = 0; k < upstream.length; k++) if (graph.nodes[upstream[k]!]!.kind === "source") mask[upstream[k]!] = 2
   }
 }
 

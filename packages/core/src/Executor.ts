@@ -119,7 +119,9 @@ class Walk {
     this.state[position] = DONE
     if (outcome === "failed") this.skipDownstream(position)
     else {
-      for (const j of this.plan.steps[position]!.downstream) {
+      const downstream = this.plan.steps[position]!.downstream
+      for (let k = 0; k < downstream.length; k++) {
+        const j = downstream[k]!
         if (--this.waiting[j]! === 0 && this.state[j] === WAITING) Queue.offerUnsafe(this.ready, j)
       }
     }

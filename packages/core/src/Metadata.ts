@@ -61,7 +61,8 @@ export const empty: Metadata = Object.freeze({})
  */
 export const merge = (...parts: ReadonlyArray<Metadata | undefined>): Metadata => {
   let result: Record<string, Json> | undefined
-  for (const part of parts) {
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]
     if (part === undefined) continue
     for (const key in part) {
       result ??= {}

@@ -111,6 +111,8 @@ export class ActiveRun {
   readonly startedAt: number
   readonly tally: RunTally
   readonly environment: Step.StepEnvironmentShape
+  /** Each graph node's upstream keys (`AssetGraph.upstreamKeysOf`), looked up once per run, not per step. */
+  readonly upstreamKeys: ReadonlyArray<ReadonlyArray<string>>
   /** The pool of each planned step's asset, by plan position; `undefined` when the project declares no pool. */
   readonly pools: ReadonlyArray<string | undefined> | undefined
   /** Set when another process (or this one, through the instance) asked to cancel the run. */
@@ -146,6 +148,7 @@ export class ActiveRun {
     this.onEvent = fields.onEvent
     this.tally = new RunTally(fields.plan)
     this.pools = poolsOf(fields.project, fields.plan)
+    this.upstreamKeys = AssetGraph.upstreamKeysOf(fields.project.graph)
     this.environment = {
       project: fields.project,
       services: fields.services,
@@ -325,7 +328,7 @@ const runStep = (run: ActiveRun, position: number, via: RemoteStep | undefined):
   if (step.stepKind === "check") return runCheck(run, step, via)
   const graph = run.project.graph
   const index = graph.index.get(step.key)!
-  const upstreamKeys = AssetGraph.upstreamKeysOf(graph)[index]!
+  const upstreamKeys = run.upstreamKeys[index]!
   if (step.stepKind === "materialize" && run.plan.staleOnly) {
     // a partitioned step of a stale-only plan holds only its stale partitions (ExecutionPlan.narrowToStale)
     const reason = step.partitions !== undefined

@@ -20,9 +20,9 @@ import { Cause, Context, Effect, Logger, Schema } from "effect"
 import type { AnyNode, Any as AnyAsset, AssetContext } from "./Asset.ts"
 import * as AssetGraph from "./AssetGraph.ts"
 import type { AssetKey } from "./AssetKey.ts"
-import type { ErrorInfo, LogLevel, StrataEvent } from "./Event.ts"
+import type { AssetMaterialized, ErrorInfo, LogLevel, StrataEvent } from "./Event.ts"
 import { errorInfo } from "./Event.ts"
-import type { InputContext, IOManager, StoreResult } from "./IOManager.ts"
+import type { InputContext, IOManager, OutputContext, StoreResult } from "./IOManager.ts"
 import type { StepPartitions } from "./partitions/stepPartitions.ts"
 import * as StepInputs from "./partitions/stepInputs.ts"
 import * as PartitionVersions from "./partitions/versions.ts"
@@ -144,15 +144,14 @@ export const executeNow = (environment: StepEnvironmentShape, given: StepRequest
   const partition = request.partitions[0]
   const step = { runId: request.runId, key: request.assetKey, partition }
   const started = environment.now()
-  environment.emit({
+  environment.emit(withSet({
     type: "step-started",
     runId: request.runId,
     timestamp: started,
     assetKey: request.assetKey,
     partition,
-    attempt: request.attempt,
-    ...setOf(request)
-  })
+    attempt: request.attempt
+  }, request))
   if (index === undefined) {
     return Effect.succeed(failed(environment, request, started, unknownAsset(request), false))
   }
@@ -185,12 +184,13 @@ const checkStep = (environment: StepEnvironmentShape, request: StepRequest): Eff
   return Effect.provideService(executeCheck(environment, request, check), CurrentStep, step)
 }
 
-/** The `partitionSet` field of a partitioned step's events. */
-const setOf = (request: Pick<StepRequest, "partitionSet">) => request.partitionSet === undefined ? noSet : { partitionSet: request.partitionSet }
-const noSet: { readonly partitionSet?: never } = {}
-// optional fields go last in the literals of the step path: a property after a spread is defined by a slower
-// instruction (DefineKeyedOwnPropertyInLiteral) than one in the literal's template
-const noFields = {}
+/**
+ * A step's event with the request's `partitionSet` (a partitioned step's) as its last field. Unpartitioned steps
+ * get the literal as it is: a spread in the literal, even of an empty object, is a runtime call per event in
+ * unoptimized code, and a property after a spread is defined by a slower instruction than one in the template.
+ */
+const withSet = <E extends StrataEvent>(event: E, request: Pick<StepRequest, "partitionSet">): E =>
+  request.partitionSet === undefined ? event : { ...event, partitionSet: request.partitionSet }
 
 const unknownAsset = (request: StepRequest) =>
   new StepError({
@@ -226,18 +226,18 @@ export const failedEvent = (
   durationMs: number,
   error: ErrorInfo,
   willRetry: boolean
-): StrataEvent => ({
-  type: "step-failed",
-  runId: request.runId,
-  timestamp: at,
-  assetKey: request.assetKey,
-  partition: request.partitions[0],
-  attempt: request.attempt,
-  durationMs,
-  error,
-  willRetry,
-  ...setOf(request)
-})
+): StrataEvent =>
+  withSet({
+    type: "step-failed",
+    runId: request.runId,
+    timestamp: at,
+    assetKey: request.assetKey,
+    partition: request.partitions[0],
+    attempt: request.attempt,
+    durationMs,
+    error,
+    willRetry
+  }, request)
 
 /** Whether an attempt that failed with `error` is retried under the asset's policy. */
 const willRetry = (node: AnyNode, attempt: number, error: unknown): boolean => {
@@ -252,16 +252,15 @@ const succeeded = (
   recorded: StrataEvent & { readonly dataVersion: string }
 ): StepResult => {
   environment.emit(recorded)
-  environment.emit({
+  environment.emit(withSet({
     type: "step-succeeded",
     runId: request.runId,
     timestamp: recorded.timestamp,
     assetKey: request.assetKey,
     partition: request.partitions[0],
     attempt: request.attempt,
-    durationMs: recorded.timestamp - started,
-    ...setOf(request)
-  })
+    durationMs: recorded.timestamp - started
+  }, request))
   return { status: "succeeded", dataVersion: recorded.dataVersion, willRetry: false }
 }
 
@@ -306,7 +305,10 @@ const materialize = (
   started: number,
   partitions: StepPartitions | undefined
 ): Effect.Effect<StepResult> => {
-  const missing = upstreamKeys.find((key) => request.inputVersions[key] === undefined)
+  let missing: string | undefined
+  for (let i = 0; i < upstreamKeys.length && missing === undefined; i++) {
+    if (request.inputVersions[upstreamKeys[i]!] === undefined) missing = upstreamKeys[i]
+  }
   if (missing !== undefined) {
     const graph = environment.project.graph
     const error = missingInput(asset.key, missing, graph.nodes[graph.index.get(missing)!]!.kind === "source")
@@ -324,7 +326,7 @@ const materialize = (
     },
     onSuccess: (stored) => {
       const inputVersions = inputVersionsOf(request, upstreamKeys)
-      return Effect.succeed(succeeded(environment, request, started, {
+      const event = withSet<AssetMaterialized>({
         type: "asset-materialized",
         runId: request.runId,
         timestamp: environment.now(),
@@ -333,10 +335,14 @@ const materialize = (
         metadata: stored.metadata,
         dataVersion: stored.dataVersion,
         codeVersion: Version.ofAsset(asset),
-        inputVersions,
-        ...setOf(request),
-        ...(stored.partitionDataVersions === undefined ? noFields : { partitionDataVersions: stored.partitionDataVersions })
-      }))
+        inputVersions
+      }, request)
+      return Effect.succeed(succeeded(
+        environment,
+        request,
+        started,
+        stored.partitionDataVersions === undefined ? event : { ...event, partitionDataVersions: stored.partitionDataVersions }
+      ))
     }
   })
 }
@@ -367,10 +373,8 @@ const computeAndStore = (
   Effect.suspend(() => {
     const services = environment.services
     const inputs: Record<string, unknown> = {}
-    const names = Object.keys(asset.deps)
-    const contexts = names.map((name) => StepInputs.inputContext(environment.project, request, asset, asset.deps[name]!, context))
     return Effect.flatMap(
-      loadInputs(services, asset, names, contexts, inputs, 0),
+      loadInputs(environment, request, asset, context, Object.keys(asset.deps), inputs, 0),
       () =>
         Effect.flatMap(
           asset.compute(inputs, context) as Effect.Effect<unknown, unknown>,
@@ -379,19 +383,23 @@ const computeAndStore = (
     )
   })
 
+/** Loads the inputs from the `k`-th on into `inputs`, one after the other. */
 const loadInputs = (
-  services: Context.Context<never>,
+  environment: StepEnvironmentShape,
+  request: StepRequest,
   asset: AnyAsset,
+  context: AssetContext,
   names: ReadonlyArray<string>,
-  contexts: ReadonlyArray<InputContext>,
   inputs: Record<string, unknown>,
   k: number
 ): Effect.Effect<void, unknown> => {
   if (k === names.length) return Effect.void
   const name = names[k]!
-  return Effect.flatMap(loadInput(services, asset.deps[name]!, contexts[k]!), (value) => {
+  const dep = asset.deps[name]!
+  const input = StepInputs.inputContext(environment.project, request, asset, dep, context)
+  return Effect.flatMap(loadInput(environment.services, dep, input), (value) => {
     inputs[name] = value
-    return loadInputs(services, asset, names, contexts, inputs, k + 1)
+    return loadInputs(environment, request, asset, context, names, inputs, k + 1)
   })
 }
 
@@ -407,23 +415,20 @@ const loadInput = (services: Context.Context<never>, dep: AnyNode, context: Inpu
 const store = (services: Context.Context<never>, asset: AnyAsset, context: AssetContext, result: unknown) => {
   const output = Output.isOutput(result) ? result : undefined
   const io = Context.getUnsafe(services, asset.io) as IOManager<unknown>
+  const unpartitioned: OutputContext = { key: asset.key, partition: context.partition, runId: context.runId, definitionMetadata: asset.spec.metadata }
+  // `partitions` only for a partitioned step (no spread of an empty object)
+  const outputContext = context.partitions === undefined ? unpartitioned : { ...unpartitioned, partitions: context.partitions }
   return Effect.map(
     Metadata.limitStore(
-      { key: asset.key, partition: context.partition },
+      context, // the subject checked: its key and partition
       output?.metadata,
-      io.store(
-        {
-          key: asset.key,
-          partition: context.partition,
-          runId: context.runId,
-          definitionMetadata: asset.spec.metadata,
-          ...(context.partitions === undefined ? noFields : { partitions: context.partitions })
-        },
-        output === undefined ? result : output.value
-      )
+      io.store(outputContext, output === undefined ? result : output.value)
     ),
     (stored: StoreResult) => ({
-      metadata: Metadata.merge(stored.metadata, output?.metadata),
+      // no merge (a copy) when there is nothing to merge
+      metadata: stored.metadata === undefined && output?.metadata === undefined
+        ? Metadata.empty
+        : Metadata.merge(stored.metadata, output?.metadata),
       dataVersion: output?.dataVersion ?? stored.dataVersion ??
         Version.hash(`${context.runId}\u0000${asset.key}\u0000${context.partition ?? ""}`),
       // a data version given by the compute function covers every partition of the step

@@ -2,7 +2,7 @@
  * The in-memory instance: its three domains (runs, event log, asset index),
  * each a small store, composed behind the instance front. Appending events
  * stores them and applies the shared projection (`EventProjection`) to the
- * other two domains.
+ * other two domains, event by event (the asset index is the projection's sink).
  */
 import { Effect } from "effect"
 import type { StoredEvent, StrataEvent } from "../Event.ts"
@@ -16,9 +16,6 @@ import { MemoryAutomation } from "./memory/automation.ts"
 import { MemoryBackfills } from "./memory/backfills.ts"
 import { MemoryDynamicPartitions } from "./memory/dynamicPartitions.ts"
 import { MemoryRuns } from "./memory/runs.ts"
-
-/** `held` is all the memory log knows of held keys: nothing else is held. */
-const notHeld = (): boolean => false
 
 /** The memory event log; appending maintains `runs` and `index`. */
 class MemoryEventLog {
@@ -50,14 +47,14 @@ class MemoryEventLog {
           message: `event ${unknown.type} refers to run ${unknown.runId}, which does not exist; create the run first`
         }))
       }
-      // `keep` adds the key of every materialization it keeps to `held`: it is stored below
-      const kept = EventProjection.keep(events, notHeld, this.held)
-      const stored: Array<StoredEvent> = new Array(kept.length)
-      for (let i = 0; i < kept.length; i++) stored[i] = this.store(kept[i]!)
-      const delta = EventProjection.fold(stored)
-      for (const change of delta.runs) this.runs.apply(change)
-      this.index.apply(delta)
-      this.checks.apply(delta)
+      // one pass: each event admitted (`dedupe` adds its key to `held`) is stored, and its changes applied at once
+      // `held` is all the memory log knows of held keys: no other is held
+      const dedupe = new EventProjection.Dedupe(undefined, this.held)
+      for (let i = 0; i < events.length; i++) {
+        if (dedupe.admits(events[i]!)) EventProjection.project(this.index, this.store(events[i]!))
+      }
+      const runChanges = this.index.runs.take()
+      for (let i = 0; i < runChanges.length; i++) this.runs.apply(runChanges[i]!)
       return Effect.void
     })
   }
@@ -126,8 +123,8 @@ class MemoryEventLog {
 
 export const makeMemoryInstance = (): InstanceShape => {
   const runs = new MemoryRuns()
-  const index = new MemoryAssetIndex()
   const checks = new MemoryCheckStore()
+  const index = new MemoryAssetIndex(checks)
   const log = new MemoryEventLog(runs, index, checks)
   const automation = new MemoryAutomation()
   const events = log.domain()

@@ -11,7 +11,10 @@ export const checkPartitions = (
   nodes: ReadonlyArray<AnyNode>,
   byKey: (key: string) => AnyNode | undefined
 ): Partitions.PartitionDefinitionError | PartitionMapping.PartitionMappingError | undefined => {
-  for (const node of nodes) {
+  // indexed loops: `Project.make` runs them once over every node and dependency, in unoptimized code
+  // (`for...of` would allocate an iterator result per element)
+  for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[i]!
     if (node.partitions !== undefined) {
       try {
         Partitions.validate(node.partitions, node.key)
@@ -20,7 +23,9 @@ export const checkPartitions = (
         throw error
       }
     }
-    for (const upstreamKey of node.spec.deps) {
+    const deps = node.spec.deps
+    for (let k = 0; k < deps.length; k++) {
+      const upstreamKey = deps[k]!
       const upstream = byKey(upstreamKey)
       if (upstream === undefined) continue
       const given = node.partitionMappings?.[upstreamKey]

@@ -1,8 +1,9 @@
-/** The memory instance's asset index. */
+/** The memory instance's asset index (and the sink of the event projection). */
 import { Effect } from "effect"
-import type { IndexDelta } from "../../EventProjection.ts"
-import { applyStatus, applyVersions } from "../../EventProjection.ts"
-import type { AssetIndex, AssetRecord, PartitionStatus, PartitionVersions, FailureRecord, MaterializationRecord, ObservationRecord, Page, PageQuery } from "../../Instance.ts"
+import type { IndexSink, PartitionStatusChange, PartitionVersionChange } from "../../EventProjection.ts"
+import { applyStatus, applyVersions, RunChanges } from "../../EventProjection.ts"
+import type { MemoryCheckStore } from "./checks.ts"
+import type { AssetIndex, AssetRecord, CheckResultRecord, PartitionStatus, PartitionVersions, FailureRecord, MaterializationRecord, ObservationRecord, Page, PageQuery } from "../../Instance.ts"
 
 interface MutableAssetRecord {
   assetKey: string
@@ -33,12 +34,26 @@ const pageOf = <A>(keys: ReadonlyArray<string>, query: PageQuery | undefined, ge
 
 const byKey = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
 
-export class MemoryAssetIndex {
+/**
+ * The memory instance's asset index. It is also the event projection's sink
+ * (`EventProjection.IndexSink`): each change a stored event makes is applied
+ * at once (no `IndexDelta` is built); check results go on to the check store,
+ * run changes wait for the end of the batch (`runs`).
+ */
+export class MemoryAssetIndex implements IndexSink {
+  readonly runs = new RunChanges()
+  private readonly checks: MemoryCheckStore
   readonly index = new Map<string, MutableAssetRecord>()
   readonly partitionIndex = new Map<string, Map<string, MaterializationRecord>>()
   readonly history = new Map<string, Array<MaterializationRecord>>()
-  readonly partitionStatus = new Map<string, PartitionStatus>()
-  readonly partitionVersions = new Map<string, PartitionVersions>()
+  /** Partition status by asset key. */
+  readonly statuses = new Map<string, PartitionStatus>()
+  /** Partition versions by asset key. */
+  readonly versions = new Map<string, PartitionVersions>()
+
+  constructor(checks: MemoryCheckStore) {
+    this.checks = checks
+  }
 
   private record(key: string): MutableAssetRecord {
     let record = this.index.get(key)
@@ -46,29 +61,49 @@ export class MemoryAssetIndex {
     return record
   }
 
-  apply(delta: IndexDelta): void {
-    for (const change of delta.assets) {
-      const record = this.record(change.assetKey)
-      if (change.materialization !== undefined) record.materialization = change.materialization
-      if (change.observation !== undefined) record.observation = change.observation
-      if (change.failure !== undefined) record.failure = change.failure ?? undefined
-    }
-    for (const record of delta.partitions) {
-      let partitions = this.partitionIndex.get(record.assetKey)
-      if (partitions === undefined) this.partitionIndex.set(record.assetKey, partitions = new Map())
-      partitions.set(record.partition!, record)
-    }
-    for (const change of delta.partitionStatus) {
-      this.partitionStatus.set(change.assetKey, applyStatus(this.partitionStatus.get(change.assetKey), change))
-    }
-    for (const change of delta.partitionVersions) {
-      this.partitionVersions.set(change.assetKey, applyVersions(this.partitionVersions.get(change.assetKey), change))
-    }
-    for (const record of delta.materializations) {
-      let list = this.history.get(record.assetKey)
-      if (list === undefined) this.history.set(record.assetKey, list = [])
-      list.push(record)
-    }
+  /** The asset's latest materialization (`EventProjection.IndexSink`); clears its failure. */
+  latestMaterialization(assetKey: string, record: MaterializationRecord): void {
+    const entry = this.record(assetKey)
+    // the record first, then the failure: the order the fields are added is the key order of the record's JSON
+    entry.materialization = record
+    entry.failure = undefined
+  }
+
+  latestObservation(assetKey: string, record: ObservationRecord): void {
+    const entry = this.record(assetKey)
+    entry.observation = record
+    entry.failure = undefined
+  }
+
+  failure(assetKey: string, failure: FailureRecord): void {
+    this.record(assetKey).failure = failure
+  }
+
+  latestPartition(record: MaterializationRecord): void {
+    let partitions = this.partitionIndex.get(record.assetKey)
+    if (partitions === undefined) this.partitionIndex.set(record.assetKey, partitions = new Map())
+    partitions.set(record.partition!, record)
+  }
+
+  materialization(record: MaterializationRecord): void {
+    let list = this.history.get(record.assetKey)
+    if (list === undefined) this.history.set(record.assetKey, list = [])
+    list.push(record)
+  }
+
+  /** The index keeps only the latest observation (`latestObservation`). */
+  observation(_record: ObservationRecord): void {}
+
+  check(record: CheckResultRecord): void {
+    this.checks.check(record)
+  }
+
+  partitionStatus(change: PartitionStatusChange): void {
+    this.statuses.set(change.assetKey, applyStatus(this.statuses.get(change.assetKey), change))
+  }
+
+  partitionVersions(change: PartitionVersionChange): void {
+    this.versions.set(change.assetKey, applyVersions(this.versions.get(change.assetKey), change))
   }
 
   /** The event ids retention must keep: every latest record. */
@@ -86,8 +121,8 @@ export class MemoryAssetIndex {
     for (const key of keys) {
       this.index.delete(key)
       this.partitionIndex.delete(key)
-      this.partitionStatus.delete(key)
-      this.partitionVersions.delete(key)
+      this.statuses.delete(key)
+      this.versions.delete(key)
       this.history.delete(key)
     }
   }
@@ -121,8 +156,8 @@ export class MemoryAssetIndex {
         Effect.sync(() => pageOf([...this.index.keys()].sort(byKey), query, (key) => ({ ...this.index.get(key)! }))),
       assetCount: () => Effect.sync(() => this.index.size),
       partitions: (assetKey) => Effect.sync(() => new Map(this.partitionIndex.get(assetKey) ?? [])),
-      partitionStatus: (assetKey) => Effect.sync(() => this.partitionStatus.get(assetKey)),
-      partitionVersions: (assetKey) => Effect.sync(() => this.partitionVersions.get(assetKey)),
+      partitionStatus: (assetKey) => Effect.sync(() => this.statuses.get(assetKey)),
+      partitionVersions: (assetKey) => Effect.sync(() => this.versions.get(assetKey)),
       partitionPage: (assetKey, query) =>
         Effect.sync(() => {
           const partitions = this.partitionIndex.get(assetKey) ?? new Map<string, MaterializationRecord>()

@@ -1,6 +1,5 @@
 /** The memory instance's check store: the latest result per (asset, check, partition) and the history per asset. */
 import { Effect } from "effect"
-import type { IndexDelta } from "../../EventProjection.ts"
 import type { CheckResultRecord, CheckStore } from "../../Instance.ts"
 import { checkKey } from "../instanceRules.ts"
 
@@ -12,15 +11,14 @@ export class MemoryCheckStore {
   readonly latest = new Map<string, Map<string, CheckResultRecord>>()
   readonly history = new Map<string, Array<CheckResultRecord>>()
 
-  apply(delta: IndexDelta): void {
-    for (const record of delta.checks) {
-      let latest = this.latest.get(record.assetKey)
-      if (latest === undefined) this.latest.set(record.assetKey, latest = new Map())
-      latest.set(checkKey(record.assetKey, record.check, record.partition), record)
-      let list = this.history.get(record.assetKey)
-      if (list === undefined) this.history.set(record.assetKey, list = [])
-      list.push(record)
-    }
+  /** A check result (`EventProjection.IndexSink`): the latest of its check, and history. */
+  check(record: CheckResultRecord): void {
+    let latest = this.latest.get(record.assetKey)
+    if (latest === undefined) this.latest.set(record.assetKey, latest = new Map())
+    latest.set(checkKey(record.assetKey, record.check, record.partition), record)
+    let list = this.history.get(record.assetKey)
+    if (list === undefined) this.history.set(record.assetKey, list = [])
+    list.push(record)
   }
 
   /** The event ids retention must keep: every latest result. */
