@@ -201,6 +201,32 @@ describe("steps on workers", () => {
     expect(fs.existsSync(path.join(folder, "storage", "distributed", "blocker.json"))).toBe(false)
   })
 
+  it("a worker hears the cancel channel on graphile-worker's listening connection (not only at its heartbeat)", async () => {
+    const block = path.join(folder, "notify-block")
+    fs.mkdirSync(block)
+    const env = { ...baseEnv(), STRATA_TEST_BLOCK: block }
+    workers.push(startWorker([], env))
+    await workers[0]!.started
+    const run = strata(["materialize", "--json", "--select", "+blocker"], { ...env, STRATA_ENV: "distributed" })
+    const deadline = Date.now() + 90_000
+    while (!fs.readdirSync(block).some((name) => name.startsWith("started-"))) {
+      if (Date.now() > deadline) throw new Error("blocker never started")
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    const [running] = await db.query<{ run_id: string }>(`select run_id from strata.runs where status = 'started'`)
+    // the notification alone, as a coordinator sends it: the run has no cancel request the heartbeat could see
+    await db.query(`select pg_notify('strata_workers:cancel', $1)`, [running!.run_id])
+    const deadline2 = Date.now() + 30_000
+    while (!workers[0]!.lines.some((line) => line.event === "steps-interrupted")) {
+      if (Date.now() > deadline2) throw new Error(`the worker never interrupted the step: ${JSON.stringify(workers[0]!.lines)}`)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    expect(workers[0]!.lines.find((line) => line.event === "steps-interrupted")).toMatchObject({ runId: running!.run_id, message: "the run was canceled" })
+    const cancel = await strata(["runs", "cancel", running!.run_id, "--json"], { ...env, STRATA_ENV: "distributed" })
+    expect(cancel.code, cancel.stderr).toBe(0)
+    expect((JSON.parse((await run).stdout) as { status: string }).status).toBe("canceled")
+  })
+
   it("SIGTERM: a step still running after the shutdown timeout goes back to the queue and runs on another worker", async () => {
     const block = path.join(folder, "shutdown-block")
     fs.mkdirSync(block)
