@@ -11,8 +11,9 @@
  * p50 and p95. With STRATA_BENCH_CPU=1, also the CPU time used during the
  * run (from /proc/<pid>/stat, sampled every 20 ms between the run's start and
  * end) by the coordinator, the workers together and the Postgres backends of
- * the bench's database together, in milliseconds per step, and the database's
- * committed transactions per step (including workers' start and stop).
+ * the bench's database together, in milliseconds per step, the database's
+ * committed transactions per step (including workers' start and stop), and
+ * graphile-worker's job fetches per step (all, and those that found no job).
  *
  * Usage: node integrations/graphile-worker/bench/dist.bench.ts [N=1000]
  * (STRATA_BENCH_IN_PROCESS=0: workers only; STRATA_BENCH_WARM=1: each setting's
@@ -97,10 +98,11 @@ const counting = process.env.STRATA_BENCH_CPU === "1"
 
 /**
  * The database's committed transactions so far (each statement outside a transaction is one), after the backends
- * flushed their statistics (at most once a second, and when idle).
+ * flushed their statistics: a backend reports at most once a second while busy and within 10 s once idle (Postgres
+ * 15), so a count taken sooner after the workers started would leave their start-up to the run's count.
  */
 const transactions = async () => {
-  await new Promise((resolve) => setTimeout(resolve, 1_500))
+  await new Promise((resolve) => setTimeout(resolve, 11_000))
   const rows = await db.query<{ n: string }>("select xact_commit as n from pg_stat_database where datname = current_database()")
   return Number(rows[0]!.n)
 }
@@ -146,7 +148,15 @@ try {
       figures[`w${count}_cpu_ms_per_step_backends`] = cpu.backends
     }
     await stopWorkers(workers)
-    if (counting) figures[`w${count}_transactions_per_step`] = Number(((await transactions() - xactsBefore) / n).toFixed(2))
+    if (counting) {
+      figures[`w${count}_transactions_per_step`] = Number(((await transactions() - xactsBefore) / n).toFixed(2))
+      // graphile-worker's fetches (each worker's `worker-stopped` line counts them since it started: the warm run too)
+      const stopped = workers.flatMap((w) => w.lines.filter((l) => l.event === "worker-stopped"))
+      const runs = warm ? 2 : 1
+      const perStep = (field: string) => Number((stopped.reduce((sum, l) => sum + (l[field] as number), 0) / (n * runs)).toFixed(3))
+      figures[`w${count}_fetches_per_step`] = perStep("fetches")
+      figures[`w${count}_empty_fetches_per_step`] = perStep("emptyFetches")
+    }
     const latencies = workers.flatMap((w, i) => w.lines.slice(skipLines[i]).filter((l) => l.event === "step-started").map((l) => l.queuedMs as number))
     if (latencies.length !== n) throw new Error(`${latencies.length} steps started on workers, expected ${n}`)
     const name = `w${count}`

@@ -31,7 +31,7 @@ import type { JobHelpers, Runner, WorkerEvents } from "graphile-worker"
 import { run as runGraphile } from "graphile-worker"
 import { EventWriter, WorkerFenced } from "./internal/eventWriter.ts"
 import { heartbeat, reap, register, unregister, type WorkerIdentity } from "./internal/leases.ts"
-import { ensurePoolHandlers, listen } from "./internal/listener.ts"
+import { ensurePoolHandlers } from "./internal/listener.ts"
 import { graphileLogger, type LogLine } from "./internal/logging.ts"
 import { RunChecks } from "./internal/runChecks.ts"
 import { migrate } from "./internal/schema.ts"
@@ -73,6 +73,9 @@ interface Stats {
   completed: number
   failed: number
   skipped: number
+  /** graphile-worker's fetches of jobs, and how many of them found none (another worker had taken them). */
+  fetches: number
+  emptyFetches: number
 }
 
 /** What the job handler needs: one value, built once the pool exists. */
@@ -130,30 +133,22 @@ export const run = (options: Options): Effect.Effect<never, WorkerError> =>
     yield* migrate(client, settings, log).pipe(Effect.mapError((error) => fail(`cannot prepare the queue's tables: ${error.message}`)))
     const concurrency = options.concurrency ?? 4
     const ready = yield* Deferred.make<WorkerState>()
-    const runner = yield* startGraphile(settings, client, concurrency, options, ready, log)
+    const stats: Stats = { completed: 0, failed: 0, skipped: 0, fetches: 0, emptyFetches: 0 }
+    const runner = yield* startGraphile(settings, client, concurrency, options, ready, stats, log)
     const identity: WorkerIdentity = { id: runner.poolId, host: hostname(), pid: process.pid, queue: settings.queue, concurrency }
     yield* register(client, settings, identity).pipe(Effect.mapError((error) => fail(`cannot register the worker: ${error.message}`)))
     yield* Effect.addFinalizer(() => Effect.ignore(unregister(client, settings, identity.id)))
     const writer = yield* EventWriter.make(client, settings, identity.id)
     yield* Effect.forkScoped(writer.loop())
-    const state: WorkerState = { options, settings, client, identity, writer, checks: new RunChecks(client, settings), running: new Map(), stats: { completed: 0, failed: 0, skipped: 0 }, log }
+    const state: WorkerState = { options, settings, client, identity, writer, checks: new RunChecks(client, settings), running: new Map(), stats, log }
     // the runner stops first (finalizers run in reverse): running steps still write through the writer
     yield* Effect.addFinalizer(() =>
       Effect.sync(() => log({ event: "worker-stopping", level: "info", worker: identity.id, message: "no new steps; running ones may finish" })).pipe(
         Effect.andThen(Effect.promise(() => runner.runner.stop().catch(() => {}))),
         Effect.andThen(Effect.sync(() => log({ event: "worker-stopped", level: "info", worker: identity.id, ...state.stats })))
       ))
-    yield* listen({
-      pool: client.pool,
-      channels: [WorkerQueue.channels(settings).cancel],
-      onNotification: (_channel, runId) => {
-        state.checks.stopped(runId, "its run is being canceled")
-        interruptRun(state, runId, "the run was canceled")
-      },
-      onReconnect: () => {},
-      onError: (error) => log({ event: "listen-error", level: "warn", message: String(error) })
-    }).pipe(Effect.mapError((error) => fail(error.message)))
     Deferred.doneUnsafe(ready, Exit.succeed(state))
+    yield* Effect.promise(() => runner.cancelListening)
     log({ event: "worker-started", level: "info", worker: identity.id, host: identity.host, pid: identity.pid, queue: settings.queue, concurrency, leaseMs: settings.leaseMs })
     const lease = yield* Effect.forkScoped(leaseLoop(state))
     yield* Effect.forkScoped(healthLoop(state, options.healthIntervalMs ?? 30_000))
@@ -194,16 +189,13 @@ const startGraphile = (
   concurrency: number,
   options: Options,
   ready: Deferred.Deferred<WorkerState>,
+  stats: Stats,
   log: (line: LogLine) => void
-): Effect.Effect<{ readonly runner: Runner; readonly poolId: string }, WorkerError, Scope.Scope> =>
+): Effect.Effect<{ readonly runner: Runner; readonly poolId: string; readonly cancelListening: Promise<void> }, WorkerError, Scope.Scope> =>
   Effect.flatMap(graphilePool(client), (pgPool) => Effect.tryPromise({
     try: async () => {
-      const events: WorkerEvents = new EventEmitter() as WorkerEvents
-      let poolId: string | undefined
-      events.on("pool:create", ({ workerPool }) => {
-        poolId = workerPool.id
-      })
       const waitReady = Effect.runPromise(Deferred.await(ready))
+      const { events, pool, cancelListening } = graphileEvents(settings, stats, waitReady, log)
       const runner = await runGraphile({
         pgPool,
         schema: settings.graphileSchema,
@@ -221,11 +213,50 @@ const startGraphile = (
           [settings.task]: async (payload, helpers) => handle(await waitReady, payload as JobPayload, helpers)
         }
       })
-      if (poolId === undefined) throw new Error("graphile-worker created no worker pool")
-      return { runner, poolId }
+      if (pool.id === undefined) throw new Error("graphile-worker created no worker pool")
+      return { runner, poolId: pool.id, cancelListening }
     },
     catch: (error) => fail(`cannot start graphile-worker: ${error instanceof Error ? error.message : String(error)}`)
   }))
+
+/**
+ * What the worker hears from graphile-worker: its pool's id, its fetches (counted), and its `LISTEN` connection,
+ * which also listens on the cancel channel. Every notification in the database wakes every listening connection
+ * of the database (Postgres signals them all, whatever the channel, and each reads the notification queue in a
+ * transaction of its own), so a worker keeps one listening connection, not two.
+ */
+const graphileEvents = (settings: WorkerQueue.Settings, stats: Stats, waitReady: Promise<WorkerState>, log: (line: LogLine) => void) => {
+  const events: WorkerEvents = new EventEmitter() as WorkerEvents
+  const pool: { id?: string } = {}
+  const cancel = WorkerQueue.channels(settings).cancel
+  let listened: () => void = () => {}
+  const cancelListening = new Promise<void>((resolve) => (listened = resolve))
+  events.on("pool:create", ({ workerPool }) => {
+    pool.id = workerPool.id
+  })
+  events.on("localQueue:getJobs:complete", ({ jobs }) => {
+    stats.fetches++
+    if (jobs.length === 0) stats.emptyFetches++
+  })
+  // on every (re)connection of graphile-worker's listening client; a failure breaks that client, and graphile-worker
+  // connects again (a cancel missed meanwhile is seen by the heartbeat's look at the runs of running steps)
+  events.on("pool:listen:success", ({ client }) => {
+    client.query(`listen "${cancel}"`).then(() => listened(), (error) => log({ event: "listen-error", level: "warn", message: String(error) }))
+  })
+  // graphile-worker gives that client back to its pool once done with it (after its own `UNLISTEN`s)
+  events.on("pool:listen:release", ({ client }) => {
+    client.query(`unlisten "${cancel}"`).catch(() => {})
+  })
+  events.on("pool:listen:notification", ({ message }) => {
+    if (message.channel !== cancel) return
+    const runId = message.payload ?? ""
+    void waitReady.then((state) => {
+      state.checks.stopped(runId, "its run is being canceled")
+      interruptRun(state, runId, "the run was canceled")
+    })
+  })
+  return { events, pool, cancelListening }
+}
 
 const decodeRequest = Schema.decodeUnknownSync(StepRequest.StepRequestSchema)
 
@@ -250,7 +281,8 @@ const handle = async (state: WorkerState, payload: JobPayload, helpers: JobHelpe
   }
   helpers.abortSignal.addEventListener("abort", onAbort)
   try {
-    const exit = await Effect.runPromise(Fiber.await(fiber))
+    // the fiber's own observer (no second fiber per job to await it)
+    const exit = await new Promise<Exit.Exit<void, unknown>>((resolve) => fiber.addObserver(resolve))
     if (handedBack) throw new Error("the worker shut down before the step ended; the step goes back to the queue")
     if (Exit.isFailure(exit) && !Exit.hasInterrupts(exit)) {
       throw new Error(`the step's events could not be recorded: ${String(exit.cause)}`)

@@ -171,34 +171,55 @@ describe("steps on workers", () => {
     }
   })
 
-  it("canceling a run from the CLI interrupts its step on a worker", async () => {
-    const block = path.join(folder, "cancel-block")
+  /** One worker; a run whose `blocker` step has started on it and blocks. */
+  const blockedRun = async (name: string) => {
+    const block = path.join(folder, name)
     fs.mkdirSync(block)
-    const env = { ...baseEnv(), STRATA_TEST_BLOCK: block }
+    const env = { ...baseEnv(), STRATA_TEST_BLOCK: block, STRATA_ENV: "distributed" }
     workers.push(startWorker([], env))
     await workers[0]!.started
-    const run = strata(["materialize", "--json", "--select", "+blocker"], { ...env, STRATA_ENV: "distributed" })
+    const run = strata(["materialize", "--json", "--select", "+blocker"], env)
     const deadline = Date.now() + 90_000
-    while (!fs.readdirSync(block).some((name) => name.startsWith("started-"))) {
+    while (!fs.readdirSync(block).some((file) => file.startsWith("started-"))) {
       if (Date.now() > deadline) throw new Error("blocker never started")
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
     const [running] = await db.query<{ run_id: string }>(`select run_id from strata.runs where status = 'started'`)
-    const cancel = await strata(["runs", "cancel", running!.run_id, "--json"], { ...env, STRATA_ENV: "distributed" })
+    return { env, run, runId: running!.run_id }
+  }
+
+  const stepsInterrupted = async (worker: WorkerProcess) => {
+    const deadline = Date.now() + 30_000
+    while (!worker.lines.some((line) => line.event === "steps-interrupted")) {
+      if (Date.now() > deadline) throw new Error(`the worker never interrupted the step: ${JSON.stringify(worker.lines)}`)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    return worker.lines.find((line) => line.event === "steps-interrupted")!
+  }
+
+  it("canceling a run from the CLI interrupts its step on a worker", async () => {
+    const { env, run, runId } = await blockedRun("cancel-block")
+    const cancel = await strata(["runs", "cancel", runId, "--json"], env)
     expect(cancel.code, cancel.stderr).toBe(0)
     const done = await run
     const result = JSON.parse(done.stdout) as { runId: string; status: string }
     expect(result.status).toBe("canceled")
     // the worker interrupted the step (it never saw the release file) and recorded nothing for it
-    const deadline2 = Date.now() + 30_000
-    while (!workers[0]!.lines.some((line) => line.event === "steps-interrupted")) {
-      if (Date.now() > deadline2) throw new Error(`the worker never interrupted the step: ${JSON.stringify(workers[0]!.lines)}`)
-      await new Promise((resolve) => setTimeout(resolve, 50))
-    }
+    await stepsInterrupted(workers[0]!)
     const events = (await eventsOf(result.runId)).filter((e) => e.assetKey === "blocker")
     expect(events.map((e) => e.type)).toEqual(["step-started", "step-failed"])
     expect(events[1]!.error!.tag).toBe("Interrupted")
     expect(fs.existsSync(path.join(folder, "storage", "distributed", "blocker.json"))).toBe(false)
+  })
+
+  it("a worker hears the cancel channel on graphile-worker's listening connection (not only at its heartbeat)", async () => {
+    const { env, run, runId } = await blockedRun("notify-block")
+    // the notification alone, as a coordinator sends it: the run has no cancel request the heartbeat could see
+    await db.query(`select pg_notify('strata_workers:cancel', $1)`, [runId])
+    expect(await stepsInterrupted(workers[0]!)).toMatchObject({ runId, message: "the run was canceled" })
+    const cancel = await strata(["runs", "cancel", runId, "--json"], env)
+    expect(cancel.code, cancel.stderr).toBe(0)
+    expect((JSON.parse((await run).stdout) as { status: string }).status).toBe("canceled")
   })
 
   it("SIGTERM: a step still running after the shutdown timeout goes back to the queue and runs on another worker", async () => {
