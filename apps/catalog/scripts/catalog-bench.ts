@@ -154,10 +154,10 @@ const firstRender: Array<number> = []
 const firstRenderParts: Array<Record<string, number>> = []
 /**
  * The page's main-thread time (ms) from navigation to the first render, from Chromium's
- * `Performance.getMetrics`: all its tasks, and the script in them. A figure less noisy than the
- * render time on a shared machine, for comparing changes.
+ * `Performance.getMetrics` (read at the first render, after the page's wait): all its tasks, and
+ * the script in them; the page's own work, apart from waiting for answers.
  */
-const pageCpuDuringVisit: Array<{ taskMs: number; scriptMs: number; rawTaskMs: number }> = []
+const pageCpuDuringVisit: Array<{ taskMs: number; scriptMs: number }> = []
 const cdp = await page.context().newCDPSession(page)
 await cdp.send("Performance.enable")
 const pageCpu = async () => {
@@ -197,20 +197,20 @@ if (parts.has("graph")) {
   const coldTrace = process.env.STRATA_BENCH_TRACE === undefined ? undefined : `${process.env.STRATA_BENCH_TRACE}.cold.json`
   for (let attempt = 0; attempt < 3; attempt++) {
     const cpuBefore = serverCpuMs()
-    const pageBefore = await pageCpu()
     if (attempt === 0) serverCpuBeforeVisit = cpuBefore - cpuAtRunEnd
     if (attempt === 0 && coldTrace !== undefined) {
       await browser.startTracing(page, {
         path: coldTrace,
-        categories: ["devtools.timeline", "disabled-by-default-devtools.timeline", "v8.execute", "v8", "disabled-by-default-v8.cpu_profiler", "blink.user_timing", "loading", "netlog", "disabled-by-default-v8.compile"]
+        categories: ["devtools.timeline", "disabled-by-default-devtools.timeline", "v8.execute", "v8", "disabled-by-default-v8.cpu_profiler", "blink.user_timing", "loading", "disabled-by-default-v8.compile"]
       })
     }
     await page.goto(`${catalog.url}/?attempt=${attempt}`)
     await page.waitForFunction(() => window.__strataGraph !== undefined, undefined, { timeout: 120_000 })
     if (attempt === 0 && coldTrace !== undefined) await browser.stopTracing()
     serverCpuDuringVisit.push(serverCpuMs() - cpuBefore)
-    const pageAfter = await pageCpu()
-    pageCpuDuringVisit.push({ taskMs: Math.round(pageAfter.taskMs - pageBefore.taskMs), scriptMs: Math.round(pageAfter.scriptMs - pageBefore.scriptMs), rawTaskMs: Math.round(pageAfter.taskMs) })
+    // Chromium's metrics start again with each document: these are the visit's
+    const visit = await pageCpu()
+    pageCpuDuringVisit.push({ taskMs: Math.round(visit.taskMs), scriptMs: Math.round(visit.scriptMs) })
     firstRender.push(await page.evaluate(() => window.__strataGraph!.firstRenderMs))
     // where the time goes: the answers (end times since navigation start) and the layout
     firstRenderParts.push(await page.evaluate(() => {
