@@ -89,6 +89,7 @@ if (launched.runId === undefined) throw new Error(`cannot launch: ${launched.mes
 await readEvents(`${catalog.url}/api/runs/${launched.runId}/events`)
 const materializeMs = performance.now() - materializeStarted
 markLoad("materialized")
+const cpuAtRunEnd = serverCpuMs()
 
 const timed = async (path: string) => {
   const started = performance.now()
@@ -151,6 +152,23 @@ const page = await browser.newPage({ viewport: { width: 1440, height: 900 } })
 page.setDefaultTimeout(120_000)
 const firstRender: Array<number> = []
 const firstRenderParts: Array<Record<string, number>> = []
+/**
+ * The page's main-thread time (ms) from navigation to the first render, from Chromium's
+ * `Performance.getMetrics` (read at the first render, after the page's wait): all its tasks, and
+ * the script in them; the page's own work, apart from waiting for answers.
+ */
+const pageCpuDuringVisit: Array<{ taskMs: number; scriptMs: number }> = []
+const cdp = await page.context().newCDPSession(page)
+await cdp.send("Performance.enable")
+const pageCpu = async () => {
+  const { metrics } = await cdp.send("Performance.getMetrics")
+  const value = (name: string) => (metrics.find((metric) => metric.name === name)?.value ?? 0) * 1000
+  return { taskMs: value("TaskDuration"), scriptMs: value("ScriptDuration") }
+}
+/** The server's CPU time (ms) during each visit of the graph: is it computing while the page loads? */
+const serverCpuDuringVisit: Array<number> = []
+/** The server's CPU time (ms) from the end of the run to the first visit (the api part, when measured, and the browser's launch). */
+let serverCpuBeforeVisit = 0
 const groupOpen: Array<Record<string, unknown>> = []
 let frames: Record<string, { meanMs: number; p95Ms: number; maxMs: number }> = {}
 
@@ -175,9 +193,24 @@ const openGroup = (name: string) =>
 
 if (parts.has("graph")) {
   markLoad("graph")
+  // STRATA_BENCH_TRACE=<file>: also <file>.cold.json, a trace of the first (cold) navigation
+  const coldTrace = process.env.STRATA_BENCH_TRACE === undefined ? undefined : `${process.env.STRATA_BENCH_TRACE}.cold.json`
   for (let attempt = 0; attempt < 3; attempt++) {
+    const cpuBefore = serverCpuMs()
+    if (attempt === 0) serverCpuBeforeVisit = cpuBefore - cpuAtRunEnd
+    if (attempt === 0 && coldTrace !== undefined) {
+      await browser.startTracing(page, {
+        path: coldTrace,
+        categories: ["devtools.timeline", "disabled-by-default-devtools.timeline", "v8.execute", "v8", "disabled-by-default-v8.cpu_profiler", "blink.user_timing", "loading", "disabled-by-default-v8.compile"]
+      })
+    }
     await page.goto(`${catalog.url}/?attempt=${attempt}`)
     await page.waitForFunction(() => window.__strataGraph !== undefined, undefined, { timeout: 120_000 })
+    if (attempt === 0 && coldTrace !== undefined) await browser.stopTracing()
+    serverCpuDuringVisit.push(serverCpuMs() - cpuBefore)
+    // Chromium's metrics start again with each document: these are the visit's
+    const visit = await pageCpu()
+    pageCpuDuringVisit.push({ taskMs: Math.round(visit.taskMs), scriptMs: Math.round(visit.scriptMs) })
     firstRender.push(await page.evaluate(() => window.__strataGraph!.firstRenderMs))
     // where the time goes: the answers (end times since navigation start) and the layout
     firstRenderParts.push(await page.evaluate(() => {
@@ -358,7 +391,7 @@ console.log(JSON.stringify({
   serverPeakRssMB: peakRss,
   launcherPeakRssMB: launcherPeakRss,
   memoryAt,
-  firstRenderMs: { samples: firstRender.map(Math.round), median: Math.round(median(firstRender)), parts: firstRenderParts },
+  firstRenderMs: { samples: firstRender.map(Math.round), median: Math.round(median(firstRender)), parts: firstRenderParts, serverCpuMs: serverCpuDuringVisit, serverCpuBeforeMs: serverCpuBeforeVisit, pageCpu: pageCpuDuringVisit },
   groupOpen,
   frames: Object.fromEntries(Object.entries(frames).map(([name, value]) => [name, {
     meanMs: round(value.meanMs), p95Ms: round(value.p95Ms), maxMs: round(value.maxMs)

@@ -1,5 +1,15 @@
+import { Models, paths } from "@strata/protocol"
+import { Schema } from "effect"
 import { useEffect, useRef } from "react"
-import { api } from "./api.ts"
+import { request } from "./api.ts"
+
+/**
+ * What a tick reads of a runs page: each run's id and status. A run's other
+ * fields are not decoded (they are dropped): a run of a big selection lists
+ * every asset key, which would make each tick decode thousands of strings.
+ */
+const RunTicks = Schema.Struct({ runs: Schema.Array(Schema.Struct({ runId: Schema.String, status: Models.RunStatus })) })
+const runTicks = (options: Parameters<typeof paths.runs>[0]) => request(RunTicks, paths.runs(options))
 
 /**
  * Calls `refresh` while runs are going (every second) and once when they end,
@@ -19,8 +29,8 @@ export const useLiveRefresh = (refresh: () => void) => {
     const tick = async () => {
       try {
         const [running, latest] = await Promise.all([
-          api.runs({ status: "queued,started", limit: 1 }),
-          api.runs({ limit: 1 })
+          runTicks({ status: "queued,started", limit: 1 }),
+          runTicks({ limit: 1 })
         ])
         const now = running.runs.length > 0
         const newestNow = latest.runs[0]?.runId ?? null
