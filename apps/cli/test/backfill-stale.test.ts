@@ -14,7 +14,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { DatabaseSync } from "node:sqlite"
 import { afterAll, describe, expect, it } from "vitest"
-import { projectsOfThisFile, startDev, strata } from "./helpers.ts"
+import { projectsOfThisFile, startDev, strata, succeeds, until } from "./helpers.ts"
 
 const project = projectsOfThisFile()
 const children: Array<ChildProcess> = []
@@ -50,22 +50,6 @@ export default StrataConfig.define({
   environments: { local: () => FileSystemIO.layer() }
 })
 `
-
-const until = async <A>(check: () => A | undefined | Promise<A | undefined>, what: string, timeoutMs = 120_000): Promise<A> => {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await check()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
-
-const run = async (dir: string, args: ReadonlyArray<string>) => {
-  const result = await strata(args, { cwd: dir })
-  expect(result.code, result.stderr).toBe(0)
-  return result
-}
 
 /** The days daily_users built since the log was last cleared, in order. */
 const built = (dir: string): Array<string> => {
@@ -112,13 +96,13 @@ const catalogBackfills = async (dir: string) => {
 describe("strata backfill --stale and --rebuild", () => {
   it("--stale rebuilds exactly the stale partitions asked for; with none stale it launches nothing and exits 0; errors name what is wrong", async () => {
     const dir = project({ "strata.config.ts": config, "raw/.keep": "" })
-    await run(dir, ["materialize", "--select", "events+", "--partitions", "2024-01-01...2024-01-08"])
+    await succeeds(dir, ["materialize", "--select", "events+", "--partitions", "2024-01-01...2024-01-08"])
     expect(built(dir)).toHaveLength(8)
     // events' 3rd and 6th get new data: daily_users' 3rd and 6th are stale
     for (const day of ["2024-01-03", "2024-01-06"]) fs.writeFileSync(path.join(dir, "raw", day), "7")
-    await run(dir, ["materialize", "--select", "events", "--partitions", "2024-01-03,2024-01-06"])
+    await succeeds(dir, ["materialize", "--select", "events", "--partitions", "2024-01-03,2024-01-06"])
 
-    const first = await run(dir, ["backfill", "daily_users", "--stale", "--partitions", "2024-01-01...2024-01-05", "--json"])
+    const first = await succeeds(dir, ["backfill", "daily_users", "--stale", "--partitions", "2024-01-01...2024-01-05", "--json"])
     const summary = JSON.parse(first.stdout)
     expect(summary.backfill).toMatchObject({ status: "completed", selection: "daily_users", partitions: "2024-01-03", rebuild: true })
     expect(summary.progress).toEqual({ total: 1, materialized: 1, stale: 0, failed: 0, inProgress: 0, missing: 0 })
@@ -126,13 +110,13 @@ describe("strata backfill --stale and --rebuild", () => {
     expect(built(dir)).toEqual(["2024-01-03"])
 
     // all partitions by default, one run for the stale ones
-    const second = await run(dir, ["backfill", "daily_users", "--stale", "--policy", "single-run", "--json"])
+    const second = await succeeds(dir, ["backfill", "daily_users", "--stale", "--policy", "single-run", "--json"])
     expect(JSON.parse(second.stdout).backfill).toMatchObject({ status: "completed", partitions: "2024-01-06", rebuild: true })
     expect(built(dir)).toEqual(["2024-01-06"])
-    const status = JSON.parse((await run(dir, ["status", "--json"])).stdout).partitions as Array<{ key: string; stale: number; materialized: number }>
+    const status = JSON.parse((await succeeds(dir, ["status", "--json"])).stdout).partitions as Array<{ key: string; stale: number; materialized: number }>
     expect(status.find((s) => s.key === "daily_users")).toMatchObject({ stale: 0, materialized: 8 })
 
-    const nothing = await run(dir, ["backfill", "daily_users", "--stale", "--json"])
+    const nothing = await succeeds(dir, ["backfill", "daily_users", "--stale", "--json"])
     expect(JSON.parse(nothing.stdout)).toEqual({ backfill: null, stale: 0, partitions: "2024-01-01...2024-01-10", runs: [] })
     expect(nothing.stderr).toContain("Asset daily_users has no stale partition in 2024-01-01...2024-01-10; nothing to backfill")
     expect(backfillRows(dir).map((row) => [row.partitions, row.rebuild])).toEqual([["2024-01-03", 1], ["2024-01-06", 1]])
@@ -154,7 +138,7 @@ describe("strata backfill --stale and --rebuild", () => {
 
   it("--rebuild runs materialized partitions again; mid-way, strata backfills counts those still to rebuild as stale, as the catalog does", async () => {
     const dir = project({ "strata.config.ts": config, "raw/.keep": "" })
-    await run(dir, ["materialize", "--select", "events+", "--partitions", "2024-01-01...2024-01-04"])
+    await succeeds(dir, ["materialize", "--select", "events+", "--partitions", "2024-01-01...2024-01-04"])
     expect(built(dir)).toHaveLength(4)
     fs.writeFileSync(path.join(dir, "block.txt"), "2024-01-03")
     let stderr = ""
@@ -168,10 +152,10 @@ describe("strata backfill --stale and --rebuild", () => {
     await until(() => fs.existsSync(path.join(dir, "blocked.txt")) ? true : undefined, "the rebuild to reach 2024-01-03")
     expect(stderr).toContain("4 run(s) for 4 partition(s) to rebuild of 4")
 
-    const listed = JSON.parse((await run(dir, ["backfills", "--json"])).stdout) as Array<{ backfillId: string; rebuild: boolean; progress: unknown }>
+    const listed = JSON.parse((await succeeds(dir, ["backfills", "--json"])).stdout) as Array<{ backfillId: string; rebuild: boolean; progress: unknown }>
     const expected = { total: 4, materialized: 2, stale: 1, failed: 0, inProgress: 1, missing: 0 }
     expect(listed[0]).toMatchObject({ rebuild: true, progress: expected })
-    expect((await run(dir, ["backfills"])).stdout).toContain("2/4 materialized, 1 stale, 1 in progress")
+    expect((await succeeds(dir, ["backfills"])).stdout).toContain("2/4 materialized, 1 stale, 1 in progress")
 
     const catalog = await catalogBackfills(dir)
     expect(catalog.find((b) => b.backfillId === listed[0]!.backfillId)?.progress).toEqual(expected)
@@ -185,15 +169,15 @@ describe("strata backfill --stale and --rebuild", () => {
 
   it("a plain backfill counts its stale partitions as stale, alike in backfill --json, backfills --json and the catalog; --dry-run stores nothing", async () => {
     const dir = project({ "strata.config.ts": config, "raw/.keep": "" })
-    await run(dir, ["materialize", "--select", "events+", "--partitions", "2024-01-01...2024-01-04"])
+    await succeeds(dir, ["materialize", "--select", "events+", "--partitions", "2024-01-01...2024-01-04"])
     expect(built(dir)).toHaveLength(4)
     // events' 2nd gets new data: daily_users' 2nd is stale
     fs.writeFileSync(path.join(dir, "raw", "2024-01-02"), "7")
-    await run(dir, ["materialize", "--select", "events", "--partitions", "2024-01-02"])
+    await succeeds(dir, ["materialize", "--select", "events", "--partitions", "2024-01-02"])
     const before = snapshot(dir)
 
     const asked = ["backfill", "--select", "events+", "--partitions", "2024-01-01...2024-01-06"]
-    const dry = JSON.parse((await run(dir, [...asked, "--dry-run", "--json"])).stdout)
+    const dry = JSON.parse((await succeeds(dir, [...asked, "--dry-run", "--json"])).stdout)
     expect(dry).toEqual({
       dryRun: true,
       backfillId: null,
@@ -206,12 +190,12 @@ describe("strata backfill --stale and --rebuild", () => {
       toRun: 2,
       runs: [{ partitions: "2024-01-05", count: 1 }, { partitions: "2024-01-06", count: 1 }]
     })
-    const text = (await run(dir, [...asked, "--policy", "single-run", "--dry-run"])).stdout
+    const text = (await succeeds(dir, [...asked, "--policy", "single-run", "--dry-run"])).stdout
     expect(text).toContain("6 partition(s): 3 materialized, 1 stale, 2 missing")
     expect(text).toContain("1 run(s) for 2 partition(s) not materialized, of events, daily_users")
     expect(text).toContain("[1/1] 2024-01-05...2024-01-06 (2 partition(s))")
     expect(text).toContain("Nothing was recorded or launched.")
-    const stale = JSON.parse((await run(dir, ["backfill", "daily_users", "--stale", "--dry-run", "--json"])).stdout)
+    const stale = JSON.parse((await succeeds(dir, ["backfill", "daily_users", "--stale", "--dry-run", "--json"])).stdout)
     expect(stale).toMatchObject({ rebuild: true, partitions: "2024-01-02", toRun: 1, runs: [{ partitions: "2024-01-02", count: 1 }] })
     expect(stale.counts).toEqual({ total: 1, materialized: 0, stale: 1, failed: 0, inProgress: 0, missing: 0 })
     // nothing recorded, run or computed
@@ -219,18 +203,18 @@ describe("strata backfill --stale and --rebuild", () => {
     expect(built(dir)).toEqual([])
 
     // the backfill itself runs the missing days only; the stale 2nd stays stale, and every view counts it so
-    const ended = JSON.parse((await run(dir, [...asked, "--json"])).stdout)
+    const ended = JSON.parse((await succeeds(dir, [...asked, "--json"])).stdout)
     const expected = { total: 6, materialized: 5, stale: 1, failed: 0, inProgress: 0, missing: 0 }
     expect(ended.backfill.status).toBe("completed")
     expect(ended.progress).toEqual(expected)
     expect(built(dir)).toEqual(["2024-01-05", "2024-01-06"])
-    const listed = JSON.parse((await run(dir, ["backfills", "--json"])).stdout) as Array<{ backfillId: string; progress: unknown }>
+    const listed = JSON.parse((await succeeds(dir, ["backfills", "--json"])).stdout) as Array<{ backfillId: string; progress: unknown }>
     expect(listed.map((b) => [b.backfillId, b.progress])).toEqual([[ended.backfill.backfillId, expected]])
-    expect((await run(dir, ["backfills"])).stdout).toContain("5/6 materialized, 1 stale")
+    expect((await succeeds(dir, ["backfills"])).stdout).toContain("5/6 materialized, 1 stale")
     const catalog = await catalogBackfills(dir)
     expect(catalog.map((b) => [b.backfillId, b.progress])).toEqual([[ended.backfill.backfillId, expected]])
     // a dry-run resume of the completed backfill: no run, the same counts
-    const resumed = JSON.parse((await run(dir, ["backfill", "--resume", ended.backfill.backfillId, "--dry-run", "--json"])).stdout)
+    const resumed = JSON.parse((await succeeds(dir, ["backfill", "--resume", ended.backfill.backfillId, "--dry-run", "--json"])).stdout)
     expect(resumed).toMatchObject({ backfillId: ended.backfill.backfillId, counts: expected, toRun: 0, runs: [] })
   }, 300_000)
 })

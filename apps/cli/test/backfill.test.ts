@@ -3,7 +3,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { DatabaseSync } from "node:sqlite"
 import { afterAll, describe, expect, it } from "vitest"
-import { projectsOfThisFile, strata } from "./helpers.ts"
+import { projectsOfThisFile, strata, until } from "./helpers.ts"
 
 const project = projectsOfThisFile()
 const children: Array<ChildProcess> = []
@@ -45,16 +45,6 @@ export default StrataConfig.define({
   environments: { local: () => FileSystemIO.layer() }
 })
 `
-
-const until = async <A>(check: () => A | undefined, what: string, timeoutMs = 120_000): Promise<A> => {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = check()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
 
 /** The backfill rows, read from the SQLite file directly (not through Strata). */
 const backfillRows = (dir: string) => {

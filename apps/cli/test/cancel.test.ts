@@ -10,7 +10,10 @@ import * as path from "node:path"
 import { DatabaseSync } from "node:sqlite"
 import { afterAll, describe, expect, it } from "vitest"
 import type { Result } from "./helpers.ts"
-import { childrenOf, makeProject, removeProject, strata } from "./helpers.ts"
+import { childrenOf, makeProject, removeProject, strata, until as poll } from "./helpers.ts"
+
+/** Polls every 50 ms, for at most 20 s. */
+const until = <A>(check: () => A | undefined | Promise<A | undefined>, what: string): Promise<A> => poll(check, what, 20_000, 50)
 
 const dirs: Array<string> = []
 const children: Array<ChildProcess> = []
@@ -24,6 +27,7 @@ const slowConfig = (options?: { readonly blocking?: boolean }) =>
   `import * as fs from "node:fs"
 import { Asset, FileSystemIO, Project, StrataConfig } from "@strata/core"
 import { Effect } from "effect"
+
 const first = Asset.make("first", {}, () => Effect.succeed(1))
 const slow = Asset.make("slow", { deps: { first } }, () => ${
     options?.blocking
@@ -58,16 +62,6 @@ const spawnStrata = (args: ReadonlyArray<string>, dir: string) => {
     }
   })
   return { done, child: () => child!, stdout: () => stdout }
-}
-
-const until = async <A>(check: () => A | undefined | Promise<A | undefined>, what: string, timeoutMs = 20_000): Promise<A> => {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await check()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
 }
 
 /** Reads the instance file directly (not through Strata). */

@@ -2,7 +2,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { TestProcess } from "@strata/core/testing"
-import { afterAll } from "vitest"
+import { afterAll, expect } from "vitest"
 
 const cliRoot = path.resolve(import.meta.dirname, "..")
 
@@ -150,4 +150,30 @@ export const startDev = async (
     }
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
+}
+
+/**
+ * Polls `check` until it gives a value (not `undefined`), every `pollMs`
+ * (default 100); fails naming `what` after `timeoutMs` (default 120 s).
+ */
+export const until = async <A>(
+  check: () => A | undefined | Promise<A | undefined>,
+  what: string,
+  timeoutMs = 120_000,
+  pollMs = 100
+): Promise<A> => {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await check()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, pollMs))
+  }
+}
+
+/** Runs `strata args` in `dir` and expects exit 0 (stderr in the failure). */
+export const succeeds = async (dir: string, args: ReadonlyArray<string>): Promise<Result> => {
+  const result = await strata(args, { cwd: dir })
+  expect(result.code, result.stderr).toBe(0)
+  return result
 }

@@ -10,7 +10,7 @@ import type { ChildProcess } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
-import { projectsOfThisFile, startDev, strata } from "./helpers.ts"
+import { projectsOfThisFile, startDev, strata, succeeds, until } from "./helpers.ts"
 
 const project = projectsOfThisFile()
 
@@ -61,24 +61,8 @@ interface CatalogPartitions {
 const children: Array<ChildProcess> = []
 afterAll(() => children.forEach((child) => child.exitCode === null && child.kill("SIGKILL")))
 
-const until = async <A>(check: () => A | undefined | Promise<A | undefined>, what: string, timeoutMs = 120_000): Promise<A> => {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await check()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
-
-const run = async (dir: string, args: ReadonlyArray<string>) => {
-  const result = await strata(args, { cwd: dir })
-  expect(result.code, result.stderr).toBe(0)
-  return result
-}
-
 const cliStatus = async (dir: string): Promise<Map<string, CliPartitions>> => {
-  const result = await run(dir, ["status", "--json"])
+  const result = await succeeds(dir, ["status", "--json"])
   return new Map((JSON.parse(result.stdout).partitions as Array<CliPartitions>).map((p) => [p.key, p]))
 }
 
@@ -118,12 +102,12 @@ const expectAgreement = (cli: CliPartitions, catalog: Awaited<ReturnType<typeof 
 describe("per-partition staleness: strata status and the catalog agree", () => {
   it("counts, stale ranges and reasons match after an upstream rewrite, a code change and a failed rebuild; backfill stale rebuilds exactly them", async () => {
     const dir = project({ "strata.config.ts": config, "raw/.keep": "" })
-    await run(dir, ["materialize", "--select", "*", "--partitions", "2024-01-01...2024-01-08"])
+    await succeeds(dir, ["materialize", "--select", "*", "--partitions", "2024-01-01...2024-01-08"])
     // events' 3rd gets new data; daily_users' code changes and only its 5th and 6th are rebuilt; its 7th fails a rebuild
     fs.writeFileSync(path.join(dir, "raw", "2024-01-03"), "7")
-    await run(dir, ["materialize", "--select", "events", "--partition", "2024-01-03"])
+    await succeeds(dir, ["materialize", "--select", "events", "--partition", "2024-01-03"])
     fs.writeFileSync(path.join(dir, "code-version"), "v2")
-    await run(dir, ["materialize", "--select", "daily_users", "--partitions", "2024-01-05...2024-01-06"])
+    await succeeds(dir, ["materialize", "--select", "daily_users", "--partitions", "2024-01-05...2024-01-06"])
     fs.writeFileSync(path.join(dir, "fail"), "2024-01-07")
     const failed = await strata(["materialize", "--select", "daily_users", "--partition", "2024-01-07"], { cwd: dir })
     expect(failed.code).not.toBe(0)
