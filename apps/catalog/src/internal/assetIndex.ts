@@ -7,7 +7,7 @@
  * (definitions and statuses) and builds the protocol's nodes only for the
  * page it returns.
  */
-import type { Models } from "@strata/protocol"
+import type { AssetPageQuery, Models } from "@strata/protocol"
 
 /** An asset's definition, as the index searches and filters it. */
 export interface Definition {
@@ -53,15 +53,9 @@ export interface StatusOrders {
   readonly byTime: Int32Array
 }
 
-export interface PageQuery {
-  readonly q?: string | undefined
+/** A page request as the index reads it: the protocol's query with the statuses split and the window set. */
+export interface PageQuery extends Omit<AssetPageQuery, "status" | "offset" | "limit"> {
   readonly status?: ReadonlyArray<string> | undefined
-  readonly group?: string | undefined
-  readonly kind?: string | undefined
-  readonly owner?: string | undefined
-  readonly tag?: string | undefined
-  readonly sort?: Models.AssetSort | undefined
-  readonly order?: "asc" | "desc" | undefined
   readonly offset: number
   readonly limit: number
 }
