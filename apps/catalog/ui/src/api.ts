@@ -46,6 +46,7 @@ export const request = async <S extends Schema.Top>(
 export const api = {
   assets: (selection?: string) => request(Models.AssetList, paths.assets(selection)),
   statuses: () => request(Models.StatusSnapshot, paths.statuses),
+  overview: () => request(Models.GraphOverview, paths.graphOverview),
   project: () => request(Models.ProjectInfo, paths.project),
   assetPage: (query: AssetPageQuery) => request(Models.AssetPage, paths.assetPage(query)),
   asset: (key: string) => request(Models.AssetDetail, paths.asset(key)),
