@@ -1,14 +1,15 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react"
 import type { Models } from "./api.ts"
 import { api, ApiFailure } from "./api.ts"
+import * as BigAnswers from "./bigAnswers.ts"
 import { Graph, recordFullGraph } from "./Graph.tsx"
-import { fetchGraph } from "./graphShape.ts"
+import { fetchGraph, yieldToPage } from "./graphShape.ts"
 import type { GraphShape } from "./graphShape.ts"
 import { GroupedGraph } from "./GroupedGraph.tsx"
 import { collapseFrom } from "./groups.ts"
 import { useCheckSummary } from "./checkSummary.tsx"
 import { assetPath, navigate, runPath } from "./router.ts"
-import { Models as Protocol, paths } from "@strata/protocol"
+import { paths } from "@strata/protocol"
 import { Schema } from "effect"
 
 const statuses: ReadonlyArray<Models.AssetStatus> = ["fresh", "stale", "missing", "failed", "check-failed", "running"]
@@ -58,6 +59,8 @@ const nodeOf = (
 const loadGraph = async (): Promise<GraphData> => {
   for (let attempt = 0; ; attempt++) {
     const [{ structure, hash }, statuses] = await Promise.all([fetchGraph(), api.statuses()])
+    // a task of its own for the nodes (tens of ms at 50,000 assets): frames go between
+    await yieldToPage()
     // a reload between the two answers: ask again
     if (structure.generation !== statuses.generation && attempt < 3) continue
     if (lastStructure?.structure.generation !== structure.generation) {
@@ -90,7 +93,7 @@ const loadGraph = async (): Promise<GraphData> => {
   }
 }
 
-const decodeDelta = Schema.decodeUnknownSync(Protocol.StatusDelta)
+const decodeDelta = Schema.decodeUnknownSync(BigAnswers.StatusDelta)
 
 /** Applies a delta to the latest statuses; `"reload"` when it is of another generation than the shape held. */
 const applyDelta = (delta: Models.StatusDelta): Omit<GraphData, "hash"> | "reload" => {
