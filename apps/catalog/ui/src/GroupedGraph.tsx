@@ -117,9 +117,10 @@ export const GroupedGraph = ({ overview, full, hash, checks, selected, highlight
   const assets = full?.assets
   const visibleAssets = useMemo(() => assets === undefined ? [] : Array.from(arrangement.visible, (i) => assets[i]!), [arrangement, assets])
   const boxes = useMemo(() => {
-    const { counts, failing } = assets === undefined || members === undefined
-      ? { counts: overview.groups.map((group) => group.counts), failing: overview.groups.map((group) => group.failingChecks) }
-      : countByGroup(assets, members.groupOf, groups.names.length, checks)
+    const fromOverview = { counts: overview.groups.map((group) => group.counts), failing: overview.groups.map((group) => group.failingChecks) }
+    const counted = assets === undefined || members === undefined ? fromOverview : countByGroup(assets, members.groupOf, groups.names.length, checks)
+    // failing checks from the overview until the check summary is read (empty: none yet, or no checks at all)
+    const { counts, failing } = checks.size === 0 ? { counts: counted.counts, failing: fromOverview.failing } : counted
     const list: Array<BoxView> = arrangement.boxes.map((box) => ({ ...box, counts: counts[box.group]!, failingChecks: failing[box.group]! }))
     return { list, edges: arrangement.boxEdges }
   }, [arrangement, assets, members, groups, overview, checks])
