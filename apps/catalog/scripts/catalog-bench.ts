@@ -388,7 +388,8 @@ if (parts.has("nav")) {
 }
 if (parts.has("graph")) {
   await page.goto(catalog.url)
-  await page.waitForFunction(() => window.__strataGraph !== undefined)
+  // the first screen once everything is read (drawn the same from the overview before, without the hint's "Reading…")
+  await page.waitForFunction(() => window.__strataGraph?.fullGraphMs !== undefined)
   await page.screenshot({ path: fileURLToPath(new URL("../screenshots/graph-50k.png", import.meta.url)) })
 }
 markLoad("end")
