@@ -454,7 +454,11 @@ export const Graph = (
     if (element === null) return
     const width = element.clientWidth
     const height = element.clientHeight
-    if (width === 0) return
+    // hidden (another page shown at once): nothing to draw, nothing to wait for
+    if (width === 0) {
+      onPainted?.()
+      return
+    }
     const k = Math.min(1, (width - 40) / Math.max(geometry.width, 1), (height - 40) / Math.max(geometry.height, 1))
     const scale = Math.max(k, 0.005)
     viewRef.current = {

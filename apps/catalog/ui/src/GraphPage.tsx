@@ -135,7 +135,7 @@ const followStatuses = (onData: (data: Omit<GraphData, "hash"> | "reload") => vo
 /** A task after the next frame: what the page draws now is on screen before the work that follows. */
 const afterFrame = () => new Promise<void>((resolve) => requestAnimationFrame(() => setTimeout(resolve)))
 
-/** Waits for `painted` (the overview's first drawing on screen), at most `limitMs` (a page hidden at once never paints). */
+/** Waits for `painted` (the overview's first drawing on screen), at most `limitMs` (a safety net: the graph always reports it). */
 const waitFor = (painted: Promise<void>, limitMs: number) =>
   Promise.race([painted, new Promise<void>((resolve) => setTimeout(resolve, limitMs))])
 
@@ -180,7 +180,7 @@ export const GraphPage = ({ hidden = false }: { readonly hidden?: boolean }) => 
         drawnHash.current = overview.hash
         const drawn = new Promise<void>((resolve) => (painted.current = resolve))
         setFirst({ overview })
-        await waitFor(drawn, 2000)
+        await waitFor(drawn, 10_000)
       } else {
         setFirst({ overview })
       }
