@@ -76,6 +76,15 @@ export const CurrentStep = Context.Reference<
   { readonly runId?: string | undefined; readonly key: string; readonly partition: string | undefined } | undefined
 >("@strata/core/CurrentStep", { defaultValue: () => undefined })
 
+type StepIdentity = NonNullable<Context.Service.Shape<typeof CurrentStep>>
+
+/**
+ * `effect` with {@link CurrentStep} set to `step`: what `Effect.provideService(effect, CurrentStep, step)` does,
+ * without the curried function that `provideService` builds on every call (once per step).
+ */
+const withStep = <A, E>(effect: Effect.Effect<A, E>, step: StepIdentity): Effect.Effect<A, E> =>
+  Effect.updateContext(effect, (context: Context.Context<never>) => Context.add(context, CurrentStep, step))
+
 /**
  * A step that cannot run for a reason of its own (an upstream never
  * materialized, an asset the project does not define).
@@ -165,7 +174,7 @@ export const executeNow = (environment: StepEnvironmentShape, given: StepRequest
   const run = request.stepKind === "observe"
     ? observe(environment, request, node as AnySource, started)
     : materialize(environment, request, node as AnyAsset, AssetGraph.upstreamKeysOf(graph)[index]!, started, partitions)
-  return Effect.provideService(run, CurrentStep, step)
+  return withStep(run, step)
 }
 
 /** A check step: `check-evaluated` only (no `step-*` events: the asset's step has those). */
@@ -181,7 +190,7 @@ const checkStep = (environment: StepEnvironmentShape, request: StepRequest): Eff
     return Effect.succeed({ status: "failed", error, willRetry: false })
   }
   const step = { runId: request.runId, key: request.assetKey, partition: request.partitions[0] }
-  return Effect.provideService(executeCheck(environment, request, check), CurrentStep, step)
+  return withStep(executeCheck(environment, request, check), step)
 }
 
 /**
