@@ -82,6 +82,12 @@ describe("commands on a working project", () => {
     const table = await strata(["runs"], { cwd: dir })
     expect(table.stdout).toContain(firstRun)
     expect(table.stdout).toContain("RUN")
+    // a long selection (a hand-picked list) is cut in the table, with its length; the step count stays
+    const long = Array.from({ length: 30 }, () => "a").join(", ")
+    expect((await strata(["materialize", "--select", long], { cwd: dir })).code).toBe(0)
+    const cut = await strata(["runs", "-n", "1"], { cwd: dir })
+    expect(cut.stdout).toMatch(new RegExp(`materialize +1 +${long.slice(0, 80)}… \\(${long.length} characters\\)`))
+    expect(JSON.parse((await strata(["runs", "--json", "-n", "1"], { cwd: dir })).stdout)[0]).toMatchObject({ selection: long, assetKeys: ["a"] })
 
     const show = await strata(["runs", "show", firstRun, "--json"], { cwd: dir })
     expect(show.code).toBe(0)
