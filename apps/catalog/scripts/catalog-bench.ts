@@ -161,6 +161,24 @@ const throughput = !parts.has("api") ? {} : {
 const browser = await launchChromium()
 const page = await browser.newPage({ viewport: { width: 1440, height: 900 } })
 page.setDefaultTimeout(120_000)
+/**
+ * The live tick in the browser (api part): its two requests of the runs list,
+ * fetched and parsed, ms, 7 times (the page's Schema decode of ids and
+ * statuses on top is not counted).
+ */
+const liveTickMs: Array<number> = []
+if (parts.has("api")) {
+  await page.goto(`${catalog.url}/api/project`)
+  liveTickMs.push(...await page.evaluate(async () => {
+    const samples: Array<number> = []
+    for (let i = 0; i < 7; i++) {
+      const started = performance.now()
+      await Promise.all(["/api/runs?status=queued%2Cstarted&limit=1", "/api/runs?limit=1"].map(async (path) => (await fetch(path)).json()))
+      samples.push(performance.now() - started)
+    }
+    return samples
+  }))
+}
 const firstRender: Array<number> = []
 const firstRenderParts: Array<Record<string, number>> = []
 /**
@@ -391,6 +409,7 @@ console.log(JSON.stringify({
   edges,
   materializedHalfMs: Math.round(materializeMs),
   api,
+  liveTickMs: liveTickMs.length === 0 ? {} : { samples: liveTickMs.map(Math.round), median: Math.round(median(liveTickMs)) },
   throughput: Object.fromEntries(Object.entries(throughput).map(([name, value]) => [name, {
     requests: value.requests,
     perSecond: Math.round(value.perSecond),
