@@ -1,3 +1,5 @@
+import * as os from "node:os"
+import * as path from "node:path"
 import { defineConfig } from "vitest/config"
 
 export default defineConfig({
@@ -5,6 +7,12 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     testTimeout: 60_000,
-    hookTimeout: 60_000
+    hookTimeout: 60_000,
+    env: {
+      // Every test runs `strata` in fresh Node processes from the TypeScript sources (~200 of them), and compiling
+      // Strata, Effect and the project is most of each one's start-up. V8's compile cache, which `bin/strata.js`
+      // enables for users, makes that start-up a third shorter; the same folder Node's default would use.
+      NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE ?? path.join(os.tmpdir(), "node-compile-cache")
+    }
   }
 })
