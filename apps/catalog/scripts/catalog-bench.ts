@@ -105,7 +105,17 @@ const timed = async (path: string) => {
   const body = await (await fetch(catalog.url + path)).text()
   return { ms: Math.round(performance.now() - started), bytes: body.length }
 }
+/** The median of `times` requests of `path` (ms), and its size. */
+const timedMedian = async (path: string, times = 7) => {
+  const all: Array<{ ms: number; bytes: number }> = []
+  for (let i = 0; i < times; i++) all.push(await timed(path))
+  all.sort((a, b) => a.ms - b.ms)
+  return all[Math.floor(times / 2)]!
+}
 const api = !parts.has("api") ? {} : {
+  // what every page's "is a run going?" tick asks for every 1-3 s, after the run of 25,000 assets
+  runsNewest: await timedMedian("/api/runs?limit=1"),
+  runsPage: await timedMedian("/api/runs"),
   assetsFull: await timed("/api/assets"),
   assetPageCold: await timed("/api/assets/page?limit=100"),
   assetPageWarm: await timed("/api/assets/page?limit=100"),
@@ -153,12 +163,31 @@ const load = (path: string, connections: number, seconds: number) =>
 if (parts.has("api")) markLoad("api")
 const throughput = !parts.has("api") ? {} : {
   page: await load("/api/assets/page?limit=50", 32, 5),
-  search: await load("/api/assets/page?q=asset_42&limit=50", 32, 5)
+  search: await load("/api/assets/page?q=asset_42&limit=50", 32, 5),
+  runsNewest: await load("/api/runs?limit=1", 2, 3)
 }
 
 const browser = await launchChromium()
 const page = await browser.newPage({ viewport: { width: 1440, height: 900 } })
 page.setDefaultTimeout(120_000)
+/**
+ * The live tick in the browser (api part): its two requests of the runs list,
+ * fetched and parsed, ms, 7 times (the page's Schema decode of ids and
+ * statuses on top is not counted).
+ */
+const liveTickMs: Array<number> = []
+if (parts.has("api")) {
+  await page.goto(`${catalog.url}/api/project`)
+  liveTickMs.push(...await page.evaluate(async () => {
+    const samples: Array<number> = []
+    for (let i = 0; i < 7; i++) {
+      const started = performance.now()
+      await Promise.all(["/api/runs?status=queued%2Cstarted&limit=1", "/api/runs?limit=1"].map(async (path) => (await fetch(path)).json()))
+      samples.push(performance.now() - started)
+    }
+    return samples
+  }))
+}
 const firstRender: Array<number> = []
 /** When every asset's shape and status had been read and drawn (a big graph's first render is drawn from the overview before). */
 const fullGraph: Array<number> = []
@@ -402,6 +431,7 @@ console.log(JSON.stringify({
   edges,
   materializedHalfMs: Math.round(materializeMs),
   api,
+  liveTickMs: liveTickMs.length === 0 ? {} : { samples: liveTickMs.map(Math.round), median: Math.round(median(liveTickMs)) },
   throughput: Object.fromEntries(Object.entries(throughput).map(([name, value]) => [name, {
     requests: value.requests,
     perSecond: Math.round(value.perSecond),

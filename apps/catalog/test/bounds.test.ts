@@ -94,7 +94,8 @@ describe("request bounds (fixture project)", () => {
       Instance.Instance,
       Effect.map(Effect.service(Instance.Instance), (inner) => ({
         ...inner,
-        listRuns: () => Effect.die(new Error("the run table is on fire"))
+        listRuns: () => Effect.die(new Error("the run table is on fire")),
+        listRunSummaries: () => Effect.die(new Error("the run table is on fire"))
       }))
     ).pipe(Layer.provide(Instance.layerMemory))
     catalog = await startCatalog({

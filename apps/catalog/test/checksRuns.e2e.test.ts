@@ -1,7 +1,8 @@
 /**
  * In Chromium: the catalog table's checks column and the graph's check badge
  * after a run whose blocking check failed, and the runs page filtered by
- * asset and tag from its form (and from a shared URL).
+ * asset and tag from its form (and from a shared URL), and a run of a long
+ * selection listed cut, with its length.
  */
 import { Asset, Check, InMemoryIO, Instance, Output, Project } from "@strata/core"
 import { Effect, Schema } from "effect"
@@ -71,6 +72,20 @@ describe("checks and run filters in Chromium", () => {
     await page.fill(`[data-testid="run-filters"] input[name="tag"]`, "team=nobody")
     await page.click(`[data-testid="run-filters"] button[type="submit"]`)
     await page.waitForSelector("text=No run matches these filters.")
+    await page.close()
+  })
+
+  it("lists a run of a long hand-picked selection cut, with its length and asset count", async () => {
+    // "Materialize selected" of picked assets: the selection is their comma-joined keys
+    const selection = Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? "users" : "orders")).join(", ")
+    const { runId } = Schema.decodeUnknownSync(Models.Launched)((await call(catalog.url, "/api/runs", { method: "POST", body: { selection } })).body)
+    await readEvents(`${catalog.url}/api/runs/${runId}/events`)
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
+    await page.goto(`${catalog.url}/runs`)
+    const cell = page.locator(`tr[data-run="${runId}"] td.wrap`)
+    await expect.poll(() => cell.textContent(), { timeout: 30_000 }).toContain(`(${selection.length} characters)`)
+    expect(await cell.textContent()).toContain(`${selection.slice(0, 160)}…`)
+    expect(await cell.textContent()).toContain("· 2 assets")
     await page.close()
   })
 })

@@ -548,6 +548,14 @@ const runsReexecute = Command.make(
   ])
 )
 
+/** A listed run's selection: at most 80 characters, then how long the whole is (`strata runs show` prints it). */
+const shownSelection = (run: InstanceModule.RunSummary): string => {
+  const characters = Array.from(run.selection)
+  return characters.length <= 80 && run.selectionLength === characters.length
+    ? run.selection
+    : `${characters.slice(0, 80).join("")}… (${run.selectionLength} characters)`
+}
+
 const runs = Command.make(
   "runs",
   {
@@ -561,15 +569,15 @@ const runs = Command.make(
       const out = term(input.json)
       if (input.limit < 1) return yield* usage(`--limit must be at least 1 (got ${input.limit})`)
       const environment = yield* OpenProject.open(input.file)
-      const list = yield* provided(
-        environment,
-        Effect.flatMap(Instance.Instance, (instance) =>
-          instance.listRuns({ status: Option.getOrUndefined(input.status), limit: input.limit }))
-      )
+      const query = { status: Option.getOrUndefined(input.status), limit: input.limit }
       if (input.json) {
+        // the whole records, keys included: what a script reads
+        const list = yield* provided(environment, Effect.flatMap(Instance.Instance, (instance) => instance.listRuns(query)))
         Output.json(out, list)
         return
       }
+      // the table shows a count and a selection: summaries, whose keys are neither read nor decoded
+      const list = yield* provided(environment, Effect.flatMap(Instance.Instance, (instance) => instance.listRunSummaries(query)))
       if (list.length === 0) {
         Output.line(out, "No runs yet. Start one with `strata materialize`.")
         return
@@ -580,8 +588,8 @@ const runs = Command.make(
         Output.timestamp(run.createdAt),
         run.endedAt !== undefined && run.startedAt !== undefined ? Output.duration(run.endedAt - run.startedAt) : "-",
         run.tags["strata/kind"] ?? (run.staleOnly ? "materialize (stale only)" : "materialize"),
-        `${run.assetKeys.length}`,
-        run.selection
+        `${run.assetCount}`,
+        shownSelection(run)
       ])
       for (const row of Output.table([["RUN", "STATUS", "CREATED", "DURATION", "KIND", "STEPS", "SELECTION"], ...rows])) {
         Output.line(out, row)

@@ -26,7 +26,7 @@ const hangingConfig = basicConfig.replace(
   "await new Promise(() => { setInterval(() => {}, 1_000) })\nexport default"
 )
 
-/** A config whose environment provides an Instance whose `listRuns` fails as `how` says. */
+/** A config whose environment provides an Instance whose `listRuns` and `listRunSummaries` fail as `how` says. */
 const instanceConfig = (how: string) =>
   basicConfig
     .replace(
@@ -37,7 +37,8 @@ const instanceConfig = (how: string) =>
       "export default",
       `const broken = Layer.effect(Instance.Instance, Effect.map(Effect.service(Instance.Instance), (inner) => ({
   ...inner,
-  listRuns: () => ${how}
+  listRuns: () => ${how},
+  listRunSummaries: () => ${how}
 }))).pipe(Layer.provide(Instance.layerMemory))
 export default`
     )

@@ -98,6 +98,14 @@ describe("commands on a working project", () => {
     expect(missing.stderr).toContain("run does-not-exist does not exist")
   })
 
+  it("runs cuts a long selection (a hand-picked list) in the table, with its length; --json has it whole", async () => {
+    const long = Array.from({ length: 30 }, () => "a").join(", ")
+    expect((await strata(["materialize", "--select", long], { cwd: dir })).code).toBe(0)
+    const cut = await strata(["runs", "-n", "1"], { cwd: dir })
+    expect(cut.stdout).toMatch(new RegExp(`materialize +1 +${long.slice(0, 80)}… \\(${long.length} characters\\)`))
+    expect(JSON.parse((await strata(["runs", "--json", "-n", "1"], { cwd: dir })).stdout)[0]).toMatchObject({ selection: long, assetKeys: ["a"] })
+  })
+
   it("a failing asset exits 1, skips its downstream and names the error", async () => {
     const failed = await strata(["materialize"], { cwd: dir, env: { FAIL_C: "1" } })
     expect(failed.code).toBe(1)

@@ -278,7 +278,17 @@ const upstreamKeysCache = new WeakMap<AssetGraph, ReadonlyArray<ReadonlyArray<st
 export const upstreamKeysOf = (graph: AssetGraph): ReadonlyArray<ReadonlyArray<string>> => {
   let keys = upstreamKeysCache.get(graph)
   if (keys === undefined) {
-    keys = graph.upstream.map((ups) => ups.map((j) => graph.nodes[j]!.key))
+    const nodes = graph.nodes
+    const upstream = graph.upstream
+    const built: Array<ReadonlyArray<string>> = new Array(nodes.length)
+    for (let i = 0; i < nodes.length; i++) {
+      const spec = nodes[i]!.spec
+      const ups = upstream[i]!
+      // without `after` and repeated deps, the upstream keys are the spec's `deps`, in order: no copy
+      if (spec.after.length === 0 && spec.deps.length === ups.length) built[i] = spec.deps
+      else built[i] = ups.map((j) => nodes[j]!.key)
+    }
+    keys = built
     upstreamKeysCache.set(graph, keys)
   }
   return keys

@@ -17,8 +17,9 @@
  *
  * @since 0.1.0
  */
-import { Cron as Croner } from "croner"
+import type { Cron as Croner } from "croner"
 import { Schema } from "effect"
+import { cronerClass } from "./internal/croner.ts"
 
 /**
  * A parsed cron expression and the time zone its fields are read in.
@@ -69,7 +70,7 @@ export const parse = (expression: string, timezone = "UTC", owner?: string): Cro
     return fail(`unknown time zone '${timezone}' (use an IANA name such as Europe/Berlin or UTC)`)
   }
   try {
-    const compiled = new Croner(expression, { timezone, paused: true, domAndDow: false })
+    const compiled = new (cronerClass())(expression, { timezone, paused: true, domAndDow: false })
     return { expression, timezone, compiled }
   } catch (error) {
     return fail(error instanceof Error ? error.message.replace(/^CronPattern: /, "") : String(error))

@@ -171,9 +171,11 @@ export const walk = (
         if (!state.start(position)) return worker
         return Effect.flatMap(runStep(position), (outcome) => {
           state.complete(position, outcome)
-          return Effect.andThen(dispatch.afterBatch, worker)
+          return next
         })
       })
+      // built once: the same effect after every step
+      const next = Effect.andThen(dispatch.afterBatch, worker)
       return Effect.flatMap(
         Effect.forEach(Array.from({ length: workers }), () => Effect.forkChild(worker)),
         (fibers) => Effect.asVoid(Fiber.joinAll(fibers))

@@ -93,6 +93,48 @@ export interface RunRecord extends NewRun {
 }
 
 /**
+ * A run as a list of runs shows it: the stored run without its asset keys (a
+ * run of a big selection stores tens of thousands) but with their count, and
+ * with its selection text cut at {@link summarySelectionLength} characters (a
+ * hand-picked selection is the comma-joined key list).
+ *
+ * @since 0.1.0
+ */
+export interface RunSummary extends Omit<RunRecord, "assetKeys" | "selection"> {
+  /** The selection text, cut at {@link summarySelectionLength} characters when longer. */
+  readonly selection: string
+  /** The whole selection's length in characters (code points): more than `selection` has when it was cut. */
+  readonly selectionLength: number
+  /** How many keys the plan's steps have (`assetKeys.length` of the run). */
+  readonly assetCount: number
+}
+
+/**
+ * The longest selection text a {@link RunSummary} carries.
+ *
+ * @since 0.1.0
+ */
+export const summarySelectionLength = 200
+
+/**
+ * A run's {@link RunSummary}, from its whole record (what an instance that
+ * holds records in memory does; a database reads only the summary's columns).
+ *
+ * @since 0.1.0
+ */
+export const summarize = (run: RunRecord): RunSummary => {
+  const { assetKeys, selection, ...rest } = run
+  // characters are code points, as SQL's length and substr count them
+  const characters = Array.from(selection)
+  return {
+    ...rest,
+    selection: characters.length > summarySelectionLength ? characters.slice(0, summarySelectionLength).join("") : selection,
+    selectionLength: characters.length,
+    assetCount: assetKeys.length
+  }
+}
+
+/**
  * A request to cancel a run executed by some process, possibly another one.
  *
  * @since 0.1.0
@@ -405,6 +447,12 @@ export interface RunStorage {
   readonly getRun: (runId: string) => Effect.Effect<RunRecord | undefined, InstanceError>
   /** Runs, newest first: in the reverse of the order they were created (recorded) in this instance. */
   readonly listRuns: (query?: RunQuery) => Effect.Effect<ReadonlyArray<RunRecord>, InstanceError>
+  /**
+   * The runs `listRuns` returns, as summaries: without their asset keys, which
+   * are neither read nor decoded (a runs list after a 25,000-asset run stays
+   * small and quick).
+   */
+  readonly listRunSummaries: (query?: RunQuery) => Effect.Effect<ReadonlyArray<RunSummary>, InstanceError>
   /**
    * Marks as failed the runs left `queued` or `started` by a process that is
    * gone: on this host, a dead pid; anywhere, no heartbeat for `heartbeatTimeoutMs`.

@@ -186,16 +186,32 @@ export const limitStore = <A extends { readonly metadata?: Metadata | undefined 
   subject: Subject,
   declared: Metadata | undefined,
   store: Effect.Effect<A, E, R>
-): Effect.Effect<A, E | MetadataTooLarge, R> => {
+): Effect.Effect<A, E | MetadataTooLarge, R> => limitStoreMap(subject, declared, store, identity)
+
+const identity = <A>(a: A): A => a
+
+/**
+ * {@link limitStore}, then `f` of what `store` returned, in the same
+ * continuation: on a step's path, one effect less than `Effect.map` after
+ * `limitStore` (a step allocates each effect it builds).
+ *
+ * @since 0.1.0
+ */
+export const limitStoreMap = <A extends { readonly metadata?: Metadata | undefined }, B, E, R>(
+  subject: Subject,
+  declared: Metadata | undefined,
+  store: Effect.Effect<A, E, R>,
+  f: (stored: A) => B
+): Effect.Effect<B, E | MetadataTooLarge, R> => {
   // on the per-step path: the cap is read from the fiber synchronously, and only when there is metadata
   const checked = Effect.flatMap(store, (stored) => {
     const metadata = declared === undefined ? stored.metadata : stored.metadata === undefined ? declared : merge(stored.metadata, declared)
     return metadata === undefined || metadata === empty
-      ? Effect.succeed(stored)
+      ? Effect.succeed(f(stored))
       : Effect.withFiber((fiber) => {
         const maxBytes = fiber.getRef(MaxBytes)
         const bytes = oversize(metadata, maxBytes)
-        return bytes === undefined ? Effect.succeed(stored) : Effect.fail(tooLarge(subject, "materialization", bytes, maxBytes, true))
+        return bytes === undefined ? Effect.succeed(f(stored)) : Effect.fail(tooLarge(subject, "materialization", bytes, maxBytes, true))
       })
   })
   if (declared === undefined || declared === empty) return checked

@@ -76,6 +76,15 @@ export const CurrentStep = Context.Reference<
   { readonly runId?: string | undefined; readonly key: string; readonly partition: string | undefined } | undefined
 >("@strata/core/CurrentStep", { defaultValue: () => undefined })
 
+type StepIdentity = NonNullable<Context.Service.Shape<typeof CurrentStep>>
+
+/**
+ * `effect` with {@link CurrentStep} set to `step`: what `Effect.provideService(effect, CurrentStep, step)` does,
+ * without the curried function that `provideService` builds on every call (once per step).
+ */
+const withStep = <A, E>(effect: Effect.Effect<A, E>, step: StepIdentity): Effect.Effect<A, E> =>
+  Effect.updateContext(effect, (context: Context.Context<never>) => Context.add(context, CurrentStep, step))
+
 /**
  * A step that cannot run for a reason of its own (an upstream never
  * materialized, an asset the project does not define).
@@ -165,7 +174,7 @@ export const executeNow = (environment: StepEnvironmentShape, given: StepRequest
   const run = request.stepKind === "observe"
     ? observe(environment, request, node as AnySource, started)
     : materialize(environment, request, node as AnyAsset, AssetGraph.upstreamKeysOf(graph)[index]!, started, partitions)
-  return Effect.provideService(run, CurrentStep, step)
+  return withStep(run, step)
 }
 
 /** A check step: `check-evaluated` only (no `step-*` events: the asset's step has those). */
@@ -181,7 +190,7 @@ const checkStep = (environment: StepEnvironmentShape, request: StepRequest): Eff
     return Effect.succeed({ status: "failed", error, willRetry: false })
   }
   const step = { runId: request.runId, key: request.assetKey, partition: request.partitions[0] }
-  return Effect.provideService(executeCheck(environment, request, check), CurrentStep, step)
+  return withStep(executeCheck(environment, request, check), step)
 }
 
 /**
@@ -373,33 +382,34 @@ const computeAndStore = (
   Effect.suspend(() => {
     const services = environment.services
     const inputs: Record<string, unknown> = {}
-    return Effect.flatMap(
-      loadInputs(environment, request, asset, context, Object.keys(asset.deps), inputs, 0),
-      () =>
-        Effect.flatMap(
-          asset.compute(inputs, context) as Effect.Effect<unknown, unknown>,
-          (result) => store(services, asset, context, result)
-        )
-    )
+    return loadInputs(environment, request, asset, context, Object.keys(asset.deps), inputs, 0, () =>
+      Effect.flatMap(
+        asset.compute(inputs, context) as Effect.Effect<unknown, unknown>,
+        (result) => store(services, asset, context, result)
+      ))
   })
 
-/** Loads the inputs from the `k`-th on into `inputs`, one after the other. */
-const loadInputs = (
+/**
+ * Loads the inputs from the `k`-th on into `inputs`, one after the other, then
+ * continues with `then()` (the last load's continuation: no effect of its own).
+ */
+const loadInputs = <A>(
   environment: StepEnvironmentShape,
   request: StepRequest,
   asset: AnyAsset,
   context: AssetContext,
   names: ReadonlyArray<string>,
   inputs: Record<string, unknown>,
-  k: number
-): Effect.Effect<void, unknown> => {
-  if (k === names.length) return Effect.void
+  k: number,
+  then: () => Effect.Effect<A, unknown>
+): Effect.Effect<A, unknown> => {
+  if (k === names.length) return then()
   const name = names[k]!
   const dep = asset.deps[name]!
   const input = StepInputs.inputContext(environment.project, request, asset, dep, context)
   return Effect.flatMap(loadInput(environment.services, dep, input), (value) => {
     inputs[name] = value
-    return loadInputs(environment, request, asset, context, names, inputs, k + 1)
+    return loadInputs(environment, request, asset, context, names, inputs, k + 1, then)
   })
 }
 
@@ -418,12 +428,10 @@ const store = (services: Context.Context<never>, asset: AnyAsset, context: Asset
   const unpartitioned: OutputContext = { key: asset.key, partition: context.partition, runId: context.runId, definitionMetadata: asset.spec.metadata }
   // `partitions` only for a partitioned step (no spread of an empty object)
   const outputContext = context.partitions === undefined ? unpartitioned : { ...unpartitioned, partitions: context.partitions }
-  return Effect.map(
-    Metadata.limitStore(
-      context, // the subject checked: its key and partition
-      output?.metadata,
-      io.store(outputContext, output === undefined ? result : output.value)
-    ),
+  return Metadata.limitStoreMap(
+    context, // the subject checked: its key and partition
+    output?.metadata,
+    io.store(outputContext, output === undefined ? result : output.value),
     (stored: StoreResult) => ({
       // no merge (a copy) when there is nothing to merge
       metadata: stored.metadata === undefined && output?.metadata === undefined

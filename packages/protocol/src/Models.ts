@@ -562,12 +562,49 @@ export const Run = Schema.Struct({
 export type Run = typeof Run.Type
 
 /**
- * A page of runs, newest first.
+ * A run as the runs list carries it: a {@link Run} without its asset keys (a
+ * run of a big selection has tens of thousands; `GET /api/runs/:runId` has
+ * them), with their count, and with its selection text cut at 200 characters
+ * (a hand-picked selection is the comma-joined key list).
+ *
+ * @since 0.1.0
+ */
+export const RunSummary = Schema.Struct({
+  runId: Schema.String,
+  /** The selection text, cut at 200 characters when longer. */
+  selection: Schema.String,
+  /** The whole selection's length in characters: more than `selection` has when it was cut. */
+  selectionLength: Schema.Number,
+  /** How many assets the run's plan has (its steps' keys, `assetKeys.length` of the {@link Run}). */
+  assetCount: Schema.Number,
+  partition: Schema.optional(Schema.String),
+  staleOnly: Schema.Boolean,
+  parentRunId: Schema.optional(Schema.String),
+  tags: Schema.Record(Schema.String, Schema.String),
+  createdAt: Schema.Number,
+  status: RunStatus,
+  startedAt: Schema.optional(Schema.Number),
+  endedAt: Schema.optional(Schema.Number),
+  reason: Schema.optional(Schema.String),
+  /** As {@link Run}'s `cancelable`. */
+  cancelable: Schema.Boolean,
+  cancelRequestedAt: Schema.optional(Schema.Number),
+  cancelReason: Schema.optional(Schema.String)
+})
+
+/**
+ * @since 0.1.0
+ */
+export type RunSummary = typeof RunSummary.Type
+
+/**
+ * A page of runs, newest first, as summaries: the run page (`GET
+ * /api/runs/:runId`) has a run's asset keys.
  *
  * @since 0.1.0
  */
 export const RunList = Schema.Struct({
-  runs: Schema.Array(Run),
+  runs: Schema.Array(RunSummary),
   /** Pass as `before` for the next page; absent on the last page. */
   next: Schema.optional(Schema.String)
 })

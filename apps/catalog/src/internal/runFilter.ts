@@ -22,10 +22,13 @@ const batch = 500
 export const isEmpty = (filter: RunFilter) =>
   filter.asset === undefined && filter.tag === undefined && filter.from === undefined && filter.to === undefined
 
-export const matches = (filter: RunFilter, run: Instance.RunRecord): boolean => {
+/** A listed run, as far as the filters other than `asset` read it. */
+type Listed = Pick<Instance.RunSummary, "runId" | "createdAt" | "tags">
+
+/** Whether `run` passes the time range and tag filters (not `asset`: see {@link hasAsset}). */
+export const matches = (filter: RunFilter, run: Listed): boolean => {
   if (filter.from !== undefined && run.createdAt < filter.from) return false
   if (filter.to !== undefined && run.createdAt >= filter.to) return false
-  if (filter.asset !== undefined && !run.assetKeys.includes(filter.asset)) return false
   if (filter.tag !== undefined) {
     const at = filter.tag.indexOf("=")
     const name = at === -1 ? filter.tag : filter.tag.slice(0, at)
@@ -35,17 +38,23 @@ export const matches = (filter: RunFilter, run: Instance.RunRecord): boolean => 
   return true
 }
 
+/** Whether `run` passes every filter, the asset of its plan included: this needs the run's keys. */
+export const matchesWithAsset = (filter: RunFilter, run: Instance.RunRecord): boolean =>
+  matches(filter, run) && (filter.asset === undefined || run.assetKeys.includes(filter.asset))
+
 /**
- * Up to `limit` matching runs, newest first, and the cursor to continue from
- * (the last run read) when the history goes on.
+ * Up to `limit` runs that `keep` accepts, newest first, and the cursor to
+ * continue from (the last run read) when the history goes on. `list` reads
+ * whole runs or summaries: only a filter by asset needs the runs' keys.
  */
-export const filtered = <E>(
-  list: (query: Instance.RunQuery) => Effect.Effect<ReadonlyArray<Instance.RunRecord>, E>,
+export const filtered = <R extends Listed, E>(
+  list: (query: Instance.RunQuery) => Effect.Effect<ReadonlyArray<R>, E>,
   query: { readonly status?: ReadonlyArray<Instance.RunStatus> | undefined; readonly before?: string | undefined; readonly limit: number },
-  filter: RunFilter
-): Effect.Effect<{ readonly runs: ReadonlyArray<Instance.RunRecord>; readonly next: string | undefined }, E> =>
+  filter: RunFilter,
+  keep: (run: R) => boolean
+): Effect.Effect<{ readonly runs: ReadonlyArray<R>; readonly next: string | undefined }, E> =>
   Effect.gen(function*() {
-    const found: Array<Instance.RunRecord> = []
+    const found: Array<R> = []
     let before = query.before
     let scanned = 0
     for (;;) {
@@ -53,7 +62,7 @@ export const filtered = <E>(
       for (const run of page) {
         scanned++
         before = run.runId
-        if (matches(filter, run)) {
+        if (keep(run)) {
           found.push(run)
           if (found.length === query.limit) return { runs: found, next: run.runId }
         }

@@ -3,7 +3,7 @@
  * with its events, following a run's events, and launch, re-execute and
  * cancel through the runtime's launcher.
  */
-import { ExecutionPlan } from "@strata/core"
+import { ExecutionPlan, Instance as InstanceValues } from "@strata/core"
 import type { Instance } from "@strata/core"
 import { Errors, Models } from "@strata/protocol"
 import type { ProjectHost, RunLauncher } from "@strata/runtime"
@@ -54,19 +54,54 @@ const statusFilter = (text: string | undefined) =>
     return status
   })
 
+/** A run as the runs list carries it: no keys, their count. */
+const toSummary = (launcher: RunLauncher.RunLauncher, summary: Instance.RunSummary): Models.RunSummary =>
+  stripUndefined({
+    runId: summary.runId,
+    selection: summary.selection,
+    selectionLength: summary.selectionLength,
+    assetCount: summary.assetCount,
+    partition: summary.partition,
+    staleOnly: summary.staleOnly,
+    parentRunId: summary.parentRunId,
+    tags: summary.tags,
+    createdAt: summary.createdAt,
+    status: summary.status,
+    startedAt: summary.startedAt,
+    endedAt: summary.endedAt,
+    reason: summary.reason,
+    cancelable: launcher.isExecuting(summary.runId) || !Models.isTerminal(summary.status),
+    cancelRequestedAt: summary.cancelRequestedAt,
+    cancelReason: summary.cancelReason
+  })
+
+/**
+ * The runs that pass `filter`: summaries read as such, except with an asset
+ * filter, which reads each scanned run's keys (on the server; the answer
+ * still carries summaries).
+ */
+const filteredSummaries = (
+  g: Generation,
+  query: { readonly status: ReadonlyArray<Instance.RunStatus> | undefined; readonly before: string | undefined; readonly limit: number },
+  filter: RunFilter.RunFilter
+) =>
+  filter.asset === undefined
+    ? RunFilter.filtered(g.instance.listRunSummaries, query, filter, (run) => RunFilter.matches(filter, run))
+    : RunFilter.filtered(g.instance.listRuns, query, filter, (run) => RunFilter.matchesWithAsset(filter, run)).pipe(
+      Effect.map((result) => ({ runs: result.runs.map(InstanceValues.summarize), next: result.next }))
+    )
+
 export const list = Effect.fn("Catalog.listRuns")(function*(launcher: RunLauncher.RunLauncher, g: Generation, query: RunQuery) {
   const status = yield* statusFilter(query.status)
   const limit = query.limit ?? 50
   if (!RunFilter.isEmpty(query)) {
-    const result = yield* RunFilter.filtered(g.instance.listRuns, { status, before: query.before, limit }, query).pipe(
-      Effect.mapError(storageError)
-    )
-    return stripUndefined({ runs: result.runs.map((run) => toRun(launcher, run)), next: result.next }) satisfies Models.RunList
+    const result = yield* filteredSummaries(g, { status, before: query.before, limit }, query).pipe(Effect.mapError(storageError))
+    return stripUndefined({ runs: result.runs.map((run) => toSummary(launcher, run)), next: result.next }) satisfies Models.RunList
   }
-  const list = yield* g.instance.listRuns({ status, limit: limit + 1, before: query.before }).pipe(
+  const list = yield* g.instance.listRunSummaries({ status, limit: limit + 1, before: query.before }).pipe(
     Effect.mapError(storageError)
   )
-  const page = list.slice(0, limit).map((run) => toRun(launcher, run))
+  const page = list.slice(0, limit).map((run) => toSummary(launcher, run))
   return stripUndefined({ runs: page, next: list.length > limit ? page[page.length - 1]!.runId : undefined }) satisfies
     Models.RunList
 })

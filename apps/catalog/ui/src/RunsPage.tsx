@@ -16,6 +16,20 @@ const Selection = ({ text }: { readonly text: string }) =>
         <code>{text.slice(0, 20_000)}{text.length > 20_000 ? "…" : ""}</code>
       </details>
     )
+
+/**
+ * A listed run's selection: the list carries at most 200 characters of it,
+ * and the length of the whole, which the run page shows.
+ */
+const SelectionSummary = ({ run }: { readonly run: Models.RunSummary }) =>
+  run.selectionLength <= 160
+    ? <code className="selection-text">{run.selection}</code>
+    : (
+      <span className="selection-text">
+        <code>{run.selection.slice(0, 160)}…</code>{" "}
+        <span className="muted">({run.selectionLength.toLocaleString("en")} characters)</span>
+      </span>
+    )
 import { assetPath, navigate, runPath } from "./router.ts"
 
 const RunStatusBadge = ({ status }: { readonly status: Models.RunStatus }) => (
@@ -64,8 +78,8 @@ export const RunsPage = () => {
             <tr key={run.runId} data-run={run.runId}>
               <td><a href={runPath(run.runId)} onClick={(event) => navigate(runPath(run.runId), event)}>{shortId(run.runId)}</a></td>
               <td><RunStatusBadge status={run.status} /></td>
-              <td className="wrap"><Selection text={run.selection} /> <span className="muted">· {run.assetKeys.length} assets</span>{run.parentRunId !== undefined ? <span className="tag">re-execution</span> : null}</td>
-              <td>{run.assetKeys.length}</td>
+              <td className="wrap"><SelectionSummary run={run} /> <span className="muted">· {run.assetCount.toLocaleString("en")} assets</span>{run.parentRunId !== undefined ? <span className="tag">re-execution</span> : null}</td>
+              <td>{run.assetCount}</td>
               <td title={dateTime(run.createdAt)}>{relativeTime(run.createdAt, now)}</td>
               <td>{run.endedAt !== undefined && run.startedAt !== undefined ? duration(run.endedAt - run.startedAt) : "—"}</td>
             </tr>

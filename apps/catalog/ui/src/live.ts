@@ -4,9 +4,9 @@ import { useEffect, useRef } from "react"
 import { request } from "./api.ts"
 
 /**
- * What a tick reads of a runs page: each run's id and status. A run's other
- * fields are not decoded (they are dropped): a run of a big selection lists
- * every asset key, which would make each tick decode thousands of strings.
+ * What a tick reads of a runs page: each run's id and status; the summary's
+ * other fields are dropped undecoded. (The list carries summaries, a few
+ * hundred bytes a run whatever its size, not the runs' asset keys.)
  */
 const RunTicks = Schema.Struct({ runs: Schema.Array(Schema.Struct({ runId: Schema.String, status: Models.RunStatus })) })
 const runTicks = (options: Parameters<typeof paths.runs>[0]) => request(RunTicks, paths.runs(options))

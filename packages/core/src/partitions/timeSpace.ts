@@ -4,7 +4,7 @@
  * computed (calendar arithmetic on local dates, an hour count on instants);
  * any other cron schedule walks its ticks with croner once and keeps them.
  */
-import { Cron } from "croner"
+import { cronerClass } from "../internal/croner.ts"
 import * as KeyFormat from "./keyFormat.ts"
 import type { KeyFields } from "./keyFormat.ts"
 import * as Zoned from "./zoned.ts"
@@ -162,7 +162,7 @@ export const MAX_CRON_TICKS = 5_000_000
 /** Any cron schedule: its ticks walked with croner from the start, kept in a growing array. */
 const cronSpace = (fields: TimeWindowFields, format: KeyFormat.KeyFormat): TimeSpace => {
   const { timezone } = fields
-  const schedule = new Cron(fields.cron!, { timezone, paused: true })
+  const schedule = new (cronerClass())(fields.cron!, { timezone, paused: true })
   const start = instantOfKey(format, timezone, fields.start)
   if (typeof start === "string") throw new Error(`start ${fields.start}: ${start}`)
   const ticks: Array<number> = []

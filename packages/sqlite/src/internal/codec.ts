@@ -10,7 +10,7 @@ export interface RunRow {
   readonly [column: string]: unknown
 }
 
-const RunRowSchema = Schema.Struct({
+const runFields = {
   run_id: Schema.String,
   status: Schema.Literals(["queued", "started", "succeeded", "failed", "canceled"]),
   created_at: Schema.Number,
@@ -26,11 +26,24 @@ const RunRowSchema = Schema.Struct({
   partition: Schema.NullOr(Schema.String),
   stale_only: Schema.Number,
   parent_run_id: Schema.NullOr(Schema.String),
-  asset_keys: Schema.fromJsonString(Schema.Array(Schema.String)),
   tags: Schema.fromJsonString(Schema.Record(Schema.String, Schema.String))
-})
+}
+
+const RunRowSchema = Schema.Struct({ ...runFields, asset_keys: Schema.fromJsonString(Schema.Array(Schema.String)) })
+
+/**
+ * The columns of a run summary: the asset keys' count, not the keys (SQLite
+ * counts them without handing the text over), and the selection cut.
+ */
+export const runSummaryColumns = `run_id, status, created_at, started_at, ended_at, heartbeat_at, cancel_requested_at,
+  cancel_reason, reason, host, pid, substr(selection, 1, ${Instance.summarySelectionLength}) AS selection,
+  length(selection) AS selection_length, partition, stale_only, parent_run_id, tags,
+  json_array_length(asset_keys) AS asset_count`
+
+const RunSummaryRowSchema = Schema.Struct({ ...runFields, selection_length: Schema.Number, asset_count: Schema.Number })
 
 const decodeRunRow = Schema.decodeUnknownExit(RunRowSchema)
+const decodeRunSummaryRow = Schema.decodeUnknownExit(RunSummaryRowSchema)
 // bodies come out of JSON.parse, so metadata need not be walked value by value (see the schema's docs)
 const decodeStoredEvent = Schema.decodeUnknownExit(Event.StoredEventFromParsedJsonSchema)
 const decodeErrorInfo = Schema.decodeUnknownExit(
@@ -63,16 +76,13 @@ const corrupt = (path: string, operation: string, what: string, cause: unknown) 
   )
 
 /** Decodes a `runs` row. */
-export const decodeRun = (row: RunRow, path: string): Instance.RunRecord => {
-  const exit = decodeRunRow(row)
-  if (Exit.isFailure(exit)) throw corrupt(path, "getRun", `run ${String(row["run_id"])}`, exit.cause)
-  const value = exit.value
-  const record: {
-    -readonly [K in keyof Instance.RunRecord]: Instance.RunRecord[K]
-  } = {
+type RunFieldsRow = Schema.Struct.Type<typeof runFields>
+type Mutable<T> = { -readonly [K in keyof T]: T[K] }
+
+/** A run's fields but its keys and selection, which the record and the summary carry differently. */
+const runFieldsOf = (value: RunFieldsRow) => {
+  const record: Mutable<Omit<Instance.RunRecord, "assetKeys" | "selection">> = {
     runId: value.run_id,
-    selection: value.selection,
-    assetKeys: value.asset_keys,
     staleOnly: value.stale_only !== 0,
     tags: value.tags,
     createdAt: value.created_at,
@@ -89,6 +99,20 @@ export const decodeRun = (row: RunRow, path: string): Instance.RunRecord => {
   if (value.cancel_requested_at !== null) record.cancelRequestedAt = value.cancel_requested_at
   if (value.cancel_reason !== null) record.cancelReason = value.cancel_reason
   return record
+}
+
+export const decodeRun = (row: RunRow, path: string): Instance.RunRecord => {
+  const exit = decodeRunRow(row)
+  if (Exit.isFailure(exit)) throw corrupt(path, "getRun", `run ${String(row["run_id"])}`, exit.cause)
+  return { ...runFieldsOf(exit.value), selection: exit.value.selection, assetKeys: exit.value.asset_keys }
+}
+
+/** A row of {@link runSummaryColumns}. */
+export const decodeRunSummary = (row: RunRow, path: string): Instance.RunSummary => {
+  const exit = decodeRunSummaryRow(row)
+  if (Exit.isFailure(exit)) throw corrupt(path, "listRunSummaries", `run ${String(row["run_id"])}`, exit.cause)
+  const value = exit.value
+  return { ...runFieldsOf(value), selection: value.selection, selectionLength: value.selection_length, assetCount: value.asset_count }
 }
 
 const AssetRowSchema = Schema.Struct({

@@ -1,6 +1,6 @@
 /** Rows of the Postgres instance's tables, decoded with Schema, never cast. */
 import type { Instance as InstanceModule } from "@strata/core"
-import { Event, Metadata } from "@strata/core"
+import { Event, Instance as InstanceValues, Metadata } from "@strata/core"
 import { materializationRecord } from "@strata/core/spi"
 import { Schema } from "effect"
 
@@ -13,10 +13,9 @@ type MaterializationRecord = InstanceModule.MaterializationRecord
 
 const Nullable = <S extends Schema.Top>(schema: S) => Schema.NullOr(schema)
 
-const RunRow = Schema.Struct({
+const runFields = {
   run_id: Schema.String,
   selection: Schema.String,
-  asset_keys: Schema.Array(Schema.String),
   partition: Nullable(Schema.String),
   stale_only: Schema.Boolean,
   parent_run_id: Nullable(Schema.String),
@@ -31,7 +30,10 @@ const RunRow = Schema.Struct({
   heartbeat_at: Nullable(Schema.Number),
   cancel_requested_at: Nullable(Schema.Number),
   cancel_reason: Nullable(Schema.String)
-})
+}
+const RunRow = Schema.Struct({ ...runFields, asset_keys: Schema.Array(Schema.String) })
+const RunSummaryRow = Schema.Struct({ ...runFields, selection_length: Schema.Number, asset_count: Schema.Number })
+const decodeRunSummaryRow = Schema.decodeUnknownSync(RunSummaryRow)
 const decodeRunRow = Schema.decodeUnknownSync(RunRow)
 export const decodeCancelRow = Schema.decodeUnknownSync(Schema.Struct({
   cancel_requested_at: Nullable(Schema.Number),
@@ -52,15 +54,22 @@ const ErrorInfoRecord = Schema.Struct({
 })
 export const decodeFailure = Schema.decodeUnknownSync(ErrorInfoRecord)
 
-export const runColumns =
-  "run_id, selection, asset_keys, partition, stale_only, parent_run_id, tags, created_at, host, pid, status, started_at, ended_at, reason, heartbeat_at, cancel_requested_at, cancel_reason"
+const commonRunColumns =
+  "run_id, partition, stale_only, parent_run_id, tags, created_at, host, pid, status, started_at, ended_at, reason, heartbeat_at, cancel_requested_at, cancel_reason"
 
-export const toRun = (row: unknown): RunRecord => {
-  const r = decodeRunRow(row)
-  return withoutUndefined({
+export const runColumns = `selection, asset_keys, ${commonRunColumns}`
+
+/**
+ * The columns of a run summary: the asset keys' count, not the keys (Postgres
+ * counts them and sends only the number), and the selection cut.
+ */
+export const runSummaryColumns = `left(selection, ${InstanceValues.summarySelectionLength}) as selection, length(selection) as selection_length,
+  json_array_length(asset_keys) as asset_count, ${commonRunColumns}`
+
+/** A run's fields but its keys and selection, which the record and the summary carry differently. */
+const runFieldsOf = (r: Schema.Struct.Type<typeof runFields>) =>
+  withoutUndefined({
     runId: r.run_id,
-    selection: r.selection,
-    assetKeys: r.asset_keys,
     partition: r.partition ?? undefined,
     staleOnly: r.stale_only,
     parentRunId: r.parent_run_id ?? undefined,
@@ -76,6 +85,16 @@ export const toRun = (row: unknown): RunRecord => {
     cancelRequestedAt: r.cancel_requested_at ?? undefined,
     cancelReason: r.cancel_reason ?? undefined
   })
+
+export const toRun = (row: unknown): RunRecord => {
+  const r = decodeRunRow(row)
+  return { ...runFieldsOf(r), selection: r.selection, assetKeys: r.asset_keys }
+}
+
+/** A row of {@link runSummaryColumns}. */
+export const toRunSummary = (row: unknown): InstanceModule.RunSummary => {
+  const r = decodeRunSummaryRow(row)
+  return { ...runFieldsOf(r), selection: r.selection, selectionLength: r.selection_length, assetCount: r.asset_count }
 }
 
 export const withoutUndefined = <A extends object>(value: A): A => {

@@ -5,7 +5,7 @@ import type { EventProjection } from "@strata/core/spi"
 import { Effect } from "effect"
 import type { PgConnection } from "../../PgClient.ts"
 import type { PgInstanceContext } from "./context.ts"
-import { decodeCancelRow, runColumns, toRun } from "./rows.ts"
+import { decodeCancelRow, runColumns, runSummaryColumns, toRun, toRunSummary } from "./rows.ts"
 
 type RunRecord = InstanceModule.RunRecord
 
@@ -87,7 +87,8 @@ export class PgRuns {
     )
   }
 
-  private list(query: InstanceModule.RunQuery | undefined) {
+  /** Runs, newest first, reading `columns`. */
+  private listQuery(columns: string, query: InstanceModule.RunQuery | undefined) {
     const params: Array<unknown> = []
     const conditions: Array<string> = []
     if (query?.status !== undefined) {
@@ -100,9 +101,15 @@ export class PgRuns {
     }
     params.push(query?.limit ?? 50)
     const where = conditions.length === 0 ? "" : ` where ${conditions.join(" and ")}`
-    return this.x.client.query(`select ${runColumns} from ${this.x.s}.runs${where} order by seq desc limit $${params.length}`, params).pipe(
-      Effect.map((rows) => rows.map(toRun))
-    )
+    return this.x.client.query(`select ${columns} from ${this.x.s}.runs${where} order by seq desc limit $${params.length}`, params)
+  }
+
+  private list(query: InstanceModule.RunQuery | undefined) {
+    return this.listQuery(runColumns, query).pipe(Effect.map((rows) => rows.map(toRun)))
+  }
+
+  private summaries(query: InstanceModule.RunQuery | undefined) {
+    return this.listQuery(runSummaryColumns, query).pipe(Effect.map((rows) => rows.map(toRunSummary)))
   }
 
   domain(): Omit<InstanceModule.RunStorage, "reapOrphanedRuns"> {
@@ -120,7 +127,8 @@ export class PgRuns {
         ),
       cancelRequest: (runId) => x.wrap("cancelRequest")(this.cancelRequest(runId)),
       getRun: (runId) => x.wrap("getRun")(this.get(runId)),
-      listRuns: (query) => x.wrap("listRuns")(this.list(query))
+      listRuns: (query) => x.wrap("listRuns")(this.list(query)),
+      listRunSummaries: (query) => x.wrap("listRunSummaries")(this.summaries(query))
     }
   }
 }

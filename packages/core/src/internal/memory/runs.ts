@@ -2,7 +2,7 @@
 import { Effect } from "effect"
 import type { RunChange } from "../../EventProjection.ts"
 import type { CancelRequest, NewRun, RunQuery, RunRecord, RunStatus, RunStorage } from "../../Instance.ts"
-import { cancelRefusal, InstanceError } from "../../Instance.ts"
+import { cancelRefusal, InstanceError, summarize } from "../../Instance.ts"
 import { isTerminal } from "../instanceRules.ts"
 
 export class MemoryRuns {
@@ -97,7 +97,8 @@ export class MemoryRuns {
           return run.cancelReason === undefined ? { at: run.cancelRequestedAt } : { at: run.cancelRequestedAt, reason: run.cancelReason }
         }),
       getRun: (runId) => Effect.sync(() => this.runs.get(runId)),
-      listRuns: (query) => Effect.sync(() => this.list(query))
+      listRuns: (query) => Effect.sync(() => this.list(query)),
+      listRunSummaries: (query) => Effect.sync(() => this.list(query).map(summarize))
     }
   }
 }

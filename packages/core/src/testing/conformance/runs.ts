@@ -1,6 +1,7 @@
 /** The instance conformance suite: runs. */
 import { describe, expect } from "@effect/vitest"
 import { Effect } from "effect"
+import { summarize, summarySelectionLength } from "../../Instance.ts"
 import type { ConformanceTest } from "./shared.ts"
 import { defined, expectInstanceError, freshRunId, newRun } from "./shared.ts"
 
@@ -9,6 +10,7 @@ export const runsConformance = (test: ConformanceTest): void => {
   describe("runs", () => {
     statusCases(test)
     listCases(test)
+    summaryCases(test)
   })
 }
 
@@ -157,5 +159,42 @@ const listCases = (test: ConformanceTest): void => {
       yield* instance.createRun(newRun(second, { createdAt: 1_000 }))
       const listed = (yield* instance.listRuns({ limit: 1000 })).map((run) => run.runId)
       expect(listed.indexOf(second)).toBeLessThan(listed.indexOf(first))
+    }))
+}
+
+/** Run summaries: the list's runs without their keys. */
+const summaryCases = (test: ConformanceTest): void => {
+  test("listRunSummaries: the runs listRuns returns, with the keys' count instead of the keys", (instance) =>
+    Effect.gen(function*() {
+      const big = freshRunId("summary-big")
+      const picked = Array.from({ length: 3_000 }, (_, i) => `layer${i % 7}/asset_${i}`)
+      yield* instance.createRun(newRun(big, {
+        selection: "*",
+        assetKeys: picked,
+        partition: "2024-01-01",
+        parentRunId: "parent-1",
+        tags: { team: "data" },
+        host: "host-a",
+        pid: 4242
+      }))
+      // a hand-picked selection is the comma-joined key list: cut, with its length (in characters: é is one)
+      const joined = `é${picked.join(", ")}`
+      const long = freshRunId("summary-long")
+      yield* instance.createRun(newRun(long, { selection: joined, assetKeys: picked.slice(0, 12) }))
+      yield* instance.appendEvents([{ type: "run-started", runId: long, timestamp: 5 }])
+      yield* instance.requestCancel(long, { at: 7, reason: "enough" })
+      const records = yield* instance.listRuns({ limit: 2 })
+      const summaries = yield* instance.listRunSummaries({ limit: 2 })
+      expect(summaries).toEqual(records.map(summarize))
+      const first = summaries[0]!
+      const second = summaries[1]!
+      expect(first).toMatchObject({ runId: long, status: "started", assetCount: 12, selectionLength: joined.length, cancelReason: "enough" })
+      expect(Array.from(first.selection)).toHaveLength(summarySelectionLength)
+      expect(joined.startsWith(first.selection)).toBe(true)
+      expect(second).toMatchObject({ runId: big, selection: "*", selectionLength: 1, assetCount: 3_000, partition: "2024-01-01" })
+      expect(second).not.toHaveProperty("assetKeys")
+      // the same filters and cursor as listRuns
+      expect((yield* instance.listRunSummaries({ status: "queued", limit: 1 })).map((run) => run.runId)).toEqual([big])
+      expect((yield* instance.listRunSummaries({ limit: 1, before: long })).map((run) => run.runId)).toEqual([big])
     }))
 }

@@ -2,7 +2,7 @@
 import type { EventProjection } from "@strata/core/spi"
 import { Instance } from "@strata/core"
 import { Effect } from "effect"
-import { Abort, decodeRun, type RunRow } from "../codec.ts"
+import { Abort, decodeRun, decodeRunSummary, type RunRow, runSummaryColumns } from "../codec.ts"
 import type { Connection } from "../connection.ts"
 
 export const TERMINAL = "('succeeded', 'failed', 'canceled')"
@@ -78,7 +78,8 @@ export class SqliteRuns {
     return row.reason === null ? { at: row.at } : { at: row.at, reason: row.reason }
   }
 
-  private list(query: Instance.RunQuery | undefined): Array<Instance.RunRecord> {
+  /** The statement and parameters of a runs query, reading `columns`. */
+  private listQuery(columns: string, query: Instance.RunQuery | undefined) {
     const statuses = query?.status === undefined ? undefined : typeof query.status === "string" ? [query.status] : query.status
     const where: Array<string> = []
     const parameters: Array<string | number> = []
@@ -95,8 +96,16 @@ export class SqliteRuns {
       parameters.push(query.before)
     }
     parameters.push(query?.limit ?? 50)
-    const text = `SELECT * FROM runs ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY seq DESC LIMIT ?`
-    return this.decode(this.c.sql(text).all(...parameters))
+    const text = `SELECT ${columns} FROM runs ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY seq DESC LIMIT ?`
+    return this.c.sql(text).all(...parameters)
+  }
+
+  private list(query: Instance.RunQuery | undefined): Array<Instance.RunRecord> {
+    return this.decode(this.listQuery("*", query))
+  }
+
+  private summaries(query: Instance.RunQuery | undefined): Array<Instance.RunSummary> {
+    return this.listQuery(runSummaryColumns, query).map((row) => decodeRunSummary(row as RunRow, this.c.path))
   }
 
   domain(): Omit<Instance.RunStorage, "reapOrphanedRuns"> {
@@ -122,7 +131,8 @@ export class SqliteRuns {
         ),
       cancelRequest: (runId) => c.attempt("cancelRequest", () => this.cancelRequest(runId)),
       getRun: (runId) => c.attempt("getRun", () => this.get(runId)),
-      listRuns: (query) => c.attempt("listRuns", () => this.list(query))
+      listRuns: (query) => c.attempt("listRuns", () => this.list(query)),
+      listRunSummaries: (query) => c.attempt("listRunSummaries", () => this.summaries(query))
     }
   }
 }
