@@ -18,7 +18,7 @@ import { readEvents } from "../test/helpers.ts"
 
 declare global {
   interface Window {
-    __strataGraph?: { firstRenderMs: number; nodes: number; boxes?: number; frames: number; lastFrameMs: number; layoutMs?: number }
+    __strataGraph?: { firstRenderMs: number; nodes: number; boxes?: number; frames: number; lastFrameMs: number; layoutMs?: number; fullGraphMs?: number }
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * The graph with 10,000 assets in real Chromium: it opens as one box per
  * group with no asset laid out (the benchmark, scripts/catalog-bench.ts,
- * measures the time) from answers the page's HTML asked for, a group opened from the list is laid out in the worker
+ * measures the time), drawn from the overview alone (the shape and statuses
+ * are read after), from answers the page's HTML asked for, a group opened from the list is laid out in the worker
  * and, after a reload, read back from IndexedDB; a highlighted asset opens its
  * group and is brought into view, its card hides while the view is dragged and
  * comes back when it rests, and clicking it opens its page.
@@ -20,7 +21,15 @@ const refsShown = 100
 
 declare global {
   interface Window {
-    __strataGraph?: { firstRenderMs: number; nodes: number; boxes?: number; frames: number; lastFrameMs: number; layoutMs?: number }
+    __strataGraph?: {
+      firstRenderMs: number
+      nodes: number
+      boxes?: number
+      frames: number
+      lastFrameMs: number
+      layoutMs?: number
+      fullGraphMs?: number
+    }
     __strataGroupLayouts?: Array<{ group: string; source: "cache" | "worker"; ms: number; layoutMs?: number }>
   }
 }
@@ -40,6 +49,57 @@ describe("a 10,000-asset graph in Chromium", () => {
     await catalog?.close()
   })
 
+  it("draws the first screen from the overview alone; a group opened at once is laid out when the shape is read", async () => {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } })
+    page.setDefaultTimeout(20_000)
+    // the shape and statuses held back until released: whatever is drawn before comes from the overview
+    let release!: () => void
+    const held = new Promise<void>((resolve) => (release = resolve))
+    await page.route(/\/api\/(graph|statuses)$/, async (route) => {
+      await held
+      await route.continue()
+    })
+    await page.goto(catalog.url)
+    await page.waitForFunction(() => window.__strataGraph !== undefined)
+    expect(await page.evaluate(() => window.__strataGraph!)).toMatchObject({ boxes: 5, nodes: 0 })
+    expect(await page.evaluate(() => window.__strataGraph!.fullGraphMs)).toBeUndefined()
+    expect(await page.locator(`[data-testid="groups"] button`).allTextContents()).toEqual([
+      "▸ group_0 (2,000)", "▸ group_1 (2,000)", "▸ group_2 (2,000)", "▸ group_3 (2,000)", "▸ group_4 (2,000)"
+    ])
+    expect(await page.locator(".legend .badge").allTextContents()).toEqual([
+      "fresh 0", "stale 0", "missing 10000", "failed 0", "check-failed 0", "running 0"
+    ])
+    await expect.poll(() => page.locator(`[data-testid="graph-loading"]`).textContent()).toBe("Reading 10,000 assets… · ")
+    const fromOverview = await page.locator(`[data-testid="graph"]`).screenshot()
+
+    // opened before the shape is there: shown as laying out, and not laid out yet
+    await page.click(`[data-group="group_3"]`)
+    await page.waitForSelector(`[data-group="group_3"][aria-pressed="true"]:has-text("…")`)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(await page.evaluate(() => window.__strataGroupLayouts)).toBeUndefined()
+    expect(await page.locator(`[data-group="group_3"]`).textContent()).toBe("▾ group_3 (2,000) …")
+
+    release()
+    await page.waitForSelector(`[data-group="group_3"][aria-pressed="true"]:not(:has-text("…"))`)
+    expect(await page.evaluate(() => window.__strataGroupLayouts!.map((entry) => entry.group))).toEqual(["group_3"])
+    expect(await page.evaluate(() => window.__strataGraph!.fullGraphMs)).toBeGreaterThan(await page.evaluate(() => window.__strataGraph!.firstRenderMs))
+    expect(await page.locator(`[data-testid="graph-loading"]`).count()).toBe(0)
+    // an asset of the opened group, found and opened
+    await page.fill(`input[name="selection"]`, "layer03/asset_1700")
+    await page.click("text=Highlight")
+    await page.locator(`[data-key="layer03/asset_1700"]`).click()
+    await page.waitForURL(/\/asset\/layer03\/asset_1700$/)
+
+    // the same first screen drawn from the shape and statuses (the overview's and the full graph's drawings are one)
+    const again = await browser.newPage({ viewport: { width: 1440, height: 900 } })
+    await again.goto(catalog.url)
+    await again.waitForFunction(() => window.__strataGraph?.fullGraphMs !== undefined)
+    await again.waitForFunction(() => document.querySelector(`[data-testid="graph-loading"]`) === null)
+    expect((await again.locator(`[data-testid="graph"]`).screenshot()).equals(fromOverview)).toBe(true)
+    await again.close()
+    await page.close()
+  })
+
   it("renders, finds an asset by selection and opens it", async () => {
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } })
     page.setDefaultTimeout(20_000)
@@ -48,13 +108,19 @@ describe("a 10,000-asset graph in Chromium", () => {
     page.on("requestfinished", (request) => order.push(`finished ${new URL(request.url()).pathname}`))
     await page.goto(catalog.url)
     await page.waitForFunction(() => window.__strataGraph !== undefined)
-    // the graph's first answers are asked for by the page's HTML while its script loads, and once each
+    // the first screen's answers are asked for by the page's HTML while its script loads, the overview first;
+    // a big graph's shape and statuses by the page once that screen is drawn; each once
     const script = order.find((entry) => /^finished \/static\/index-.*\.js$/.test(entry))
     expect(script).toBeDefined()
-    for (const path of ["/api/graph", "/api/statuses", "/api/project"]) {
-      expect(order.filter((entry) => entry === `request ${path}`)).toHaveLength(1)
+    expect(order.find((entry) => entry.startsWith("request /api/"))).toBe("request /api/graph/overview")
+    for (const path of ["/api/graph/overview", "/api/project"]) {
       expect(order.indexOf(`request ${path}`)).toBeLessThan(order.indexOf(script!))
     }
+    await page.waitForFunction(() => window.__strataGraph?.fullGraphMs !== undefined)
+    for (const path of ["/api/graph/overview", "/api/graph", "/api/statuses", "/api/project"]) {
+      expect(order.filter((entry) => entry === `request ${path}`)).toHaveLength(1)
+    }
+    expect(order.indexOf("request /api/graph")).toBeGreaterThan(order.indexOf(script!))
     const stats = await page.evaluate(() => window.__strataGraph!)
     // five groups of 2,000: five boxes, no asset laid out on the main thread
     expect(stats.boxes).toBe(5)

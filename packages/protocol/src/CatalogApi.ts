@@ -51,6 +51,10 @@ export class AssetsGroup extends HttpApiGroup.make("assets")
       success: Models.AssetPage,
       error: [InvalidRequest, StorageError]
     }),
+    HttpApiEndpoint.get("overview", "/api/graph/overview", {
+      success: Models.GraphOverview,
+      error: StorageError
+    }),
     HttpApiEndpoint.get("statuses", "/api/statuses", {
       success: Models.StatusSnapshot,
       error: StorageError

@@ -256,6 +256,54 @@ export const upstreamOf = (structure: GraphStructure, i: number): ReadonlyArray<
   structure.upstream.slice(structure.upstreamStarts[i], structure.upstreamStarts[i + 1])
 
 /**
+ * One group of the graph as the graph page's first screen draws it: a box
+ * with its name, its size, its assets by status and how many of them have a
+ * failing check (a latest result of severity `error` that did not pass).
+ *
+ * @since 0.3.0
+ */
+export const GroupOverview = Schema.Struct({
+  name: Schema.String,
+  assets: Schema.Number,
+  /** Assets by status (statuses with none left out). */
+  counts: Schema.Record(Schema.String, Schema.Number),
+  failingChecks: Schema.Number
+})
+
+/**
+ * @since 0.3.0
+ */
+export type GroupOverview = typeof GroupOverview.Type
+
+/**
+ * The graph summed up by group (`GET /api/graph/overview`, a few KB at
+ * 50,000 assets): what a big graph's first screen shows (collapsed group
+ * boxes, the edges between them, the status totals) without the shape or
+ * the statuses of every asset. `hash` is the content hash of the shape of
+ * the same `generation` (as in the `ETag` of `GET /api/graph`), so a client
+ * matches the two. Groups are in the order their boxes are placed: by the
+ * mean depth of their assets, then by name. `edges` holds pairs of group
+ * indexes (upstream group, downstream group), each pair with at least one
+ * edge between two of their assets once; `edgeCounts[e]` counts the edges
+ * of pair `e`.
+ *
+ * @since 0.3.0
+ */
+export const GraphOverview = Schema.Struct({
+  generation: Schema.Number,
+  hash: Schema.String,
+  assets: Schema.Number,
+  groups: Schema.Array(GroupOverview),
+  edges: Schema.Array(Schema.Number),
+  edgeCounts: Schema.Array(Schema.Number)
+})
+
+/**
+ * @since 0.3.0
+ */
+export type GraphOverview = typeof GraphOverview.Type
+
+/**
  * Statuses of every asset of a {@link GraphStructure} (same order), compact:
  * `GET /api/statuses`.
  *

@@ -49,6 +49,11 @@ export const paths = {
    * is serialized once per generation.
    */
   graph: "/api/graph",
+  /**
+   * The graph summed up by group (`Models.GraphOverview`): what a big graph's
+   * first screen draws, a few KB where the shape and statuses are megabytes.
+   */
+  graphOverview: "/api/graph/overview",
   statuses: "/api/statuses",
   statusStream: "/api/statuses/stream",
   asset: (key: string): string => `/api/asset?key=${encodeURIComponent(key)}`,

@@ -74,6 +74,7 @@ describe("@strata/protocol", () => {
       "GET /api/backfills",
       "GET /api/backfills/{backfillId}",
       "GET /api/checks/summary",
+      "GET /api/graph/overview",
       "GET /api/project",
       "GET /api/runs",
       "GET /api/runs/{runId}",

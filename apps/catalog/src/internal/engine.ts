@@ -15,6 +15,7 @@ import type { Layer } from "effect"
 import { Effect } from "effect"
 import * as Assets from "./assets.ts"
 import { loadError, projectInfo } from "./convert.ts"
+import * as Overview from "./overview.ts"
 import * as Runs from "./runs.ts"
 import * as Statuses from "./statuses.ts"
 import * as Warm from "./warm.ts"
@@ -56,6 +57,8 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
     assetPage: (query: Assets.PageQuery) => on((g) => Assets.page(reader, g, query)),
     statusVersion: on((g) => Statuses.versionOf(cache, g)),
     graphStructure: Effect.map(generation, (g) => Statuses.structure(cache, g)),
+    /** `GET /api/graph/overview` as JSON bytes (encoded once per snapshot). */
+    overviewBody: () => on((g) => Overview.body(cache, g)),
     /** `GET /api/statuses` as JSON bytes (encoded once per snapshot). */
     statusBody: () => on((g) => Statuses.snapshotBody(cache, g)),
     statusStream: Effect.fn("Catalog.statusStream")(function*() {

@@ -66,6 +66,8 @@ const handlersLayer = (engine: Engine, pages = PageCache.make()) =>
       handlers
         .handle("list", ({ query }) => AssetList.answer(engine, query.selection))
         .handle("page", ({ query }) => PageCache.answer(pages, engine, query))
+        .handle("overview", () =>
+          Effect.map(engine.overviewBody(), (body) => HttpServerResponse.uint8Array(body, { contentType: "application/json" })))
         .handle("statuses", () =>
           Effect.map(engine.statusBody(), (body) => HttpServerResponse.uint8Array(body, { contentType: "application/json" })))
         .handle("statusStream", () => engine.statusStream())

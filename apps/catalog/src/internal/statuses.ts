@@ -13,6 +13,7 @@ import { Models } from "@strata/protocol"
 import type { ProjectHost, RunLauncher } from "@strata/runtime"
 import { Effect, Fiber, Option, Schema, Stream } from "effect"
 import * as AssetIndex from "./assetIndex.ts"
+import type * as Overview from "./overview.ts"
 import { reason, storageError, stripUndefined } from "./convert.ts"
 
 type Generation = ProjectHost.Generation
@@ -36,6 +37,8 @@ export interface Snapshot {
   compact?: Models.StatusSnapshot
   /** `compact` as the JSON bytes of `GET /api/statuses`. */
   body?: Uint8Array
+  /** The JSON bytes of `GET /api/graph/overview` (see overview.ts). */
+  overview?: Uint8Array
 }
 
 /** What the engine keeps between requests: the latest snapshot, search index and serialized shape. */
@@ -46,6 +49,8 @@ export interface Cache {
   computing: { readonly version: string; readonly fiber: Fiber.Fiber<Snapshot, Errors.StorageError> } | undefined
   searchIndex: { readonly generation: number; readonly index: AssetIndex.SearchIndex } | undefined
   structure: Structure | undefined
+  /** The groups of the current generation's graph, for `GET /api/graph/overview`. */
+  groups: Overview.Groups | undefined
 }
 
 /** The graph's shape serialized for `GET /api/graph`, and its content hash. */
@@ -60,7 +65,8 @@ export const makeCache = (launcher: RunLauncher.RunLauncher): Cache => ({
   snapshot: undefined,
   computing: undefined,
   searchIndex: undefined,
-  structure: undefined
+  structure: undefined,
+  groups: undefined
 })
 
 /** The states of every node, indexed like `project.graph.nodes`, and the asset records they come from. */
@@ -214,7 +220,7 @@ export const structure = (cache: Cache, g: Generation): Structure => {
 }
 
 /** Statuses and times as two arrays indexed like the shape (`GET /api/statuses`). */
-const compactOf = (latest: Snapshot): Models.StatusSnapshot =>
+export const compactOf = (latest: Snapshot): Models.StatusSnapshot =>
   latest.compact ??= {
     generation: latest.generation,
     status: latest.states.map((state) => state.status),

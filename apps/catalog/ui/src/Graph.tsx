@@ -38,6 +38,8 @@ interface Props {
   readonly focus?: { readonly x: number; readonly y: number; readonly w: number; readonly h: number } | undefined
   /** Check results by asset key: a badge on cards, a red corner on blocks of assets whose check failed. */
   readonly checks?: ReadonlyMap<string, CheckModels.AssetCheckSummary> | undefined
+  /** Called once the frame holding the first drawing (after each fit) has been painted. */
+  readonly onPainted?: (() => void) | undefined
 }
 
 interface View {
@@ -63,16 +65,38 @@ const wheelRestMs = 150
 
 declare global {
   interface Window {
-    /** Drawn assets and group boxes at the first render; `layoutMs`: its layout on the main thread (0 when laid out elsewhere). */
-    __strataGraph?: { firstRenderMs: number; nodes: number; boxes?: number; frames: number; lastFrameMs: number; layoutMs?: number }
+    /**
+     * Drawn assets and group boxes at the first render; `layoutMs`: its layout on the main thread (0 when laid out
+     * elsewhere); `fullGraphMs`: when every asset's shape and status had been read and drawn (a big graph's first
+     * render is drawn from the overview before that, see GraphPage.tsx).
+     */
+    __strataGraph?: {
+      firstRenderMs: number
+      nodes: number
+      boxes?: number
+      frames: number
+      lastFrameMs: number
+      layoutMs?: number
+      fullGraphMs?: number
+    }
   }
 }
 
 /** How long the latest layout took (for the benchmark). */
 let lastLayoutMs = 0
+/** When the full graph was drawn, if that was before the first render was recorded. */
+let fullGraphAt: number | undefined
+
+/** Records that the whole graph (every asset's shape and status) is read and drawn: `__strataGraph.fullGraphMs`. */
+export const recordFullGraph = () => {
+  const now = performance.now()
+  const stats = window.__strataGraph
+  if (stats === undefined) fullGraphAt ??= now
+  else stats.fullGraphMs ??= now
+}
 
 export const Graph = (
-  { assets, selected, highlighted, onOpen, onToggle, structureKey, geometry: given, boxes, onBox, fitKey, focus, checks }: Props
+  { assets, selected, highlighted, onOpen, onToggle, structureKey, geometry: given, boxes, onBox, fitKey, focus, checks, onPainted }: Props
 ) => {
   const containerRef = useRef<HTMLDivElement>(null)
   const canvasRef = useRef<HTMLCanvasElement>(null)
@@ -430,7 +454,11 @@ export const Graph = (
     if (element === null) return
     const width = element.clientWidth
     const height = element.clientHeight
-    if (width === 0) return
+    // hidden (another page shown at once): nothing to draw, nothing to wait for
+    if (width === 0) {
+      onPainted?.()
+      return
+    }
     const k = Math.min(1, (width - 40) / Math.max(geometry.width, 1), (height - 40) / Math.max(geometry.height, 1))
     const scale = Math.max(k, 0.005)
     viewRef.current = {
@@ -442,11 +470,12 @@ export const Graph = (
     if (worldRef.current !== null) worldRef.current.style.transform = `translate(${tx}px, ${ty}px) scale(${scale})`
     updateCards()
     draw()
-    if (window.__strataGraph === undefined && (assets.length > 0 || (boxes?.list.length ?? 0) > 0)) {
+    if (assets.length > 0 || (boxes?.list.length ?? 0) > 0) {
       // recorded after the frame holding the first drawing has been painted (rAF, then a task)
       const nodes = assets.length
       requestAnimationFrame(() =>
         setTimeout(() => {
+          onPainted?.()
           if (window.__strataGraph !== undefined) return
           window.__strataGraph = {
             firstRenderMs: performance.now(),
@@ -454,7 +483,8 @@ export const Graph = (
             boxes: stateRef.current.boxes?.list.length ?? 0,
             frames: 0,
             lastFrameMs: 0,
-            layoutMs: given === undefined ? lastLayoutMs : 0
+            layoutMs: given === undefined ? lastLayoutMs : 0,
+            ...(fullGraphAt === undefined ? {} : { fullGraphMs: fullGraphAt })
           }
           performance.mark("strata-graph-rendered")
         })

@@ -6,6 +6,7 @@
 import { CheckModels, Errors, Models, paths } from "@strata/protocol"
 import type { AssetPageQuery } from "@strata/protocol"
 import { Schema } from "effect"
+import * as BigAnswers from "./bigAnswers.ts"
 import { fetchFirst } from "./prefetch.ts"
 
 export class ApiFailure extends Error {
@@ -45,7 +46,8 @@ export const request = async <S extends Schema.Top>(
 
 export const api = {
   assets: (selection?: string) => request(Models.AssetList, paths.assets(selection)),
-  statuses: () => request(Models.StatusSnapshot, paths.statuses),
+  statuses: () => request(BigAnswers.StatusSnapshot, paths.statuses),
+  overview: () => request(Models.GraphOverview, paths.graphOverview),
   project: () => request(Models.ProjectInfo, paths.project),
   assetPage: (query: AssetPageQuery) => request(Models.AssetPage, paths.assetPage(query)),
   asset: (key: string) => request(Models.AssetDetail, paths.asset(key)),

@@ -7,10 +7,11 @@
 import { Models, paths } from "@strata/protocol"
 import { Schema } from "effect"
 import { ApiFailure } from "./api.ts"
+import * as BigAnswers from "./bigAnswers.ts"
 import { cachedShape, keepShape } from "./layoutClient.ts"
 import { fetchFirst } from "./prefetch.ts"
 
-const decode = Schema.decodeUnknownSync(Models.GraphStructure)
+const decode = Schema.decodeUnknownSync(BigAnswers.GraphStructure)
 
 /**
  * The shape as the page uses it: the answer's flat lists (see
@@ -130,6 +131,14 @@ const keep = (etag: string, structure: GraphShape) =>
     }
   }, () => undefined)
 
+declare const scheduler: { readonly yield?: () => Promise<void> } | undefined
+
+/** Ends the current task (input and frames go first), then goes on: `scheduler.yield` where there is one. */
+export const yieldToPage = (): Promise<void> =>
+  typeof scheduler !== "undefined" && typeof scheduler.yield === "function"
+    ? scheduler.yield()
+    : new Promise((resolve) => setTimeout(resolve))
+
 const whenIdle = (task: () => void) => {
   if (typeof requestIdleCallback === "function") requestIdleCallback(task, { timeout: 3000 })
   else setTimeout(task, 500)
@@ -154,7 +163,10 @@ export const fetchGraph = async (): Promise<{ readonly structure: GraphShape; re
   }
   if (!response.ok) throw new ApiFailure(response.status, `${response.status} ${response.statusText}`, undefined)
   const etag = response.headers.get("etag") ?? ""
-  const structure = expand(decode(await response.json()))
+  const json: unknown = await response.json()
+  // the parse was one long task: let a frame in before the check and the lists
+  await yieldToPage()
+  const structure = expand(decode(json))
   // kept once the page is idle: packing and storing 50,000 assets would otherwise delay the first drawing
   if (etag !== "") whenIdle(() => keep(etag, structure))
 

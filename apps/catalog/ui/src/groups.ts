@@ -1,7 +1,8 @@
 /**
  * The graph at scale, per group: which assets belong to which group, the
  * edges between groups (counted), and where each group's box goes. A big
- * graph is first drawn as one box per group (instant: no node layout), and a
+ * graph is first drawn as one box per group from the server's overview
+ * (before the graph's shape is even read: no node layout), and a
  * group expanded by a click or by zooming into it is laid out on its own (in
  * a worker, see `layoutWorker.ts`) and drawn inside its box. Pure functions
  * over arrays, so that the unit tests run them without a browser.
@@ -20,17 +21,27 @@ const boxPadding = 30
 const boxGapX = 160
 const boxGapY = 60
 
-/** The groups of a graph, computed once per shape. */
+/**
+ * The groups of a big graph as its boxes show them, from the server's
+ * overview (`GET /api/graph/overview`, see `groupsOfOverview`): known before
+ * the graph's shape is.
+ */
 export interface Groups {
   /** Group names, in the order their boxes are placed (by the mean depth of their assets). */
   readonly names: ReadonlyArray<string>
+  /** The number of assets of each group. */
+  readonly sizes: ReadonlyArray<number>
+  /** Pairs of group indexes (upstream group, downstream group), each pair once, with `edgeCounts`. */
+  readonly edges: Int32Array
+  readonly edgeCounts: Int32Array
+}
+
+/** Which group each asset of the shape is in: known once the shape is there (`membersOf`). */
+export interface Members {
   /** The group index of each asset. */
   readonly groupOf: Int32Array
   /** The asset indexes of each group, in topological order. */
   readonly members: ReadonlyArray<Int32Array>
-  /** Pairs of group indexes (upstream group, downstream group), each pair once, with `edgeCounts`. */
-  readonly edges: Int32Array
-  readonly edgeCounts: Int32Array
 }
 
 /** Assets in topological order with upstream indexes (the shape of `GET /api/graph`). */
@@ -40,71 +51,49 @@ export interface Shape {
   readonly upstream: ReadonlyArray<ReadonlyArray<number>>
 }
 
-export const groupsOf = (shape: Shape): Groups => {
+/** The groups of an overview: its order, sizes and edges between groups. */
+export const groupsOfOverview = (overview: {
+  readonly groups: ReadonlyArray<{ readonly name: string; readonly assets: number }>
+  readonly edges: ReadonlyArray<number>
+  readonly edgeCounts: ReadonlyArray<number>
+}): Groups => ({
+  names: overview.groups.map((group) => group.name),
+  sizes: overview.groups.map((group) => group.assets),
+  edges: Int32Array.from(overview.edges),
+  edgeCounts: Int32Array.from(overview.edgeCounts)
+})
+
+/**
+ * The members of each of `groups` in `shape`; `undefined` when they do not
+ * fit (an asset of a group the overview does not name, or other sizes: the
+ * two are of different generations).
+ */
+export const membersOf = (shape: Shape, groups: Groups): Members | undefined => {
   const size = shape.keys.length
-  const depth = new Int32Array(size)
   const byName = new Map<string, number>()
-  const found: Array<{ name: string; depthSum: number; count: number }> = []
-  const raw = new Int32Array(size)
-  for (let i = 0; i < size; i++) {
-    let d = 0
-    for (const j of shape.upstream[i]!) if (depth[j]! + 1 > d) d = depth[j]! + 1
-    depth[i] = d
-    const name = shape.group[i]!
-    let g = byName.get(name)
-    if (g === undefined) {
-      g = found.length
-      byName.set(name, g)
-      found.push({ name, depthSum: 0, count: 0 })
-    }
-    found[g]!.depthSum += d
-    found[g]!.count++
-    raw[i] = g
-  }
-  // boxes left to right by how deep their assets sit on average (groups may depend on each other both ways)
-  const order = found.map((_, g) => g).sort((a, b) =>
-    found[a]!.depthSum / found[a]!.count - found[b]!.depthSum / found[b]!.count || (found[a]!.name < found[b]!.name ? -1 : 1)
-  )
-  const rank = new Int32Array(found.length)
-  order.forEach((g, r) => (rank[g] = r))
+  groups.names.forEach((name, g) => byName.set(name, g))
   const groupOf = new Int32Array(size)
-  const counts = new Int32Array(found.length)
+  const counts = new Int32Array(groups.names.length)
   for (let i = 0; i < size; i++) {
-    groupOf[i] = rank[raw[i]!]!
-    counts[groupOf[i]!]!++
+    const g = byName.get(shape.group[i]!)
+    if (g === undefined) return undefined
+    groupOf[i] = g
+    counts[g]!++
   }
+  if (groups.sizes.some((count, g) => counts[g] !== count)) return undefined
   const members = Array.from(counts, (count) => new Int32Array(count))
-  const filled = new Int32Array(found.length)
+  const filled = new Int32Array(groups.names.length)
   for (let i = 0; i < size; i++) members[groupOf[i]!]![filled[groupOf[i]!]!++] = i
-  const pairs = new Map<number, number>()
-  const groupCount = found.length
-  for (let i = 0; i < size; i++) {
-    for (const j of shape.upstream[i]!) {
-      if (groupOf[j] === groupOf[i]) continue
-      const pair = groupOf[j]! * groupCount + groupOf[i]!
-      pairs.set(pair, (pairs.get(pair) ?? 0) + 1)
-    }
-  }
-  const edges = new Int32Array(pairs.size * 2)
-  const edgeCounts = new Int32Array(pairs.size)
-  let e = 0
-  for (const [pair, count] of pairs) {
-    edges[e * 2] = Math.floor(pair / groupCount)
-    edges[e * 2 + 1] = pair % groupCount
-    edgeCounts[e++] = count
-  }
-  return { names: order.map((g) => found[g]!.name), groupOf, members, edges, edgeCounts }
+  return { groupOf, members }
 }
 
 /** What the worker lays out for one group: its assets with upstreams inside the group only. */
-export const groupInput = (shape: Shape, groups: Groups, group: number): Array<LayoutInput> => {
-  const members = groups.members[group]!
-  return Array.from(members, (i) => ({
+export const groupInput = (shape: Shape, members: Members, group: number): Array<LayoutInput> =>
+  Array.from(members.members[group]!, (i) => ({
     key: shape.keys[i]!,
     group: "",
-    upstream: shape.upstream[i]!.filter((j) => groups.groupOf[j] === group).map((j) => shape.keys[j]!)
+    upstream: shape.upstream[i]!.filter((j) => members.groupOf[j] === group).map((j) => shape.keys[j]!)
   }))
-}
 
 /** A group's box in world coordinates. */
 export interface Box {
@@ -137,8 +126,10 @@ export interface Arrangement {
   readonly boxEdges: Int32Array
 }
 
+/** `members` may be left out while no group has a layout (before the shape is there). */
 export const arrange = (
   groups: Groups,
+  members: Members | undefined,
   expanded: ReadonlySet<number>,
   layouts: ReadonlyMap<number, Layout>
 ): Arrangement => {
@@ -161,7 +152,7 @@ export const arrange = (
       boxes.push({
         group: g,
         name: groups.names[g]!,
-        count: groups.members[g]!.length,
+        count: groups.sizes[g]!,
         x: left,
         y: top,
         w: size.w,
@@ -173,13 +164,13 @@ export const arrange = (
     })
     left += width + boxGapX
   }
-  return { boxes, ...place(groups, boxes, layouts), boxEdges: groups.edges }
+  return { boxes, ...place(members, boxes, layouts), boxEdges: groups.edges }
 }
 
 /** The assets of expanded, laid-out groups, moved into their boxes. */
-const place = (groups: Groups, boxes: ReadonlyArray<Box>, layouts: ReadonlyMap<number, Layout>) => {
+const place = (members: Members | undefined, boxes: ReadonlyArray<Box>, layouts: ReadonlyMap<number, Layout>) => {
   let total = 0
-  for (const box of boxes) if (box.expanded && !box.pending) total += groups.members[box.group]!.length
+  for (const box of boxes) if (box.expanded && !box.pending && members !== undefined) total += members.members[box.group]!.length
   const visible = new Int32Array(total)
   const x = new Float64Array(total)
   const y = new Float64Array(total)
@@ -189,19 +180,19 @@ const place = (groups: Groups, boxes: ReadonlyArray<Box>, layouts: ReadonlyMap<n
   let n = 0
   for (const box of boxes) {
     const layout = box.expanded ? layouts.get(box.group) : undefined
-    if (layout === undefined) continue
-    const members = groups.members[box.group]!
+    if (layout === undefined || members === undefined) continue
+    const own = members.members[box.group]!
     const dx = box.x + (box.w - layout.width) / 2
     const dy = box.y + boxHeader
-    for (let m = 0; m < members.length; m++) {
-      visible[n + m] = members[m]!
+    for (let m = 0; m < own.length; m++) {
+      visible[n + m] = own[m]!
       x[n + m] = layout.x[m]! + dx
       y[n + m] = layout.y[m]! + dy
       layer[n + m] = layout.layer[m]!
     }
     edgeParts.push(layout.edges)
     offsets.push(n)
-    n += members.length
+    n += own.length
   }
   let edgeLength = 0
   for (const part of edgeParts) edgeLength += part.length
