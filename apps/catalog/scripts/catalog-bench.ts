@@ -23,22 +23,7 @@ import { readFileSync } from "node:fs"
 import { Worker } from "node:worker_threads"
 import { launchChromium } from "../test/browser.ts"
 import { readEvents } from "../test/helpers.ts"
-
-declare global {
-  interface Window {
-    __strataGraph?: {
-      firstRenderMs: number
-      nodes: number
-      boxes?: number
-      frames: number
-      lastFrameMs: number
-      layoutMs?: number
-      fullGraphMs?: number
-    }
-    __strataCatalog?: { query: string; startedAt: number; renderedAt: number; total: number }
-    __strataGroupLayouts?: Array<{ group: string; source: "cache" | "worker"; ms: number; layoutMs?: number }>
-  }
-}
+import type {} from "../ui/src/probes.ts"
 
 const size = Number(process.argv.find((arg) => /^\d+$/.test(arg)) ?? 50_000)
 /** Which measurements to take (all by default): `api` (HTTP), `graph`, `catalog` (table), `nav` (asset page and back). */

@@ -15,12 +15,7 @@ import { startCatalog } from "../src/index.ts"
 import { makeBigProject } from "../test/bigProject.ts"
 import { launchChromium } from "../test/browser.ts"
 import { readEvents } from "../test/helpers.ts"
-
-declare global {
-  interface Window {
-    __strataGraph?: { firstRenderMs: number; nodes: number; boxes?: number; frames: number; lastFrameMs: number; layoutMs?: number; fullGraphMs?: number }
-  }
-}
+import type {} from "../ui/src/probes.ts"
 
 const size = Number(process.argv.find((arg) => /^\d+$/.test(arg)) ?? 10_000)
 const { project, edges } = makeBigProject(size)

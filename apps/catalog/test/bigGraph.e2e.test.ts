@@ -15,24 +15,10 @@ import { startCatalog } from "../src/index.ts"
 import { makeBigProject } from "./bigProject.ts"
 import { testUiDir } from "./paths.ts"
 import { launchChromium } from "./browser.ts"
+import type {} from "../ui/src/probes.ts"
 
 /** Refs an asset page lists before "Show all" (`refsShown` in ui/src/AssetPage.tsx). */
 const refsShown = 100
-
-declare global {
-  interface Window {
-    __strataGraph?: {
-      firstRenderMs: number
-      nodes: number
-      boxes?: number
-      frames: number
-      lastFrameMs: number
-      layoutMs?: number
-      fullGraphMs?: number
-    }
-    __strataGroupLayouts?: Array<{ group: string; source: "cache" | "worker"; ms: number; layoutMs?: number }>
-  }
-}
 
 describe("a 10,000-asset graph in Chromium", () => {
   let catalog: RunningCatalog

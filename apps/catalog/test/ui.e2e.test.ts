@@ -15,12 +15,7 @@ import { launchChromium } from "./browser.ts"
 import type { Control } from "./fixture.ts"
 import { fixtureOptions, makeFixture } from "./fixture.ts"
 import { until } from "./helpers.ts"
-
-declare global {
-  interface Window {
-    __strataGraph?: { firstRenderMs: number; nodes: number; boxes?: number; frames: number; lastFrameMs: number; layoutMs?: number; fullGraphMs?: number }
-  }
-}
+import type {} from "../ui/src/probes.ts"
 
 const screenshots = fileURLToPath(new URL("../screenshots/", import.meta.url))
 

@@ -13,18 +13,12 @@ import { relativeTime } from "./format.ts"
 import { useLiveRefresh } from "./live.ts"
 import { assetPath, navigate } from "./router.ts"
 import { CheckBadge, useCheckSummary } from "./checkSummary.tsx"
+import type {} from "./probes.ts"
 
 const rowHeight = 34
 const chunk = 200
 const statuses: ReadonlyArray<Models.AssetStatus> = ["fresh", "stale", "missing", "failed", "check-failed", "running"]
 type Sort = Models.AssetSort | undefined
-
-declare global {
-  interface Window {
-    /** For the benchmark: when the rows of the latest search were rendered, and the search's time. */
-    __strataCatalog?: { query: string; startedAt: number; renderedAt: number; total: number }
-  }
-}
 
 /** Splits `group:silver kind:parquet users` into filters and the free text. */
 export const parseSearch = (text: string) => {

@@ -14,6 +14,7 @@ import type { CheckModels } from "./api.ts"
 import { CheckBadge } from "./checkSummary.tsx"
 import { boxClick, boxToExpand, paintBoxes } from "./GroupBoxes.ts"
 import { cut, paintCardTexts } from "./cardCanvas.ts"
+import type {} from "./probes.ts"
 
 interface Props {
   readonly assets: ReadonlyArray<Models.AssetNode>
@@ -62,25 +63,6 @@ const cacheFrom = 3000
 const manyCards = 150
 /** The wheel is at rest after this long without an event: the cards are mounted then. */
 const wheelRestMs = 150
-
-declare global {
-  interface Window {
-    /**
-     * Drawn assets and group boxes at the first render; `layoutMs`: its layout on the main thread (0 when laid out
-     * elsewhere); `fullGraphMs`: when every asset's shape and status had been read and drawn (a big graph's first
-     * render is drawn from the overview before that, see GraphPage.tsx).
-     */
-    __strataGraph?: {
-      firstRenderMs: number
-      nodes: number
-      boxes?: number
-      frames: number
-      lastFrameMs: number
-      layoutMs?: number
-      fullGraphMs?: number
-    }
-  }
-}
 
 /** How long the latest layout took (for the benchmark). */
 let lastLayoutMs = 0

@@ -16,13 +16,7 @@ import { layoutVersion } from "./layout.ts"
 import { cachedLayout, keepLayout, layoutOffThread } from "./layoutClient.ts"
 import type { Shape } from "./groups.ts"
 import { arrange, groupInput, groupsOfOverview, membersOf } from "./groups.ts"
-
-declare global {
-  interface Window {
-    /** Per group opened: where its layout came from and how long it took (for the benchmark). */
-    __strataGroupLayouts?: Array<{ group: string; source: "cache" | "worker"; ms: number; layoutMs?: number }>
-  }
-}
+import type {} from "./probes.ts"
 
 interface Props {
   /** The groups, their sizes, statuses and edges (`GET /api/graph/overview`) of the graph `hash` names. */
