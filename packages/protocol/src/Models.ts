@@ -526,15 +526,8 @@ export const RunStatus = Schema.Literals(["queued", "started", "succeeded", "fai
  */
 export type RunStatus = typeof RunStatus.Type
 
-/**
- * A run.
- *
- * @since 0.1.0
- */
-export const Run = Schema.Struct({
-  runId: Schema.String,
-  selection: Schema.String,
-  assetKeys: Schema.Array(Schema.String),
+/** What a {@link Run} and a {@link RunSummary} both carry, after their selection and keys. */
+const runFields = {
   partition: Schema.optional(Schema.String),
   staleOnly: Schema.Boolean,
   parentRunId: Schema.optional(Schema.String),
@@ -554,6 +547,18 @@ export const Run = Schema.Struct({
   cancelRequestedAt: Schema.optional(Schema.Number),
   /** Who asked for the cancel (`canceled from the catalog (pid 4242 on host-a)`). */
   cancelReason: Schema.optional(Schema.String)
+}
+
+/**
+ * A run.
+ *
+ * @since 0.1.0
+ */
+export const Run = Schema.Struct({
+  runId: Schema.String,
+  selection: Schema.String,
+  assetKeys: Schema.Array(Schema.String),
+  ...runFields
 })
 
 /**
@@ -577,19 +582,7 @@ export const RunSummary = Schema.Struct({
   selectionLength: Schema.Number,
   /** How many assets the run's plan has (its steps' keys, `assetKeys.length` of the {@link Run}). */
   assetCount: Schema.Number,
-  partition: Schema.optional(Schema.String),
-  staleOnly: Schema.Boolean,
-  parentRunId: Schema.optional(Schema.String),
-  tags: Schema.Record(Schema.String, Schema.String),
-  createdAt: Schema.Number,
-  status: RunStatus,
-  startedAt: Schema.optional(Schema.Number),
-  endedAt: Schema.optional(Schema.Number),
-  reason: Schema.optional(Schema.String),
-  /** As {@link Run}'s `cancelable`. */
-  cancelable: Schema.Boolean,
-  cancelRequestedAt: Schema.optional(Schema.Number),
-  cancelReason: Schema.optional(Schema.String)
+  ...runFields
 })
 
 /**

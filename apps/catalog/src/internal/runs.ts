@@ -17,24 +17,24 @@ export type RunQuery =
   & { readonly status?: string | undefined; readonly limit?: number | undefined; readonly before?: string | undefined }
   & RunFilter.RunFilter
 
+/** What the run page and the runs list both say of a run, after its selection and keys. */
+const runFields = (launcher: RunLauncher.RunLauncher, run: Instance.RunSummary | Instance.RunRecord) => ({
+  partition: run.partition,
+  staleOnly: run.staleOnly,
+  parentRunId: run.parentRunId,
+  tags: run.tags,
+  createdAt: run.createdAt,
+  status: run.status,
+  startedAt: run.startedAt,
+  endedAt: run.endedAt,
+  reason: run.reason,
+  cancelable: launcher.isExecuting(run.runId) || !Models.isTerminal(run.status),
+  cancelRequestedAt: run.cancelRequestedAt,
+  cancelReason: run.cancelReason
+})
+
 const toRun = (launcher: RunLauncher.RunLauncher, record: Instance.RunRecord): Models.Run =>
-  stripUndefined({
-    runId: record.runId,
-    selection: record.selection,
-    assetKeys: record.assetKeys,
-    partition: record.partition,
-    staleOnly: record.staleOnly,
-    parentRunId: record.parentRunId,
-    tags: record.tags,
-    createdAt: record.createdAt,
-    status: record.status,
-    startedAt: record.startedAt,
-    endedAt: record.endedAt,
-    reason: record.reason,
-    cancelable: launcher.isExecuting(record.runId) || !Models.isTerminal(record.status),
-    cancelRequestedAt: record.cancelRequestedAt,
-    cancelReason: record.cancelReason
-  })
+  stripUndefined({ runId: record.runId, selection: record.selection, assetKeys: record.assetKeys, ...runFields(launcher, record) })
 
 /** The run statuses of `text` (comma-separated), or a 400 naming the unknown one. */
 const statusFilter = (text: string | undefined) =>
@@ -61,18 +61,7 @@ const toSummary = (launcher: RunLauncher.RunLauncher, summary: Instance.RunSumma
     selection: summary.selection,
     selectionLength: summary.selectionLength,
     assetCount: summary.assetCount,
-    partition: summary.partition,
-    staleOnly: summary.staleOnly,
-    parentRunId: summary.parentRunId,
-    tags: summary.tags,
-    createdAt: summary.createdAt,
-    status: summary.status,
-    startedAt: summary.startedAt,
-    endedAt: summary.endedAt,
-    reason: summary.reason,
-    cancelable: launcher.isExecuting(summary.runId) || !Models.isTerminal(summary.status),
-    cancelRequestedAt: summary.cancelRequestedAt,
-    cancelReason: summary.cancelReason
+    ...runFields(launcher, summary)
   })
 
 /**
