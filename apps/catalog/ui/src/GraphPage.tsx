@@ -141,7 +141,7 @@ const waitFor = (painted: Promise<void>, limitMs: number) =>
 
 export const GraphPage = ({ hidden = false }: { readonly hidden?: boolean }) => {
   /** The overview (`GET /api/graph/overview`): a big graph's first screen is drawn from it alone. */
-  const [first, setFirst] = useState<{ readonly overview: Models.GraphOverview } | undefined>()
+  const [overview, setOverview] = useState<Models.GraphOverview | undefined>()
   const [project, setProject] = useState<Models.ProjectInfo | undefined>(undefined)
   const [list, setList] = useState<GraphData | undefined>(undefined)
   const [error, setError] = useState<string | undefined>(undefined)
@@ -175,14 +175,11 @@ export const GraphPage = ({ hidden = false }: { readonly hidden?: boolean }) => 
     const loadAll = async (attempt: number): Promise<void> => {
       const [overview, project] = await Promise.all([api.overview(), api.project()])
       setProject(project)
+      setOverview(overview)
       // a graph drawn from this overview for the first time (not a reload of the same shape): on screen first
       if (overview.assets >= collapseFrom && drawnHash.current !== overview.hash) {
         drawnHash.current = overview.hash
-        const drawn = new Promise<void>((resolve) => (painted.current = resolve))
-        setFirst({ overview })
-        await waitFor(drawn, 10_000)
-      } else {
-        setFirst({ overview })
+        await waitFor(new Promise<void>((resolve) => (painted.current = resolve)), 10_000)
       }
       const value = await loadGraph()
       // a reload between the overview and the shape: both again
@@ -272,13 +269,13 @@ export const GraphPage = ({ hidden = false }: { readonly hidden?: boolean }) => 
   const counts = useMemo(() => {
     const result: Record<string, number> = {}
     if (list === undefined) {
-      for (const group of first?.overview.groups ?? []) {
+      for (const group of overview?.groups ?? []) {
         for (const [status, count] of Object.entries(group.counts)) result[status] = (result[status] ?? 0) + count
       }
     }
     for (const asset of list?.assets ?? []) result[asset.status] = (result[asset.status] ?? 0) + 1
     return result
-  }, [list, first])
+  }, [list, overview])
 
   const materialize = async () => {
     setLaunching(true)
@@ -293,12 +290,11 @@ export const GraphPage = ({ hidden = false }: { readonly hidden?: boolean }) => 
     }
   }
 
+  const lineage = only && highlighted !== undefined && highlighted.size > 0 && list !== undefined
   /**
    * The overview a big graph is drawn from, collapsed by groups: before its shape is read and after, with
    * it. `undefined` for a small graph and for the highlighted assets laid out on their own (`only`).
    */
-  const overview = first?.overview
-  const lineage = only && highlighted !== undefined && highlighted.size > 0 && list !== undefined
   const grouped = !lineage && overview !== undefined && overview.assets >= collapseFrom ? overview : undefined
 
   return (
