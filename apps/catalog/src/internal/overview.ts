@@ -83,9 +83,12 @@ export const groupsOf = (graph: AssetGraph.AssetGraph, generation: number): Grou
 const groupsAt = (cache: Statuses.Cache, g: ProjectHost.Generation): Groups =>
   cache.groups?.generation === g.number ? cache.groups : (cache.groups = groupsOf(g.project.graph, g.number))
 
-/** The overview of `g` at its latest statuses snapshot. */
-export const overview = Effect.fn("Catalog.graphOverview")(function*(cache: Statuses.Cache, g: ProjectHost.Generation) {
-  const snapshot = yield* Statuses.current(cache, g)
+/** The overview of `g` at its statuses `snapshot`. */
+const overview = Effect.fn("Catalog.graphOverview")(function*(
+  cache: Statuses.Cache,
+  g: ProjectHost.Generation,
+  snapshot: Statuses.Snapshot
+) {
   const groups = groupsAt(cache, g)
   const { status } = Statuses.compactOf(snapshot)
   const counts = groups.names.map(() => ({} as Record<string, number>))
@@ -106,13 +109,13 @@ export const overview = Effect.fn("Catalog.graphOverview")(function*(cache: Stat
     edges: groups.edges,
     edgeCounts: groups.edgeCounts
   }
-  return { snapshot, value }
+  return value
 })
 
 /** `GET /api/graph/overview` as JSON bytes, once per statuses snapshot. */
 export const body = Effect.fn("Catalog.graphOverviewBody")(function*(cache: Statuses.Cache, g: ProjectHost.Generation) {
-  const latest = yield* Statuses.current(cache, g)
-  if (latest.overview !== undefined) return latest.overview
-  const { snapshot, value } = yield* overview(cache, g)
+  const snapshot = yield* Statuses.current(cache, g)
+  if (snapshot.overview !== undefined) return snapshot.overview
+  const value = yield* overview(cache, g, snapshot)
   return snapshot.overview ??= new TextEncoder().encode(JSON.stringify(value))
 })
