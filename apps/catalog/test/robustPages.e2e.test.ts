@@ -135,6 +135,14 @@ describe("robust pages in Chromium", () => {
     expect(scroll).toBeLessThanOrEqual(width)
     // a line is mounted only when near the view: far fewer than 10,000 elements
     expect(await page.locator(".event").count()).toBeLessThan(400)
+    // each event is one line: no cell (a "step-succeeded" type, a long key) wraps onto the next event's
+    await page.click(`button:has-text("Show all events")`)
+    await page.locator(".log-view .events").evaluate((element) => element.scrollTo({ top: 0 }))
+    await page.waitForSelector(`.event[data-event="run-started"]`)
+    const overflowing = await page.locator(".event > span").evaluateAll((cells) =>
+      cells.filter((cell) => cell.getBoundingClientRect().height > cell.parentElement!.getBoundingClientRect().height)
+        .map((cell) => cell.textContent))
+    expect(overflowing).toEqual([])
     await page.fill(`input[name="log-filter"]`, "checkpoint 5000")
     await page.waitForSelector(`.event:has-text("checkpoint 5000")`)
     expect(await page.locator(".event").count()).toBe(1)

@@ -1,4 +1,3 @@
-import react from "@vitejs/plugin-react"
 import { fileURLToPath } from "node:url"
 import { defineConfig } from "vite"
 
@@ -7,7 +6,8 @@ const root = fileURLToPath(new URL(".", import.meta.url))
 export default defineConfig({
   root,
   base: "/",
-  plugins: [react()],
+  // Preact renders the UI (README, "Why Preact"): its automatic JSX runtime
+  oxc: { jsx: { runtime: "automatic", importSource: "preact" } },
   // the protocol is bundled from its sources, like the server resolves it in this repo
   resolve: { conditions: ["@strata/source", "browser", "module", "import", "default"] },
   build: {

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from "react"
+import { useCallback, useEffect, useState } from "preact/hooks"
 import type { Models } from "./api.ts"
 import { api } from "./api.ts"
 import { AssetAutomationPanel } from "./AutomationPanel.tsx"

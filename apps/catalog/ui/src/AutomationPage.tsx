@@ -3,7 +3,7 @@
  * and asset conditions, each with its last ticks or evaluation and a switch,
  * and the recent ticks of every origin with why a run was or was not requested.
  */
-import { useCallback, useEffect, useState } from "react"
+import { useCallback, useEffect, useState } from "preact/hooks"
 import type { Models } from "./api.ts"
 import { Evaluation } from "./AutomationPanel.tsx"
 import { dateTime, relativeTime, shortId } from "./format.ts"

@@ -4,7 +4,7 @@
  * a partitioned asset, the partitions it holds for), and an
  * asset's recent evaluations (the asset page's Automation tab).
  */
-import { useCallback, useEffect, useState } from "react"
+import { useCallback, useEffect, useState } from "preact/hooks"
 import type { Models } from "./api.ts"
 import { dateTime } from "./format.ts"
 import { useLiveRefresh } from "./live.ts"

@@ -3,7 +3,7 @@
  * its bar over the requested partitions, the status of each partition range,
  * its runs, and cancel / resume.
  */
-import { useCallback, useEffect, useState } from "react"
+import { useCallback, useEffect, useState } from "preact/hooks"
 import { dateTime, relativeTime, shortId } from "./format.ts"
 import { useLiveRefresh } from "./live.ts"
 import { PartitionBar, PartitionLegend, stateColors } from "./PartitionBar.tsx"

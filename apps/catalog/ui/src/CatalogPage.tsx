@@ -6,7 +6,7 @@
  * (`GET /api/assets/page`) as they scroll into view, so 50,000 assets cost
  * the page only the rows on screen.
  */
-import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react"
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "preact/hooks"
 import type { Models } from "./api.ts"
 import { api } from "./api.ts"
 import { relativeTime } from "./format.ts"
@@ -48,6 +48,9 @@ export const CatalogPage = () => {
   const [error, setError] = useState<string | undefined>()
   const [range, setRange] = useState({ first: 0, last: 40 })
   const scrollRef = useRef<HTMLDivElement>(null)
+  const searchRef = useRef<HTMLInputElement>(null)
+  // the search box takes the keyboard when the page opens (the `autofocus` attribute works once per document)
+  useEffect(() => searchRef.current?.focus(), [])
   /** Identifies the current query; answers to older ones are dropped. */
   const generation = useRef(0)
   const loading = useRef(new Set<number>())
@@ -157,11 +160,11 @@ export const CatalogPage = () => {
           <input
             name="search"
             type="search"
-            autoFocus
+            ref={searchRef}
             placeholder="Search keys, descriptions, groups, owners, tags · group:silver kind:parquet owner:ana tag:tier=gold"
             value={text}
-            spellCheck={false}
-            onChange={(event) => setText(event.target.value)}
+            spellcheck={false}
+            onInput={(event) => setText(event.currentTarget.value)}
           />
         </form>
         <div className="legend">
@@ -197,7 +200,7 @@ export const CatalogPage = () => {
           {header("Last materialized", "lastMaterializedAt")}
         </div>
         <div className="catalog-scroll" ref={scrollRef} onScroll={onScroll} data-testid="catalog-scroll">
-          <div style={{ height: (current?.total ?? 0) * rowHeight, position: "relative" }}>
+          <div style={{ height: `${(current?.total ?? 0) * rowHeight}px`, position: "relative" }}>
             {current === undefined ? null : visible.map((i) => {
               const node = current.rows[i]
               return (

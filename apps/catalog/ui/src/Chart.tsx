@@ -33,10 +33,10 @@ export const Chart = ({ name, points }: { readonly name: string; readonly points
       <svg width={width} height={height} role="img" aria-label={`${name} over time`}>
         <line x1={pad.left} x2={width - pad.right} y1={height - pad.bottom} y2={height - pad.bottom} className="axis" />
         <line x1={pad.left} x2={pad.left} y1={pad.top} y2={height - pad.bottom} className="axis" />
-        <text x={pad.left - 4} y={sy(v1) + 4} textAnchor="end" className="tick">{label(v1)}</text>
-        <text x={pad.left - 4} y={sy(v0) + 4} textAnchor="end" className="tick">{label(v0)}</text>
+        <text x={pad.left - 4} y={sy(v1) + 4} text-anchor="end" className="tick">{label(v1)}</text>
+        <text x={pad.left - 4} y={sy(v0) + 4} text-anchor="end" className="tick">{label(v0)}</text>
         <text x={pad.left} y={height - 6} className="tick">{new Date(t0).toLocaleTimeString()}</text>
-        <text x={width - pad.right} y={height - 6} textAnchor="end" className="tick">{new Date(t1).toLocaleTimeString()}</text>
+        <text x={width - pad.right} y={height - 6} text-anchor="end" className="tick">{new Date(t1).toLocaleTimeString()}</text>
         <path d={line} className="series" />
         {sorted.map((p) => (
           <circle key={p.t} cx={sx(p.t)} cy={sy(p.v)} r={3} className="dot">

@@ -3,7 +3,7 @@
  * and its freshness, on the asset page. Fetches its own data
  * (`GET /api/asset/checks`) and refreshes with the page.
  */
-import { useCallback, useEffect, useState } from "react"
+import { useCallback, useEffect, useState } from "preact/hooks"
 import type { CheckModels } from "./api.ts"
 import { api } from "./api.ts"
 import { dateTime, relativeTime, shortId } from "./format.ts"

@@ -4,7 +4,7 @@
  * selectable) positioned in a transformed layer. Only what is in view is drawn
  * or mounted, so 10,000 assets pan and zoom smoothly.
  */
-import { useCallback, useEffect, useMemo, useRef, useState } from "react"
+import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks"
 import type { Models } from "./api.ts"
 import type { Layout } from "./layout.ts"
 import { layout, nodeHeight, nodeWidth } from "./layout.ts"
@@ -554,11 +554,11 @@ export const Graph = (
 
   const onBoxRef = useRef(onBox)
   onBoxRef.current = onBox
-  const onPointerDown = (event: React.PointerEvent) => {
+  const onPointerDown = (event: PointerEvent) => {
     if ((event.target as HTMLElement).closest("input, a, button") !== null) return
     drag.current = { x: event.clientX, y: event.clientY, tx: viewRef.current.tx, ty: viewRef.current.ty, moved: false }
   }
-  const onPointerMove = (event: React.PointerEvent) => {
+  const onPointerMove = (event: PointerEvent) => {
     const state = drag.current
     if (state === undefined) return
     const dx = event.clientX - state.x
@@ -570,7 +570,7 @@ export const Graph = (
     viewRef.current.ty = state.ty + dy
     schedule()
   }
-  const onPointerUp = (event: React.PointerEvent) => {
+  const onPointerUp = (event: PointerEvent) => {
     const state = drag.current
     drag.current = undefined
     if (state?.moved === true) {
@@ -633,7 +633,7 @@ export const Graph = (
               }`}
               data-key={node.key}
               data-status={node.status}
-              style={{ left: geometry.x[i], top: geometry.y[i], borderLeftColor: statusColor(node.status) }}
+              style={{ left: `${geometry.x[i]}px`, top: `${geometry.y[i]}px`, borderLeftColor: statusColor(node.status) }}
             >
               <div className="card-top">
                 <input

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from "react"
+import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks"
 import type { Models } from "./api.ts"
 import { api, ApiFailure } from "./api.ts"
 import * as BigAnswers from "./bigAnswers.ts"
@@ -311,8 +311,8 @@ export const GraphPage = ({ hidden = false }: { readonly hidden?: boolean }) => 
             name="selection"
             placeholder="Selection: +gold_user_metrics, group:silver, tag:tier=gold"
             value={selection}
-            spellCheck={false}
-            onChange={(event) => setSelection(event.target.value)}
+            spellcheck={false}
+            onInput={(event) => setSelection(event.currentTarget.value)}
           />
           <button type="submit">Highlight</button>
           {highlighted !== undefined && highlighted.size > 0
@@ -325,7 +325,7 @@ export const GraphPage = ({ hidden = false }: { readonly hidden?: boolean }) => 
           {highlighted !== undefined && highlighted.size > 0
             ? (
               <label className="check" title="lay out the highlighted assets on their own">
-                <input type="checkbox" name="only" checked={only} onChange={(event) => setOnly(event.target.checked)} /> only these
+                <input type="checkbox" name="only" checked={only} onChange={(event) => setOnly(event.currentTarget.checked)} /> only these
               </label>
             )
             : null}
@@ -334,7 +334,7 @@ export const GraphPage = ({ hidden = false }: { readonly hidden?: boolean }) => 
           Materialize selected ({selected.size})
         </button>
         <label className="check" title="skip selected assets whose code and inputs did not change">
-          <input type="checkbox" checked={staleOnly} onChange={(event) => setStaleOnly(event.target.checked)} /> stale only
+          <input type="checkbox" checked={staleOnly} onChange={(event) => setStaleOnly(event.currentTarget.checked)} /> stale only
         </label>
         {selected.size > 0 ? <button onClick={() => setSelected(new Set())}>Clear</button> : null}
         <div className="legend">

@@ -7,7 +7,7 @@
  * group opened before the shape is there shows as laying out, and is laid
  * out when it arrives. A graph with a single group opens that group.
  */
-import { useCallback, useEffect, useMemo, useRef, useState } from "react"
+import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks"
 import type { CheckModels, Models } from "./api.ts"
 import { Graph } from "./Graph.tsx"
 import type { BoxView } from "./GroupBoxes.ts"
@@ -148,7 +148,7 @@ export const GroupedGraph = ({ overview, full, hash, checks, selected, highlight
             aria-pressed={box.expanded}
             title={box.expanded ? "collapse this group" : "lay out this group's assets"}
             onClick={() => onBox(box.group)}
-            style={{ display: "block", width: "100%", textAlign: "left", marginBottom: 2 }}
+            style={{ display: "block", width: "100%", textAlign: "left", marginBottom: "2px" }}
           >
             {box.expanded ? "▾" : "▸"} {box.name} ({box.count.toLocaleString("en")}){box.pending ? " …" : ""}
           </button>
@@ -177,13 +177,13 @@ const countByGroup = (
 
 const groupList = {
   position: "absolute",
-  right: 12,
-  top: 12,
+  right: "12px",
+  top: "12px",
   maxHeight: "40%",
   overflowY: "auto",
-  padding: 6,
+  padding: "6px",
   background: "rgba(255, 255, 255, 0.92)",
   border: "1px solid #c5ccd8",
-  borderRadius: 6,
-  fontSize: 12
+  borderRadius: "6px",
+  fontSize: "12px"
 } as const

@@ -3,7 +3,7 @@
  * upstream and `down` levels downstream (`2+key+1`, or `*key*` for all), as a
  * small graph of readable cards.
  */
-import { useEffect, useMemo, useState } from "react"
+import { useEffect, useMemo, useState } from "preact/hooks"
 import type { Models } from "./api.ts"
 import { api } from "./api.ts"
 import { Graph } from "./Graph.tsx"
@@ -39,7 +39,7 @@ export const Lineage = ({ assetKey }: { readonly assetKey: string }) => {
   const choose = (label: string, value: number | "all", set: (value: number | "all") => void) => (
     <label>
       {label}{" "}
-      <select value={String(value)} onChange={(event) => set(event.target.value === "all" ? "all" : Number(event.target.value))}>
+      <select value={String(value)} onChange={(event) => set(event.currentTarget.value === "all" ? "all" : Number(event.currentTarget.value))}>
         {depths.map((depth) => <option key={String(depth)} value={String(depth)}>{depth === "all" ? "all" : depth}</option>)}
       </select>
     </label>

@@ -4,7 +4,8 @@
  * text, and following new lines as they arrive until the user scrolls up
  * (pausing) or unticks "Follow".
  */
-import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "react"
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks"
+import type { ComponentChildren } from "preact"
 import type { Models } from "./api.ts"
 
 const lineHeight = 20
@@ -59,7 +60,7 @@ export const LogView = ({ events, describe, empty }: LogViewProps) => {
 
   const from = Math.max(0, range.first - 10)
   const to = Math.min(filtered.length, range.first + range.count + 10)
-  const rows: Array<React.ReactNode> = []
+  const rows: Array<ComponentChildren> = []
   for (let i = from; i < to; i++) {
     const event = filtered[i]!
     const line = describe(event)
@@ -81,18 +82,18 @@ export const LogView = ({ events, describe, empty }: LogViewProps) => {
   return (
     <div className="log-view">
       <div className="log-bar">
-        <input name="log-filter" type="search" placeholder="Filter lines" value={text} onChange={(event) => setText(event.target.value)} />
-        <select name="log-level" value={level} onChange={(event) => setLevel(event.target.value)}>
+        <input name="log-filter" type="search" placeholder="Filter lines" value={text} onInput={(event) => setText(event.currentTarget.value)} />
+        <select name="log-level" value={level} onChange={(event) => setLevel(event.currentTarget.value)}>
           <option value="">all levels</option>
           {levels.map((l) => <option key={l} value={l}>{l} and above</option>)}
         </select>
         <label className="check">
-          <input type="checkbox" name="follow" checked={follow} onChange={(event) => setFollow(event.target.checked)} /> Follow
+          <input type="checkbox" name="follow" checked={follow} onChange={(event) => setFollow(event.currentTarget.checked)} /> Follow
         </label>
         <span className="muted">{filtered.length.toLocaleString("en")} of {events.length.toLocaleString("en")}</span>
       </div>
       <div className="events" data-testid="events" ref={scrollRef} onScroll={onScroll}>
-        <div style={{ height: filtered.length * lineHeight, position: "relative" }}>{rows}</div>
+        <div style={{ height: `${filtered.length * lineHeight}px`, position: "relative" }}>{rows}</div>
         {filtered.length === 0 ? <p className="muted">{empty}</p> : null}
       </div>
     </div>

@@ -4,7 +4,7 @@
  * tables cut with a "show all", and the numeric series of the history picked
  * by the user (row count first by default).
  */
-import { useMemo, useState } from "react"
+import { useMemo, useState } from "preact/hooks"
 import type { Models } from "./api.ts"
 import { Chart } from "./Chart.tsx"
 
@@ -199,7 +199,7 @@ export const MetadataCharts = ({ history }: { readonly history: Models.AssetHist
     <div className="metadata-charts">
       <details className="series-picker">
         <summary>Charted: {chosen.length} of {names.length} series · choose</summary>
-        <input placeholder="Filter series" value={filter} onChange={(event) => setFilter(event.target.value)} />
+        <input placeholder="Filter series" value={filter} onInput={(event) => setFilter(event.currentTarget.value)} />
         <ul>
           {matching.slice(0, 100).map((name) => (
             <li key={name}>

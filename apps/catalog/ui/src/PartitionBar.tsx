@@ -6,7 +6,7 @@
  * partition kept visible (at least a third of the bucket's height). Hovering shows the
  * bucket's first key and counts.
  */
-import { useEffect, useRef, useState } from "react"
+import { useEffect, useRef, useState } from "preact/hooks"
 import "./partitions.css"
 import type { PartitionModels } from "./partitionsApi.ts"
 

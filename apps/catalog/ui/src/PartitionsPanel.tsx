@@ -5,7 +5,7 @@
  * launching a backfill of the missing (and failed) partitions, of the stale
  * ones (a rebuild), of one range, or of a typed selection (`A...B,C`).
  */
-import { useCallback, useEffect, useState } from "react"
+import { useCallback, useEffect, useState } from "preact/hooks"
 import { ApiFailure } from "./api.ts"
 import { useLiveRefresh } from "./live.ts"
 import { PartitionBar, PartitionLegend } from "./PartitionBar.tsx"
@@ -127,7 +127,7 @@ export const PartitionsPanel = ({ assetKey, data }: { readonly assetKey: string;
       <div className="toolbar partition-launch">
         <label>
           Runs{" "}
-          <select value={policy} onChange={(event) => setPolicy(event.target.value)} data-testid="backfill-policy">
+          <select value={policy} onChange={(event) => setPolicy(event.currentTarget.value)} data-testid="backfill-policy">
             <option value="single-run">one run for all</option>
             <option value="max-per-run=24">24 partitions per run</option>
             <option value="per-partition">one run per partition</option>
@@ -146,7 +146,7 @@ export const PartitionsPanel = ({ assetKey, data }: { readonly assetKey: string;
         >
           Backfill stale ({data.counts.stale.toLocaleString()})
         </button>
-        <input placeholder="2024-01-01...2024-01-31,2024-02-03" value={typed} onChange={(event) => setTyped(event.target.value)} aria-label="partitions to materialize" />
+        <input placeholder="2024-01-01...2024-01-31,2024-02-03" value={typed} onInput={(event) => setTyped(event.currentTarget.value)} aria-label="partitions to materialize" />
         <button disabled={typed.trim() === ""} onClick={() => launch(typed.trim())}>Materialize these partitions</button>
       </div>
       <p className="muted">A backfill runs only the partitions of the range not materialized yet; "Backfill stale" and "Rebuild" run materialized partitions again.</p>

@@ -4,7 +4,7 @@
  * included). Kept in the URL (`/runs?asset=…&tag=…&from=2026-12-01&to=…`)
  * so a filtered list can be shared; turned into the API's query by `runQuery`.
  */
-import { useState } from "react"
+import { useState } from "preact/hooks"
 
 export interface RunFilterValues {
   readonly asset: string
@@ -39,16 +39,17 @@ export const runQuery = (values: RunFilterValues) => {
 /** The filter form; applies on submit and writes the URL. */
 export const RunFilters = ({ values, onChange }: { readonly values: RunFilterValues; readonly onChange: (values: RunFilterValues) => void }) => {
   const [draft, setDraft] = useState(values)
-  const field = (name: keyof RunFilterValues, label: string, type: string, placeholder: string) => (
+  const field = (name: keyof RunFilterValues, label: string, type: "text" | "date", placeholder: string) => (
     <label>
       {label}{" "}
       <input
         name={name}
-        type={type}
+        // Preact types each input type's attributes apart; these are the same for both
+        type={type as "text"}
         value={draft[name]}
         placeholder={placeholder}
-        spellCheck={false}
-        onChange={(event) => setDraft({ ...draft, [name]: event.target.value })}
+        spellcheck={false}
+        onInput={(event) => setDraft({ ...draft, [name]: event.currentTarget.value })}
       />
     </label>
   )
@@ -56,7 +57,7 @@ export const RunFilters = ({ values, onChange }: { readonly values: RunFilterVal
     <form
       className="run-filters"
       data-testid="run-filters"
-      style={{ display: "flex", gap: 10, flexWrap: "wrap", alignItems: "center" }}
+      style={{ display: "flex", gap: "10px", flexWrap: "wrap", alignItems: "center" }}
       onSubmit={(event) => {
         event.preventDefault()
         const params = new URLSearchParams()

@@ -1,5 +1,5 @@
 import { LogView } from "./LogView.tsx"
-import { useCallback, useEffect, useMemo, useRef, useState } from "react"
+import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks"
 import { Models } from "@strata/protocol"
 import { api, followRun } from "./api.ts"
 import { dateTime, duration, relativeTime, shortId, statusColor } from "./format.ts"
@@ -58,7 +58,7 @@ export const RunsPage = () => {
         <h1>Runs</h1>
         <label>
           Status{" "}
-          <select value={status} onChange={(event) => setStatus(event.target.value)} name="status">
+          <select value={status} onChange={(event) => setStatus(event.currentTarget.value)} name="status">
             <option value="">all</option>
             <option value="queued,started">in progress</option>
             <option value="succeeded">succeeded</option>
@@ -199,7 +199,7 @@ const Timeline = ({ steps, startedAt, endedAt, focus, onFocus }: {
           <div
             className={`gantt-row${focus === step.key ? " focused" : ""}`}
             key={step.key}
-            style={virtual ? { position: "absolute", left: 0, right: 0, top: (first + n) * ganttRow } : undefined}
+            style={virtual ? { position: "absolute", left: "0", right: "0", top: `${(first + n) * ganttRow}px` } : undefined}
             data-step={step.key}
             data-step-status={step.status}
             title="click to show only this step's events"
@@ -228,8 +228,8 @@ const Timeline = ({ steps, startedAt, endedAt, focus, onFocus }: {
     <div className="gantt" data-testid="timeline">
       {virtual
         ? (
-          <div className="gantt-scroll" style={{ height: ganttHeight }} onScroll={(event) => setTop(event.currentTarget.scrollTop)}>
-            <div style={{ position: "relative", height: steps.length * ganttRow }}>{rows}</div>
+          <div className="gantt-scroll" style={{ height: `${ganttHeight}px` }} onScroll={(event) => setTop(event.currentTarget.scrollTop)}>
+            <div style={{ position: "relative", height: `${steps.length * ganttRow}px` }}>{rows}</div>
           </div>
         )
         : rows}

@@ -3,7 +3,7 @@
  * checks, with its latest results counted), followed while runs go, and the
  * badge the catalog table and the graph's cards show for it.
  */
-import { useCallback, useEffect, useState } from "react"
+import { useCallback, useEffect, useState } from "preact/hooks"
 import { CheckModels, paths } from "@strata/protocol"
 import { Schema } from "effect"
 import { useLiveRefresh } from "./live.ts"

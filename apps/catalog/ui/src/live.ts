@@ -1,6 +1,6 @@
 import { Models, paths } from "@strata/protocol"
 import { Schema } from "effect"
-import { useEffect, useRef } from "react"
+import { useEffect, useRef } from "preact/hooks"
 import { request } from "./api.ts"
 
 /**

@@ -1,5 +1,5 @@
-import { StrictMode, useEffect, useRef, useState } from "react"
-import { createRoot } from "react-dom/client"
+import { render } from "preact"
+import { useEffect, useRef, useState } from "preact/hooks"
 import { navigate, usePath } from "./router.ts"
 import { resolve, routes } from "./routes.tsx"
 import "./styles.css"
@@ -52,8 +52,4 @@ const App = () => {
   )
 }
 
-createRoot(document.getElementById("root")!).render(
-  <StrictMode>
-    <App />
-  </StrictMode>
-)
+render(<App />, document.getElementById("root")!)

@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react"
+import { useEffect, useState } from "preact/hooks"
 
 /** Client-side navigation: plain paths, history API. Modified clicks keep the browser's behaviour. */
 export const navigate = (path: string, event?: { preventDefault(): void; metaKey?: boolean; ctrlKey?: boolean }) => {

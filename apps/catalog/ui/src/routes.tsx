@@ -5,7 +5,7 @@
  * `keepAlive` keeps a page mounted (hidden) while another one is shown, so
  * that coming back to it is instant: the graph keeps its layout and view.
  */
-import type { ReactNode } from "react"
+import type { ComponentChildren } from "preact"
 import { AssetPage } from "./AssetPage.tsx"
 import { AutomationPage } from "./AutomationPage.tsx"
 import { BackfillPage, BackfillsPage } from "./BackfillsPage.tsx"
@@ -19,7 +19,7 @@ export interface Route {
   /** The params of the page when `path` is one of its, otherwise `undefined`. */
   readonly match: (path: string) => Readonly<Record<string, string>> | undefined
   /** Kept-alive pages are rendered with `{ hidden: "1" }` while another page is shown. */
-  readonly render: (params: Readonly<Record<string, string>>) => ReactNode
+  readonly render: (params: Readonly<Record<string, string>>) => ComponentChildren
   /** A top-bar tab: its label, where it links, and which paths make it active. */
   readonly tab?: { readonly label: string; readonly href: string; readonly active: (path: string) => boolean }
   readonly keepAlive?: boolean

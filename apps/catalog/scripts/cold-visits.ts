@@ -1,0 +1,113 @@
+/**
+ * Cold first visits of the graph page, two or more UI builds back to back: the figure behind "first
+ * meaningful render" that `catalog-bench.ts` takes only once per run (its first visit is the only cold one).
+ *
+ *   node --conditions=@strata/source scripts/cold-visits.ts [assets] [--visits=N] <ui dir> [<ui dir>...]
+ *
+ * One catalog server per UI build (this process, an in-memory instance, the same generated project), and
+ * for every visit a new Chromium with an empty profile: no HTTP cache, no compiled code kept. The builds
+ * take turns, the first one alternating, so that a change of load reaches them alike. Prints one JSON
+ * document: per build, the first render of each visit (ms since navigation start), its median, and when
+ * the scripts had loaded (DOMContentLoaded end). `STRATA_BENCH_TRACE=<file>` traces each build's first visit
+ * (to `<file>.<build index>.json`), which is then left out of the figures: tracing slows the page.
+ */
+import { InMemoryIO, Instance } from "@strata/core"
+import { loadavg } from "node:os"
+import * as path from "node:path"
+import { startCatalog } from "../src/index.ts"
+import { makeBigProject } from "../test/bigProject.ts"
+import { launchChromium } from "../test/browser.ts"
+
+const size = Number(process.argv.slice(2).find((arg) => /^\d+$/.test(arg)) ?? 50_000)
+/** `--running-browser`: each visit in a browser that has already drawn another page, not a browser just started. */
+const runningBrowser = process.argv.includes("--running-browser")
+const visits = Number(process.argv.find((arg) => arg.startsWith("--visits="))?.slice(9) ?? 7)
+const uiDirs = process.argv.slice(2).filter((arg) => !arg.startsWith("--") && !/^\d+$/.test(arg)).map((dir) => path.resolve(dir))
+if (uiDirs.length === 0) throw new Error("name at least one built UI folder (e.g. ui-dist)")
+
+const { project } = makeBigProject(size)
+const servers = await Promise.all(uiDirs.map((uiDir) =>
+  startCatalog({ load: () => Promise.resolve({ project, layer: InMemoryIO.layer }), instance: Instance.layerMemory, port: 0, uiDir })
+))
+// the overview is computed once per generation: ask for it before the first visit, as a running server has
+for (const server of servers) await fetch(`${server.url}/api/graph/overview`).then((response) => response.text())
+
+const median = (values: ReadonlyArray<number>) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
+
+/** The categories of a trace that shows where a visit's time goes (script compile, tasks, a CPU profile). */
+const traceCategories = [
+  "devtools.timeline",
+  "disabled-by-default-devtools.timeline",
+  "v8.execute",
+  "v8",
+  "disabled-by-default-v8.cpu_profiler",
+  "disabled-by-default-v8.compile",
+  "blink.user_timing",
+  "loading"
+]
+
+/**
+ * One visit in a new browser: the first render and when the scripts had loaded, ms since navigation start.
+ * With `trace`, a Chromium performance trace of the visit is written there (open it in DevTools).
+ */
+const coldVisit = async (url: string, trace?: string) => {
+  const browser = await launchChromium()
+  try {
+    if (runningBrowser) {
+      // a browser that has drawn a page already (its fonts and processes started), then a new context: no
+      // cache and no compiled code of the catalog's
+      const warm = await browser.newPage()
+      await warm.setContent("<p style='font-family: system-ui'>Strata <b>warm</b> <code>up</code></p>")
+      await warm.close()
+    }
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } })
+    const page = await context.newPage()
+    if (trace !== undefined) await browser.startTracing(page, { path: trace, categories: traceCategories })
+    // asked with a plain expression over CDP: Playwright's waitForFunction would first inject its own script
+    // (~50 ms of the page's main thread) while the page draws
+    const cdp = await page.context().newCDPSession(page)
+    const ask = async (expression: string) =>
+      ((await cdp.send("Runtime.evaluate", { expression, returnByValue: true })).result.value) as unknown
+    await page.goto(url, { waitUntil: "commit" })
+    const deadline = Date.now() + 120_000
+    while (await ask("window.__strataGraph === undefined") !== false) {
+      if (Date.now() > deadline) throw new Error(`the graph page at ${url} did not draw within 120 s`)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    if (trace !== undefined) await browser.stopTracing()
+    return {
+      firstRenderMs: Math.round(await ask("window.__strataGraph.firstRenderMs") as number),
+      scriptsLoadedMs: Math.round(await ask("performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd") as number)
+    }
+  } finally {
+    await browser.close()
+  }
+}
+
+const results = uiDirs.map(() => ({ firstRenderMs: [] as Array<number>, scriptsLoadedMs: [] as Array<number> }))
+const loads: Array<number> = []
+for (let visit = 0; visit < visits; visit++) {
+  loads.push(Math.round(loadavg()[0]! * 10) / 10)
+  const order = uiDirs.map((_, index) => index)
+  if (visit % 2 === 1) order.reverse()
+  for (const index of order) {
+    // STRATA_BENCH_TRACE=<file>: the first visit of build i is traced to <file>.<i>.json (its time is not counted)
+    const trace = visit === 0 && process.env.STRATA_BENCH_TRACE !== undefined ? `${process.env.STRATA_BENCH_TRACE}.${index}.json` : undefined
+    const measured = await coldVisit(servers[index]!.url, trace)
+    if (trace !== undefined) continue
+    results[index]!.firstRenderMs.push(measured.firstRenderMs)
+    results[index]!.scriptsLoadedMs.push(measured.scriptsLoadedMs)
+    process.stderr.write(`visit ${visit + 1}/${visits} ${path.basename(path.dirname(uiDirs[index]!))}/${path.basename(uiDirs[index]!)}: ${measured.firstRenderMs} ms\n`)
+  }
+}
+await Promise.all(servers.map((server) => server.close()))
+process.stdout.write(`${JSON.stringify({
+  assets: size,
+  visits,
+  loadAverages: loads,
+  builds: uiDirs.map((uiDir, index) => ({
+    uiDir,
+    firstRenderMs: { samples: results[index]!.firstRenderMs, median: median(results[index]!.firstRenderMs) },
+    scriptsLoadedMs: { samples: results[index]!.scriptsLoadedMs, median: median(results[index]!.scriptsLoadedMs) }
+  }))
+}, null, 1)}\n`)
