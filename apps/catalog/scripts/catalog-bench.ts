@@ -21,7 +21,7 @@ import { fileURLToPath } from "node:url"
 import { spawn } from "node:child_process"
 import { readFileSync } from "node:fs"
 import { Worker } from "node:worker_threads"
-import { launchChromium } from "../test/browser.ts"
+import { launchChromium, pollPage } from "../test/browser.ts"
 import { readEvents } from "../test/helpers.ts"
 import type {} from "../ui/src/probes.ts"
 
@@ -231,10 +231,11 @@ if (parts.has("graph")) {
         categories: ["devtools.timeline", "disabled-by-default-devtools.timeline", "v8.execute", "v8", "disabled-by-default-v8.cpu_profiler", "blink.user_timing", "loading", "disabled-by-default-v8.compile"]
       })
     }
-    await page.goto(`${catalog.url}/?attempt=${attempt}`)
-    await page.waitForFunction(() => window.__strataGraph !== undefined, undefined, { timeout: 120_000 })
+    // polled over CDP until the first drawing: Playwright's own script is not injected while the page starts
+    await page.goto(`${catalog.url}/?attempt=${attempt}`, { waitUntil: "commit" })
+    await pollPage(page, "window.__strataGraph !== undefined")
     if (attempt === 0 && coldTrace !== undefined) {
-      await page.waitForFunction(() => window.__strataGraph?.fullGraphMs !== undefined, undefined, { timeout: 120_000 })
+      await pollPage(page, "window.__strataGraph?.fullGraphMs !== undefined")
       await browser.stopTracing()
     }
     serverCpuDuringVisit.push(serverCpuMs() - cpuBefore)

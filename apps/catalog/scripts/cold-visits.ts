@@ -16,11 +16,9 @@ import { loadavg } from "node:os"
 import * as path from "node:path"
 import { startCatalog } from "../src/index.ts"
 import { makeBigProject } from "../test/bigProject.ts"
-import { launchChromium } from "../test/browser.ts"
+import { launchChromium, pollPage } from "../test/browser.ts"
 
 const size = Number(process.argv.slice(2).find((arg) => /^\d+$/.test(arg)) ?? 50_000)
-/** `--running-browser`: each visit in a browser that has already drawn another page, not a browser just started. */
-const runningBrowser = process.argv.includes("--running-browser")
 const visits = Number(process.argv.find((arg) => arg.startsWith("--visits="))?.slice(9) ?? 7)
 const uiDirs = process.argv.slice(2).filter((arg) => !arg.startsWith("--") && !/^\d+$/.test(arg)).map((dir) => path.resolve(dir))
 if (uiDirs.length === 0) throw new Error("name at least one built UI folder (e.g. ui-dist)")
@@ -53,32 +51,13 @@ const traceCategories = [
 const coldVisit = async (url: string, trace?: string) => {
   const browser = await launchChromium()
   try {
-    if (runningBrowser) {
-      // a browser that has drawn a page already (its fonts and processes started), then a new context: no
-      // cache and no compiled code of the catalog's
-      const warm = await browser.newPage()
-      await warm.setContent("<p style='font-family: system-ui'>Strata <b>warm</b> <code>up</code></p>")
-      await warm.close()
-    }
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } })
-    const page = await context.newPage()
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } })
     if (trace !== undefined) await browser.startTracing(page, { path: trace, categories: traceCategories })
-    // asked with a plain expression over CDP: Playwright's waitForFunction would first inject its own script
-    // (~50 ms of the page's main thread) while the page draws
-    const cdp = await page.context().newCDPSession(page)
-    const ask = async (expression: string) =>
-      ((await cdp.send("Runtime.evaluate", { expression, returnByValue: true })).result.value) as unknown
     await page.goto(url, { waitUntil: "commit" })
-    const deadline = Date.now() + 120_000
-    while (await ask("window.__strataGraph === undefined") !== false) {
-      if (Date.now() > deadline) throw new Error(`the graph page at ${url} did not draw within 120 s`)
-      await new Promise((resolve) => setTimeout(resolve, 50))
-    }
+    const firstRenderMs = await pollPage(page, "window.__strataGraph?.firstRenderMs") as number
     if (trace !== undefined) await browser.stopTracing()
-    return {
-      firstRenderMs: Math.round(await ask("window.__strataGraph.firstRenderMs") as number),
-      scriptsLoadedMs: Math.round(await ask("performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd") as number)
-    }
+    const scriptsLoadedMs = await pollPage(page, "performance.getEntriesByType('navigation')[0]?.domContentLoadedEventEnd || undefined") as number
+    return { firstRenderMs: Math.round(firstRenderMs), scriptsLoadedMs: Math.round(scriptsLoadedMs) }
   } finally {
     await browser.close()
   }

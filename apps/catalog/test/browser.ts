@@ -3,7 +3,7 @@
  * flags keep it from reaching the network, which this machine refuses.
  */
 import { existsSync } from "node:fs"
-import type { Browser } from "playwright-core"
+import type { Browser, Page } from "playwright-core"
 import { chromium } from "playwright-core"
 
 export const chromiumPath = process.env.STRATA_CHROMIUM ?? "/usr/bin/chromium"
@@ -26,4 +26,24 @@ export const launchChromium = (): Promise<Browser> => {
       "--no-first-run"
     ]
   })
+}
+
+/**
+ * Waits until `expression`, evaluated in the page, is neither `undefined` nor `false`, and returns its value.
+ * It is asked as a plain expression over CDP: Playwright's `waitForFunction` first injects its own script into
+ * the page (~50 ms of a cold page's main thread), which would be counted in what a benchmark measures.
+ */
+export const pollPage = async (page: Page, expression: string, timeoutMs = 120_000): Promise<unknown> => {
+  const cdp = await page.context().newCDPSession(page)
+  try {
+    const deadline = Date.now() + timeoutMs
+    while (true) {
+      const { result } = await cdp.send("Runtime.evaluate", { expression, returnByValue: true })
+      if (result.value !== undefined && result.value !== false) return result.value
+      if (Date.now() > deadline) throw new Error(`gave up waiting for ${expression} in ${page.url()}`)
+      await new Promise((resolve) => setTimeout(resolve, 25))
+    }
+  } finally {
+    await cdp.detach().catch(() => undefined)
+  }
 }

@@ -1,8 +1,25 @@
-import { render } from "preact"
+import { options, render } from "preact"
 import { useEffect, useRef, useState } from "preact/hooks"
 import { navigate, usePath } from "./router.ts"
 import { resolve, routes } from "./routes.tsx"
 import "./styles.css"
+
+/**
+ * Effects (`useEffect`) run in the task after the render that scheduled them, as React runs them, not after
+ * the next frame (Preact's default): a page that reads its data in an effect (the graph's overview, an asset
+ * page) starts a frame earlier, and each render that follows an answer is drawn in the frame it arrives in.
+ */
+const effectTasks = new MessageChannel()
+let pendingEffects: Array<() => void> = []
+effectTasks.port1.onmessage = () => {
+  const run = pendingEffects
+  pendingEffects = []
+  for (const flush of run) flush()
+}
+options.requestAnimationFrame = (flush) => {
+  pendingEffects.push(flush)
+  if (pendingEffects.length === 1) effectTasks.port2.postMessage(null)
+}
 
 const App = () => {
   const path = usePath()
