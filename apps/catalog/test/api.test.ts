@@ -150,6 +150,17 @@ describe("catalog HTTP API (real server on a random port, in-memory instance)", 
       ["dashboards/growth", "flaky_scores", "gold_user_metrics", "slow_export"]
     )
     expect(detail.affected.find((ref) => ref.key === "dashboards/growth")!.kind).toBe("external")
+    expect([detail.upstreamCount, detail.downstreamCount, detail.affectedCount]).toEqual([1, 2, 4])
+
+    // `refs` bounds each list (an early asset of a big graph affects thousands); the counts stay whole
+    const bounded = await call(base(), `/api/asset?key=${encodeURIComponent("silver/users")}&refs=1`)
+    const first = decode(Models.AssetDetail, bounded.body)
+    expect([first.upstream.length, first.downstream.length, first.affected.length]).toEqual([1, 1, 1])
+    expect([first.downstreamCount, first.affectedCount]).toEqual([2, 4])
+    expect(detail.affected.map((ref) => ref.key)).toContain(first.affected[0]!.key)
+    for (const refs of ["0", "-1", "1.5", "many"]) {
+      expect((await call(base(), `/api/asset?key=silver%2Fusers&refs=${refs}`)).status).toBe(400)
+    }
   })
 
   it("keeps the history of metadata and reports staleness with reasons", async () => {

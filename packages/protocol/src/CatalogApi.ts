@@ -17,6 +17,8 @@ import * as Models from "./Models.ts"
 import { PartitionsGroup } from "./PartitionsApi.ts"
 
 const Limit = Schema.optional(Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 1000 })))
+/** How many assets an asset's answer lists in each of its lists: one page shows 100, "show all" asks for the count. */
+const Refs = Schema.optional(Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 10_000_000 })))
 const Cursor = Schema.optional(Schema.NumberFromString.check(Schema.isInt()))
 
 /**
@@ -64,7 +66,8 @@ export class AssetsGroup extends HttpApiGroup.make("assets")
       error: StorageError
     }),
     HttpApiEndpoint.get("get", "/api/asset", {
-      query: { key: Schema.String },
+      /** `refs`: at most this many assets in each of the upstream, downstream and affected lists (default 100). */
+      query: { key: Schema.String, refs: Refs },
       success: Models.AssetDetail,
       error: [AssetNotFound, StorageError]
     }),

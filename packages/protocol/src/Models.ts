@@ -473,10 +473,18 @@ export const AssetDetail = Schema.Struct({
       dataVersion: Schema.String
     }))
   })),
+  /** The assets this one reads, in graph order: the first `refs` of them (100 unless the request asks for more). */
   upstream: Schema.Array(AssetRef),
+  /** How many assets this one reads (`upstream` may hold fewer). */
+  upstreamCount: Schema.Number,
+  /** The assets that read this one: the first `refs`. */
   downstream: Schema.Array(AssetRef),
-  /** Every asset downstream of this one, transitively: what breaks if it fails. */
-  affected: Schema.Array(AssetRef)
+  /** How many assets read this one. */
+  downstreamCount: Schema.Number,
+  /** The assets downstream of this one, transitively (what breaks if it fails): the first `refs`. */
+  affected: Schema.Array(AssetRef),
+  /** How many assets are downstream, transitively. */
+  affectedCount: Schema.Number
 })
 
 /**

@@ -56,7 +56,8 @@ export const paths = {
   graphOverview: "/api/graph/overview",
   statuses: "/api/statuses",
   statusStream: "/api/statuses/stream",
-  asset: (key: string): string => `/api/asset?key=${encodeURIComponent(key)}`,
+  asset: (key: string, refs?: number): string =>
+    `/api/asset?key=${encodeURIComponent(key)}${refs === undefined ? "" : `&refs=${refs}`}`,
   history: (key: string, limit?: number): string =>
     `/api/asset/history?key=${encodeURIComponent(key)}${limit === undefined ? "" : `&limit=${limit}`}`,
   selection: (selection: string): string => `/api/selection?selection=${encodeURIComponent(selection)}`,

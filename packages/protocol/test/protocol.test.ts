@@ -101,6 +101,7 @@ describe("@strata/protocol", () => {
 
   it("builds URLs with keys and selections escaped", () => {
     expect(paths.asset("silver/users")).toBe("/api/asset?key=silver%2Fusers")
+    expect(paths.asset("silver/users", 5962)).toBe("/api/asset?key=silver%2Fusers&refs=5962")
     expect(paths.assets("+gold, tag:tier=gold")).toBe("/api/assets?selection=%2Bgold%2C%20tag%3Atier%3Dgold")
     expect(paths.runs({ status: "queued,started", limit: 5 })).toBe("/api/runs?status=queued%2Cstarted&limit=5")
     expect(paths.runs()).toBe("/api/runs")

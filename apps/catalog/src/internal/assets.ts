@@ -118,7 +118,30 @@ const sourceOf = (location: { readonly file: string; readonly line: number; read
       Effect.catch((error) => Effect.succeed<Source>({ error }))
     )
 
-export const get = Effect.fn("Catalog.getAsset")(function*(reader: Reader, g: Generation, key: string) {
+/** How many assets an asset's answer lists in each of its lists unless asked for more: what its page shows. */
+export const refsByDefault = 100
+
+/** The first `limit` of the assets at `indexes` as refs. */
+const refsOf = (indexes: ReadonlyArray<number>, limit: number, ref: (j: number) => Models.AssetRef) => {
+  const refs: Array<Models.AssetRef> = []
+  for (let n = 0; n < indexes.length && refs.length < limit; n++) refs.push(ref(indexes[n]!))
+  return refs
+}
+
+/** The first `limit` assets downstream of `i`, transitively, in graph order, and how many there are. */
+const affectedOf = (graph: AssetGraph.AssetGraph, i: number, limit: number, ref: (j: number) => Models.AssetRef) => {
+  const closure = AssetGraph.downstreamClosure(graph, [i])
+  const refs: Array<Models.AssetRef> = []
+  let count = 0
+  for (let j = 0; j < closure.length; j++) {
+    if (closure[j] !== 1 || j === i) continue
+    count++
+    if (refs.length < limit) refs.push(ref(j))
+  }
+  return { refs, count }
+}
+
+export const get = Effect.fn("Catalog.getAsset")(function*(reader: Reader, g: Generation, key: string, refs = refsByDefault) {
   const graph = g.project.graph
   const i = graph.index.get(key)
   if (i === undefined) return yield* notFound(g, key)
@@ -127,9 +150,7 @@ export const get = Effect.fn("Catalog.getAsset")(function*(reader: Reader, g: Ge
   const spec = node.spec
   const record = current.records.get(key)
   const ref = (j: number): Models.AssetRef => ({ key: graph.nodes[j]!.key, kind: graph.nodes[j]!.kind, status: current.states[j]!.status })
-  const closure = AssetGraph.downstreamClosure(graph, [i])
-  const affected: Array<Models.AssetRef> = []
-  for (let j = 0; j < closure.length; j++) if (closure[j] === 1 && j !== i) affected.push(ref(j))
+  const affected = affectedOf(graph, i, refs, ref)
   const location = spec.location
   const source = yield* sourceOf(location)
   const materialization = record?.materialization
@@ -150,9 +171,12 @@ export const get = Effect.fn("Catalog.getAsset")(function*(reader: Reader, g: Ge
     observation: record?.observation === undefined ? undefined : stripUndefined({ ...record.observation }),
     failure: record?.failure === undefined ? undefined : stripUndefined(record.failure),
     partitions: yield* partitionsOf(g, key),
-    upstream: graph.upstream[i]!.map(ref),
-    downstream: graph.downstream[i]!.map(ref),
-    affected
+    upstream: refsOf(graph.upstream[i]!, refs, ref),
+    upstreamCount: graph.upstream[i]!.length,
+    downstream: refsOf(graph.downstream[i]!, refs, ref),
+    downstreamCount: graph.downstream[i]!.length,
+    affected: affected.refs,
+    affectedCount: affected.count
   }) satisfies Models.AssetDetail
 })
 

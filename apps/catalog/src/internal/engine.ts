@@ -65,7 +65,7 @@ export const makeEngine = Effect.fnUntraced(function*(options: EngineOptions) {
       yield* generation
       return Statuses.stream(cache, generation)
     }),
-    getAsset: (key: string) => on((g) => Assets.get(reader, g, key)),
+    getAsset: (key: string, refs?: number) => on((g) => Assets.get(reader, g, key, refs)),
     history: (key: string, limit: number | undefined, before: number | undefined) => on((g) => Assets.history(g, key, limit, before)),
     checks: (key: string, limit: number | undefined) => on((g) => Assets.checks(g, key, limit)),
     checkSummary: () => on(Assets.summary),

@@ -71,7 +71,7 @@ const handlersLayer = (engine: Engine, pages = PageCache.make()) =>
         .handle("statuses", () =>
           Effect.map(engine.statusBody(), (body) => HttpServerResponse.uint8Array(body, { contentType: "application/json" })))
         .handle("statusStream", () => engine.statusStream())
-        .handle("get", ({ query }) => engine.getAsset(query.key))
+        .handle("get", ({ query }) => engine.getAsset(query.key, query.refs))
         .handle("history", ({ query }) => engine.history(query.key, query.limit, query.before))
         .handle("checks", ({ query }) => engine.checks(query.key, query.limit))
         .handle("checkSummary", () => engine.checkSummary())

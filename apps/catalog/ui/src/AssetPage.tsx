@@ -10,16 +10,28 @@ import { dateTime, relativeTime, shortId } from "./format.ts"
 import { useLiveRefresh } from "./live.ts"
 import { assetPath, navigate, runPath } from "./router.ts"
 
-/** Refs listed before "Show all": a layer-3 asset of a 50,000-asset graph affects ~6,000 others. */
-export const refsShown = 100
-
-const Refs = ({ title, refs }: { readonly title: string; readonly refs: ReadonlyArray<Models.AssetRef> }) => {
-  const [all, setAll] = useState(false)
-  const shown = all ? refs : refs.slice(0, refsShown)
+/**
+ * An asset's upstream, downstream or affected assets: the first 100 as the answer lists them (the server's
+ * default: a layer-3 asset of a 50,000-asset graph affects ~6,000 others, 417 KB of refs), all of them on
+ * "Show all", asked for then.
+ */
+const Refs = ({ title, refs, count, all }: {
+  readonly title: string
+  readonly refs: ReadonlyArray<Models.AssetRef>
+  readonly count: number
+  readonly all: () => Promise<ReadonlyArray<Models.AssetRef>>
+}) => {
+  const [full, setFull] = useState<ReadonlyArray<Models.AssetRef> | undefined>()
+  const [loading, setLoading] = useState(false)
+  const shown = full ?? refs
+  const showAll = () => {
+    setLoading(true)
+    all().then(setFull, () => undefined).finally(() => setLoading(false))
+  }
   return (
     <section className="refs">
-      <h3>{title} <span className="muted">({refs.length.toLocaleString("en")})</span></h3>
-      {refs.length === 0 ? <p className="muted">None.</p> : null}
+      <h3>{title} <span className="muted">({count.toLocaleString("en")})</span></h3>
+      {count === 0 ? <p className="muted">None.</p> : null}
       <ul>
         {shown.map((ref) => (
           <li key={ref.key}>
@@ -30,8 +42,12 @@ const Refs = ({ title, refs }: { readonly title: string; readonly refs: Readonly
           </li>
         ))}
       </ul>
-      {shown.length < refs.length
-        ? <button type="button" className="ghost" onClick={() => setAll(true)}>Show all {refs.length.toLocaleString("en")}</button>
+      {shown.length < count
+        ? (
+          <button type="button" className="ghost" disabled={loading} onClick={showAll}>
+            {loading ? "Loading…" : `Show all ${count.toLocaleString("en")}`}
+          </button>
+        )
         : null}
     </section>
   )
@@ -310,9 +326,27 @@ export const AssetPage = ({ assetKey }: { readonly assetKey: string }) => {
           </section>
         </div>
         <aside className="side-column">
-          <Refs key={`${node.key} up`} title="Upstream" refs={detail.upstream} />
-          <Refs key={`${node.key} down`} title="Downstream" refs={detail.downstream} />
-          <Refs key={`${node.key} affected`} title="Affected if it fails" refs={detail.affected} />
+          <Refs
+            key={`${node.key} up`}
+            title="Upstream"
+            refs={detail.upstream}
+            count={detail.upstreamCount}
+            all={() => api.asset(assetKey, detail.upstreamCount).then((all) => all.upstream)}
+          />
+          <Refs
+            key={`${node.key} down`}
+            title="Downstream"
+            refs={detail.downstream}
+            count={detail.downstreamCount}
+            all={() => api.asset(assetKey, detail.downstreamCount).then((all) => all.downstream)}
+          />
+          <Refs
+            key={`${node.key} affected`}
+            title="Affected if it fails"
+            refs={detail.affected}
+            count={detail.affectedCount}
+            all={() => api.asset(assetKey, detail.affectedCount).then((all) => all.affected)}
+          />
         </aside>
       </div>
       </div>

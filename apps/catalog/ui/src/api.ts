@@ -50,7 +50,8 @@ export const api = {
   overview: () => request(Models.GraphOverview, paths.graphOverview),
   project: () => request(Models.ProjectInfo, paths.project),
   assetPage: (query: AssetPageQuery) => request(Models.AssetPage, paths.assetPage(query)),
-  asset: (key: string) => request(Models.AssetDetail, paths.asset(key)),
+  /** `refs`: how many of the upstream, downstream and affected assets to list (100 unless given). */
+  asset: (key: string, refs?: number) => request(Models.AssetDetail, paths.asset(key, refs)),
   history: (key: string) => request(Models.AssetHistory, paths.history(key, 200)),
   select: (selection: string) => request(Models.SelectionResult, paths.selection(selection)),
   checks: (key: string) => request(CheckModels.AssetChecks, paths.checks(key)),
