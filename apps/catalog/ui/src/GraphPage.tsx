@@ -210,16 +210,27 @@ export const GraphPage = ({ hidden = false }: { readonly hidden?: boolean }) => 
   }, []) // eslint-disable-line react-hooks/exhaustive-deps
   // live statuses: deltas pushed over SSE while the page is shown (a full snapshot first, so
   // nothing is missed while it was hidden); a new generation (a reload) loads the shape again
+  // The stream is opened after the frame that shows the page: the full snapshot it starts with (every asset's
+  // status) is read in tasks of its own, not in the frames of a way back to the graph.
   const loaded = list !== undefined
   useEffect(() => {
     if (hidden || !loaded) return
-    return followStatuses((data) => {
-      if (data === "reload") load()
-      else {
-        setList((previous) =>
-          previous === undefined || previous.assets === data.assets ? previous : { ...data, hash: previous.hash })
-      }
+    let stop: (() => void) | undefined
+    let ended = false
+    void afterFrame().then(() => {
+      if (ended) return
+      stop = followStatuses((data) => {
+        if (data === "reload") load()
+        else {
+          setList((previous) =>
+            previous === undefined || previous.assets === data.assets ? previous : { ...data, hash: previous.hash })
+        }
+      })
     })
+    return () => {
+      ended = true
+      stop?.()
+    }
   }, [hidden, loaded, load])
   useEffect(() => {
     window.addEventListener("strata:reloaded", load)
