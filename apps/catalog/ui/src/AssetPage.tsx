@@ -53,6 +53,17 @@ const Refs = ({ title, refs, count, all }: {
   )
 }
 
+/** The side column's lists: the assets an asset reads, those that read it, and all it affects. */
+const refLists: ReadonlyArray<{
+  readonly title: string
+  readonly refs: (detail: Models.AssetDetail) => ReadonlyArray<Models.AssetRef>
+  readonly count: (detail: Models.AssetDetail) => number
+}> = [
+  { title: "Upstream", refs: (detail) => detail.upstream, count: (detail) => detail.upstreamCount },
+  { title: "Downstream", refs: (detail) => detail.downstream, count: (detail) => detail.downstreamCount },
+  { title: "Affected if it fails", refs: (detail) => detail.affected, count: (detail) => detail.affectedCount }
+]
+
 const SourceView = ({ source }: { readonly source: Models.SourceCode }) => {
   const lines = source.text.split("\n")
   return (
@@ -326,27 +337,15 @@ export const AssetPage = ({ assetKey }: { readonly assetKey: string }) => {
           </section>
         </div>
         <aside className="side-column">
-          <Refs
-            key={`${node.key} up`}
-            title="Upstream"
-            refs={detail.upstream}
-            count={detail.upstreamCount}
-            all={() => api.asset(assetKey, detail.upstreamCount).then((all) => all.upstream)}
-          />
-          <Refs
-            key={`${node.key} down`}
-            title="Downstream"
-            refs={detail.downstream}
-            count={detail.downstreamCount}
-            all={() => api.asset(assetKey, detail.downstreamCount).then((all) => all.downstream)}
-          />
-          <Refs
-            key={`${node.key} affected`}
-            title="Affected if it fails"
-            refs={detail.affected}
-            count={detail.affectedCount}
-            all={() => api.asset(assetKey, detail.affectedCount).then((all) => all.affected)}
-          />
+          {refLists.map((list) => (
+            <Refs
+              key={`${node.key} ${list.title}`}
+              title={list.title}
+              refs={list.refs(detail)}
+              count={list.count(detail)}
+              all={() => api.asset(assetKey, list.count(detail)).then(list.refs)}
+            />
+          ))}
         </aside>
       </div>
       </div>
