@@ -166,7 +166,8 @@ describe("the lakehouse example in the catalog UI", () => {
     // page first asked for it, when the run is quicker than the page: then there was nothing to follow)
     expect(page.url()).toBe(runUrl)
     if (!["succeeded", "failed", "canceled"].includes(await firstRunStatus!)) {
-      expect(eventStreams.length).toBeGreaterThanOrEqual(1)
+      // polled: Playwright reports the stream's response in an event of its own, which may come after the page's
+      await expect.poll(() => eventStreams.length).toBeGreaterThanOrEqual(1)
       expect(eventStreams[0]).toContain("text/event-stream")
     }
     const steps = await page.locator(".gantt-row").evaluateAll((rows) =>
