@@ -21,7 +21,7 @@ import { fileURLToPath } from "node:url"
 import { spawn } from "node:child_process"
 import { readFileSync } from "node:fs"
 import { Worker } from "node:worker_threads"
-import { launchChromium, pollPage } from "../test/browser.ts"
+import { launchChromium, pollPage, startTraceCategories } from "../test/browser.ts"
 import { readEvents } from "../test/helpers.ts"
 import type {} from "../ui/src/probes.ts"
 
@@ -228,7 +228,7 @@ if (parts.has("graph")) {
     if (attempt === 0 && coldTrace !== undefined) {
       await browser.startTracing(page, {
         path: coldTrace,
-        categories: ["devtools.timeline", "disabled-by-default-devtools.timeline", "v8.execute", "v8", "disabled-by-default-v8.cpu_profiler", "blink.user_timing", "loading", "disabled-by-default-v8.compile"]
+        categories: startTraceCategories
       })
     }
     // polled over CDP until the first drawing: Playwright's own script is not injected while the page starts
@@ -243,7 +243,8 @@ if (parts.has("graph")) {
     const visit = await pageCpu()
     pageCpuDuringVisit.push({ taskMs: Math.round(visit.taskMs), scriptMs: Math.round(visit.scriptMs) })
     firstRender.push(await page.evaluate(() => window.__strataGraph!.firstRenderMs))
-    await page.waitForFunction(() => window.__strataGraph?.fullGraphMs !== undefined, undefined, { timeout: 120_000 })
+    // polled over CDP too: the page is still reading the shape and statuses
+    await pollPage(page, "window.__strataGraph?.fullGraphMs !== undefined")
     fullGraph.push(await page.evaluate(() => window.__strataGraph!.fullGraphMs!))
     const toFull = await pageCpu()
     pageCpuToFullGraph.push({ taskMs: Math.round(toFull.taskMs), scriptMs: Math.round(toFull.scriptMs) })

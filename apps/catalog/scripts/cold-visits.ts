@@ -16,7 +16,7 @@ import { loadavg } from "node:os"
 import * as path from "node:path"
 import { startCatalog } from "../src/index.ts"
 import { makeBigProject } from "../test/bigProject.ts"
-import { launchChromium, pollPage } from "../test/browser.ts"
+import { launchChromium, pollPage, startTraceCategories } from "../test/browser.ts"
 
 const size = Number(process.argv.slice(2).find((arg) => /^\d+$/.test(arg)) ?? 50_000)
 const visits = Number(process.argv.find((arg) => arg.startsWith("--visits="))?.slice(9) ?? 7)
@@ -32,18 +32,6 @@ for (const server of servers) await fetch(`${server.url}/api/graph/overview`).th
 
 const median = (values: ReadonlyArray<number>) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
 
-/** The categories of a trace that shows where a visit's time goes (script compile, tasks, a CPU profile). */
-const traceCategories = [
-  "devtools.timeline",
-  "disabled-by-default-devtools.timeline",
-  "v8.execute",
-  "v8",
-  "disabled-by-default-v8.cpu_profiler",
-  "disabled-by-default-v8.compile",
-  "blink.user_timing",
-  "loading"
-]
-
 /**
  * One visit in a new browser: the first render and when the scripts had loaded, ms since navigation start.
  * With `trace`, a Chromium performance trace of the visit is written there (open it in DevTools).
@@ -52,7 +40,7 @@ const coldVisit = async (url: string, trace?: string) => {
   const browser = await launchChromium()
   try {
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } })
-    if (trace !== undefined) await browser.startTracing(page, { path: trace, categories: traceCategories })
+    if (trace !== undefined) await browser.startTracing(page, { path: trace, categories: startTraceCategories })
     await page.goto(url, { waitUntil: "commit" })
     const firstRenderMs = await pollPage(page, "window.__strataGraph?.firstRenderMs") as number
     if (trace !== undefined) await browser.stopTracing()

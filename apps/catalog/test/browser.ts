@@ -29,6 +29,21 @@ export const launchChromium = (): Promise<Browser> => {
 }
 
 /**
+ * The categories of a Chromium trace that shows where a page's start goes: tasks, script compilation, a CPU
+ * profile, the network and user timing marks (open the file in DevTools).
+ */
+export const startTraceCategories = [
+  "devtools.timeline",
+  "disabled-by-default-devtools.timeline",
+  "v8.execute",
+  "v8",
+  "disabled-by-default-v8.cpu_profiler",
+  "disabled-by-default-v8.compile",
+  "blink.user_timing",
+  "loading"
+]
+
+/**
  * Waits until `expression`, evaluated in the page, is neither `undefined` nor `false`, and returns its value.
  * It is asked as a plain expression over CDP: Playwright's `waitForFunction` first injects its own script into
  * the page (~50 ms of a cold page's main thread), which would be counted in what a benchmark measures.

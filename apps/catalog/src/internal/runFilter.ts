@@ -25,7 +25,7 @@ export const isEmpty = (filter: RunFilter) =>
 /** A listed run, as far as the filters other than `asset` read it. */
 type Listed = Pick<Instance.RunSummary, "runId" | "createdAt" | "tags">
 
-/** Whether `run` passes the time range and tag filters (not `asset`: see {@link hasAsset}). */
+/** Whether `run` passes the time range and tag filters (not `asset`: see {@link matchesWithAsset}). */
 export const matches = (filter: RunFilter, run: Listed): boolean => {
   if (filter.from !== undefined && run.createdAt < filter.from) return false
   if (filter.to !== undefined && run.createdAt >= filter.to) return false

@@ -208,10 +208,9 @@ export const GraphPage = ({ hidden = false }: { readonly hidden?: boolean }) => 
   useEffect(() => {
     if (selection.trim() !== "") void applySelection(selection)
   }, []) // eslint-disable-line react-hooks/exhaustive-deps
-  // live statuses: deltas pushed over SSE while the page is shown (a full snapshot first, so
-  // nothing is missed while it was hidden); a new generation (a reload) loads the shape again
-  // The stream is opened after the frame that shows the page: the full snapshot it starts with (every asset's
-  // status) is read in tasks of its own, not in the frames of a way back to the graph.
+  // live statuses: deltas pushed over SSE while the page is shown (a full snapshot first, so nothing is missed
+  // while it was hidden); a new generation (a reload) loads the shape again. The stream is opened after the
+  // frame that shows the page: that snapshot (every asset's status) is read outside a way back's frames.
   const loaded = list !== undefined
   useEffect(() => {
     if (hidden || !loaded) return

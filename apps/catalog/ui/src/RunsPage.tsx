@@ -3,6 +3,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks"
 import { Models } from "@strata/protocol"
 import { api, followRun } from "./api.ts"
 import { dateTime, duration, relativeTime, shortId, statusColor } from "./format.ts"
+import { assetPath, navigate, runPath } from "./router.ts"
 import { useLiveRefresh } from "./live.ts"
 import { readFilters, RunFilters, runQuery } from "./RunFilters.tsx"
 
@@ -30,7 +31,6 @@ const SelectionSummary = ({ run }: { readonly run: Models.RunSummary }) =>
         <span className="muted">({run.selectionLength.toLocaleString("en")} characters)</span>
       </span>
     )
-import { assetPath, navigate, runPath } from "./router.ts"
 
 const RunStatusBadge = ({ status }: { readonly status: Models.RunStatus }) => (
   <span className={`badge run-${status}`} data-testid="run-status">{status}</span>
